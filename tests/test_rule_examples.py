@@ -1,0 +1,102 @@
+"""The compiler is the spec: every rule's examples go through the installed torch.jit.script.
+
+invalid: tsscan flags it and torch.jit.script rejects it; its ``fixed`` text is exactly what
+the rule's fix produces, scripts, has no findings, and behaves like the eager original.
+valid: no rule flags it and torch.jit.script accepts it.
+"""
+import textwrap
+
+import pytest
+
+from harness import eager_all, outcome, same, script_all
+from tsscan.engine import Engine, fix_text
+from tsscan.rule import SAFE, UNSAFE, load_rules
+
+RULES = load_rules()
+INVALID = [(r, i, ex) for r in RULES for i, ex in enumerate(r.invalid)]
+VALID = [(r, i, ex) for r in RULES for i, ex in enumerate(r.valid)]
+FIXED = [(r, i, ex) for r, i, ex in INVALID if ex.fixed is not None]
+
+
+def _src(code: str) -> str:
+    return textwrap.dedent(code).lstrip("\n")
+
+
+def _id(item):
+    rule, i, _ = item
+    return f"{rule.code}-{i}"
+
+
+def test_every_rule_has_examples():
+    assert RULES, "no rules were loaded"
+    for rule in RULES:
+        assert rule.invalid, f"{rule.code} has no invalid example"
+        assert rule.valid, f"{rule.code} has no valid example"
+        if rule.fix_safety:
+            assert any(ex.fixed for ex in rule.invalid), f"{rule.code} offers a fix but shows none"
+
+
+@pytest.mark.parametrize("item", INVALID, ids=_id)
+def test_invalid_example_is_flagged(item, engine):
+    rule, _, ex = item
+    result = engine.check("example.py", _src(ex.code))
+    assert rule.code in {d.code for d in result.diagnostics}, result.diagnostics
+    assert not result.errors
+
+
+@pytest.mark.parametrize("item", INVALID, ids=_id)
+def test_invalid_example_does_not_script(item, tmp_path):
+    _, _, ex = item
+    with pytest.raises(Exception):
+        script_all(ex.code, tmp_path)
+
+
+@pytest.mark.parametrize("item", VALID, ids=_id)
+def test_valid_example_is_clean(item, engine):
+    _, _, ex = item
+    result = engine.check("example.py", _src(ex.code))
+    assert result.diagnostics == [] and not result.errors
+
+
+@pytest.mark.parametrize("item", VALID, ids=_id)
+def test_valid_example_scripts(item, tmp_path):
+    _, _, ex = item
+    assert script_all(ex.code, tmp_path), "the example defines nothing to script"
+
+
+@pytest.mark.parametrize("item", FIXED, ids=_id)
+def test_fix_produces_fixed_example(item):
+    rule, _, ex = item
+    only = Engine(RULES, "2.13.0", select=[rule.code])
+    safeties = (SAFE,) if rule.fix_safety == SAFE else (SAFE, UNSAFE)
+    new, applied, _ = fix_text(only, "example.py", _src(ex.code), safeties)
+    assert new == _src(ex.fixed)
+    assert applied and {d.code for d in applied} == {rule.code}
+    again, applied_again, _ = fix_text(only, "example.py", new, safeties)
+    assert again == new and not applied_again  # fixing twice changes nothing
+
+
+@pytest.mark.parametrize("item", FIXED, ids=_id)
+def test_fixed_example_scripts_clean_and_behaves_the_same(item, tmp_path, engine):
+    _, _, ex = item
+    assert engine.check("example.py", _src(ex.fixed)).diagnostics == []
+    scripted = dict(script_all(ex.fixed, tmp_path))
+    assert scripted
+    if ex.inputs is None:
+        return
+    eager = dict(eager_all(ex.code, tmp_path))
+    import torch  # noqa: F401  (the inputs expression uses it)
+
+    namespace = {"torch": torch, "float": float}
+    inputs = eval(ex.inputs, namespace)
+    compared = 0
+    for name, fn in scripted.items():
+        if name not in eager:
+            continue
+        for args in inputs:
+            e, s = outcome(eager[name], args), outcome(fn, args)
+            assert e[0] == s[0], (name, args, e, s)
+            if e[0] == "ok":
+                assert same(e[1], s[1]), (name, args, e[1], s[1])
+            compared += 1
+    assert compared, "no target was compared"

@@ -1,0 +1,5 @@
+import sys
+
+from tsscan.cli import main
+
+sys.exit(main())

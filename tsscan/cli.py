@@ -1,0 +1,216 @@
+"""Command line: arguments, exit codes, output choice; the work is in engine/files/report.
+
+Exit codes: 0 no findings, 1 findings (or, with --diff, changes to make), 2 usage or input
+error (a file that cannot be read or parsed; every other file is still checked).
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, TextIO
+
+from tsscan import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+COMMANDS = ("check", "rules", "explain")
+
+
+def _codes(value: str) -> List[str]:
+    return [c.strip().upper() for c in value.split(",") if c.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tsscan",
+        description="Find (and fix) what torch.jit.script rejects, without running anything.",
+        epilog="Commands: tsscan [check] PATH... | tsscan rules | tsscan explain TS101",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    p.add_argument("--fix", action="store_true", help="apply safe fixes")
+    p.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes (with --fix or --diff)")
+    p.add_argument("--diff", action="store_true", help="print the fixes as a diff; write nothing")
+    p.add_argument("--select", type=_codes, help="codes or prefixes to check (comma-separated)")
+    p.add_argument("--ignore", type=_codes, help="codes or prefixes to skip")
+    p.add_argument("--extend-select", type=_codes, default=[], help="add to the selection")
+    p.add_argument("--extend-ignore", type=_codes, default=[], help="add to the ignore list")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--output-file", "-o", help="write the report here instead of stdout")
+    p.add_argument("--statistics", action="store_true", help="count findings per code")
+    p.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    p.add_argument("--target-version", help="torch version to check against (default: config, installed torch, newest)")
+    p.add_argument("--config", help="pyproject.toml to read [tool.tsscan] from")
+    p.add_argument("--version", action="version", version=f"tsscan {__version__}")
+    return p
+
+
+@dataclass
+class Run:
+    args: argparse.Namespace
+    out: TextIO
+    err: TextIO
+    exit_code: int = EXIT_CLEAN
+
+
+def main(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    out = out or sys.stdout
+    err = err or sys.stderr
+    command = "check"
+    if argv and argv[0] in COMMANDS:
+        command = argv.pop(0)
+    try:
+        if command == "rules":
+            return cmd_rules(argv, out, err)
+        if command == "explain":
+            return cmd_explain(argv, out, err)
+        return cmd_check(argv, out, err)
+    except KeyboardInterrupt:
+        err.write("tsscan: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_CLEAN
+
+
+def _setup(args: argparse.Namespace, err: TextIO):
+    from tsscan.config import ConfigError, load_settings, target_version
+    from tsscan.rule import RuleLoadError, load_rules
+
+    try:
+        settings = load_settings(args.paths or ["."], getattr(args, "config", None))
+        rules = load_rules(settings.rule_dirs)
+    except (ConfigError, RuleLoadError) as exc:
+        err.write(f"tsscan: error: {exc}\n")
+        return None
+    return settings, rules, target_version(settings, getattr(args, "target_version", None))
+
+
+def cmd_check(argv: List[str], out: TextIO, err: TextIO) -> int:
+    from tsscan.engine import Engine, InputError, fix_text
+    from tsscan.files import FileError, iter_files, read_source, write_atomic
+    from tsscan.report import RunSummary, write
+    from tsscan.rule import SAFE, UNSAFE
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_CLEAN if exc.code == 0 else EXIT_ERROR
+    setup = _setup(args, err)
+    if setup is None:
+        return EXIT_ERROR
+    settings, rules, version = setup
+    select = (args.select or settings.select) + args.extend_select
+    ignore = (args.ignore if args.ignore is not None else settings.ignore) + args.extend_ignore
+    engine = Engine(rules, version, select, ignore)
+    fixing = args.fix or args.diff
+    safeties = (SAFE, UNSAFE) if args.unsafe_fixes else (SAFE,)
+
+    summary = RunSummary()
+    diff_out: List[str] = []
+    for path, problem in iter_files(args.paths or ["."], settings.exclude, settings.root):
+        if problem:
+            summary.errors.append(f"{path}: {problem}")
+            continue
+        summary.files += 1
+        try:
+            source = read_source(path)
+            extra = settings.ignores_for(path)
+            if fixing:
+                new_text, applied, result = fix_text(engine, path, source.text, safeties, extra)
+                if new_text != source.text:
+                    if args.diff:
+                        diff_out.append(_diff(path, source.text, new_text))
+                    elif not write_atomic(source, new_text):
+                        summary.errors.append(f"{path}: changed on disk while being fixed; not written")
+                        applied = []
+                    summary.fixed.extend(applied)
+            else:
+                result = engine.check(path, source.text, extra)
+        except (FileError, InputError) as exc:
+            summary.errors.append(f"{path}: {exc}")
+            continue
+        summary.diagnostics.extend(result.diagnostics)
+        summary.errors.extend(f"{path}: {e}" for e in result.errors)
+
+    for e in summary.errors:
+        err.write(f"tsscan: error: {e}\n")
+    if args.diff:
+        out.write("".join(diff_out))
+        if args.format == "text":
+            n = len(summary.fixed)
+            err.write(f"Would fix {n} problem{'s' if n != 1 else ''}; {len(summary.diagnostics)} would remain.\n")
+    else:
+        target = open(args.output_file, "w", encoding="utf-8") if args.output_file else out
+        try:
+            write(summary, args.format, target, args.statistics)
+        finally:
+            if target is not out:
+                target.close()
+    if summary.errors:
+        return EXIT_ERROR
+    if args.exit_zero:
+        return EXIT_CLEAN
+    if args.diff:
+        return EXIT_FINDINGS if diff_out else EXIT_CLEAN
+    return EXIT_FINDINGS if summary.diagnostics else EXIT_CLEAN
+
+
+def _diff(path: str, old: str, new: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True),
+            fromfile=f"a/{path}", tofile=f"b/{path}",
+        )
+    )
+
+
+def cmd_rules(argv: List[str], out: TextIO, err: TextIO) -> int:
+    p = argparse.ArgumentParser(prog="tsscan rules", description="List the rules.")
+    p.add_argument("--config")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    args = p.parse_args(argv)
+    args.paths = []
+    setup = _setup(args, err)
+    if setup is None:
+        return EXIT_ERROR
+    _, rules, _ = setup
+    if args.format == "json":
+        import json
+
+        json.dump(
+            [
+                {"code": r.code, "name": r.name, "message": r.message, "fix": r.fix_safety,
+                 "fails_in": r.fails_in, "level": r.level}
+                for r in rules
+            ],
+            out, indent=2,
+        )
+        out.write("\n")
+        return EXIT_CLEAN
+    out.write(f"{'code':6}  {'name':34}  {'fix':6}  torch versions\n")
+    for r in rules:
+        out.write(f"{r.code:6}  {r.name:34}  {r.fix_safety or '-':6}  {r.fails_in}\n")
+    return EXIT_CLEAN
+
+
+def cmd_explain(argv: List[str], out: TextIO, err: TextIO) -> int:
+    p = argparse.ArgumentParser(prog="tsscan explain", description="Show a rule's documentation.")
+    p.add_argument("code")
+    p.add_argument("--config")
+    args = p.parse_args(argv)
+    args.paths = []
+    setup = _setup(args, err)
+    if setup is None:
+        return EXIT_ERROR
+    _, rules, _ = setup
+    wanted = args.code.strip().upper()
+    for r in rules:
+        if r.code == wanted or r.name == args.code.strip():
+            from tsscan.docs import rule_page
+
+            out.write(rule_page(r))
+            return EXIT_CLEAN
+    err.write(f"tsscan: error: no rule {args.code!r} (see `tsscan rules`)\n")
+    return EXIT_ERROR

@@ -1,0 +1,153 @@
+"""``[tool.tsscan]`` in the nearest ``pyproject.toml``.
+
+```toml
+[tool.tsscan]
+select = ["TS"]                    # codes or prefixes
+ignore = ["TS6"]
+per-file-ignores = {"tests/*" = ["TS1"]}
+exclude = ["legacy/", "*_pb2.py"]
+target-version = "2.13"            # torch version to check against
+rule-dirs = ["tools/tsscan_rules"] # more rule directories (same format as rules/)
+
+[tool.tsscan.verify]
+factories = {"models/yolo.py:Detect" = "models.yolo:make_detect"}
+```
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python < 3.11
+    import tomli as tomllib  # type: ignore[no-redef]
+
+
+class ConfigError(Exception):
+    pass
+
+
+KNOWN_KEYS = {
+    "select", "ignore", "extend-select", "extend-ignore", "per-file-ignores", "exclude",
+    "target-version", "rule-dirs", "verify",
+}
+
+
+@dataclass
+class Settings:
+    select: List[str] = field(default_factory=lambda: ["TS"])
+    ignore: List[str] = field(default_factory=list)
+    per_file_ignores: Dict[str, List[str]] = field(default_factory=dict)
+    exclude: List[str] = field(default_factory=list)
+    target_version: Optional[str] = None
+    rule_dirs: List[Path] = field(default_factory=list)
+    verify: Dict[str, object] = field(default_factory=dict)
+    root: Path = field(default_factory=Path.cwd)
+    source: Optional[Path] = None  # the pyproject.toml read, if any
+
+    def ignores_for(self, path: str) -> List[str]:
+        rel = _relpath(path, self.root)
+        out: List[str] = []
+        for pattern, codes in self.per_file_ignores.items():
+            if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern):
+                out.extend(codes)
+        return out
+
+
+def _relpath(path: str, root: Path) -> str:
+    try:
+        return Path(os.path.abspath(path)).relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def find_pyproject(start: Path) -> Optional[Path]:
+    start = start.resolve()
+    if start.is_file():
+        start = start.parent
+    for d in [start, *start.parents]:
+        candidate = d / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _codes(value: object, key: str) -> List[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"[tool.tsscan] {key} must be a list of codes")
+    return [v.strip().upper() for v in value]
+
+
+def load_settings(paths: Sequence[str] = (), config: Optional[str] = None) -> Settings:
+    """Settings from ``config`` (a pyproject.toml path) or the nearest pyproject.toml above
+    the first path (else the current directory)."""
+    if config:
+        pyproject: Optional[Path] = Path(config)
+        if not pyproject.is_file():
+            raise ConfigError(f"config file not found: {config}")
+    else:
+        pyproject = find_pyproject(Path(paths[0]) if paths else Path.cwd())
+    settings = Settings()
+    if pyproject is None:
+        return settings
+    try:
+        with open(pyproject, "rb") as f:
+            data = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{pyproject}: {exc}") from None
+    table = data.get("tool", {}).get("tsscan")
+    settings.root = pyproject.parent.resolve()
+    if table is None:
+        return settings
+    settings.source = pyproject
+    unknown = set(table) - KNOWN_KEYS
+    if unknown:
+        raise ConfigError(f"{pyproject}: unknown [tool.tsscan] keys: {', '.join(sorted(unknown))}")
+    if "select" in table:
+        settings.select = _codes(table["select"], "select")
+    settings.select += _codes(table.get("extend-select", []), "extend-select")
+    settings.ignore = _codes(table.get("ignore", []), "ignore") + _codes(
+        table.get("extend-ignore", []), "extend-ignore"
+    )
+    pfi = table.get("per-file-ignores", {})
+    if not isinstance(pfi, dict):
+        raise ConfigError(f"{pyproject}: per-file-ignores must be a table")
+    settings.per_file_ignores = {k: _codes(v, "per-file-ignores") for k, v in pfi.items()}
+    exclude = table.get("exclude", [])
+    if not isinstance(exclude, list):
+        raise ConfigError(f"{pyproject}: exclude must be a list of patterns")
+    settings.exclude = [str(e) for e in exclude]
+    tv = table.get("target-version")
+    if tv is not None:
+        settings.target_version = str(tv)
+    settings.rule_dirs = [settings.root / d for d in table.get("rule-dirs", [])]
+    verify = table.get("verify", {})
+    if not isinstance(verify, dict):
+        raise ConfigError(f"{pyproject}: [tool.tsscan.verify] must be a table")
+    settings.verify = verify
+    return settings
+
+
+def installed_torch_version() -> Optional[str]:
+    """The installed torch's version, from package metadata (torch is not imported)."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+    except ImportError:  # pragma: no cover
+        return None
+    try:
+        return version("torch").split("+")[0]
+    except PackageNotFoundError:
+        return None
+
+
+DEFAULT_TARGET = "2.13"
+
+
+def target_version(settings: Settings, cli_value: Optional[str] = None) -> str:
+    return cli_value or settings.target_version or installed_torch_version() or DEFAULT_TARGET

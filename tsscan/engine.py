@@ -1,0 +1,504 @@
+"""Check one file: parse once, run the rules over what TorchScript compiles, apply fixes.
+
+The flow for one file:
+
+1. ``ast.parse`` the whole file (cheap) and find the compiled functions (:mod:`tsscan.scope`).
+2. Cut the source of those functions out of the file and join them into one small *snippet
+   module* (functions that are indented in the file are wrapped in ``if 1:`` so they parse
+   as they are, columns unchanged). Only this module is parsed by libcst: code TorchScript
+   never compiles is never given to libcst.
+3. Run every selected rule over the snippet module in one batched walk; before each
+   compiled function the rules get that function's :class:`~tsscan.context.FunctionContext`.
+4. Compute positions only for snippets with reports, map them back to file lines, drop
+   reports silenced by ``# noqa`` or made moot by ``torch.jit.is_scripting()`` guards.
+5. With fixes: replace nodes in the snippet module, regenerate each changed snippet and
+   splice it back into the file text by line range (plus line inserts and imports).
+"""
+from __future__ import annotations
+
+import ast
+import bisect
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from tsscan.context import FunctionContext, cst_dotted
+from tsscan.rule import SAFE, Diagnostic, Fix, Report, Rule, code_selected, version_matches
+from tsscan.scope import CompiledFunction, FileScope, analyse
+
+NOQA_RE = re.compile(
+    r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE
+)
+_SEP_RE = re.compile(r"[,\s]+")
+
+
+class InputError(Exception):
+    """A file that cannot be checked: the message is one line, without the path."""
+
+
+@dataclass
+class Snippet:
+    cf: CompiledFunction
+    file_start: int  # first file line (1-based) the snippet covers
+    file_end: int  # last file line it covers
+    syn_start: int  # line of the snippet module where the file_start line is
+    wrapped: bool  # put under ``if 1:`` because it is indented
+    header_only: bool  # @torch.jit.unused: the body is replaced by ``...``
+    stmt: Optional[cst.BaseStatement] = None  # top-level statement in the snippet module
+    func: Optional[cst.FunctionDef] = None
+
+    def to_file_line(self, syn_line: int) -> int:
+        return syn_line - self.syn_start + self.file_start
+
+
+@dataclass
+class PendingFix:
+    diagnostic: Diagnostic
+    fix: Fix
+    snippet: Snippet
+    spans: List[Tuple[Tuple[int, int], Tuple[int, int]]]  # file (line, col) ranges replaced
+
+
+@dataclass
+class CheckResult:
+    path: str
+    diagnostics: List[Diagnostic] = field(default_factory=list)
+    fixes: List[PendingFix] = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)  # one-line problems (without the path)
+    compiled: int = 0  # compiled functions checked
+    snippet_module: Optional[cst.Module] = None
+    snippets: List[Snippet] = field(default_factory=list)
+    scope: Optional[FileScope] = None
+
+
+class Engine:
+    def __init__(
+        self,
+        rules: Sequence[type],
+        target_version: str,
+        select: Sequence[str] = ("TS",),
+        ignore: Sequence[str] = (),
+        options: Optional[dict] = None,
+    ) -> None:
+        self.target_version = target_version
+        self.all_rules = [r for r in rules if version_matches(target_version, r.fails_in)]
+        self.select = list(select)
+        self.ignore = list(ignore)
+        self.options = options or {}
+
+    def rules_for(self, extra_ignore: Iterable[str] = ()) -> List[type]:
+        ignore = self.ignore + list(extra_ignore)
+        return [r for r in self.all_rules if code_selected(r.code, self.select, ignore)]
+
+    # ------------------------------------------------------------------ checking
+    def check(self, path: str, text: str, extra_ignore: Iterable[str] = ()) -> CheckResult:
+        result = CheckResult(path)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes etc.
+                tree = ast.parse(text, filename=path)
+        except SyntaxError as exc:
+            raise InputError(
+                f"syntax error at line {exc.lineno}, column {exc.offset}: {exc.msg}"
+            ) from None
+        except (ValueError, MemoryError, RecursionError) as exc:
+            raise InputError(f"cannot parse: {type(exc).__name__}: {exc}") from None
+        scope = analyse(tree)
+        result.scope = scope
+        if scope.empty:
+            return result
+        rule_classes = self.rules_for(extra_ignore)
+        lines = text.splitlines(keepends=True)
+        snippets, syn_module = self._snippet_module(scope, lines, result)
+        result.snippets = snippets
+        result.snippet_module = syn_module
+        result.compiled = len(snippets)
+        if not snippets or not rule_classes:
+            return result
+
+        first_ctx = self._context(path, scope, snippets[0].cf)
+        rules: List[Rule] = [r(first_ctx) for r in rule_classes]
+        by_root: Dict[int, Snippet] = {id(s.func): s for s in snippets}
+        current: List[Optional[Snippet]] = [None]
+        reports_by_snippet: Dict[int, List[Report]] = {}
+
+        def before_visit(node: cst.CSTNode) -> None:
+            snip = by_root.get(id(node))
+            if snip is not None:
+                current[0] = snip
+                ctx = self._context(path, scope, snip.cf)
+                for r in rules:
+                    r.ctx = ctx
+                    r.reports = []
+                    r.on_function()
+
+        def after_leave(node: cst.CSTNode) -> None:
+            snip = by_root.get(id(node))
+            if snip is not None:
+                collected = [rep for r in rules for rep in r.reports]
+                if collected:
+                    reports_by_snippet[id(snip)] = collected
+                for r in rules:
+                    r.reports = []
+
+        for snip in snippets:
+            try:
+                cst.visit_batched(snip.func, rules, before_visit, after_leave)
+            except Exception as exc:  # a rule bug must not hide the other findings
+                result.errors.append(
+                    f"internal error in a rule while checking {snip.cf.qualname}: "
+                    f"{type(exc).__name__}: {exc}"
+                )
+        for snip in snippets:
+            reports = reports_by_snippet.get(id(snip))
+            if reports:
+                self._diagnose(path, lines, snip, reports, result)
+        result.diagnostics.sort(key=Diagnostic.sort_key)
+        return result
+
+    def _context(self, path: str, scope: FileScope, cf: CompiledFunction) -> FunctionContext:
+        return FunctionContext(path, scope, cf, self.target_version, self.options)
+
+    def _snippet_module(
+        self, scope: FileScope, lines: List[str], result: CheckResult
+    ) -> Tuple[List[Snippet], Optional[cst.Module]]:
+        parts: List[str] = []
+        snippets: List[Snippet] = []
+        syn_line = 1
+        for cf in scope.compiled:
+            start, end = cf.start_line, cf.end_line
+            header_only = not cf.body_compiled
+            if header_only:
+                body_line = cf.node.body[0].lineno
+                if body_line <= cf.node.lineno:
+                    continue  # one-line unused function: nothing of the signature to check
+                end = body_line - 1
+            chunk = lines[start - 1 : end]
+            if not chunk:
+                continue
+            first = chunk[0]
+            indent = first[: len(first) - len(first.lstrip(" \t"))]
+            if first[len(indent):len(indent) + 1] not in ("@", "d", "a"):
+                continue  # something odd shares the def line (``class A: def f(): ...``)
+            if not chunk[-1].endswith(("\n", "\r")):
+                chunk = chunk[:-1] + [chunk[-1] + "\n"]
+            wrapped = bool(indent)
+            text_parts = ["if 1:\n"] if wrapped else []
+            text_parts += chunk
+            if header_only:
+                text_parts.append(indent + "    ...\n")
+            snip = Snippet(
+                cf, start, end, syn_line + (1 if wrapped else 0), wrapped, header_only
+            )
+            parts.append("".join(text_parts))
+            snippets.append(snip)
+            syn_line += sum(1 for _ in text_parts)
+        if not snippets:
+            return [], None
+        try:
+            module = cst.parse_module("".join(parts))
+        except Exception:
+            # find the culprits one by one; keep the others
+            return self._snippet_module_slow(snippets, parts, result)
+        self._bind(snippets, module)
+        return snippets, module
+
+    def _snippet_module_slow(
+        self, snippets: List[Snippet], parts: List[str], result: CheckResult
+    ) -> Tuple[List[Snippet], Optional[cst.Module]]:
+        good_parts: List[str] = []
+        good: List[Snippet] = []
+        syn_line = 1
+        for snip, part in zip(snippets, parts):
+            try:
+                cst.parse_module(part)
+            except Exception as exc:
+                msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                result.errors.append(
+                    f"libcst cannot parse {snip.cf.qualname} (line {snip.file_start}): {msg}"
+                )
+                continue
+            snip.syn_start = syn_line + (1 if snip.wrapped else 0)
+            good_parts.append(part)
+            good.append(snip)
+            syn_line += part.count("\n")
+        if not good:
+            return [], None
+        module = cst.parse_module("".join(good_parts))
+        self._bind(good, module)
+        return good, module
+
+    @staticmethod
+    def _bind(snippets: List[Snippet], module: cst.Module) -> None:
+        for snip, stmt in zip(snippets, module.body):
+            snip.stmt = stmt
+            if snip.wrapped:
+                assert isinstance(stmt, cst.If)
+                snip.func = stmt.body.body[0]  # type: ignore[assignment]
+            else:
+                snip.func = stmt  # type: ignore[assignment]
+
+    def _diagnose(
+        self,
+        path: str,
+        lines: List[str],
+        snip: Snippet,
+        reports: List[Report],
+        result: CheckResult,
+    ) -> None:
+        assert snip.stmt is not None
+        positions = MetadataWrapper(cst.Module(body=[snip.stmt]), unsafe_skip_copy=True).resolve(
+            PositionProvider
+        )
+        dead: Optional[Set[int]] = None
+        base = snip.syn_start - (1 if snip.wrapped else 0)  # snippet-module line of stmt's line 1
+        seen: Set[Tuple[str, int, int]] = set()
+        for rep in reports:
+            if rep.rule.level == "type":
+                if dead is None:
+                    dead = dead_branch_nodes(snip.func, rep.rule.ctx)
+                if id(rep.node) in dead:
+                    continue
+            pos = positions.get(rep.node)
+            if pos is None:
+                continue
+            line = snip.to_file_line(pos.start.line + base - 1)
+            end_line = snip.to_file_line(pos.end.line + base - 1)
+            key = (rep.rule.code, line, pos.start.column)
+            if key in seen:
+                continue
+            seen.add(key)
+            if noqa_suppresses(lines[line - 1] if 0 < line <= len(lines) else "", rep.rule.code):
+                continue
+            fix = rep.fix
+            diag = Diagnostic(
+                path=path,
+                line=line,
+                col=pos.start.column + 1,
+                code=rep.rule.code,
+                message=rep.message,
+                name=rep.rule.name,
+                end_line=end_line,
+                end_col=pos.end.column + 1,
+                fix=fix.safety if fix else None,
+                fix_description=fix.description if fix else "",
+            )
+            result.diagnostics.append(diag)
+            if fix is not None:
+                spans = []
+                ok = True
+                for old, _new in fix.replacements:
+                    p = positions.get(old)
+                    if p is None:
+                        ok = False
+                        break
+                    spans.append(
+                        (
+                            (snip.to_file_line(p.start.line + base - 1), p.start.column),
+                            (snip.to_file_line(p.end.line + base - 1), p.end.column),
+                        )
+                    )
+                if ok:
+                    result.fixes.append(PendingFix(diag, fix, snip, spans))
+
+
+def noqa_suppresses(line: str, code: str) -> bool:
+    m = NOQA_RE.search(line)
+    if not m:
+        return False
+    codes = m.group("codes")
+    if not codes:
+        return True
+    return any(code.startswith(c.upper()) for c in _SEP_RE.split(codes.strip()) if c)
+
+
+# --------------------------------------------------------------------------- is_scripting guards
+_SCRIPTING = {"torch.jit.is_scripting", "torch._C._get_tracing_state"}
+
+
+def dead_branch_nodes(func: cst.CSTNode, ctx: FunctionContext) -> Set[int]:
+    """ids of the nodes in branches the compiler drops because ``torch.jit.is_scripting()``
+    is a constant there (``if not torch.jit.is_scripting(): <dead>``)."""
+    dead: Set[int] = set()
+
+    class Finder(cst.CSTVisitor):
+        def visit_If(self, node: cst.If) -> None:
+            test = node.test
+            negated = False
+            if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+                test, negated = test.expression, True
+            if not (isinstance(test, cst.Call) and not test.args):
+                return
+            if ctx.qualname(test.func) != "torch.jit.is_scripting":
+                return
+            branch = node.body if negated else node.orelse
+            if branch is not None:
+                _mark(branch, dead)
+
+    func.visit(Finder())
+    return dead
+
+
+def _mark(node: cst.CSTNode, out: Set[int]) -> None:
+    class Marker(cst.CSTVisitor):
+        def on_visit(self, n: cst.CSTNode) -> bool:
+            out.add(id(n))
+            return True
+
+    node.visit(Marker())
+
+
+# --------------------------------------------------------------------------- fixing
+class _Replace(cst.CSTTransformer):
+    def __init__(self, mapping: Dict[int, cst.CSTNode]) -> None:
+        super().__init__()
+        self.mapping = mapping
+
+    def on_leave(self, original_node, updated_node):  # type: ignore[override]
+        new = self.mapping.get(id(original_node))
+        return new if new is not None else updated_node
+
+
+def _overlaps(a, b) -> bool:
+    (as_, ae), (bs, be) = a, b
+    return as_ < be and bs < ae
+
+
+def choose_fixes(fixes: Sequence[PendingFix], safeties: Sequence[str]) -> List[PendingFix]:
+    """The fixes to apply in one round: of an allowed safety, none touching code another touches.
+
+    The rest wait for the next round (:func:`fix_text` repeats to a fixed point)."""
+    chosen: List[PendingFix] = []
+    spans: List = []
+    touched: Dict[int, Tuple[int, int]] = {}  # snippets whose lines this round rewrites
+    inserts: List[int] = []
+    for pf in sorted(fixes, key=lambda f: f.diagnostic.sort_key()):
+        if pf.fix.safety not in safeties:
+            continue
+        if any(_overlaps(s, t) or s == t for s in pf.spans for t in spans):
+            continue
+        mine = {id(pf.snippet): (pf.snippet.file_start, pf.snippet.file_end)} if pf.fix.replacements else {}
+        ranges = list({**touched, **mine}.values())
+        own_inserts = [line for line, _ in pf.fix.inserts]
+        if any(lo <= line < hi for line in own_inserts + inserts for lo, hi in ranges):
+            continue
+        chosen.append(pf)
+        spans.extend(pf.spans)
+        touched.update(mine)
+        inserts.extend(own_inserts)
+    return chosen
+
+
+def apply_fixes(text: str, result: CheckResult, chosen: Sequence[PendingFix]) -> str:
+    """Apply ``chosen`` fixes (from :func:`choose_fixes`) to ``text``, the file ``result`` checked."""
+    if not chosen:
+        return text
+    lines = text.splitlines(keepends=True)
+    newline = _newline_of(text)
+    edits: List[Tuple[int, int, List[str]]] = []  # (first line, last line, new lines): 1-based, inclusive
+    by_snippet: Dict[int, List[PendingFix]] = {}
+    for pf in chosen:
+        if pf.fix.replacements:
+            by_snippet.setdefault(id(pf.snippet), []).append(pf)
+        for after, ins in pf.fix.inserts:
+            edits.append((after + 1, after, [ln + ("" if ln.endswith("\n") else newline) for ln in ins.splitlines()]))
+    assert result.snippet_module is not None
+    for pfs in by_snippet.values():
+        snip = pfs[0].snippet
+        mapping = {id(old): new for pf in pfs for old, new in pf.fix.replacements}
+        new_stmt = snip.stmt.visit(_Replace(mapping))  # type: ignore[union-attr]
+        code = cst.Module(body=[new_stmt]).code
+        new_lines = code.splitlines(keepends=True)
+        if snip.wrapped:
+            new_lines = new_lines[1:]
+        if snip.header_only:
+            new_lines = new_lines[:-1]
+        if newline != "\n":
+            new_lines = [ln[:-1] + newline if ln.endswith("\n") and not ln.endswith("\r\n") else ln for ln in new_lines]
+        # keep the original file's ending of the last line (it may have had none)
+        last_orig = lines[snip.file_end - 1]
+        if new_lines and not last_orig.endswith(("\n", "\r")):
+            new_lines[-1] = new_lines[-1].rstrip("\r\n")
+        edits.append((snip.file_start, snip.file_end, new_lines))
+    imports = _missing_imports(result, [imp for pf in chosen for imp in pf.fix.imports])
+    if imports:
+        at = _import_line(result, lines)
+        edits.append((at + 1, at, [imp + newline for imp in imports]))
+    for first, last, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        lines[first - 1 : last] = new
+    return "".join(lines)
+
+
+def _newline_of(text: str) -> str:
+    i = text.find("\n")
+    if i > 0 and text[i - 1] == "\r":
+        return "\r\n"
+    return "\n"
+
+
+def _missing_imports(result: CheckResult, wanted: Iterable[str]) -> List[str]:
+    assert result.scope is not None
+    aliases = result.scope.module.aliases
+    out: List[str] = []
+    for imp in dict.fromkeys(wanted):
+        tree = ast.parse(imp)
+        stmt = tree.body[0]
+        needed = False
+        if isinstance(stmt, ast.ImportFrom):
+            for a in stmt.names:
+                bound = a.asname or a.name
+                if aliases.get(bound) != f"{stmt.module}.{a.name}":
+                    needed = True
+        elif isinstance(stmt, ast.Import):
+            for a in stmt.names:
+                bound = a.asname or a.name.split(".")[0]
+                if bound not in aliases:
+                    needed = True
+        if needed:
+            out.append(imp)
+    return out
+
+
+def _import_line(result: CheckResult, lines: List[str]) -> int:
+    assert result.scope is not None
+    at = result.scope.module.last_import_line
+    if at == 0:
+        # after a shebang / encoding cookie / leading comments
+        while at < len(lines) and lines[at].lstrip().startswith("#"):
+            at += 1
+    return at
+
+
+def fix_text(
+    engine: Engine,
+    path: str,
+    text: str,
+    safeties: Sequence[str] = (SAFE,),
+    extra_ignore: Iterable[str] = (),
+    max_rounds: int = 10,
+) -> Tuple[str, List[Diagnostic], CheckResult]:
+    """Apply fixes to a fixed point (at most ``max_rounds`` rounds).
+
+    Returns the new text, the diagnostics whose fixes were applied, and the check of the
+    final text (what remains)."""
+    applied: List[Diagnostic] = []
+    current = text
+    result = engine.check(path, current, extra_ignore)
+    for _ in range(max_rounds):
+        chosen = choose_fixes(result.fixes, safeties)
+        if not chosen:
+            break
+        new = apply_fixes(current, result, chosen)
+        if new == current:
+            break
+        try:
+            new_result = engine.check(path, new, extra_ignore)
+        except InputError:
+            break  # a fix that breaks the file is never kept
+        applied.extend(pf.diagnostic for pf in chosen)
+        current, result = new, new_result
+    return current, applied, result

@@ -1,0 +1,166 @@
+"""Which files to check, and reading and writing them without losing a byte."""
+from __future__ import annotations
+
+import fnmatch
+import io
+import os
+import tempfile
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, List, Sequence, Tuple, Union
+
+MAX_BYTES = 16 * 1024 * 1024
+
+DEFAULT_EXCLUDE = (
+    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".ruff_cache",
+    ".pytest_cache", "__pycache__", "build", "dist", "node_modules", "site-packages",
+    ".eggs", "*.egg-info", ".tsscan_cache",
+)
+
+
+class FileError(Exception):
+    """A path that cannot be checked; the message is one line and names no path."""
+
+
+@dataclass
+class Source:
+    path: str
+    raw: bytes
+    text: str
+    encoding: str  # as tokenize.detect_encoding says ('utf-8-sig' keeps a BOM)
+
+
+def _excluded(rel_parts: Sequence[str], patterns: Sequence[str]) -> bool:
+    rel = "/".join(rel_parts)
+    for pat in patterns:
+        pat = pat.rstrip("/")
+        if any(fnmatch.fnmatch(part, pat) for part in rel_parts):
+            return True
+        if fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(rel, pat + "/*"):
+            return True
+    return False
+
+
+def iter_files(
+    paths: Sequence[str], exclude: Sequence[str] = (), root: Union[str, Path, None] = None
+) -> Iterator[Tuple[str, Union[str, None]]]:
+    """Yield ``(path, None)`` for each file to check and ``(path, error)`` for each path that
+    cannot be walked. Files named explicitly are checked whatever their name; directories are
+    walked for ``*.py`` (no symlinked directories, so no loops), skipping ``exclude`` patterns
+    (fnmatch on any path component or on the path relative to ``root``)."""
+    patterns = list(DEFAULT_EXCLUDE) + list(exclude)
+    base = Path(root).resolve() if root else None
+    seen = set()
+    for p in paths:
+        if not os.path.lexists(p):
+            yield p, "no such file or directory"
+            continue
+        if os.path.isdir(p):
+            errors: List[OSError] = []
+            for dirpath, dirnames, filenames in os.walk(p, onerror=errors.append):
+                dirnames[:] = sorted(
+                    d for d in dirnames
+                    if not _excluded(_rel(base, os.path.join(dirpath, d)), patterns)
+                    and not os.path.islink(os.path.join(dirpath, d))
+                )
+                for name in sorted(filenames):
+                    if not name.endswith(".py"):
+                        continue
+                    full = os.path.join(dirpath, name)
+                    if _excluded(_rel(base, full), patterns):
+                        continue
+                    key = os.path.realpath(full)
+                    if key not in seen:
+                        seen.add(key)
+                        yield full, None
+            for err in errors:
+                yield (err.filename or p), _os_message(err)
+        else:
+            key = os.path.realpath(p)
+            if key not in seen:
+                seen.add(key)
+                yield p, None
+
+
+def _rel(base: Union[Path, None], path: str) -> List[str]:
+    full = Path(os.path.abspath(path))
+    if base is not None:
+        try:
+            return list(full.relative_to(base).parts)
+        except ValueError:
+            pass
+    return [part for part in Path(path).parts if part not in (".", "..")]
+
+
+def _os_message(err: OSError) -> str:
+    return (err.strerror or str(err)).lower()
+
+
+def read_source(path: str, max_bytes: int = MAX_BYTES) -> Source:
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(max_bytes + 1)
+    except IsADirectoryError:
+        raise FileError("is a directory") from None
+    except OSError as err:
+        raise FileError(f"cannot read: {_os_message(err)}") from None
+    if len(raw) > max_bytes:
+        raise FileError(f"file too large (over {max_bytes // (1024 * 1024)} MiB), skipped")
+    return decode(path, raw)
+
+
+def decode(path: str, raw: bytes) -> Source:
+    if b"\x00" in raw:
+        raise FileError("binary file (contains NUL bytes), not Python source")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError as err:
+        raise FileError(f"bad encoding declaration: {err}") from None
+    try:
+        text = raw.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as err:
+        reason = err.reason if isinstance(err, UnicodeDecodeError) else str(err)
+        raise FileError(f"cannot decode as {encoding}: {reason}") from None
+    if encoding == "utf-8-sig" and text.startswith("\ufeff"):
+        text = text[1:]
+    return Source(path, raw, text, encoding)
+
+
+def encode(source: Source, text: str) -> bytes:
+    return text.encode(source.encoding)
+
+
+def write_atomic(source: Source, text: str) -> bool:
+    """Write ``text`` over ``source.path`` if the file still holds what was read.
+
+    Returns False (and writes nothing) when it changed on disk since. The write is a temp file
+    in the same directory renamed over the original, keeping its permission bits."""
+    data = encode(source, text)
+    path = source.path
+    try:
+        with open(path, "rb") as f:
+            if f.read() != source.raw:
+                return False
+        st = os.stat(path)
+    except OSError as err:
+        raise FileError(f"cannot write: {_os_message(err)}") from None
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tsscan-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, st.st_mode & 0o7777)
+        # last look: a writer that came in meanwhile wins, we skip
+        with open(path, "rb") as f:
+            if f.read() != source.raw:
+                os.unlink(tmp)
+                return False
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return True

@@ -1,0 +1,281 @@
+"""The rule API: one rule is one class in one file of a rule directory.
+
+A rule is a libcst visitor (``BatchableCSTVisitor``) that the engine runs over the code that
+TorchScript compiles, one compiled function at a time. It reports nodes with :meth:`Rule.report`;
+the engine turns reports into :class:`Diagnostic` objects (positions are computed only for what
+is reported) and, with ``--fix``, applies the :class:`Fix` objects attached to them.
+
+Rule directories are scanned for ``*.py`` files (names starting with ``_`` are skipped); every
+``Rule`` subclass with a ``code`` defined in such a file is a rule. The engine names no rule.
+"""
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Iterable, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tsscan.context import FunctionContext
+
+CODE_RE = re.compile(r"^TS[1-9]\d\d$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+DOC_HEADINGS = ("What it does", "Why is this bad", "Example", "Use instead")
+
+SAFE = "safe"
+UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Example:
+    """A complete, importable source file that exercises a rule.
+
+    ``code`` is compiled by the test suite with the installed torch: every ``nn.Module``
+    subclass defined in it is instantiated without arguments and scripted, every function
+    decorated ``@torch.jit.script`` is scripted on import. For an *invalid* example, ``fixed``
+    is the exact source the rule's fix must produce (None: the rule offers no fix here), and
+    ``inputs`` is a Python expression, evaluated in the example's namespace, giving a list of
+    argument tuples on which eager ``code`` and scripted ``fixed`` must agree.
+    """
+
+    code: str
+    fixed: Optional[str] = None
+    inputs: Optional[str] = None
+    # torch versions in which this example is expected to fail (defaults to the rule's)
+    note: str = ""
+
+
+@dataclass
+class Fix:
+    """What a rule proposes to change.
+
+    ``replacements``: (old node, new node) pairs inside the compiled function being checked.
+    ``inserts``: (line, text) pairs: ``text`` (whole lines, with their newline) inserted *after*
+    1-based ``line`` of the original file (0 = at the top). Used for edits outside compiled code,
+    e.g. declaring an attribute in ``__init__``.
+    ``imports``: import statements the new code needs (``"from typing import Optional"``); added
+    at module level unless the file already binds the name.
+    """
+
+    replacements: List[Tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=list)
+    inserts: List[Tuple[int, str]] = field(default_factory=list)
+    imports: List[str] = field(default_factory=list)
+    safety: str = SAFE
+    description: str = ""
+
+
+@dataclass
+class Report:
+    """What a rule reported, before the engine turns it into a Diagnostic."""
+
+    rule: "Rule"
+    node: cst.CSTNode
+    message: str
+    fix: Optional[Fix]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    path: str
+    line: int  # 1-based
+    col: int  # 1-based
+    code: str
+    message: str
+    name: str = ""
+    end_line: int = 0
+    end_col: int = 0
+    fix: Optional[str] = None  # None, "safe" or "unsafe"
+    fix_description: str = ""
+
+    def sort_key(self) -> Tuple[str, int, int, str]:
+        return (self.path, self.line, self.col, self.code)
+
+
+class Rule(cst.BatchableCSTVisitor):
+    """Base class of every rule. Subclasses set the class attributes and ``visit_*`` methods."""
+
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    message: ClassVar[str] = ""
+    # PEP 440-style specifier of the torch versions in which ``torch.jit.script`` rejects the
+    # construct (">=1.0" for "every version so far"). Rules whose range excludes the target
+    # torch version are not run.
+    fails_in: ClassVar[str] = ">=1.0"
+    # "syntax": the frontend rejects the construct wherever it is (also in branches that
+    # torch.jit.is_scripting() guards make dead). "type": the error comes from type checking /
+    # IR emission, which skips such dead branches; the engine drops those reports there.
+    level: ClassVar[str] = "syntax"
+    # None: no fix; SAFE or UNSAFE: the safety of the rule's fixes (a single report may
+    # still downgrade its own fix to UNSAFE).
+    fix_safety: ClassVar[Optional[str]] = None
+    # rule examples: compiled by the test suite with the real torch.jit.script
+    invalid: ClassVar[Sequence[Example]] = ()
+    valid: ClassVar[Sequence[Example]] = ()
+
+    def __init__(self, ctx: "FunctionContext") -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.reports: List[Report] = []
+
+    def on_function(self) -> None:
+        """Called before each compiled function (``self.ctx`` is already its context)."""
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: Optional[str] = None,
+        fix: Optional[Fix] = None,
+    ) -> None:
+        self.reports.append(Report(self, node, message or self.message, fix))
+
+    # ---- metadata used by docs and the `rules`/`explain` commands
+    @classmethod
+    def summary(cls) -> str:
+        doc = (cls.__doc__ or "").strip()
+        return doc.splitlines()[0].strip() if doc else cls.message
+
+    @classmethod
+    def doc_sections(cls) -> dict:
+        """The docstring split on its ``Heading:`` lines (What it does, Why is this bad, ...)."""
+        return split_doc(cls.__doc__ or "")
+
+
+def split_doc(doc: str) -> dict:
+    import textwrap
+
+    lines = textwrap.dedent("\n".join(doc.strip("\n").splitlines()[1:])).splitlines() if doc else []
+    sections: dict = {}
+    current = "_summary"
+    for line in lines:
+        head = line.strip().rstrip(":")
+        if line.strip().endswith(":") and head in DOC_HEADINGS + ("Fix", "Notes", "Versions"):
+            current = head
+            sections[current] = []
+            continue
+        sections.setdefault(current, []).append(line)
+    return {k: "\n".join(v).strip("\n") for k, v in sections.items()}
+
+
+# --------------------------------------------------------------------------- versions
+_SPEC_RE = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(\d+(?:\.\d+)*)\s*$")
+
+
+def _vtuple(v: str) -> Tuple[int, ...]:
+    nums = re.match(r"\d+(?:\.\d+)*", v.strip())
+    if not nums:
+        raise ValueError(f"not a version: {v!r}")
+    parts = tuple(int(p) for p in nums.group(0).split("."))
+    return parts + (0,) * (3 - len(parts))
+
+
+def version_matches(version: str, specifier: str) -> bool:
+    """``version_matches("2.13.0", ">=1.0,<2.14")``: a small subset of PEP 440 (enough here)."""
+    v = _vtuple(version)
+    for clause in filter(None, (c.strip() for c in specifier.split(","))):
+        m = _SPEC_RE.match(clause)
+        if not m:
+            raise ValueError(f"bad version specifier: {specifier!r}")
+        op, ref = m.group(1), _vtuple(m.group(2))
+        ok = {
+            ">=": v >= ref, "<=": v <= ref, "==": v == ref,
+            "!=": v != ref, ">": v > ref, "<": v < ref,
+        }[op]
+        if not ok:
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------- loading
+class RuleLoadError(Exception):
+    pass
+
+
+def builtin_rule_dir() -> Path:
+    """The built-in rules: ``tsscan/_rules`` in a wheel, ``<checkout>/rules`` otherwise."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "_rules"
+    if packaged.is_dir():
+        return packaged
+    return here.parent / "rules"
+
+
+_loaded: dict = {}
+
+
+def load_rule_dir(directory: Path) -> List[type]:
+    directory = Path(directory).resolve()
+    if directory in _loaded:
+        return _loaded[directory]
+    if not directory.is_dir():
+        raise RuleLoadError(f"rule directory not found: {directory}")
+    found: List[type] = []
+    for path in sorted(directory.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        modname = f"tsscan_rules_{abs(hash(str(directory))):x}.{path.stem}"
+        spec = importlib.util.spec_from_file_location(modname, path)
+        if spec is None or spec.loader is None:  # pragma: no cover
+            continue
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[modname] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:  # a broken user rule must not look like a tsscan crash
+            raise RuleLoadError(f"{path}: cannot load rule file: {type(exc).__name__}: {exc}") from exc
+        for obj in vars(module).values():
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, Rule)
+                and obj is not Rule
+                and obj.__module__ == modname
+                and obj.code
+            ):
+                validate_rule(obj, path)
+                found.append(obj)
+    _loaded[directory] = found
+    return found
+
+
+def validate_rule(rule: type, path: Path) -> None:
+    problems = []
+    if not CODE_RE.match(rule.code):
+        problems.append(f"code {rule.code!r} is not TS + 3 digits")
+    if not NAME_RE.match(rule.name):
+        problems.append(f"name {rule.name!r} is not kebab-case")
+    if not rule.message:
+        problems.append("no message")
+    if rule.level not in ("syntax", "type"):
+        problems.append(f"level {rule.level!r} is not 'syntax' or 'type'")
+    if rule.fix_safety not in (None, SAFE, UNSAFE):
+        problems.append(f"fix_safety {rule.fix_safety!r}")
+    try:
+        version_matches("2.13.0", rule.fails_in)
+    except ValueError as exc:
+        problems.append(str(exc))
+    if problems:
+        raise RuleLoadError(f"{path}: rule {rule.__name__}: " + "; ".join(problems))
+
+
+def load_rules(extra_dirs: Iterable[Path] = ()) -> List[type]:
+    rules: List[type] = []
+    seen: dict = {}
+    for d in [builtin_rule_dir(), *extra_dirs]:
+        for r in load_rule_dir(Path(d)):
+            if r.code in seen:
+                raise RuleLoadError(
+                    f"duplicate rule code {r.code}: {seen[r.code].__name__} and {r.__name__}"
+                )
+            seen[r.code] = r
+            rules.append(r)
+    return sorted(rules, key=lambda r: r.code)
+
+
+def code_selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
+    """ruff/flake8 semantics: the longest matching prefix between select and ignore wins."""
+    best_sel = max((len(p) for p in select if code.startswith(p)), default=-1)
+    best_ign = max((len(p) for p in ignore if code.startswith(p)), default=-1)
+    return best_sel >= 0 and best_sel > best_ign
