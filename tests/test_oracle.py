@@ -1,0 +1,32 @@
+"""tsscan against the oracle: the measured table of what torch 2.13 accepts and rejects.
+
+The oracle lives beside the project (../shared/oracle, or $TSSCAN_ORACLE). Outside CI a
+checkout without it skips these tests, saying so; in CI (CI=true) its absence is a failure.
+"""
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import oracle_score  # noqa: E402
+
+ORACLE = oracle_score.default_oracle()
+if not (ORACLE / "RESULTS.json").is_file():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"the oracle is missing at {ORACLE}")
+    pytest.skip(f"oracle not found at {ORACLE} (set TSSCAN_ORACLE)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def summary():
+    return oracle_score.summarize(oracle_score.score(ORACLE))
+
+
+def test_issue2_statement_expression_cases_flagged(summary):
+    assert summary["issue2_flagged"] >= 0.95 * summary["issue2"], summary["missed"]
+
+
+def test_no_false_alarm_in_statement_expression_cases_that_script(summary):
+    assert summary["se_false_alarm_cases"] == []
