@@ -1,0 +1,78 @@
+"""The built-in rules are found from a regular wheel install and from an editable install,
+each in a fresh virtual environment (its dependencies come from the system site-packages)."""
+import json
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from tsscan.rule import load_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = """
+import torch
+from torch import nn
+
+
+class M(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        try:
+            return x + 1
+        except RuntimeError:
+            return x
+"""
+
+
+def _venv(path: Path) -> Path:
+    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(path)
+    return path / "bin"
+
+
+def _run(args, cwd):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
+
+
+def _check_installed(bin_dir: Path, work: Path, expect_origin: str):
+    (work / "model.py").write_text(MODEL)
+    codes = {r.code for r in load_rules()}
+    listed = _run([str(bin_dir / "tsscan"), "rules", "--format", "json"], work)
+    assert listed.returncode == 0, listed.stderr
+    assert {r["code"] for r in json.loads(listed.stdout)} == codes
+    where = _run(
+        [str(bin_dir / "python"), "-c", "from tsscan.rule import builtin_rule_dir; print(builtin_rule_dir())"],
+        work,
+    )
+    assert expect_origin in where.stdout, where.stdout
+    checked = _run([str(bin_dir / "tsscan"), "check", "model.py"], work)
+    assert checked.returncode == 1 and "TS101" in checked.stdout, checked.stdout + checked.stderr
+
+
+@pytest.mark.slow
+def test_rules_ship_in_the_wheel(tmp_path):
+    dist = tmp_path / "dist"
+    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(ROOT)], tmp_path)
+    assert built.returncode == 0, built.stderr
+    wheel = next(dist.glob("tsscan-*.whl"))
+    bin_dir = _venv(tmp_path / "venv")
+    inst = _run([str(bin_dir / "python"), "-m", "pip", "install", "--no-deps", "-q", str(wheel)], tmp_path)
+    assert inst.returncode == 0, inst.stderr
+    work = tmp_path / "work"
+    work.mkdir()
+    _check_installed(bin_dir, work, str(tmp_path / "venv"))
+
+
+@pytest.mark.slow
+def test_rules_found_from_editable_install(tmp_path):
+    bin_dir = _venv(tmp_path / "venv")
+    inst = _run(
+        [str(bin_dir / "python"), "-m", "pip", "install", "--no-deps", "--no-build-isolation", "-q", "-e", str(ROOT)],
+        tmp_path,
+    )
+    assert inst.returncode == 0, inst.stderr
+    work = tmp_path / "work"
+    work.mkdir()
+    _check_installed(bin_dir, work, str(ROOT / "rules"))
