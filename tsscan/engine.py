@@ -27,6 +27,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from tsscan.context import FunctionContext, cst_dotted
+from tsscan.files import split_lines
 from tsscan.rule import SAFE, Diagnostic, Fix, Report, Rule, code_selected, version_matches
 from tsscan.scope import CompiledFunction, FileScope, analyse
 
@@ -112,7 +113,7 @@ class Engine:
         if scope.empty:
             return result
         rule_classes = self.rules_for(extra_ignore)
-        lines = text.splitlines(keepends=True)
+        lines = split_lines(text)
         snippets, syn_module = self._snippet_module(scope, lines, result)
         result.snippets = snippets
         result.snippet_module = syn_module
@@ -169,6 +170,7 @@ class Engine:
         parts: List[str] = []
         snippets: List[Snippet] = []
         syn_line = 1
+        nl = _newline_of(lines[0] if lines else "")  # the wrapper lines end like the file's
         for cf in scope.compiled:
             start, end = cf.start_line, cf.end_line
             header_only = not cf.body_compiled
@@ -185,12 +187,12 @@ class Engine:
             if first[len(indent):len(indent) + 1] not in ("@", "d", "a"):
                 continue  # something odd shares the def line (``class A: def f(): ...``)
             if not chunk[-1].endswith(("\n", "\r")):
-                chunk = chunk[:-1] + [chunk[-1] + "\n"]
+                chunk = chunk[:-1] + [chunk[-1] + nl]
             wrapped = bool(indent)
-            text_parts = ["if 1:\n"] if wrapped else []
+            text_parts = ["if 1:" + nl] if wrapped else []
             text_parts += chunk
             if header_only:
-                text_parts.append(indent + "    ...\n")
+                text_parts.append(indent + "    ..." + nl)
             snip = Snippet(
                 cf, start, end, syn_line + (1 if wrapped else 0), wrapped, header_only
             )
@@ -225,7 +227,7 @@ class Engine:
             snip.syn_start = syn_line + (1 if snip.wrapped else 0)
             good_parts.append(part)
             good.append(snip)
-            syn_line += part.count("\n")
+            syn_line += len(split_lines(part))
         if not good:
             return [], None
         module = cst.parse_module("".join(good_parts))
@@ -397,7 +399,7 @@ def apply_fixes(text: str, result: CheckResult, chosen: Sequence[PendingFix]) ->
     """Apply ``chosen`` fixes (from :func:`choose_fixes`) to ``text``, the file ``result`` checked."""
     if not chosen:
         return text
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text)
     newline = _newline_of(text)
     edits: List[Tuple[int, int, List[str]]] = []  # (first line, last line, new lines): 1-based, inclusive
     by_snippet: Dict[int, List[PendingFix]] = {}
@@ -411,14 +413,14 @@ def apply_fixes(text: str, result: CheckResult, chosen: Sequence[PendingFix]) ->
         snip = pfs[0].snippet
         mapping = {id(old): new for pf in pfs for old, new in pf.fix.replacements}
         new_stmt = snip.stmt.visit(_Replace(mapping))  # type: ignore[union-attr]
-        code = cst.Module(body=[new_stmt]).code
-        new_lines = code.splitlines(keepends=True)
+        # rendered with the snippet module's own default indent and newline: a fresh
+        # cst.Module would re-indent tab- or 2-space-indented code to 4 spaces
+        code = result.snippet_module.code_for_node(new_stmt)
+        new_lines = split_lines(code)
         if snip.wrapped:
             new_lines = new_lines[1:]
         if snip.header_only:
             new_lines = new_lines[:-1]
-        if newline != "\n":
-            new_lines = [ln[:-1] + newline if ln.endswith("\n") and not ln.endswith("\r\n") else ln for ln in new_lines]
         # keep the original file's ending of the last line (it may have had none)
         last_orig = lines[snip.file_end - 1]
         if new_lines and not last_orig.endswith(("\n", "\r")):
@@ -434,10 +436,8 @@ def apply_fixes(text: str, result: CheckResult, chosen: Sequence[PendingFix]) ->
 
 
 def _newline_of(text: str) -> str:
-    i = text.find("\n")
-    if i > 0 and text[i - 1] == "\r":
-        return "\r\n"
-    return "\n"
+    m = re.search(r"\r\n|\r|\n", text)
+    return m.group() if m else "\n"
 
 
 def _missing_imports(result: CheckResult, wanted: Iterable[str]) -> List[str]:

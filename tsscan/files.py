@@ -4,6 +4,7 @@ from __future__ import annotations
 import fnmatch
 import io
 import os
+import re
 import tempfile
 import tokenize
 from dataclasses import dataclass
@@ -29,6 +30,16 @@ class Source:
     raw: bytes
     text: str
     encoding: str  # as tokenize.detect_encoding says ('utf-8-sig' keeps a BOM)
+
+
+_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def split_lines(text: str) -> List[str]:
+    """Lines with their endings, split where Python's tokenizer splits them (``\\n``, ``\\r\\n``,
+    ``\\r``) -- not where ``str.splitlines`` does (form feed, ``\\x1c``, ``\\u2028`` ... are not line
+    breaks in source, and splitting there would shift every line number after them)."""
+    return _LINE_RE.findall(text)
 
 
 def _excluded(rel_parts: Sequence[str], patterns: Sequence[str]) -> bool:
