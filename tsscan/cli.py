@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ignore", type=_codes, help="codes or prefixes to skip")
     p.add_argument("--extend-select", type=_codes, default=[], help="add to the selection")
     p.add_argument("--extend-ignore", type=_codes, default=[], help="add to the ignore list")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--format", choices=["text", "json", "sarif", "github"], default="text")
     p.add_argument("--output-file", "-o", help="write the report here instead of stdout")
     p.add_argument("--statistics", action="store_true", help="count findings per code")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
@@ -107,7 +107,7 @@ def cmd_check(argv: List[str], out: TextIO, err: TextIO) -> int:
     fixing = args.fix or args.diff
     safeties = (SAFE, UNSAFE) if args.unsafe_fixes else (SAFE,)
 
-    summary = RunSummary()
+    summary = RunSummary(rules=engine.rules_for())
     diff_out: List[str] = []
     for path, problem in iter_files(args.paths or ["."], settings.exclude, settings.root):
         if problem:
@@ -169,7 +169,7 @@ def _diff(path: str, old: str, new: str) -> str:
 def cmd_rules(argv: List[str], out: TextIO, err: TextIO) -> int:
     p = argparse.ArgumentParser(prog="tsscan rules", description="List the rules.")
     p.add_argument("--config")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--format", choices=["text", "json", "sarif", "github"], default="text")
     args = p.parse_args(argv)
     args.paths = []
     setup = _setup(args, err)
