@@ -169,7 +169,7 @@ def _diff(path: str, old: str, new: str) -> str:
 def cmd_rules(argv: List[str], out: TextIO, err: TextIO) -> int:
     p = argparse.ArgumentParser(prog="tsscan rules", description="List the rules.")
     p.add_argument("--config")
-    p.add_argument("--format", choices=["text", "json", "sarif", "github"], default="text")
+    p.add_argument("--format", choices=["text", "json"], default="text")
     args = p.parse_args(argv)
     args.paths = []
     setup = _setup(args, err)
