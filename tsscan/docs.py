@@ -1,75 +1,224 @@
-"""Rule pages, generated from the rules themselves (``docs/rules/TSnnn.md``)."""
+"""Rule pages, generated from the rules themselves (``docs/rules/TSnnn.md`` and ``index.md``).
+
+``python -m tsscan.docs [DIR]`` writes them (default ``docs/rules``); ``tests/test_docs.py``
+regenerates them in a temporary directory and fails when the committed pages differ.
+``tsscan explain TS101`` prints the same page in the terminal.
+
+Everything on a page comes from the rule class: the docstring's sections (What it does, Why is
+this bad, Example, Use instead, Fix, Notes, Versions), ``message``, ``fix_safety``, ``fails_in``,
+``level`` and the ``invalid``/``valid`` examples the test suite compiles with the real torch.
+"""
 from __future__ import annotations
 
+import ast
 import textwrap
-from typing import List, Sequence
+from pathlib import Path
+from typing import Dict, List, Sequence
 
-from tsscan.rule import SAFE, Rule
+from tsscan.rule import SAFE, UNSAFE
+
+BANDS = {
+    "1": "Statements and syntax",
+    "2": "Types, annotations and signatures",
+    "3": "Module structure and attributes",
+    "4": "Tensor API and torch calls",
+    "5": "Python builtins and other libraries",
+    "6": "Scripts, but behaves differently",
+    "9": "Compiler errors no rule predicted",
+}
+
+FIX_TEXT = {
+    SAFE: (
+        "**Safe fix.** `tsscan --fix` applies it: the rewritten code behaves the same as the "
+        "original for every input."
+    ),
+    UNSAFE: (
+        "**Unsafe fix.** Offered only with `tsscan --fix --unsafe-fixes` (or shown with "
+        "`--diff --unsafe-fixes`): the rewrite can behave differently for some inputs, so "
+        "review it."
+    ),
+    None: "**No automatic fix.** The change needs a decision only the author can make.",
+}
+
+LEVEL_TEXT = {
+    "syntax": (
+        "The compiler's frontend rejects the construct wherever it appears in compiled code, "
+        "also in branches a `torch.jit.is_scripting()` check makes dead."
+    ),
+    "type": (
+        "The error comes from type checking, which skips branches a "
+        "`torch.jit.is_scripting()` check makes dead; tsscan stays silent there too."
+    ),
+}
 
 
 def _code_block(code: str) -> str:
     return "```python\n" + textwrap.dedent(code).strip("\n") + "\n```\n"
 
 
+def _is_code(paragraph: str) -> bool:
+    """A docstring paragraph that is Python code (not a prose sentence)."""
+    text = textwrap.dedent(paragraph).strip()
+    if not text:
+        return False
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return False
+    # a bare name or constant parses but is prose ("None", "Nothing")
+    return not (
+        len(tree.body) == 1
+        and isinstance(tree.body[0], ast.Expr)
+        and isinstance(tree.body[0].value, (ast.Name, ast.Constant))
+    )
+
+
+def render_section(body: str) -> str:
+    """Docstring section text as Markdown: paragraphs of code become fenced blocks (consecutive
+    code paragraphs, split by blank lines, stay one block); text already fenced is kept."""
+    body = textwrap.dedent(body).strip("\n")
+    if "```" in body:
+        return body.strip() + "\n"
+    paragraphs: List[str] = []
+    current: List[str] = []
+    for line in body.splitlines():
+        if line.strip():
+            current.append(line)
+        elif current:
+            paragraphs.append("\n".join(current))
+            current = []
+    if current:
+        paragraphs.append("\n".join(current))
+    out: List[str] = []
+    code: List[str] = []
+
+    def flush() -> None:
+        if code:
+            out.append(_code_block("\n\n".join(code)).rstrip("\n"))
+            code.clear()
+
+    for para in paragraphs:
+        if _is_code(para):
+            code.append(textwrap.dedent(para))
+        else:
+            flush()
+            out.append(textwrap.dedent(para).strip())
+    flush()
+    return "\n\n".join(out) + "\n"
+
+
 def rule_page(rule: type) -> str:
-    sections = rule.doc_sections()
+    sections: Dict[str, str] = rule.doc_sections()
     out: List[str] = [f"# {rule.code} {rule.name}\n", f"\n{rule.summary()}\n"]
-    out.append(f"\n*Message:* {rule.message}\n")
-    out.append(f"\n*Fails in torch:* `{rule.fails_in}` · *level:* {rule.level}")
-    if rule.fix_safety:
-        out.append(f" · *fix:* {rule.fix_safety}")
-    out.append("\n")
-    for heading in ("What it does", "Why is this bad", "Example", "Use instead", "Fix", "Notes"):
+    if "{" not in rule.message:  # a template message is filled in per finding
+        out.append(f"\nMessage: `{rule.code} {rule.message}`\n")
+    for heading in ("What it does", "Why is this bad", "Example", "Use instead"):
         body = sections.get(heading)
         if body:
-            out.append(f"\n## {heading}\n\n{textwrap.dedent(body).strip()}\n")
-    if rule.invalid:
-        out.append("\n## Examples the compiler rejects\n\nChecked by the test suite with `torch.jit.script`.\n")
-        for ex in rule.invalid:
-            out.append("\n" + _code_block(ex.code))
-            if ex.fixed:
-                label = "safe" if rule.fix_safety == SAFE else "unsafe"
-                out.append(f"\n`tsscan --fix` ({label}) turns it into:\n\n" + _code_block(ex.fixed))
+            out.append(f"\n## {heading}\n\n{render_section(body)}")
+
+    out.append("\n## Fix\n\n" + FIX_TEXT.get(rule.fix_safety, FIX_TEXT[None]) + "\n")
+    if sections.get("Fix"):
+        out.append("\n" + render_section(sections["Fix"]))
+    fixed = [ex for ex in rule.invalid if ex.fixed]
+    if fixed:
+        ex = fixed[0]
+        out.append("\nBefore:\n\n" + _code_block(ex.code) + "\nAfter `tsscan --fix`"
+                   + (" --unsafe-fixes" if rule.fix_safety == UNSAFE else "") + ":\n\n"
+                   + _code_block(ex.fixed))
+        if ex.inputs:
+            out.append(
+                "\nThe test suite scripts the fixed code and checks it returns the same as the "
+                f"original, eagerly, on `{ex.inputs.strip()}`.\n"
+            )
+
+    out.append(
+        f"\n## Torch versions\n\n`torch.jit.script` rejects this in torch `{rule.fails_in}`; "
+        "tsscan runs the rule when the target torch version (`--target-version`, "
+        "`[tool.tsscan] target-version`, else the installed torch) is in that range.\n"
+    )
+    out.append("\n" + LEVEL_TEXT.get(rule.level, "") + "\n")
+    if sections.get("Versions"):
+        out.append("\n" + render_section(sections["Versions"]))
+
+    if sections.get("Notes"):
+        out.append("\n## Notes\n\n" + render_section(sections["Notes"]))
+
+    others = [ex for ex in rule.invalid if ex is not (fixed[0] if fixed else None)]
+    if others or rule.valid:
+        out.append(
+            "\n## Checked examples\n\nThe test suite compiles these with `torch.jit.script`: "
+            "the first ones fail, the ones under *Scripts* compile and tsscan reports nothing "
+            "in them.\n"
+        )
+    for ex in others:
+        out.append("\n" + _code_block(ex.code))
+        if ex.fixed:
+            out.append("\nFixed:\n\n" + _code_block(ex.fixed))
     if rule.valid:
-        out.append("\n## Examples that script (not flagged)\n")
+        out.append("\n### Scripts\n")
         for ex in rule.valid:
             out.append("\n" + _code_block(ex.code))
+    out.append(f"\n---\n[All rules](index.md) · `tsscan explain {rule.code}` prints this page.\n")
     return "".join(out)
 
 
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def index_page(rules: Sequence[type]) -> str:
-    lines = [
+    out = [
         "# Rules\n",
-        "\nGenerated from `rules/` by `python -m tsscan.docs`; `tests/test_docs.py` fails when this drifts.\n",
-        "\n| code | name | fix | fails in torch | summary |\n|---|---|---|---|---|\n",
+        "\nEvery rule exists because `torch.jit.script` rejects the construct (each is checked "
+        "against the real compiler by the test suite). Fix: *safe* ones are applied by "
+        "`tsscan --fix`, *unsafe* ones only with `--unsafe-fixes`.\n",
+        "\nThese pages are generated from `rules/` by `python -m tsscan.docs`; "
+        "`tests/test_docs.py` fails when they drift from the rules. "
+        f"{len(rules)} rules.\n",
     ]
+    by_band: Dict[str, List[type]] = {}
     for r in rules:
-        lines.append(
-            f"| [{r.code}]({r.code}.md) | {r.name} | {r.fix_safety or '—'} | `{r.fails_in}` | {r.summary()} |\n"
-        )
-    return "".join(lines)
+        by_band.setdefault(r.code[2], []).append(r)
+    for band in sorted(by_band):
+        title = BANDS.get(band, f"TS{band}xx")
+        out.append(f"\n## TS{band}xx {title}\n\n")
+        out.append("| code | name | summary | fix | fails in torch |\n|---|---|---|---|---|\n")
+        for r in by_band[band]:
+            out.append(
+                f"| [{r.code}]({r.code}.md) | {r.name} | {_cell(r.summary())} | "
+                f"{r.fix_safety or '—'} | `{_cell(r.fails_in)}` |\n"
+            )
+    return "".join(out)
 
 
-def generated_pages(rules: Sequence[type]) -> dict:
+def generated_pages(rules: Sequence[type]) -> Dict[str, str]:
     pages = {f"{r.code}.md": rule_page(r) for r in rules}
     pages["index.md"] = index_page(rules)
     return pages
 
 
-def main() -> int:  # python -m tsscan.docs [DIR]
-    import sys
-    from pathlib import Path
-
-    from tsscan.rule import load_rules
-
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/rules")
+def write_pages(target: Path, rules: Sequence[type]) -> Dict[str, str]:
     target.mkdir(parents=True, exist_ok=True)
-    pages = generated_pages(load_rules())
+    pages = generated_pages(rules)
     for old in target.glob("TS*.md"):
         if old.name not in pages:
             old.unlink()
     for name, text in pages.items():
-        (target / name).write_text(text, encoding="utf-8")
+        path = target / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+    return pages
+
+
+def main(argv: Sequence[str] = ()) -> int:  # python -m tsscan.docs [DIR]
+    import sys
+
+    from tsscan.rule import load_rules
+
+    args = list(argv) or sys.argv[1:]
+    target = Path(args[0] if args else "docs/rules")
+    pages = write_pages(target, load_rules())
     print(f"wrote {len(pages)} pages to {target}")
     return 0
 

@@ -1,0 +1,110 @@
+"""Rule pages are generated from the rules; `tsscan rules` and `tsscan explain`."""
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tsscan.cli import main
+from tsscan.docs import generated_pages, render_section, rule_page
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+
+def test_rule_pages_match_the_rules(tmp_path, rules):
+    """Fails when a rule changed and `python -m tsscan.docs` was not run (or a page was edited)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "tsscan.docs", str(tmp_path)], cwd=ROOT, capture_output=True,
+        text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    fresh = {p.name: p.read_text(encoding="utf-8") for p in tmp_path.glob("*.md")}
+    committed = {p.name: p.read_text(encoding="utf-8") for p in (DOCS / "rules").glob("*.md")}
+    stale = sorted(n for n in committed.keys() | fresh.keys() if committed.get(n) != fresh.get(n))
+    assert not stale, f"docs/rules out of date ({', '.join(stale)}): run `python -m tsscan.docs`"
+    assert set(fresh) == {f"{r.code}.md" for r in rules} | {"index.md"}
+
+
+def test_every_rule_page_has_the_sections(rules):
+    for r in rules:
+        page = rule_page(r)
+        assert page.startswith(f"# {r.code} {r.name}\n"), r.code
+        for heading in ("## What it does", "## Why is this bad", "## Fix", "## Torch versions"):
+            assert heading in page, (r.code, heading)
+        assert r.fails_in in page
+        # fenced code blocks are balanced
+        assert page.count("```") % 2 == 0, r.code
+
+
+def test_index_links_every_page(rules):
+    pages = generated_pages(rules)
+    index = pages["index.md"]
+    for r in rules:
+        assert f"[{r.code}]({r.code}.md)" in index
+    links = re.findall(r"\]\((TS\d{3})\.md\)", index)
+    assert len(links) == len(set(links)) == len(rules)
+
+
+def test_render_section_fences_code_and_keeps_prose():
+    assert render_section("mask = x.bool()") == "```python\nmask = x.bool()\n```\n"
+    prose = "Use `x.to(torch.bool)` instead, which keeps NaN."
+    assert render_section(prose) == prose + "\n"
+    mixed = "Either:\n\n    y = x.to(torch.bool)\n\n    z = y\n\nor keep it eager."
+    assert render_section(mixed) == (
+        "Either:\n\n```python\ny = x.to(torch.bool)\n\nz = y\n```\n\nor keep it eager.\n"
+    )
+
+
+def _run(*argv):
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_rules_command_lists_every_rule(rules):
+    code, out, _ = _run("rules")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["code", "name", "fix", "torch", "versions"]
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert set(rows) == {r.code for r in rules}
+    for r in rules:
+        assert rows[r.code][1] == r.name
+        assert rows[r.code][2] == (r.fix_safety or "-")
+        assert " ".join(rows[r.code][3:]) == r.fails_in
+
+
+def test_rules_command_json(rules):
+    import json
+
+    code, out, _ = _run("rules", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert [d["code"] for d in doc] == [r.code for r in rules]
+    assert {"code", "name", "message", "fix", "fails_in", "level"} <= set(doc[0])
+
+
+def test_explain_prints_the_rule_page(rules):
+    code, out, _ = _run("explain", "TS101")
+    assert code == 0
+    assert out == (DOCS / "rules" / "TS101.md").read_text(encoding="utf-8")
+    code, out2, _ = _run("explain", "try-except")  # by name, and case-insensitive code
+    assert (code, out2) == (0, out)
+    code, out3, _ = _run("explain", "ts101")
+    assert (code, out3) == (0, out)
+
+
+def test_explain_unknown_rule():
+    code, out, err = _run("explain", "TS999")
+    assert code == 2 and out == ""
+    assert "no rule 'TS999'" in err
+
+
+def test_explain_from_the_command_line():
+    proc = subprocess.run(
+        [sys.executable, "-m", "tsscan", "explain", "TS401"], cwd=ROOT, capture_output=True,
+        text=True, timeout=120,
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("# TS401 ")
