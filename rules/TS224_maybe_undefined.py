@@ -1,0 +1,87 @@
+import libcst as cst
+
+from tsscan.rule import Example, Rule
+from tsscan.typemodel import RootOnly, analyse
+
+
+class MaybeUndefined(Rule):
+    """A variable used where it is defined on some paths only.
+
+    What it does:
+        Flags the use of a variable that is assigned in only one arm of an `if` (the other
+        arm not ending in `return`/`raise`/`break`/`continue`), or first assigned inside a
+        loop body, and used after it.
+
+    Why is this bad:
+        TorchScript needs every variable defined on every path: "y is not defined in the
+        false branch", "undefined value y". Python only fails when the path is taken.
+
+    Example:
+        if x.numel() > 3:
+            y = x * 2
+        return y
+
+    Use instead:
+        y = x
+        if x.numel() > 3:
+            y = x * 2
+        return y
+    """
+
+    code = "TS224"
+    name = "maybe-undefined"
+    message = "`{var}` is not defined on every path to this use (assigned in one branch only, or first in a loop); define it before"
+    level = "type"
+
+    invalid = [
+        Example(
+            """
+import torch
+
+
+@torch.jit.script
+def double_big(x: torch.Tensor) -> torch.Tensor:
+    if x.numel() > 3:
+        y = x * 2
+    return y
+"""
+        ),
+        Example(
+            """
+import torch
+
+
+@torch.jit.script
+def last(x: torch.Tensor) -> torch.Tensor:
+    for i in range(3):
+        y = x * i
+    return y
+"""
+        ),
+    ]
+    valid = [
+        Example(
+            """
+import torch
+
+
+@torch.jit.script
+def double_big(x: torch.Tensor) -> torch.Tensor:
+    if x.numel() > 3:
+        y = x * 2
+    else:
+        return x
+    for i in range(3):
+        z = y * i
+        y = z
+    return y
+"""
+        ),
+    ]
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if not RootOnly.is_root(self, node):
+            return
+        for u in analyse(node, self.ctx).bad_uses:
+            if u.kind == "maybe":
+                self.report(u.node, self.message.format(var=u.var))

@@ -1,0 +1,888 @@
+"""A small model of what TorchScript infers for one compiled function: what type rules need.
+
+This is not a type checker. It knows the handful of facts the compiler applies and that
+flow-dependent rules need, and it answers "unknown" (``None``) whenever it is not sure, so
+that rules built on it stay silent rather than guess:
+
+* a parameter without annotation is a ``Tensor``, whatever its default;
+* a local takes the type of its first assignment; ``[]`` is ``List[Tensor]``, ``None`` is
+  ``NoneType`` unless the local is annotated ``Optional[...]``;
+* a straight-line rebinding in the same block may change the type; an assignment inside a
+  nested block (``if`` arm, loop body) to a variable of an enclosing block may not;
+* where the arms of an ``if`` merge, a variable defined in one arm only (the other arm not
+  ending in ``return``/``raise``/``break``/``continue``) is undefined afterwards, and one
+  defined with different types in the two arms has no type; a variable first defined in a
+  loop body is undefined after the loop;
+* all ``return`` statements of a function without return annotation share one type
+  (``None`` and ``T`` merge to ``Optional[T]``).
+
+Types are plain strings in TorchScript's spelling: ``Tensor``, ``int``, ``float``, ``bool``,
+``str``, ``None``, ``List[int]``, ``Tuple[Tensor, int]``, ``Optional[Tensor]``, ``Any``.
+The analysis runs on the libcst ``FunctionDef`` a rule visits and is cached on the rule's
+``FunctionContext``, so the rules that use it share one pass per function.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Set, Tuple
+
+import libcst as cst
+
+from tsscan.context import FunctionContext, cst_dotted
+
+SCALARS = ("int", "float", "bool", "str", "complex")
+
+# --------------------------------------------------------------------------- annotations
+_GENERIC = {
+    "List": "List", "list": "List", "typing.List": "List",
+    "Tuple": "Tuple", "tuple": "Tuple", "typing.Tuple": "Tuple",
+    "Dict": "Dict", "dict": "Dict", "typing.Dict": "Dict",
+    "Optional": "Optional", "typing.Optional": "Optional",
+    "Union": "Union", "typing.Union": "Union",
+    "Set": "Set", "set": "Set", "typing.Set": "Set",
+    "FrozenSet": "Set", "frozenset": "Set", "typing.FrozenSet": "Set",
+    "Callable": "Callable", "typing.Callable": "Callable", "collections.abc.Callable": "Callable",
+}
+_SIMPLE = {
+    "torch.Tensor": "Tensor", "Tensor": "Tensor", "torch.nn.Parameter": "Tensor",
+    "int": "int", "float": "float", "bool": "bool", "str": "str", "complex": "complex",
+    "None": "None", "typing.Any": "Any", "Any": "Any", "torch.device": "Device",
+}
+
+
+def _name_of(node: cst.BaseExpression, ctx: Optional[FunctionContext]) -> Optional[str]:
+    dotted = cst_dotted(node)
+    if dotted is None:
+        return None
+    resolved = ctx.qualname(node) if ctx is not None else dotted
+    return resolved or dotted
+
+
+def annotation_head(node: cst.BaseExpression, ctx: Optional[FunctionContext]) -> Optional[str]:
+    """``List``/``Tuple``/``Dict``/``Optional``/``Union``/``Set``/``Callable`` for a generic
+    annotation (subscripted or bare), else None."""
+    base = node.value if isinstance(node, cst.Subscript) else node
+    name = _name_of(base, ctx)
+    if name is None:
+        return None
+    return _GENERIC.get(name) or _GENERIC.get(name.rsplit(".", 1)[-1] if name.startswith("typing.") else name)
+
+
+def subscript_items(node: cst.Subscript) -> List[cst.BaseExpression]:
+    out = []
+    for el in node.slice:
+        if isinstance(el.slice, cst.Index):
+            out.append(el.slice.value)
+    return out
+
+
+def annotation_type(node: Optional[cst.BaseExpression], ctx: Optional[FunctionContext]) -> Optional[str]:
+    """The TorchScript type an annotation expression denotes, or None when unsure."""
+    if node is None:
+        return None
+    if isinstance(node, cst.Annotation):
+        node = node.annotation
+    if isinstance(node, cst.Name) and node.value == "None":
+        return "None"
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        left, right = annotation_type(node.left, ctx), annotation_type(node.right, ctx)
+        if left and right == "None":
+            return f"Optional[{left}]"
+        if right and left == "None":
+            return f"Optional[{right}]"
+        return None
+    if isinstance(node, cst.Subscript):
+        head = annotation_head(node, ctx)
+        items = subscript_items(node)
+        if head is None or len(items) != len(node.slice):
+            return None
+        if head == "Tuple":
+            if len(items) == 2 and isinstance(items[1], cst.Ellipsis):
+                inner = annotation_type(items[0], ctx)
+                return f"Tuple[{inner}, ...]" if inner else None
+            if len(items) == 1 and isinstance(items[0], cst.Tuple) and not items[0].elements:
+                return "Tuple[()]"
+        parts = [annotation_type(i, ctx) for i in items]
+        if any(p is None for p in parts):
+            return None
+        if head == "Optional" and len(parts) == 1:
+            return f"Optional[{parts[0]}]"
+        if head == "Union":
+            rest = [p for p in parts if p != "None"]
+            if len(rest) == 1 and len(parts) == 2:
+                return f"Optional[{rest[0]}]"
+            return f"Union[{', '.join(parts)}]"
+        return f"{head}[{', '.join(parts)}]"
+    name = _name_of(node, ctx)
+    if name is None:
+        return None
+    if name in _SIMPLE:
+        return _SIMPLE[name]
+    if name in _GENERIC:
+        return _GENERIC[name]
+    return None
+
+
+def is_optional(t: Optional[str]) -> bool:
+    return bool(t) and t.startswith("Optional[")  # type: ignore[union-attr]
+
+
+def assignable(target: Optional[str], value: Optional[str]) -> bool:
+    """Can a value of type ``value`` be stored where ``target`` is expected (unknown: yes)."""
+    if target is None or value is None or target == value or "Any" in (target, value):
+        return True
+    if is_optional(target):
+        inner = target[len("Optional["):-1]
+        return value == "None" or assignable(inner, value)
+    if target.startswith("Union["):
+        return True
+    return False
+
+
+# --------------------------------------------------------------------------- expressions
+TORCH_TENSOR_FUNCS = frozenset(
+    """cat stack zeros ones full empty arange linspace logspace tensor as_tensor from_numpy
+    zeros_like ones_like full_like empty_like rand randn randint rand_like randn_like randint_like
+    where sigmoid tanh relu exp log log2 log10 sqrt rsqrt abs clamp clip matmul mm bmm einsum
+    softmax log_softmax flatten reshape transpose permute squeeze unsqueeze sum mean prod cumsum
+    maximum minimum floor ceil sin cos atan2 pow mul add sub div neg masked_fill gather index_select
+    stack hstack vstack cdist norm outer tril triu eye diag argmax argmin sort_values logical_and
+    logical_or logical_not isnan isinf isfinite nonzero_static bucketize flip roll repeat_interleave
+    tile narrow clone detach""".split()
+)
+TORCH_TENSOR_LISTS = frozenset("split chunk unbind meshgrid broadcast_tensors tensor_split".split())
+TENSOR_METHODS = frozenset(
+    """view reshape permute contiguous float long int half double to sigmoid tanh relu sum mean
+    clone detach unsqueeze squeeze transpose flatten expand expand_as repeat exp log abs clamp
+    softmax log_softmax masked_fill type_as cpu cuda sqrt pow mul add sub div neg t matmul
+    view_as reshape_as argmax argmin floor ceil round sign norm cumsum prod gather index_select
+    narrow flip roll new_zeros new_ones new_full new_empty mul_ add_ sub_ div_ clamp_ fill_
+    zero_ copy_ masked_fill_ sigmoid_ relu_ logical_not logical_and logical_or eq ne lt le gt ge
+    isnan all any nonzero""".split()
+)
+TENSOR_LIST_METHODS = frozenset("split chunk unbind tensor_split".split())
+INT_FUNCS = {"len": "int", "int": "int", "float": "float", "str": "str", "bool": "bool", "ord": "int", "chr": "str"}
+
+
+def _num_join(a: str, b: str) -> Optional[str]:
+    if a == b and a in ("int", "float", "complex"):
+        return a
+    nums = ("bool", "int", "float", "complex")
+    if a in nums and b in nums:
+        return nums[max(nums.index(a), nums.index(b), 1)]
+    return None
+
+
+def is_chained_tensor_comparison(node: cst.Comparison, env_type) -> bool:
+    if len(node.comparisons) < 2:
+        return False
+    operands = [node.left] + [c.comparator for c in node.comparisons]
+    return any(env_type(o) == "Tensor" for o in operands)
+
+
+class ExprTyper:
+    """Types of expressions given a variable environment (a mapping name -> type or None)."""
+
+    def __init__(self, ctx: Optional[FunctionContext], lookup) -> None:
+        self.ctx = ctx
+        self.lookup = lookup
+
+    def __call__(self, node: Optional[cst.BaseExpression]) -> Optional[str]:
+        try:
+            return self._type(node)
+        except RecursionError:  # pragma: no cover - absurdly deep expressions
+            return None
+
+    def _type(self, node) -> Optional[str]:  # noqa: C901 - a flat dispatch
+        if node is None:
+            return None
+        if isinstance(node, cst.Integer):
+            return "int"
+        if isinstance(node, cst.Float):
+            return "float"
+        if isinstance(node, cst.Imaginary):
+            return "complex"
+        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+            return "str"
+        if isinstance(node, cst.Name):
+            if node.value in ("True", "False"):
+                return "bool"
+            if node.value == "None":
+                return "None"
+            return self.lookup(node.value)
+        if isinstance(node, cst.List):
+            if not node.elements:
+                return "List[Tensor]"
+            if any(isinstance(e, cst.StarredElement) for e in node.elements):
+                return None
+            types = {self._type(e.value) for e in node.elements}
+            if len(types) == 1 and None not in types:
+                return f"List[{types.pop()}]"
+            return None
+        if isinstance(node, cst.Tuple):
+            if not node.elements:
+                return "Tuple[()]"
+            if any(isinstance(e, cst.StarredElement) for e in node.elements):
+                return None
+            parts = [self._type(e.value) for e in node.elements]
+            if any(p is None for p in parts):
+                return None
+            return f"Tuple[{', '.join(parts)}]"  # type: ignore[arg-type]
+        if isinstance(node, cst.UnaryOperation):
+            inner = self._type(node.expression)
+            if isinstance(node.operator, cst.Not):
+                return "bool"
+            if isinstance(node.operator, cst.Minus) and inner in ("int", "float", "Tensor", "complex"):
+                return inner
+            return None
+        if isinstance(node, cst.BinaryOperation):
+            return self._binop(node)
+        if isinstance(node, cst.Comparison):
+            if is_chained_tensor_comparison(node, self._type):
+                return None
+            if len(node.comparisons) == 1:
+                op = node.comparisons[0].operator
+                if isinstance(op, (cst.Is, cst.IsNot, cst.In, cst.NotIn)):
+                    return "bool"
+                left, right = self._type(node.left), self._type(node.comparisons[0].comparator)
+                if "Tensor" in (left, right):
+                    return "Tensor"
+                if left in SCALARS and right in SCALARS:
+                    return "bool"
+            return None
+        if isinstance(node, cst.BooleanOperation):
+            left, right = self._type(node.left), self._type(node.right)
+            return "bool" if left == right == "bool" else None
+        if isinstance(node, cst.IfExp):
+            a, b = self._type(node.body), self._type(node.orelse)
+            return a if a == b else None
+        if isinstance(node, cst.Call):
+            return self._call(node)
+        if isinstance(node, cst.Subscript):
+            base = self._type(node.value)
+            if base == "Tensor":
+                return "Tensor"
+            if base == "str":
+                return "str"
+            if base and base.startswith("List[") and len(node.slice) == 1:
+                sl = node.slice[0].slice
+                inner = base[len("List["):-1]
+                if isinstance(sl, cst.Slice):
+                    return base
+                return inner if self._type(sl.value) == "int" else None
+            if base and base.startswith("Tuple[") and len(node.slice) == 1:
+                sl = node.slice[0].slice
+                if isinstance(sl, cst.Index) and isinstance(sl.value, cst.Integer):
+                    parts = split_type_args(base)
+                    idx = int(sl.value.value, 0)
+                    if parts is not None and "..." not in parts and -len(parts) <= idx < len(parts):
+                        return parts[idx]
+            return None
+        if isinstance(node, cst.Attribute):
+            owner = self._type(node.value)
+            if owner == "Tensor":
+                if node.attr.value == "shape":
+                    return "List[int]"
+                if node.attr.value in ("T", "mT", "data", "real", "imag"):
+                    return "Tensor"
+                if node.attr.value == "ndim":
+                    return "int"
+            if self.ctx is not None and self.ctx.self_attr(node) == "training":
+                return "bool"
+            return None
+        return None
+
+    def _binop(self, node: cst.BinaryOperation) -> Optional[str]:
+        left, right = self._type(node.left), self._type(node.right)
+        op = node.operator
+        if isinstance(op, cst.Modulo) and left == "str":
+            return "str"
+        if "Tensor" in (left, right):
+            if isinstance(op, cst.MatrixMultiply) or left in ("int", "float", "bool", "Tensor") or right in (
+                "int", "float", "bool", "Tensor"
+            ):
+                return "Tensor"
+            return None
+        if left is None or right is None:
+            return None
+        if isinstance(op, cst.Add):
+            if left == right == "str":
+                return "str"
+            if left.startswith("Tuple[") and right.startswith("Tuple["):
+                lp, rp = split_type_args(left), split_type_args(right)
+                if lp is None or rp is None or "..." in lp + rp:
+                    return None
+                joined = lp + rp
+                return f"Tuple[{', '.join(joined)}]" if joined else "Tuple[()]"
+            if left == right and left.startswith("List["):
+                return left
+        if isinstance(op, cst.Divide):
+            return "float" if left in ("int", "float", "bool") and right in ("int", "float", "bool") else None
+        if isinstance(op, (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide, cst.Modulo)):
+            if left in ("int", "float") and right in ("int", "float"):
+                return _num_join(left, right)
+        return None
+
+    def _call(self, node: cst.Call) -> Optional[str]:
+        func = node.func
+        if isinstance(func, cst.Name) and func.value in INT_FUNCS and self.lookup(func.value) is None:
+            if func.value in ("int", "float") and node.args and self._type(node.args[0].value) == "Tensor":
+                return func.value
+            return INT_FUNCS[func.value]
+        qual = self.ctx.qualname(func) if self.ctx is not None else cst_dotted(func)
+        if qual and qual.startswith("torch."):
+            last = qual.rsplit(".", 1)[-1]
+            mod = qual[: -len(last) - 1]
+            if mod in ("torch", "torch.nn.functional", "torch.special", "torch.linalg"):
+                if last in TORCH_TENSOR_LISTS:
+                    return "List[Tensor]"
+                if last in TORCH_TENSOR_FUNCS or (mod == "torch.nn.functional" and last not in ("pad_sequence",)):
+                    if last in ("max", "min", "sort", "topk", "unique"):
+                        return None
+                    return "Tensor"
+            return None
+        if isinstance(func, cst.Attribute):
+            recv = self._type(func.value)
+            name = func.attr.value
+            if recv == "Tensor":
+                if name in ("size",):
+                    return "int" if node.args else "List[int]"
+                if name in ("dim", "numel", "ndimension", "nelement", "element_size", "get_device"):
+                    return "int"
+                if name in TENSOR_LIST_METHODS:
+                    return "List[Tensor]"
+                if name in ("max", "min", "sort", "topk", "item", "tolist", "unique"):
+                    return "Tensor" if name in ("max", "min") and not node.args else None
+                if name in TENSOR_METHODS:
+                    return "Tensor"
+                return None
+            if recv == "str" and name in ("upper", "lower", "strip", "lstrip", "rstrip", "replace", "join", "format"):
+                return "str"
+        return None
+
+
+def split_type_args(t: str) -> Optional[List[str]]:
+    """``Tuple[int, List[int]]`` -> ``["int", "List[int]"]``; ``Tuple[()]`` -> ``[]``."""
+    if "[" not in t or not t.endswith("]"):
+        return None
+    inner = t[t.index("[") + 1 : -1]
+    if inner == "()":
+        return []
+    out, depth, cur = [], 0, ""
+    for ch in inner:
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    out.append(cur.strip())
+    return out
+
+
+# --------------------------------------------------------------------------- flow analysis
+MAYBE = "<maybe-undefined>"
+CONFLICT = "<conflict>"
+
+
+@dataclass
+class Retype:
+    node: cst.CSTNode  # the assignment target
+    var: str
+    old: str
+    new: str
+    in_loop: bool
+
+
+@dataclass
+class BadUse:
+    node: cst.Name
+    var: str
+    kind: str  # "maybe" (defined on some paths only) or "conflict" (different types per arm)
+    detail: str = ""
+
+
+@dataclass
+class ReturnInfo:
+    node: cst.Return
+    type: Optional[str]  # "None" for a bare return
+
+
+@dataclass
+class FunctionTypes:
+    """What :func:`analyse` learned about one compiled function."""
+
+    node: cst.FunctionDef
+    params: Dict[str, str] = field(default_factory=dict)  # as the compiler types them
+    declared: Dict[str, str] = field(default_factory=dict)  # annotated params/locals
+    return_annotation: Optional[str] = None
+    has_return_annotation: bool = False
+    retypes: List[Retype] = field(default_factory=list)
+    bad_uses: List[BadUse] = field(default_factory=list)
+    returns: List[ReturnInfo] = field(default_factory=list)
+    appends: List[Tuple[cst.Call, str, Optional[str]]] = field(default_factory=list)  # (call, var, elem type)
+    empty_list_vars: Dict[str, cst.CSTNode] = field(default_factory=dict)
+    ifexps: List[Tuple[cst.IfExp, Optional[str], Optional[str]]] = field(default_factory=list)
+    typer: Optional[ExprTyper] = None
+
+    def type_of(self, node: cst.BaseExpression) -> Optional[str]:
+        """The type of an expression using the *parameter and declared* types only (no flow)."""
+        assert self.typer is not None
+        return self.typer(node)
+
+
+class _Frame:
+    def __init__(self, loop: bool) -> None:
+        self.vars: Dict[str, Optional[str]] = {}
+        self.loop = loop
+
+
+def _terminates(block: Sequence[cst.BaseStatement]) -> bool:
+    if not block:
+        return False
+    last = block[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        return any(isinstance(s, (cst.Return, cst.Raise, cst.Break, cst.Continue)) for s in last.body)
+    if isinstance(last, cst.If):
+        if last.orelse is None:
+            return False
+        other = last.orelse.body if isinstance(last.orelse, cst.Else) else None
+        if other is None:
+            return _terminates(last.body.body) and _terminates([last.orelse])
+        return _terminates(last.body.body) and _terminates(other.body)
+    return False
+
+
+class _Analyser:
+    def __init__(self, fn: cst.FunctionDef, ctx: Optional[FunctionContext]) -> None:
+        self.fn = fn
+        self.ctx = ctx
+        self.out = FunctionTypes(fn)
+        self.frames: List[_Frame] = [_Frame(False)]
+        self.typer = ExprTyper(ctx, self.lookup)
+        self.out.typer = ExprTyper(ctx, self._declared_lookup)
+
+    # ---- environment
+    def lookup(self, name: str) -> Optional[str]:
+        for fr in reversed(self.frames):
+            if name in fr.vars:
+                t = fr.vars[name]
+                return None if t in (MAYBE, CONFLICT) else t
+        return None
+
+    def _declared_lookup(self, name: str) -> Optional[str]:
+        return self.out.declared.get(name) or self.out.params.get(name)
+
+    def _find(self, name: str) -> Tuple[int, Optional[str]]:
+        for i in range(len(self.frames) - 1, -1, -1):
+            if name in self.frames[i].vars:
+                return i, self.frames[i].vars[name]
+        return -1, None
+
+    def assign(self, target: cst.Name, t: Optional[str]) -> None:
+        name = target.value
+        if name in self.out.declared:
+            return  # annotated: the annotation is its type; the compiler checks assignments
+        i, old = self._find(name)
+        top = len(self.frames) - 1
+        if i == -1 or old in (MAYBE, CONFLICT):
+            self.frames[top].vars[name] = t
+            return
+        if i == top:
+            self.frames[top].vars[name] = t  # straight-line rebinding may change the type
+            return
+        if old is not None and t is not None and not assignable(old, t):
+            in_loop = any(fr.loop for fr in self.frames[i + 1 :])
+            self.out.retypes.append(Retype(target, name, old, t, in_loop))
+            return
+        self.frames[i].vars[name] = old if t is None else (old or t)
+
+    # ---- uses
+    def uses(self, node: cst.CSTNode) -> None:
+        class Uses(cst.CSTVisitor):
+            def __init__(inner) -> None:
+                super().__init__()
+                inner.bound: List[str] = []
+
+            def visit_Attribute(inner, n: cst.Attribute) -> bool:
+                n.value.visit(inner)
+                return False
+
+            def visit_Arg(inner, n: cst.Arg) -> bool:
+                n.value.visit(inner)
+                return False
+
+            def visit_CompFor(inner, n: cst.CompFor) -> None:
+                for nm in _target_names(n.target):
+                    inner.bound.append(nm.value)
+
+            def visit_Lambda(inner, n: cst.Lambda) -> bool:
+                return False
+
+            def visit_IfExp(inner, n: cst.IfExp) -> None:
+                if not inner.bound:
+                    self.out.ifexps.append((n, self.typer(n.body), self.typer(n.orelse)))
+
+            def visit_Name(inner, n: cst.Name) -> None:
+                if n.value in inner.bound:
+                    return
+                _, t = self._find(n.value)
+                if t == MAYBE:
+                    self.out.bad_uses.append(BadUse(n, n.value, "maybe"))
+                elif t == CONFLICT:
+                    self.out.bad_uses.append(BadUse(n, n.value, "conflict"))
+
+        node.visit(Uses())
+
+    # ---- statements
+    def block(self, stmts: Sequence[cst.BaseStatement]) -> None:
+        for s in stmts:
+            self.statement(s)
+
+    def statement(self, s: cst.BaseStatement) -> None:  # noqa: C901
+        if isinstance(s, cst.SimpleStatementLine):
+            for small in s.body:
+                self.small(small)
+        elif isinstance(s, cst.If):
+            self.if_(s)
+        elif isinstance(s, (cst.For, cst.While)):
+            if isinstance(s, cst.For):
+                self.uses(s.iter)
+            else:
+                self.uses(s.test)
+            fr = _Frame(True)
+            self.frames.append(fr)
+            if isinstance(s, cst.For):
+                for nm in _target_names(s.target):
+                    fr.vars[nm.value] = self._loop_target_type(s)
+            self.block(s.body.body)
+            self.frames.pop()
+            # names first bound in the loop body are undefined after it (loop targets aside)
+            loop_targets = {n.value for n in _target_names(s.target)} if isinstance(s, cst.For) else set()
+            for name in fr.vars:
+                if name in loop_targets:
+                    continue
+                if self._find(name)[0] == -1:
+                    self.frames[-1].vars[name] = MAYBE
+        elif isinstance(s, cst.With):
+            for item in s.items:
+                self.uses(item.item)
+            self.block(s.body.body)
+        elif isinstance(s, cst.FunctionDef):
+            pass
+        else:  # try and other compound statements: be quiet
+            pass
+
+    def _loop_target_type(self, s: cst.For) -> Optional[str]:
+        it = s.iter
+        if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range":
+            return "int" if isinstance(s.target, cst.Name) else None
+        t = self.typer(it)
+        if isinstance(s.target, cst.Name) and t and t.startswith("List["):
+            return t[len("List["):-1]
+        return None
+
+    def if_(self, s: cst.If) -> None:
+        self.uses(s.test)
+        live = _scripting_live_arm(s, self.ctx)
+        arms: List[Optional[Sequence[cst.BaseStatement]]] = [s.body.body]
+        if s.orelse is None:
+            arms.append(None)
+        elif isinstance(s.orelse, cst.Else):
+            arms.append(s.orelse.body.body)
+        else:
+            arms.append([s.orelse])
+        if live is not None:
+            if arms[live] is not None:
+                self.block(arms[live])  # type: ignore[arg-type]
+            return
+        results: List[Optional[Dict[str, Optional[str]]]] = []
+        for arm in arms:
+            fr = _Frame(False)
+            self.frames.append(fr)
+            if arm is not None:
+                self.block(arm)
+            self.frames.pop()
+            results.append(None if arm is not None and _terminates(arm) else fr.vars)
+        live_arms = [r for r in results if r is not None]
+        if not live_arms:
+            return
+        names = set().union(*[set(r) for r in live_arms])
+        for name in names:
+            if self._find(name)[0] != -1 and self._find(name)[1] not in (MAYBE, CONFLICT):
+                continue
+            types = [r.get(name, MAYBE) for r in live_arms]
+            if MAYBE in types:
+                self.frames[-1].vars[name] = MAYBE
+            elif len(set(types)) == 1:
+                self.frames[-1].vars[name] = types[0]
+            elif None in types or any(t == CONFLICT for t in types):
+                self.frames[-1].vars[name] = None
+            elif all(assignable(types[0], t) and assignable(t, types[0]) for t in types):
+                self.frames[-1].vars[name] = types[0]
+            elif "None" in types and len(set(types) - {"None"}) == 1:
+                self.frames[-1].vars[name] = None  # merges to Optional; not worth modelling
+            else:
+                self.frames[-1].vars[name] = CONFLICT
+
+    def small(self, s: cst.BaseSmallStatement) -> None:
+        if isinstance(s, cst.Assign):
+            self.uses(s.value)
+            t = self.typer(s.value)
+            for tgt in s.targets:
+                self._bind(tgt.target, t, s.value)
+        elif isinstance(s, cst.AnnAssign):
+            if s.value is not None:
+                self.uses(s.value)
+            if isinstance(s.target, cst.Name):
+                at = annotation_type(s.annotation, self.ctx)
+                if at is not None:
+                    self.out.declared[s.target.value] = at
+                    self.frames[-1].vars.setdefault(s.target.value, at)
+                else:
+                    self.frames[-1].vars[s.target.value] = None
+        elif isinstance(s, cst.AugAssign):
+            self.uses(s.value)
+            self.uses(s.target)
+            if isinstance(s.target, cst.Name):
+                bop = cst.BinaryOperation(
+                    s.target, _AUG_TO_BIN.get(type(s.operator), cst.Add)(), s.value
+                ) if type(s.operator) in _AUG_TO_BIN else None
+                self.assign(s.target, self.typer(bop) if bop is not None else None)
+        elif isinstance(s, cst.Return):
+            if s.value is not None:
+                self.uses(s.value)
+            self.out.returns.append(ReturnInfo(s, self.typer(s.value) if s.value is not None else "None"))
+        elif isinstance(s, cst.Expr):
+            self.uses(s.value)
+            v = s.value
+            if (
+                isinstance(v, cst.Call)
+                and isinstance(v.func, cst.Attribute)
+                and v.func.attr.value == "append"
+                and isinstance(v.func.value, cst.Name)
+                and len(v.args) == 1
+            ):
+                self.out.appends.append((v, v.func.value.value, self.typer(v.args[0].value)))
+        else:
+            self.uses(s)
+
+    def _bind(self, target: cst.BaseExpression, t: Optional[str], value: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            if isinstance(value, cst.List) and not value.elements:
+                self.out.empty_list_vars.setdefault(target.value, target)
+            self.assign(target, t)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            parts = split_type_args(t) if t and t.startswith("Tuple[") else None
+            elts = target.elements
+            for k, el in enumerate(elts):
+                sub = el.value
+                st = parts[k] if parts is not None and len(parts) == len(elts) and "..." not in parts else None
+                if t == "List[int]" or (t and t.startswith("List[")):
+                    st = t[len("List["):-1]
+                if isinstance(sub, (cst.Name, cst.Tuple, cst.List)):
+                    self._bind(sub, st, value)
+        else:
+            self.uses(target)
+
+
+_AUG_TO_BIN = {
+    cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract, cst.MultiplyAssign: cst.Multiply,
+    cst.DivideAssign: cst.Divide, cst.ModuloAssign: cst.Modulo,
+}
+
+
+def _target_names(t: cst.BaseExpression) -> List[cst.Name]:
+    if isinstance(t, cst.Name):
+        return [t]
+    if isinstance(t, (cst.Tuple, cst.List)):
+        out: List[cst.Name] = []
+        for el in t.elements:
+            out.extend(_target_names(el.value))
+        return out
+    return []
+
+
+def _scripting_live_arm(s: cst.If, ctx: Optional[FunctionContext]) -> Optional[int]:
+    """0/1: the arm that stays when the test is ``torch.jit.is_scripting()`` (or its negation)."""
+    test = s.test
+    negated = False
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test, negated = test.expression, True
+    if isinstance(test, cst.Call) and not test.args and ctx is not None:
+        if ctx.qualname(test.func) == "torch.jit.is_scripting":
+            return 1 if negated else 0
+    return None
+
+
+def param_list(fn: cst.FunctionDef) -> List[cst.Param]:
+    p = fn.params
+    out = list(p.posonly_params) + list(p.params) + list(p.kwonly_params)
+    return out
+
+
+def analyse(fn: cst.FunctionDef, ctx: Optional[FunctionContext]) -> FunctionTypes:
+    """Analyse ``fn`` (cached on ``ctx`` per function node)."""
+    cache = getattr(ctx, "_tsscan_typemodel", None) if ctx is not None else None
+    if cache is not None and cache[0] is fn:
+        return cache[1]
+    an = _Analyser(fn, ctx)
+    self_name = ctx.self_name if ctx is not None else None
+    params = param_list(fn)
+    for k, p in enumerate(params):
+        name = p.name.value
+        if k == 0 and self_name is not None and name == self_name:
+            continue
+        if p.annotation is None:
+            t: Optional[str] = "Tensor"
+        else:
+            t = annotation_type(p.annotation.annotation, ctx)
+            if t is not None:
+                an.out.declared[name] = t
+        if t is not None:
+            an.out.params[name] = t
+        an.frames[0].vars[name] = t
+    an.out.has_return_annotation = fn.returns is not None
+    if fn.returns is not None:
+        an.out.return_annotation = annotation_type(fn.returns.annotation, ctx)
+    body = fn.body
+    if isinstance(body, cst.IndentedBlock):
+        an.block(body.body)
+    if ctx is not None:
+        try:
+            setattr(ctx, "_tsscan_typemodel", (fn, an.out))
+        except AttributeError:  # pragma: no cover
+            pass
+    return an.out
+
+
+# --------------------------------------------------------------------------- helpers for rules
+def iter_annotations(fn: cst.FunctionDef):
+    """(annotation expression, kind, param or None) for the parameters, the return and the
+    annotated locals of ``fn``; kind is "param", "return" or "local"."""
+    for p in param_list(fn) + [a for a in (fn.params.star_arg, fn.params.star_kwarg) if isinstance(a, cst.Param)]:
+        if p.annotation is not None:
+            yield p.annotation.annotation, "param", p
+    if fn.returns is not None:
+        yield fn.returns.annotation, "return", None
+
+    found: List[cst.AnnAssign] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_AnnAssign(self, n: cst.AnnAssign) -> None:
+            found.append(n)
+
+        def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
+            return n is fn
+
+        def visit_Lambda(self, n: cst.Lambda) -> bool:
+            return False
+
+    fn.visit(Finder())
+    for a in found:
+        yield a.annotation.annotation, "local", None
+
+
+def walk_expr(node: cst.CSTNode):
+    """Every node of an expression tree (pre-order)."""
+    out: List[cst.CSTNode] = []
+
+    class W(cst.CSTVisitor):
+        def on_visit(self, n: cst.CSTNode) -> bool:
+            out.append(n)
+            return True
+
+    node.visit(W())
+    return out
+
+
+class RootOnly:
+    """Mixin state for rules that analyse each compiled function once, at its root FunctionDef."""
+
+    def is_root(self, node: cst.FunctionDef) -> bool:
+        seen = getattr(self, "_typemodel_root", None)
+        if seen is None or seen[0] is not self.ctx:  # type: ignore[attr-defined]
+            self._typemodel_root = (self.ctx, node)  # type: ignore[attr-defined]
+            return True
+        return seen[1] is node
+
+
+def refined_names(fn: cst.FunctionDef) -> Set[str]:
+    """Names the function compares with ``is``/``is not``, checks with ``isinstance``,
+    unwraps, asserts on or rebinds: any of these may refine an Optional, so rules stay quiet."""
+    out: Set[str] = set()
+
+    class V(cst.CSTVisitor):
+        def visit_Comparison(self, n: cst.Comparison) -> None:
+            if any(isinstance(c.operator, (cst.Is, cst.IsNot, cst.Equal, cst.NotEqual)) for c in n.comparisons):
+                for sub in [n.left] + [c.comparator for c in n.comparisons]:
+                    if isinstance(sub, cst.Name):
+                        out.add(sub.value)
+
+        def visit_Call(self, n: cst.Call) -> None:
+            f = n.func
+            name = f.value if isinstance(f, cst.Name) else (f.attr.value if isinstance(f, cst.Attribute) else "")
+            if name in ("isinstance", "_unwrap_optional"):
+                for a in n.args:
+                    if isinstance(a.value, cst.Name):
+                        out.add(a.value.value)
+
+        def visit_Assert(self, n: cst.Assert) -> None:
+            for sub in walk_expr(n.test):
+                if isinstance(sub, cst.Name):
+                    out.add(sub.value)
+
+        def visit_AssignTarget(self, n: cst.AssignTarget) -> None:
+            for sub in walk_expr(n.target):
+                if isinstance(sub, cst.Name):
+                    out.add(sub.value)
+
+        def visit_AugAssign(self, n: cst.AugAssign) -> None:
+            if isinstance(n.target, cst.Name):
+                out.add(n.target.value)
+
+        def visit_If(self, n: cst.If) -> None:
+            if isinstance(n.test, cst.Name):
+                out.add(n.test.value)
+
+        def visit_BooleanOperation(self, n: cst.BooleanOperation) -> None:
+            for side in (n.left, n.right):
+                if isinstance(side, cst.Name):
+                    out.add(side.value)
+
+    fn.body.visit(V())
+    return out
+
+
+def value_uses(fn: cst.FunctionDef, ctx) -> Dict[int, cst.CSTNode]:
+    """id -> node for expressions used as *values* that must not be None: operands of
+    arithmetic, receivers of method calls and attribute reads, subscripted values, and
+    arguments of torch functions."""
+    out: Dict[int, cst.CSTNode] = {}
+
+    class V(cst.CSTVisitor):
+        def visit_BinaryOperation(self, n: cst.BinaryOperation) -> None:
+            out[id(n.left)] = n.left
+            out[id(n.right)] = n.right
+
+        def visit_UnaryOperation(self, n: cst.UnaryOperation) -> None:
+            if not isinstance(n.operator, cst.Not):
+                out[id(n.expression)] = n.expression
+
+        def visit_Attribute(self, n: cst.Attribute) -> None:
+            out[id(n.value)] = n.value
+
+        def visit_Subscript(self, n: cst.Subscript) -> None:
+            out[id(n.value)] = n.value
+
+        def visit_Call(self, n: cst.Call) -> None:
+            q = ctx.qualname(n.func) if ctx is not None else None
+            if q and q.startswith("torch.") and not q.startswith("torch.jit"):
+                for a in n.args:
+                    out[id(a.value)] = a.value
+
+    fn.body.visit(V())
+    return out
