@@ -14,7 +14,7 @@ from typing import List, Optional, Sequence, TextIO
 from tsscan import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-COMMANDS = ("check", "rules", "explain")
+COMMANDS = ("check", "rules", "explain", "explain-error")
 
 
 def _codes(value: str) -> List[str]:
@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fix", action="store_true", help="apply safe fixes")
     p.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes (with --fix or --diff)")
     p.add_argument("--diff", action="store_true", help="print the fixes as a diff; write nothing")
+    p.add_argument("--no-verify", action="store_true", help="apply fixes without confirming them with torch.jit.script")
+    p.add_argument("--keep-unverified", action="store_true", help="also apply fixes the compiler could not confirm (class cannot be built, torch not usable)")
+    p.add_argument("--verify", action="store_true", help="also run torch.jit.script on each module (in a worker) and report errors no rule covers as TS901")
     p.add_argument("--select", type=_codes, help="codes or prefixes to check (comma-separated)")
     p.add_argument("--ignore", type=_codes, help="codes or prefixes to skip")
     p.add_argument("--extend-select", type=_codes, default=[], help="add to the selection")
@@ -65,6 +68,10 @@ def main(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None, err
             return cmd_rules(argv, out, err)
         if command == "explain":
             return cmd_explain(argv, out, err)
+        if command == "explain-error":
+            from tsscan.verify import cmd_explain_error
+
+            return cmd_explain_error(argv, out, err)
         return cmd_check(argv, out, err)
     except KeyboardInterrupt:
         err.write("tsscan: interrupted\n")
@@ -109,6 +116,11 @@ def cmd_check(argv: List[str], out: TextIO, err: TextIO) -> int:
 
     summary = RunSummary(rules=engine.rules_for())
     diff_out: List[str] = []
+    fix_run = None
+    if fixing:
+        from tsscan.fixer import FixRun
+
+        fix_run = FixRun(settings, engine, safeties, not args.no_verify, args.keep_unverified)
     for path, problem in iter_files(args.paths or ["."], settings.exclude, settings.root):
         if problem:
             summary.errors.append(f"{path}: {problem}")
@@ -118,7 +130,7 @@ def cmd_check(argv: List[str], out: TextIO, err: TextIO) -> int:
             source = read_source(path)
             extra = settings.ignores_for(path)
             if fixing:
-                new_text, applied, result = fix_text(engine, path, source.text, safeties, extra)
+                new_text, applied, result = fix_run.fix(path, source.text, extra)
                 if new_text != source.text:
                     if args.diff:
                         diff_out.append(_diff(path, source.text, new_text))
@@ -134,6 +146,16 @@ def cmd_check(argv: List[str], out: TextIO, err: TextIO) -> int:
         summary.diagnostics.extend(result.diagnostics)
         summary.errors.extend(f"{path}: {e}" for e in result.errors)
 
+    if fix_run is not None:
+        fix_run.close()
+        if args.diff:
+            err.write("".join(n + "\n" for n in fix_run.notes()))
+        else:
+            summary.fix_notes.extend(fix_run.notes())
+    if args.verify:
+        from tsscan.verify import add_compiler_findings
+
+        add_compiler_findings(summary, args.paths or ["."], settings, engine)
     for e in summary.errors:
         err.write(f"tsscan: error: {e}\n")
     if args.diff:
@@ -176,6 +198,9 @@ def cmd_rules(argv: List[str], out: TextIO, err: TextIO) -> int:
     if setup is None:
         return EXIT_ERROR
     _, rules, _ = setup
+    from tsscan.verify import COMPILER_CODES
+
+    rules = list(rules) + COMPILER_CODES  # TS9xx: found by --verify, not by a static rule
     if args.format == "json":
         import json
 
@@ -205,8 +230,10 @@ def cmd_explain(argv: List[str], out: TextIO, err: TextIO) -> int:
     if setup is None:
         return EXIT_ERROR
     _, rules, _ = setup
+    from tsscan.verify import COMPILER_CODES
+
     wanted = args.code.strip().upper()
-    for r in rules:
+    for r in list(rules) + COMPILER_CODES:
         if r.code == wanted or r.name == args.code.strip():
             from tsscan.docs import rule_page
 

@@ -1,0 +1,429 @@
+"""``--fix`` / ``--diff``: rewrite a file, then confirm each fix with the real compiler.
+
+The engine applies fixes to a fixed point (:func:`tsscan.engine.fix_text`); here the same loop
+runs with a set of *blocked* fixes, and :mod:`tsscan.verify` judges the result:
+
+1. apply every allowed fix that is not blocked; check the new text with the compiler
+   (frontend per function, ``torch.jit.script`` per module class, eager vs scripted outputs);
+2. an error the compiler reports on a line where no rule finding remains, or outputs that
+   differ, is a *problem*: the fixes that can have caused it are tried one at a time (the fix
+   loop re-run without it); the one whose removal makes the problem go away is *reverted*
+   with the compiler's message (when none alone does and removing them all does, all are
+   reverted; when the problem stays without them, it was in the original code);
+3. repeat until no problem is left: the remaining fixes are re-confirmed each round;
+4. fixes in a class that cannot be built (and so cannot be scripted) are *unverified* and not
+   applied, unless ``--keep-unverified``; so are all fixes when torch is not usable.
+
+A fix is identified across rounds by (rule code, compiled function, text of the node it
+reports): fixes of identical text in one function share their fate.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+from tsscan.engine import CheckResult, Engine, InputError, PendingFix, apply_fixes, choose_fixes
+from tsscan.rule import SAFE, Diagnostic
+from tsscan.verify import FACTORY_HINT, CompilerError, Outcome, Verifier, covering
+
+Key = Tuple[str, str, str]
+MAX_ROUNDS = 10
+MAX_CONFIRMATIONS = 40  # compiler checks per file, culprit searches included
+MAX_CANDIDATES = 8
+
+_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def _lines(text: str) -> List[str]:
+    return _LINE_RE.findall(text)
+
+
+@dataclass
+class FixRecord:
+    key: Key
+    diagnostic: Diagnostic  # as reported in the text of the round that applied it
+    qualname: str  # compiled function the fix is in
+    cls: Optional[str]  # its class, if any
+    why: str = ""  # why the function is compiled (scope.CompiledFunction.why)
+    status: str = "applied"  # confirmed / reverted / unverified / applied (no verification)
+    level: int = 0  # confirmed: 1 frontend, 2 torch.jit.script, 3 same outputs
+    reason: str = ""
+
+    def note(self, path: Optional[str] = None) -> str:
+        d = self.diagnostic
+        where = f"{path or d.path}:{d.line}:{d.col}: {d.code}"
+        if self.status == "confirmed":
+            what = {1: "torch's frontend accepts it", 2: "torch.jit.script compiles it", 3: "torch.jit.script compiles it and outputs match"}[self.level]
+            return f"{where} fixed, confirmed (level {self.level}: {what})" + (f"; {self.reason}" if self.reason else "")
+        if self.status == "reverted":
+            return f"{where} fix reverted: {self.reason}"
+        if self.status == "unverified":
+            return f"{where} fix unverified: {self.reason}"
+        return f"{where} fixed (not verified: --no-verify)"
+
+
+@dataclass
+class FileFix:
+    path: str
+    new_text: str
+    applied: List[FixRecord] = field(default_factory=list)
+    dropped: List[FixRecord] = field(default_factory=list)  # reverted, or unverified and not kept
+    result: Optional[CheckResult] = None  # the check of new_text
+    outcome: Optional[Outcome] = None  # the compiler on new_text
+    confirmations: int = 0
+
+
+def _node_text(lines: List[str], d: Diagnostic) -> str:
+    if not (0 < d.line <= len(lines)):
+        return ""
+    end_line = d.end_line or d.line
+    if end_line == d.line:
+        text = lines[d.line - 1][d.col - 1: (d.end_col - 1) if d.end_col else None]
+    else:
+        chunk = lines[d.line - 1: end_line]
+        chunk[0] = chunk[0][d.col - 1:]
+        chunk[-1] = chunk[-1][: (d.end_col - 1) if d.end_col else None]
+        text = "".join(chunk)
+    return " ".join(text.split())
+
+
+def fix_key(pf: PendingFix, lines: List[str]) -> Key:
+    return (pf.diagnostic.code, pf.snippet.cf.qualname, _node_text(lines, pf.diagnostic))
+
+
+def run_fixes(
+    engine: Engine,
+    path: str,
+    text: str,
+    safeties: Sequence[str] = (SAFE,),
+    extra_ignore: Iterable[str] = (),
+    blocked: Iterable[Key] = (),
+) -> Tuple[str, List[FixRecord], CheckResult]:
+    """:func:`tsscan.engine.fix_text` with some fixes left out: (new text, the fixes applied,
+    the check of the new text)."""
+    blocked = set(blocked)
+    extra_ignore = list(extra_ignore)
+    records: Dict[Key, FixRecord] = {}
+    current = text
+    result = engine.check(path, current, extra_ignore)
+    for _ in range(MAX_ROUNDS):
+        lines = _lines(current)
+        keyed = [(pf, fix_key(pf, lines)) for pf in result.fixes]
+        allowed = [pf for pf, k in keyed if k not in blocked]
+        chosen = choose_fixes(allowed, safeties)
+        if not chosen:
+            break
+        new = apply_fixes(current, result, chosen)
+        if new == current:
+            break
+        try:
+            new_result = engine.check(path, new, extra_ignore)
+        except InputError:
+            break  # a fix that breaks the file is never kept
+        keys = {id(pf): k for pf, k in keyed}
+        for pf in chosen:
+            k = keys[id(pf)]
+            if k not in records:
+                cf = pf.snippet.cf
+                records[k] = FixRecord(k, pf.diagnostic, cf.qualname, cf.cls.name if cf.cls else None, cf.why)
+        current, result = new, new_result
+    return current, list(records.values()), result
+
+
+# --------------------------------------------------------------------------- judging
+@dataclass
+class Problem:
+    unit: str  # "frontend:<qualname>", "class:<name>", "script:<name>", "import"
+    message: str  # why the fixes are rejected
+    candidates: List[FixRecord]
+    signature: Tuple[str, str, str]
+
+
+def _roots(result: CheckResult) -> Dict[str, Set[str]]:
+    """For each compiled function, the classes / scripted functions that compile it."""
+    scope = result.scope
+    if scope is None:
+        return {}
+    by_name = {cf.qualname: cf for cf in scope.compiled}
+    out: Dict[str, Set[str]] = {}
+
+    def roots(q: str, seen: Set[str]) -> Set[str]:
+        if q in out:
+            return out[q]
+        cf = by_name.get(q)
+        if cf is None or q in seen:
+            return set()
+        seen.add(q)
+        if cf.why.startswith("called from "):
+            found: Set[str] = set()
+            for caller in cf.why[len("called from "):].split(","):
+                found |= roots(caller.strip(), seen)
+            if cf.cls is not None:
+                found.add(cf.cls.name)
+            return found
+        if cf.cls is not None:
+            return {cf.cls.name}
+        return {f"script:{cf.node.name}"}
+
+    for q in by_name:
+        out[q] = roots(q, set())
+    return out
+
+
+def _units_of(rec: FixRecord, roots: Dict[str, Set[str]]) -> Set[str]:
+    units = set(roots.get(rec.qualname, set()))
+    if rec.cls:
+        units.add(rec.cls)
+    return units
+
+
+def _line_text(lines: List[str], line: Optional[int]) -> str:
+    if line is None or not (0 < line <= len(lines)):
+        return ""
+    return lines[line - 1].strip()
+
+
+def _problem_error(err: Optional[CompilerError], result: CheckResult, accepted: Set[Tuple[str, str, str]], unit: str, lines: List[str]) -> bool:
+    """True when ``err`` is not explained by a rule finding that remains nor accepted as
+    present in the original code."""
+    if err is None:
+        return False
+    if covering(result.diagnostics, err.line, result.scope):
+        return False
+    return (unit, err.first_line, _line_text(lines, err.line)) not in accepted
+
+
+def find_problems(
+    records: List[FixRecord], outcome: Outcome, result: CheckResult, text: str,
+    accepted: Set[Tuple[str, str, str]],
+) -> List[Problem]:
+    lines = _lines(text)
+    roots = _roots(result)
+    scope = result.scope
+    problems: List[Problem] = []
+
+    def sig(unit: str, err: CompilerError) -> Tuple[str, str, str]:
+        return (unit, err.first_line, _line_text(lines, err.line))
+
+    def in_function(line: Optional[int]) -> List[FixRecord]:
+        if line is None or scope is None:
+            return []
+        for cf in list(scope.compiled) + list(getattr(scope, "init_functions", [])):
+            if cf.start_line <= line <= cf.end_line:
+                return [r for r in records if r.qualname == cf.qualname]
+        return []
+
+    for qual, err in outcome.frontend.items():
+        unit = f"frontend:{qual}"
+        if _problem_error(err, result, accepted, unit, lines):
+            assert err is not None
+            cands = [r for r in records if r.qualname == qual]
+            if cands:
+                problems.append(Problem(unit, f"torch's frontend rejects it: {err.short()} (line {err.line})", cands, sig(unit, err)))
+    if outcome.import_error is not None and outcome.original_import_error is None:
+        err = outcome.import_error
+        if ("import", err.first_line, _line_text(lines, err.line)) not in accepted:
+            problems.append(Problem("import", f"the fixed module cannot be imported: {err.short()}", list(records), sig("import", err)))
+    for name, err in outcome.scripted.items():
+        unit = f"script:{name}"
+        if _problem_error(err, result, accepted, unit, lines):
+            assert err is not None
+            cands = in_function(err.line) or [r for r in records if unit in _units_of(r, roots)]
+            if cands:
+                problems.append(Problem(unit, f"torch.jit.script rejects it: {err.short()} (line {err.line})", cands, sig(unit, err)))
+    for name, c in outcome.classes.items():
+        unit = f"class:{name}"
+        if c.built and _problem_error(c.script_error, result, accepted, unit, lines):
+            err = c.script_error
+            assert err is not None
+            cands = in_function(err.line) or [r for r in records if name in _units_of(r, roots)]
+            if cands:
+                problems.append(Problem(unit, f"torch.jit.script rejects it: {err.short()} (line {err.line})", cands, sig(unit, err)))
+        elif c.scripts and c.compare_status == "differ":
+            cands = [r for r in records if name in _units_of(r, roots)]
+            if cands:
+                problems.append(Problem(unit, f"scripted {name} behaves differently from the original: {c.compare_detail}", cands, (unit, "differ", "")))
+    return problems
+
+
+def _still(problem: Problem, outcome: Outcome, result: CheckResult, text: str, accepted) -> bool:
+    if outcome.unavailable:
+        return True
+    lines = _lines(text)
+    kind, _, name = problem.unit.partition(":")
+    if kind == "frontend":
+        return _problem_error(outcome.frontend.get(name), result, accepted, problem.unit, lines)
+    if kind == "import":
+        return outcome.import_error is not None
+    if kind == "script":
+        return _problem_error(outcome.scripted.get(name), result, accepted, problem.unit, lines)
+    c = outcome.classes.get(name)
+    if c is None or not c.built:
+        return False
+    if problem.signature[1] == "differ":
+        return c.scripts and c.compare_status == "differ"
+    return _problem_error(c.script_error, result, accepted, problem.unit, lines)
+
+
+def assign_statuses(records: List[FixRecord], outcome: Outcome, result: CheckResult, text: str) -> None:
+    """Status of each fix when no problem is left."""
+    roots = _roots(result)
+    for rec in records:
+        units = _units_of(rec, roots)
+        if not units:
+            units = set(outcome.classes) | {f"script:{n}" for n in outcome.scripted}
+        best = 1
+        reasons: List[str] = []
+        unbuilt: List[str] = []
+        for unit in sorted(units):
+            if unit.startswith("script:"):
+                err = outcome.scripted.get(unit[7:], "missing")
+                if err is None:
+                    best = max(best, 2)
+                elif isinstance(err, CompilerError):
+                    reasons.append(_blocked_note(err, result))
+                continue
+            c = outcome.classes.get(unit)
+            if c is None:
+                continue
+            if not c.built:
+                unbuilt.append(f"{unit} cannot be built ({c.build_error}); " + FACTORY_HINT.format(key=outcome.keys.get(unit, unit)))
+            elif c.script_error is not None:
+                reasons.append(_blocked_note(c.script_error, result))
+            elif c.compare_status == "agree":
+                best = 3
+                reasons.append(f"{unit}: {c.compare_detail}")
+            else:
+                best = max(best, 2)
+                if c.compare_detail:
+                    reasons.append(f"outputs not compared: {c.compare_detail}")
+        if unbuilt and best == 1 and not reasons:
+            rec.status, rec.level, rec.reason = "unverified", 0, "; ".join(unbuilt)
+        elif outcome.import_error is not None and best == 1 and not reasons:
+            rec.status, rec.level = "unverified", 0
+            rec.reason = f"the module cannot be imported ({outcome.import_error.short()}), so only torch's frontend checked it"
+        else:
+            rec.status, rec.level = "confirmed", best
+            rec.reason = "; ".join(dict.fromkeys(reasons)) if best < 3 else ""
+
+
+def _blocked_note(err: CompilerError, result: CheckResult) -> str:
+    cov = covering(result.diagnostics, err.line, result.scope)
+    if cov:
+        codes = ", ".join(sorted({d.code for d in cov}))
+        return f"torch.jit.script stops earlier, at line {err.line} ({codes}, not fixed)"
+    return f"torch.jit.script stops earlier, at line {err.line} on an error no rule covers: {err.short()}"
+
+
+# --------------------------------------------------------------------------- one file
+def fix_file(
+    engine: Engine,
+    path: str,
+    text: str,
+    safeties: Sequence[str] = (SAFE,),
+    extra_ignore: Iterable[str] = (),
+    verifier: Optional[Verifier] = None,
+    keep_unverified: bool = False,
+) -> FileFix:
+    extra_ignore = list(extra_ignore)
+    blocked: Dict[Key, FixRecord] = {}
+    accepted: Set[Tuple[str, str, str]] = set()
+    out = FileFix(path, text)
+    for _ in range(MAX_CONFIRMATIONS):
+        new, records, result = run_fixes(engine, path, text, safeties, extra_ignore, blocked)
+        out.new_text, out.applied, out.result = new, records, result
+        if not records or verifier is None:
+            break
+        outcome = verifier.check(path, new, text, result.scope)
+        out.outcome = outcome
+        out.confirmations += 1
+        if outcome.unavailable:
+            for r in records:
+                r.status, r.reason = "unverified", f"not confirmed: {outcome.unavailable}"
+            if keep_unverified:
+                break
+            for r in records:
+                blocked[r.key] = r
+            continue
+        problems = find_problems(records, outcome, result, new, accepted)
+        if problems:
+            if out.confirmations >= MAX_CONFIRMATIONS - 2:
+                for p in problems:
+                    for r in p.candidates:
+                        r.status, r.reason = "reverted", p.message
+                        blocked[r.key] = r
+                continue
+            culprits = _culprits(engine, path, text, safeties, extra_ignore, blocked, problems[0], verifier, accepted, out)
+            for r in culprits:
+                r.status, r.reason = "reverted", problems[0].message
+                blocked[r.key] = r
+            continue
+        assign_statuses(records, outcome, result, new)
+        unverified = [r for r in records if r.status == "unverified"]
+        if unverified and not keep_unverified:
+            for r in unverified:
+                blocked[r.key] = r
+            continue
+        break
+    out.dropped = sorted(blocked.values(), key=lambda r: r.diagnostic.sort_key())
+    return out
+
+
+def _culprits(engine, path, text, safeties, extra_ignore, blocked, problem: Problem, verifier: Verifier, accepted, out: FileFix) -> List[FixRecord]:
+    cands = problem.candidates
+    if len(cands) > 1:
+        for cand in cands[:MAX_CANDIDATES]:
+            trial, recs, res = run_fixes(engine, path, text, safeties, extra_ignore, set(blocked) | {cand.key})
+            outcome = verifier.check(path, trial, text, res.scope)
+            out.confirmations += 1
+            if not _still(problem, outcome, res, trial, accepted):
+                return [cand]
+    trial, recs, res = run_fixes(engine, path, text, safeties, extra_ignore, set(blocked) | {c.key for c in cands})
+    outcome = verifier.check(path, trial, text, res.scope)
+    out.confirmations += 1
+    if _still(problem, outcome, res, trial, accepted) and not outcome.unavailable:
+        accepted.add(problem.signature)  # in the original code too: not the fixes' doing
+        return []
+    return list(cands)
+
+
+# --------------------------------------------------------------------------- the CLI branch
+class FixRun:
+    """What ``tsscan --fix`` / ``--diff`` does per file, with one verifier for the run."""
+
+    def __init__(self, settings, engine: Engine, safeties: Sequence[str], verify: bool = True, keep_unverified: bool = False) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.safeties = tuple(safeties)
+        self.keep_unverified = keep_unverified
+        self.verifier: Optional[Verifier] = Verifier(settings) if verify else None
+        self.files: List[FileFix] = []
+
+    def fix(self, path: str, text: str, extra_ignore: Iterable[str] = ()) -> Tuple[str, List[Diagnostic], CheckResult]:
+        ff = fix_file(self.engine, path, text, self.safeties, extra_ignore, self.verifier, self.keep_unverified)
+        self.files.append(ff)
+        assert ff.result is not None
+        return ff.new_text, [r.diagnostic for r in ff.applied], ff.result
+
+    def notes(self) -> List[str]:
+        out: List[str] = []
+        for ff in self.files:
+            for r in sorted(ff.applied + ff.dropped, key=lambda r: r.diagnostic.sort_key()):
+                note = r.note(ff.path)
+                if r in ff.dropped and r.status == "unverified":
+                    note = note.replace("fix unverified:", "fix not applied (unverified; --keep-unverified applies it):")
+                out.append(note)
+        v = self.verifier
+        if v is not None and v.worker.status is not None:
+            if v.worker.status.get("ok"):
+                out.append(
+                    f"Confirmed with torch {v.torch_version} in one worker process: torch import "
+                    f"{v.worker.import_seconds:.1f} s, {v.checks} compiler check{'s' if v.checks != 1 else ''} "
+                    f"{v.check_seconds:.1f} s."
+                )
+        return out
+
+    def close(self) -> None:
+        if self.verifier is not None:
+            self.verifier.close()
