@@ -37,6 +37,10 @@ NOQA_RE = re.compile(
 _SEP_RE = re.compile(r"[,\s]+")
 
 
+# CompiledFunction.why of code that is not compiled, seen only by rules with ``sees_init``
+INIT_WHYS = ("__init__", "builder")
+
+
 class InputError(Exception):
     """A file that cannot be checked: the message is one line, without the path."""
 
@@ -110,14 +114,16 @@ class Engine:
             raise InputError(f"cannot parse: {type(exc).__name__}: {exc}") from None
         scope = analyse(tree)
         result.scope = scope
-        if scope.empty:
-            return result
         rule_classes = self.rules_for(extra_ignore)
+        # __init__ and module builders: parsed only when a selected rule asks to see them
+        init_fns = scope.init_functions if any(r.sees_init for r in rule_classes) else []
+        if scope.empty and not init_fns:
+            return result
         lines = split_lines(text)
-        snippets, syn_module = self._snippet_module(scope, lines, result)
+        snippets, syn_module = self._snippet_module(scope, lines, result, init_fns)
         result.snippets = snippets
         result.snippet_module = syn_module
-        result.compiled = len(snippets)
+        result.compiled = sum(1 for s in snippets if s.cf.why not in INIT_WHYS)
         if not snippets or not rule_classes:
             return result
 
@@ -126,13 +132,15 @@ class Engine:
         by_root: Dict[int, Snippet] = {id(s.func): s for s in snippets}
         current: List[Optional[Snippet]] = [None]
         reports_by_snippet: Dict[int, List[Report]] = {}
+        init_rules = [r for r in rules if r.sees_init]
+        active: List[List[Rule]] = [rules]  # the rules run over the current snippet
 
         def before_visit(node: cst.CSTNode) -> None:
             snip = by_root.get(id(node))
             if snip is not None:
                 current[0] = snip
                 ctx = self._context(path, scope, snip.cf)
-                for r in rules:
+                for r in active[0]:
                     r.ctx = ctx
                     r.reports = []
                     r.on_function()
@@ -140,15 +148,18 @@ class Engine:
         def after_leave(node: cst.CSTNode) -> None:
             snip = by_root.get(id(node))
             if snip is not None:
-                collected = [rep for r in rules for rep in r.reports]
+                collected = [rep for r in active[0] for rep in r.reports]
                 if collected:
                     reports_by_snippet[id(snip)] = collected
-                for r in rules:
+                for r in active[0]:
                     r.reports = []
 
         for snip in snippets:
+            active[0] = init_rules if snip.cf.why in INIT_WHYS else rules
+            if not active[0]:
+                continue
             try:
-                cst.visit_batched(snip.func, rules, before_visit, after_leave)
+                cst.visit_batched(snip.func, active[0], before_visit, after_leave)
             except Exception as exc:  # a rule bug must not hide the other findings
                 result.errors.append(
                     f"internal error in a rule while checking {snip.cf.qualname}: "
@@ -165,13 +176,17 @@ class Engine:
         return FunctionContext(path, scope, cf, self.target_version, self.options)
 
     def _snippet_module(
-        self, scope: FileScope, lines: List[str], result: CheckResult
+        self,
+        scope: FileScope,
+        lines: List[str],
+        result: CheckResult,
+        extra: Sequence[CompiledFunction] = (),
     ) -> Tuple[List[Snippet], Optional[cst.Module]]:
         parts: List[str] = []
         snippets: List[Snippet] = []
         syn_line = 1
         nl = _newline_of(lines[0] if lines else "")  # the wrapper lines end like the file's
-        for cf in scope.compiled:
+        for cf in [*scope.compiled, *extra]:
             start, end = cf.start_line, cf.end_line
             header_only = not cf.body_compiled
             if header_only:

@@ -112,6 +112,11 @@ class Rule(cst.BatchableCSTVisitor):
     # None: no fix; SAFE or UNSAFE: the safety of the rule's fixes (a single report may
     # still downgrade its own fix to UNSAFE).
     fix_safety: ClassVar[Optional[str]] = None
+    # True: the rule is also run over ``__init__`` of nn.Module subclasses and module-level
+    # functions that build modules (``ctx.function.why`` is "__init__" or "builder"), for
+    # constructs there that make scripting fail (a lambda forward hook). Other rules never
+    # see that code.
+    sees_init: ClassVar[bool] = False
     # rule examples: compiled by the test suite with the real torch.jit.script
     invalid: ClassVar[Sequence[Example]] = ()
     valid: ClassVar[Sequence[Example]] = ()

@@ -153,6 +153,11 @@ class ModuleInfo:
 class FileScope:
     module: ModuleInfo
     compiled: List[CompiledFunction]
+    # code the compiler never compiles but whose effects it sees when scripting: the
+    # ``__init__`` of every nn.Module subclass (why="__init__") and module-level functions,
+    # not compiled themselves, that build torch.nn modules (why="builder"). Only rules with
+    # ``sees_init = True`` are run over these.
+    init_functions: List[CompiledFunction] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -386,7 +391,30 @@ def analyse(tree: ast.Module) -> FileScope:
             ):
                 mod.scripted_names.add(node.args[0].id)
     _resolve_bases(mod.classes)
-    return FileScope(module=mod, compiled=_compiled_functions(mod))
+    compiled = _compiled_functions(mod)
+    return FileScope(module=mod, compiled=compiled, init_functions=_init_functions(mod, compiled))
+
+
+def _init_functions(mod: ModuleInfo, compiled: List[CompiledFunction]) -> List[CompiledFunction]:
+    """``__init__`` of module classes and uncompiled module-level builders of torch.nn modules."""
+    out: List[CompiledFunction] = []
+    for cls in mod.classes.values():
+        init = cls.methods.get("__init__")
+        if cls.is_module and init is not None:
+            out.append(CompiledFunction(init, cls, "__init__"))
+    done = {id(cf.node) for cf in compiled}
+    for fn in mod.functions.values():
+        if id(fn) in done:
+            continue
+        for call in _calls_in(fn):
+            name = mod.resolve_node(call.func) or ""
+            head, _, last = name.rpartition(".")
+            local = mod.classes.get(name)
+            if (head.startswith("torch.nn") and last[:1].isupper()) or (local is not None and local.is_module):
+                out.append(CompiledFunction(fn, None, "builder"))
+                break
+    out.sort(key=lambda c: c.node.lineno)
+    return out
 
 
 def _compiled_functions(mod: ModuleInfo) -> List[CompiledFunction]:
