@@ -1,0 +1,160 @@
+from tsscan.rule import Example, Rule
+
+import libcst as cst
+
+# context managers torch.jit.script rejects (torch 2.13 measured): exact names and prefixes
+_REJECTED = {
+    "torch.enable_grad", "torch.inference_mode", "torch.set_grad_enabled",
+    "torch.autograd.enable_grad", "torch.autograd.inference_mode",
+    "torch.autograd.set_grad_enabled", "torch.autograd.grad_mode.enable_grad",
+    "torch.autograd.grad_mode.inference_mode", "torch.autograd.grad_mode.set_grad_enabled",
+    "torch.autograd.set_detect_anomaly", "torch.autograd.detect_anomaly",
+    "torch.autograd.profiler.profile", "torch.profiler.profile", "torch.random.fork_rng",
+    "torch.device", "warnings.catch_warnings", "open",
+}
+_REJECTED_PREFIXES = ("contextlib.", "threading.", "tempfile.")
+# accepted ones that are still rejected when written without the call: `with torch.no_grad:`
+_NEEDS_CALL = {"torch.no_grad", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"}
+
+
+class UnsupportedContextManager(Rule):
+    """`with` on a context manager TorchScript does not support.
+
+    What it does:
+        Flags `with` items in compiled code whose context manager is known to be rejected by
+        `torch.jit.script`: `torch.enable_grad()`, `torch.inference_mode()`,
+        `torch.set_grad_enabled(...)`, anomaly detection and profilers, `contextlib.*`
+        (`nullcontext`, `suppress`, ...), `warnings.catch_warnings()`, `open(...)`,
+        `torch.device(...)`, and `torch.no_grad` written without parentheses.
+
+    Why is this bad:
+        TorchScript supports `with` only for a few context managers: `torch.no_grad()`,
+        `torch.autocast(...)`, `record_function(...)`, `torch.jit._IgnoreContextManager` and
+        TorchScript classes with `__enter__`/`__exit__`. The others fail with errors such as
+        "Unknown builtin op: aten::enable_grad" or "With item expression must return an
+        object". Context managers of unknown origin are not flagged.
+
+    Example:
+        with torch.inference_mode():
+            y = self.body(x)
+
+    Use instead:
+        `with torch.no_grad():` for inference-only blocks (tensors made under
+        `inference_mode` differ only in `is_inference()`); drop `nullcontext()` and keep the
+        body; move Python-only blocks (files, warnings) into a `@torch.jit.ignore` method.
+    """
+
+    code = "TS123"
+    name = "unsupported-context-manager"
+    message = "`with {name}` is not supported by TorchScript"
+    fails_in = ">=1.0"
+    level = "type"
+
+    invalid = [
+        Example(
+            """
+import torch
+from torch import nn
+
+
+class Head(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.inference_mode():
+            y = self.fc(x)
+        return y
+"""
+        ),
+        Example(
+            """
+import contextlib
+
+import torch
+
+
+@torch.jit.script
+def double(x: torch.Tensor) -> torch.Tensor:
+    with contextlib.nullcontext():
+        y = x * 2
+    return y
+"""
+        ),
+        Example(
+            """
+import torch
+
+
+@torch.jit.script
+def frozen(x: torch.Tensor) -> torch.Tensor:
+    with torch.set_grad_enabled(False):
+        y = x * 2
+    return y
+"""
+        ),
+        Example(
+            """
+import torch
+
+
+@torch.jit.script
+def frozen(x: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad:
+        y = x * 2
+    return y
+"""
+        ),
+    ]
+    valid = [
+        Example(
+            """
+from typing import Any
+
+import torch
+from torch import nn
+from torch.autograd.profiler import record_function
+
+
+class Scaler:
+    def __init__(self, k: int) -> None:
+        self.k = k
+
+    def __enter__(self) -> int:
+        return self.k
+
+    def __exit__(self, kind: Any, value: Any, tb: Any) -> None:
+        pass
+
+
+class Head(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            y = self.fc(x)
+        with record_function("head"), torch.autocast("cpu", enabled=False):
+            y = y + 1
+        with Scaler(3) as k:
+            y = y * k
+        return y
+"""
+        ),
+    ]
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        item = node.item
+        called = isinstance(item, cst.Call)
+        target = item.func if called else item  # type: ignore[attr-defined]
+        name = self.ctx.qualname(target)
+        if not name:
+            return
+        if name == "open" and ("open" in self.ctx.module.functions or "open" in self.ctx.module.aliases):
+            return
+        if name in _REJECTED or name.startswith(_REJECTED_PREFIXES):
+            self.report(node, self.message.format(name=f"{name}(...)" if called else name))
+        elif not called and name in _NEEDS_CALL:
+            self.report(node, f"`with {name}` needs the call: `with {name}():`")
