@@ -3,6 +3,10 @@
 invalid: tsscan flags it and torch.jit.script rejects it; its ``fixed`` text is exactly what
 the rule's fix produces, scripts, has no findings, and behaves like the eager original.
 valid: no rule flags it and torch.jit.script accepts it.
+
+The TS6xx band (constructs that script but behave differently once scripted) inverts the
+first half: an invalid example must SCRIPT, and on its ``inputs`` the scripted code must give
+a different outcome (value, python type, or raise vs return) than the eager code.
 """
 import textwrap
 
@@ -13,7 +17,10 @@ from tsscan.engine import Engine, fix_text
 from tsscan.rule import SAFE, UNSAFE, load_rules
 
 RULES = load_rules()
+WARNING_BAND = "TS6"  # scripts, but eager and scripted behaviour differ
 INVALID = [(r, i, ex) for r in RULES for i, ex in enumerate(r.invalid)]
+REJECTED = [(r, i, ex) for r, i, ex in INVALID if not r.code.startswith(WARNING_BAND)]
+DIVERGING = [(r, i, ex) for r, i, ex in INVALID if r.code.startswith(WARNING_BAND)]
 VALID = [(r, i, ex) for r in RULES for i, ex in enumerate(r.valid)]
 FIXED = [(r, i, ex) for r, i, ex in INVALID if ex.fixed is not None]
 
@@ -34,6 +41,8 @@ def test_every_rule_has_examples():
         assert rule.valid, f"{rule.code} has no valid example"
         if rule.fix_safety:
             assert any(ex.fixed for ex in rule.invalid), f"{rule.code} offers a fix but shows none"
+        if rule.code.startswith(WARNING_BAND):
+            assert all(ex.inputs for ex in rule.invalid), f"{rule.code}: a TS6xx example needs inputs"
 
 
 @pytest.mark.parametrize("item", INVALID, ids=_id)
@@ -44,11 +53,38 @@ def test_invalid_example_is_flagged(item, engine):
     assert not result.errors
 
 
-@pytest.mark.parametrize("item", INVALID, ids=_id)
+@pytest.mark.parametrize("item", REJECTED, ids=_id)
 def test_invalid_example_does_not_script(item, tmp_path):
     _, _, ex = item
     with pytest.raises(Exception):
         script_all(ex.code, tmp_path)
+
+
+def _outcomes(code, inputs, tmp_path):
+    """(name, args, eager outcome, scripted outcome) for every scripted target of ``code``."""
+    import torch
+
+    scripted = dict(script_all(code, tmp_path))
+    eager = dict(eager_all(code, tmp_path))
+    args_list = eval(inputs, {"torch": torch, "float": float})
+    return [
+        (name, args, outcome(eager[name], args), outcome(fn, args))
+        for name, fn in scripted.items()
+        if name in eager
+        for args in args_list
+    ]
+
+
+@pytest.mark.parametrize("item", DIVERGING, ids=_id)
+def test_warning_example_scripts_but_behaves_differently(item, tmp_path):
+    _, _, ex = item
+    rows = _outcomes(ex.code, ex.inputs, tmp_path)  # raises if it does not script
+    assert rows, "no target was run"
+    differ = [
+        r for r in rows
+        if r[2][0] != r[3][0] or (r[2][0] == "ok" and not same(r[2][1], r[3][1]))
+    ]
+    assert differ, f"eager and scripted agree on every input: {rows}"
 
 
 @pytest.mark.parametrize("item", VALID, ids=_id)
