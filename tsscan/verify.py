@@ -27,7 +27,8 @@ raises, makes every answer "unavailable" with the reason; nothing crashes.
     inputs = {"models/yolo.py:Detect" = "([torch.randn(1, 16, 8, 8)],)"}  # expression: args tuple or list of them
     shapes = {"models/mlp.py:MLP" = [[2, 16]]}  # one shape per Tensor argument
     timeout = 120        # seconds per file
-    memory-mb = 4096     # address-space limit of the worker
+    memory-mb = 6144     # address-space limit of the worker
+    python = "/path/to/venv/bin/python"  # the interpreter with torch (default: tsscan's own)
 """
 from __future__ import annotations
 
@@ -165,9 +166,10 @@ class WorkerUnavailable(Exception):
 class Worker:
     """One ``verify_worker`` process; restarted after a timeout or a crash."""
 
-    def __init__(self, memory_mb: int = DEFAULT_MEMORY_MB, cwd: Optional[str] = None) -> None:
+    def __init__(self, memory_mb: int = DEFAULT_MEMORY_MB, cwd: Optional[str] = None, python: Optional[Sequence[str]] = None) -> None:
         self.memory_mb = memory_mb
         self.cwd = cwd
+        self.python = list(python) if python else [sys.executable]
         self.proc: Optional[subprocess.Popen] = None
         self.tmpdir = tempfile.mkdtemp(prefix="tsscan-verify-")
         self.status: Optional[Dict[str, Any]] = None
@@ -184,11 +186,15 @@ class Worker:
         env.pop("PYTHONSTARTUP", None)
         log = open(os.path.join(self.tmpdir, f"worker{self.starts}.log"), "wb")
         try:
+            if not shutil.which(self.python[0]) and not os.path.isfile(self.python[0]):
+                raise WorkerUnavailable(f"python interpreter not found: {self.python[0]}")
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tsscan.verify_worker", str(self.memory_mb)],
+                self.python + ["-m", "tsscan.verify_worker", str(self.memory_mb)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                 cwd=self.cwd or None, env=env, start_new_session=True,
             )
+        except OSError as exc:
+            raise WorkerUnavailable(f"cannot start {self.python[0]}: {exc.strerror or exc}") from None
         finally:
             log.close()
         self.starts += 1
@@ -318,6 +324,7 @@ class Outcome:
     original_import_error: Optional[CompilerError] = None
     classes: Dict[str, ClassOutcome] = field(default_factory=dict)
     scripted: Dict[str, Optional[CompilerError]] = field(default_factory=dict)
+    scripted_compare: Dict[str, Tuple[str, str]] = field(default_factory=dict)  # name -> (status, detail)
     seconds: float = 0.0
     keys: Dict[str, str] = field(default_factory=dict)  # class -> config key suggestion
 
@@ -343,7 +350,10 @@ class Verifier:
         self.inputs.update({k: v for k, v in (cfg.get("shapes", {}) or {}).items() if k not in self.inputs})
         self.timeout = float(cfg.get("timeout", DEFAULT_TIMEOUT))
         self.level = level
-        self.worker = Worker(int(cfg.get("memory-mb", DEFAULT_MEMORY_MB)), cwd=str(self.root))
+        python = cfg.get("python")
+        if isinstance(python, str):
+            python = [python]
+        self.worker = Worker(int(cfg.get("memory-mb", DEFAULT_MEMORY_MB)), cwd=str(self.root), python=python)
         self.checks = 0
         self.check_seconds = 0.0
 
@@ -388,6 +398,7 @@ class Verifier:
     def check(self, path: str, text: str, original: Optional[str] = None, scope: Optional[FileScope] = None) -> Outcome:
         """Run the compiler on ``text`` (the content of ``path``, maybe rewritten); with
         ``original``, also compare behaviour against it (level 3)."""
+        self.worker.hello()  # torch's import is timed apart from the checks
         t0 = time.monotonic()
         out = Outcome(path)
         if scope is None:
@@ -417,6 +428,7 @@ class Verifier:
         real_module = f"{package}.{stem}" if package else stem
         rel_module = self._rel(path)[:-3].replace("/", ".") if self._rel(path).endswith(".py") else real_module
         factories = self._per_class(self.factories, path, classes)
+        targets = classes + scripted
         for cls, spec in list(factories.items()):
             mod, _, fn = str(spec).partition(":")
             if mod == rel_module:  # the factory lives in this very file
@@ -426,7 +438,7 @@ class Verifier:
             "functions": functions, "classes": classes, "scripted": scripted,
             "tmpdir": self.worker.tmpdir, "package": package, "stem": re.sub(r"\W", "_", stem),
             "real_module": real_module, "sys_path": [sys_root, str(self.root)],
-            "factories": factories, "inputs": self._per_class(self.inputs, path, classes),
+            "factories": factories, "inputs": self._per_class(self.inputs, path, targets),
             "level": self.level,
         }
         out.keys = {c: self.config_key(path, c) for c in classes}
@@ -440,6 +452,9 @@ class Verifier:
         out.import_error = parse_error(res.get("import"), path)
         out.original_import_error = parse_error(res.get("original_import"), path)
         out.scripted = {n: parse_error(e, path) for n, e in res.get("scripted", {}).items()}
+        out.scripted_compare = {
+            n: (c.get("status", "none"), c.get("detail", "")) for n, c in res.get("scripted_compare", {}).items()
+        }
         for name, c in res.get("classes", {}).items():
             cmp_ = c.get("compare") or {}
             out.classes[name] = ClassOutcome(
