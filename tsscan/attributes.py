@@ -754,12 +754,12 @@ def module_container_length(cls: ClassInfo, name: str, module: ModuleInfo) -> Op
     if kind == SEQUENTIAL:
         if any(isinstance(a, ast.Starred) for a in call.args):
             return None
-        return ast.dump(ast.Constant(len(call.args)))
+        return _canon(ast.Constant(len(call.args)))
     if len(call.args) != 1:
-        return ast.dump(ast.Constant(0)) if not call.args else None
+        return _canon(ast.Constant(0)) if not call.args else None
     arg = call.args[0]
     if isinstance(arg, (ast.List, ast.Tuple)) and not any(isinstance(x, ast.Starred) for x in arg.elts):
-        return ast.dump(ast.Constant(len(arg.elts)))
+        return _canon(ast.Constant(len(arg.elts)))
     if isinstance(arg, (ast.ListComp, ast.GeneratorExp)) and len(arg.generators) == 1:
         g = arg.generators[0]
         if g.ifs or g.is_async:
