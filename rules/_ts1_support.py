@@ -131,7 +131,9 @@ class LocalTypes:
     A local has a type only if every binding of it in the function gets the same inferred
     type. Unannotated parameters are unknown (the eager caller may pass anything)."""
 
-    def __init__(self, fn: cst.FunctionDef, ctx) -> None:
+    def __init__(self, fn: cst.FunctionDef, ctx, compiler_view: bool = False) -> None:
+        # compiler_view: type unannotated parameters as TorchScript does (Tensor), for rules
+        # that predict compile errors; fixes judging eager behaviour leave them unknown.
         self.ctx = ctx
         self.bindings: Dict[str, List[Tuple[str, cst.CSTNode]]] = {}
         self.fixed: Dict[str, Optional[str]] = {}
@@ -143,7 +145,7 @@ class LocalTypes:
             if p.annotation is not None:
                 self.fixed[name] = annotation_type(p.annotation.annotation, ctx)
             else:
-                self.fixed[name] = "Self" if name == ctx.self_name else None
+                self.fixed[name] = "Self" if name == ctx.self_name else ("Tensor" if compiler_view else None)
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 self.fixed[star.name.value] = None

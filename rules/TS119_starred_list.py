@@ -1,0 +1,141 @@
+import importlib.util
+import sys
+from pathlib import Path
+
+from tsscan.rule import Example, Rule
+
+import libcst as cst
+
+
+def _support():
+    path = Path(__file__).with_name("_ts1_support.py")
+    key = f"tsscan_ts1_support_{abs(hash(str(path))):x}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[key] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[key]
+
+
+class StarredList(Rule):
+    """Unpacking a list with `*` (`x.view(*shape)`, `torch.zeros(*sizes)`, `[*a, *b]`).
+
+    What it does:
+        Flags `*` unpacking, in calls and in list/tuple displays, of values known to be
+        lists in code that `torch.jit.script` compiles: `List[...]` parameters and locals,
+        list displays, `x.shape`, `x.size()` and their slices. Unpacking a *tuple*
+        (`f(*pair)` with `pair = (1, 2)`) compiles and is not flagged.
+
+    Why is this bad:
+        TorchScript must know the number of arguments at compile time, and a list's length
+        is a run-time value: "cannot statically infer the expected size of a list in this
+        context".
+
+    Example:
+        y = x.view(*shape)
+        z = torch.zeros(*x.shape[:2])
+
+    Use instead:
+        Pass the list itself where the operator takes a size list (`x.view(shape)`,
+        `torch.zeros(x.shape[:2])`, `x.permute(dims)`, `x.repeat(sizes)`), build the full
+        list with `+` (`x.view([-1] + x.shape[1:])`), or index the elements you need.
+    """
+
+    code = "TS119"
+    name = "starred-list"
+    message = "`*` on a list is not supported by TorchScript (its length is not static); pass the list itself"
+    fails_in = ">=1.0"
+    level = "type"
+
+    invalid = [
+        Example(
+            """
+from typing import List
+
+import torch
+from torch import nn
+
+
+class Reshape(nn.Module):
+    def forward(self, x: torch.Tensor, shape: List[int]) -> torch.Tensor:
+        return x.view(*shape)
+"""
+        ),
+        Example(
+            """
+import torch
+
+
+@torch.jit.script
+def flat_rows(x: torch.Tensor) -> torch.Tensor:
+    return x.reshape(-1, *x.shape[2:])
+"""
+        ),
+        Example(
+            """
+from typing import List
+
+import torch
+
+
+@torch.jit.script
+def joined(a: List[int], b: List[int]) -> List[int]:
+    return [*a, *b]
+"""
+        ),
+    ]
+    valid = [
+        Example(
+            """
+from typing import List, Tuple
+
+import torch
+from torch import nn
+
+
+def area(h: int, w: int) -> int:
+    return h * w
+
+
+class Reshape(nn.Module):
+    def forward(self, x: torch.Tensor, shape: List[int], hw: Tuple[int, int]) -> torch.Tensor:
+        y = x.view(shape).reshape([-1] + x.shape[2:])
+        return y * area(*hw)
+"""
+        ),
+    ]
+
+    def on_function(self) -> None:
+        self._types = None
+        self._root = None
+        self._in_target = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._root is None:
+            self._root = node
+
+    def _is_list(self, e: cst.BaseExpression) -> bool:
+        if isinstance(e, (cst.List, cst.ListComp)):
+            return True
+        if self._types is None:
+            self._types = _support().LocalTypes(self._root, self.ctx, compiler_view=True)
+        t = self._types.expr(e)
+        return bool(t and t.startswith("List["))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.star == "*" and self._is_list(node.value):
+            self.report(node)
+
+    def visit_StarredElement(self, node: cst.StarredElement) -> None:
+        # in list/tuple displays only (assignment targets are TS128's)
+        if self._in_target:
+            return
+        if self._is_list(node.value):
+            self.report(node)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._in_target += 1
+
+    def leave_AssignTarget(self, original_node: cst.AssignTarget) -> None:
+        self._in_target -= 1
