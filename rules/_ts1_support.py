@@ -658,3 +658,89 @@ def _evaluated_before(region: cst.CSTNode, comp: cst.CSTNode) -> List[cst.CSTNod
 
     visit(region)
     return out
+
+
+# --------------------------------------------------------------------------- TS103 / TS104 base
+from tsscan.rule import SAFE as _SAFE, UNSAFE as _UNSAFE, Fix as _Fix, Rule as _Rule  # noqa: E402
+
+_OTHER_COMPOUND = (cst.While, cst.With, cst.Try, cst.ClassDef, cst.Match)
+
+
+class ComprehensionRule(_Rule):
+    """Shared visitor of TS103/TS104: tracks the enclosing statement of each comprehension
+    and offers the loop rewrite for list comprehensions."""
+
+    def wants(self, fors: List[cst.CompFor]) -> bool:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def on_function(self) -> None:
+        self._root = None
+        self._depth = 0
+        self._stmts: List[Tuple[cst.CSTNode, bool]] = []
+        self._elifs: Set[int] = set()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._root is None:
+            self._root = node
+        self._depth += 1
+        self._stmts.append((node, False))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._depth -= 1
+        self._stmts.pop()
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._stmts.append((node, True))
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self._stmts.pop()
+
+    def visit_If(self, node: cst.If) -> None:
+        if isinstance(node.orelse, cst.If):
+            self._elifs.add(id(node.orelse))
+        self._stmts.append((node, id(node) not in self._elifs))
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self._stmts.pop()
+
+    def visit_For(self, node: cst.For) -> None:
+        self._stmts.append((node, True))
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self._stmts.pop()
+
+    def _push_other(self, node: cst.CSTNode) -> None:
+        self._stmts.append((node, False))
+
+    def _pop_other(self, original_node: cst.CSTNode) -> None:
+        self._stmts.pop()
+
+    visit_While = visit_With = visit_Try = visit_ClassDef = visit_Match = _push_other  # type: ignore[assignment]
+    leave_While = leave_With = leave_Try = leave_ClassDef = leave_Match = _pop_other  # type: ignore[assignment]
+
+    def _check(self, node) -> None:
+        fors = comp_fors(node)
+        if not self.wants(fors):
+            return
+        fix = None
+        if isinstance(node, cst.ListComp) and self._depth == 1 and self._stmts:
+            stmt, in_seq = self._stmts[-1]
+            found = comprehension_fix(self, node, stmt, in_seq, self._root)  # type: ignore[arg-type]
+            if found is not None:
+                old, new, imports, safe, why = found
+                fix = _Fix(
+                    replacements=[(old, new)],
+                    imports=imports,
+                    safety=_SAFE if safe else _UNSAFE,
+                    description="explicit loop that appends to a new list" + (f" (UNSAFE: {why})" if why else ""),
+                )
+        self.report(node, fix=fix)
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._check(node)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._check(node)
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._check(node)
