@@ -587,11 +587,55 @@ def fully_known(cls: ClassInfo) -> bool:
 
 
 def _class_annotation(cls: ClassInfo, name: str) -> Optional[Attr]:
+    """The class-level annotation of ``name``: ``name: T`` in a class body, or an entry of
+    ``__annotations__ = {"name": T}`` (torch's own modules declare ``bias`` that way)."""
     for c in cls.mro():
         a = c.class_attrs.get(name)
         if a is not None and a.annotation:
             return a
+        table = c.class_attrs.get("__annotations__")
+        if table is not None and isinstance(table.value, ast.Dict):
+            for k, v in zip(table.value.keys, table.value.values):
+                if isinstance(k, ast.Constant) and k.value == name:
+                    return Attr(name, table.line, None, ast.unparse(v), "class")
     return None
+
+
+def init_called_methods(cls: ClassInfo) -> Set[str]:
+    """Methods ``__init__`` runs (``self.reset()``, transitively): what they assign exists on
+    the instance when it is scripted, compiled methods included."""
+    cache = _cache(cls)
+    if "init_called" in cache:
+        return cache["init_called"]
+    out: Set[str] = set()
+    queue = ["__init__"]
+    while queue:
+        name = queue.pop()
+        found = cls.find_method(name)
+        if found is None:
+            continue
+        fn = found[0]
+        me = _method_self(fn)
+        for node in ast.walk(fn):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == me
+                and node.func.attr not in out
+                and cls.find_method(node.func.attr) is not None
+            ):
+                out.add(node.func.attr)
+                queue.append(node.func.attr)
+    cache["init_called"] = out
+    return out
+
+
+def runs_before_scripting(cls: ClassInfo, module: ModuleInfo, method: str) -> bool:
+    """True when ``method`` may run on the Python instance before it is scripted: any method
+    the compiler does not compile (``__init__``, ``reset``, ``load_state_dict`` hooks, ...),
+    and compiled methods that ``__init__`` calls."""
+    return method not in _compiled_method_names(cls, module) or method in init_called_methods(cls)
 
 
 def is_constant(cls: ClassInfo, name: str) -> bool:
@@ -689,11 +733,10 @@ def _attribute_value_type(
         writes = class_writes(cls)
         # changed in place by code the compiler does not compile: the value at script time
         # may differ from what __init__ shows
-        compiled_names = _compiled_method_names(cls, module)
         outside = [m for m, _ in writes.mutated.get(name, []) + writes.assigned.get(name, [])
-                   if m not in compiled_names and m != "__init__"]
+                   if m != "__init__" and runs_before_scripting(cls, module, m)]
         if t.kind in (EMPTY_LIST, EMPTY_DICT, NONE, LIST, DICT) and any(
-            m not in compiled_names for m, _ in writes.mutated.get(name, [])
+            runs_before_scripting(cls, module, m) for m, _ in writes.mutated.get(name, [])
         ):
             t = UNKNOWN_T
         elif outside and t.kind in (EMPTY_LIST, EMPTY_DICT, NONE):
@@ -727,11 +770,8 @@ _COMPILED_CACHE: Dict[int, Tuple[ModuleInfo, Dict[int, Set[str]]]] = {}
 def assigned_outside_compiled(cls: ClassInfo, module: ModuleInfo, name: str) -> bool:
     """True when a method the compiler does not compile (``__init__`` included) assigns
     ``self.<name>``: the instance then may hold it when it is scripted."""
-    compiled = _compiled_method_names(cls, module)
     w = class_writes(cls)
-    return any(m not in compiled for m, _ in w.assigned.get(name, [])) or any(
-        m not in compiled for m, _ in w.assigned.get("*", [])
-    )
+    return any(runs_before_scripting(cls, module, m) for m, _ in w.assigned.get(name, []) + w.assigned.get("*", []))
 
 
 def module_container_length(cls: ClassInfo, name: str, module: ModuleInfo) -> Optional[str]:
