@@ -546,13 +546,18 @@ def comprehension_fix(
         return None
     # names: loop variables must not clobber names the function uses elsewhere
     outside = names_outside_comprehensions(fn)
-    taken = names_in(fn) | outside
+    # names other fixes of this function chose in the same round (shared through the
+    # FunctionContext, which all rules of one function share)
+    reserved: Set[str] = rule.ctx.__dict__.setdefault("_ts1_fresh_names", set())
+    taken = names_in(fn) | outside | reserved
     renames: Dict[str, str] = {}
     for gen in fors:
         for n in names_in(gen.target):
             if n in outside:
-                renames[n] = fresh_name(n + "_", taken)
-                taken.add(renames[n])
+                k, cand = 2, n + "_"
+                while cand in taken:
+                    cand, k = f"{n}_{k}", k + 1
+                renames[n] = cand
     # a nested comprehension / lambda inside that rebinds a renamed name: give up
     for part in [comp.elt] + [c.test for g in fors for c in g.ifs] + [g.iter for g in fors[1:]]:
         for sub in _walk(part):
@@ -560,7 +565,7 @@ def comprehension_fix(
                 return None
     # the list the loop fills
     direct = None
-    if isinstance(region, cst.Assign) and path[1] is region.value and len(region.targets) == 1:
+    if isinstance(region, cst.Assign) and region.value is comp and len(region.targets) == 1:
         t = region.targets[0].target
         if isinstance(t, cst.Name) and t.value not in names_in(comp):
             direct = t.value
@@ -568,6 +573,7 @@ def comprehension_fix(
         if region.target.value not in names_in(comp):
             direct = region.target.value
     target = direct or fresh_name("items", taken)
+    reserved.add(target)
     ren = _Rename(renames)
 
     def r(node: cst.CSTNode) -> str:
