@@ -1,8 +1,9 @@
-from typing import Set
+from typing import Optional
 
 import libcst as cst
 
 from tsscan import attributes as A
+from tsscan import typemodel
 from tsscan.rule import Example, Rule
 
 
@@ -35,7 +36,7 @@ class AttributeCreatedInCompiledCode(Rule):
 
     code = "TS304"
     name = "attribute-created-in-compiled-code"
-    message = "`self.{name}` does not exist when the module is scripted: declare it in `__init__` (with a class-level annotation such as `{name}: Optional[torch.Tensor]` if it starts as None)"
+    message = "`self.{name}` does not exist when the module is scripted: set it in `__init__` (if it starts as None, also declare `{name}: Optional[{type}]` in the class body)"
     level = "type"
 
     invalid = [
@@ -85,9 +86,6 @@ class Memory(nn.Module):
         ),
     ]
 
-    def on_function(self) -> None:
-        self._seen: Set[str] = set()
-
     def _check(self, node, targets) -> None:
         cls = self.ctx.cls
         if cls is None or not cls.is_module or not A.fully_known(cls):
@@ -108,7 +106,19 @@ class Memory(nn.Module):
                 if A.externally_assigned(self.ctx.module, name):
                     continue
                 self._seen.add(name)
-                self.report(node, self.message.format(name=name))
+                vt = None
+                if self._fn is not None and node.value is not None:
+                    vt = typemodel.analyse(self._fn, self.ctx).type_of(node.value)
+                shown = {"Tensor": "torch.Tensor"}.get(vt or "", vt) if vt and vt != "None" else "..."
+                self.report(node, self.message.format(name=name, type=shown))
+
+    def on_function(self) -> None:
+        self._seen = set()
+        self._fn: Optional[cst.FunctionDef] = None
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._fn is None:
+            self._fn = node
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._check(node, [t.target for t in node.targets])

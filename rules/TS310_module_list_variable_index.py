@@ -105,7 +105,8 @@ class _ReplaceSubs(cst.CSTTransformer):
 
 
 def _fresh(base: str, taken: Set[str]) -> str:
-    for cand in (base, base + "_", f"{base}_i", "layer", "mod"):
+    one = base[:-1] if len(base) > 3 and base.endswith("s") and not base.endswith("ss") else base
+    for cand in (one, base, one + "_", f"{one}_i", "layer", "mod"):
         if cand.isidentifier() and cand not in taken and not hasattr(builtins, cand):
             taken.add(cand)
             return cand
@@ -228,8 +229,8 @@ class Tower(nn.Module):
         self.norms = nn.ModuleList([nn.LayerNorm(width), nn.LayerNorm(width)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for k, (norms, blocks) in enumerate(zip(self.norms, self.blocks)):
-            x = norms(x + blocks(x))
+        for k, (norm, block) in enumerate(zip(self.norms, self.blocks)):
+            x = norm(x + block(x))
         return x
 """,
             inputs="[(torch.randn(3, 4),), (torch.zeros(0, 4),), (torch.full((1, 4), float('nan')),)]",

@@ -90,6 +90,8 @@ _PYOBJECT_CALLS = {
     "threading.Lock": "a lock",
     "object": "object",
 }
+# annotations naming such a class: the parameter holds an unconvertible object
+_PYOBJECT_CLASSES = {"types.SimpleNamespace", "argparse.Namespace", "easydict.EasyDict", "omegaconf.DictConfig"}
 _NUMPY_ARRAYS = {
     "array", "asarray", "zeros", "ones", "empty", "full", "arange", "linspace", "eye",
     "stack", "concatenate", "load", "loadtxt", "zeros_like", "ones_like", "meshgrid",
@@ -361,6 +363,9 @@ def _name_type(name: str, env: _Env) -> AttrType:
             return UNKNOWN_T
         a = env.params[name]
         if a.annotation is not None:
+            ann = mod.resolve_node(a.annotation)
+            if ann in _PYOBJECT_CLASSES:  # cfg: SimpleNamespace
+                return AttrType(PYOBJECT, detail=_PYOBJECT_CALLS[ann])
             t = _ann_node_type(a.annotation, mod, ast.unparse(a.annotation))
             return t.with_(annotated=False)
         return UNKNOWN_T
