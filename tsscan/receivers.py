@@ -39,23 +39,33 @@ _TENSOR_INIT_CALLS = ("torch.nn.Parameter", "torch.nn.parameter.Parameter")
 
 
 def annotation_kind(ann: Optional[cst.BaseExpression], ctx: FunctionContext) -> str:
+    """The kind of a value annotated ``ann``; anything that is not Tensor-like, a sequence
+    or a scalar (a TorchScript class, a NamedTuple, ...) is ``MODULE``: never a Tensor."""
     if ann is None:
         return UNKNOWN
-    base = ann.value if isinstance(ann, cst.Subscript) else ann
     if isinstance(ann, cst.BinaryOperation):  # X | None
         return UNKNOWN
+    if isinstance(ann, (cst.SimpleString, cst.ConcatenatedString)):
+        return UNKNOWN  # forward reference
+    base = ann.value if isinstance(ann, cst.Subscript) else ann
     name = cst_dotted(base)
     if name is None:
         return UNKNOWN
     resolved = ctx.qualname(base) or name
     short = resolved.rsplit(".", 1)[-1]
-    if resolved in ("torch.Tensor", "Tensor", "torch.nn.Parameter") or short == "Tensor":
-        return TENSOR if not isinstance(ann, cst.Subscript) else UNKNOWN
     if name in _SEQ_ANN or resolved in _SEQ_ANN:
         return SEQUENCE
     if name in _SCALAR_ANN:
         return SCALAR
-    return UNKNOWN
+    if resolved in ("torch.Tensor", "Tensor", "torch.nn.Parameter") or short == "Tensor":
+        return TENSOR if not isinstance(ann, cst.Subscript) else UNKNOWN
+    if short in ("Optional", "Union", "Any", "Final"):
+        return UNKNOWN
+    if name in ctx.module.classes:
+        return MODULE
+    if resolved.startswith(("typing.", "torch.")):
+        return UNKNOWN
+    return MODULE if name in ctx.module.aliases else UNKNOWN
 
 
 def _const_kind(node: cst.BaseExpression) -> Optional[str]:
@@ -166,9 +176,8 @@ class Kinds:
                 return SEQUENCE
             if callee.startswith("torch.nn.") and short[:1].isupper():
                 return MODULE
-            local = self.ctx.module.classes.get(callee)
-            if local is not None and local.is_module:
-                return MODULE
+            if callee in self.ctx.module.classes:
+                return MODULE  # a submodule or a TorchScript class instance
         return UNKNOWN
 
     def kind(self, node: Optional[cst.BaseExpression]) -> str:  # noqa: C901 - a flat dispatch
@@ -194,6 +203,9 @@ class Kinds:
         if isinstance(node, cst.Call):
             func = node.func
             if isinstance(func, cst.Name) and func.value not in self.local_names:
+                local_cls = self.ctx.module.classes.get(func.value)
+                if local_cls is not None:
+                    return MODULE  # a module or a TorchScript class instance
                 if func.value in _SEQ_CALLS and not self._shadowed(func.value):
                     return SEQUENCE
                 if func.value in _SCALAR_CALLS and not self._shadowed(func.value):
