@@ -181,15 +181,15 @@ class Worker:
     # -- process
     def _start(self) -> None:
         env = dict(os.environ)
-        here = str(Path(__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [env.get("PYTHONPATH"), here]))
         env.pop("PYTHONSTARTUP", None)
+        worker = str(Path(__file__).resolve().parent / "verify_worker.py")
         log = open(os.path.join(self.tmpdir, f"worker{self.starts}.log"), "wb")
         try:
             if not shutil.which(self.python[0]) and not os.path.isfile(self.python[0]):
                 raise WorkerUnavailable(f"python interpreter not found: {self.python[0]}")
             self.proc = subprocess.Popen(
-                self.python + ["-m", "tsscan.verify_worker", str(self.memory_mb)],
+                # run by path: the worker needs only the stdlib (and torch), not tsscan
+                self.python + [worker, str(self.memory_mb)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                 cwd=self.cwd or None, env=env, start_new_session=True,
             )

@@ -1,6 +1,7 @@
 """The verification worker: the only part of tsscan that imports torch and runs user code.
 
-``tsscan.verify`` starts it as ``python -m tsscan.verify_worker MEMORY_MB`` and talks to it in
+``tsscan.verify`` starts it as ``python .../tsscan/verify_worker.py MEMORY_MB`` (by path, so
+any interpreter with torch can run it; it imports nothing of tsscan) and talks to it in
 JSON lines (one request on stdin, one answer on the protocol pipe). It imports torch once and
 answers every request of a run. User code prints go to stderr (a file the parent owns), never
 into the protocol; torch's DeprecationWarning/FutureWarning are silenced here only.
@@ -499,6 +500,10 @@ def check(req: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def main() -> int:
+    # run as a script: its own directory (tsscan/) must not shadow the user's modules
+    if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+        sys.path.pop(0)
+    sys.path.insert(0, os.getcwd())
     memory_mb = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # user prints go to stderr, never into the protocol

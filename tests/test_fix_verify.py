@@ -1,0 +1,522 @@
+"""`tsscan --fix` confirmed by the real compiler (tsscan/fixer.py, tsscan/verify.py).
+
+Everything here runs the installed torch in tsscan's worker process (or, for the fixture
+models, in this process too): no mocks. CLI runs go through ``tsscan.cli.main`` in-process;
+the worker is a real subprocess either way.
+"""
+import io
+import os
+import shutil
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tsscan.cli import main
+from tsscan.config import Settings
+from tsscan.engine import Engine
+from tsscan.fixer import fix_file
+from tsscan.rule import SAFE, UNSAFE, load_rules
+from tsscan.verify import Verifier
+
+ROOT = Path(__file__).resolve().parent.parent
+FIX_FIXTURES = ROOT / "fixtures" / "fix"
+RULES = load_rules()
+FIXED = [(r, i, ex) for r in RULES for i, ex in enumerate(r.invalid) if ex.fixed is not None]
+
+
+def _src(code: str) -> str:
+    return textwrap.dedent(code).lstrip("\n")
+
+
+def run_cli(*args, cwd=None):
+    out, err = io.StringIO(), io.StringIO()
+    old = os.getcwd()
+    if cwd:
+        os.chdir(cwd)
+    try:
+        code = main(list(args), out, err)
+    finally:
+        os.chdir(old)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def verifier(tmp_path_factory):
+    root = tmp_path_factory.mktemp("verify")
+    v = Verifier(Settings(root=root))
+    assert v.available() is None, v.available()
+    yield v
+    tmpdir = v.worker.tmpdir
+    v.close()
+    assert not os.path.exists(tmpdir)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine(RULES, "2.13.0")
+
+
+# --------------------------------------------------------------------------- every rule fix
+@pytest.mark.parametrize("item", FIXED, ids=lambda it: f"{it[0].code}-{it[1]}")
+def test_every_fix_is_confirmed_by_the_compiler(item, verifier, tmp_path):
+    """The rewrite (exactly the example's `fixed`) and its confirmation: scripted by
+    torch.jit.script (level 2) and, with the example's inputs, same outputs (level 3)."""
+    rule, _, ex = item
+    only = Engine(RULES, "2.13.0", select=[rule.code])
+    safeties = (SAFE,) if rule.fix_safety == SAFE else (SAFE, UNSAFE)
+    path = tmp_path / "example.py"
+    path.write_text(_src(ex.code), encoding="utf-8")
+    verifier.inputs = {}
+    if ex.inputs:
+        import ast
+
+        names = [n.name for n in ast.parse(_src(ex.code)).body if isinstance(n, (ast.ClassDef, ast.FunctionDef))]
+        verifier.inputs = {name: ex.inputs for name in names}
+    ff = fix_file(only, str(path), _src(ex.code), safeties, verifier=verifier)
+    assert ff.new_text == _src(ex.fixed)
+    assert ff.applied and not ff.dropped, [r.note() for r in ff.dropped]
+    for rec in ff.applied:
+        assert rec.status == "confirmed", rec.note()
+        assert rec.level >= 2, rec.note()
+        if ex.inputs:
+            assert rec.level == 3, rec.note()
+
+
+# --------------------------------------------------------------------------- broken fixes
+BROKEN_RULES = '''
+import libcst as cst
+from tsscan.rule import SAFE, Fix, Rule
+
+
+class FastSigmoid(Rule):
+    """Rewrites torch.sigmoid(x) into a method the compiler does not know (a broken fix)."""
+
+    code = "TS898"
+    name = "fast-sigmoid"
+    message = "use the fast sigmoid"
+    fix_safety = SAFE
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.qualname(node.func) == "torch.sigmoid" and len(node.args) == 1:
+            new = cst.parse_expression(f"({cst.Module([]).code_for_node(node.args[0].value)}).sigmoid_fast()")
+            self.report(node, fix=Fix(replacements=[(node, new)]))
+
+
+class DropAbs(Rule):
+    """Rewrites x.abs() into x: scripts, but changes the outputs (a wrong fix)."""
+
+    code = "TS899"
+    name = "drop-abs"
+    message = "abs is not needed"
+    fix_safety = SAFE
+
+    def visit_Call(self, node: cst.Call) -> None:
+        f = node.func
+        if isinstance(f, cst.Attribute) and f.attr.value == "abs" and not node.args:
+            self.report(node, fix=Fix(replacements=[(node, f.value)]))
+'''
+
+BROKEN_MODEL = '''
+import torch
+from torch import nn
+
+
+class Gate(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        g = torch.sigmoid(x)
+        mask = x.bool()
+        return g * mask.float()
+
+
+class Magnitude(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.abs() * 2
+'''
+
+
+def _broken_project(tmp_path: Path) -> Path:
+    (tmp_path / "myrules").mkdir()
+    (tmp_path / "myrules" / "broken.py").write_text(BROKEN_RULES, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text('[tool.tsscan]\nrule-dirs = ["myrules"]\n', encoding="utf-8")
+    model = tmp_path / "model.py"
+    model.write_text(_src(BROKEN_MODEL), encoding="utf-8")
+    return model
+
+
+def test_broken_fixes_are_reverted_with_the_compilers_message(tmp_path):
+    model = _broken_project(tmp_path)
+    code, out, err = run_cli("--fix", "model.py", cwd=tmp_path)
+    text = model.read_text(encoding="utf-8")
+    # the compiler rejects sigmoid_fast: reverted, with torch's own words
+    assert "torch.sigmoid(x)" in text and "sigmoid_fast" not in text
+    assert "TS898 fix reverted: torch.jit.script rejects it" in out
+    assert "sigmoid_fast" in out.split("TS898 fix reverted", 1)[1].splitlines()[0]
+    # x.abs() -> x scripts but changes negative inputs: reverted as a behaviour change
+    assert "x.abs() * 2" in text
+    assert "TS899 fix reverted: scripted Magnitude behaves differently" in out
+    # the good fix in the same function stays, re-confirmed without the reverted one
+    assert "mask = x.to(torch.bool)" in text
+    assert "TS401 fixed, confirmed (level 3" in out
+    assert code == 1  # TS898/TS899 still reported
+
+
+def test_diff_prints_and_writes_nothing(tmp_path):
+    model = _broken_project(tmp_path)
+    before = model.read_bytes()
+    code, out, err = run_cli("--diff", "model.py", cwd=tmp_path)
+    assert code == 1
+    assert model.read_bytes() == before
+    assert out.startswith("--- a/model.py\n+++ b/model.py\n")
+    assert "+        mask = x.to(torch.bool)" in out
+    assert "sigmoid_fast" not in out  # what --fix would write: the reverted fix is not in it
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tsscan-")]
+
+
+# --------------------------------------------------------------------------- fixture models
+FIXTURE_NAMES = sorted(p.stem for p in FIX_FIXTURES.glob("*.py") if not p.name.endswith(".fixed.py"))
+
+
+def test_fixture_models_fix_through_the_cli_idempotent(tmp_path):
+    """`tsscan --fix` on the fixture models gives the expected files, every fix confirmed;
+    a second --fix changes nothing, and --diff then has nothing to say."""
+    for p in FIX_FIXTURES.iterdir():
+        shutil.copy(p, tmp_path / p.name)
+        if p.name.endswith(".fixed.py"):
+            (tmp_path / p.name).unlink()
+    t0 = time.monotonic()
+    code, out, err = run_cli("--fix", ".", cwd=tmp_path)
+    first = time.monotonic() - t0
+    assert code == 0, out + err
+    for name in FIXTURE_NAMES:
+        got = (tmp_path / f"{name}.py").read_text(encoding="utf-8")
+        assert got == (FIX_FIXTURES / f"{name}.fixed.py").read_text(encoding="utf-8"), name
+    assert "reverted" not in out and "unverified" not in out
+    assert out.count("fixed, confirmed (level 3") == out.count("fixed, confirmed"), out
+    assert "in one worker process" in out
+    snapshot = {p.name: p.read_bytes() for p in tmp_path.glob("*.py")}
+    code, out2, _ = run_cli("--fix", ".", cwd=tmp_path)
+    assert code == 0 and "fixed" not in out2.replace("fixed 0", "")
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("*.py")} == snapshot
+    code, out3, _ = run_cli("--diff", ".", cwd=tmp_path)
+    assert code == 0 and out3 == ""
+    print(f"fixture models: --fix took {first:.1f} s")
+
+
+def _load(path: Path, name: str, eager: bool):
+    import importlib.util
+
+    import torch
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    real = torch.jit.script
+    if eager:
+        torch.jit.script = lambda obj, *a, **k: obj
+    try:
+        spec.loader.exec_module(mod)
+    finally:
+        torch.jit.script = real
+        sys.modules.pop(name, None)
+    return mod
+
+
+def _targets(mod):
+    """(name, eager-buildable object, inputs) for each module class / scripted function."""
+    import torch
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover
+        import tomli as tomllib
+    cfg = tomllib.loads((FIX_FIXTURES / "pyproject.toml").read_text())["tool"]["tsscan"]["verify"]
+    stem = Path(mod.__file__).name.split(".")[0]
+    out = []
+    for name, obj in vars(mod).items():
+        if getattr(obj, "__module__", None) != mod.__name__ and not isinstance(obj, torch.jit.ScriptFunction):
+            continue
+        key = f"{stem}.py:{name}"
+        if isinstance(obj, type) and issubclass(obj, torch.nn.Module):
+            torch.manual_seed(0)
+            if key in cfg.get("factories", {}):
+                inst, inputs = getattr(mod, cfg["factories"][key].split(":")[1])()
+            else:
+                inst = obj()
+                inputs = eval(cfg["inputs"][key], {"torch": torch})
+            out.append((name, inst.eval(), inputs))
+        elif callable(obj) and not isinstance(obj, type) and name in ("box_area", "box_iou", "encode_deltas"):
+            gen = torch.Generator().manual_seed(3)
+            boxes = torch.rand(6, 4, generator=gen).cumsum(1)  # x0 < y0 < x1 < y1: valid boxes
+            other = torch.rand(5, 4, generator=gen).cumsum(1)
+            inputs = {
+                "box_area": [(boxes,), (torch.zeros(0, 4),)],
+                "box_iou": [(boxes, other), (other, boxes)],
+                "encode_deltas": [(boxes, boxes + 0.5), (boxes * 2, boxes)],
+            }[name]
+            out.append((name, obj, inputs))
+    return out
+
+
+@pytest.mark.parametrize("name", FIXTURE_NAMES)
+def test_fixture_model_fails_then_scripts_with_the_same_outputs(name, tmp_path):
+    """The real compiler: the original does not script; the .fixed.py does, and the scripted
+    fixed model gives the eager original's outputs on random inputs."""
+    import torch
+
+    from harness import quiet, same
+
+    original = FIX_FIXTURES / f"{name}.py"
+    fixed = FIX_FIXTURES / f"{name}.fixed.py"
+    with quiet():
+        with pytest.raises(Exception):
+            mod = _load(original, f"fx_orig_{name}", eager=False)  # @torch.jit.script at import
+            for _, obj, _ in _targets(mod):
+                torch.jit.script(obj)
+        eager = {n: (o, i) for n, o, i in _targets(_load(original, f"fx_eager_{name}", eager=True))}
+        fixed_mod = _load(fixed, f"fx_fixed_{name}", eager=False)
+        compared = 0
+        for tname, obj, _ in _targets(fixed_mod):
+            scripted = obj if isinstance(obj, torch.jit.ScriptFunction) else torch.jit.script(obj)
+            e_obj, inputs = eager[tname]
+            if isinstance(e_obj, torch.nn.Module):
+                scripted.load_state_dict(e_obj.state_dict())
+            for args in inputs:
+                torch.manual_seed(1)
+                want = e_obj(*[a.clone() for a in args])
+                torch.manual_seed(1)
+                got = scripted(*[a.clone() for a in args])
+                assert same(want, got), (tname, args)
+                compared += 1
+        assert compared
+
+
+# --------------------------------------------------------------------------- unverified
+def test_class_that_cannot_be_built_is_unverified_and_not_applied(tmp_path, engine):
+    src = (FIX_FIXTURES / "mlp_head.py").read_text(encoding="utf-8")
+    path = tmp_path / "mlp_head.py"
+    path.write_text(src, encoding="utf-8")
+    with Verifier(Settings(root=tmp_path)) as v:  # no factory configured
+        ff = fix_file(engine, str(path), src, verifier=v)
+        assert ff.new_text == src and not ff.applied
+        assert {r.diagnostic.code for r in ff.dropped} == {"TS401", "TS301"}
+        for r in ff.dropped:
+            assert r.status == "unverified"
+            assert "MLPHead cannot be built" in r.reason and "missing 3 required positional arguments" in r.reason
+            assert '[tool.tsscan.verify] factories = {"mlp_head.py:MLPHead" = "module:function"}' in r.reason
+        kept = fix_file(engine, str(path), src, verifier=v, keep_unverified=True)
+    assert kept.new_text == (FIX_FIXTURES / "mlp_head.fixed.py").read_text(encoding="utf-8")
+    assert all(r.status == "unverified" for r in kept.applied)
+
+
+def test_cli_keep_unverified_and_no_verify(tmp_path):
+    src = (FIX_FIXTURES / "mlp_head.py").read_text(encoding="utf-8")
+    fixed = (FIX_FIXTURES / "mlp_head.fixed.py").read_text(encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.tsscan]\n", encoding="utf-8")
+    path = tmp_path / "mlp_head.py"
+    path.write_text(src, encoding="utf-8")
+    code, out, _ = run_cli("--fix", "mlp_head.py", cwd=tmp_path)
+    assert path.read_text(encoding="utf-8") == src
+    assert "fix not applied (unverified; --keep-unverified applies it)" in out and code == 1
+    code, out, _ = run_cli("--fix", "--keep-unverified", "mlp_head.py", cwd=tmp_path)
+    assert path.read_text(encoding="utf-8") == fixed and code == 0
+    path.write_text(src, encoding="utf-8")
+    code, out, _ = run_cli("--fix", "--no-verify", "mlp_head.py", cwd=tmp_path)
+    assert path.read_text(encoding="utf-8") == fixed and "not verified: --no-verify" in out
+    assert "worker" not in out
+
+
+def test_without_torch_fixes_are_unverified_not_a_crash(tmp_path, engine):
+    """An interpreter that cannot import torch (python -S: no site-packages)."""
+    src = (FIX_FIXTURES / "anchor_decoder.py").read_text(encoding="utf-8")
+    path = tmp_path / "anchor_decoder.py"
+    path.write_text(src, encoding="utf-8")
+    with Verifier(Settings(root=tmp_path, verify={"python": [sys.executable, "-S"]})) as v:
+        reason = v.available()
+        assert reason and "torch cannot be imported" in reason and "ModuleNotFoundError" in reason
+        ff = fix_file(engine, str(path), src, verifier=v)
+    assert ff.new_text == src and not ff.applied and ff.dropped
+    assert all(r.status == "unverified" and "torch cannot be imported" in r.reason for r in ff.dropped)
+    with Verifier(Settings(root=tmp_path, verify={"python": str(tmp_path / "no-such-python")})) as v:
+        ff = fix_file(engine, str(path), src, verifier=v, keep_unverified=True)
+    assert ff.new_text != src and all("not found" in r.reason for r in ff.applied)
+
+
+# --------------------------------------------------------------------------- sandbox limits
+HANGS = '''
+import time
+
+import torch
+from torch import nn
+
+
+class Slow(nn.Module):
+    def __init__(self):
+        super().__init__()
+        time.sleep(600)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.bool()
+'''
+
+GREEDY = '''
+import torch
+from torch import nn
+
+
+class Greedy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.buf = bytearray(8 * 1024 ** 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.bool()
+'''
+
+
+def test_time_limit_kills_the_worker_and_cleans_up(tmp_path, engine):
+    path = tmp_path / "slow.py"
+    path.write_text(_src(HANGS), encoding="utf-8")
+    with Verifier(Settings(root=tmp_path, verify={"timeout": 5})) as v:
+        assert v.available() is None
+        t0 = time.monotonic()
+        ff = fix_file(engine, str(path), _src(HANGS), verifier=v)
+        assert time.monotonic() - t0 < 60
+        assert ff.new_text == _src(HANGS)
+        assert ff.dropped and all("timed out after 5 s" in r.reason for r in ff.dropped)
+        tmpdir = v.worker.tmpdir
+        # the next file gets a fresh worker
+        ok = tmp_path / "ok.py"
+        ok.write_text(_src(BROKEN_MODEL).replace("torch.sigmoid(x)", "x.sigmoid()"), encoding="utf-8")
+        ff2 = fix_file(engine, str(ok), ok.read_text(), verifier=v)
+        assert [r.status for r in ff2.applied] == ["confirmed"]
+        assert v.worker.starts == 2
+    assert not os.path.exists(tmpdir)
+
+
+def test_memory_limit_applies_to_user_code(tmp_path, engine):
+    path = tmp_path / "greedy.py"
+    path.write_text(_src(GREEDY), encoding="utf-8")
+    with Verifier(Settings(root=tmp_path, verify={"memory-mb": 3072})) as v:
+        ff = fix_file(engine, str(path), _src(GREEDY), verifier=v)
+    assert not ff.applied and ff.dropped
+    assert "Greedy() raised MemoryError" in ff.dropped[0].reason
+
+
+# --------------------------------------------------------------------------- packages
+def test_relative_imports_work_from_the_temporary_copy(tmp_path, engine):
+    pkg = tmp_path / "pkg"
+    (pkg / "nets").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    (pkg / "nets" / "__init__.py").write_text("from .model import Net\n", encoding="utf-8")
+    (pkg / "layers.py").write_text(_src('''
+        import torch
+        from torch import nn
+
+
+        class Scale(nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return x * 3
+    '''), encoding="utf-8")
+    src = _src('''
+        import torch
+        from torch import nn
+
+        from ..layers import Scale
+
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.scale = Scale()
+
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return self.scale(x).bool()
+    ''')
+    path = pkg / "nets" / "model.py"
+    path.write_text(src, encoding="utf-8")
+    with Verifier(Settings(root=tmp_path)) as v:
+        ff = fix_file(engine, str(path), src, verifier=v)
+    assert [(r.status, r.level) for r in ff.applied] == [("confirmed", 3)], [r.note() for r in ff.applied + ff.dropped]
+    assert "self.scale(x).to(torch.bool)" in ff.new_text
+
+
+# --------------------------------------------------------------------------- --verify / explain-error
+UNCOVERED = '''
+import torch
+from torch import nn
+
+
+class Odd(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x * 2
+        return torch.add(y, y, y, y)
+
+
+class Tried(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        try:
+            return x + 1
+        except RuntimeError:
+            return x
+'''
+
+
+def test_verify_reports_uncovered_compiler_errors_as_ts901(tmp_path):
+    path = tmp_path / "odd.py"
+    path.write_text(_src(UNCOVERED), encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.tsscan]\n", encoding="utf-8")
+    code, out, err = run_cli("check", "--verify", "odd.py", cwd=tmp_path)
+    assert code == 1
+    assert "odd.py:8:1: TS901 compiler error not covered by a rule: " in out, out
+    assert "TS101" in out and out.count("TS901") == 1  # the try block is the rule's
+    code, out, err = run_cli("explain-error", "odd.py", cwd=tmp_path)
+    assert code == 1
+    assert "odd.py:13: Tried: UnsupportedNodeError: try blocks aren't supported" in out or \
+        "odd.py:13: Tried.forward: UnsupportedNodeError: try blocks aren't supported" in out, out
+    assert "covered by TS101" in out
+    assert "odd.py:8: Odd:" in out and "TS901 compiler error not covered by a rule" in out
+    code, out, _ = run_cli("rules")
+    assert "TS901" in out and "compiler-error" in out
+    code, out, _ = run_cli("explain", "TS901")
+    assert code == 0 and "--verify" in out
+
+
+def test_compiler_error_shapes_map_to_lines(tmp_path, verifier):
+    """Frontend errors (File/line in the message), C++ errors whose first frame is the site
+    and later frames the call stack, and errors with no location."""
+    from tsscan.verify import parse_error
+
+    src = _src('''
+        import torch
+        from torch import nn
+
+
+        def helper(n: int):
+            return torch.zeros(3) * n + n.size(0)
+
+
+        class Calls(nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return x + helper(3)
+
+
+        class Lam(nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                f = lambda t: t * 2
+                return f(x)
+    ''')
+    path = tmp_path / "shapes.py"
+    path.write_text(src, encoding="utf-8")
+    verifier.inputs = {}
+    outcome = verifier.check(str(path), src)
+    calls = outcome.classes["Calls"].script_error
+    assert calls is not None and calls.line == 6  # the error site: the first frame
+    # later frames are the call stack, up to the call in forward
+    assert "is being compiled since it was called from" in calls.message and "line 11" in calls.message
+    lam = outcome.frontend["Lam.forward"]
+    assert lam is not None and lam.line == 16 and lam.first_line == "Lambda aren't supported"
+    none = parse_error({"type": "TypeError", "message": "cannot create weak reference to 'numpy.ufunc' object", "tb_line": None}, str(path))
+    assert none.line is None and none.located_by == "none"
