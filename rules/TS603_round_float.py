@@ -48,7 +48,7 @@ import torch
 
 @torch.jit.script
 def steps(v: float, x: torch.Tensor) -> int:
-    return int(round(v)) + int(round(x).sum())
+    return int(round(v)) + int(round(x).sum()) + int(round(v * 10) / 10)
 """
         ),
     ]
@@ -61,8 +61,12 @@ def steps(v: float, x: torch.Tensor) -> int:
         if RootOnly.is_root(self, node):
             self._types = analyse(node, self.ctx)
 
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if isinstance(node.operator, cst.Divide):  # a float either way
+            self._wrapped.update((id(node.left), id(node.right)))
+
     def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name) and node.func.value == "int" and len(node.args) == 1:
+        if isinstance(node.func, cst.Name) and node.func.value in ("int", "float") and len(node.args) == 1:
             self._wrapped.add(id(node.args[0].value))
         if id(node) in self._wrapped:
             return
