@@ -181,3 +181,20 @@ def test_tables_ship_in_the_wheel(tmp_path):
         assert f"tsscan/data/{path.name}" in names
         data = json.loads(zipfile.ZipFile(wheel).read(f"tsscan/data/{path.name}"))
         assert data["format"] == gen_knowledge.FORMAT
+
+
+def test_target_version_falls_back_to_installed_torch_then_newest_table(monkeypatch):
+    from importlib.metadata import version
+
+    from tsscan import config
+
+    settings = config.Settings()
+    assert config.target_version(settings, "2.14") == "2.14"
+    settings.target_version = "2.13"
+    assert config.target_version(settings) == "2.13"
+    settings.target_version = None
+    assert config.target_version(settings) == version("torch").split("+")[0]
+    # no torch installed (e.g. a lint-only CI job): the newest shipped table
+    monkeypatch.setattr(config, "installed_torch_version", lambda: None)
+    newest = max(knowledge.available())
+    assert config.target_version(settings) == f"{newest[0]}.{newest[1]}"

@@ -149,5 +149,16 @@ def installed_torch_version() -> Optional[str]:
 DEFAULT_TARGET = "2.13"
 
 
+def newest_known_version() -> str:
+    """The torch version of the newest shipped knowledge table (``DEFAULT_TARGET`` if none)."""
+    from tsscan import knowledge
+
+    tables = knowledge.available()
+    if not tables:
+        return DEFAULT_TARGET
+    major, minor = max(tables)
+    return f"{major}.{minor}"
+
+
 def target_version(settings: Settings, cli_value: Optional[str] = None) -> str:
-    return cli_value or settings.target_version or installed_torch_version() or DEFAULT_TARGET
+    return cli_value or settings.target_version or installed_torch_version() or newest_known_version()
