@@ -58,8 +58,8 @@ class Run:
 
 def main(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    out = out or sys.stdout
-    err = err or sys.stderr
+    out = out or _tolerant(sys.stdout)
+    err = err or _tolerant(sys.stderr)
     command = "check"
     if argv and argv[0] in COMMANDS:
         command = argv.pop(0)
@@ -143,6 +143,10 @@ def cmd_check(argv: List[str], out: TextIO, err: TextIO) -> int:
         except (FileError, InputError) as exc:
             summary.errors.append(f"{path}: {exc}")
             continue
+        except (Exception, RecursionError) as exc:  # a bug must not stop the other files
+            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            summary.errors.append(f"{path}: internal error: {type(exc).__name__}: {msg}")
+            continue
         summary.diagnostics.extend(result.diagnostics)
         summary.errors.extend(f"{path}: {e}" for e in result.errors)
 
@@ -164,7 +168,7 @@ def cmd_check(argv: List[str], out: TextIO, err: TextIO) -> int:
             n = len(summary.fixed)
             err.write(f"Would fix {n} problem{'s' if n != 1 else ''}; {len(summary.diagnostics)} would remain.\n")
     else:
-        target = open(args.output_file, "w", encoding="utf-8") if args.output_file else out
+        target = open(args.output_file, "w", encoding="utf-8", errors="backslashreplace") if args.output_file else out
         try:
             write(summary, args.format, target, args.statistics)
         finally:
@@ -180,12 +184,26 @@ def cmd_check(argv: List[str], out: TextIO, err: TextIO) -> int:
 
 
 def _diff(path: str, old: str, new: str) -> str:
-    return "".join(
-        difflib.unified_diff(
-            old.splitlines(keepends=True), new.splitlines(keepends=True),
-            fromfile=f"a/{path}", tofile=f"b/{path}",
-        )
-    )
+    from tsscan.files import split_lines
+
+    out = []
+    for line in difflib.unified_diff(
+        split_lines(old), split_lines(new), fromfile=f"a/{path}", tofile=f"b/{path}"
+    ):
+        # a last line without a newline must not run into the next line of the diff
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _tolerant(stream: TextIO) -> TextIO:
+    """``stream``, made to print what it cannot encode (a file name that is not valid UTF-8
+    arrives as lone surrogates) as escapes instead of raising."""
+    if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except Exception:
+            pass
+    return stream
 
 
 def cmd_rules(argv: List[str], out: TextIO, err: TextIO) -> int:

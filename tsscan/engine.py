@@ -160,6 +160,10 @@ class Engine:
                 continue
             try:
                 cst.visit_batched(snip.func, active[0], before_visit, after_leave)
+            except RecursionError:
+                result.errors.append(
+                    f"{snip.cf.qualname} (line {snip.file_start}) is nested too deeply to check"
+                )
             except Exception as exc:  # a rule bug must not hide the other findings
                 result.errors.append(
                     f"internal error in a rule while checking {snip.cf.qualname}: "
@@ -438,8 +442,8 @@ def apply_fixes(text: str, result: CheckResult, chosen: Sequence[PendingFix]) ->
             new_lines = new_lines[:-1]
         # keep the original file's ending of the last line (it may have had none)
         last_orig = lines[snip.file_end - 1]
-        if new_lines and not last_orig.endswith(("\n", "\r")):
-            new_lines[-1] = new_lines[-1].rstrip("\r\n")
+        if new_lines:  # (libcst also drops a final lone "\r")
+            new_lines[-1] = new_lines[-1].rstrip("\r\n") + last_orig[len(last_orig.rstrip("\r\n")):]
         edits.append((snip.file_start, snip.file_end, new_lines))
     imports = _missing_imports(result, [imp for pf in chosen for imp in pf.fix.imports])
     if imports:

@@ -5,6 +5,7 @@ import fnmatch
 import io
 import os
 import re
+import stat
 import tempfile
 import tokenize
 from dataclasses import dataclass
@@ -110,7 +111,11 @@ def _os_message(err: OSError) -> str:
 
 def read_source(path: str, max_bytes: int = MAX_BYTES) -> Source:
     try:
-        with open(path, "rb") as f:
+        # O_NONBLOCK: opening a FIFO named *.py must not wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with open(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise FileError("not a regular file (a FIFO, socket or device), skipped")
             raw = f.read(max_bytes + 1)
     except IsADirectoryError:
         raise FileError("is a directory") from None
@@ -146,17 +151,31 @@ def write_atomic(source: Source, text: str) -> bool:
     """Write ``text`` over ``source.path`` if the file still holds what was read.
 
     Returns False (and writes nothing) when it changed on disk since. The write is a temp file
-    in the same directory renamed over the original, keeping its permission bits."""
-    data = encode(source, text)
-    path = source.path
+    in the same directory renamed over the original, keeping its permission bits (and owner,
+    where allowed); a symlink is written through, not replaced. Writers from other tsscan
+    processes are serialised by an advisory lock on the directory (POSIX), so the last look and
+    the rename cannot interleave with theirs."""
     try:
-        with open(path, "rb") as f:
-            if f.read() != source.raw:
-                return False
-        st = os.stat(path)
+        data = encode(source, text)
+    except UnicodeEncodeError as err:
+        raise FileError(f"cannot write: the fix is not encodable as {source.encoding}: {err.reason}") from None
+    path = os.path.realpath(source.path)
+    directory = os.path.dirname(path)
+    try:
+        with _DirLock(directory):
+            return _write_locked(source, path, directory, data)
     except OSError as err:
         raise FileError(f"cannot write: {_os_message(err)}") from None
-    directory = os.path.dirname(os.path.abspath(path))
+
+
+def _write_locked(source: Source, path: str, directory: str, data: bytes) -> bool:
+    with open(path, "rb") as f:
+        current = f.read()
+    if current == data:
+        return True  # already holds the fixed text (another run fixed it the same way)
+    if current != source.raw:
+        return False
+    st = os.stat(path)
     fd, tmp = tempfile.mkstemp(prefix=".tsscan-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -164,6 +183,11 @@ def write_atomic(source: Source, text: str) -> bool:
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, st.st_mode & 0o7777)
+        if hasattr(os, "chown") and (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+            try:
+                os.chown(tmp, st.st_uid, st.st_gid)
+            except OSError:
+                pass  # not allowed: the file becomes ours, as with any editor's save
         # last look: a writer that came in meanwhile wins, we skip
         with open(path, "rb") as f:
             if f.read() != source.raw:
@@ -175,3 +199,30 @@ def write_atomic(source: Source, text: str) -> bool:
             os.unlink(tmp)
         raise
     return True
+
+
+class _DirLock:
+    """``flock`` on a directory for the duration of a write (no-op where unsupported)."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.fd: Union[int, None] = None
+
+    def __enter__(self) -> "_DirLock":
+        try:
+            import fcntl
+        except ImportError:  # Windows
+            return self
+        try:
+            self.fd = os.open(self.directory, os.O_RDONLY)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except OSError:
+            if self.fd is not None:
+                os.close(self.fd)
+                self.fd = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing releases the lock
+            self.fd = None
