@@ -391,17 +391,12 @@ def _call_type(e: ast.Call, env: _Env) -> AttrType:
         return AttrType(_CONTAINERS[name], detail=name.split(".")[-1])
     if name in _PARAMETER:
         return AttrType(TENSOR, "torch.Tensor", origin="parameter")
+    if name == "torch.jit.Attribute" and len(e.args) == 2:  # torch.jit.Attribute([], List[int])
+        return annotation_type(ast.unparse(e.args[1]), mod)
     local = mod.classes.get(name)
     if local is not None:
-        if local.is_module:
-            return AttrType(MODULE, detail=name)
-        if not local.is_script_class and not local.node.decorator_list and all(
-            b in ("object",) for b in local.bases
-        ) and not any(
-            isinstance(s, (ast.Assign, ast.AnnAssign)) and not isinstance(s, ast.Assign) for s in local.node.body
-        ):
-            return AttrType(PYOBJECT, detail=f"an instance of the Python class {name}")
-        return UNKNOWN_T
+        # an instance of a plain class of the file may compile as a TorchScript class
+        return AttrType(MODULE, detail=name) if local.is_module else UNKNOWN_T
     head, _, last = name.rpartition(".")
     if name.startswith("torch.nn.") and last[:1].isupper() and name not in ("torch.nn.Parameter",):
         if head in ("torch.nn", "torch.nn.modules") or head.startswith("torch.nn.modules."):
