@@ -420,6 +420,22 @@ def check(req: Dict[str, Any]) -> Dict[str, Any]:
         status = hello()
         if not status["ok"]:
             raise RuntimeError(status["reason"])
+    before = set(sys.modules)
+    try:
+        return _check(req)
+    finally:
+        # forget the user's modules imported for this file: the next file may import them
+        # after --fix rewrote them
+        roots = [os.path.abspath(p) + os.sep for p in req.get("sys_path") or []]
+        for key in set(sys.modules) - before:
+            f = getattr(sys.modules.get(key), "__file__", None) or ""
+            if "site-packages" in f or "dist-packages" in f:
+                continue  # a virtualenv inside the project: libraries stay loaded
+            if "._tsscan_" in key or key.startswith("_tsscan_") or any(os.path.abspath(f).startswith(r) for r in roots):
+                sys.modules.pop(key, None)
+
+
+def _check(req: Dict[str, Any]) -> Dict[str, Any]:
     real = req["path"]
     res: Dict[str, Any] = {"frontend": {}, "import": None, "classes": {}, "scripted": {}}
     for fn in req.get("functions", []):
@@ -493,9 +509,6 @@ def check(req: Dict[str, Any]) -> Dict[str, Any]:
             out["compare"] = compare(orig_obj, scripted, cls_name, req, factory_inputs or orig_inputs)
         except Exception as exc:
             out["compare"] = {"status": "none", "detail": f"inputs could not be made: {type(exc).__name__}: {_first_line(str(exc))}"}
-    for key in list(sys.modules):
-        if "._tsscan_" in key or key.startswith("_tsscan_"):
-            del sys.modules[key]
     return res
 
 
