@@ -2,7 +2,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from tsscan.rule import Example, Rule
+from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
 
 import libcst as cst
 
@@ -16,6 +16,10 @@ def _support():
         sys.modules[key] = mod
         spec.loader.exec_module(mod)
     return sys.modules[key]
+
+
+_SIZE_METHODS = {"view", "reshape", "permute", "new_zeros", "new_ones", "new_empty", "repeat", "expand"}
+_SIZE_FACTORIES = {"zeros", "ones", "empty", "rand", "randn"}
 
 
 class StarredList(Rule):
@@ -40,6 +44,13 @@ class StarredList(Rule):
         Pass the list itself where the operator takes a size list (`x.view(shape)`,
         `torch.zeros(x.shape[:2])`, `x.permute(dims)`, `x.repeat(sizes)`), build the full
         list with `+` (`x.view([-1] + x.shape[1:])`), or index the elements you need.
+
+    Fix:
+        When the starred list is the only positional argument of a Tensor `view`,
+        `reshape`, `permute`, `repeat`, `expand`, `new_zeros`/`new_ones`/`new_empty` or of
+        `torch.zeros`/`ones`/`empty`/`rand`/`randn`, the `*` is dropped. UNSAFE: the same
+        result for every non-empty list, but with an empty list eager raises (`x.view()`)
+        while `x.view([])` returns a 0-dim view.
     """
 
     code = "TS119"
@@ -47,6 +58,7 @@ class StarredList(Rule):
     message = "`*` on a list is not supported by TorchScript (its length is not static); pass the list itself"
     fails_in = ">=1.0"
     level = "type"
+    fix_safety = UNSAFE
 
     invalid = [
         Example(
@@ -59,8 +71,20 @@ from torch import nn
 
 class Reshape(nn.Module):
     def forward(self, x: torch.Tensor, shape: List[int]) -> torch.Tensor:
-        return x.view(*shape)
-"""
+        return x.view(*shape) + torch.zeros(*shape, dtype=x.dtype)
+""",
+            fixed="""
+from typing import List
+
+import torch
+from torch import nn
+
+
+class Reshape(nn.Module):
+    def forward(self, x: torch.Tensor, shape: List[int]) -> torch.Tensor:
+        return x.view(shape) + torch.zeros(shape, dtype=x.dtype)
+""",
+            inputs="[(torch.arange(6.0), [2, 3]), (torch.tensor([1, -2, 3, 4]), [-1, 2]), (torch.zeros(0), [0, 5])]",
         ),
         Example(
             """
@@ -123,9 +147,32 @@ class Reshape(nn.Module):
         t = self._types.expr(e)
         return bool(t and t.startswith("List["))
 
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.star == "*" and self._is_list(node.value):
-            self.report(node)
+    def visit_Call(self, node: cst.Call) -> None:
+        for arg in node.args:
+            if arg.star == "*" and self._is_list(arg.value):
+                self.report(arg, fix=self._fix(node, arg))
+
+    def _fix(self, call: cst.Call, arg: cst.Arg):
+        positional = [a for a in call.args if a.keyword is None]
+        if positional != [arg]:
+            return None
+        func = call.func
+        ok = False
+        if isinstance(func, cst.Attribute) and func.attr.value in _SIZE_METHODS:
+            if self._types is None:
+                self._types = _support().LocalTypes(self._root, self.ctx, compiler_view=True)
+            ok = self._types.expr(func.value) == "Tensor"
+        else:
+            qual = self.ctx.qualname(func)
+            ok = bool(qual) and qual.startswith("torch.") and qual.rsplit(".", 1)[-1] in _SIZE_FACTORIES and qual.count(".") == 1
+        if not ok:
+            return None
+        new_arg = arg.with_changes(star="", whitespace_after_star=cst.SimpleWhitespace(""))
+        return Fix(
+            replacements=[(arg, new_arg)],
+            safety=UNSAFE,
+            description="pass the list itself (UNSAFE: for an empty list eager raises, the new call does not)",
+        )
 
     def visit_StarredElement(self, node: cst.StarredElement) -> None:
         # in list/tuple displays only (assignment targets are TS128's)

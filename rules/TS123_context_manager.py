@@ -1,4 +1,4 @@
-from tsscan.rule import Example, Rule
+from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
 
 import libcst as cst
 
@@ -42,6 +42,14 @@ class UnsupportedContextManager(Rule):
         `with torch.no_grad():` for inference-only blocks (tensors made under
         `inference_mode` differ only in `is_inference()`); drop `nullcontext()` and keep the
         body; move Python-only blocks (files, warnings) into a `@torch.jit.ignore` method.
+
+    Fix:
+        `torch.set_grad_enabled(False)` becomes `torch.no_grad()` and `with torch.no_grad:`
+        gets its call (SAFE: the same grad mode inside the block); a lone
+        `with contextlib.nullcontext():` (no arguments, no `as`) is removed and its body kept
+        (SAFE: it does nothing). `torch.inference_mode()` becomes `torch.no_grad()` as an
+        UNSAFE fix: values and `requires_grad` are the same, but tensors made inside are no
+        longer inference tensors.
     """
 
     code = "TS123"
@@ -49,6 +57,7 @@ class UnsupportedContextManager(Rule):
     message = "`with {name}` is not supported by TorchScript"
     fails_in = ">=1.0"
     level = "type"
+    fix_safety = SAFE
 
     invalid = [
         Example(
@@ -77,10 +86,28 @@ import torch
 
 @torch.jit.script
 def double(x: torch.Tensor) -> torch.Tensor:
+    # the caller may swap in autocast here
     with contextlib.nullcontext():
         y = x * 2
+        # doubled
+        y = y + 0
     return y
-"""
+""",
+            fixed="""
+import contextlib
+
+import torch
+
+
+@torch.jit.script
+def double(x: torch.Tensor) -> torch.Tensor:
+    # the caller may swap in autocast here
+    y = x * 2
+    # doubled
+    y = y + 0
+    return y
+""",
+            inputs="[(torch.tensor([1.0, float('nan'), -0.0]),), (torch.zeros(0),), (torch.tensor([3, -4]),)]",
         ),
         Example(
             """
@@ -92,7 +119,18 @@ def frozen(x: torch.Tensor) -> torch.Tensor:
     with torch.set_grad_enabled(False):
         y = x * 2
     return y
-"""
+""",
+            fixed="""
+import torch
+
+
+@torch.jit.script
+def frozen(x: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        y = x * 2
+    return y
+""",
+            inputs="[(torch.tensor([1.0, -2.0], requires_grad=True),), (torch.zeros(0),), (torch.tensor([1, 2]),)]",
         ),
         Example(
             """
@@ -104,7 +142,17 @@ def frozen(x: torch.Tensor) -> torch.Tensor:
     with torch.no_grad:
         y = x * 2
     return y
-"""
+""",
+            fixed="""
+import torch
+
+
+@torch.jit.script
+def frozen(x: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        y = x * 2
+    return y
+""",
         ),
     ]
     valid = [
@@ -145,7 +193,11 @@ class Head(nn.Module):
         ),
     ]
 
-    def visit_WithItem(self, node: cst.WithItem) -> None:
+    def visit_With(self, node: cst.With) -> None:
+        for item in node.items:
+            self._check(node, item)
+
+    def _check(self, stmt: cst.With, node: cst.WithItem) -> None:
         item = node.item
         called = isinstance(item, cst.Call)
         target = item.func if called else item  # type: ignore[attr-defined]
@@ -155,6 +207,55 @@ class Head(nn.Module):
         if name == "open" and ("open" in self.ctx.module.functions or "open" in self.ctx.module.aliases):
             return
         if name in _REJECTED or name.startswith(_REJECTED_PREFIXES):
-            self.report(node, self.message.format(name=f"{name}(...)" if called else name))
+            fix = None
+            if called:
+                fix = self._fix(stmt, node, name, item)  # type: ignore[arg-type]
+            self.report(node, self.message.format(name=f"{name}(...)" if called else name), fix)
         elif not called and name in _NEEDS_CALL:
-            self.report(node, f"`with {name}` needs the call: `with {name}():`")
+            fix = Fix(
+                replacements=[(item, cst.Call(func=item))],
+                description=f"call it: {name}()",
+            )
+            self.report(node, f"`with {name}` needs the call: `with {name}():`", fix)
+
+    def _fix(self, stmt: cst.With, node: cst.WithItem, name: str, call: cst.Call):
+        no_grad = cst.Call(func=cst.Attribute(value=cst.Name("torch"), attr=cst.Name("no_grad")))
+        last = name.rsplit(".", 1)[-1]
+        if last == "set_grad_enabled" and len(call.args) == 1:
+            arg = call.args[0]
+            if arg.star or (arg.keyword is not None and arg.keyword.value != "mode"):
+                return None
+            if isinstance(arg.value, cst.Name) and arg.value.value == "False":
+                return Fix(
+                    replacements=[(call, no_grad)],
+                    imports=["import torch"],
+                    description="use torch.no_grad()",
+                )
+            return None
+        if last == "inference_mode":
+            if call.args and not (
+                len(call.args) == 1 and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == "True"
+            ):
+                return None
+            return Fix(
+                replacements=[(call, no_grad)],
+                imports=["import torch"],
+                safety=UNSAFE,
+                description="use torch.no_grad() (UNSAFE: tensors made inside are no longer inference tensors)",
+            )
+        if name == "contextlib.nullcontext" and not call.args and node.asname is None and len(stmt.items) == 1:
+            body = stmt.body
+            if (
+                not isinstance(body, cst.IndentedBlock)
+                or body.header.comment is not None
+                or any(line.comment is not None for line in body.footer)
+                or stmt.asynchronous is not None
+            ):
+                return None
+            stmts = list(body.body)
+            stmts[0] = stmts[0].with_changes(leading_lines=list(stmt.leading_lines) + list(stmts[0].leading_lines))
+            return Fix(
+                replacements=[(stmt, cst.FlattenSentinel(stmts))],
+                description="remove the no-op `with nullcontext():`, keep its body",
+            )
+        return None
