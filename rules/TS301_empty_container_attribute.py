@@ -7,15 +7,6 @@ from tsscan import attributes as A
 from tsscan.rule import SAFE, Example, Fix, Rule
 
 
-def _insert_point(cls_node: ast.ClassDef) -> Tuple[int, int]:
-    """(line after which a class-level line goes, its indentation) for a class body."""
-    first = cls_node.body[0]
-    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-        return first.end_lineno or first.lineno, first.col_offset
-    start = min([d.lineno for d in getattr(first, "decorator_list", [])] + [first.lineno])
-    return start - 1, first.col_offset
-
-
 class _Uses:
     """How compiled code uses the attribute: the element types it adds, whether it reads
     elements (then the element type matters)."""
@@ -329,7 +320,7 @@ class History(nn.Module):
         fix = None
         if ann is not None and (owner.name, name) not in self._fixed:
             self._fixed.add((owner.name, name))
-            after, col = _insert_point(owner.node)
+            after, col = A.class_body_insert_point(owner.node)
             imports = [] if t.init_annotation else ["from typing import " + ("List" if t.kind == A.EMPTY_LIST else "Dict")]
             if "torch." in ann and not t.init_annotation:
                 imports.append("import torch")

@@ -9,20 +9,6 @@ from tsscan.rule import SAFE, Example, Fix, Rule
 _READABLE = {A.BOOL, A.INT, A.FLOAT, A.STR, A.NONE, A.TUPLE, A.LIST, A.DICT, A.TENSOR, A.EMPTY_LIST, A.EMPTY_DICT}
 
 
-def _super_init(init) -> Optional[ast.stmt]:
-    """The ``super().__init__(...)`` statement at the top level of ``__init__``'s body."""
-    for stmt in init.body:
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-            f = stmt.value.func
-            if isinstance(f, ast.Attribute) and f.attr == "__init__":
-                v = f.value
-                if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "super":
-                    return stmt
-                if isinstance(v, ast.Attribute) and v.attr == "Module":  # nn.Module.__init__(self)
-                    return stmt
-    return None
-
-
 def _literal(value: ast.expr) -> Optional[str]:
     """Source of an immutable scalar literal (``False``, ``-1``, ``0.25``, ``'x'``)."""
     v = value
@@ -212,7 +198,7 @@ class Head(nn.Module):
         init = decl.methods.get("__init__")
         line = f"self.{name} = {value}"
         if init is not None:
-            stmt = _super_init(init)
+            stmt = A.super_init_statement(init)
             if stmt is None:
                 return None
             fix = Fix(inserts=[(stmt.end_lineno or stmt.lineno, " " * stmt.col_offset + line + "\n")],

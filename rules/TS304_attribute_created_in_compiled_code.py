@@ -1,10 +1,13 @@
+import re
 from typing import Optional
 
 import libcst as cst
 
 from tsscan import attributes as A
 from tsscan import typemodel
-from tsscan.rule import Example, Rule
+from tsscan.rule import UNSAFE, Example, Fix, Rule
+
+_TYPING = ("List", "Dict", "Tuple", "Optional")
 
 
 class AttributeCreatedInCompiledCode(Rule):
@@ -32,12 +35,20 @@ class AttributeCreatedInCompiledCode(Rule):
             def __init__(self):
                 super().__init__()
                 self.cache = None
+
+    Fix:
+        When the assigned value's type is known: declares `cache: Optional[<type>]` in the
+        class body and sets `self.cache = None` after `super().__init__()`. Unsafe: the
+        attribute now exists (as None) before the first call, which Python code may notice
+        (`hasattr`, reading it before `forward` ran), and compiled code that reads it back
+        must check it for None.
     """
 
     code = "TS304"
     name = "attribute-created-in-compiled-code"
     message = "`self.{name}` does not exist when the module is scripted: set it in `__init__` (if it starts as None, also declare `{name}: Optional[{type}]` in the class body)"
     level = "type"
+    fix_safety = UNSAFE
 
     invalid = [
         Example(
@@ -54,7 +65,25 @@ class Memory(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.last = x * self.decay
         return x
-"""
+""",
+            fixed="""
+import torch
+from torch import nn
+from typing import Optional
+
+
+class Memory(nn.Module):
+    last: Optional[torch.Tensor]
+    def __init__(self):
+        super().__init__()
+        self.last = None
+        self.decay = 0.9
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.last = x * self.decay
+        return x
+""",
+            inputs="[(torch.tensor([1.0, -2.0, float('nan')]),), (torch.zeros(0),), (torch.tensor([3]),)]",
         ),
     ]
     valid = [
@@ -86,6 +115,10 @@ class Memory(nn.Module):
         ),
     ]
 
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._fixed: set = set()
+
     def _check(self, node, targets) -> None:
         cls = self.ctx.cls
         if cls is None or not cls.is_module or not A.fully_known(cls):
@@ -109,8 +142,30 @@ class Memory(nn.Module):
                 vt = None
                 if self._fn is not None and node.value is not None:
                     vt = typemodel.analyse(self._fn, self.ctx).type_of(node.value)
-                shown = {"Tensor": "torch.Tensor"}.get(vt or "", vt) if vt and vt != "None" else "..."
-                self.report(node, self.message.format(name=name, type=shown))
+                shown = re.sub(r"\bTensor\b", "torch.Tensor", vt) if vt and vt not in ("None", "Any") else None
+                self.report(node, self.message.format(name=name, type=shown or "..."), self._fix(cls, name, shown))
+
+    def _fix(self, cls, name: str, shown: Optional[str]) -> Optional[Fix]:
+        if shown is None or (cls.name, name) in self._fixed:
+            return None
+        init = cls.methods.get("__init__")
+        stmt = A.super_init_statement(init) if init is not None else None
+        if stmt is None:
+            return None
+        self._fixed.add((cls.name, name))
+        after, col = A.class_body_insert_point(cls.node)
+        imports = ["from typing import " + ", ".join(t for t in _TYPING if re.search(rf"\b{t}\[", f"Optional[{shown}]"))]
+        if "torch." in shown:
+            imports.append("import torch")
+        return Fix(
+            inserts=[
+                (after, " " * col + f"{name}: Optional[{shown}]\n"),
+                (stmt.end_lineno or stmt.lineno, " " * stmt.col_offset + f"self.{name} = None\n"),
+            ],
+            imports=imports,
+            safety=UNSAFE,
+            description=f"declare `{name}: Optional[{shown}]` and start it as None in __init__",
+        )
 
     def on_function(self) -> None:
         self._seen = set()

@@ -824,3 +824,29 @@ def init_value_canon(cls: ClassInfo, name: str) -> Optional[str]:
     if attr is None or owner is None or attr.value is None or owner.init_assigned_later.get(name):
         return None
     return _canon(attr.value)
+
+
+# --------------------------------------------------------------------------- edits for fixes
+def super_init_statement(init: FuncNode) -> Optional[ast.stmt]:
+    """The ``super().__init__(...)`` (or ``nn.Module.__init__(self)``) statement at the top
+    level of an ``__init__`` body: new attribute assignments go right after it."""
+    for stmt in init.body:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            f = stmt.value.func
+            if isinstance(f, ast.Attribute) and f.attr == "__init__":
+                v = f.value
+                if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "super":
+                    return stmt
+                if isinstance(v, ast.Attribute) and v.attr == "Module":
+                    return stmt
+    return None
+
+
+def class_body_insert_point(cls_node: ast.ClassDef) -> Tuple[int, int]:
+    """(line after which a class-level declaration goes, its indentation): after the
+    docstring, else before the first statement (and its decorators)."""
+    first = cls_node.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        return first.end_lineno or first.lineno, first.col_offset
+    start = min([d.lineno for d in getattr(first, "decorator_list", [])] + [first.lineno])
+    return start - 1, first.col_offset
