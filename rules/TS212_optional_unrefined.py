@@ -9,7 +9,7 @@ class OptionalUnrefined(Rule):
 
     What it does:
         Flags uses of a parameter or annotated local of type `Optional[T]` as a `T`
-        (arithmetic, method call, indexing, argument of a torch function) in functions that
+        (arithmetic, method call, indexing) in functions that
         never refine it (`is None`/`is not None`, `assert`, `isinstance`, rebinding).
 
     Why is this bad:

@@ -22,8 +22,8 @@ class OptionalAttribute(Rule):
     """An `Optional` module attribute used directly (`self.bias + x`).
 
     What it does:
-        Flags `self.X` used as a value (arithmetic, method call, indexing, argument of a
-        torch function) when the class declares `X: Optional[...]`, even inside
+        Flags `self.X` used as a value (arithmetic, method call, indexing) when the class
+        declares `X: Optional[...]`, even inside
         `if self.X is not None:`.
 
     Why is this bad:

@@ -109,8 +109,10 @@ def label(x: torch.Tensor) -> str:
                     "fixed length, use a `List` and `append`"
                 )
             self.report(r.node, msg)
+        reported = set()
         for u in types.bad_uses:
-            if u.kind == "conflict":
+            if u.kind == "conflict" and u.var not in reported:
+                reported.add(u.var)
                 self.report(
                     u.node,
                     f"`{u.var}` is given different types in the arms of an `if` and used after it; "

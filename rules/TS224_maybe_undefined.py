@@ -82,6 +82,8 @@ def double_big(x: torch.Tensor) -> torch.Tensor:
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not RootOnly.is_root(self, node):
             return
+        reported = set()
         for u in analyse(node, self.ctx).bad_uses:
-            if u.kind == "maybe":
+            if u.kind == "maybe" and u.var not in reported:
+                reported.add(u.var)  # the first use is enough
                 self.report(u.node, self.message.format(var=u.var))

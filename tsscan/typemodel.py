@@ -570,6 +570,9 @@ class _Analyser:
         elif isinstance(s, cst.With):
             for item in s.items:
                 self.uses(item.item)
+                if item.asname is not None:
+                    for nm in _target_names(item.asname.name):
+                        self.assign(nm, None)
             self.block(s.body.body)
         elif isinstance(s, cst.FunctionDef):
             pass
@@ -745,6 +748,9 @@ def analyse(fn: cst.FunctionDef, ctx: Optional[FunctionContext]) -> FunctionType
         if t is not None:
             an.out.params[name] = t
         an.frames[0].vars[name] = t
+    for star in (fn.params.star_arg, fn.params.star_kwarg):
+        if isinstance(star, cst.Param):
+            an.frames[0].vars[star.name.value] = None
     an.out.has_return_annotation = fn.returns is not None
     if fn.returns is not None:
         an.out.return_annotation = annotation_type(fn.returns.annotation, ctx)
@@ -859,8 +865,8 @@ def refined_names(fn: cst.FunctionDef) -> Set[str]:
 
 def value_uses(fn: cst.FunctionDef, ctx) -> Dict[int, cst.CSTNode]:
     """id -> node for expressions used as *values* that must not be None: operands of
-    arithmetic, receivers of method calls and attribute reads, subscripted values, and
-    arguments of torch functions."""
+    arithmetic, receivers of method calls and attribute reads, subscripted values. (Not
+    call arguments: many torch functions take Optional arguments.)"""
     out: Dict[int, cst.CSTNode] = {}
 
     class V(cst.CSTVisitor):
@@ -877,12 +883,6 @@ def value_uses(fn: cst.FunctionDef, ctx) -> Dict[int, cst.CSTNode]:
 
         def visit_Subscript(self, n: cst.Subscript) -> None:
             out[id(n.value)] = n.value
-
-        def visit_Call(self, n: cst.Call) -> None:
-            q = ctx.qualname(n.func) if ctx is not None else None
-            if q and q.startswith("torch.") and not q.startswith("torch.jit"):
-                for a in n.args:
-                    out[id(a.value)] = a.value
 
     fn.body.visit(V())
     return out
