@@ -47,7 +47,7 @@ def _run(env_extra, tty):
 
 def test_progress_on_a_terminal():
     shown = _run({}, tty=True)
-    assert "[1/3] a.py" in shown and "[3/3] c.py" in shown
+    assert "[1/3] a.py" in shown and "[2/3] b.py" in shown
     # the last thing written erases the line
     assert shown.rstrip("\r").endswith(" ")
 
@@ -60,6 +60,27 @@ def test_no_progress_in_pipes(env):
 @pytest.mark.parametrize("env", [{"CI": "true"}, {"TSSCAN_NO_PROGRESS": "1"}, {"TERM": "dumb"}])
 def test_no_progress_when_disabled(env):
     assert _run(env, tty=True) == ""
+
+
+def test_for_run_erases_after_the_last_file():
+    from io import StringIO
+
+    from tsscan.progress import Progress, for_run
+
+    assert for_run(10, StringIO()) is None  # not a terminal
+
+    class Tty(StringIO):
+        def isatty(self):
+            return True
+
+    out = Tty()
+    p = Progress(total=3, stream=out, delay=0, interval=0)
+    p("a.py")
+    p("b.py")
+    assert "[2/3] b.py" in out.getvalue()
+    p("c.py")
+    assert out.getvalue().endswith("\r") and "c.py" not in out.getvalue()
+    assert out.getvalue().split("\r")[-2].strip() == ""
 
 
 def test_short_runs_show_nothing_and_redraws_are_throttled():

@@ -1,7 +1,8 @@
 """Progress for long runs: one redrawn line on stderr when it is a terminal, nothing otherwise.
 
 The loop that checks files calls the callback once per finished file; it never needs to know
-whether anything is shown::
+whether anything is shown (``for_run(total)`` gives the callback, or None when nothing would be
+shown; the line is erased after the last file)::
 
     from tsscan.progress import Progress
 
@@ -66,6 +67,9 @@ class Progress:
         self.done += n
         if not self.enabled:
             return
+        if self.total is not None and self.done >= self.total:
+            self.close()  # the last file: erase the line before the report is printed
+            return
         now = self._clock()
         if now - self._start < self.delay:
             return
@@ -107,3 +111,12 @@ class Progress:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def for_run(total: int, stream: Optional[TextIO] = None) -> Optional[Progress]:
+    """The callback for a loop over ``total`` files (``tsscan.runner`` calls it once per file):
+    a :class:`Progress` that erases its line after the last file, or None when nothing would
+    be shown (not a terminal, CI, or fewer than two files)."""
+    if total < 2 or not wanted(stream):
+        return None
+    return Progress(total=total, stream=stream)
