@@ -4,6 +4,7 @@ from typing import List, Optional, Set, Tuple
 import libcst as cst
 
 from tsscan import attributes as A
+from tsscan import typemodel
 from tsscan.rule import SAFE, Example, Fix, Rule
 
 
@@ -17,14 +18,27 @@ class _Uses:
         self.reads_elements = False
 
 
+_TM_KINDS = {"Tensor": A.TENSOR, "int": A.INT, "float": A.FLOAT, "bool": A.BOOL, "str": A.STR}
+
+
 def _elem_type(e: ast.expr, fn, ctx) -> A.AttrType:
-    # an unannotated parameter of a compiled function is a Tensor for TorchScript
+    """The type of an expression of compiled function ``fn`` (ast): parameters as the
+    compiler types them (unannotated: Tensor), literals, torch calls; unknown otherwise."""
     if isinstance(e, ast.Name):
         args = fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs
         for a in args[1:] if ctx.cls is not None else args:
             if a.arg == e.id and a.annotation is None:
                 return A.AttrType(A.TENSOR, "torch.Tensor")
-    return A.value_type(e, ctx.module, ctx.cls, fn)
+    t = A.value_type(e, ctx.module, ctx.cls, fn)
+    if t.known:
+        return t
+    try:  # the type model of compiled code (parameters and declared locals, no flow)
+        cst_fn = cst.parse_statement(ast.unparse(fn.__class__(**{**fn.__dict__, "decorator_list": []})))
+        tm = typemodel.analyse(cst_fn, None).type_of(cst.parse_expression(ast.unparse(e)))
+    except Exception:  # a parse problem only means: unknown
+        return A.UNKNOWN_T
+    kind = _TM_KINDS.get(tm or "")
+    return A.AttrType(kind, A.SCALARS[kind]) if kind else A.UNKNOWN_T
 
 
 def _collect_uses(ctx, owner_cls, name: str) -> Optional[_Uses]:
