@@ -520,3 +520,40 @@ def test_compiler_error_shapes_map_to_lines(tmp_path, verifier):
     assert lam is not None and lam.line == 16 and lam.first_line == "Lambda aren't supported"
     none = parse_error({"type": "TypeError", "message": "cannot create weak reference to 'numpy.ufunc' object", "tb_line": None}, str(path))
     assert none.line is None and none.located_by == "none"
+
+
+def test_killed_tsscan_leaves_no_worker_and_no_temp_files(tmp_path):
+    """tsscan killed with SIGKILL mid-run: its worker exits by itself, and the next run
+    removes the temporary directory the killed one could not."""
+    import signal
+    import subprocess
+
+    code = (
+        "import sys, time\n"
+        "from tsscan.verify import Worker\n"
+        "w = Worker()\n"
+        "assert w.hello()['ok']\n"
+        "print(w.proc.pid, w.tmpdir, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        worker_pid, tmpdir = proc.stdout.readline().split()
+        assert os.path.isdir(tmpdir)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(int(worker_pid), 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("the worker outlived tsscan")
+    assert os.path.isdir(tmpdir)  # nobody could clean it at kill time ...
+    from tsscan.verify import Worker
+
+    Worker().close()  # ... the next run does
+    assert not os.path.exists(tmpdir)

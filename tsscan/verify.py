@@ -163,6 +163,34 @@ class WorkerUnavailable(Exception):
     """The worker cannot answer (torch missing, timed out, killed): the message says why."""
 
 
+_PREFIX = "tsscan-verify-"
+
+
+def _remove_stale_dirs() -> None:
+    """Temp directories of earlier runs whose tsscan was killed before it could clean up."""
+    base = tempfile.gettempdir()
+    try:
+        names = [n for n in os.listdir(base) if n.startswith(_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        d = os.path.join(base, name)
+        try:
+            with open(os.path.join(d, "owner.pid")) as f:
+                pid = int(f.read().strip() or 0)
+        except (OSError, ValueError):
+            continue
+        if pid <= 0 or pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+            continue  # its tsscan still runs
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            continue
+
+
 class Worker:
     """One ``verify_worker`` process; restarted after a timeout or a crash."""
 
@@ -171,7 +199,10 @@ class Worker:
         self.cwd = cwd
         self.python = list(python) if python else [sys.executable]
         self.proc: Optional[subprocess.Popen] = None
-        self.tmpdir = tempfile.mkdtemp(prefix="tsscan-verify-")
+        _remove_stale_dirs()
+        self.tmpdir = tempfile.mkdtemp(prefix=_PREFIX)
+        with open(os.path.join(self.tmpdir, "owner.pid"), "w") as f:
+            f.write(str(os.getpid()))
         self.status: Optional[Dict[str, Any]] = None
         self.starts = 0
         self.import_seconds = 0.0

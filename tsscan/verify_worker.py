@@ -512,12 +512,29 @@ def _check(req: Dict[str, Any]) -> Dict[str, Any]:
     return res
 
 
+def _watch_parent() -> None:
+    """Exit when tsscan goes away (killed: nobody would enforce the time limit any more)."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(3)
+
+    threading.Thread(target=watch, daemon=True, name="tsscan-parent-watch").start()
+
+
 def main() -> int:
     # run as a script: its own directory (tsscan/) must not shadow the user's modules
     if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
         sys.path.pop(0)
     sys.path.insert(0, os.getcwd())
     memory_mb = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    _watch_parent()
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # user prints go to stderr, never into the protocol
     sys.stdout = sys.stderr
