@@ -43,10 +43,15 @@ def format_text(summary: RunSummary, out: TextIO, statistics: bool = False) -> N
     if summary.errors:
         parts.append(f"{len(summary.errors)} file error{'s' if len(summary.errors) != 1 else ''}")
     line = "; ".join(parts) + "."
-    if fixable:
-        line += f" {fixable} fixable with `tsscan --fix`."
-    if unsafe:
-        line += f" {unsafe} more with `--unsafe-fixes`."
+    if summary.fixed or summary.fix_notes:  # this was a --fix run: what is left was not applied
+        left = fixable + unsafe
+        if left:
+            line += f" {left} fix{'es' if left != 1 else ''} not applied (see above)."
+    else:
+        if fixable:
+            line += f" {fixable} fixable with `tsscan --fix`."
+        if unsafe:
+            line += f" {unsafe} more with `--unsafe-fixes`."
     if n or summary.fixed or summary.errors:
         out.write(line + "\n")
     else:
