@@ -4,42 +4,6 @@ from tsscan.rule import Example, Rule
 from tsscan.typemodel import RootOnly, analyse
 
 
-def _bindings(fn: cst.FunctionDef, name: str):
-    out = []
-
-    class V(cst.CSTVisitor):
-        def visit_Assign(self, n: cst.Assign) -> None:
-            for t in n.targets:
-                if isinstance(t.target, cst.Name) and t.target.value == name:
-                    out.append(n.value)
-                elif not isinstance(t.target, (cst.Attribute, cst.Subscript)):
-                    out.append(None)  # unpacking: unsure
-
-        def visit_AugAssign(self, n: cst.AugAssign) -> None:
-            if isinstance(n.target, cst.Name) and n.target.value == name:
-                out.append(None)
-
-        def visit_AnnAssign(self, n: cst.AnnAssign) -> None:
-            if isinstance(n.target, cst.Name) and n.target.value == name:
-                out.append(None)
-
-        def visit_For(self, n: cst.For) -> None:
-            out.append(None) if any(
-                isinstance(s, cst.Name) and s.value == name for s in _names(n.target)
-            ) else None
-
-    fn.body.visit(V())
-    return out
-
-
-def _names(t):
-    if isinstance(t, cst.Name):
-        return [t]
-    if isinstance(t, (cst.Tuple, cst.List)):
-        return [x for el in t.elements for x in _names(el.value)]
-    return []
-
-
 class EmptyListAppend(Rule):
     """`out = []` without annotation, then `out.append(<not a Tensor>)`.
 
@@ -105,13 +69,10 @@ def sizes(x: torch.Tensor) -> List[int]:
         if not RootOnly.is_root(self, node):
             return
         types = analyse(node, self.ctx)
-        for call, var, elem in types.appends:
-            if var not in types.empty_list_vars or var in types.declared or var in types.params:
+        for call, var, elem, current in types.appends:
+            if var not in types.empty_list_vars or var in types.declared or current != "List[Tensor]":
                 continue
             if elem is None or elem in ("Tensor", "Any", "None") or elem.startswith(("Optional", "Union")):
-                continue
-            binds = _bindings(node, var)
-            if not all(isinstance(b, cst.List) and not b.elements for b in binds):
                 continue
             self.report(call, self.message.format(var=var, elem=elem))
             return

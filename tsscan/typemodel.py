@@ -423,7 +423,8 @@ class FunctionTypes:
     retypes: List[Retype] = field(default_factory=list)
     bad_uses: List[BadUse] = field(default_factory=list)
     returns: List[ReturnInfo] = field(default_factory=list)
-    appends: List[Tuple[cst.Call, str, Optional[str]]] = field(default_factory=list)  # (call, var, elem type)
+    # (call, var, element type, the list's type there)
+    appends: List[Tuple[cst.Call, str, Optional[str], Optional[str]]] = field(default_factory=list)
     empty_list_vars: Dict[str, cst.CSTNode] = field(default_factory=dict)
     ifexps: List[Tuple[cst.IfExp, Optional[str], Optional[str]]] = field(default_factory=list)
     typer: Optional[ExprTyper] = None
@@ -669,7 +670,8 @@ class _Analyser:
                 and isinstance(v.func.value, cst.Name)
                 and len(v.args) == 1
             ):
-                self.out.appends.append((v, v.func.value.value, self.typer(v.args[0].value)))
+                var = v.func.value.value
+                self.out.appends.append((v, var, self.typer(v.args[0].value), self.lookup(var)))
         else:
             self.uses(s)
 
