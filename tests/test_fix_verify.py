@@ -557,3 +557,37 @@ def test_killed_tsscan_leaves_no_worker_and_no_temp_files(tmp_path):
 
     Worker().close()  # ... the next run does
     assert not os.path.exists(tmpdir)
+
+
+@pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])
+def test_yolo_head_fix_leaves_only_what_it_reports_as_unfixable(unsafe, tmp_path, verifier, engine):
+    """The bundled example: `tsscan --fix` applies every fix the rules offer (each confirmed
+    by the compiler); what torch.jit.script still rejects afterwards is exactly what tsscan
+    still reports without a fix (e.g. try/except in Postprocess)."""
+    from tsscan.verify import covering
+
+    src = (ROOT / "fixtures" / "yolo_head.py").read_text(encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.tsscan]\n", encoding="utf-8")
+    path = tmp_path / "yolo_head.py"
+    path.write_text(src, encoding="utf-8")
+    args = ["--fix"] + (["--unsafe-fixes"] if unsafe else []) + ["yolo_head.py"]
+    code, out, err = run_cli(*args, cwd=tmp_path)
+    fixed = path.read_text(encoding="utf-8")
+    assert fixed != src and "fix reverted" not in out, out
+    assert "def _make_grid(nx: int = 20, ny: int = 20)" in fixed  # TS210, safe
+    assert "TS210 fixed, confirmed" in out
+    safeties = ("safe", "unsafe") if unsafe else ("safe",)
+    result = engine.check(str(path), fixed)
+    assert not [d for d in result.diagnostics if d.fix in safeties], "an offered fix was not applied"
+    verifier.inputs = {}
+    outcome = verifier.check(str(path), fixed, None, result.scope)
+    assert outcome.import_error is None
+    for name, c in outcome.classes.items():
+        assert c.built, (name, c.build_error)
+        if c.script_error is not None:
+            assert covering(result.diagnostics, c.script_error.line, result.scope), (name, c.script_error.message)
+    # the try/except is not fixable: Postprocess keeps failing, and says why
+    assert outcome.classes["Postprocess"].script_error is not None
+    assert any(d.code == "TS101" for d in result.diagnostics)
+    code2, out2, _ = run_cli(*args, cwd=tmp_path)  # fixing twice changes nothing
+    assert path.read_text(encoding="utf-8") == fixed and "fixed, confirmed" not in out2
