@@ -1,6 +1,21 @@
-from tsscan.rule import Example, Rule
+import importlib.util
+import sys
+from pathlib import Path
+
+from tsscan.rule import SAFE, Example, Fix, Rule
 
 import libcst as cst
+
+
+def _support():
+    path = Path(__file__).with_name("_ts1_support.py")
+    key = f"tsscan_ts1_support_{abs(hash(str(path))):x}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[key] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[key]
 
 
 class StarredAssignment(Rule):
@@ -19,6 +34,14 @@ class StarredAssignment(Rule):
 
     Use instead:
         Index and slice: `head = sizes[0]` and `tail = sizes[1:]`.
+
+    Fix:
+        For a statement `a, b, *rest = xs` (or `*init, last = xs`) whose value is a name
+        known to hold a list: one assignment per target, `a = xs[0]`, `b = xs[1]`,
+        `rest = xs[2:]` (`init = xs[:-1]`, `last = xs[-1]`). SAFE: the same values, and a
+        list too short raises in both versions. Not offered for a star in the middle (a
+        too-short list would no longer raise), for tuples (`rest` would become a tuple) or
+        tensors.
     """
 
     code = "TS128"
@@ -26,6 +49,7 @@ class StarredAssignment(Rule):
     message = "starred assignment targets are not supported by TorchScript; index and slice instead"
     fails_in = ">=1.0"
     level = "type"
+    fix_safety = SAFE
 
     invalid = [
         Example(
@@ -37,9 +61,25 @@ import torch
 
 @torch.jit.script
 def split_head(sizes: List[int]) -> List[int]:
-    head, *tail = sizes
-    return tail + [head]
-"""
+    head, *tail = sizes  # the rest are widths
+    *dims, last = tail
+    return dims + [head, last]
+""",
+            fixed="""
+from typing import List
+
+import torch
+
+
+@torch.jit.script
+def split_head(sizes: List[int]) -> List[int]:
+    head = sizes[0]  # the rest are widths
+    tail = sizes[1:]
+    dims = tail[:-1]
+    last = tail[-1]
+    return dims + [head, last]
+""",
+            inputs="[([1, 2, 3, 4],), ([5, 6],), ([7],), ([],)]",
         ),
     ]
     valid = [
@@ -60,16 +100,70 @@ def split_head(sizes: List[int]) -> List[int]:
         ),
     ]
 
-    def _check(self, target: cst.BaseExpression) -> None:
+    def on_function(self) -> None:
+        self._root = None
+        self._types = None
+        self._line = None
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._root is None:
+            self._root = node
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._line = node
+
+    def _check(self, target: cst.BaseExpression, assign=None) -> bool:
         if isinstance(target, (cst.Tuple, cst.List)):
             for el in target.elements:
                 if isinstance(el, cst.StarredElement):
-                    self.report(el)
-                    return
-                self._check(el.value)
+                    self.report(el, fix=self._fix(assign) if assign is not None else None)
+                    return True
+                if self._check(el.value):
+                    return True
+        return False
 
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._check(node.target)
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            if self._check(t.target, node if len(node.targets) == 1 else None):
+                return
+
+    def _fix(self, assign: cst.Assign):
+        line = self._line
+        if line is None or len(line.body) != 1 or line.body[0] is not assign:
+            return None
+        target, value = assign.targets[0].target, assign.value
+        if not isinstance(value, cst.Name):
+            return None
+        elements = list(target.elements)  # type: ignore[attr-defined]
+        if not all(isinstance(e.value, cst.Name) for e in elements):
+            return None
+        names = [e.value.value for e in elements]
+        if value.value in names or len(set(names)) != len(names):
+            return None
+        star = next(i for i, e in enumerate(elements) if isinstance(e, cst.StarredElement))
+        after = len(elements) - star - 1
+        if star != 0 and after != 0:
+            return None  # a star in the middle
+        if self._types is None:
+            self._types = _support().LocalTypes(self._root, self.ctx)
+        t = self._types.expr(value)
+        if not (t and t.startswith("List[")):
+            return None
+        src = value.value
+        stmts = []
+        for i, name in enumerate(names):
+            if i < star:
+                rhs = f"{src}[{i}]"
+            elif i == star:
+                rhs = f"{src}[{star}:]" if after == 0 else f"{src}[:-{after}]"
+            else:
+                rhs = f"{src}[-{len(names) - i}]"
+            stmts.append(cst.parse_statement(f"{name} = {rhs}\n"))
+        stmts[0] = stmts[0].with_changes(leading_lines=line.leading_lines, trailing_whitespace=line.trailing_whitespace)
+        return Fix(
+            replacements=[(line, cst.FlattenSentinel(stmts))],
+            description="index and slice the list",
+        )
 
     def visit_For(self, node: cst.For) -> None:
         self._check(node.target)
