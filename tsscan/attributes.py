@@ -367,6 +367,8 @@ def _name_type(name: str, env: _Env) -> AttrType:
             if ann in _PYOBJECT_CLASSES:  # cfg: SimpleNamespace
                 return AttrType(PYOBJECT, detail=_PYOBJECT_CALLS[ann])
             t = _ann_node_type(a.annotation, mod, ast.unparse(a.annotation))
+            if t.kind == FLOAT:
+                return UNKNOWN_T  # `scale: float = 1` holds the int 1: the value decides
             return t.with_(annotated=False)
         return UNKNOWN_T
     if name in env.locals:
@@ -395,8 +397,16 @@ def _call_type(e: ast.Call, env: _Env) -> AttrType:
         return annotation_type(ast.unparse(e.args[1]), mod)
     local = mod.classes.get(name)
     if local is not None:
+        if local.is_module:
+            chain = list(local.mro())
+            if not any("__getitem__" in c.methods for c in chain):
+                for c in chain:  # class Stage(nn.Sequential) indexes like a Sequential
+                    for b in c.bases:
+                        if b in _CONTAINERS:
+                            return AttrType(_CONTAINERS[b], detail=name)
+            return AttrType(MODULE, detail=name)
         # an instance of a plain class of the file may compile as a TorchScript class
-        return AttrType(MODULE, detail=name) if local.is_module else UNKNOWN_T
+        return UNKNOWN_T
     head, _, last = name.rpartition(".")
     if name.startswith("torch.nn.") and last[:1].isupper() and name not in ("torch.nn.Parameter",):
         if head in ("torch.nn", "torch.nn.modules") or head.startswith("torch.nn.modules."):
