@@ -153,6 +153,14 @@ def _sarif_rule(rule: type, base: Optional[str]) -> dict:
     return out
 
 
+def _rule_named(code: str) -> Optional[type]:
+    try:
+        from tsscan.verify import COMPILER_CODES
+    except ImportError:  # pragma: no cover
+        return None
+    return next((r for r in COMPILER_CODES if r.code == code), None)
+
+
 def format_sarif(summary: RunSummary, out: TextIO) -> None:
     import os
     from pathlib import Path
@@ -163,11 +171,14 @@ def format_sarif(summary: RunSummary, out: TextIO) -> None:
     known = {r.code for r in rules}
     index: Dict[str, int] = {}
     sarif_rules = [_sarif_rule(r, base) for r in rules]
-    for d in summary.diagnostics:  # a finding of a rule the summary does not list
+    for d in summary.diagnostics:  # a finding of a rule the summary does not list (TS9xx)
         if d.code not in known:
             known.add(d.code)
-            sarif_rules.append({"id": d.code, "name": d.name or d.code,
-                                "shortDescription": {"text": d.message}})
+            rule = _rule_named(d.code)
+            sarif_rules.append(
+                _sarif_rule(rule, base) if rule is not None
+                else {"id": d.code, "name": d.name or d.code, "shortDescription": {"text": d.message}}
+            )
     for i, r in enumerate(sarif_rules):
         index[r["id"]] = i
     results = []
