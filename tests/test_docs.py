@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from tsscan.cli import main
-from tsscan.docs import generated_pages, render_section, rule_page
+from tsscan.docs import documented_rules, generated_pages, render_section, rule_page
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -23,11 +23,11 @@ def test_rule_pages_match_the_rules(tmp_path, rules):
     committed = {p.name: p.read_text(encoding="utf-8") for p in (DOCS / "rules").glob("*.md")}
     stale = sorted(n for n in committed.keys() | fresh.keys() if committed.get(n) != fresh.get(n))
     assert not stale, f"docs/rules out of date ({', '.join(stale)}): run `python -m tsscan.docs`"
-    assert set(fresh) == {f"{r.code}.md" for r in rules} | {"index.md"}
+    assert set(fresh) == {f"{r.code}.md" for r in documented_rules()} | {"index.md"}
 
 
-def test_every_rule_page_has_the_sections(rules):
-    for r in rules:
+def test_every_rule_page_has_the_sections():
+    for r in documented_rules():
         page = rule_page(r)
         assert page.startswith(f"# {r.code} {r.name}\n"), r.code
         for heading in ("## What it does", "## Why is this bad", "## Fix", "## Torch versions"):
@@ -62,7 +62,8 @@ def _run(*argv):
     return code, out.getvalue(), err.getvalue()
 
 
-def test_rules_command_lists_every_rule(rules):
+def test_rules_command_lists_every_rule():
+    rules = documented_rules()
     code, out, _ = _run("rules")
     assert code == 0
     lines = out.splitlines()
@@ -75,9 +76,10 @@ def test_rules_command_lists_every_rule(rules):
         assert " ".join(rows[r.code][3:]) == r.fails_in
 
 
-def test_rules_command_json(rules):
+def test_rules_command_json():
     import json
 
+    rules = documented_rules()
     code, out, _ = _run("rules", "--format", "json")
     assert code == 0
     doc = json.loads(out)
@@ -88,8 +90,9 @@ def test_rules_command_json(rules):
 def test_explain_prints_the_rule_page(rules):
     code, out, _ = _run("explain", "TS101")
     assert code == 0
-    assert out == (DOCS / "rules" / "TS101.md").read_text(encoding="utf-8")
-    code, out2, _ = _run("explain", "try-except")  # by name, and case-insensitive code
+    assert out == rule_page(next(r for r in rules if r.code == "TS101"))
+    name = next(r.name for r in rules if r.code == "TS101")
+    code, out2, _ = _run("explain", name)  # by name, and case-insensitive code
     assert (code, out2) == (0, out)
     code, out3, _ = _run("explain", "ts101")
     assert (code, out3) == (0, out)

@@ -192,6 +192,19 @@ def index_page(rules: Sequence[type]) -> str:
     return "".join(out)
 
 
+def documented_rules(extra_dirs: Sequence[Path] = ()) -> List[type]:
+    """Every code `tsscan rules` lists: the rules in the rule directories, and the TS9xx codes
+    that ``--verify`` reports (no static rule finds those)."""
+    from tsscan.rule import load_rules
+
+    rules = list(load_rules(extra_dirs))
+    try:
+        from tsscan.verify import COMPILER_CODES
+    except ImportError:  # pragma: no cover - an install without the verifier
+        COMPILER_CODES = []
+    return sorted(rules + list(COMPILER_CODES), key=lambda r: r.code)
+
+
 def generated_pages(rules: Sequence[type]) -> Dict[str, str]:
     pages = {f"{r.code}.md": rule_page(r) for r in rules}
     pages["index.md"] = index_page(rules)
@@ -214,11 +227,9 @@ def write_pages(target: Path, rules: Sequence[type]) -> Dict[str, str]:
 def main(argv: Sequence[str] = ()) -> int:  # python -m tsscan.docs [DIR]
     import sys
 
-    from tsscan.rule import load_rules
-
     args = list(argv) or sys.argv[1:]
     target = Path(args[0] if args else "docs/rules")
-    pages = write_pages(target, load_rules())
+    pages = write_pages(target, documented_rules())
     print(f"wrote {len(pages)} pages to {target}")
     return 0
 
