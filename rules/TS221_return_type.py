@@ -4,6 +4,8 @@ from tsscan.rule import Example, Rule
 from tsscan.typemodel import RootOnly, analyse, assignable, split_type_args
 
 _SIMPLE = ("int", "float", "bool", "str", "Tensor")
+# (annotation, returned) pairs the compiler converts at a return (measured on torch 2.13)
+_IMPLICIT = {("int", "Tensor"), ("float", "Tensor"), ("int", "bool"), ("float", "bool")}
 
 
 def _arity(t: str) -> int:
@@ -93,7 +95,7 @@ def ratio(x: torch.Tensor) -> float:
                     continue
                 if isinstance(r.node.value, (cst.List, cst.Dict)):
                     continue
-                if t != ann and not assignable(ann, t):
+                if t != ann and not assignable(ann, t) and (ann, t) not in _IMPLICIT:
                     self.report(r.node, self.message.format(new=t, where="the annotation says", old=ann))
                     return
             return

@@ -9,8 +9,8 @@ class MaybeUndefined(Rule):
 
     What it does:
         Flags the use of a variable that is assigned in only one arm of an `if` (the other
-        arm not ending in `return`/`raise`/`break`/`continue`), or first assigned inside a
-        loop body, and used after it.
+        arm not ending in `return` or `raise`; an arm ending in `break`/`continue` still
+        counts), or first assigned inside a loop (the loop variable too), and used after it.
 
     Why is this bad:
         TorchScript needs every variable defined on every path: "y is not defined in the

@@ -446,7 +446,9 @@ def _terminates(block: Sequence[cst.BaseStatement]) -> bool:
         return False
     last = block[-1]
     if isinstance(last, cst.SimpleStatementLine):
-        return any(isinstance(s, (cst.Return, cst.Raise, cst.Break, cst.Continue)) for s in last.body)
+        # only return/raise: TorchScript still wants variables defined in an arm that ends
+        # in break/continue ("y is not defined in the true branch")
+        return any(isinstance(s, (cst.Return, cst.Raise)) for s in last.body)
     if isinstance(last, cst.If):
         if last.orelse is None:
             return False
@@ -561,11 +563,8 @@ class _Analyser:
                     fr.vars[nm.value] = self._loop_target_type(s)
             self.block(s.body.body)
             self.frames.pop()
-            # names first bound in the loop body are undefined after it (loop targets aside)
-            loop_targets = {n.value for n in _target_names(s.target)} if isinstance(s, cst.For) else set()
+            # names first bound in the loop (its target too) are undefined after it
             for name in fr.vars:
-                if name in loop_targets:
-                    continue
                 if self._find(name)[0] == -1:
                     self.frames[-1].vars[name] = MAYBE
         elif isinstance(s, cst.With):
