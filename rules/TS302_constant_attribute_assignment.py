@@ -114,7 +114,7 @@ class Scaler(nn.Module):
 
     def _check(self, node) -> None:
         cls = self.ctx.cls
-        if cls is None or not cls.is_module:
+        if not A.plain_module(cls):
             return
         for t in assigned_self_attrs(node, self.ctx):
             name = self.ctx.self_attr(t)

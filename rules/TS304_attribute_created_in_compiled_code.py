@@ -121,7 +121,7 @@ class Memory(nn.Module):
 
     def _check(self, node, targets) -> None:
         cls = self.ctx.cls
-        if cls is None or not cls.is_module or not A.fully_known(cls):
+        if not A.plain_module(cls) or not A.fully_known(cls):
             return
         for t in targets:
             elts = [e.value for e in t.elements] if isinstance(t, (cst.Tuple, cst.List)) else [t]

@@ -110,7 +110,9 @@ class Cache(nn.Module):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         cls = self.ctx.cls
-        if cls is None or not cls.is_module or self._fn is None or len(node.targets) != 1:
+        if not A.plain_module(cls) or self._fn is None or len(node.targets) != 1:
+            return
+        if self.ctx.function.node.name == "__setstate__":  # its argument is typed by __getstate__
             return
         name = self.ctx.self_attr(node.targets[0].target)
         if name is None:

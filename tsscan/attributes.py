@@ -648,6 +648,15 @@ def runs_before_scripting(cls: ClassInfo, module: ModuleInfo, method: str) -> bo
     return method not in _compiled_method_names(cls, module) or method in init_called_methods(cls)
 
 
+def plain_module(cls: Optional[ClassInfo]) -> bool:
+    """An nn.Module subclass scripted recursively (``torch.jit.script(model)``), whose
+    attributes the compiler infers from the instance; not a legacy ``torch.jit.ScriptModule``
+    subclass (those build their attributes while ``__init__`` runs)."""
+    if cls is None or not cls.is_module:
+        return False
+    return not any(b.startswith("torch.jit.") for c in cls.mro() for b in c.bases)
+
+
 def is_constant(cls: ClassInfo, name: str) -> bool:
     return any(name in c.constants for c in cls.mro())
 
