@@ -80,6 +80,9 @@ class CompilerErrorCode(Rule):
         Read the compiler's message (shown in full with `tsscan explain-error PATH`) and
         rewrite the line. Please report the construct so a rule can cover it.
 
+    Fix:
+        `tsscan explain-error PATH --full` shows the compiler's whole message.
+
     Notes:
         Not a static rule: it needs torch and runs user code (in a sandboxed worker). It only
         appears with `--verify` or `tsscan explain-error`.
