@@ -15,6 +15,8 @@ Everything in the table is measured, not typed in:
   call shapes. *unsupported*: the compiler says "Python builtin ... is currently not supported";
   *opaque*: builtin classes (``map``, ``reversed``, ...) that TorchScript does not implement and
   treats as an unknown class whose constructor takes Tensors (so they fail on anything else).
+* ``tensor_method_overloads``: for supported Tensor methods that are ``aten::NAME`` operators,
+  the argument lists after ``self`` (name, type, keyword-only, has a default).
 * ``functions``: public callables of ``torch`` and ``torch.nn.functional``. ``builtin`` ones map
   to a registered operator (``torch.jit._builtins``); their overloads come from the registered
   schemas (argument name, type, keyword-only, has a default). ``python`` ones are compiled from
@@ -188,17 +190,39 @@ def _python_signature(fn):
     return args
 
 
+def tensor_method_overloads(methods):
+    """Argument lists (after ``self``) of the ``aten::NAME`` schemas of supported Tensor
+    methods; methods TorchScript implements otherwise are left out."""
+    import torch
+
+    out = {}
+    for name in methods:
+        overloads = []
+        for s in torch._C._jit_get_schemas_for_operator(f"aten::{name}"):
+            args = list(s.arguments)
+            if not args or args[0].name != "self" or str(args[0].type) != "Tensor":
+                continue
+            overloads.append(
+                [[a.name, str(a.type), bool(a.kwarg_only), bool(a.has_default_value())] for a in args[1:]]
+            )
+        if overloads:
+            out[name] = sorted(overloads)
+    return out
+
+
 def generate() -> dict:
     import torch
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         version = torch.__version__.split("+")[0]
+        tensor = tensor_members()
         return {
             "format": FORMAT,
             "torch_version": version,
             "generated_by": "scripts/gen_knowledge.py",
-            "tensor": tensor_members(),
+            "tensor": tensor,
+            "tensor_method_overloads": tensor_method_overloads(tensor["methods"]),
             "builtins": python_builtins(),
             "math": math_members(),
             "functions": functions(),

@@ -41,6 +41,7 @@ class Knowledge:
     math_unsupported: FrozenSet[str]
     math_constants: FrozenSet[str]
     raw_functions: Dict[str, dict] = field(repr=False, default_factory=dict)
+    raw_tensor_methods: Dict[str, list] = field(repr=False, default_factory=dict)
     source: Optional[Path] = None
 
     # ---- functions
@@ -70,6 +71,11 @@ class Knowledge:
                 if a.name == keyword:
                     return True
         return False
+
+    def tensor_method_overloads(self, name: str) -> List[List[Arg]]:
+        """Argument lists (after ``self``) of ``x.NAME(...)`` when it is an ``aten::NAME``
+        operator (empty when TorchScript implements the method otherwise)."""
+        return [[Arg(*a) for a in ov] for ov in self.raw_tensor_methods.get(name, [])]
 
     def tensor_member_unsupported(self, name: str) -> Optional[str]:
         """``"method"`` / ``"property"`` when TorchScript's Tensor lacks ``name``, else None."""
@@ -130,6 +136,7 @@ def _from_json(data: dict, source: Optional[Path]) -> Knowledge:
         math_unsupported=frozenset(m["unsupported"]),
         math_constants=frozenset(m["constants"]),
         raw_functions=data["functions"],
+        raw_tensor_methods=data.get("tensor_method_overloads", {}),
         source=source,
     )
 
