@@ -336,9 +336,14 @@ class ExprTyper:
             if mod in ("torch", "torch.nn.functional", "torch.special", "torch.linalg"):
                 if last in TORCH_TENSOR_LISTS:
                     return "List[Tensor]"
-                if last in TORCH_TENSOR_FUNCS or (mod == "torch.nn.functional" and last not in ("pad_sequence",)):
-                    if last in ("max", "min", "sort", "topk", "unique"):
-                        return None
+                if any(a.keyword is not None and a.keyword.value.startswith("return_") for a in node.args):
+                    return None  # return_indices=True and friends give tuples
+                if last in TORCH_TENSOR_FUNCS or (
+                    mod == "torch.nn.functional"
+                    and not last.startswith("_")
+                    and not last.endswith("_with_indices")
+                    and last not in ("multi_head_attention_forward", "has_torch_function", "pad_sequence")
+                ):
                     return "Tensor"
             return None
         if isinstance(func, cst.Attribute):
@@ -465,6 +470,7 @@ class _Analyser:
         self.ctx = ctx
         self.out = FunctionTypes(fn)
         self.frames: List[_Frame] = [_Frame(False)]
+        self.declared_level: Dict[str, int] = {}  # frame depth of each annotation
         self.typer = ExprTyper(ctx, self.lookup)
         self.out.typer = ExprTyper(ctx, self._declared_lookup)
 
@@ -485,10 +491,17 @@ class _Analyser:
                 return i, self.frames[i].vars[name]
         return -1, None
 
-    def assign(self, target: cst.Name, t: Optional[str]) -> None:
+    def assign(self, target: cst.Name, t: Optional[str], value: Optional[cst.CSTNode] = None) -> None:
         name = target.value
         if name in self.out.declared:
-            return  # annotated: the annotation is its type; the compiler checks assignments
+            # annotated: the annotation is its type; an empty literal takes it as a hint
+            level = self.declared_level.get(name, 0)
+            empty = isinstance(value, (cst.List, cst.Dict)) and not value.elements
+            declared = self.out.declared[name]
+            if len(self.frames) - 1 > level and t is not None and not empty and not assignable(declared, t):
+                in_loop = any(fr.loop for fr in self.frames[level + 1 :])
+                self.out.retypes.append(Retype(target, name, declared, t, in_loop))
+            return
         i, old = self._find(name)
         top = len(self.frames) - 1
         if i == -1 or old in (MAYBE, CONFLICT):
@@ -644,6 +657,7 @@ class _Analyser:
                 at = annotation_type(s.annotation, self.ctx)
                 if at is not None:
                     self.out.declared[s.target.value] = at
+                    self.declared_level.setdefault(s.target.value, len(self.frames) - 1)
                     self.frames[-1].vars.setdefault(s.target.value, at)
                 else:
                     self.frames[-1].vars[s.target.value] = None
@@ -678,7 +692,7 @@ class _Analyser:
         if isinstance(target, cst.Name):
             if isinstance(value, cst.List) and not value.elements:
                 self.out.empty_list_vars.setdefault(target.value, target)
-            self.assign(target, t)
+            self.assign(target, t, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             parts = split_type_args(t) if t and t.startswith("Tuple[") else None
             elts = target.elements

@@ -1,0 +1,91 @@
+"""The type model against the compiler: small functions whose fate torch 2.13 decides.
+
+Each case is the body of a scripted function ``f(x: Tensor, k: int, c: bool, s: float)`` and
+the codes of the type-model rules (TS220-TS227) that must report on it; ``()`` means none.
+A case with codes must fail to script, a case without must script: the model may miss a
+failure (stay silent) but must never invent one.
+"""
+import textwrap
+
+import pytest
+
+from harness import script_all
+from tsscan.engine import Engine
+from tsscan.rule import load_rules
+
+MODEL_CODES = ("TS220", "TS221", "TS222", "TS223", "TS224", "TS225", "TS226", "TS227")
+
+CASES = {
+    # ---- variables at merges
+    "retype-in-branch": ("v = k\nif c:\n    v = 'big'\nreturn x", ("TS223",)),
+    "retype-in-loop": ("n = 0\nfor i in range(k):\n    n += 0.5\nreturn x", ("TS223",)),
+    "list-retype": ("v = []\nif c:\n    v = [1]\nreturn x", ("TS223",)),
+    "param-retype": ("if c:\n    k = 2.0\nreturn x", ("TS223",)),
+    "none-then-tensor": ("y = None\nif c:\n    y = x\nreturn x", ("TS223",)),
+    "straight-rebind": ("v = k\nv = str(v)\nreturn x", ()),
+    "arms-differ-unused": ("if c:\n    y = 1\nelse:\n    y = 2.0\nreturn x", ()),
+    "arms-differ-used": ("if c:\n    y = 1\nelse:\n    y = 2.0\nreturn x * y", ("TS223",)),
+    "none-or-tensor-arms": ("if c:\n    y = None\nelse:\n    y = x\nif y is None:\n    return x\nreturn y", ()),
+    "tuple-grow": ("t = ()\nfor i in range(k):\n    t = t + (i,)\nreturn x", ("TS223",)),
+    # ---- defined on some paths only
+    "one-arm": ("if c:\n    y = x * 2\nreturn y", ("TS224",)),
+    "one-arm-unused": ("if c:\n    y = x * 2\nreturn x", ()),
+    "other-arm-returns": ("if c:\n    y = x * 2\nelse:\n    return x\nreturn y", ()),
+    "other-arm-raises": ("if c:\n    y = x * 2\nelse:\n    raise ValueError('no')\nreturn y", ()),
+    "continue-arm": ("for i in range(3):\n    if i == 1:\n        continue\n    else:\n        y = x * i\n    x = y\nreturn x", ("TS224",)),
+    "loop-local-after": ("for i in range(3):\n    y = x * i\nreturn y", ("TS224",)),
+    "loop-target-after": ("for i in range(3):\n    x = x + 1\nreturn x * i", ("TS224",)),
+    "elif-all-define": ("if k == 0:\n    y = x\nelif k == 1:\n    y = x * 2\nelse:\n    y = x * 3\nreturn y", ()),
+    "with-defines": ("with torch.no_grad():\n    y = x * 2\nreturn y", ()),
+    "scripting-guard": ("if torch.jit.is_scripting():\n    y = x\nelse:\n    y = 'eager'\nreturn y", ()),
+    # ---- returns and if-expressions
+    "arity": ("if c:\n    return x\nreturn x, x", ("TS220",)),
+    "int-float": ("if c:\n    return 1\nreturn 0.5", ("TS221",)),
+    "tuple-elements": ("if c:\n    return x, 1\nreturn x, 1.5", ("TS221",)),
+    "none-or-tensor": ("if c:\n    return None\nreturn x", ()),
+    "ifexp-tensor-int": ("return x if c else 0", ("TS222",)),
+    "ifexp-none": ("return None if c else x", ()),
+    "ifexp-same": ("return x * 2 if c else x.sum()", ()),
+    # ---- lists, tuples, comparisons
+    "append-int": ("out = []\nout.append(k)\nreturn x", ("TS225",)),
+    "append-tensor": ("out = []\nout.append(x)\nreturn torch.stack(out)", ()),
+    "tuple-of-genexp": ("return torch.cat(tuple(t for t in [x, x]))", ("TS226",)),
+    "cat-of-genexp": ("return torch.cat([t for t in [x, x]])", ()),
+    "chained-in-if": ("if 0 < x < 1:\n    return x\nreturn x * 2", ()),
+}
+
+ANNOTATED = {  # (return annotation, body, codes)
+    "ret-float-int": ("float", "return 1", ("TS221",)),
+    "ret-float-tensor": ("float", "return x.mean()", ()),
+    "ret-int-bool": ("int", "return k > 0", ()),
+    "ret-bool-tensor": ("bool", "return (x > 0).all()", ("TS221",)),
+    "ret-tensor-int": ("torch.Tensor", "return k", ("TS221",)),
+    "ret-tensor-chain": ("torch.Tensor", "return 0 < x < 1", ("TS227",)),
+    "ret-list-empty": ("List[int]", "return []", ()),
+}
+
+
+def _source(body, ret=None):
+    head = "def f(x: torch.Tensor, k: int, c: bool, s: float)" + (f" -> {ret}" if ret else "") + ":\n"
+    return "import torch\nfrom typing import List, Optional, Tuple\n\n\n@torch.jit.script\n" + head + textwrap.indent(body, "    ") + "\n"
+
+
+ALL = [(n, _source(b), codes) for n, (b, codes) in CASES.items()] + [
+    (n, _source(b, r), codes) for n, (r, b, codes) in ANNOTATED.items()
+]
+
+
+@pytest.fixture(scope="module")
+def model_engine():
+    return Engine(load_rules(), "2.13.0", select=list(MODEL_CODES))
+
+
+@pytest.mark.parametrize("name,src,codes", ALL, ids=[a[0] for a in ALL])
+def test_model_matches_compiler(name, src, codes, model_engine, tmp_path):
+    found = {d.code for d in model_engine.check("case.py", src).diagnostics}
+    assert found == set(codes), src
+    if codes:
+        with pytest.raises(Exception):
+            script_all(src, tmp_path)
+    else:
+        assert script_all(src, tmp_path)
