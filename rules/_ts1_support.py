@@ -284,7 +284,8 @@ class LocalTypes:
             a, b = self.expr(e.left, scope), self.expr(e.right, scope)
             op = type(e.operator).__name__
             if a == "Tensor" or b == "Tensor":
-                return "Tensor" if a and b and op != "MatrixMultiply" or op == "MatrixMultiply" and a == b == "Tensor" else None
+                # whatever the other operand is, a compiled arithmetic op with a tensor gives one
+                return "Tensor"
             if a in ("int", "float") and b in ("int", "float"):
                 if op == "Divide":
                     return "float"
@@ -298,7 +299,9 @@ class LocalTypes:
             return None
         if isinstance(e, cst.Comparison):
             parts = [self.expr(e.left, scope)] + [self.expr(c.comparator, scope) for c in e.comparisons]
-            if len(e.comparisons) == 1 and "Tensor" in parts and None not in parts:
+            if all(isinstance(c.operator, (cst.In, cst.NotIn, cst.Is, cst.IsNot)) for c in e.comparisons):
+                return "bool"
+            if len(e.comparisons) == 1 and "Tensor" in parts:
                 return "Tensor"
             if "Tensor" not in parts and None not in parts:
                 return "bool"
