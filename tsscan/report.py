@@ -104,8 +104,9 @@ def docs_url() -> Optional[str]:
         pass
     from pathlib import Path
 
-    docs = Path(__file__).resolve().parent.parent / "docs"
-    if (docs / "rules").is_dir():
+    checkout = Path(__file__).resolve().parent.parent
+    docs = checkout / "docs"
+    if (checkout / "pyproject.toml").is_file() and (docs / "rules").is_dir():
         return docs.as_uri()
     return None
 
