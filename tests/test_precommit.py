@@ -202,3 +202,39 @@ def test_fix_hook_leaves_what_it_cannot_fix_and_fails(hooks, work):
     assert code == 1, out
     assert "TS101" in out and "files were modified" not in out
     assert (work / "model.py").read_text() == FINDINGS
+
+
+def test_local_fix_hook_from_the_docs(tmp_path, hooks):
+    """The `repo: local` recipe of docs/pre-commit.md: tsscan from the project's own environment
+    (here the test's, which has torch, so fixes are confirmed without any verify config)."""
+    _, env = hooks
+    env = dict(env, PATH=str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""))
+    _git("init", "-q", cwd=tmp_path, env=env)
+    (tmp_path / ".pre-commit-config.yaml").write_text(textwrap.dedent(
+        """\
+        repos:
+          - repo: local
+            hooks:
+              - id: tsscan-fix
+                name: tsscan --fix
+                entry: tsscan check --fix
+                language: system
+                types: [python]
+        """
+    ))
+    (tmp_path / "masker.py").write_text(FIXABLE)
+    _git("add", "-A", cwd=tmp_path, env=env)
+
+    def run():
+        proc = subprocess.run(
+            [sys.executable, "-m", "pre_commit", "run", "--color", "never"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900,
+        )
+        return proc.returncode, proc.stdout + proc.stderr
+
+    code, out = run()
+    assert code == 1 and "files were modified by this hook" in out, out
+    assert "x.to(torch.bool)" in (tmp_path / "masker.py").read_text()
+    _git("add", "masker.py", cwd=tmp_path, env=env)
+    code, out = run()
+    assert code == 0, out

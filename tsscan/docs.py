@@ -111,7 +111,7 @@ def rule_page(rule: type) -> str:
     sections: Dict[str, str] = rule.doc_sections()
     out: List[str] = [f"# {rule.code} {rule.name}\n", f"\n{rule.summary()}\n"]
     if "{" not in rule.message:  # a template message is filled in per finding
-        out.append(f"\nMessage: `{rule.code} {rule.message}`\n")
+        out.append(f"\n> {rule.code} {rule.message}\n")
     for heading in ("What it does", "Why is this bad", "Example", "Use instead"):
         body = sections.get(heading)
         if body:
