@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
     p.add_argument("--target-version", help="torch version to check against (default: config, installed torch, newest)")
     p.add_argument("--config", help="pyproject.toml to read [tool.tsscan] from")
+    p.add_argument("--no-cache", action="store_true", help="check every file again (do not read or write .tsscan_cache/)")
+    p.add_argument("--jobs", "-j", type=int, help="processes to check with (default: one per core, when there is enough to check)")
     p.add_argument("--version", action="version", version=f"tsscan {__version__}")
     return p
 
@@ -80,48 +82,69 @@ def main(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None, err
         return EXIT_CLEAN
 
 
-def _setup(args: argparse.Namespace, err: TextIO):
+def _setup(args: argparse.Namespace, err: TextIO, with_rules: bool = True):
     from tsscan.config import ConfigError, load_settings, target_version
-    from tsscan.rule import RuleLoadError, load_rules
 
     try:
         settings = load_settings(args.paths or ["."], getattr(args, "config", None))
-        rules = load_rules(settings.rule_dirs)
-    except (ConfigError, RuleLoadError) as exc:
+    except ConfigError as exc:
         err.write(f"tsscan: error: {exc}\n")
         return None
+    rules = None
+    if with_rules:  # importing the rules imports libcst
+        from tsscan.rule import RuleLoadError, load_rules
+
+        try:
+            rules = load_rules(settings.rule_dirs)
+        except RuleLoadError as exc:
+            err.write(f"tsscan: error: {exc}\n")
+            return None
     return settings, rules, target_version(settings, getattr(args, "target_version", None))
 
 
 def cmd_check(argv: List[str], out: TextIO, err: TextIO) -> int:
-    from tsscan.engine import Engine, InputError, fix_text
+    from tsscan.diagnostic import SAFE, UNSAFE
     from tsscan.files import FileError, iter_files, read_source, write_atomic
     from tsscan.report import RunSummary, write
-    from tsscan.rule import SAFE, UNSAFE
 
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return EXIT_CLEAN if exc.code == 0 else EXIT_ERROR
-    setup = _setup(args, err)
+    fixing = args.fix or args.diff
+    # only what needs them loads the rules (and libcst): a check answered from the cache does not
+    setup = _setup(args, err, with_rules=bool(fixing or args.verify or args.format == "sarif"))
     if setup is None:
         return EXIT_ERROR
     settings, rules, version = setup
     select = (args.select or settings.select) + args.extend_select
     ignore = (args.ignore if args.ignore is not None else settings.ignore) + args.extend_ignore
-    engine = Engine(rules, version, select, ignore)
-    fixing = args.fix or args.diff
+    engine = None
+    if rules is not None:
+        from tsscan.engine import Engine, InputError
+
+        engine = Engine(rules, version, select, ignore)
     safeties = (SAFE, UNSAFE) if args.unsafe_fixes else (SAFE,)
 
-    summary = RunSummary(rules=engine.rules_for())
+    summary = RunSummary(rules=engine.rules_for() if engine else [])
     diff_out: List[str] = []
     fix_run = None
     if fixing:
         from tsscan.fixer import FixRun
 
         fix_run = FixRun(settings, engine, safeties, not args.no_verify, args.keep_unverified)
-    for path, problem in iter_files(args.paths or ["."], settings.exclude, settings.root):
+    if not fixing:  # checking: tsscan.runner (worker processes, the cache)
+        from tsscan.runner import EngineSpec, RulesError, check_paths
+
+        spec = EngineSpec(tuple(str(d) for d in settings.rule_dirs), version, tuple(select), tuple(ignore))
+        try:
+            check_paths(args.paths or ["."], settings, spec, summary, args.jobs, not args.no_cache)
+        except RulesError as exc:
+            err.write(f"tsscan: error: {exc}\n")
+            return EXIT_ERROR
+    to_fix = iter_files(args.paths or ["."], settings.exclude, settings.root) if fixing else []
+    for path, problem in to_fix:
         if problem:
             summary.errors.append(f"{path}: {problem}")
             continue
@@ -138,8 +161,6 @@ def cmd_check(argv: List[str], out: TextIO, err: TextIO) -> int:
                         summary.errors.append(f"{path}: changed on disk while being fixed; not written")
                         applied = []
                     summary.fixed.extend(applied)
-            else:
-                result = engine.check(path, source.text, extra)
         except (FileError, InputError) as exc:
             summary.errors.append(f"{path}: {exc}")
             continue

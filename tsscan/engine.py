@@ -100,19 +100,27 @@ class Engine:
         return [r for r in self.all_rules if code_selected(r.code, self.select, ignore)]
 
     # ------------------------------------------------------------------ checking
-    def check(self, path: str, text: str, extra_ignore: Iterable[str] = ()) -> CheckResult:
+    def check(
+        self,
+        path: str,
+        text: str,
+        extra_ignore: Iterable[str] = (),
+        scope: Optional[FileScope] = None,
+    ) -> CheckResult:
+        """``scope``: ``analyse(ast.parse(text))``, when the caller has it already."""
         result = CheckResult(path)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes etc.
-                tree = ast.parse(text, filename=path)
-        except SyntaxError as exc:
-            raise InputError(
-                f"syntax error at line {exc.lineno}, column {exc.offset}: {exc.msg}"
-            ) from None
-        except (ValueError, MemoryError, RecursionError) as exc:
-            raise InputError(f"cannot parse: {type(exc).__name__}: {exc}") from None
-        scope = analyse(tree)
+        if scope is None:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes etc.
+                    tree = ast.parse(text, filename=path)
+            except SyntaxError as exc:
+                raise InputError(
+                    f"syntax error at line {exc.lineno}, column {exc.offset}: {exc.msg}"
+                ) from None
+            except (ValueError, MemoryError, RecursionError) as exc:
+                raise InputError(f"cannot parse: {type(exc).__name__}: {exc}") from None
+            scope = analyse(tree)
         result.scope = scope
         rule_classes = self.rules_for(extra_ignore)
         # __init__ and module builders: parsed only when a selected rule asks to see them
@@ -159,7 +167,7 @@ class Engine:
             if not active[0]:
                 continue
             try:
-                cst.visit_batched(snip.func, active[0], before_visit, after_leave)
+                visit_batched(snip.func, active[0], before_visit, after_leave)
             except RecursionError:
                 result.errors.append(
                     f"{snip.cf.qualname} (line {snip.file_start}) is nested too deeply to check"
@@ -325,6 +333,67 @@ class Engine:
                     )
                 if ok:
                     result.fixes.append(PendingFix(diag, fix, snip, spans))
+
+
+# --------------------------------------------------------------------------- the batched walk
+_HOOK_NAMES: Dict[type, Tuple[str, ...]] = {}
+
+
+def _hook_names(cls: type) -> Tuple[str, ...]:
+    """The ``visit_*``/``leave_*`` methods a rule class defines (libcst's empty stubs left out)."""
+    names = _HOOK_NAMES.get(cls)
+    if names is None:
+        names = tuple(
+            n for n in dir(cls)
+            if n.startswith(("visit_", "leave_"))
+            and callable(getattr(cls, n, None))
+            and not getattr(getattr(cls, n), "_is_no_op", False)
+        )
+        _HOOK_NAMES[cls] = names
+    return names
+
+
+class _Batched(cst.CSTVisitor):
+    """What ``libcst.visit_batched`` does, with each rule class's hooks found once.
+
+    libcst finds them with ``inspect.getmembers`` on every call, once per compiled function
+    here: that cost more than the walk itself."""
+
+    def __init__(self, rules: Sequence[Rule], before_visit, after_leave) -> None:
+        super().__init__()
+        self.hooks: Dict[str, list] = {}
+        for r in rules:
+            for n in _hook_names(type(r)):
+                self.hooks.setdefault(n, []).append(getattr(r, n))
+        # node class names have no "_": visit_Call_func is an attribute hook
+        self.attr_hooks = any(n.count("_") > 1 for n in self.hooks)
+        self.before_visit = before_visit
+        self.after_leave = after_leave
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.before_visit(node)
+        for fn in self.hooks.get("visit_" + type(node).__name__, ()):
+            fn(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        for fn in self.hooks.get("leave_" + type(original_node).__name__, ()):
+            fn(original_node)
+        self.after_leave(original_node)
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        if self.attr_hooks:
+            for fn in self.hooks.get(f"visit_{type(node).__name__}_{attribute}", ()):
+                fn(node)
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        if self.attr_hooks:
+            for fn in self.hooks.get(f"leave_{type(original_node).__name__}_{attribute}", ()):
+                fn(original_node)
+
+
+def visit_batched(node: cst.CSTNode, rules: Sequence[Rule], before_visit, after_leave) -> None:
+    node.visit(_Batched(rules, before_visit, after_leave))
 
 
 def noqa_suppresses(line: str, code: str) -> bool:

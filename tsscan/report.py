@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, TextIO
 
 from tsscan import __version__
-from tsscan.rule import Diagnostic
+from tsscan.diagnostic import Diagnostic
 
 
 @dataclass

@@ -19,15 +19,14 @@ from typing import TYPE_CHECKING, ClassVar, Iterable, List, Optional, Sequence, 
 
 import libcst as cst
 
+from tsscan.diagnostic import SAFE, UNSAFE, Diagnostic  # noqa: F401 (re-exported)
+
 if TYPE_CHECKING:  # pragma: no cover
     from tsscan.context import FunctionContext
 
 CODE_RE = re.compile(r"^TS[1-9]\d\d$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 DOC_HEADINGS = ("What it does", "Why is this bad", "Example", "Use instead")
-
-SAFE = "safe"
-UNSAFE = "unsafe"
 
 
 @dataclass(frozen=True)
@@ -76,23 +75,6 @@ class Report:
     node: cst.CSTNode
     message: str
     fix: Optional[Fix]
-
-
-@dataclass(frozen=True)
-class Diagnostic:
-    path: str
-    line: int  # 1-based
-    col: int  # 1-based
-    code: str
-    message: str
-    name: str = ""
-    end_line: int = 0
-    end_col: int = 0
-    fix: Optional[str] = None  # None, "safe" or "unsafe"
-    fix_description: str = ""
-
-    def sort_key(self) -> Tuple[str, int, int, str]:
-        return (self.path, self.line, self.col, self.code)
 
 
 class Rule(cst.BatchableCSTVisitor):

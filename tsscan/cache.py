@@ -1,0 +1,210 @@
+"""Results of earlier checks, so that a second run over unchanged files costs almost nothing.
+
+The cache lives in ``.tsscan_cache/`` at the project root (the directory of the
+``pyproject.toml`` the settings came from, else the current directory)::
+
+    .tsscan_cache/
+        .gitignore            "*": never committed
+        CACHEDIR.TAG          backup tools skip the directory
+        <tsscan version>/<fingerprint>.json
+
+The *fingerprint* names everything a file's result depends on besides the file itself: the
+tsscan version and the bytes of its own code and data (an editable install changes without a
+new version), the Python and libcst versions (they decide what parses), the content of every
+rule file, the rule selection and the target torch version. A change to any of them gives a
+new fingerprint, hence a fresh, empty cache file: nothing is invalidated in place.
+
+Inside a cache file, each entry is keyed by the file's absolute path and holds a digest of the
+file's bytes and of its per-file ignores; an entry is used only if both match. Diagnostics are
+stored without their path (the path is the one this run was given).
+
+Writes are atomic (temp file and rename) and merge with what another run wrote meanwhile. A
+cache file that cannot be read or parsed is treated as empty; a cache directory that cannot be
+written is not an error: the run just is not cached.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from tsscan import __version__
+from tsscan.diagnostic import Diagnostic
+
+CACHE_DIR = ".tsscan_cache"
+KEEP = 8  # cache files kept per tsscan version (one per fingerprint, newest first)
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by tsscan.\n"
+    "# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
+
+
+def digest(*parts: bytes) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for p in parts:
+        h.update(len(p).to_bytes(8, "little"))
+        h.update(p)
+    return h.hexdigest()
+
+
+def _package_bytes() -> Iterable[bytes]:
+    """tsscan's own code and data, in a stable order."""
+    here = Path(__file__).resolve().parent
+    for dirpath, dirnames, filenames in os.walk(here):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and d != "_rules")
+        for name in sorted(filenames):
+            if name.endswith((".py", ".json", ".toml", ".txt")):
+                p = Path(dirpath) / name
+                yield str(p.relative_to(here)).encode()
+                yield p.read_bytes()
+
+
+def _libcst_version() -> bytes:
+    import importlib.util
+
+    spec = importlib.util.find_spec("libcst")  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return b"no libcst"
+    try:
+        return (Path(list(spec.submodule_search_locations)[0]) / "_version.py").read_bytes()
+    except OSError:
+        return b"libcst, version unknown"
+
+
+def rule_files(rule_dirs: Sequence[Path]) -> List[Path]:
+    """Every ``.py`` file of the built-in and the configured rule directories (helper modules
+    starting with ``_`` too: rules import them). The built-in directory is found as
+    :func:`tsscan.rule.builtin_rule_dir` finds it; that module is not imported here because
+    it imports libcst."""
+    here = Path(__file__).resolve().parent
+    builtin = here / "_rules" if (here / "_rules").is_dir() else here.parent / "rules"
+    out: List[Path] = []
+    for d in [builtin, *rule_dirs]:
+        d = Path(d).resolve()
+        if d.is_dir():
+            out.extend(sorted(d.glob("*.py")))
+    return out
+
+
+def fingerprint(
+    rule_dirs: Sequence[Path],
+    select: Sequence[str],
+    ignore: Sequence[str],
+    target_version: str,
+    options: Optional[dict] = None,
+) -> str:
+    parts: List[bytes] = [
+        __version__.encode(),
+        sys.version.encode(),
+        _libcst_version(),
+        json.dumps([list(select), list(ignore), target_version, options or {}], sort_keys=True,
+                   default=str).encode(),
+    ]
+    parts.extend(_package_bytes())
+    for path in rule_files(rule_dirs):
+        parts.append(str(path).encode())
+        parts.append(path.read_bytes())
+    return digest(*parts)
+
+
+class Cache:
+    """One cache file: ``get`` and ``put`` results, ``save`` the new ones."""
+
+    def __init__(self, root: Path, fingerprint: str) -> None:
+        self.dir = Path(root) / CACHE_DIR
+        self.file = self.dir / __version__ / f"{fingerprint}.json"
+        self.entries: Dict[str, list] = {}
+        self.new: Dict[str, list] = {}
+        self._load()
+
+    # an entry: [key digest, diagnostics (dicts without path), errors]
+    def _load(self) -> None:
+        try:
+            with open(self.file, "rb") as f:
+                data = json.loads(f.read())
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and isinstance(data.get("entries"), dict):
+            self.entries = data["entries"]
+
+    @staticmethod
+    def key(raw: bytes, extra_ignore: Sequence[str]) -> str:
+        return digest(raw, ",".join(extra_ignore).encode())
+
+    def get(self, path: str, key: str) -> Optional[Tuple[list, List[str]]]:
+        """``(diagnostics, errors)`` stored for ``path`` with this ``key``, else None."""
+        entry = self.entries.get(os.path.abspath(path))
+        try:
+            if entry is None or entry[0] != key:
+                return None
+            diagnostics = [Diagnostic(path=path, **d) for d in entry[1]]
+            errors = [str(e) for e in entry[2]]
+        except (TypeError, ValueError, IndexError, KeyError):
+            return None  # written by something else: a miss, not a crash
+        return diagnostics, errors
+
+    def put(self, path: str, key: str, diagnostics: Sequence, errors: Sequence[str]) -> None:
+        diags = []
+        for d in diagnostics:
+            fields = dataclasses.asdict(d)
+            del fields["path"]
+            diags.append(fields)
+        self.new[os.path.abspath(path)] = [key, diags, list(errors)]
+
+    def save(self) -> None:
+        """Write the new entries (merged with the file as it is now); never raises."""
+        if not self.new:
+            return
+        try:
+            self._prepare_dir()
+            current: Dict[str, list] = {}
+            try:
+                with open(self.file, "rb") as f:
+                    data = json.loads(f.read())
+                if isinstance(data, dict) and isinstance(data.get("entries"), dict):
+                    current = data["entries"]
+            except (OSError, ValueError):
+                pass
+            current.update(self.new)
+            # files that are gone take their entries with them
+            current = {p: e for p, e in current.items() if p in self.new or os.path.exists(p)}
+            payload = json.dumps({"tsscan": __version__, "entries": current},
+                                 separators=(",", ":")).encode()
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.file.parent)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(payload)
+                os.replace(tmp, self.file)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+            self.entries = current
+            self.new = {}
+            self._prune()
+        except OSError:
+            pass  # a read-only checkout, a full disk: the next run checks again
+
+    def _prepare_dir(self) -> None:
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        for name, text in ((".gitignore", "# created by tsscan\n*\n"), ("CACHEDIR.TAG", CACHEDIR_TAG)):
+            p = self.dir / name
+            if not p.exists():
+                p.write_text(text, encoding="utf-8")
+
+    def _prune(self) -> None:
+        """Keep the newest :data:`KEEP` cache files of this version (older settings)."""
+        files = sorted(self.file.parent.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in files[KEEP:]:
+            try:
+                old.unlink()
+            except OSError:
+                pass
