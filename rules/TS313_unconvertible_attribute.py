@@ -71,6 +71,25 @@ class Stack(nn.Module):
         return x
 """
         ),
+        Example(
+            """
+import torch
+from torch import nn
+
+
+class Pyramid(nn.Module):
+    def __init__(self, levels: int = 3):
+        super().__init__()
+        self.stages = []
+        for _ in range(levels):
+            self.stages.append(nn.Conv2d(4, 4, 3, padding=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for stage in self.stages:
+            x = stage(x)
+        return x
+"""
+        ),
     ]
     valid = [
         Example(

@@ -54,6 +54,12 @@ SOURCE = textwrap.dedent(
             self.declared = []
             self.filled = []
             self.filled.append(2)
+            self.mixed = []
+            self.mixed.append(2)
+            self.mixed.append("two")
+            self.stages = []
+            for _ in range(width):
+                self.stages.append(nn.Linear(2, 2))
             self.ignored: List[int] = []
             self.typed = torch.jit.Attribute([], List[int])
             self.cfg = cfg
@@ -121,7 +127,9 @@ def test_expected_kinds():
     assert kinds["ignored"] == A.EMPTY_LIST and PRED["ignored"].init_annotation == "List[int]"
     assert PRED["declared"].annotated and PRED["typed"].annotated
     assert PRED["Legacy.table"].annotated and PRED["Legacy.rows"].kind == A.EMPTY_LIST
-    assert kinds["filled"] == A.UNKNOWN  # changed by __init__ after the empty list
+    assert PRED["filled"].ts == "List[int]"  # filled by __init__
+    assert kinds["mixed"] == A.UNKNOWN
+    assert kinds["stages"] == A.PYOBJECT  # a plain list of modules
     for n in ("cfg", "ns", "act", "layers"):
         assert kinds[n] == A.PYOBJECT, n
     assert kinds["obj"] == A.UNKNOWN  # a plain class may compile as a TorchScript class

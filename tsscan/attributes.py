@@ -754,13 +754,36 @@ def _attribute_value_type(
         # may differ from what __init__ shows
         outside = [m for m, _ in writes.mutated.get(name, []) + writes.assigned.get(name, [])
                    if m != "__init__" and runs_before_scripting(cls, module, m)]
-        if t.kind in (EMPTY_LIST, EMPTY_DICT, NONE, LIST, DICT) and any(
-            runs_before_scripting(cls, module, m) for m, _ in writes.mutated.get(name, [])
-        ):
+        before = [(m, n) for m, n in writes.mutated.get(name, []) if runs_before_scripting(cls, module, m)]
+        if t.kind == EMPTY_LIST and before and not outside and all(m == "__init__" for m, _ in before):
+            # filled by __init__ itself: self.blocks = [] ... self.blocks.append(Block())
+            t = _filled_list_type([n for _, n in before], env)
+        elif t.kind in (EMPTY_LIST, EMPTY_DICT, NONE, LIST, DICT) and before:
             t = UNKNOWN_T
         elif outside and t.kind in (EMPTY_LIST, EMPTY_DICT, NONE):
             t = UNKNOWN_T
         return t.with_(origin="init", constant=constant, line=line)
+
+
+def _filled_list_type(mutations: List[ast.AST], env: _Env) -> AttrType:
+    """The type of a list ``__init__`` starts empty and fills with ``append``/``extend``."""
+    elems: List[AttrType] = []
+    for node in mutations:
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and len(node.args) == 1):
+            return UNKNOWN_T
+        arg = node.args[0]
+        if node.func.attr == "append":
+            elems.append(_vt(arg, env))
+        elif node.func.attr == "extend" and isinstance(arg, (ast.List, ast.Tuple)):
+            elems.extend(_vt(x, env) for x in arg.elts)
+        else:
+            return UNKNOWN_T
+    if elems and all(e.kind in {MODULE} | MODULE_CONTAINERS for e in elems):
+        return AttrType(PYOBJECT, detail="a list of modules (use nn.ModuleList)")
+    one = _same(elems)
+    if one.known and one.kind in SCALARS:
+        return AttrType(LIST, f"List[{SCALARS[one.kind]}]")
+    return UNKNOWN_T
 
 
 def _compiled_method_names(cls: ClassInfo, module: ModuleInfo) -> Set[str]:
