@@ -145,11 +145,17 @@ def parse_error(err: Optional[Dict[str, Any]], path: str) -> Optional[CompilerEr
     return CompilerError(err.get("type", "Error"), msg, None, None, "none")
 
 
-def covering(diagnostics: Sequence[Diagnostic], line: Optional[int], scope: Optional[FileScope] = None) -> List[Diagnostic]:
+def covering(
+    diagnostics: Sequence[Diagnostic], line: Optional[int], scope: Optional[FileScope] = None,
+    loose: bool = False,
+) -> List[Diagnostic]:
     """The rule findings that explain a compiler error at ``line``: findings on that line (or
     spanning it); else type-level findings earlier in the same compiled function (the compiler
     reports the line where the effect shows, e.g. the first use of a parameter whose default
-    did not type it)."""
+    did not type it). ``loose`` (for reporting, not for judging fixes): also type- and
+    module-level findings anywhere in that function ("y is not defined in the false branch"
+    is reported at the ``if``), and any finding of the function when the error names its
+    ``def`` line."""
     if line is None:
         return []
     exact = [d for d in diagnostics if d.line <= line <= max(d.line, d.end_line or d.line)]
@@ -157,8 +163,28 @@ def covering(diagnostics: Sequence[Diagnostic], line: Optional[int], scope: Opti
         return exact
     for cf in scope.compiled:
         if cf.start_line <= line <= cf.end_line:
-            return [d for d in diagnostics if cf.start_line <= d.line < line and d.code[2:3] == "2"]
+            inside = [d for d in diagnostics if cf.start_line <= d.line <= cf.end_line]
+            if not loose:
+                return [d for d in inside if d.line < line and d.code[2:3] == "2"]
+            if line <= cf.node.lineno:
+                return inside
+            return [d for d in inside if d.code[2:3] in ("2", "3")]
     return []
+
+
+def _unit_range(scope: FileScope, unit: str) -> Optional[Tuple[int, int]]:
+    """Lines of a class, function or ``Class.method`` named by an error report."""
+    head, _, rest = unit.partition(".")
+    info = scope.module.classes.get(head)
+    node: Any = None
+    if info is not None:
+        node = info.methods.get(rest) if rest else info.node
+    else:
+        node = scope.module.functions.get(unit)
+    if node is None:
+        return None
+    start = min([d.lineno for d in getattr(node, "decorator_list", [])] + [node.lineno])
+    return start, node.end_lineno or node.lineno
 
 
 # --------------------------------------------------------------------------- the worker
@@ -527,7 +553,12 @@ def explain_file(verifier: Verifier, path: str, text: str, diagnostics: Sequence
         if line is None:
             node = scope.module.classes.get(unit) or scope.module.functions.get(unit)
             line = getattr(getattr(node, "node", node), "lineno", 1) if node is not None else 1
-        cov = covering(diagnostics, err.line, scope)
+        cov = covering(diagnostics, err.line, scope, loose=True)
+        if not cov and err.line is None:
+            # no location in the message: a finding of the same class/function explains it
+            span = _unit_range(scope, unit)
+            if span:
+                cov = [d for d in diagnostics if span[0] <= d.line <= span[1]]
         diag = None
         if not cov:
             diag = Diagnostic(
@@ -571,6 +602,7 @@ def add_compiler_findings(summary: Any, paths: Sequence[str], settings: Any, eng
 
     if not code_selected(CompilerErrorCode.code, engine.select, engine.ignore):
         return
+    every_rule = type(engine)(engine.all_rules, engine.target_version)
     with Verifier(settings, level=2) as verifier:
         reason = verifier.available()
         if reason:
@@ -589,7 +621,8 @@ def add_compiler_findings(summary: Any, paths: Sequence[str], settings: Any, eng
                 continue
             if not code_selected(CompilerErrorCode.code, engine.select, engine.ignore + list(extra)):
                 continue
-            known = [d for d in summary.diagnostics if d.path == path] or result.diagnostics
+            # "covered" means some rule reports the line, whether selected or not
+            known = every_rule.check(path, source.text).diagnostics
             reports, notes, _ = explain_file(verifier, path, source.text, known, result.scope)
             lines = source.text.splitlines()
             for rep in reports:
