@@ -70,6 +70,23 @@ def test_parity_with_tsscan_on_every_fixture():
     assert {r[0] for r in from_tsscan} <= set(files)
 
 
+def test_parity_on_odd_encodings_and_newlines(tmp_path):
+    """What flake8 hands the plugin (its own decoding, BOM stripped, universal newlines) gives
+    the same positions as tsscan reading the bytes itself."""
+    body = TWO_FINDINGS.replace("y = x.bool()", "s = \"é—\"; y = x.bool()")
+    (tmp_path / "bom_crlf.py").write_bytes(b"\xef\xbb\xbf" + body.replace("\n", "\r\n").encode("utf-8"))
+    (tmp_path / "latin1.py").write_bytes(("# -*- coding: latin-1 -*-\n" + body.replace("—", "")).encode("latin-1"))
+    (tmp_path / "tabs.py").write_text(body.replace("    ", "\t"))
+    files = ["bom_crlf.py", "latin1.py", "tabs.py"]
+    _, rows = flake8("--isolated", "--select", "TS", *files, cwd=tmp_path)
+    doc = tsscan_json(*files, cwd=tmp_path)
+    assert not doc["errors"]
+    assert sorted((p, r, c, code) for p, r, c, code, _ in rows) == sorted(
+        (d["path"], d["line"], d["column"], d["code"]) for d in doc["diagnostics"]
+    )
+    assert len(rows) == 6
+
+
 def test_fixable_findings_are_marked(tmp_path):
     (tmp_path / "m.py").write_text(TWO_FINDINGS)
     _, rows = flake8("--isolated", "--select", "TS", "m.py", cwd=tmp_path)
