@@ -226,6 +226,7 @@ class Counter(nn.Module):
         self.counts[key] = x.numel()
         return 0
 """,
+            inputs='[(torch.ones(2), "a"), (torch.zeros(0), "b"), (torch.ones(3), "a"), (torch.ones(1), "\u00e9t\u00e9")]',
         ),
         Example(
             """
