@@ -472,6 +472,9 @@ def test_verify_reports_uncovered_compiler_errors_as_ts901(tmp_path):
     assert code == 1
     assert "odd.py:8:1: TS901 compiler error not covered by a rule: " in out, out
     assert "TS101" in out and out.count("TS901") == 1  # the try block is the rule's
+    # covered means "a rule reports it", selected or not
+    code, out, err = run_cli("check", "--verify", "--select", "TS9", "odd.py", cwd=tmp_path)
+    assert out.count("TS901") == 1 and "TS101" not in out, out
     code, out, err = run_cli("explain-error", "odd.py", cwd=tmp_path)
     assert code == 1
     assert "odd.py:13: Tried: UnsupportedNodeError: try blocks aren't supported" in out or \
