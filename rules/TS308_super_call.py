@@ -27,6 +27,7 @@ class SuperCall(Rule):
     code = "TS308"
     name = "super-call"
     message = "`super().{method}(...)` is not supported by TorchScript; call a differently named helper method of the base class"
+    level = "type"  # the check runs when the call is compiled: dead is_scripting() branches pass
 
     invalid = [
         Example(

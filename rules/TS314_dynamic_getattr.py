@@ -26,6 +26,7 @@ class DynamicGetattr(Rule):
     code = "TS314"
     name = "dynamic-getattr"
     message = "getattr() needs a string literal name in TorchScript; branch on the name and read each attribute directly"
+    level = "type"  # the check runs when the call is compiled: dead is_scripting() branches pass
 
     invalid = [
         Example(
