@@ -595,3 +595,45 @@ def test_yolo_head_fix_leaves_only_what_it_reports_as_unfixable(unsafe, tmp_path
     assert any(d.code == "TS101" for d in result.diagnostics)
     code2, out2, _ = run_cli(*args, cwd=tmp_path)  # fixing twice changes nothing
     assert path.read_text(encoding="utf-8") == fixed and "fixed, confirmed" not in out2
+
+
+def test_module_that_cannot_be_imported_is_unverified(tmp_path, engine):
+    src = _src('''
+        import torch
+        from torch import nn
+
+        import a_package_that_is_not_installed
+
+
+        class Net(nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return x.bool()
+    ''')
+    path = tmp_path / "net.py"
+    path.write_text(src, encoding="utf-8")
+    with Verifier(Settings(root=tmp_path)) as v:
+        ff = fix_file(engine, str(path), src, verifier=v)
+    assert ff.new_text == src and [r.status for r in ff.dropped] == ["unverified"]
+    assert "cannot be imported" in ff.dropped[0].reason and "a_package_that_is_not_installed" in ff.dropped[0].reason
+
+
+def test_factory_in_another_module_builds_the_fixed_class(tmp_path, engine):
+    """A factory that imports the user's module by name gets the rewritten class."""
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "__init__.py").write_text("", encoding="utf-8")
+    src = (FIX_FIXTURES / "mlp_head.py").read_text(encoding="utf-8")
+    (tmp_path / "models" / "mlp_head.py").write_text(src, encoding="utf-8")
+    (tmp_path / "builders.py").write_text(_src('''
+        import torch
+
+        from models.mlp_head import MLPHead
+
+
+        def build():
+            return MLPHead(6, [5], 2), [(torch.randn(3, 6),)]
+    '''), encoding="utf-8")
+    settings = Settings(root=tmp_path, verify={"factories": {"models/mlp_head.py:MLPHead": "builders:build"}})
+    with Verifier(settings) as v:
+        ff = fix_file(engine, str(tmp_path / "models" / "mlp_head.py"), src, verifier=v)
+    assert [(r.status, r.level) for r in ff.applied] == [("confirmed", 3)] * 2, [r.note() for r in ff.applied + ff.dropped]
+    assert ff.new_text == (FIX_FIXTURES / "mlp_head.fixed.py").read_text(encoding="utf-8")
