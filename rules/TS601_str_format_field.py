@@ -56,8 +56,8 @@ import torch
 
 
 @torch.jit.script
-def label(score: float, name: str) -> str:
-    return "{}: score={}".format(name, score)
+def label(count: int, name: str) -> str:
+    return "{}: count={}".format(name, count)
 """
         ),
     ]

@@ -329,6 +329,9 @@ class ExprTyper:
             if func.value in ("int", "float") and node.args and self._type(node.args[0].value) == "Tensor":
                 return func.value
             return INT_FUNCS[func.value]
+        if isinstance(func, cst.Name) and func.value == "round" and len(node.args) == 1 and self.lookup("round") is None:
+            inner = self._type(node.args[0].value)
+            return "float" if inner in ("int", "float") else ("Tensor" if inner == "Tensor" else None)
         qual = self.ctx.qualname(func) if self.ctx is not None else cst_dotted(func)
         if qual and qual.startswith("torch."):
             last = qual.rsplit(".", 1)[-1]
@@ -432,7 +435,17 @@ class FunctionTypes:
     appends: List[Tuple[cst.Call, str, Optional[str], Optional[str]]] = field(default_factory=list)
     empty_list_vars: Dict[str, cst.CSTNode] = field(default_factory=dict)
     ifexps: List[Tuple[cst.IfExp, Optional[str], Optional[str]]] = field(default_factory=list)
+    env_at: Dict[int, Dict[str, Optional[str]]] = field(default_factory=dict)  # id(small stmt) -> env
+    ctx: Optional[FunctionContext] = None
     typer: Optional[ExprTyper] = None
+
+    def type_in(self, stmt: cst.CSTNode, node: cst.BaseExpression) -> Optional[str]:
+        """The type of ``node`` with the variable types in force at small statement ``stmt``
+        (falls back to :meth:`type_of` for statements the flow walk did not see)."""
+        env = self.env_at.get(id(stmt))
+        if env is None:
+            return self.type_of(node)
+        return ExprTyper(self.ctx, env.get)(node)
 
     def type_of(self, node: cst.BaseExpression) -> Optional[str]:
         """The type of an expression using the *parameter and declared* types only (no flow)."""
@@ -468,7 +481,7 @@ class _Analyser:
     def __init__(self, fn: cst.FunctionDef, ctx: Optional[FunctionContext]) -> None:
         self.fn = fn
         self.ctx = ctx
-        self.out = FunctionTypes(fn)
+        self.out = FunctionTypes(fn, ctx=ctx)
         self.frames: List[_Frame] = [_Frame(False)]
         self.declared_level: Dict[str, int] = {}  # frame depth of each annotation
         self.typer = ExprTyper(ctx, self.lookup)
@@ -644,7 +657,15 @@ class _Analyser:
             else:
                 self.frames[-1].vars[name] = CONFLICT
 
+    def _flat_env(self) -> Dict[str, Optional[str]]:
+        env: Dict[str, Optional[str]] = {}
+        for fr in self.frames:
+            for k, v in fr.vars.items():
+                env[k] = None if v in (MAYBE, CONFLICT) else v
+        return env
+
     def small(self, s: cst.BaseSmallStatement) -> None:
+        self.out.env_at[id(s)] = self._flat_env()
         if isinstance(s, cst.Assign):
             self.uses(s.value)
             t = self.typer(s.value)
