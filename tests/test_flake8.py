@@ -182,6 +182,21 @@ def test_plugin_options_from_flake8_config(tmp_path):
     assert sorted(p for p, *_ in rows) == ["./m.py", "./m0.py", "./m1.py", "./m2.py", "./m3.py"]
 
 
+def test_pyproject_settings_apply_and_bad_ones_are_reported(tmp_path):
+    (tmp_path / "myrules").mkdir()
+    (tmp_path / "myrules" / "no_print.py").write_text(CUSTOM_RULE)
+    (tmp_path / "m.py").write_text(PRINTS)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.tsscan]\nrule-dirs = ["myrules"]\ntarget-version = "1.13"\n'
+    )
+    _, rows = flake8("--isolated", "--select", "TS", "m.py", cwd=tmp_path)
+    assert [(r, code) for _, r, _, code, _ in rows] == [(6, "TS950")]
+    (tmp_path / "pyproject.toml").write_text('[tool.tsscan]\nselekt = ["TS"]\n')
+    _, rows = flake8("--isolated", "--select", "TS", "m.py", cwd=tmp_path)
+    assert [(r, code) for _, r, _, code, _ in rows] == [(1, "TS000")]
+    assert "selekt" in rows[0][4]
+
+
 def test_options_are_listed_in_help():
     proc = subprocess.run(
         [sys.executable, "-m", "flake8", "--help"], capture_output=True, text=True, timeout=120

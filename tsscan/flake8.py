@@ -14,8 +14,9 @@ Options (command line or the ``[flake8]`` section of ``setup.cfg``/``tox.ini``/`
 Without them, ``target-version`` and ``rule-dirs`` from ``[tool.tsscan]`` in the nearest
 ``pyproject.toml`` apply, as for ``tsscan check``; then the installed torch's version.
 
-A file tsscan cannot check (a compiled function libcst cannot parse) is reported as ``TS000``
-on line 1 rather than silently passing; ignore that code to hide it. flake8 itself reports files
+A file tsscan cannot check (a compiled function libcst cannot parse, a failing rule, rules or
+``[tool.tsscan]`` that cannot be loaded) is reported as ``TS000`` on line 1 rather than silently
+passing; ignore that code to hide it. flake8 itself reports files
 Python cannot parse (``E999``) and then runs no plugin on them.
 """
 from __future__ import annotations
@@ -27,8 +28,9 @@ from tsscan import __version__
 
 # one engine per (target version, rule directories) per process: rules are loaded once
 _ENGINES: Dict[Tuple[str, Tuple[str, ...]], Any] = {}
-# [tool.tsscan] defaults per directory (one pyproject.toml read per directory, not per file)
-_SETTINGS: Dict[str, Tuple[str, List[str]]] = {}
+# [tool.tsscan] defaults per directory (one pyproject.toml read per directory, not per file):
+# (target version, rule directories, configuration problem or "")
+_SETTINGS: Dict[str, Tuple[str, List[str], str]] = {}
 
 ERROR_CODE = "TS000"
 
@@ -85,7 +87,7 @@ class Plugin:
         cls.rule_dirs = list(getattr(options, "tsscan_rule_dirs", None) or [])
 
     @classmethod
-    def _settings(cls, filename: str) -> Tuple[str, List[str]]:
+    def _settings(cls, filename: str) -> Tuple[str, List[str], str]:
         import os
 
         from tsscan.config import ConfigError, Settings, load_settings, target_version
@@ -94,13 +96,15 @@ class Plugin:
         directory = os.getcwd() if stdin else os.path.dirname(os.path.abspath(filename))
         cached = _SETTINGS.get(directory)
         if cached is None:
+            problem = ""
             try:
                 settings = load_settings([directory])
-            except ConfigError:  # tsscan check reports it; here the flake8 options still apply
-                settings = Settings()
+            except ConfigError as exc:  # reported once per file; the flake8 options still apply
+                settings, problem = Settings(), str(exc)
             cached = _SETTINGS[directory] = (
                 target_version(settings, cls.target_version),
                 list(cls.rule_dirs) or [str(d) for d in settings.rule_dirs],
+                problem,
             )
         return cached
 
@@ -111,7 +115,9 @@ class Plugin:
 
         text = "".join(self.lines)
         try:
-            target, dirs = self._settings(self.filename)
+            target, dirs, problem = self._settings(self.filename)
+            if problem:
+                yield 1, 0, f"{ERROR_CODE} tsscan configuration error: {problem}", type(self)
             engine = _engine(target, dirs)
         except (RuleLoadError, ValueError) as exc:
             yield 1, 0, f"{ERROR_CODE} tsscan cannot load its rules: {exc}", type(self)
