@@ -637,3 +637,27 @@ def test_factory_in_another_module_builds_the_fixed_class(tmp_path, engine):
         ff = fix_file(engine, str(tmp_path / "models" / "mlp_head.py"), src, verifier=v)
     assert [(r.status, r.level) for r in ff.applied] == [("confirmed", 3)] * 2, [r.note() for r in ff.applied + ff.dropped]
     assert ff.new_text == (FIX_FIXTURES / "mlp_head.fixed.py").read_text(encoding="utf-8")
+
+
+def test_coding_cookie_is_kept_in_the_temporary_copy(tmp_path, engine):
+    from tsscan.files import read_source
+
+    src = _src('''
+        # -*- coding: latin-1 -*-
+        import torch
+        from torch import nn
+
+        UNIT = "µm"
+        assert len(UNIT) == 2, "the copy was decoded with the wrong encoding"
+
+
+        class Net(nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return x.bool()
+    ''')
+    path = tmp_path / "latin.py"
+    path.write_bytes(src.encode("latin-1"))
+    source = read_source(str(path))
+    with Verifier(Settings(root=tmp_path)) as v:
+        ff = fix_file(engine, str(path), source.text, verifier=v)
+    assert [(r.status, r.level) for r in ff.applied] == [("confirmed", 3)], [r.note() for r in ff.applied + ff.dropped]

@@ -19,6 +19,7 @@ Requests:
 from __future__ import annotations
 
 import ast
+import codecs
 import contextlib
 import importlib
 import importlib.util
@@ -26,6 +27,7 @@ import inspect
 import json
 import math
 import os
+import re
 import sys
 import traceback
 import warnings
@@ -128,7 +130,7 @@ def _load(text: str, req: Dict[str, Any], tag: str, eager: bool):
     package = req.get("package") or ""
     name = f"{package}.{stem}" if package else stem
     path = os.path.join(req["tmpdir"], f"{stem}.py")
-    with open(path, "w", encoding="utf-8") as f:
+    with open(path, "w", encoding=_source_encoding(text), newline="") as f:
         f.write(text)
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
@@ -146,6 +148,24 @@ def _load(text: str, req: Dict[str, Any], tag: str, eager: bool):
     finally:
         torch.jit.script = real_script
     return mod, path
+
+
+_CODING_RE = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+def _source_encoding(text: str) -> str:
+    """The encoding the copy must be written in: the file's coding cookie (PEP 263), if any,
+    so that string literals read back as in the user's file."""
+    for line in text.splitlines()[:2]:
+        m = _CODING_RE.match(line)
+        if m:
+            try:
+                return codecs.lookup(m.group(1)).name
+            except LookupError:
+                return "utf-8"
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+    return "utf-8"
 
 
 def _factory(spec: str, mod, real_module: Optional[str], cls_name: str):
