@@ -322,7 +322,7 @@ class History(nn.Module):
         if name is None or not A.plain_module(cls) or name in self._seen:
             return
         t = A.attribute_type(cls, name, self.ctx.module)
-        if t.kind not in (A.EMPTY_LIST, A.EMPTY_DICT) or t.annotated:
+        if t.kind not in (A.EMPTY_LIST, A.EMPTY_DICT) or t.annotated or t.origin != "init":
             return
         self._seen.add(name)
         owner = next((c for c in cls.mro() if name in c.init_attrs), cls)

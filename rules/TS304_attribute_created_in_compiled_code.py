@@ -140,7 +140,8 @@ class Memory(nn.Module):
                     continue
                 self._seen.add(name)
                 vt = None
-                if self._fn is not None and node.value is not None:
+                whole = len(targets) == 1 and targets[0] is e  # `self.x = v`, not `self.x, y = v`
+                if whole and self._fn is not None and node.value is not None:
                     vt = typemodel.analyse(self._fn, self.ctx).type_of(node.value)
                 shown = re.sub(r"\bTensor\b", "torch.Tensor", vt) if vt and vt not in ("None", "Any") else None
                 self.report(node, self.message.format(name=name, type=shown or "..."), self._fix(cls, name, shown))
