@@ -115,21 +115,27 @@ def probs(x: torch.Tensor) -> torch.Tensor:
             head = head.value
         is_function = (
             isinstance(head, cst.Name)
-            and head.value not in self.kinds.local_names
             and head.value in self.ctx.module.aliases
             and knowledge.function_kind(qual) in ("builtin", "python")
+            and head.value not in self.kinds.local_names
         )
         if is_function:
             names = _names(knowledge.overloads(qual))
             c_function = knowledge.function_kind(qual) == "builtin"
             shown = qual
             only_aliases = False
-        elif isinstance(func, cst.Attribute) and self.kinds.can_be_tensor(func.value) and not (
-            isinstance(head, cst.Name) and head.value in self.ctx.module.aliases and head.value not in self.kinds.local_names
+        elif (
+            isinstance(func, cst.Attribute)
+            and any(a.keyword.value in _ALIASES for a in kws)
+            and knowledge.tensor_method_overloads(func.attr.value)
+            and self.kinds.can_be_tensor(func.value)
+            and not (
+                isinstance(head, cst.Name)
+                and head.value in self.ctx.module.aliases
+                and head.value not in self.kinds.local_names
+            )
         ):
             overloads = knowledge.tensor_method_overloads(func.attr.value)
-            if not overloads:
-                return
             names = _names(overloads)
             c_function = True
             shown = f"Tensor.{func.attr.value}"

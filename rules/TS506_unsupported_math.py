@@ -140,6 +140,8 @@ def bits(v: float) -> float:
         self._top = set()
 
     def _qual(self, node: cst.BaseExpression) -> Optional[str]:
+        if not (self.ctx.qualname(node) or "").startswith("math."):
+            return None
         if isinstance(node, cst.Name) and node.value in self.kinds.local_names:
             return None
         if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in self.kinds.local_names:

@@ -136,10 +136,10 @@ def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
         if self._skip_depth or id(node) in self._skip_ids:
             return
         name = node.value
-        if name in self.kinds.local_names:
-            return
         mod = self.ctx.module
         if name not in mod.globals or name in mod.functions or name in mod.classes or name in mod.aliases:
+            return
+        if name in self.kinds.local_names:
             return
         if self._is_value(name, set()):
             self.report(node, self.message.format(name=name))
