@@ -37,6 +37,7 @@ CASES = {
     "loop-target-after": ("for i in range(3):\n    x = x + 1\nreturn x * i", ("TS224",)),
     "elif-all-define": ("if k == 0:\n    y = x\nelif k == 1:\n    y = x * 2\nelse:\n    y = x * 3\nreturn y", ()),
     "with-defines": ("with torch.no_grad():\n    y = x * 2\nreturn y", ()),
+    "none-test-folds": ("y = None\nif y is not None:\n    y = x\nreturn x", ()),
     "scripting-guard": ("if torch.jit.is_scripting():\n    y = x\nelse:\n    y = 'eager'\nreturn y", ()),
     # ---- returns and if-expressions
     "arity": ("if c:\n    return x\nreturn x, x", ("TS220",)),

@@ -614,9 +614,33 @@ class _Analyser:
             return t[len("List["):-1]
         return None
 
+    def _none_test_live_arm(self, s: cst.If) -> Optional[int]:
+        """0/1: the arm that stays when the test is ``v is None`` / ``v is not None`` and
+        ``v``'s type decides it (the compiler skips the other arm: ``None`` is always None, a
+        Tensor or int never is)."""
+        test = s.test
+        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+            return None
+        op = test.comparisons[0].operator
+        left, right = test.left, test.comparisons[0].comparator
+        if isinstance(left, cst.Name) and left.value == "None":
+            left, right = right, left
+        if not (isinstance(op, (cst.Is, cst.IsNot)) and isinstance(left, cst.Name)
+                and isinstance(right, cst.Name) and right.value == "None"):
+            return None
+        t = self.lookup(left.value)
+        if t is None or t.startswith(("Optional[", "Union[")) or t == "Any":
+            return None
+        is_none = t == "None"
+        if isinstance(op, cst.IsNot):
+            is_none = not is_none
+        return 0 if is_none else 1
+
     def if_(self, s: cst.If) -> None:
         self.uses(s.test)
         live = _scripting_live_arm(s, self.ctx)
+        if live is None:
+            live = self._none_test_live_arm(s)
         arms: List[Optional[Sequence[cst.BaseStatement]]] = [s.body.body]
         if s.orelse is None:
             arms.append(None)
