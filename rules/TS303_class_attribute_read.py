@@ -180,7 +180,7 @@ class Head(nn.Module):
         t = A.attribute_type(cls, name, self.ctx.module)
         if t.origin != "class" or t.constant or t.kind not in _READABLE:
             return
-        if cls.has_unknown_bases or A.externally_assigned(self.ctx.module, name):
+        if not A.fully_known(cls) or A.externally_assigned(self.ctx.module, name):
             return
         if A.assigned_outside_compiled(cls, self.ctx.module, name):
             return

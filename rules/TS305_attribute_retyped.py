@@ -110,7 +110,7 @@ class Cache(nn.Module):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         cls = self.ctx.cls
-        if not A.plain_module(cls) or self._fn is None or len(node.targets) != 1:
+        if not A.plain_module(cls) or self._fn is None or len(node.targets) != 1 or not A.fully_known(cls):
             return
         if self.ctx.function.node.name == "__setstate__":  # its argument is typed by __getstate__
             return

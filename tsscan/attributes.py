@@ -576,9 +576,17 @@ def externally_assigned(module: ModuleInfo, name: str) -> bool:
 
 def fully_known(cls: ClassInfo) -> bool:
     """True when every attribute the instance can have is visible in this file: no base
-    class from elsewhere, no ``setattr`` with a computed name, no ``__getattr__``/``__setattr__``
-    override and no ``self.__dict__`` writes."""
-    if cls.has_unknown_bases:
+    class from elsewhere (it may set attributes or declare annotations), no ``setattr``
+    with a computed name, no ``__getattr__``/``__setattr__`` override and no
+    ``self.__dict__`` writes."""
+    cache = _cache(cls)
+    if "fully_known" not in cache:
+        cache["fully_known"] = _fully_known(cls)
+    return cache["fully_known"]
+
+
+def _fully_known(cls: ClassInfo) -> bool:
+    if any(c.has_unknown_bases for c in cls.mro()):
         return False
     for c in cls.mro():
         if {"__getattr__", "__setattr__", "__getattribute__"} & set(c.methods):
