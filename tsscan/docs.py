@@ -123,8 +123,8 @@ def rule_page(rule: type) -> str:
     fixed = [ex for ex in rule.invalid if ex.fixed]
     if fixed:
         ex = fixed[0]
-        out.append("\nBefore:\n\n" + _code_block(ex.code) + "\nAfter `tsscan --fix`"
-                   + (" --unsafe-fixes" if rule.fix_safety == UNSAFE else "") + ":\n\n"
+        command = "tsscan --fix --unsafe-fixes" if rule.fix_safety == UNSAFE else "tsscan --fix"
+        out.append("\nBefore:\n\n" + _code_block(ex.code) + f"\nAfter `{command}`:\n\n"
                    + _code_block(ex.fixed))
         if ex.inputs:
             out.append(
