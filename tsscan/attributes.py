@@ -595,13 +595,24 @@ def _fully_known(cls: ClassInfo) -> bool:
             return False
         for fn in c.methods.values():
             for node in ast.walk(fn):
-                if isinstance(node, ast.Attribute) and node.attr == "__dict__":
-                    return False
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "vars"):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
                     key = node.args[1] if len(node.args) > 1 else None
                     if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
                         return False
+                # self.__dict__.update(...), vars(self).update(...), self.__dict__[k] = v
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
+                    "update", "setdefault", "__setitem__"
+                ) and _is_instance_dict(node.func.value):
+                    return False
+                if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and _is_instance_dict(node.value):
+                    return False
     return True
+
+
+def _is_instance_dict(node: ast.expr) -> bool:
+    if isinstance(node, ast.Attribute) and node.attr == "__dict__":
+        return True
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "vars"
 
 
 def _class_annotation(cls: ClassInfo, name: str) -> Optional[Attr]:
