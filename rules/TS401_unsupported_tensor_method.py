@@ -1,4 +1,4 @@
-from tsscan.receivers import FunctionRoot
+from tsscan.receivers import FunctionRoot, torch_prefix
 from tsscan.rule import SAFE, Example, Fix, Rule
 
 import libcst as cst
@@ -231,6 +231,12 @@ class Masker(nn.Module):
         fix = None
         if method in _RENAMES and not node.args:
             new_method, arg = _RENAMES[method]
+            torch_name = self._torch_name()
+            imports = []
+            if arg and torch_name is None:
+                imports = ["import torch"]
+            elif arg:
+                arg = arg.replace("torch.", f"{torch_name}.", 1)
             new = node.with_changes(
                 func=func.with_changes(attr=cst.Name(new_method)),
                 args=[cst.Arg(cst.parse_expression(arg))] if arg else [],
@@ -239,7 +245,7 @@ class Masker(nn.Module):
             message += f"; use `{replacement}`"
             fix = Fix(
                 replacements=[(node, new)],
-                imports=["import torch"] if arg else [],
+                imports=imports,
                 description=f"use {replacement}",
             )
         elif method == "unique" and self._torch_name() is not None:
@@ -271,8 +277,8 @@ class Masker(nn.Module):
         self.report(node, message, fix)
 
     def _torch_name(self):
-        """The name ``torch`` is bound to in this file (None: not imported as a module)."""
-        for local, origin in self.ctx.module.aliases.items():
-            if origin == "torch" and local == "torch":
-                return "torch"
-        return None
+        """The name the torch module is bound to in this file (None: not imported as a module)."""
+        prefix = torch_prefix(self.ctx, "")
+        if prefix is None or prefix[:-1] in self.kinds.local_names:
+            return None
+        return prefix[:-1]

@@ -1,3 +1,4 @@
+from tsscan.receivers import torch_prefix
 from tsscan.rule import SAFE, Example, Fix, Rule
 
 import libcst as cst
@@ -122,8 +123,8 @@ def shift(x: torch.Tensor) -> torch.Tensor:
             return
         fix = None
         args = node.args
-        head = cst.Module(body=[]).code_for_node(node.func)[: -len("Tensor")]  # "torch." / "T."
-        plain = all(a.keyword is None and a.star == "" for a in args)
+        head = torch_prefix(self.ctx, cst.Module(body=[]).code_for_node(node.func))  # "torch." / "th."
+        plain = head is not None and all(a.keyword is None and a.star == "" for a in args)
         if plain and not args:
             new = cst.parse_expression(f"{head}empty(0)")
             fix = Fix(replacements=[(node, new)], description="use torch.empty(0)")

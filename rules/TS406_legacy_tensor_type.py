@@ -1,4 +1,4 @@
-from tsscan.receivers import FunctionRoot
+from tsscan.receivers import FunctionRoot, torch_prefix
 from tsscan.rule import SAFE, Example, Fix, Rule
 
 import libcst as cst
@@ -108,8 +108,8 @@ def as_index(x: torch.Tensor) -> torch.Tensor:
             return
         dtype = _CPU_TYPES[short]
         fix = None
-        if len(args) == 1:
-            torch_head = cst.Module(body=[]).code_for_node(first.value)[: -len(short)]
+        torch_head = torch_prefix(self.ctx, cst.Module(body=[]).code_for_node(first.value))
+        if len(args) == 1 and torch_head is not None:
             new = node.with_changes(
                 func=func.with_changes(attr=cst.Name("to")),
                 args=[

@@ -242,6 +242,8 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
     def _index_fix(self, loop: cst.For, arg: cst.BaseExpression) -> Optional[Fix]:
         if not isinstance(arg, cst.Name) or not self._indexable(arg.value):
             return None
+        if any(self.kinds._shadowed(b) or b in self.kinds.local_names for b in ("len", "range")):
+            return None
         if not isinstance(loop.body, cst.IndentedBlock):
             return None
         if arg.value in _names_in(loop.body) or arg.value in _names_in(loop.target):

@@ -295,3 +295,18 @@ class FunctionRoot:
     def kinds(self) -> Kinds:
         assert self._root is not None
         return kinds_for(self.ctx, self._root)  # type: ignore[attr-defined]
+
+
+def torch_prefix(ctx: FunctionContext, written: str) -> Optional[str]:
+    """``"torch."`` (or ``"th."``) to write new ``torch.X`` names with: the module prefix of
+    ``written`` (``"th.LongTensor"`` -> ``"th."``) when it names torch, else a name the file
+    binds to the torch module; None when there is none (``from torch import Tensor`` only)."""
+    head = written.rpartition(".")[0]
+    if head and ctx.module.resolve(head) == "torch":
+        return head + "."
+    if ctx.module.aliases.get("torch") == "torch":
+        return "torch."
+    for local, origin in sorted(ctx.module.aliases.items()):
+        if origin == "torch":
+            return local + "."
+    return None
