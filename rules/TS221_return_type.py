@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse, assignable, split_type_args
+from tsscan.typemodel import RootOnly, analyse, assignable, split_type_args, unifiable
 
 _SIMPLE = ("int", "float", "bool", "str", "Tensor")
 # (annotation, returned) pairs the compiler converts at a return (measured on torch 2.13)
@@ -106,6 +106,6 @@ def ratio(x: torch.Tensor) -> float:
                 continue
             if first is None:
                 first = t
-            elif t != first and _arity(t) == _arity(first) and not (assignable(first, t) and assignable(t, first)):
+            elif _arity(t) == _arity(first) and not unifiable(first, t):
                 self.report(r.node, self.message.format(new=t, where="an earlier return gives", old=first))
                 return

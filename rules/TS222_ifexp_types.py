@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse
+from tsscan.typemodel import RootOnly, analyse, unifiable
 
 
 class IfExpTypes(Rule):
@@ -59,6 +59,6 @@ def merge(xs: List[torch.Tensor], flat: bool) -> List[torch.Tensor]:
         if not RootOnly.is_root(self, node):
             return
         for n, a, b in analyse(node, self.ctx).ifexps:
-            if a is None or b is None or a == b or "None" in (a, b) or "Any" in (a, b):
+            if unifiable(a, b):
                 continue
             self.report(n, self.message.format(a=a, b=b))

@@ -25,6 +25,7 @@ CASES = {
     "straight-rebind": ("v = k\nv = str(v)\nreturn x", ()),
     "arms-differ-unused": ("if c:\n    y = 1\nelse:\n    y = 2.0\nreturn x", ()),
     "arms-differ-used": ("if c:\n    y = 1\nelse:\n    y = 2.0\nreturn x * y", ("TS223",)),
+    "tuple-arms-merge": ("if c:\n    y = (x, None)\nelse:\n    y = (x, x)\nreturn y[0]", ()),
     "none-or-tensor-arms": ("if c:\n    y = None\nelse:\n    y = x\nif y is None:\n    return x\nreturn y", ()),
     "tuple-grow": ("t = ()\nfor i in range(k):\n    t = t + (i,)\nreturn x", ("TS223",)),
     # ---- defined on some paths only
@@ -43,8 +44,13 @@ CASES = {
     "arity": ("if c:\n    return x\nreturn x, x", ("TS220",)),
     "int-float": ("if c:\n    return 1\nreturn 0.5", ("TS221",)),
     "tuple-elements": ("if c:\n    return x, 1\nreturn x, 1.5", ("TS221",)),
+    "tuple-none-element": ("if c:\n    return x, None\nreturn x, x", ()),
+    "int-bool": ("if c:\n    return 1\nreturn False", ("TS221",)),
+    "list-int-tensor": ("if c:\n    return [k]\nreturn [x]", ("TS221",)),
+    "none-typed-accumulator": ("h = None\nfor i in range(k):\n    if h is None:\n        h = x\n    else:\n        h = h + x\nreturn x", ("TS223",)),
     "none-or-tensor": ("if c:\n    return None\nreturn x", ()),
     "ifexp-tensor-int": ("return x if c else 0", ("TS222",)),
+    "ifexp-tuple-none": ("y = (x, None) if c else (x, x)\nreturn x", ()),
     "ifexp-none": ("return None if c else x", ()),
     "ifexp-same": ("return x * 2 if c else x.sum()", ()),
     # ---- lists, tuples, comparisons

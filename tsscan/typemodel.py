@@ -139,6 +139,22 @@ def assignable(target: Optional[str], value: Optional[str]) -> bool:
     return False
 
 
+def unifiable(a: Optional[str], b: Optional[str]) -> bool:
+    """Can the compiler merge ``a`` and ``b`` into one type (returns, if-expression arms,
+    branch merges)? ``None`` with ``T`` gives ``Optional[T]``; tuples merge element-wise.
+    Unknown types: yes."""
+    if a is None or b is None or a == b or "Any" in (a, b):
+        return True
+    if "None" in (a, b) or assignable(a, b) or assignable(b, a):
+        return True
+    if a.startswith("Tuple[") and b.startswith("Tuple["):
+        pa, pb = split_type_args(a), split_type_args(b)
+        if pa is None or pb is None or "..." in pa + pb:
+            return True
+        return len(pa) == len(pb) and all(unifiable(x, y) for x, y in zip(pa, pb))
+    return False
+
+
 # --------------------------------------------------------------------------- expressions
 TORCH_TENSOR_FUNCS = frozenset(
     """cat stack zeros ones full empty arange linspace logspace tensor as_tensor from_numpy
@@ -674,10 +690,8 @@ class _Analyser:
                 self.frames[-1].vars[name] = types[0]
             elif None in types or any(t == CONFLICT for t in types):
                 self.frames[-1].vars[name] = None
-            elif all(assignable(types[0], t) and assignable(t, types[0]) for t in types):
-                self.frames[-1].vars[name] = types[0]
-            elif "None" in types and len(set(types) - {"None"}) == 1:
-                self.frames[-1].vars[name] = None  # merges to Optional; not worth modelling
+            elif all(unifiable(a, b) for a in types for b in types):
+                self.frames[-1].vars[name] = None  # an Optional or a merged tuple: not modelled
             else:
                 self.frames[-1].vars[name] = CONFLICT
 
