@@ -100,6 +100,27 @@ class Scratch(nn.Module):
 """,
             inputs="[(torch.tensor([0.5, -1.0]),), (torch.zeros(0),), (torch.tensor([float('nan')]),)]",
         ),
+        Example(
+            """
+import torch as th
+from torch import Tensor
+
+
+@th.jit.script
+def grid(x: Tensor) -> Tensor:
+    return x + Tensor([[0, 1], [-2, 3]])
+""",
+            fixed="""
+import torch as th
+from torch import Tensor
+
+
+@th.jit.script
+def grid(x: Tensor) -> Tensor:
+    return x + th.tensor([[0, 1], [-2, 3]], dtype=th.float)
+""",
+            inputs="[(torch.tensor([1, 2]),), (torch.tensor([[float('nan'), -0.0]]),), (torch.tensor([True, False]),)]",
+        ),
     ]
     valid = [
         Example(
