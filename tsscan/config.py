@@ -66,7 +66,7 @@ def _relpath(path: str, root: Path) -> str:
 
 
 def find_pyproject(start: Path) -> Optional[Path]:
-    start = start.resolve()
+    start = Path(os.path.realpath(start))  # (Path.resolve raises on a symlink loop)
     if start.is_file():
         start = start.parent
     for d in [start, *start.parents]:

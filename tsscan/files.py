@@ -137,6 +137,9 @@ def decode(path: str, raw: bytes) -> Source:
         text = raw.decode(encoding)
     except (UnicodeDecodeError, LookupError) as err:
         reason = err.reason if isinstance(err, UnicodeDecodeError) else str(err)
+        if isinstance(err, UnicodeDecodeError):
+            line = raw[: err.start].count(b"\n") + 1
+            reason = f"line {line}: {reason}"
         raise FileError(f"cannot decode as {encoding}: {reason}") from None
     if encoding == "utf-8-sig" and text.startswith("\ufeff"):
         text = text[1:]
