@@ -4,15 +4,15 @@ from tsscan.rule import Example, Rule
 
 
 class DynamicGetattr(Rule):
-    """`getattr(obj, name)` with a name that is not a string literal.
+    """`getattr(obj, name)` / `hasattr(obj, name)` with a name that is not a string literal.
 
     What it does:
-        Flags `getattr` calls in compiled code whose second argument is not a string
-        literal.
+        Flags `getattr` and `hasattr` calls in compiled code whose second argument is not a
+        string literal.
 
     Why is this bad:
         TorchScript resolves attributes when it compiles, so it needs the name then:
-        "getattr's second argument must be a string literal".
+        "getattr's second argument must be a string literal" (and the same for `hasattr`).
 
     Example:
         return x * getattr(self, name)
@@ -25,7 +25,7 @@ class DynamicGetattr(Rule):
 
     code = "TS314"
     name = "dynamic-getattr"
-    message = "getattr() needs a string literal name in TorchScript; branch on the name and read each attribute directly"
+    message = "{fn}() needs a string literal name in TorchScript; branch on the name and read each attribute directly"
     level = "type"  # the check runs when the call is compiled: dead is_scripting() branches pass
 
     invalid = [
@@ -45,6 +45,23 @@ class Pick(nn.Module):
         return x * getattr(self, which)
 """
         ),
+        Example(
+            """
+import torch
+from torch import nn
+
+
+class Optional(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.low = 0.5
+
+    def forward(self, x: torch.Tensor, which: str) -> torch.Tensor:
+        if hasattr(self, which):
+            return x * 2
+        return x
+"""
+        ),
     ]
     valid = [
         Example(
@@ -60,7 +77,7 @@ class Pick(nn.Module):
         self.high = 2.0
 
     def forward(self, x: torch.Tensor, which: str) -> torch.Tensor:
-        if which == "low":
+        if which == "low" and hasattr(self, "low"):
             return x * getattr(self, "low")
         return x * self.high
 """
@@ -68,13 +85,14 @@ class Pick(nn.Module):
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not (isinstance(node.func, cst.Name) and node.func.value == "getattr"):
+        if not (isinstance(node.func, cst.Name) and node.func.value in ("getattr", "hasattr")):
             return
-        if self.ctx.qualname(node.func) != "getattr" or len(node.args) < 2:
+        fn = node.func.value
+        if self.ctx.qualname(node.func) != fn or len(node.args) < 2:
             return
         name = node.args[1].value
         if isinstance(name, cst.SimpleString) or (
             isinstance(name, cst.ConcatenatedString) and "{" not in cst.Module([]).code_for_node(name)
         ):
             return
-        self.report(node)
+        self.report(node, self.message.format(fn=fn))
