@@ -35,6 +35,7 @@ class StrFormatField(Rule):
     code = "TS601"
     name = "str-format-field"
     message = "TorchScript's str.format fills only plain `{{}}` fields; `{field}` is returned unchanged once scripted"
+    level = "type"  # silent where is_scripting() guards make the code eager-only
 
     invalid = [
         Example(

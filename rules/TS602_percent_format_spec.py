@@ -37,6 +37,7 @@ class PercentFormatSpec(Rule):
     code = "TS602"
     name = "percent-format-spec"
     message = "TorchScript's `%` formatting has no width/precision/flags: `{conv}` raises at run time once scripted"
+    level = "type"  # silent where is_scripting() guards make the code eager-only
 
     invalid = [
         Example(
