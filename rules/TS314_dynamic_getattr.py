@@ -51,7 +51,7 @@ import torch
 from torch import nn
 
 
-class Optional(nn.Module):
+class Maybe(nn.Module):
     def __init__(self):
         super().__init__()
         self.low = 0.5
