@@ -132,8 +132,10 @@ def rule_page(rule: type) -> str:
                 f"original, eagerly, on `{ex.inputs.strip()}`.\n"
             )
 
+    warning = rule.code.startswith("TS6")  # scripts, but behaves differently once scripted
+    verb = "compiles this but runs it differently" if warning else "rejects this"
     out.append(
-        f"\n## Torch versions\n\n`torch.jit.script` rejects this in torch `{rule.fails_in}`; "
+        f"\n## Torch versions\n\n`torch.jit.script` {verb} in torch `{rule.fails_in}`; "
         "tsscan runs the rule when the target torch version (`--target-version`, "
         "`[tool.tsscan] target-version`, else the installed torch) is in that range.\n"
     )
@@ -146,9 +148,13 @@ def rule_page(rule: type) -> str:
 
     others = [ex for ex in rule.invalid if ex is not (fixed[0] if fixed else None)]
     if others or rule.valid:
+        first = (
+            "the first ones compile but give other results (or raise) than eager Python on the "
+            "same inputs" if warning else "the first ones fail"
+        )
         out.append(
             "\n## Checked examples\n\nThe test suite compiles these with `torch.jit.script`: "
-            "the first ones fail, the ones under *Scripts* compile and tsscan reports nothing "
+            f"{first}, the ones under *Scripts* compile and tsscan reports nothing "
             "in them.\n"
         )
     for ex in others:
