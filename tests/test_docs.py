@@ -111,3 +111,50 @@ def test_explain_from_the_command_line():
     )
     assert proc.returncode == 0
     assert proc.stdout.startswith("# TS401 ")
+
+
+# --------------------------------------------------------------------------- examples in the docs
+EXAMPLES = DOCS / "examples"
+SKIP = ("--fix", "--diff", "--verify", "explain-error")
+
+
+def _shown_commands():
+    """``$ tsscan ...`` / ``$ flake8 ...`` lines in ```text blocks of the README and the guide,
+    with the output shown under them (up to a line ``...``)."""
+    out = []
+    for page in [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]:
+        text = page.read_text(encoding="utf-8")
+        for block in re.findall(r"```text\n(.*?)```", text, flags=re.S):
+            current = None
+            for line in block.splitlines():
+                if line.startswith("$ "):
+                    current = [page.name, line[2:], []]
+                    out.append(current)
+                elif current is not None:
+                    current[2].append(line)
+    return [
+        (page, cmd, shown) for page, cmd, shown in out
+        if cmd.split()[0] in ("tsscan", "flake8") and not any(s in cmd.split() for s in SKIP)
+    ]
+
+
+def test_docs_show_commands():
+    shown = _shown_commands()
+    assert len(shown) >= 6
+    assert {page for page, _, _ in shown} >= {"README.md", "cli.md", "flake8.md", "output-formats.md"}
+
+
+def test_output_shown_in_the_docs_is_real():
+    import shlex
+
+    for page, cmd, shown in _shown_commands():
+        argv = shlex.split(cmd)
+        argv = [sys.executable, "-m", argv[0]] + argv[1:]
+        proc = subprocess.run(argv, cwd=EXAMPLES, capture_output=True, text=True, timeout=300)
+        actual = proc.stdout.splitlines()
+        while shown and shown[-1] == "":
+            shown = shown[:-1]
+        if "..." in shown:
+            shown = shown[: shown.index("...")]
+            actual = actual[: len(shown)]
+        assert actual == shown, f"{page}: `{cmd}` prints something else now"
