@@ -158,3 +158,18 @@ def test_output_shown_in_the_docs_is_real():
             shown = shown[: shown.index("...")]
             actual = actual[: len(shown)]
         assert actual == shown, f"{page}: `{cmd}` prints something else now"
+
+
+def test_relative_links_resolve():
+    pages = [ROOT / "README.md", *DOCS.rglob("*.md")]
+    broken = []
+    for page in pages:
+        text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+        text = re.sub(r"`[^`\n]*`", "", text)  # code spans: `self.layers[i](x)` is no link
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+                continue
+            path = (page.parent / target.split("#")[0]).resolve()
+            if not path.exists():
+                broken.append(f"{page.relative_to(ROOT)} -> {target}")
+    assert not broken, broken
