@@ -104,7 +104,7 @@ def run_fixes(
     the check of the new text)."""
     blocked = set(blocked)
     extra_ignore = list(extra_ignore)
-    records: Dict[Key, FixRecord] = {}
+    records: List[FixRecord] = []
     current = text
     result = engine.check(path, current, extra_ignore)
     for _ in range(MAX_ROUNDS):
@@ -123,12 +123,10 @@ def run_fixes(
             break  # a fix that breaks the file is never kept
         keys = {id(pf): k for pf, k in keyed}
         for pf in chosen:
-            k = keys[id(pf)]
-            if k not in records:
-                cf = pf.snippet.cf
-                records[k] = FixRecord(k, pf.diagnostic, cf.qualname, cf.cls.name if cf.cls else None, cf.why)
+            cf = pf.snippet.cf
+            records.append(FixRecord(keys[id(pf)], pf.diagnostic, cf.qualname, cf.cls.name if cf.cls else None, cf.why))
         current, result = new, new_result
-    return current, list(records.values()), result
+    return current, records, result
 
 
 # --------------------------------------------------------------------------- judging
@@ -350,7 +348,7 @@ def fix_file(
     keep_unverified: bool = False,
 ) -> FileFix:
     extra_ignore = list(extra_ignore)
-    blocked: Dict[Key, FixRecord] = {}
+    blocked: Dict[Key, List[FixRecord]] = {}
     accepted: Set[Tuple[str, str, str]] = set()
     out = FileFix(path, text)
     for _ in range(MAX_CONFIRMATIONS):
@@ -367,34 +365,42 @@ def fix_file(
             if keep_unverified:
                 break
             for r in records:
-                blocked[r.key] = r
+                _block(blocked, records, r, "unverified", r.reason)
             continue
         problems = find_problems(records, outcome, result, new, accepted)
         if problems:
             if out.confirmations >= MAX_CONFIRMATIONS - 2:
                 for p in problems:
                     for r in p.candidates:
-                        r.status, r.reason = "reverted", p.message
-                        blocked[r.key] = r
+                        _block(blocked, records, r, "reverted", p.message)
                 continue
             culprits = _culprits(engine, path, text, safeties, extra_ignore, blocked, problems[0], verifier, accepted, out)
             for r in culprits:
-                r.status, r.reason = "reverted", problems[0].message
-                blocked[r.key] = r
+                _block(blocked, records, r, "reverted", problems[0].message)
             continue
         assign_statuses(records, outcome, result, new)
         unverified = [r for r in records if r.status == "unverified"]
         if unverified and not keep_unverified:
             for r in unverified:
-                blocked[r.key] = r
+                _block(blocked, records, r, "unverified", r.reason)
             continue
         break
-    out.dropped = sorted(blocked.values(), key=lambda r: r.diagnostic.sort_key())
+    out.dropped = sorted((r for rs in blocked.values() for r in rs), key=lambda r: r.diagnostic.sort_key())
     return out
 
 
+def _block(blocked: Dict[Key, List[FixRecord]], records: List[FixRecord], rec: FixRecord, status: str, reason: str) -> None:
+    """Leave out ``rec``'s fix, and the fixes of identical text in the same function."""
+    if rec.key in blocked:
+        return
+    same = [r for r in records if r.key == rec.key] or [rec]
+    for r in same:
+        r.status, r.reason = status, reason
+    blocked[rec.key] = same
+
+
 def _culprits(engine, path, text, safeties, extra_ignore, blocked, problem: Problem, verifier: Verifier, accepted, out: FileFix) -> List[FixRecord]:
-    cands = problem.candidates
+    cands = list({c.key: c for c in problem.candidates}.values())
     if len(cands) > 1:
         for cand in cands[:MAX_CANDIDATES]:
             trial, recs, res = run_fixes(engine, path, text, safeties, extra_ignore, set(blocked) | {cand.key})
