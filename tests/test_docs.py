@@ -166,7 +166,7 @@ def test_relative_links_resolve():
     for page in pages:
         text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
         text = re.sub(r"`[^`\n]*`", "", text)  # code spans: `self.layers[i](x)` is no link
-        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        for target in re.findall(r"\[[^\]\n]+\]\(([^)\s]+)\)", text):
             if re.match(r"^[a-z]+:", target) or target.startswith("#"):
                 continue
             path = (page.parent / target.split("#")[0]).resolve()
