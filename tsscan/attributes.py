@@ -555,6 +555,15 @@ def externally_assigned(module: ModuleInfo, name: str) -> bool:
     """True when the file assigns ``<obj>.<name> = ...`` on something other than ``self``
     (a model builder setting ``detect.stride = ...`` after construction), or ``setattr`` with
     a name it cannot read."""
+    names = module.__dict__.get("_tsscan_external_attrs")
+    if names is None:
+        names = _external_assignments(module)
+        module.__dict__["_tsscan_external_attrs"] = names
+    return "*" in names or name in names
+
+
+def _external_assignments(module: ModuleInfo) -> Set[str]:
+    out: Set[str] = set()
     for node in ast.walk(module.tree):
         targets: List[ast.expr] = []
         if isinstance(node, ast.Assign):
@@ -563,15 +572,14 @@ def externally_assigned(module: ModuleInfo, name: str) -> bool:
             targets = [node.target]
         for t in targets:
             for x in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t]):
-                if isinstance(x, ast.Attribute) and x.attr == name:
+                if isinstance(x, ast.Attribute):
                     if not (isinstance(x.value, ast.Name) and x.value.id in ("self",)):
-                        return True
+                        out.add(x.attr)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr" and len(node.args) >= 2:
-            key = node.args[1]
-            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)) or key.value == name:
-                if not (isinstance(node.args[0], ast.Name) and node.args[0].id == "self"):
-                    return True
-    return False
+            if not (isinstance(node.args[0], ast.Name) and node.args[0].id == "self"):
+                key = node.args[1]
+                out.add(key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "*")
+    return out
 
 
 def fully_known(cls: ClassInfo) -> bool:
