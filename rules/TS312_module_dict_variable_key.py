@@ -56,15 +56,18 @@ class MultiTask(nn.Module):
             """
 import torch
 from torch import nn
+from typing import Final
 
 
 class MultiTask(nn.Module):
+    default: Final[str] = "reg"
+
     def __init__(self):
         super().__init__()
         self.heads = nn.ModuleDict({"cls": nn.Linear(4, 3), "reg": nn.Linear(4, 1)})
 
     def forward(self, x: torch.Tensor, task: str) -> torch.Tensor:
-        out = self.heads["cls"](x)
+        out = self.heads["cls"](x) + self.heads[self.default](x).mean()
         for name, head in self.heads.items():
             if name == task:
                 out = head(x)
@@ -83,6 +86,17 @@ class MultiTask(nn.Module):
         if A.attribute_type(cls, name, self.ctx.module).kind != A.MODULEDICT:
             return
         key = node.slice[0].slice.value
-        if isinstance(key, cst.SimpleString):
+        if _string_literal(key):
+            return
+        const = self.ctx.self_attr(key)
+        if const is not None and A.is_constant(cls, const):  # key: Final[str] = "a"
             return
         self.report(node, self.message.format(name=name))
+
+
+def _string_literal(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.SimpleString):
+        return True
+    if isinstance(node, cst.ConcatenatedString):
+        return _string_literal(node.left) and _string_literal(node.right)
+    return False
