@@ -175,6 +175,23 @@ def test_clean_file_passes(hooks, work):
     assert "Passed" in out
 
 
+def test_exclude_in_pyproject_applies_to_the_hook(hooks, work):
+    (work / "pyproject.toml").write_text('[tool.tsscan]\nexclude = ["legacy/"]\n')
+    (work / "legacy").mkdir()
+    stage(work, hooks, **{"pyproject.toml": (work / "pyproject.toml").read_text(),
+                          "legacy/old.py": FINDINGS, "model.py": CLEAN})
+    code, out = run_hook(hooks, work, "tsscan")
+    assert code == 0, out
+    stage(work, hooks, **{"model.py": FINDINGS})
+    code, out = run_hook(hooks, work, "tsscan")
+    assert code == 1, out
+    assert "model.py:7:9: TS101" in out and "legacy" not in out
+    # only excluded files staged: nothing is checked (not the whole directory)
+    _git("rm", "-q", "--cached", "model.py", cwd=work, env=hooks[1])
+    code, out = run_hook(hooks, work, "tsscan")
+    assert code == 0, out
+
+
 def test_no_python_files_staged_passes(hooks, work):
     (work / "model.py").write_text(FINDINGS)  # present but not staged
     stage(work, hooks, **{"notes.txt": "nothing to see\n"})
@@ -217,7 +234,7 @@ def test_local_fix_hook_from_the_docs(tmp_path, hooks):
             hooks:
               - id: tsscan-fix
                 name: tsscan --fix
-                entry: tsscan check --fix
+                entry: python -m tsscan.precommit --fix
                 language: system
                 types: [python]
         """
