@@ -661,3 +661,30 @@ def test_coding_cookie_is_kept_in_the_temporary_copy(tmp_path, engine):
     with Verifier(Settings(root=tmp_path)) as v:
         ff = fix_file(engine, str(path), source.text, verifier=v)
     assert [(r.status, r.level) for r in ff.applied] == [("confirmed", 3)], [r.note() for r in ff.applied + ff.dropped]
+
+
+def test_error_without_location_is_not_blamed_on_an_earlier_fix(tmp_path, verifier, engine):
+    """`contextlib.nullcontext` fails with no location (and no fix here); leaving out the
+    requires_grad fix before it makes the compiler stop earlier, which must not count as
+    proof that the requires_grad fix was the problem."""
+    src = _src('''
+        import contextlib
+
+        import torch
+        from torch import nn
+
+
+        class Pool(nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                bias = torch.zeros(x.size(1), requires_grad=False)
+                with contextlib.nullcontext():  # the marker comment keeps TS123 from fixing
+                    y = x + bias
+                return y
+    ''')
+    path = tmp_path / "pool.py"
+    path.write_text(src, encoding="utf-8")
+    verifier.inputs = {}
+    ff = fix_file(engine, str(path), src, verifier=verifier)
+    assert [r.diagnostic.code for r in ff.applied] == ["TS405"] and not ff.dropped, [r.note() for r in ff.dropped]
+    assert ff.applied[0].status == "confirmed" and ff.applied[0].level == 1
+    assert "TS123, not fixed" in ff.applied[0].reason

@@ -136,6 +136,8 @@ class Problem:
     message: str  # why the fixes are rejected
     candidates: List[FixRecord]
     signature: Tuple[str, str, str]
+    line: Optional[int] = None  # where the compiler stopped, in the text judged
+    n_lines: int = 0  # length of that text
 
 
 def _roots(result: CheckResult) -> Dict[str, Set[str]]:
@@ -189,7 +191,26 @@ def _problem_error(err: Optional[CompilerError], result: CheckResult, accepted: 
         return False
     if covering(result.diagnostics, err.line, result.scope):
         return False
+    if err.line is None and result.scope is not None:
+        # no location in the message: a finding left in the same class/function explains it
+        span = _unit_span(result, unit)
+        if span and any(span[0] <= d.line <= span[1] for d in result.diagnostics):
+            return False
     return (unit, err.first_line, _line_text(lines, err.line)) not in accepted
+
+
+def _unit_span(result: CheckResult, unit: str) -> Optional[Tuple[int, int]]:
+    kind, _, name = unit.partition(":")
+    scope = result.scope
+    if scope is None:
+        return None
+    head, _, rest = name.partition(".")
+    info = scope.module.classes.get(head)
+    node = (info.methods.get(rest) if rest else info.node) if info is not None else scope.module.functions.get(name)
+    if node is None:
+        return None
+    start = min([d.lineno for d in getattr(node, "decorator_list", [])] + [node.lineno])
+    return start, node.end_lineno or node.lineno
 
 
 def find_problems(
@@ -229,7 +250,7 @@ def find_problems(
             assert err is not None
             cands = in_function(err.line) or [r for r in records if unit in _units_of(r, roots)]
             if cands:
-                problems.append(Problem(unit, f"torch.jit.script rejects it: {err.short()} (line {err.line})", cands, sig(unit, err)))
+                problems.append(Problem(unit, f"torch.jit.script rejects it: {err.short()}" + (f" (line {err.line})" if err.line else ""), cands, sig(unit, err), err.line, len(lines)))
         elif err is None and outcome.scripted_compare.get(name, ("none",))[0] == "differ" and (unit, "differ", "") not in accepted:
             cands = [r for r in records if unit in _units_of(r, roots)]
             if cands:
@@ -242,7 +263,7 @@ def find_problems(
             assert err is not None
             cands = in_function(err.line) or [r for r in records if name in _units_of(r, roots)]
             if cands:
-                problems.append(Problem(unit, f"torch.jit.script rejects it: {err.short()} (line {err.line})", cands, sig(unit, err)))
+                problems.append(Problem(unit, f"torch.jit.script rejects it: {err.short()}" + (f" (line {err.line})" if err.line else ""), cands, sig(unit, err), err.line, len(lines)))
         elif c.scripts and c.compare_status == "differ" and (unit, "differ", "") not in accepted:
             cands = [r for r in records if name in _units_of(r, roots)]
             if cands:
@@ -270,7 +291,15 @@ def _still(problem: Problem, outcome: Outcome, result: CheckResult, text: str, a
         return not (c is not None and c.scripts and c.compare_status != "differ")
     if c is None or not c.built:
         return False
-    return _problem_error(c.script_error, result, accepted, problem.unit, lines)
+    err = c.script_error
+    if err is not None and not _problem_error(err, result, accepted, problem.unit, lines):
+        # the compiler now stops at a construct a rule reports: that clears the fix left
+        # out only if the compiler got as far as the problem's place
+        if problem.line is None or err.line is None:
+            return True  # inconclusive: keep looking
+        shift = len(lines) - problem.n_lines
+        return err.line < problem.line + min(shift, 0)
+    return _problem_error(err, result, accepted, problem.unit, lines)
 
 
 def assign_statuses(records: List[FixRecord], outcome: Outcome, result: CheckResult, text: str) -> None:
@@ -297,7 +326,7 @@ def assign_statuses(records: List[FixRecord], outcome: Outcome, result: CheckRes
                     elif detail:
                         reasons.append(f"outputs not compared: {detail}")
                 elif isinstance(err, CompilerError):
-                    reasons.append(_blocked_note(err, result))
+                    reasons.append(_blocked_note(err, result, unit))
                 continue
             c = outcome.classes.get(unit)
             if c is None:
@@ -305,7 +334,7 @@ def assign_statuses(records: List[FixRecord], outcome: Outcome, result: CheckRes
             if not c.built:
                 unbuilt.append(f"{unit} cannot be built ({c.build_error}); " + FACTORY_HINT.format(key=outcome.keys.get(unit, unit)))
             elif c.script_error is not None:
-                reasons.append(_blocked_note(c.script_error, result))
+                reasons.append(_blocked_note(c.script_error, result, f"class:{unit}"))
             elif c.compare_status == "agree":
                 best = 3
                 reasons.append(f"{unit}: {c.compare_detail}")
@@ -329,12 +358,16 @@ def assign_statuses(records: List[FixRecord], outcome: Outcome, result: CheckRes
             rec.reason = "; ".join(r for r in dict.fromkeys(reasons) if best < 3 or not r.startswith("outputs not compared"))
 
 
-def _blocked_note(err: CompilerError, result: CheckResult) -> str:
+def _blocked_note(err: CompilerError, result: CheckResult, unit: str) -> str:
     cov = covering(result.diagnostics, err.line, result.scope)
+    where = f"at line {err.line}" if err.line is not None else "on an error without location"
+    if not cov and err.line is None:
+        span = _unit_span(result, unit)
+        cov = [d for d in result.diagnostics if span and span[0] <= d.line <= span[1]]
     if cov:
         codes = ", ".join(sorted({d.code for d in cov}))
-        return f"torch.jit.script stops earlier, at line {err.line} ({codes}, not fixed)"
-    return f"torch.jit.script stops earlier, at line {err.line} on an error no rule covers: {err.short()}"
+        return f"torch.jit.script stops {where} ({codes}, not fixed)"
+    return f"torch.jit.script stops {where} that no rule covers: {err.short()}"
 
 
 # --------------------------------------------------------------------------- one file
