@@ -596,6 +596,8 @@ def fully_known(cls: ClassInfo) -> bool:
 def _fully_known(cls: ClassInfo) -> bool:
     if any(c.has_unknown_bases for c in cls.mro()):
         return False
+    if any(c.node.decorator_list for c in cls.mro()):  # a class decorator may add attributes
+        return False
     for c in cls.mro():
         if {"__getattr__", "__setattr__", "__getattribute__"} & set(c.methods):
             return False
@@ -607,6 +609,8 @@ def _fully_known(cls: ClassInfo) -> bool:
                     key = node.args[1] if len(node.args) > 1 else None
                     if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
                         return False
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "__setattr__":
+                    return False  # self.__setattr__(name, v) / object.__setattr__(self, name, v)
                 # self.__dict__.update(...), vars(self).update(...), self.__dict__[k] = v
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
                     "update", "setdefault", "__setitem__"
