@@ -39,6 +39,7 @@ CASES = {
     "elif-all-define": ("if k == 0:\n    y = x\nelif k == 1:\n    y = x * 2\nelse:\n    y = x * 3\nreturn y", ()),
     "with-defines": ("with torch.no_grad():\n    y = x * 2\nreturn y", ()),
     "none-test-folds": ("y = None\nif y is not None:\n    y = x\nreturn x", ()),
+    "unknown-none-test": ("h = torch.jit.annotate(Optional[torch.Tensor], None)\ny = h\nif y is None:\n    z = 1\nelse:\n    z = 'a'\nreturn x", ()),
     "scripting-guard": ("if torch.jit.is_scripting():\n    y = x\nelse:\n    y = 'eager'\nreturn y", ()),
     # ---- returns and if-expressions
     "arity": ("if c:\n    return x\nreturn x, x", ("TS220",)),

@@ -303,8 +303,12 @@ class ExprTyper:
                     return "Tensor"
                 if node.attr.value == "ndim":
                     return "int"
-            if self.ctx is not None and self.ctx.self_attr(node) == "training":
-                return "bool"
+            if self.ctx is not None:
+                name = self.ctx.self_attr(node)
+                if name == "training":
+                    return "bool"
+                if name is not None:
+                    return module_attribute_type(self.ctx, name)
             return None
         return None
 
@@ -383,6 +387,30 @@ class ExprTyper:
             if recv == "str" and name in ("upper", "lower", "strip", "lstrip", "rstrip", "replace", "join", "format"):
                 return "str"
         return None
+
+
+def module_attribute_type(ctx: FunctionContext, name: str) -> Optional[str]:
+    """The type of ``self.<name>`` as :mod:`tsscan.attributes` (the module-structure helper)
+    infers it from ``__init__`` and the class annotations; None when it is not certain."""
+    if ctx.cls is None:
+        return None
+    cache = ctx.__dict__.setdefault("_tsscan_attr_types", {})
+    if name in cache:
+        return cache[name]
+    out: Optional[str] = None
+    try:
+        from tsscan import attributes
+
+        at = attributes.attribute_type(ctx.cls, name, ctx.module)
+        ok_origin = at.origin in ("init", "buffer", "parameter", "builtin") or (
+            at.annotated and at.origin in ("annotation", "init")
+        )
+        if at.known and at.ts and ok_origin and at.kind not in attributes.UNCONVERTIBLE:
+            out = annotation_type(cst.parse_expression(at.ts), ctx)
+    except Exception:  # the helper is optional; an attribute we cannot type is unknown
+        out = None
+    cache[name] = out
+    return out
 
 
 def split_type_args(t: str) -> Optional[List[str]]:
@@ -500,6 +528,10 @@ class _Analyser:
         self.out = FunctionTypes(fn, ctx=ctx)
         self.frames: List[_Frame] = [_Frame(False)]
         self.declared_level: Dict[str, int] = {}  # frame depth of each annotation
+        # > 0 inside arms the compiler may drop (an ``is None`` test it may fold on a type we
+        # do not know): walked for the variables they bind, but nothing in them is reported
+        self.quiet = 0
+        self.type_comment = False
         self.typer = ExprTyper(ctx, self.lookup)
         self.out.typer = ExprTyper(ctx, self._declared_lookup)
 
@@ -529,7 +561,8 @@ class _Analyser:
             declared = self.out.declared[name]
             if len(self.frames) - 1 > level and t is not None and not empty and not assignable(declared, t):
                 in_loop = any(fr.loop for fr in self.frames[level + 1 :])
-                self.out.retypes.append(Retype(target, name, declared, t, in_loop))
+                if not self.quiet:
+                    self.out.retypes.append(Retype(target, name, declared, t, in_loop))
             return
         i, old = self._find(name)
         top = len(self.frames) - 1
@@ -541,7 +574,8 @@ class _Analyser:
             return
         if old is not None and t is not None and not assignable(old, t):
             in_loop = any(fr.loop for fr in self.frames[i + 1 :])
-            self.out.retypes.append(Retype(target, name, old, t, in_loop))
+            if not self.quiet:
+                self.out.retypes.append(Retype(target, name, old, t, in_loop))
             return
         self.frames[i].vars[name] = old if t is None else (old or t)
 
@@ -568,13 +602,15 @@ class _Analyser:
                 return False
 
             def visit_IfExp(inner, n: cst.IfExp) -> None:
-                if not inner.bound:
+                if not inner.bound and not self.quiet and not self.uncertain_none_test(n.test):
                     self.out.ifexps.append((n, self.typer(n.body), self.typer(n.orelse)))
 
             def visit_Name(inner, n: cst.Name) -> None:
                 if n.value in inner.bound:
                     return
                 _, t = self._find(n.value)
+                if self.quiet:
+                    return
                 if t == MAYBE:
                     self.out.bad_uses.append(BadUse(n, n.value, "maybe"))
                 elif t == CONFLICT:
@@ -589,8 +625,12 @@ class _Analyser:
 
     def statement(self, s: cst.BaseStatement) -> None:  # noqa: C901
         if isinstance(s, cst.SimpleStatementLine):
+            comment = s.trailing_whitespace.comment
+            # ``x = []  # type: List[int]``: another rule's finding; do not guess the type here
+            self.type_comment = comment is not None and comment.value.lstrip("#").strip().startswith("type:")
             for small in s.body:
                 self.small(small)
+            self.type_comment = False
         elif isinstance(s, cst.If):
             self.if_(s)
         elif isinstance(s, (cst.For, cst.While)):
@@ -652,11 +692,42 @@ class _Analyser:
             is_none = not is_none
         return 0 if is_none else 1
 
+    def uncertain_none_test(self, test: cst.BaseExpression) -> bool:
+        """True when ``test`` compares something with ``None`` (``is``/``is not``) whose type
+        we do not know to be Optional: the compiler folds such tests when the value's type is
+        NoneType or can never be None, and then drops an arm."""
+        for n in walk_expr(test):
+            if not isinstance(n, cst.Comparison):
+                continue
+            operands = [n.left] + [c.comparator for c in n.comparisons]
+            for k, c in enumerate(n.comparisons):
+                if not isinstance(c.operator, (cst.Is, cst.IsNot)):
+                    continue
+                a, b = operands[k], operands[k + 1]
+                if isinstance(a, cst.Name) and a.value == "None":
+                    a, b = b, a
+                if not (isinstance(b, cst.Name) and b.value == "None"):
+                    continue
+                t = self.lookup(a.value) if isinstance(a, cst.Name) else None
+                if t is None or not (t.startswith(("Optional[", "Union[")) or t == "Any"):
+                    return True
+        return False
+
     def if_(self, s: cst.If) -> None:
         self.uses(s.test)
         live = _scripting_live_arm(s, self.ctx)
         if live is None:
             live = self._none_test_live_arm(s)
+        if live is None and self.uncertain_none_test(s.test):
+            self.quiet += 1
+            try:
+                self._if_arms(s, None)
+            finally:
+                self.quiet -= 1
+            return
+        self._if_arms(s, live)
+
+    def _if_arms(self, s: cst.If, live: Optional[int]) -> None:
         arms: List[Optional[Sequence[cst.BaseStatement]]] = [s.body.body]
         if s.orelse is None:
             arms.append(None)
@@ -684,7 +755,9 @@ class _Analyser:
             if self._find(name)[0] != -1 and self._find(name)[1] not in (MAYBE, CONFLICT):
                 continue
             types = [r.get(name, MAYBE) for r in live_arms]
-            if MAYBE in types:
+            if self.quiet and (MAYBE in types or len(set(types)) > 1):
+                self.frames[-1].vars[name] = None  # which arm survives is not known
+            elif MAYBE in types:
                 self.frames[-1].vars[name] = MAYBE
             elif len(set(types)) == 1:
                 self.frames[-1].vars[name] = types[0]
@@ -706,7 +779,7 @@ class _Analyser:
         self.out.env_at[id(s)] = self._flat_env()
         if isinstance(s, cst.Assign):
             self.uses(s.value)
-            t = self.typer(s.value)
+            t = None if self.type_comment else self.typer(s.value)
             for tgt in s.targets:
                 self._bind(tgt.target, t, s.value)
         elif isinstance(s, cst.AnnAssign):
@@ -731,7 +804,8 @@ class _Analyser:
         elif isinstance(s, cst.Return):
             if s.value is not None:
                 self.uses(s.value)
-            self.out.returns.append(ReturnInfo(s, self.typer(s.value) if s.value is not None else "None"))
+            if not self.quiet:  # a return in an arm the compiler may drop does not count
+                self.out.returns.append(ReturnInfo(s, self.typer(s.value) if s.value is not None else "None"))
         elif isinstance(s, cst.Expr):
             self.uses(s.value)
             v = s.value
@@ -743,13 +817,14 @@ class _Analyser:
                 and len(v.args) == 1
             ):
                 var = v.func.value.value
-                self.out.appends.append((v, var, self.typer(v.args[0].value), self.lookup(var)))
+                if not self.quiet:
+                    self.out.appends.append((v, var, self.typer(v.args[0].value), self.lookup(var)))
         else:
             self.uses(s)
 
     def _bind(self, target: cst.BaseExpression, t: Optional[str], value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
-            if isinstance(value, cst.List) and not value.elements:
+            if isinstance(value, cst.List) and not value.elements and not self.type_comment:
                 self.out.empty_list_vars.setdefault(target.value, target)
             self.assign(target, t, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
