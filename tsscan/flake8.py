@@ -127,6 +127,10 @@ class Plugin:
         except InputError as exc:  # flake8 reports syntax errors itself (E999)
             yield 1, 0, f"{ERROR_CODE} tsscan cannot check this file: {exc}", type(self)
             return
+        except Exception as exc:  # a tsscan bug must not abort the whole flake8 run
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            yield 1, 0, f"{ERROR_CODE} tsscan internal error: {type(exc).__name__}: {first}", type(self)
+            return
         for problem in result.errors:
             yield 1, 0, f"{ERROR_CODE} tsscan cannot check part of this file: {problem}", type(self)
         for d in result.diagnostics:
