@@ -371,7 +371,7 @@ def compare(orig_obj, fixed_scripted, cls_name: str, req: Dict[str, Any], factor
     else:
         params = _tensor_params(orig_obj)
         if params is None:
-            return {"status": "none", "detail": "forward's arguments are not all annotated torch.Tensor"}
+            return {"status": "none", "detail": "the arguments are not all annotated torch.Tensor; name inputs in [tool.tsscan.verify] inputs"}
         _train(orig_obj, False)
         for shape in _candidate_shapes(orig_obj):
             sets = _input_sets([shape] * len(params))
@@ -380,7 +380,7 @@ def compare(orig_obj, fixed_scripted, cls_name: str, req: Dict[str, Any], factor
                 described = f"random inputs of shape {list(shape)}"
                 break
         if not input_sets:
-            return {"status": "none", "detail": "no input shape tried runs the eager module"}
+            return {"status": "none", "detail": "no input shape tried runs the eager original; name inputs in [tool.tsscan.verify] inputs"}
     results = []
     inconclusive = 0
     guessed = described.startswith("random inputs of shape")
