@@ -192,6 +192,8 @@ class Kinds:
             attr = self.ctx.self_attr(node)
             if attr is not None:
                 return self.self_attr_kind(attr)
+            if node.attr.value == "shape" and self.kind(node.value) == TENSOR:
+                return SEQUENCE  # List[int] in TorchScript
             head = cst_dotted(node)
             if head is not None:
                 first = head.split(".", 1)[0]
