@@ -115,7 +115,12 @@ def weights(x: torch.Tensor) -> torch.Tensor:
             return
         short = qual.rsplit(".", 1)[-1]
         fix = None
-        if qual == f"torch.{short}" and short in _FACTORIES and not any(a.star for a in node.args):
+        if (
+            qual == f"torch.{short}"
+            and short in _FACTORIES
+            and not any(a.star for a in node.args)
+            and not any(a.keyword is not None and a.keyword.value == "out" for a in node.args)
+        ):
             rest = [a for a in node.args if a is not kw]
             if rest:
                 rest[-1] = rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
