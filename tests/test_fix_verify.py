@@ -518,6 +518,11 @@ def test_compiler_error_shapes_map_to_lines(tmp_path, verifier):
             def forward(self, x: torch.Tensor) -> torch.Tensor:
                 f = lambda t: t * 2
                 return f(x)
+
+
+        class Waits(nn.Module):
+            async def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return x
     ''')
     path = tmp_path / "shapes.py"
     path.write_text(src, encoding="utf-8")
@@ -529,6 +534,9 @@ def test_compiler_error_shapes_map_to_lines(tmp_path, verifier):
     assert "is being compiled since it was called from" in calls.message and "line 11" in calls.message
     lam = outcome.frontend["Lam.forward"]
     assert lam is not None and lam.line == 16 and lam.first_line == "Lambda aren't supported"
+    # the location is only embedded in the text: "Expected a single top-level function: F:N"
+    waits = outcome.frontend["Waits.forward"]
+    assert waits is not None and waits.line == 21 and "single top-level function" in waits.first_line
     none = parse_error({"type": "TypeError", "message": "cannot create weak reference to 'numpy.ufunc' object", "tb_line": None}, str(path))
     assert none.line is None and none.located_by == "none"
 
