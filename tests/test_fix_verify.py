@@ -704,3 +704,29 @@ def test_error_without_location_is_not_blamed_on_an_earlier_fix(tmp_path, verifi
     assert [r.diagnostic.code for r in ff.applied] == ["TS405"] and not ff.dropped, [r.note() for r in ff.dropped]
     assert ff.applied[0].status == "confirmed" and ff.applied[0].level == 1
     assert "TS123, not fixed" in ff.applied[0].reason
+
+
+def test_fix_in_a_base_class_is_confirmed_through_a_buildable_subclass(tmp_path, verifier, engine):
+    src = _src('''
+        import torch
+        from torch import nn
+
+
+        class Base(nn.Module):
+            def __init__(self, scale: float):
+                super().__init__()
+                self.scale = scale
+
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return (x * self.scale).bool()
+
+
+        class Doubler(Base):
+            def __init__(self):
+                super().__init__(2.0)
+    ''')
+    path = tmp_path / "based.py"
+    path.write_text(src, encoding="utf-8")
+    verifier.inputs = {}
+    ff = fix_file(engine, str(path), src, verifier=verifier)
+    assert [(r.status, r.level) for r in ff.applied] == [("confirmed", 3)], [r.note() for r in ff.applied + ff.dropped]

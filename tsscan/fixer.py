@@ -168,6 +168,17 @@ def _roots(result: CheckResult) -> Dict[str, Set[str]]:
 
     for q in by_name:
         out[q] = roots(q, set())
+    # a method of a base class is compiled with every subclass built from this file
+    subclasses: Dict[str, Set[str]] = {}
+    for info in scope.module.classes.values():
+        for base in info.mro():
+            if base is not info:
+                subclasses.setdefault(base.name, set()).add(info.name)
+    for q, found in out.items():
+        for name in list(found):
+            found |= subclasses.get(name, set())
+    for base, subs in subclasses.items():
+        out[f"class:{base}"] = subs
     return out
 
 
@@ -175,6 +186,7 @@ def _units_of(rec: FixRecord, roots: Dict[str, Set[str]]) -> Set[str]:
     units = set(roots.get(rec.qualname, set()))
     if rec.cls:
         units.add(rec.cls)
+        units |= roots.get(f"class:{rec.cls}", set())
     return units
 
 
