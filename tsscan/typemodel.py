@@ -923,7 +923,19 @@ def iter_annotations(fn: cst.FunctionDef):
             yield p.annotation.annotation, "param", p
     if fn.returns is not None:
         yield fn.returns.annotation, "return", None
+    for a in _annotated_locals(fn):
+        yield a.annotation.annotation, "local", None
 
+
+# the annotated locals of the last few functions: several rules ask for the same function's
+# (each walk of a function costs about as much as all the rules' own visits of it)
+_ANN_LOCALS: Dict[int, Tuple[cst.FunctionDef, List[cst.AnnAssign]]] = {}
+
+
+def _annotated_locals(fn: cst.FunctionDef) -> List[cst.AnnAssign]:
+    hit = _ANN_LOCALS.get(id(fn))
+    if hit is not None and hit[0] is fn:  # the node is held, so its id is not reused
+        return hit[1]
     found: List[cst.AnnAssign] = []
 
     class Finder(cst.CSTVisitor):
@@ -937,8 +949,10 @@ def iter_annotations(fn: cst.FunctionDef):
             return False
 
     fn.visit(Finder())
-    for a in found:
-        yield a.annotation.annotation, "local", None
+    if len(_ANN_LOCALS) >= 32:
+        _ANN_LOCALS.pop(next(iter(_ANN_LOCALS)))
+    _ANN_LOCALS[id(fn)] = (fn, found)
+    return found
 
 
 def walk_expr(node: cst.CSTNode):
