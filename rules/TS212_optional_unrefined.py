@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse, is_optional, refined_names, value_uses
+from tsscan.typemodel import RootOnly, analyse, is_optional, refined_names, value_uses, in_quiet_arm
 
 
 class OptionalUnrefined(Rule):
@@ -75,4 +75,5 @@ def add_bias(x: torch.Tensor, bias: Optional[torch.Tensor]) -> torch.Tensor:
             return
         for n in value_uses(node, self.ctx).values():
             if isinstance(n, cst.Name) and n.value in candidates:
-                self.report(n, self.message.format(name=n.value, type=candidates[n.value]))
+                if not in_quiet_arm(self.ctx, n):
+                    self.report(n, self.message.format(name=n.value, type=candidates[n.value]))

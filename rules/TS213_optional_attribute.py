@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, annotation_type, is_optional, value_uses
+from tsscan.typemodel import RootOnly, annotation_type, is_optional, value_uses, in_quiet_arm
 
 def optional_attribute(ctx, name: str):
     """The Optional type a class-level annotation gives attribute ``name`` (None otherwise)."""
@@ -101,4 +101,5 @@ class Shift(nn.Module):
                 continue
             t = optional_attribute(self.ctx, name)
             if t is not None:
-                self.report(n, self.message.format(name=name, type=t))
+                if not in_quiet_arm(self.ctx, n):
+                    self.report(n, self.message.format(name=name, type=t))

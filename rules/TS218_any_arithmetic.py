@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse
+from tsscan.typemodel import RootOnly, analyse, in_quiet_arm
 
 
 class AnyArithmetic(Rule):
@@ -65,11 +65,13 @@ def scale(x: torch.Tensor, v: float, tag: Any) -> torch.Tensor:
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         for side in (node.left, node.right):
             if isinstance(side, cst.Name) and side.value in self._any:
-                self.report(node, self.message.format(name=side.value))
+                if not in_quiet_arm(self.ctx, node):
+                    self.report(node, self.message.format(name=side.value))
                 return
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         for side in (node.target, node.value):
             if isinstance(side, cst.Name) and side.value in self._any:
-                self.report(node, self.message.format(name=side.value))
+                if not in_quiet_arm(self.ctx, node):
+                    self.report(node, self.message.format(name=side.value))
                 return

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse
+from tsscan.typemodel import RootOnly, analyse, in_quiet_arm
 
 
 class TupleOfList(Rule):
@@ -70,8 +70,10 @@ def join(xs: List[torch.Tensor]) -> torch.Tensor:
             return
         v = arg.value
         if isinstance(v, (cst.GeneratorExp, cst.ListComp)):
-            self.report(node)
+            if not in_quiet_arm(self.ctx, node):
+                self.report(node)
             return
         t = self._types.type_of(v)
         if t is not None and t.startswith("List["):
-            self.report(node)
+            if not in_quiet_arm(self.ctx, node):
+                self.report(node)

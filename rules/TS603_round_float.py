@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse
+from tsscan.typemodel import RootOnly, analyse, in_quiet_arm
 
 
 class RoundReturnsFloat(Rule):
@@ -75,4 +75,5 @@ def steps(v: float, x: torch.Tensor) -> int:
         if self._types is None or "round" in self._types.params:
             return
         if self._types.type_of(node.args[0].value) in ("int", "float"):
-            self.report(node)
+            if not in_quiet_arm(self.ctx, node):
+                self.report(node)

@@ -3,7 +3,7 @@ from typing import Optional
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse
+from tsscan.typemodel import RootOnly, analyse, in_quiet_arm
 
 
 def _has_fields(text: str) -> bool:
@@ -16,7 +16,8 @@ class FloatToStr(Rule):
     """A float turned into text (`str(v)`, `f"{v}"`, `"{}".format(v)`).
 
     What it does:
-        Flags `str(v)`, f-string fields `{v}` and `"{}".format(v)` where `v` is a `float`.
+        Flags `str(v)`, f-string fields `{v}` and `"{}".format(v)` where `v` is a `float`
+        (not in the messages of `raise` and `assert`).
 
     Why is this bad:
         It scripts, but TorchScript prints floats its own way: `str(2.0)` is `'2.'` and
@@ -64,6 +65,20 @@ def key(scale: float, n: int) -> str:
 
     def on_function(self) -> None:
         self._types = None
+        self._in_error = 0
+
+    # error messages (`raise ValueError(f"bad lr {lr}")`, `assert ..., msg`) are not results
+    def visit_Raise(self, node: cst.Raise) -> None:
+        self._in_error += 1
+
+    def leave_Raise(self, original_node: cst.Raise) -> None:
+        self._in_error -= 1
+
+    def visit_Assert(self, node: cst.Assert) -> None:
+        self._in_error += 1
+
+    def leave_Assert(self, original_node: cst.Assert) -> None:
+        self._in_error -= 1
         self._stmt: Optional[cst.CSTNode] = None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -87,7 +102,7 @@ def key(scale: float, n: int) -> str:
         self._stmt = node
 
     def _is_float(self, expr: cst.BaseExpression) -> bool:
-        if self._types is None:
+        if self._types is None or self._in_error:
             return False
         if self._stmt is not None:
             return self._types.type_in(self._stmt, expr) == "float"
@@ -97,7 +112,8 @@ def key(scale: float, n: int) -> str:
         f = node.func
         if isinstance(f, cst.Name) and f.value == "str" and len(node.args) == 1:
             if self._is_float(node.args[0].value):
-                self.report(node)
+                if not in_quiet_arm(self.ctx, node):
+                    self.report(node)
         elif (
             isinstance(f, cst.Attribute)
             and f.attr.value == "format"
@@ -107,8 +123,10 @@ def key(scale: float, n: int) -> str:
             if not isinstance(text, str) or _has_fields(text):
                 return  # TS601's business: such templates are returned unchanged
             if any(self._is_float(a.value) for a in node.args if a.keyword is None and not a.star):
-                self.report(node)
+                if not in_quiet_arm(self.ctx, node):
+                    self.report(node)
 
     def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
         if node.format_spec is None and node.conversion is None and self._is_float(node.expression):
-            self.report(node)
+            if not in_quiet_arm(self.ctx, node):
+                self.report(node)

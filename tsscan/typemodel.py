@@ -480,6 +480,9 @@ class FunctionTypes:
     empty_list_vars: Dict[str, cst.CSTNode] = field(default_factory=dict)
     ifexps: List[Tuple[cst.IfExp, Optional[str], Optional[str]]] = field(default_factory=list)
     env_at: Dict[int, Dict[str, Optional[str]]] = field(default_factory=dict)  # id(small stmt) -> env
+    # ids of the nodes in ``if`` arms the compiler may drop (``isinstance`` / ``is None`` tests
+    # it can fold on types we do not know): rules should not report there
+    quiet_nodes: Set[int] = field(default_factory=set)
     ctx: Optional[FunctionContext] = None
     typer: Optional[ExprTyper] = None
 
@@ -602,7 +605,7 @@ class _Analyser:
                 return False
 
             def visit_IfExp(inner, n: cst.IfExp) -> None:
-                if not inner.bound and not self.quiet and not self.uncertain_none_test(n.test):
+                if not inner.bound and not self.quiet and not self.uncertain_none_test(n.test) and not _has_isinstance(n.test):
                     self.out.ifexps.append((n, self.typer(n.body), self.typer(n.orelse)))
 
             def visit_Name(inner, n: cst.Name) -> None:
@@ -708,7 +711,7 @@ class _Analyser:
                     a, b = b, a
                 if not (isinstance(b, cst.Name) and b.value == "None"):
                     continue
-                t = self.lookup(a.value) if isinstance(a, cst.Name) else None
+                t = self.typer(a)
                 if t is None or not (t.startswith(("Optional[", "Union[")) or t == "Any"):
                     return True
         return False
@@ -718,8 +721,11 @@ class _Analyser:
         live = _scripting_live_arm(s, self.ctx)
         if live is None:
             live = self._none_test_live_arm(s)
-        if live is None and self.uncertain_none_test(s.test):
+        if live is None and (self.uncertain_none_test(s.test) or _has_isinstance(s.test)):
             self.quiet += 1
+            for arm in (s.body, s.orelse):
+                if arm is not None:
+                    self.out.quiet_nodes.update(id(n) for n in walk_expr(arm))
             try:
                 self._if_arms(s, None)
             finally:
@@ -856,6 +862,16 @@ def _target_names(t: cst.BaseExpression) -> List[cst.Name]:
             out.extend(_target_names(el.value))
         return out
     return []
+
+
+def _has_isinstance(test: cst.BaseExpression) -> bool:
+    for n in walk_expr(test):
+        if isinstance(n, cst.Call):
+            f = n.func
+            name = f.value if isinstance(f, cst.Name) else (f.attr.value if isinstance(f, cst.Attribute) else "")
+            if name == "isinstance":
+                return True
+    return False
 
 
 def _scripting_live_arm(s: cst.If, ctx: Optional[FunctionContext]) -> Optional[int]:
@@ -1049,3 +1065,10 @@ def value_uses(fn: cst.FunctionDef, ctx) -> Dict[int, cst.CSTNode]:
 
     fn.body.visit(V())
     return out
+
+
+def in_quiet_arm(ctx: Optional[FunctionContext], node: cst.CSTNode) -> bool:
+    """True when ``node`` lies in an ``if`` arm the compiler may drop on types the model does
+    not know (see :attr:`FunctionTypes.quiet_nodes`); needs :func:`analyse` run first."""
+    cache = getattr(ctx, "_tsscan_typemodel", None) if ctx is not None else None
+    return cache is not None and id(node) in cache[1].quiet_nodes
