@@ -399,7 +399,7 @@ def test_time_limit_kills_the_worker_and_cleans_up(tmp_path, engine):
         ok = tmp_path / "ok.py"
         ok.write_text(_src(BROKEN_MODEL).replace("torch.sigmoid(x)", "x.sigmoid()"), encoding="utf-8")
         ff2 = fix_file(engine, str(ok), ok.read_text(), verifier=v)
-        assert [r.status for r in ff2.applied] == ["confirmed"]
+        assert ff2.applied and all(r.status == "confirmed" for r in ff2.applied)
         assert v.worker.starts == 2
     assert not os.path.exists(tmpdir)
 
