@@ -40,6 +40,7 @@ CASES = {
     "with-defines": ("with torch.no_grad():\n    y = x * 2\nreturn y", ()),
     "none-test-folds": ("y = None\nif y is not None:\n    y = x\nreturn x", ()),
     "unknown-none-test": ("h = torch.jit.annotate(Optional[torch.Tensor], None)\ny = h\nif y is None:\n    z = 1\nelse:\n    z = 'a'\nreturn x", ()),
+    "isinstance-folds": ("if isinstance(x, int):\n    y = 'a'\nelse:\n    y = x\nreturn y", ()),
     "scripting-guard": ("if torch.jit.is_scripting():\n    y = x\nelse:\n    y = 'eager'\nreturn y", ()),
     # ---- returns and if-expressions
     "arity": ("if c:\n    return x\nreturn x, x", ("TS220",)),
