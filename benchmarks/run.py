@@ -1,0 +1,424 @@
+"""How fast tsscan is on a real model zoo: ``python benchmarks/run.py`` (one command).
+
+Fetches timm's source (``pip download --no-deps timm==1.0.31``, unpacked into
+``benchmarks/_work/``, which git ignores) and measures, in one run on this machine:
+
+* the floors: stdlib ``ast.parse`` and ``libcst.parse_module`` over the same files;
+* ``tsscan check``: cold (``--no-cache``; one process and all cores), warm (nothing changed,
+  answered from ``.tsscan_cache/``), one small file as pre-commit or an editor runs it;
+* flake8 (pycodestyle + pyflakes) with and without the tsscan plugin;
+* peak RSS of a cold run; time against corpus size (timm x1, x2, x4 by copying);
+* where the time of a cold check goes (engine steps and each rule, one process).
+
+Each timing is the best of several runs (other work on the machine only ever adds time).
+Commands are run as a user runs them: the ``tsscan``/``flake8`` console scripts next to this
+Python, interpreter start included. What is measured is a snapshot of this checkout's
+``tsscan/`` and ``rules/`` taken when the run starts (``benchmarks/_work/snapshot``, first on
+``PYTHONPATH``), so that edits made meanwhile do not change it halfway. The table is printed and written into
+``docs/performance.md`` between the ``figures`` markers (the prose around them is kept).
+
+Not part of the test suite: it takes minutes and its figures depend on the machine.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import datetime
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = HERE / "_work"
+TIMM = "1.0.31"
+CORPUS = WORK / f"timm-{TIMM}"
+DOC = ROOT / "docs" / "performance.md"
+BEGIN, END = "<!-- figures:begin (benchmarks/run.py) -->", "<!-- figures:end -->"
+# small files as a pre-commit hook or an editor gets them
+SMALL_COMPILED = "timm/layers/grn.py"  # an nn.Module: libcst and the rules run
+SMALL_PLAIN = "timm/utils/metrics.py"  # nothing TorchScript compiles
+
+GOALS = {
+    "cold": 5.0,  # x the ast.parse floor
+    "warm": 0.3,  # s
+    "single": 0.15,  # s, interpreter start included
+    "flake8": 0.5,  # added fraction
+}
+
+BIN = Path(sys.executable).parent
+
+
+def script(name: str) -> List[str]:
+    exe = BIN / name
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", name]
+
+
+SNAPSHOT = WORK / "snapshot"
+ENV = dict(os.environ, TSSCAN_NO_PROGRESS="1")
+
+
+def snapshot() -> None:
+    """Copy tsscan/ and rules/ as they are now; every command below runs that copy."""
+    if SNAPSHOT.exists():
+        shutil.rmtree(SNAPSHOT)
+    for name in ("tsscan", "rules"):
+        shutil.copytree(ROOT / name, SNAPSHOT / name, ignore=shutil.ignore_patterns("__pycache__"))
+    ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SNAPSHOT), os.environ.get("PYTHONPATH")]))
+    sys.path.insert(0, str(SNAPSHOT))
+
+
+# --------------------------------------------------------------------------- corpus
+def fetch() -> Path:
+    """timm's source under benchmarks/_work/timm-<version>/timm (downloaded once)."""
+    target = CORPUS / "timm"
+    if not target.is_dir():
+        WORK.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+             f"timm=={TIMM}", "-d", str(WORK)],
+            check=True,
+        )
+        (wheel,) = WORK.glob(f"timm-{TIMM}-*.whl")
+        with zipfile.ZipFile(wheel) as zf:
+            for name in zf.namelist():
+                if name.startswith("timm/"):
+                    zf.extract(name, CORPUS)
+    # the corpus is its own project: no [tool.tsscan] from this repository, cache in _work/
+    (WORK / "pyproject.toml").write_text("[tool.tsscan]\n")
+    return CORPUS
+
+
+def copies(n: int) -> Path:
+    """timm n times over (real copies: tsscan checks a file reached twice only once)."""
+    root = WORK / f"x{n}"
+    for i in range(n):
+        dst = root / str(i) / "timm"
+        if not dst.is_dir():
+            shutil.copytree(CORPUS / "timm", dst)
+    return root
+
+
+def py_files(root: Path) -> List[Path]:
+    return sorted(root.rglob("*.py"))
+
+
+# --------------------------------------------------------------------------- timing
+def best(fn: Callable[[], float], repeat: int) -> float:
+    return min(fn() for _ in range(repeat))
+
+
+def wall(cmd: Sequence[str], cwd: Path, ok=(0, 1)) -> float:
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - t
+    if proc.returncode not in ok:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode()[-2000:]}")
+    return elapsed
+
+
+def peak_rss_mb(cmd: Sequence[str], cwd: Path) -> float:
+    """The largest resident set of any one process of ``cmd`` (the main one or a worker)."""
+    probe = (
+        "import resource, subprocess, sys; "
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], cwd=cwd, env=ENV,
+                         capture_output=True, text=True, check=True).stdout
+    return int(out.split()[-1]) / 1024
+
+
+def parse_floor(texts: Sequence[str], parse: Callable[[str], object], repeat: int) -> float:
+    def once() -> float:
+        t = time.perf_counter()
+        for text in texts:
+            parse(text)
+        return time.perf_counter() - t
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return best(once, repeat)
+
+
+def load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:  # pragma: no cover
+        return "?"
+
+
+# --------------------------------------------------------------------------- where the time goes
+def profile(files: Sequence[Path]) -> Tuple[Dict[str, float], Dict[str, float]]:
+    """One serial pass, timing the engine's steps and each rule's hooks (one process)."""
+    import tsscan.engine as engine_mod
+    import tsscan.runner as runner_mod
+    from tsscan.runner import EngineSpec, check_file
+
+    spec = EngineSpec((), _target())
+    engine = spec.engine()
+    steps: Dict[str, float] = {}
+    rules: Dict[str, float] = {}
+
+    def timed(name: str, fn, bucket: Dict[str, float]):
+        def wrapper(*a, **k):
+            t = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                bucket[name] = bucket.get(name, 0.0) + time.perf_counter() - t
+        return wrapper
+
+    for cls in engine.all_rules:
+        for name in (*engine_mod._hook_names(cls), "on_function"):
+            fn = getattr(cls, name, None)
+            if fn is not None and callable(fn):
+                setattr(cls, name, timed(cls.code, fn, rules))
+    runner_mod.analyse = timed("ast scope analysis (tsscan.scope)", runner_mod.analyse, steps)
+    engine_mod.Engine._snippet_module = timed("libcst parse of compiled code", engine_mod.Engine._snippet_module, steps)
+    engine_mod.visit_batched = timed("batched rule walk (rules included)", engine_mod.visit_batched, steps)
+    engine_mod.Engine._diagnose = timed("positions and noqa, for reports", engine_mod.Engine._diagnose, steps)
+    texts = [(str(p), p.read_text(encoding="utf-8")) for p in files]
+    t = time.perf_counter()
+    for path, text in texts:
+        check_file(spec, path, text)
+    steps["total"] = time.perf_counter() - t
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _, text in texts:
+            ast.parse(text)
+    steps["ast.parse"] = time.perf_counter() - t
+    return steps, rules
+
+
+def _target() -> str:
+    from tsscan.config import DEFAULT_TARGET, installed_torch_version
+
+    return installed_torch_version() or DEFAULT_TARGET
+
+
+# --------------------------------------------------------------------------- flake8
+def flake8_plugin_present() -> bool:
+    from importlib.metadata import entry_points
+
+    eps = entry_points(group="flake8.extension")
+    return any(ep.value.startswith("tsscan.") for ep in eps) and (ROOT / "tsscan" / "flake8.py").exists()
+
+
+# flake8 with the tsscan plugin left out (flake8 skips what it lists as banned)
+FLAKE8_WITHOUT = (
+    "import sys, flake8.plugins.finder as f; f.BANNED_PLUGINS['tsscan'] = '0'; "
+    "from flake8.main.cli import main; sys.exit(main())"
+)
+
+
+# --------------------------------------------------------------------------- the run
+def versions() -> Dict[str, str]:
+    from importlib.metadata import version
+
+    out = {"python": platform.python_version()}
+    for dist in ("tsscan", "libcst", "flake8", "pycodestyle", "pyflakes", "torch"):
+        try:
+            out[dist] = version(dist)
+        except Exception:
+            out[dist] = "-"
+    try:
+        out["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                       capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "tsscan", "rules"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        if dirty:
+            out["commit"] += " + uncommitted changes"
+    except OSError:
+        out["commit"] = "?"
+    return out
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3, help="runs per timing of a whole corpus (best is kept)")
+    ap.add_argument("--quick", action="store_true", help="one run each, no x4 corpus, no profile")
+    ap.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md")
+    args = ap.parse_args(argv)
+    rep = 1 if args.quick else args.repeat
+    rep_small = 1 if args.quick else max(5, args.repeat)
+
+    tsscan = script("tsscan")
+    started = datetime.datetime.now(datetime.timezone.utc)
+    load_before = load()
+    snapshot()
+    corpus = fetch()
+    files = py_files(corpus / "timm")
+    texts = [p.read_text(encoding="utf-8") for p in files]
+    lines = sum(t.count("\n") for t in texts)
+    print(f"timm {TIMM}: {len(files)} files, {lines} lines; {os.cpu_count()} cores; load {load_before}",
+          flush=True)
+
+    rows: List[Tuple[str, float, str]] = []  # what, seconds, note
+
+    def row(what: str, secs: float, note: str = "") -> None:
+        rows.append((what, secs, note))
+        print(f"  {what:58s} {secs:8.3f} s  {note}", flush=True)
+
+    ast_s = parse_floor(texts, ast.parse, max(rep, 3))
+    row("ast.parse, every file (floor, 1 core)", ast_s)
+    import libcst
+
+    cst_s = parse_floor(texts, libcst.parse_module, rep)
+    row("libcst.parse_module, every file (1 core)", cst_s, f"{cst_s / ast_s:.1f}x ast")
+
+    row("python -c pass (interpreter start)", best(lambda: wall([sys.executable, "-c", "pass"], corpus), rep_small))
+    row("python -c 'import libcst'", best(lambda: wall([sys.executable, "-c", "import libcst"], corpus), rep_small))
+
+    cold = best(lambda: wall([*tsscan, "--no-cache", "timm"], corpus), rep)
+    row("tsscan check --no-cache timm (cold, all cores)", cold, f"{cold / ast_s:.1f}x ast")
+    cold1 = best(lambda: wall([*tsscan, "--no-cache", "-j", "1", "timm"], corpus), 1 if args.quick else 2)
+    row("tsscan check --no-cache -j 1 timm (cold, 1 process)", cold1, f"{cold1 / ast_s:.1f}x ast")
+    wall([*tsscan, "timm"], corpus)  # fill the cache
+    warm = best(lambda: wall([*tsscan, "timm"], corpus), rep_small)
+    row("tsscan check timm (warm: nothing changed)", warm)
+
+    singles = {}
+    for label, rel in (("compiled code", SMALL_COMPILED), ("no compiled code", SMALL_PLAIN)):
+        n = (corpus / rel).read_text(encoding="utf-8").count("\n")
+        s = best(lambda: wall([*tsscan, "--no-cache", rel], corpus), rep_small)
+        singles[label] = s
+        row(f"tsscan check --no-cache {rel} ({n} lines, {label})", s)
+    wall([*tsscan, SMALL_COMPILED], corpus)
+    cached_single = best(lambda: wall([*tsscan, SMALL_COMPILED], corpus), rep_small)
+    row(f"tsscan check {SMALL_COMPILED} (unchanged: from the cache)", cached_single)
+
+    rss = peak_rss_mb([*tsscan, "--no-cache", "timm"], corpus)
+    row("peak RSS of one process, cold run (MB)", rss)
+
+    plugin = flake8_plugin_present()
+    flake8 = script("flake8")
+    f8_args = ["--exit-zero", "timm"]
+    f8_without = best(lambda: wall([sys.executable, "-c", FLAKE8_WITHOUT, *f8_args], corpus), rep)
+    row("flake8 timm (pycodestyle + pyflakes, all cores)", f8_without)
+    f8_with = None
+    if plugin:
+        f8_with = best(lambda: wall([*flake8, "--extend-select", "TS", *f8_args], corpus), rep)
+        row("flake8 --extend-select TS timm (with the tsscan plugin)", f8_with,
+            f"+{(f8_with / f8_without - 1) * 100:.0f}%")
+    else:
+        print("  flake8 with the tsscan plugin: skipped (tsscan/flake8.py or its entry point missing)")
+
+    scale = {1: cold}
+    if not args.quick:
+        for n in (2, 4):
+            root = copies(n)
+            scale[n] = best(lambda: wall([*tsscan, "--no-cache", "."], root), 1 if n == 4 else min(rep, 2))
+            row(f"tsscan check --no-cache, timm x{n} ({n * len(files)} files)", scale[n],
+                f"{scale[n] / (n * cold):.2f} of linear")
+
+    steps: Dict[str, float] = {}
+    rule_times: Dict[str, float] = {}
+    if not args.quick:
+        steps, rule_times = profile(files)
+
+    load_after = load()
+    info = versions()
+    report = render(
+        started, info, len(files), lines, ast_s, cst_s, cold, cold1, warm, singles, cached_single,
+        rss, f8_without, f8_with, plugin, scale, steps, rule_times, load_before, load_after, rows,
+    )
+    print()
+    print(report)
+    if not args.no_write:
+        write_doc(report)
+        print(f"written into {DOC.relative_to(ROOT)}")
+    return 0
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def render(started, info, nfiles, nlines, ast_s, cst_s, cold, cold1, warm, singles, cached_single,
+           rss, f8_without, f8_with, plugin, scale, steps, rule_times, load_before, load_after, rows) -> str:
+    cores = os.cpu_count()
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover
+        usable = cores
+    out = [
+        f"Measured {started:%Y-%m-%d %H:%M} UTC by `python benchmarks/run.py` on {platform.machine()}, "
+        f"{cores} cores ({usable} usable), {platform.system()} {platform.release()}; load average "
+        f"(1, 5, 15 min) {load_before} before and {load_after} after. Python {info['python']}, "
+        f"tsscan {info['tsscan']} (commit {info['commit']}), libcst {info['libcst']}, flake8 "
+        f"{info['flake8']} (pycodestyle {info['pycodestyle']}, pyflakes {info['pyflakes']}), "
+        f"torch {info['torch']} installed (never imported). Corpus: timm {TIMM}, {nfiles} files, "
+        f"{nlines:,} lines. Times are wall clock, best of several runs, interpreter start included "
+        "for commands.",
+        "",
+        "| what | time | |",
+        "|---|---:|---|",
+    ]
+    for what, secs, note in rows:
+        unit = "" if "MB" in what else " s"
+        out.append(f"| {what} | {secs:.3f}{unit} | {note} |")
+    out += ["", "Goals:", ""]
+    out.append(f"- cold check <= {GOALS['cold']:.0f}x the ast.parse floor: {cold / ast_s:.2f}x "
+               f"({cold:.2f} s / {ast_s:.2f} s): **{verdict(cold / ast_s <= GOALS['cold'])}**")
+    out.append(f"- warm run <= {GOALS['warm']} s: {warm:.3f} s: **{verdict(warm <= GOALS['warm'])}**")
+    for label, secs in singles.items():
+        out.append(f"- one small file ({label}, not cached) <= {GOALS['single']} s: {secs:.3f} s: "
+                   f"**{verdict(secs <= GOALS['single'])}**")
+    out.append(f"- one small file, unchanged (cached) <= {GOALS['single']} s: {cached_single:.3f} s: "
+               f"**{verdict(cached_single <= GOALS['single'])}**")
+    if f8_with is not None:
+        added = f8_with / f8_without - 1
+        out.append(f"- flake8 plugin adds <= {GOALS['flake8'] * 100:.0f}% to flake8: +{added * 100:.0f}% "
+                   f"({f8_with:.2f} s vs {f8_without:.2f} s): **{verdict(added <= GOALS['flake8'])}**")
+    else:
+        out.append("- flake8 plugin: not measured (the plugin is not installed)")
+    if len(scale) > 1:
+        worst = max(scale[n] / (n * scale[1]) for n in scale)
+        out.append(f"- linear in corpus size: x4 takes {scale[max(scale)] / scale[1]:.2f}x the time of x1 "
+                   f"(worst {worst:.2f} of linear): **{verdict(worst <= 1.15)}**")
+    out.append(f"- one process vs all cores: {cold1:.2f} s vs {cold:.2f} s ({cold1 / cold:.2f}x)")
+    if steps:
+        total = steps["total"]
+        out += ["", f"Where a cold check's time goes (one process, {total:.2f} s over timm; "
+                f"ast.parse alone {steps['ast.parse']:.2f} s):", "",
+                "| step | s | share |", "|---|---:|---:|"]
+        for name, secs in sorted(steps.items(), key=lambda kv: -kv[1]):
+            if name in ("total", "ast.parse"):
+                continue
+            out.append(f"| {name} | {secs:.2f} | {secs / total * 100:.0f}% |")
+        ranked = sorted(rule_times.items(), key=lambda kv: -kv[1])
+        in_rules = sum(rule_times.values())
+        out += ["", f"Rules: {len(rule_times)} ran, {in_rules:.2f} s in their hooks "
+                f"({in_rules / total * 100:.0f}% of the check); the costliest:", "",
+                "| rule | s | share |", "|---|---:|---:|"]
+        for code, secs in ranked[:12]:
+            out.append(f"| {code} | {secs:.2f} | {secs / total * 100:.0f}% |")
+    return "\n".join(out) + "\n"
+
+
+def write_doc(report: str) -> None:
+    block = f"{BEGIN}\n{report}{END}\n"
+    if DOC.exists():
+        text = DOC.read_text(encoding="utf-8")
+        if BEGIN in text and END in text:
+            head, rest = text.split(BEGIN, 1)
+            tail = rest.split(END, 1)[1].lstrip("\n")
+            DOC.write_text(head + block + ("\n" + tail if tail else ""), encoding="utf-8")
+            return
+        DOC.write_text(text.rstrip("\n") + "\n\n" + block, encoding="utf-8")
+        return
+    DOC.write_text("# Performance\n\n" + block, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
