@@ -208,7 +208,12 @@ class Head(nn.Module):
                 return None
             if any(c is not decl and "__init__" in c.methods for c in decl.mro()):
                 return None
-            stmt_node = next(s for s in decl.node.body if getattr(s, "lineno", 0) == attr.line)
+            # after the class-level statements that precede the first method
+            stmt_node = decl.node.body[0]
+            for st in decl.node.body:
+                if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    break
+                stmt_node = st
             ind = " " * stmt_node.col_offset
             text = f"\n{ind}def __init__(self):\n{ind}    super().__init__()\n{ind}    {line}\n"
             fix = Fix(inserts=[(stmt_node.end_lineno or stmt_node.lineno, text)],
