@@ -17,7 +17,6 @@ The flow for one file:
 from __future__ import annotations
 
 import ast
-import bisect
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -26,10 +25,11 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from tsscan.context import FunctionContext, cst_dotted
+from tsscan.context import FunctionContext
 from tsscan.files import split_lines
 from tsscan.rule import SAFE, Diagnostic, Fix, Report, Rule, code_selected, version_matches
 from tsscan.scope import CompiledFunction, FileScope, analyse
+from tsscan.static import in_ranges
 
 NOQA_RE = re.compile(
     r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE
@@ -283,19 +283,16 @@ class Engine:
         positions = MetadataWrapper(cst.Module(body=[snip.stmt]), unsafe_skip_copy=True).resolve(
             PositionProvider
         )
-        dead: Optional[Set[int]] = None
+        quiet = snip.cf.dead + snip.cf.maybe_dead  # type-level rules are silent there
         base = snip.syn_start - (1 if snip.wrapped else 0)  # snippet-module line of stmt's line 1
         seen: Set[Tuple[str, int, int]] = set()
         for rep in reports:
-            if rep.rule.level == "type":
-                if dead is None:
-                    dead = dead_branch_nodes(snip.func, rep.rule.ctx)
-                if id(rep.node) in dead:
-                    continue
             pos = positions.get(rep.node)
             if pos is None:
                 continue
             line = snip.to_file_line(pos.start.line + base - 1)
+            if rep.rule.level == "type" and quiet and in_ranges(line, quiet):
+                continue
             end_line = snip.to_file_line(pos.end.line + base - 1)
             key = (rep.rule.code, line, pos.start.column)
             if key in seen:
@@ -404,42 +401,6 @@ def noqa_suppresses(line: str, code: str) -> bool:
     if not codes:
         return True
     return any(code.startswith(c.upper()) for c in _SEP_RE.split(codes.strip()) if c)
-
-
-# --------------------------------------------------------------------------- is_scripting guards
-_SCRIPTING = {"torch.jit.is_scripting", "torch._C._get_tracing_state"}
-
-
-def dead_branch_nodes(func: cst.CSTNode, ctx: FunctionContext) -> Set[int]:
-    """ids of the nodes in branches the compiler drops because ``torch.jit.is_scripting()``
-    is a constant there (``if not torch.jit.is_scripting(): <dead>``)."""
-    dead: Set[int] = set()
-
-    class Finder(cst.CSTVisitor):
-        def visit_If(self, node: cst.If) -> None:
-            test = node.test
-            negated = False
-            if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-                test, negated = test.expression, True
-            if not (isinstance(test, cst.Call) and not test.args):
-                return
-            if ctx.qualname(test.func) != "torch.jit.is_scripting":
-                return
-            branch = node.body if negated else node.orelse
-            if branch is not None:
-                _mark(branch, dead)
-
-    func.visit(Finder())
-    return dead
-
-
-def _mark(node: cst.CSTNode, out: Set[int]) -> None:
-    class Marker(cst.CSTVisitor):
-        def on_visit(self, n: cst.CSTNode) -> bool:
-            out.add(id(n))
-            return True
-
-    node.visit(Marker())
 
 
 # --------------------------------------------------------------------------- fixing

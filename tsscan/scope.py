@@ -109,6 +109,10 @@ class CompiledFunction:
     cls: Optional[ClassInfo]
     why: str  # "forward", "export", "property", "called from X.forward", "script", ...
     body_compiled: bool = True  # False for @torch.jit.unused (signature only)
+    # line ranges of the body the compiler drops (static conditions, see tsscan/static.py):
+    # ``dead`` surely, ``maybe_dead`` depending on how the module was built
+    dead: List[Tuple[int, int]] = field(default_factory=list)
+    maybe_dead: List[Tuple[int, int]] = field(default_factory=list)
 
     @property
     def qualname(self) -> str:
@@ -470,11 +474,16 @@ def _compiled_functions(mod: ModuleInfo) -> List[CompiledFunction]:
         if "torch.jit.script" in decs or name in mod.scripted_names:
             add(CompiledFunction(fn, None, "script"))
 
-    # reachability
+    # reachability: calls in code a static condition makes dead are not followed
+    from tsscan.static import in_ranges, regions
+
     while queue:
         cf = queue.pop(0)
+        cf.dead, cf.maybe_dead = regions(cf.node, mod, cf.cls)
         me = _self_name(cf.node) if cf.cls is not None else None
         for call in _calls_in(cf.node):
+            if cf.dead and in_ranges(call.lineno, cf.dead):
+                continue
             f = call.func
             if cf.cls is not None and isinstance(f, ast.Attribute):
                 recv = f.value
