@@ -1,20 +1,15 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, annotation_type, is_optional, value_uses, in_quiet_arm
+from tsscan.typemodel import RootOnly, in_quiet_arm, is_optional, module_attribute_type, value_uses
+
 
 def optional_attribute(ctx, name: str):
-    """The Optional type a class-level annotation gives attribute ``name`` (None otherwise)."""
+    """The Optional type of ``self.<name>`` (from :mod:`tsscan.attributes`), else None."""
     cls = ctx.cls
-    if cls is None or name in cls.constants:
+    if cls is None or any(name in c.constants for c in cls.mro()):
         return None
-    attr = cls.class_attribute(name)
-    if attr is None or not attr.annotation:
-        return None
-    try:
-        t = annotation_type(cst.parse_expression(attr.annotation), ctx)
-    except Exception:
-        return None
+    t = module_attribute_type(ctx, name)
     return t if is_optional(t) else None
 
 
