@@ -71,11 +71,20 @@ def download(package: str, dest: Path) -> Path:
     return have[-1]
 
 
+def is_model_file(package: str, name: str) -> bool:
+    if not (name.endswith(".py") and name.startswith(MODEL_PARTS[package])):
+        return False
+    if package == "transformers":  # the PyTorch modeling files only (not TF/Flax, configs, tokenizers)
+        base = name.rsplit("/", 1)[-1]
+        return base.startswith("modeling_") and not base.startswith(("modeling_tf_", "modeling_flax_"))
+    return True
+
+
 def extract(wheel: Path, package: str, root: Path) -> int:
     n = 0
     with zipfile.ZipFile(wheel) as z:
         for name in z.namelist():
-            if name.endswith(".py") and name.startswith(MODEL_PARTS[package]):
+            if is_model_file(package, name):
                 z.extract(name, root)
                 n += 1
     return n

@@ -154,6 +154,8 @@ def cmd_check(argv: List[str], out: TextIO, err: TextIO) -> int:
             extra = settings.ignores_for(path)
             if fixing:
                 new_text, applied, result = fix_run.fix(path, source.text, extra)
+                if result.errors:  # part of the file could not be checked: rewrite none of it
+                    new_text, applied = source.text, []
                 if new_text != source.text:
                     if args.diff:
                         diff_out.append(_diff(path, source.text, new_text))
