@@ -142,7 +142,11 @@ class Memory(nn.Module):
                 vt = None
                 whole = len(targets) == 1 and targets[0] is e  # `self.x = v`, not `self.x, y = v`
                 if whole and self._fn is not None and node.value is not None:
-                    vt = typemodel.analyse(self._fn, self.ctx).type_of(node.value)
+                    types = typemodel.analyse(self._fn, self.ctx)
+                    value = node.value
+                    if isinstance(value, cst.Name) and value.value not in types.params:
+                        value = A.single_bindings(self._fn).get(value.value)
+                    vt = types.type_of(value) if value is not None else None
                 shown = re.sub(r"\bTensor\b", "torch.Tensor", vt) if vt and vt not in ("None", "Any") else None
                 self.report(node, self.message.format(name=name, type=shown or "..."), self._fix(cls, name, shown))
 

@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional
+from typing import Optional
 
 import libcst as cst
 
@@ -8,49 +8,6 @@ from tsscan.rule import Example, Rule
 
 # attribute kinds and how typemodel spells the same type
 _KINDS = {A.INT: "int", A.FLOAT: "float", A.BOOL: "bool", A.STR: "str", A.TENSOR: "Tensor", A.NONE: "None"}
-
-
-class _Bindings(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.values: Dict[str, List[Optional[cst.BaseExpression]]] = {}
-
-    def _bind(self, target: cst.CSTNode, value: Optional[cst.BaseExpression]) -> None:
-        if isinstance(target, cst.Name):
-            self.values.setdefault(target.value, []).append(value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for e in target.elements:
-                self._bind(e.value, None)
-        elif isinstance(target, cst.StarredElement):
-            self._bind(target.value, None)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for t in node.targets:
-            self._bind(t.target, node.value if len(node.targets) == 1 else None)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._bind(node.target, None)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._bind(node.target, None)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._bind(node.target, None)
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._bind(node.target, None)
-
-    def visit_AsName(self, node: cst.AsName) -> None:
-        self._bind(node.name, None)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._bind(node.target, None)
-
-
-def _single_binding(fn: cst.FunctionDef) -> Dict[str, cst.BaseExpression]:
-    """Locals of ``fn`` bound by exactly one plain assignment, with the value assigned."""
-    b = _Bindings()
-    fn.body.visit(b)
-    return {k: v[0] for k, v in b.values.items() if len(v) == 1 and v[0] is not None}
 
 
 class AttributeRetyped(Rule):
@@ -122,7 +79,7 @@ class Cache(nn.Module):
             """
 import torch
 from torch import nn
-from typing import Dict, List, Optional
+from typing import Optional
 
 
 class Cache(nn.Module):
@@ -169,7 +126,7 @@ class Cache(nn.Module):
         value = node.value
         if isinstance(value, cst.Name) and value.value not in types.params:
             # a local bound exactly once (`y = x * 2` ... `self.state = y`) has its value's type
-            value = _single_binding(self._fn).get(value.value)
+            value = A.single_bindings(self._fn).get(value.value)
             if value is None:
                 return
         new = types.type_of(value)

@@ -923,3 +923,59 @@ def class_body_insert_point(cls_node: ast.ClassDef) -> Tuple[int, int]:
         return first.end_lineno or first.lineno, first.col_offset
     start = min([d.lineno for d in getattr(first, "decorator_list", [])] + [first.lineno])
     return start - 1, first.col_offset
+
+
+# --------------------------------------------------------------------------- compiled code
+_BINDINGS = None
+
+
+def _bindings_visitor():
+    import libcst as cst
+
+    class _Bindings(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.values: Dict[str, list] = {}
+
+        def _bind(self, target: cst.CSTNode, value) -> None:
+            if isinstance(target, cst.Name):
+                self.values.setdefault(target.value, []).append(value)
+            elif isinstance(target, (cst.Tuple, cst.List)):
+                for e in target.elements:
+                    self._bind(e.value, None)
+            elif isinstance(target, cst.StarredElement):
+                self._bind(target.value, None)
+
+        def visit_Assign(self, node: cst.Assign) -> None:
+            for t in node.targets:
+                self._bind(t.target, node.value if len(node.targets) == 1 else None)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            self._bind(node.target, None)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            self._bind(node.target, None)
+
+        def visit_For(self, node: cst.For) -> None:
+            self._bind(node.target, None)
+
+        def visit_CompFor(self, node: cst.CompFor) -> None:
+            self._bind(node.target, None)
+
+        def visit_AsName(self, node: cst.AsName) -> None:
+            self._bind(node.name, None)
+
+        def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+            self._bind(node.target, None)
+
+    return _Bindings
+
+
+def single_bindings(fn) -> Dict[str, object]:
+    """Locals of the libcst function ``fn`` bound by exactly one plain assignment
+    (``y = x * 2``), with the value expression assigned: its type is the local's type."""
+    global _BINDINGS
+    if _BINDINGS is None:
+        _BINDINGS = _bindings_visitor()  # libcst is imported only when rules run
+    b = _BINDINGS()
+    fn.body.visit(b)
+    return {k: v[0] for k, v in b.values.items() if len(v) == 1 and v[0] is not None}
