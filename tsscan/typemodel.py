@@ -29,6 +29,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 
 from tsscan.context import FunctionContext, cst_dotted
+from tsscan.walk import walk
 
 SCALARS = ("int", "float", "bool", "str", "complex")
 
@@ -478,6 +479,7 @@ class FunctionTypes:
     # (call, var, element type, the list's type there)
     appends: List[Tuple[cst.Call, str, Optional[str], Optional[str]]] = field(default_factory=list)
     empty_list_vars: Dict[str, cst.CSTNode] = field(default_factory=dict)
+    empty_list_assigns: Dict[str, cst.Assign] = field(default_factory=dict)  # first `v = []`
     ifexps: List[Tuple[cst.IfExp, Optional[str], Optional[str]]] = field(default_factory=list)
     env_at: Dict[int, Dict[str, Optional[str]]] = field(default_factory=dict)  # id(small stmt) -> env
     # ids of the nodes in ``if`` arms the compiler may drop (``isinstance`` / ``is None`` tests
@@ -535,6 +537,7 @@ class _Analyser:
         # do not know): walked for the variables they bind, but nothing in them is reported
         self.quiet = 0
         self.type_comment = False
+        self.current_assign: Optional[cst.Assign] = None
         self.typer = ExprTyper(ctx, self.lookup)
         self.out.typer = ExprTyper(ctx, self._declared_lookup)
 
@@ -786,8 +789,10 @@ class _Analyser:
         if isinstance(s, cst.Assign):
             self.uses(s.value)
             t = None if self.type_comment else self.typer(s.value)
+            self.current_assign = s
             for tgt in s.targets:
                 self._bind(tgt.target, t, s.value)
+            self.current_assign = None
         elif isinstance(s, cst.AnnAssign):
             if s.value is not None:
                 self.uses(s.value)
@@ -832,6 +837,8 @@ class _Analyser:
         if isinstance(target, cst.Name):
             if isinstance(value, cst.List) and not value.elements and not self.type_comment:
                 self.out.empty_list_vars.setdefault(target.value, target)
+                if self.current_assign is not None and len(self.current_assign.targets) == 1:
+                    self.out.empty_list_assigns.setdefault(target.value, self.current_assign)
             self.assign(target, t, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             parts = split_type_args(t) if t and t.startswith("Tuple[") else None
@@ -964,7 +971,7 @@ def _annotated_locals(fn: cst.FunctionDef) -> List[cst.AnnAssign]:
         def visit_Lambda(self, n: cst.Lambda) -> bool:
             return False
 
-    fn.visit(Finder())
+    walk(fn, Finder())
     if len(_ANN_LOCALS) >= 32:
         _ANN_LOCALS.pop(next(iter(_ANN_LOCALS)))
     _ANN_LOCALS[id(fn)] = (fn, found)
