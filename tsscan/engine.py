@@ -30,6 +30,7 @@ from tsscan.files import split_lines
 from tsscan.rule import SAFE, Diagnostic, Fix, Report, Rule, code_selected, version_matches
 from tsscan.scope import CompiledFunction, FileScope, analyse
 from tsscan.static import in_ranges
+from tsscan.walk import walk
 
 NOQA_RE = re.compile(
     r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE
@@ -362,8 +363,6 @@ class _Batched(cst.CSTVisitor):
         for r in rules:
             for n in _hook_names(type(r)):
                 self.hooks.setdefault(n, []).append(getattr(r, n))
-        # node class names have no "_": visit_Call_func is an attribute hook
-        self.attr_hooks = any(n.count("_") > 1 for n in self.hooks)
         self.before_visit = before_visit
         self.after_leave = after_leave
 
@@ -378,19 +377,26 @@ class _Batched(cst.CSTVisitor):
             fn(original_node)
         self.after_leave(original_node)
 
+    # (no attribute hooks: walk() leaves them out)
+
+
+class _BatchedWithAttributes(_Batched):
+    """:class:`_Batched` for rules with ``visit_<Node>_<field>`` hooks."""
+
     def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        if self.attr_hooks:
-            for fn in self.hooks.get(f"visit_{type(node).__name__}_{attribute}", ()):
-                fn(node)
+        for fn in self.hooks.get(f"visit_{type(node).__name__}_{attribute}", ()):
+            fn(node)
 
     def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        if self.attr_hooks:
-            for fn in self.hooks.get(f"leave_{type(original_node).__name__}_{attribute}", ()):
-                fn(original_node)
+        for fn in self.hooks.get(f"leave_{type(original_node).__name__}_{attribute}", ()):
+            fn(original_node)
 
 
 def visit_batched(node: cst.CSTNode, rules: Sequence[Rule], before_visit, after_leave) -> None:
-    node.visit(_Batched(rules, before_visit, after_leave))
+    # node class names have no "_": visit_Call_func is an attribute hook
+    attribute_hooks = any(n.count("_") > 1 for r in rules for n in _hook_names(type(r)))
+    batch = (_BatchedWithAttributes if attribute_hooks else _Batched)(rules, before_visit, after_leave)
+    walk(node, batch)  # node.visit(batch), without copying the tree
 
 
 def noqa_suppresses(line: str, code: str) -> bool:

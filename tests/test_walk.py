@@ -1,0 +1,118 @@
+"""tsscan.walk.walk makes exactly the hook calls libcst's node.visit makes, in the same order."""
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from tsscan.walk import _PLANS, walk
+
+ROOT = Path(__file__).resolve().parent.parent
+ORACLE = Path("/work/shared/oracle/cases")
+
+TRICKY = '''
+from . import a
+from ..pkg import (b as c, d)
+from x import *
+import os.path as p
+@decorator(1)
+async def f(x: int = 1, /, *args, y: "Y" = None, **kw) -> dict[str, int]:
+    global g
+    async with a as (b, c), d:
+        async for i in range(3):
+            yield f"{x!r:>{width}} {y=}" 'implicit' 'concat'
+    match x:
+        case [1, *rest] if rest:
+            pass
+        case {"k": v, **other}:
+            pass
+        case Point(x=0) | None:
+            pass
+    try:
+        raise ValueError from None
+    except* (TypeError, ValueError) as e:
+        del e
+    finally:
+        lambda q, *, r=2: q
+    return {k: v for k, v in kw.items() if k}, [*args], (y := 3), x if x else -x, ...
+class K(Base, metaclass=M):
+    a: int = 1; b = c = 2
+    def g(self): return self.a[1:2, ::3]  # comment
+'''
+
+
+class Recorder(cst.CSTVisitor):
+    def __init__(self, skip=()):
+        super().__init__()
+        self.events = []
+        self.skip = skip
+
+    def on_visit(self, node):
+        self.events.append(("visit", type(node).__name__))
+        return not isinstance(node, self.skip)
+
+    def on_leave(self, node):
+        self.events.append(("leave", type(node).__name__))
+
+    def on_visit_attribute(self, node, attribute):
+        self.events.append(("visit_attr", type(node).__name__, attribute))
+
+    def on_leave_attribute(self, node, attribute):
+        self.events.append(("leave_attr", type(node).__name__, attribute))
+
+
+class OnlyNames(cst.CSTVisitor):
+    """A typical visitor: typed hooks, no attribute hooks (walk skips those calls)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def visit_Name(self, node):
+        self.seen.append(node.value)
+
+    def visit_Lambda(self, node):
+        return False
+
+    def leave_Call(self, node):
+        self.seen.append("call")
+
+    def visit_Call_args(self, node):
+        self.seen.append("args")
+
+
+def sources():
+    out = [TRICKY]
+    out += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "tsscan").glob("*.py"))]
+    out += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "fixtures").rglob("*.py"))]
+    if ORACLE.is_dir():
+        out += [p.read_text(encoding="utf-8") for p in sorted(ORACLE.glob("*.py"))]
+    return out
+
+
+@pytest.mark.parametrize("skip", [(), (cst.Lambda, cst.Attribute)])
+def test_same_hook_calls_as_libcst(skip):
+    for text in sources():
+        module = cst.parse_module(text)
+        theirs, ours = Recorder(skip), Recorder(skip)
+        module.visit(theirs)
+        walk(module, ours)
+        assert ours.events == theirs.events
+
+
+def test_typed_hooks_and_attribute_hooks():
+    module = cst.parse_module(TRICKY)
+    theirs, ours = OnlyNames(), OnlyNames()
+    module.visit(theirs)
+    walk(module, ours)
+    assert ours.seen == theirs.seen and "args" in ours.seen
+
+
+def test_almost_every_node_class_is_walked_without_libcst():
+    walk(cst.parse_module(TRICKY), Recorder())
+    handed_over = {cls.__name__ for cls, plan in _PLANS.items() if plan is None}
+    assert handed_over <= {"ImportFrom", "FormattedStringExpression", "TemplatedStringExpression"}
+
+
+def test_transformers_are_refused():
+    with pytest.raises(TypeError):
+        walk(cst.parse_module("x = 1\n"), cst.CSTTransformer())

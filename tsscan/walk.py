@@ -1,0 +1,124 @@
+"""A read-only walk of a libcst tree: ``walk(node, visitor)`` calls the hooks that
+``node.visit(visitor)`` calls, in the same order, without copying the tree.
+
+libcst's ``visit`` serves transformers too: on the way back up it builds a new copy of every
+node, also for a plain :class:`libcst.CSTVisitor` that changes nothing (the copy is thrown
+away), and it calls ``on_visit_attribute``/``on_leave_attribute`` (a method lookup by name)
+for every field of every node. :func:`walk` calls ``on_visit``, ``on_visit_attribute``,
+``on_leave_attribute`` and ``on_leave`` exactly as ``visit`` does, in the order each node
+class's own ``_visit_and_replace_children`` visits its fields (read from libcst's source, once
+per class), leaves the attribute hooks out when the visitor has none, and copies nothing.
+A node class whose field order cannot be read that way (a conditional visit) is handed to
+libcst's ``visit``. ``tests/test_walk.py`` checks that both give the same calls.
+"""
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from typing import Dict, Optional, Tuple
+
+import libcst as cst
+
+_ONE = {"visit_required", "visit_optional", "visit_sentinel"}
+_MANY = {"visit_sequence", "visit_iterable", "visit_body_sequence", "visit_body_iterable"}
+
+Plan = Tuple[Tuple[str, bool], ...]  # (field, holds a sequence of nodes), in visiting order
+_PLANS: Dict[type, Optional[Plan]] = {}
+_ATTR_HOOKS: Dict[type, bool] = {}
+
+
+def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """``node.visit(visitor)`` for a visitor that only looks (not a transformer)."""
+    if not isinstance(visitor, cst.CSTVisitor):
+        raise TypeError("walk() takes a CSTVisitor; transformers need node.visit()")
+    _walk(node, visitor, _has_attribute_hooks(type(visitor)))
+
+
+def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, attr_hooks: bool) -> None:
+    cls = type(node)
+    plan = _PLANS[cls] if cls in _PLANS else _plan(cls)
+    if plan is None:
+        node.visit(visitor)
+        return
+    if visitor.on_visit(node):
+        for name, many in plan:
+            if attr_hooks:
+                visitor.on_visit_attribute(node, name)
+            child = getattr(node, name)
+            if many:
+                for c in child:
+                    _walk(c, visitor, attr_hooks)
+            elif isinstance(child, cst.CSTNode):  # not None, not MaybeSentinel.DEFAULT
+                _walk(child, visitor, attr_hooks)
+            if attr_hooks:
+                visitor.on_leave_attribute(node, name)
+    visitor.on_leave(node)
+
+
+def _plan(cls: type) -> Optional[Plan]:
+    """The fields ``cls._visit_and_replace_children`` visits, in order; None if it does more
+    than ``return Cls(field=visit_xxx(self, "field", self.field, visitor), ...)``."""
+    plan: Optional[Plan] = None
+    try:
+        src = textwrap.dedent(inspect.getsource(cls._visit_and_replace_children))
+        fn = ast.parse(src).body[0]
+        plan = _read_plan(fn)  # type: ignore[arg-type]
+    except (OSError, TypeError, SyntaxError, IndexError):
+        plan = None
+    _PLANS[cls] = plan
+    return plan
+
+
+def _read_plan(fn: ast.FunctionDef) -> Optional[Plan]:
+    if len(fn.body) != 1 or not isinstance(fn.body[0], ast.Return):
+        return None
+    call = fn.body[0].value
+    if isinstance(call, ast.Name) and call.id == "self":
+        return ()  # a leaf: ``return self``
+    if not isinstance(call, ast.Call) or call.args:
+        return None
+    steps = []
+    for kw in call.keywords:
+        value = kw.value
+        if (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Name)
+            and value.func.id in _ONE | _MANY
+        ):
+            args = value.args
+            if not (
+                len(args) == 4
+                and isinstance(args[1], ast.Constant)
+                and args[1].value == kw.arg
+                and isinstance(args[2], ast.Attribute)
+                and isinstance(args[2].value, ast.Name)
+                and args[2].value.id == "self"
+                and args[2].attr == kw.arg
+            ):
+                return None
+            steps.append((kw.arg, value.func.id in _MANY))
+        elif any(
+            isinstance(n, ast.Name) and n.id.startswith("visit") for n in ast.walk(value)
+        ):
+            return None  # a visit inside something else (a conditional): libcst does it
+    return tuple(steps)
+
+
+def _has_attribute_hooks(cls: type) -> bool:
+    """Whether calling ``on_visit_attribute``/``on_leave_attribute`` can do anything."""
+    found = _ATTR_HOOKS.get(cls)
+    if found is None:
+        found = (
+            cls.on_visit_attribute is not cst.CSTVisitor.on_visit_attribute
+            or cls.on_leave_attribute is not cst.CSTVisitor.on_leave_attribute
+            or any(
+                name.count("_") >= 2
+                and name.startswith(("visit_", "leave_"))
+                and callable(getattr(cls, name, None))
+                and not getattr(getattr(cls, name), "_is_no_op", False)
+                for name in dir(cls)
+            )
+        )
+        _ATTR_HOOKS[cls] = found
+    return found
