@@ -28,7 +28,8 @@ class StarredList(Rule):
     What it does:
         Flags `*` unpacking, in calls and in list/tuple displays, of values known to be
         lists in code that `torch.jit.script` compiles: `List[...]` parameters and locals,
-        list displays, `x.shape`, `x.size()` and their slices. Unpacking a *tuple*
+        list displays, `x.shape`, `x.size()`, their slices and sums with a list
+        (`[B] + self.size + [C]`). Unpacking a *tuple*
         (`f(*pair)` with `pair = (1, 2)`) compiles and is not flagged.
 
     Why is this bad:
@@ -85,6 +86,42 @@ class Reshape(nn.Module):
         return x.view(shape) + torch.zeros(shape, dtype=x.dtype)
 """,
             inputs="[(torch.arange(6.0), [2, 3]), (torch.tensor([1, -2, 3, 4]), [-1, 2]), (torch.zeros(0), [0, 5])]",
+        ),
+        Example(
+            """
+from typing import List
+
+import torch
+from torch import nn
+
+
+class Unroll(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = [2, 2]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, _, C = x.shape
+        cur_size = self.size
+        return x.view(*([B] + cur_size + [C]))
+""",
+            fixed="""
+from typing import List
+
+import torch
+from torch import nn
+
+
+class Unroll(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = [2, 2]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, _, C = x.shape
+        cur_size = self.size
+        return x.view(([B] + cur_size + [C]))
+""",
         ),
         Example(
             """
@@ -145,7 +182,19 @@ class Reshape(nn.Module):
         if self._types is None:
             self._types = _support().LocalTypes(self._root, self.ctx, compiler_view=True)
         t = self._types.expr(e)
-        return bool(t and t.startswith("List["))
+        if t is not None:
+            return t.startswith("List[")
+        if isinstance(e, cst.BinaryOperation) and isinstance(e.operator, cst.Add):
+            # `[B] + size + [C]`: in TorchScript `+` with a list operand concatenates lists
+            # (an operand of another type does not compile), so the sum is a list whenever
+            # one side is one and the other side's type is unknown
+            sides = (e.left, e.right)
+            for side in sides:
+                st = self._types.expr(side)
+                if st is not None and not st.startswith("List["):
+                    return False
+            return any(self._is_list(side) for side in sides)
+        return False
 
     def visit_Call(self, node: cst.Call) -> None:
         for arg in node.args:
