@@ -117,7 +117,7 @@ class Engine:
                     tree = ast.parse(text, filename=path)
             except SyntaxError as exc:
                 raise InputError(
-                    f"syntax error at line {exc.lineno}, column {exc.offset}: {exc.msg}"
+                    f"syntax error at line {exc.lineno}, column {exc.offset}: {exc.msg}{_newer_syntax(exc)}"
                 ) from None
             except (ValueError, MemoryError, RecursionError) as exc:
                 raise InputError(f"cannot parse: {type(exc).__name__}: {exc}") from None
@@ -397,6 +397,18 @@ def visit_batched(node: cst.CSTNode, rules: Sequence[Rule], before_visit, after_
     attribute_hooks = any(n.count("_") > 1 for r in rules for n in _hook_names(type(r)))
     batch = (_BatchedWithAttributes if attribute_hooks else _Batched)(rules, before_visit, after_leave)
     walk(node, batch)  # node.visit(batch), without copying the tree
+
+
+_NEWER_SYNTAX_RE = re.compile(r"\s*(type\s+\w+\s*(\[.*\])?\s*=|(async\s+)?def\s+\w+\s*\[|class\s+\w+\s*\[)")
+
+
+def _newer_syntax(exc: SyntaxError) -> str:
+    """A hint when the error is syntax of a newer Python (PEP 695) than the one running."""
+    import sys
+
+    if sys.version_info < (3, 12) and exc.text and _NEWER_SYNTAX_RE.match(exc.text):
+        return f" (Python 3.12+ syntax; tsscan runs on Python {sys.version_info[0]}.{sys.version_info[1]})"
+    return ""
 
 
 def noqa_suppresses(line: str, code: str) -> bool:
