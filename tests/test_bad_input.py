@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -395,3 +396,21 @@ def test_write_atomic_refuses_a_changed_file(tmp_path):
     assert write_atomic(src, GOOD_FIXED.decode()) is True
     assert p.read_bytes() == GOOD_FIXED and (os.stat(p).st_mode & 0o777) == mode
     assert not list(tmp_path.glob(".tsscan-*"))
+
+
+@pytest.mark.skipif(shutil.which("patch") is None, reason="needs the patch program")
+def test_diff_applies_and_equals_fix(tmp_path):
+    """``--diff`` output, applied with ``patch``, gives exactly what ``--fix`` writes: also for
+    a file without a final newline, CRLF, tabs, and a form feed."""
+    names = ["no_final_newline", "crlf", "tabs", "form_feed_and_line_separator_before", "mixed_newlines"]
+    files = {f"{n}.py": PRESERVE[n] for n in names}
+    (tmp_path / "d").mkdir()
+    (tmp_path / "f").mkdir()
+    diffed, fixed = tree(tmp_path / "d", files), tree(tmp_path / "f", files)
+    code, out, err = run(diffed, "--diff", "--no-verify", ".")
+    assert code == 1, err
+    proc = subprocess.run(["patch", "-p1", "--forward", "--silent"], input=out.encode(), cwd=diffed, capture_output=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run(fixed, *FIX, ".")
+    for n in names + ["good"]:
+        assert (diffed / f"{n}.py").read_bytes() == (fixed / f"{n}.py").read_bytes(), n
