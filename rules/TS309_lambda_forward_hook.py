@@ -33,6 +33,7 @@ class LambdaForwardHook(Rule):
     name = "lambda-forward-hook"
     message = "forward hooks are compiled with the module: a {what} hook cannot be scripted; define it with `def` and type its arguments"
     sees_init = True
+    init_calls = frozenset(_HOOKS)
 
     invalid = [
         Example(

@@ -91,3 +91,19 @@ def test_files_without_modules_cost_nothing_extra():
     src = "def f(x):\n    return x\n"
     result = Engine([EveryInit], "2.13.0").check("plain.py", src)
     assert result.diagnostics == [] and result.snippets == []
+
+
+class HookInits(EveryFunction):
+    code = "TS997"
+    name = "hook-inits"
+    sees_init = True
+    init_calls = frozenset({"register_forward_hook"})
+
+
+def test_init_calls_limit_what_is_parsed_for_the_rule():
+    assert _lines([HookInits]) == [
+        ("TS997", "seen __init__ (__init__)"),
+        ("TS997", "seen forward (forward)"),
+    ]
+    result = Engine([HookInits], "2.13.0").check("plain.py", "from torch import nn\n\n\ndef make():\n    return nn.Linear(2, 2)\n")
+    assert result.snippets == []  # a builder without hooks: nothing to parse

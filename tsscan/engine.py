@@ -42,6 +42,30 @@ _SEP_RE = re.compile(r"[,\s]+")
 INIT_WHYS = ("__init__", "builder")
 
 
+def wanted_init_functions(scope: FileScope, rule_classes: Sequence[type]) -> List[CompiledFunction]:
+    """The ``__init__`` methods and module builders that the selected ``sees_init`` rules
+    need: those calling one of the rules' ``init_calls`` (all of them if a rule names none)."""
+    wanted = [r for r in rule_classes if r.sees_init]
+    if not wanted or not scope.init_functions:
+        return []
+    names: Set[str] = set()
+    for r in wanted:
+        if not r.init_calls:
+            return list(scope.init_functions)
+        names |= set(r.init_calls)
+
+    def calls(cf: CompiledFunction) -> bool:
+        for node in ast.walk(cf.node):
+            if isinstance(node, ast.Call):
+                f = node.func
+                name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+                if name in names:
+                    return True
+        return False
+
+    return [cf for cf in scope.init_functions if calls(cf)]
+
+
 class InputError(Exception):
     """A file that cannot be checked: the message is one line, without the path."""
 
@@ -125,7 +149,7 @@ class Engine:
         result.scope = scope
         rule_classes = self.rules_for(extra_ignore)
         # __init__ and module builders: parsed only when a selected rule asks to see them
-        init_fns = scope.init_functions if any(r.sees_init for r in rule_classes) else []
+        init_fns = wanted_init_functions(scope, rule_classes)
         if scope.empty and not init_fns:
             return result
         lines = split_lines(text)

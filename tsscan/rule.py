@@ -15,7 +15,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, ClassVar, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -99,6 +99,10 @@ class Rule(cst.BatchableCSTVisitor):
     # constructs there that make scripting fail (a lambda forward hook). Other rules never
     # see that code.
     sees_init: ClassVar[bool] = False
+    # With sees_init: the function or method names (``{"register_forward_hook"}``) whose calls
+    # the rule looks for there; ``__init__``/builders calling none of them are not parsed for
+    # it. Empty: every ``__init__`` and builder.
+    init_calls: ClassVar[FrozenSet[str]] = frozenset()
     # rule examples: compiled by the test suite with the real torch.jit.script
     invalid: ClassVar[Sequence[Example]] = ()
     valid: ClassVar[Sequence[Example]] = ()
