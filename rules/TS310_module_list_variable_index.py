@@ -94,6 +94,25 @@ class _Subs(cst.CSTVisitor):
             self.subs.append(node)
 
 
+class _Targets(cst.CSTVisitor):
+    """ids of the expressions assigned to or deleted (``self.m[i] = ...``, ``del self.m[i]``)."""
+
+    def __init__(self) -> None:
+        self.ids: Set[int] = set()
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.ids.add(id(node.target))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.ids.add(id(node.target))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.ids.add(id(node.target))
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self.ids.add(id(node.target))
+
+
 class _ReplaceSubs(cst.CSTTransformer):
     def __init__(self, mapping: Dict[int, str]) -> None:
         super().__init__()
@@ -334,6 +353,10 @@ class Heads(nn.Module):
         names = _Names()
         loop.body.visit(names)
         if i in names.assigned or names.jumps:
+            return plan
+        targets = _Targets()
+        loop.body.visit(targets)
+        if any(id(s) in targets.ids for s in mine):  # `self.m[i] = ...` is no call site
             return plan
         plan["subs"] = {id(s) for s in mine}
         safety = self._safety(it.args[0].value, order)
