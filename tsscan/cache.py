@@ -25,7 +25,6 @@ written is not an error: the run just is not cached.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import sys
@@ -45,8 +44,14 @@ CACHEDIR_TAG = (
 )
 
 
+try:
+    from _blake2 import blake2b  # what hashlib.blake2b is, without loading OpenSSL first
+except ImportError:  # pragma: no cover
+    from hashlib import blake2b
+
+
 def digest(*parts: bytes) -> str:
-    h = hashlib.blake2b(digest_size=16)
+    h = blake2b(digest_size=16)
     for p in parts:
         h.update(len(p).to_bytes(8, "little"))
         h.update(p)
