@@ -365,13 +365,31 @@ def _hook_names(cls: type) -> Tuple[str, ...]:
     """The ``visit_*``/``leave_*`` methods a rule class defines (libcst's empty stubs left out)."""
     names = _HOOK_NAMES.get(cls)
     if names is None:
+        # the classes of the MRO, not dir(cls): libcst's base classes hold a thousand stubs,
+        # and going through them for each of a hundred rules cost a third of a second
+        found = {n for klass in cls.__mro__ for n in _own_hooks(klass)}
         names = tuple(
-            n for n in dir(cls)
-            if n.startswith(("visit_", "leave_"))
-            and callable(getattr(cls, n, None))
+            n for n in sorted(found)
+            if callable(getattr(cls, n, None))
             and not getattr(getattr(cls, n), "_is_no_op", False)
         )
         _HOOK_NAMES[cls] = names
+    return names
+
+
+_OWN_HOOKS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _own_hooks(klass: type) -> Tuple[str, ...]:
+    """The hooks ``klass`` itself defines, stubs left out."""
+    names = _OWN_HOOKS.get(klass)
+    if names is None:
+        names = _OWN_HOOKS[klass] = tuple(
+            n for n, v in vars(klass).items()
+            if n.startswith(("visit_", "leave_"))
+            and callable(v)
+            and not getattr(v, "_is_no_op", False)
+        )
     return names
 
 
