@@ -7,12 +7,26 @@ from tsscan.typemodel import RootOnly, in_quiet_arm, is_optional, module_attribu
 
 
 def optional_attribute(ctx, name: str):
-    """The Optional type of ``self.<name>`` (from :mod:`tsscan.attributes`), else None."""
+    """The Optional type of ``self.<name>`` (from :mod:`tsscan.attributes`), else None.
+
+    Only a class-level annotation makes a module attribute Optional: without one the
+    compiler types the attribute from the value ``__init__`` stored (``self.steps = steps``
+    with ``steps: Optional[List[int]] = None`` is ``NoneType`` or ``List[int]``, never
+    ``Optional``)."""
     cls = ctx.cls
     if cls is None or any(name in c.constants for c in cls.mro()):
         return None
     t = module_attribute_type(ctx, name)
-    return t if is_optional(t) else None
+    if not is_optional(t):
+        return None
+    try:
+        from tsscan import attributes
+
+        if not attributes.attribute_type(cls, name, ctx.module).annotated:
+            return None
+    except Exception:
+        return None
+    return t
 
 
 class OptionalAttribute(Rule):
@@ -114,6 +128,31 @@ class Shift(nn.Module):
         if bias is not None:
             return x + bias
         return x
+"""
+        ),
+        Example(
+            """
+from typing import List, Optional
+
+import torch
+from torch import nn
+
+
+class Anchors(nn.Module):
+    def __init__(self, steps: Optional[List[int]] = None) -> None:
+        super().__init__()
+        # typed from the value stored here: NoneType or List[int], never Optional
+        self.steps = steps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.steps is not None:
+            return x / self.steps[0]
+        return x
+
+
+class StridedAnchors(Anchors):
+    def __init__(self) -> None:
+        super().__init__([8, 16])
 """
         ),
     ]

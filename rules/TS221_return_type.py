@@ -79,6 +79,26 @@ def ratio(x: torch.Tensor) -> float:
     return float(x.numel()) / 2
 """
         ),
+        Example(
+            """
+from typing import List
+
+import torch
+from torch import nn
+
+
+class Merge(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(nn.ReLU(), nn.Tanh())
+
+    def forward(self, x: List[torch.Tensor]) -> torch.Tensor:
+        # a straight-line rebinding gives the parameter a new type
+        x = torch.cat(x, 1)
+        x = self.layers(x)
+        return x
+"""
+        ),
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:

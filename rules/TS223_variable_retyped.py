@@ -95,6 +95,25 @@ def label(x: torch.Tensor) -> str:
     return v
 """
         ),
+        Example(
+            """
+import torch
+from torch import nn
+
+
+class Focal(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList([nn.ReLU(), nn.Tanh()])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # a loop over a ModuleList is unrolled: straight-line code, not a loop merge
+        acc = 0
+        for i, layer in enumerate(self.layers):
+            acc = acc + layer(x) * i
+        return acc + x
+"""
+        ),
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:

@@ -77,6 +77,29 @@ def double_big(x: torch.Tensor) -> torch.Tensor:
     return y
 """
         ),
+        Example(
+            """
+from typing import List
+
+import torch
+from torch import nn
+
+
+class Branches(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList([nn.ReLU(), nn.Tanh()])
+        self.norm = nn.ModuleList([nn.Identity(), nn.Identity()])
+
+    def forward(self, x: torch.Tensor) -> List[torch.Tensor]:
+        xs = [x, x * 2]
+        for i, blk in enumerate(self.blocks):
+            xs = [blk(t) for t in xs]
+        # the comprehension's own `i`, not the loop's
+        xs = [norm(xs[i]) for i, norm in enumerate(self.norm)]
+        return xs
+"""
+        ),
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:

@@ -28,6 +28,13 @@ CASES = {
     "tuple-arms-merge": ("if c:\n    y = (x, None)\nelse:\n    y = (x, x)\nreturn y[0]", ()),
     "none-or-tensor-arms": ("if c:\n    y = None\nelse:\n    y = x\nif y is None:\n    return x\nreturn y", ()),
     "tuple-grow": ("t = ()\nfor i in range(k):\n    t = t + (i,)\nreturn x", ("TS223",)),
+    # a Tensor stored into an int/float variable converts (aten::IntImplicit) and compiles
+    "int-takes-tensor-in-branch": ("n = 0\nif c:\n    n = x\nreturn x", ()),
+    "float-takes-tensor-in-loop": ("m = 0.0\nfor i in range(k):\n    m = x.sum()\nreturn x", ()),
+    "tensor-takes-int-in-branch": ("y = x\nif c:\n    y = k\nreturn x", ("TS223",)),
+    # an annotated variable rebound on a straight line takes the new type
+    "annotated-rebound": ("v: List[int] = [k]\nw = torch.tensor(v)\nv = w\nreturn v", ()),
+    "annotated-rebound-then-branch": ("v: List[int] = [k]\nv = torch.tensor(v)\nif c:\n    v = [k]\nreturn x", ("TS223",)),
     # ---- defined on some paths only
     "one-arm": ("if c:\n    y = x * 2\nreturn y", ("TS224",)),
     "one-arm-unused": ("if c:\n    y = x * 2\nreturn x", ()),
@@ -36,6 +43,7 @@ CASES = {
     "continue-arm": ("for i in range(3):\n    if i == 1:\n        continue\n    else:\n        y = x * i\n    x = y\nreturn x", ("TS224",)),
     "loop-local-after": ("for i in range(3):\n    y = x * i\nreturn y", ("TS224",)),
     "loop-target-after": ("for i in range(3):\n    x = x + 1\nreturn x * i", ("TS224",)),
+    "comprehension-own-variable": ("for i in range(3):\n    x = x + 1\nys = [x * i for i in range(2)]\nreturn ys[0]", ()),
     "elif-all-define": ("if k == 0:\n    y = x\nelif k == 1:\n    y = x * 2\nelse:\n    y = x * 3\nreturn y", ()),
     "with-defines": ("with torch.no_grad():\n    y = x * 2\nreturn y", ()),
     "none-test-folds": ("y = None\nif y is not None:\n    y = x\nreturn x", ()),

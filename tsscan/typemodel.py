@@ -140,6 +140,17 @@ def assignable(target: Optional[str], value: Optional[str]) -> bool:
     return False
 
 
+def implicitly_converted(target: Optional[str], value: Optional[str]) -> bool:
+    """A Tensor stored into an existing ``int``/``float`` variable (or returned where the
+    annotation says ``int``/``float``) compiles: the compiler inserts ``aten::IntImplicit`` /
+    ``FloatImplicit``, a run-time conversion. Arms that merge do not convert."""
+    if target is None or value != "Tensor":
+        return False
+    if is_optional(target):
+        target = target[len("Optional["):-1]
+    return target in ("int", "float")
+
+
 def unifiable(a: Optional[str], b: Optional[str]) -> bool:
     """Can the compiler merge ``a`` and ``b`` into one type (returns, if-expression arms,
     branch merges)? ``None`` with ``T`` gives ``Optional[T]``; tuples merge element-wise.
@@ -533,6 +544,8 @@ class _Analyser:
         self.out = FunctionTypes(fn, ctx=ctx)
         self.frames: List[_Frame] = [_Frame(False)]
         self.declared_level: Dict[str, int] = {}  # frame depth of each annotation
+        # annotated names a straight-line assignment gave another type: ordinary variables now
+        self.rebound: Set[str] = set()
         # > 0 inside arms the compiler may drop (an ``is None`` test it may fold on a type we
         # do not know): walked for the variables they bind, but nothing in them is reported
         self.quiet = 0
@@ -560,15 +573,23 @@ class _Analyser:
 
     def assign(self, target: cst.Name, t: Optional[str], value: Optional[cst.CSTNode] = None) -> None:
         name = target.value
-        if name in self.out.declared:
+        if name in self.out.declared and name not in self.rebound:
             # annotated: the annotation is its type; an empty literal takes it as a hint
             level = self.declared_level.get(name, 0)
             empty = isinstance(value, (cst.List, cst.Dict)) and not value.elements
             declared = self.out.declared[name]
-            if len(self.frames) - 1 > level and t is not None and not empty and not assignable(declared, t):
-                in_loop = any(fr.loop for fr in self.frames[level + 1 :])
-                if not self.quiet:
-                    self.out.retypes.append(Retype(target, name, declared, t, in_loop))
+            if t is None or empty or assignable(declared, t) or implicitly_converted(declared, t):
+                return
+            if len(self.frames) - 1 == level:
+                # a straight-line rebinding in the annotation's own block gives the variable
+                # the new type (`x: List[Tensor]` then `x = torch.cat(x, 1)` compiles); from
+                # here on it is an ordinary variable
+                self.rebound.add(name)
+                self.frames[level].vars[name] = t
+                return
+            in_loop = any(fr.loop for fr in self.frames[level + 1 :])
+            if not self.quiet:
+                self.out.retypes.append(Retype(target, name, declared, t, in_loop))
             return
         i, old = self._find(name)
         top = len(self.frames) - 1
@@ -578,7 +599,7 @@ class _Analyser:
         if i == top:
             self.frames[top].vars[name] = t  # straight-line rebinding may change the type
             return
-        if old is not None and t is not None and not assignable(old, t):
+        if old is not None and t is not None and not assignable(old, t) and not implicitly_converted(old, t):
             in_loop = any(fr.loop for fr in self.frames[i + 1 :])
             if not self.quiet:
                 self.out.retypes.append(Retype(target, name, old, t, in_loop))
@@ -603,6 +624,17 @@ class _Analyser:
             def visit_CompFor(inner, n: cst.CompFor) -> None:
                 for nm in _target_names(n.target):
                     inner.bound.append(nm.value)
+
+            def _comprehension(inner, n) -> None:
+                # the element is visited before the ``for`` clauses: bind their targets first
+                # (a comprehension's own variables are not the function's)
+                fc = n.for_in
+                while fc is not None:
+                    for nm in _target_names(fc.target):
+                        inner.bound.append(nm.value)
+                    fc = fc.inner_for_in
+
+            visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
 
             def visit_Lambda(inner, n: cst.Lambda) -> bool:
                 return False
@@ -639,6 +671,9 @@ class _Analyser:
             self.type_comment = False
         elif isinstance(s, cst.If):
             self.if_(s)
+        elif isinstance(s, cst.For) and unrolled_loop(s.iter, self.ctx):
+            self.uses(s.iter)
+            self._unrolled(s)
         elif isinstance(s, (cst.For, cst.While)):
             if isinstance(s, cst.For):
                 self.uses(s.iter)
@@ -666,6 +701,20 @@ class _Analyser:
             pass
         else:  # try and other compound statements: be quiet
             pass
+
+    def _unrolled(self, s: cst.For) -> None:
+        """A loop over a module container: the compiler unrolls it, one copy of the body per
+        module, so the body is straight-line code in the enclosing block. The number of copies
+        is not known here (none at all for an empty container), so every variable the body
+        binds or changes has an unknown type afterwards."""
+        top = self.frames[-1]
+        before = dict(top.vars)
+        for nm in _target_names(s.target):
+            top.vars[nm.value] = None
+        self.block(s.body.body)
+        for name, t in list(top.vars.items()):
+            if name not in before or before[name] != t:
+                top.vars[name] = None
 
     def _loop_target_type(self, s: cst.For) -> Optional[str]:
         it = s.iter
@@ -869,6 +918,42 @@ def _target_names(t: cst.BaseExpression) -> List[cst.Name]:
             out.extend(_target_names(el.value))
         return out
     return []
+
+
+def unrolled_loop(it: cst.BaseExpression, ctx: Optional[FunctionContext]) -> bool:
+    """Whether ``for ... in it`` iterates a module container (``self.blocks``, the module
+    itself when it is a ``Sequential``/``ModuleList`` subclass, ``enumerate``/``zip`` of one,
+    ``self.heads.values()``/``.items()``/``.keys()``): the compiler unrolls such loops."""
+    if ctx is None or ctx.cls is None or not ctx.cls.is_module:
+        return False
+    from tsscan import attributes as A
+
+    def container(e: cst.BaseExpression) -> bool:
+        if isinstance(e, cst.Call) and isinstance(e.func, cst.Attribute) and not e.args:
+            if e.func.attr.value in ("values", "items", "keys"):
+                name = ctx.self_attr(e.func.value)
+                return name is not None and A.attribute_type(ctx.cls, name, ctx.module).kind == A.MODULEDICT
+            return False
+        if isinstance(e, cst.Name) and e.value == ctx.self_name:
+            return _container_class(ctx)
+        name = ctx.self_attr(e)
+        return name is not None and A.attribute_type(ctx.cls, name, ctx.module).kind in A.MODULE_CONTAINERS
+
+    if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value in ("enumerate", "zip"):
+        args = [a.value for a in it.args if a.keyword is None and not a.star]
+        if it.func.value == "enumerate":
+            return bool(args) and container(args[0])
+        return any(container(a) for a in args)
+    return container(it)
+
+
+def _container_class(ctx: FunctionContext) -> bool:
+    """The class derives (directly or through local classes) from a torch.nn container."""
+    for cls in ctx.cls.mro():
+        for name in cls.bases:
+            if name.startswith("torch.nn") and name.rsplit(".", 1)[-1] in ("Sequential", "ModuleList", "ModuleDict"):
+                return True
+    return False
 
 
 def _has_isinstance(test: cst.BaseExpression) -> bool:
