@@ -49,6 +49,9 @@ CASES = {
     "none-test-folds": ("y = None\nif y is not None:\n    y = x\nreturn x", ()),
     "unknown-none-test": ("h = torch.jit.annotate(Optional[torch.Tensor], None)\ny = h\nif y is None:\n    z = 1\nelse:\n    z = 'a'\nreturn x", ()),
     "isinstance-folds": ("if isinstance(x, int):\n    y = 'a'\nelse:\n    y = x\nreturn y", ()),
+    "and-not-scripting": ("if c and not torch.jit.is_scripting():\n    return x, x\nreturn x", ()),
+    "scripting-raise-in-arm": ("if c:\n    if torch.jit.is_scripting():\n        raise ValueError('no')\n    y = 'eager'\nelse:\n    y = x\nreturn y", ()),
+    "scripting-return-first": ("if torch.jit.is_scripting():\n    return x\nreturn x, x", ()),
     "scripting-guard": ("if torch.jit.is_scripting():\n    y = x\nelse:\n    y = 'eager'\nreturn y", ()),
     # ---- returns and if-expressions
     "arity": ("if c:\n    return x\nreturn x, x", ("TS220",)),

@@ -546,6 +546,8 @@ class _Analyser:
         self.declared_level: Dict[str, int] = {}  # frame depth of each annotation
         # annotated names a straight-line assignment gave another type: ordinary variables now
         self.rebound: Set[str] = set()
+        # ids of ``if`` statements whose statically taken arm returns or raises
+        self.leaves: Set[int] = set()
         # > 0 inside arms the compiler may drop (an ``is None`` test it may fold on a type we
         # do not know): walked for the variables they bind, but nothing in them is reported
         self.quiet = 0
@@ -657,9 +659,14 @@ class _Analyser:
         node.visit(Uses())
 
     # ---- statements
-    def block(self, stmts: Sequence[cst.BaseStatement]) -> None:
+    def block(self, stmts: Sequence[cst.BaseStatement]) -> bool:
+        """Walk a block; True when a statically taken arm in it returns or raises (the rest
+        of the block is not compiled)."""
         for s in stmts:
             self.statement(s)
+            if isinstance(s, cst.If) and id(s) in self.leaves:
+                return True
+        return False
 
     def statement(self, s: cst.BaseStatement) -> None:  # noqa: C901
         if isinstance(s, cst.SimpleStatementLine):
@@ -771,9 +778,22 @@ class _Analyser:
     def if_(self, s: cst.If) -> None:
         self.uses(s.test)
         live = _scripting_live_arm(s, self.ctx)
+        static = None
+        if live is None:
+            static = _static_truth(s.test, self.ctx)
+            if static == "true":
+                live = 0
+            elif static == "false":
+                live = 1
         if live is None:
             live = self._none_test_live_arm(s)
-        if live is None and (self.uncertain_none_test(s.test) or _has_isinstance(s.test)):
+        if live is not None:
+            arm = s.body.body if live == 0 else (
+                s.orelse.body.body if isinstance(s.orelse, cst.Else) else ([s.orelse] if s.orelse is not None else None)
+            )
+            if arm is not None and _terminates(arm):
+                self.leaves.add(id(s))
+        if live is None and (static == "varies" or self.uncertain_none_test(s.test) or _has_isinstance(s.test)):
             self.quiet += 1
             for arm in (s.body, s.orelse):
                 if arm is not None:
@@ -794,17 +814,18 @@ class _Analyser:
         else:
             arms.append([s.orelse])
         if live is not None:
-            if arms[live] is not None:
-                self.block(arms[live])  # type: ignore[arg-type]
+            if arms[live] is not None and self.block(arms[live]):  # type: ignore[arg-type]
+                self.leaves.add(id(s))
             return
         results: List[Optional[Dict[str, Optional[str]]]] = []
         for arm in arms:
             fr = _Frame(False)
             self.frames.append(fr)
+            left = False
             if arm is not None:
-                self.block(arm)
+                left = self.block(arm)
             self.frames.pop()
-            results.append(None if arm is not None and _terminates(arm) else fr.vars)
+            results.append(None if arm is not None and (left or _terminates(arm)) else fr.vars)
         live_arms = [r for r in results if r is not None]
         if not live_arms:
             return
@@ -964,6 +985,25 @@ def _has_isinstance(test: cst.BaseExpression) -> bool:
             if name == "isinstance":
                 return True
     return False
+
+
+def _static_truth(test: cst.BaseExpression, ctx: Optional[FunctionContext]) -> Optional[str]:
+    """"true"/"false" when the compiler decides ``test`` while compiling (``x and not
+    torch.jit.is_scripting()``, ``self.down is None`` for an attribute that is always None,
+    a ``Final`` bool), "varies" when that depends on how the module was built, else None
+    (:mod:`tsscan.static`)."""
+    if ctx is None:
+        return None
+    try:
+        from tsscan.attributes import cst_expr_to_ast
+        from tsscan.static import Evaluator
+
+        node = cst_expr_to_ast(test)
+        if node is None:
+            return None
+        return Evaluator(ctx.module, ctx.cls, ctx.self_name)(node)
+    except Exception:  # an expression the evaluator does not know: decided at run time
+        return None
 
 
 def _scripting_live_arm(s: cst.If, ctx: Optional[FunctionContext]) -> Optional[int]:
