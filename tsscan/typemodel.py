@@ -14,7 +14,17 @@ that rules built on it stay silent rather than guess:
   defined with different types in the two arms has no type; a variable first defined in a
   loop body is undefined after the loop;
 * all ``return`` statements of a function without return annotation share one type
-  (``None`` and ``T`` merge to ``Optional[T]``).
+  (``None`` and ``T`` merge to ``Optional[T]``);
+* a loop over a module container (``for blk in self.blocks``, ``enumerate``/``zip`` of one)
+  is unrolled: its body is straight-line code in the enclosing block, and what it binds has
+  an unknown type afterwards (the number of copies is not known here);
+* a comprehension's targets are its own, not the function's variables;
+* an annotated variable rebound on a straight line takes the new type; a Tensor stored
+  into an existing ``int``/``float`` variable is converted (``aten::IntImplicit``), not a
+  type change;
+* ``if`` tests the compiler decides while compiling (:mod:`tsscan.static`: ``torch.jit.is_scripting()``
+  and ``and``/``or``/``not`` of it, attributes always or never None, ``Final`` bools) keep
+  only the live arm; after a taken arm that returns or raises the block ends.
 
 Types are plain strings in TorchScript's spelling: ``Tensor``, ``int``, ``float``, ``bool``,
 ``str``, ``None``, ``List[int]``, ``Tuple[Tensor, int]``, ``Optional[Tensor]``, ``Any``.
