@@ -52,6 +52,9 @@ CASES = {
     "and-not-scripting": ("if c and not torch.jit.is_scripting():\n    return x, x\nreturn x", ()),
     "scripting-raise-in-arm": ("if c:\n    if torch.jit.is_scripting():\n        raise ValueError('no')\n    y = 'eager'\nelse:\n    y = x\nreturn y", ()),
     "scripting-return-first": ("if torch.jit.is_scripting():\n    return x\nreturn x, x", ()),
+    "refined-optional-assigned": ("o: Optional[int] = None\nif c:\n    o = k\nv = 0\nif o is not None:\n    v = o\nreturn x", ()),
+    "refined-optional-else-arm": ("o: Optional[int] = None\nif c:\n    o = k\nv = 0\nif o is None:\n    v = 1\nelse:\n    v = o\nreturn x", ()),
+    "unrefined-optional-assigned": ("o: Optional[int] = None\nif c:\n    o = k\nv = 0\nif c:\n    v = o\nreturn x", ("TS223",)),
     "scripting-guard": ("if torch.jit.is_scripting():\n    y = x\nelse:\n    y = 'eager'\nreturn y", ()),
     # ---- returns and if-expressions
     "arity": ("if c:\n    return x\nreturn x, x", ("TS220",)),

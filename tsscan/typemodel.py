@@ -558,6 +558,8 @@ class _Analyser:
         self.rebound: Set[str] = set()
         # ids of ``if`` statements whose statically taken arm returns or raises
         self.leaves: Set[int] = set()
+        # Optional locals refined by the ``is not None`` / ``is None`` test of the arm being walked
+        self.refined: List[Dict[str, str]] = []
         # > 0 inside arms the compiler may drop (an ``is None`` test it may fold on a type we
         # do not know): walked for the variables they bind, but nothing in them is reported
         self.quiet = 0
@@ -568,6 +570,9 @@ class _Analyser:
 
     # ---- environment
     def lookup(self, name: str) -> Optional[str]:
+        for ref in reversed(self.refined):
+            if name in ref:
+                return ref[name]
         for fr in reversed(self.frames):
             if name in fr.vars:
                 t = fr.vars[name]
@@ -585,6 +590,8 @@ class _Analyser:
 
     def assign(self, target: cst.Name, t: Optional[str], value: Optional[cst.CSTNode] = None) -> None:
         name = target.value
+        for ref in self.refined:
+            ref.pop(name, None)  # a new value: the test no longer says anything about it
         if name in self.out.declared and name not in self.rebound:
             # annotated: the annotation is its type; an empty literal takes it as a hint
             level = self.declared_level.get(name, 0)
@@ -828,12 +835,16 @@ class _Analyser:
                 self.leaves.add(id(s))
             return
         results: List[Optional[Dict[str, Optional[str]]]] = []
-        for arm in arms:
+        for k, arm in enumerate(arms):
             fr = _Frame(False)
             self.frames.append(fr)
+            self.refined.append(self._refinements(s.test, k == 0))
             left = False
-            if arm is not None:
-                left = self.block(arm)
+            try:
+                if arm is not None:
+                    left = self.block(arm)
+            finally:
+                self.refined.pop()
             self.frames.pop()
             results.append(None if arm is not None and (left or _terminates(arm)) else fr.vars)
         live_arms = [r for r in results if r is not None]
@@ -856,6 +867,29 @@ class _Analyser:
                 self.frames[-1].vars[name] = None  # an Optional or a merged tuple: not modelled
             else:
                 self.frames[-1].vars[name] = CONFLICT
+
+    def _refinements(self, test: cst.BaseExpression, true_arm: bool) -> Dict[str, str]:
+        """``{name: T}`` for Optional[T] locals the test proves not None in this arm
+        (``v is not None`` and ``and`` chains of it in the true arm, ``v is None`` in the
+        false arm): the compiler refines them there."""
+        out: Dict[str, str] = {}
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And) and true_arm:
+            out.update(self._refinements(test.left, True))
+            out.update(self._refinements(test.right, True))
+            return out
+        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+            return out
+        op = test.comparisons[0].operator
+        left, right = test.left, test.comparisons[0].comparator
+        if isinstance(left, cst.Name) and left.value == "None":
+            left, right = right, left
+        if not (isinstance(left, cst.Name) and isinstance(right, cst.Name) and right.value == "None"):
+            return out
+        if isinstance(op, cst.IsNot) == true_arm and isinstance(op, (cst.Is, cst.IsNot)):
+            t = self.lookup(left.value)
+            if is_optional(t):
+                out[left.value] = t[len("Optional["):-1]  # type: ignore[index]
+        return out
 
     def _flat_env(self) -> Dict[str, Optional[str]]:
         env: Dict[str, Optional[str]] = {}
