@@ -2,6 +2,8 @@ from tsscan.rule import SAFE, Example, Fix, Rule
 
 import libcst as cst
 
+from tsscan.walk import walk
+
 
 class AnnotationWithoutValue(Rule):
     """A local variable annotation without a value (`y: int`) in compiled code.
@@ -167,5 +169,5 @@ def _names(node: cst.CSTNode) -> set:
         def visit_Name(self, n: cst.Name) -> None:
             out.add(n.value)
 
-    node.visit(V())
+    walk(node, V())
     return out

@@ -6,6 +6,7 @@ import libcst as cst
 
 from tsscan import attributes as A
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
+from tsscan.walk import walk
 
 _INDEXED = {A.MODULELIST: "ModuleList", A.SEQUENTIAL: "Sequential", A.PARAMLIST: "ParameterList"}
 _ENUMERABLE = {A.MODULELIST, A.SEQUENTIAL}
@@ -44,7 +45,7 @@ class _Names(cst.CSTVisitor):
         self.names.add(node.value)
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)  # `.m` of `self.m` is no variable
+        walk(node.value, self)  # `.m` of `self.m` is no variable
         return False
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
@@ -335,7 +336,7 @@ class Heads(nn.Module):
             return plan
         i = loop.target.value
         subs = _Subs(ctx)
-        loop.body.visit(subs)
+        walk(loop.body, subs)
         mine = [s for s in subs.subs if isinstance(s.slice[0].slice.value, cst.Name) and s.slice[0].slice.value.value == i]
         if not mine:
             return plan
@@ -351,11 +352,11 @@ class Heads(nn.Module):
         if any(ctx.self_attr(s.value) in order and s not in mine for s in subs.subs):
             return plan
         names = _Names()
-        loop.body.visit(names)
+        walk(loop.body, names)
         if i in names.assigned or names.jumps:
             return plan
         targets = _Targets()
-        loop.body.visit(targets)
+        walk(loop.body, targets)
         if any(id(s) in targets.ids for s in mine):  # `self.m[i] = ...` is no call site
             return plan
         plan["subs"] = {id(s) for s in mine}
@@ -366,7 +367,7 @@ class Heads(nn.Module):
         # every name of the function (params too) and of the file is taken
         root = self._root
         if root is not None:
-            root.visit(fn_names)
+            walk(root, fn_names)
         taken = fn_names.names | set(ctx.module.aliases) | set(ctx.module.functions) | set(ctx.module.classes) | set(ctx.module.globals) | {i}
         var = {n: _fresh(n, taken) for n in order}
         if len(order) == 1:

@@ -4,6 +4,7 @@ import libcst as cst
 
 from tsscan import attributes as A
 from tsscan.rule import Example, Rule
+from tsscan.walk import walk
 
 _SLICEABLE = {A.MODULELIST, A.SEQUENTIAL}
 
@@ -103,7 +104,7 @@ class Trunk(nn.Module):
         if name is None or not isinstance(node.target, cst.Name):
             return
         calls = _Calls(node.target.value)
-        node.body.visit(calls)
+        walk(node.body, calls)
         if calls.called:
             self.report(node.iter, self.message.format(name=name))
 

@@ -1,5 +1,6 @@
 from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
+from tsscan.walk import walk
 
 import libcst as cst
 
@@ -104,5 +105,5 @@ def _returns(body: cst.CSTNode):
         def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
             return False
 
-    body.visit(Finder())
+    walk(body, Finder())
     return found

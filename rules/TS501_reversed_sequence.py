@@ -2,6 +2,7 @@ from typing import Optional, Set
 
 from tsscan.receivers import SEQUENCE, FunctionRoot
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.walk import walk
 
 import libcst as cst
 
@@ -50,7 +51,7 @@ class _Names(cst.CSTVisitor):
 
 def _names_in(node: cst.CSTNode) -> Set[str]:
     v = _Names()
-    node.visit(v)
+    walk(node, v)
     return v.names
 
 
@@ -288,5 +289,5 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
                 if isinstance(node.target, cst.Name) and node.target.value == name:
                     found.append(node.annotation.annotation)
 
-        self._root.visit(Finder())  # type: ignore[union-attr]
+        walk(self._root, Finder())  # type: ignore[union-attr]
         return found[0] if len(found) == 1 and name not in self.kinds.assigned else None

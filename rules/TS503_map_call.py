@@ -2,6 +2,7 @@ from typing import Set
 
 from tsscan.receivers import FunctionRoot
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.walk import walk
 
 import libcst as cst
 
@@ -111,7 +112,7 @@ def truncate(xs: List[float]) -> List[int]:
                 and isinstance(args[0].value, (cst.Name, cst.Attribute))
             ):
                 v = _Names()
-                self._root.visit(v)  # type: ignore[union-attr]
+                walk(self._root, v)  # type: ignore[union-attr]
                 used = v.names | set(self.ctx.module.globals) | set(self.ctx.module.aliases)
                 var = next(n for n in ("v", "item", "x_", "v_", "_v", "elem") if n not in used)
                 code = cst.Module(body=[]).code_for_node

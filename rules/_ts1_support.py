@@ -15,6 +15,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 
 from tsscan.context import cst_dotted
+from tsscan.walk import walk
 
 _code = cst.Module(body=[]).code_for_node
 
@@ -411,7 +412,7 @@ def names_in(node: cst.CSTNode) -> Set[str]:
         def visit_Name(self, n: cst.Name) -> None:
             out.add(n.value)
 
-    node.visit(V())
+    walk(node, V())
     return out
 
 
@@ -441,7 +442,7 @@ def names_outside_comprehensions(fn: cst.FunctionDef) -> Set[str]:
                 return False
             return super().on_visit(node)
 
-    fn.visit(V())
+    walk(fn, V())
     return out
 
 
@@ -458,7 +459,7 @@ def is_pure(e: cst.CSTNode) -> bool:
             return True
 
     v = V()
-    e.visit(v)
+    walk(e, v)
     return not V.found
 
 

@@ -200,6 +200,12 @@ class _Env:
             args = fn.args.posonlyargs + fn.args.args
             if args and cls is not None:
                 self.self_name = args[0].arg
+            # params, defaults and locals depend on ``fn`` alone: read once per function, kept
+            # on the node (the dicts are only read afterwards)
+            known = fn.__dict__.get("_tsscan_env")
+            if known is not None:
+                self.params, self.defaults, self.locals = known
+                return
             for a in args + fn.args.kwonlyargs:
                 self.params[a.arg] = a
             pos = fn.args.posonlyargs + fn.args.args
@@ -221,6 +227,7 @@ class _Env:
                     for n in ast.walk(tgt) if tgt is not None else ():
                         if isinstance(n, ast.Name):
                             self.locals.setdefault(n.id, []).append(None)  # type: ignore[arg-type]
+            fn.__dict__["_tsscan_env"] = (self.params, self.defaults, self.locals)
 
 
 def value_type(
@@ -977,5 +984,7 @@ def single_bindings(fn) -> Dict[str, object]:
     if _BINDINGS is None:
         _BINDINGS = _bindings_visitor()  # libcst is imported only when rules run
     b = _BINDINGS()
-    fn.body.visit(b)
+    from tsscan.walk import walk
+
+    walk(fn.body, b)
     return {k: v[0] for k, v in b.values.items() if len(v) == 1 and v[0] is not None}

@@ -20,6 +20,7 @@ from typing import Dict, List, Optional, Set
 import libcst as cst
 
 from tsscan.context import FunctionContext, cst_dotted
+from tsscan.walk import walk
 
 TENSOR = "tensor"
 SEQUENCE = "sequence"
@@ -107,7 +108,7 @@ class Kinds:
             if isinstance(star, cst.Param):
                 self.local_names.add(star.name.value)
                 self.params[star.name.value] = SEQUENCE
-        fn.body.visit(_Collector(self))
+        walk(fn.body, _Collector(self))
         self._busy: Set[str] = set()
 
     def bind(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
