@@ -162,12 +162,16 @@ def sign(x: torch.Tensor) -> int:
             self.report(node)
 
 
+class _NameSet(cst.CSTVisitor):
+    # at module level: walk() looks the hooks of a visitor class up once per class
+    def __init__(self) -> None:
+        self.out: set = set()
+
+    def visit_Name(self, n: cst.Name) -> None:
+        self.out.add(n.value)
+
+
 def _names(node: cst.CSTNode) -> set:
-    out = set()
-
-    class V(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            out.add(n.value)
-
-    walk(node, V())
-    return out
+    v = _NameSet()
+    walk(node, v)
+    return v.out

@@ -95,15 +95,19 @@ def values(x: torch.Tensor) -> List[float]:
         self.report(node)
 
 
+class _Returns(cst.CSTVisitor):
+    # at module level: walk() looks the hooks of a visitor class up once per class
+    def __init__(self) -> None:
+        self.found: list = []
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.found.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+
 def _returns(body: cst.CSTNode):
-    found = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Return(self, node: cst.Return) -> None:
-            found.append(node)
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return False
-
-    walk(body, Finder())
-    return found
+    v = _Returns()
+    walk(body, v)
+    return v.found

@@ -49,6 +49,19 @@ class _Names(cst.CSTVisitor):
         self.names.add(node.value)
 
 
+class _AnnotationsOf(cst.CSTVisitor):
+    """The annotations of ``name: T`` statements (at module level: walk() looks the hooks of
+    a visitor class up once per class)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found: list = []
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.target, cst.Name) and node.target.value == self.name:
+            self.found.append(node.annotation.annotation)
+
+
 def _names_in(node: cst.CSTNode) -> Set[str]:
     v = _Names()
     walk(node, v)
@@ -282,12 +295,7 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
         return None
 
     def _annotation_of_local(self, name: str) -> Optional[cst.BaseExpression]:
-        found = []
-
-        class Finder(cst.CSTVisitor):
-            def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-                if isinstance(node.target, cst.Name) and node.target.value == name:
-                    found.append(node.annotation.annotation)
-
-        walk(self._root, Finder())  # type: ignore[union-attr]
+        finder = _AnnotationsOf(name)
+        walk(self._root, finder)  # type: ignore[arg-type]
+        found = finder.found
         return found[0] if len(found) == 1 and name not in self.kinds.assigned else None

@@ -405,15 +405,38 @@ def element_type_of_iter(it: cst.BaseExpression, types: LocalTypes, scope=None) 
 
 
 # --------------------------------------------------------------------------- names
+# The visitors are classes at module level: walk() looks the hooks of a visitor class up once
+# per class.
+class _NamesV(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.out: Set[str] = set()
+
+    def visit_Name(self, n: cst.Name) -> None:
+        self.out.add(n.value)
+
+
+class _NamesOutsideComprehensionsV(_NamesV):
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if is_comprehension(node):
+            return False
+        return super().on_visit(node)
+
+
+class _ImpureV(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.Call, cst.Await, cst.Yield, cst.NamedExpr, cst.Lambda)) or is_comprehension(node):
+            self.found = True
+            return False
+        return True
+
+
 def names_in(node: cst.CSTNode) -> Set[str]:
-    out: Set[str] = set()
-
-    class V(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            out.add(n.value)
-
-    walk(node, V())
-    return out
+    v = _NamesV()
+    walk(node, v)
+    return v.out
 
 
 def is_comprehension(node: cst.CSTNode) -> bool:
@@ -431,36 +454,16 @@ def comp_fors(comp) -> List[cst.CompFor]:
 
 def names_outside_comprehensions(fn: cst.FunctionDef) -> Set[str]:
     """Every name the function uses or binds outside comprehensions (params included)."""
-    out: Set[str] = set()
-
-    class V(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            out.add(n.value)
-
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            if is_comprehension(node):
-                return False
-            return super().on_visit(node)
-
-    walk(fn, V())
-    return out
+    v = _NamesOutsideComprehensionsV()
+    walk(fn, v)
+    return v.out
 
 
 def is_pure(e: cst.CSTNode) -> bool:
     """No calls (so no side effects, the values cannot change by evaluating it earlier)."""
-
-    class V(cst.CSTVisitor):
-        found = False
-
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            if isinstance(node, (cst.Call, cst.Await, cst.Yield, cst.NamedExpr, cst.Lambda)) or is_comprehension(node):
-                V.found = True
-                return False
-            return True
-
-    v = V()
+    v = _ImpureV()
     walk(e, v)
-    return not V.found
+    return not v.found
 
 
 def path_to(root: cst.CSTNode, target: cst.CSTNode) -> Optional[List[cst.CSTNode]]:
