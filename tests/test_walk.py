@@ -116,3 +116,52 @@ def test_almost_every_node_class_is_walked_without_libcst():
 def test_transformers_are_refused():
     with pytest.raises(TypeError):
         walk(cst.parse_module("x = 1\n"), cst.CSTTransformer())
+
+
+def _attribute_hooks_by_dir(cls: type) -> bool:
+    """The plain definition: some ``visit_<Node>_<field>``/``leave_...`` of ``dir(cls)`` is
+    callable and not one of libcst's no-ops (or the generic attribute hooks are overridden)."""
+    return (
+        cls.on_visit_attribute is not cst.CSTVisitor.on_visit_attribute
+        or cls.on_leave_attribute is not cst.CSTVisitor.on_leave_attribute
+        or any(
+            n.count("_") >= 2
+            and n.startswith(("visit_", "leave_"))
+            and callable(getattr(cls, n, None))
+            and not getattr(getattr(cls, n), "_is_no_op", False)
+            for n in dir(cls)
+        )
+    )
+
+
+def test_attribute_hook_detection_matches_dir():
+    from tsscan import engine, receivers, typemodel
+    from tsscan.walk import _has_attribute_hooks
+
+    class Field(cst.CSTVisitor):
+        def visit_Call_func(self, node) -> None:
+            pass
+
+    class Undone(Field):  # the hook put back to libcst's no-op
+        visit_Call_func = cst.CSTVisitor.visit_Call_func
+
+    class Leave(Undone):
+        def leave_Name_value(self, node) -> None:
+            pass
+
+    class Generic(cst.CSTVisitor):
+        def on_leave_attribute(self, node, attribute) -> None:
+            pass
+
+    class Plain(cst.CSTVisitor):
+        def visit_Name(self, node) -> None:
+            pass
+
+    classes = [Field, Undone, Leave, Generic, Plain, cst.CSTVisitor, OnlyNames, Recorder]
+    classes += [  # the visitors tsscan walks with
+        v for m in (engine, receivers, typemodel) for v in vars(m).values()
+        if isinstance(v, type) and issubclass(v, cst.CSTVisitor)
+    ]
+    for cls in classes:
+        assert _has_attribute_hooks(cls) == _attribute_hooks_by_dir(cls), cls
+    assert [_has_attribute_hooks(c) for c in (Field, Undone, Leave, Generic, Plain)] == [True, False, True, True, False]

@@ -112,13 +112,43 @@ def _has_attribute_hooks(cls: type) -> bool:
         found = (
             cls.on_visit_attribute is not cst.CSTVisitor.on_visit_attribute
             or cls.on_leave_attribute is not cst.CSTVisitor.on_leave_attribute
-            or any(
-                name.count("_") >= 2
-                and name.startswith(("visit_", "leave_"))
-                and callable(getattr(cls, name, None))
-                and not getattr(getattr(cls, name), "_is_no_op", False)
-                for name in dir(cls)
-            )
+            or _has_live_hook(cls)
         )
         _ATTR_HOOKS[cls] = found
     return found
+
+
+# per base class: the names in its own __dict__ that look like attribute hooks, and those of
+# them that do something (libcst's CSTVisitor bases define some 1,200 no-op ones)
+_OWN_HOOKS: Dict[type, Tuple[frozenset, frozenset]] = {}
+
+
+def _own_hooks(k: type) -> Tuple[frozenset, frozenset]:
+    names = frozenset(
+        n for n in vars(k) if n.count("_") >= 2 and n.startswith(("visit_", "leave_"))
+    )
+    live = frozenset(
+        n for n in names
+        if callable(getattr(k, n, None)) and not getattr(getattr(k, n), "_is_no_op", False)
+    )
+    return names, live
+
+
+def _has_live_hook(cls: type) -> bool:
+    """Whether a name of ``dir(cls)`` like ``visit_<Node>_<field>`` resolves to a callable
+    that is not one of libcst's no-ops. Each name resolves to the first class of the MRO that
+    defines it, so the classes are read in MRO order; the bases' own names are read once per
+    base (a visitor class made inside a function is new at every call)."""
+    seen: set = set()
+    for i, k in enumerate(cls.__mro__):
+        if i == 0:
+            own = _own_hooks(k)
+        else:
+            own = _OWN_HOOKS.get(k)  # type: ignore[assignment]
+            if own is None:
+                own = _OWN_HOOKS[k] = _own_hooks(k)
+        names, live = own
+        if live and not live <= seen:
+            return True
+        seen |= names
+    return False
