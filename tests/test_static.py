@@ -138,3 +138,23 @@ def test_tsscan_agrees_with_compiler(name, engine, tmp_path):
     except Exception:
         scripts = False
     assert scripts == (findings == []), (scripts, findings)
+
+
+def test_prepare_scriptable_hook_replaces_the_module(engine, tmp_path):
+    """A module with __prepare_scriptable__ is never compiled itself: the compiler scripts what
+    the hook returns (torchvision's v2 transforms hand over their v1 equivalent)."""
+    code = textwrap.dedent(HEAD + """
+class Plain(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + 1
+
+
+class Fancy(nn.Module):
+    def __prepare_scriptable__(self):
+        return Plain()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.numpy()
+""").lstrip("\n")
+    assert engine.check("m.py", code).diagnostics == []
+    assert script_all(code, tmp_path)

@@ -459,6 +459,8 @@ def _compiled_functions(mod: ModuleInfo) -> List[CompiledFunction]:
             continue
         if not cls.is_module:
             continue
+        if cls.find_method("__prepare_scriptable__"):
+            continue  # torch.jit.script compiles what this hook returns instead (torchvision v2 transforms)
         if "forward" in cls.methods:
             add_method(cls, "forward", "forward")
         for name, fn in cls.methods.items():
