@@ -16,7 +16,7 @@ from tsscan.report import RunSummary
 from tsscan.runner import EngineSpec, check_file, check_many, check_paths, workers_for
 
 ROOT = Path(__file__).resolve().parent.parent
-ORACLE = Path("/work/shared/oracle/scannable")
+ORACLE = Path(os.environ.get("TSSCAN_ORACLE", Path(__file__).resolve().parents[2] / "shared" / "oracle")) / "scannable"
 
 MODEL = textwrap.dedent(
     """

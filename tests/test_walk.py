@@ -1,4 +1,5 @@
 """tsscan.walk.walk makes exactly the hook calls libcst's node.visit makes, in the same order."""
+import os
 from pathlib import Path
 
 import libcst as cst
@@ -7,7 +8,7 @@ import pytest
 from tsscan.walk import _PLANS, walk
 
 ROOT = Path(__file__).resolve().parent.parent
-ORACLE = Path("/work/shared/oracle/cases")
+ORACLE = Path(os.environ.get("TSSCAN_ORACLE", Path(__file__).resolve().parents[2] / "shared" / "oracle")) / "cases"
 
 TRICKY = '''
 from . import a
