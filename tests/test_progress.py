@@ -62,8 +62,13 @@ def test_no_progress_when_disabled(env):
     assert _run(env, tty=True) == ""
 
 
-def test_for_run_erases_after_the_last_file():
+def test_for_run_erases_after_the_last_file(monkeypatch):
     from io import StringIO
+
+    # this test is about drawing on a terminal: CI's own CI=true would switch progress off
+    for var in ("CI", "TSSCAN_NO_PROGRESS"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("TERM", "xterm")
 
     from tsscan.progress import Progress, for_run
 
