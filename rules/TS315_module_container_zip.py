@@ -1,24 +1,14 @@
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Optional
 
 import libcst as cst
 
 from tsscan import attributes as A
 from tsscan.context import cst_dotted
-from tsscan.rule import Example, Rule
+from tsscan.rule import sibling_module, Example, Rule
 
 
 def _support():
-    path = Path(__file__).with_name("_ts1_support.py")
-    key = f"tsscan_ts1_support_{abs(hash(str(path))):x}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[key] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[key]
+    return sibling_module(__file__, "_ts1_support")
 
 
 _CONTAINERS = {A.MODULELIST, A.SEQUENTIAL, A.MODULEDICT}

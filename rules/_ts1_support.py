@@ -10,7 +10,7 @@ Rule files load this with :func:`load` (rule directories are not packages). It h
 """
 from __future__ import annotations
 
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 

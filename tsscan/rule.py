@@ -197,6 +197,23 @@ def builtin_rule_dir() -> Path:
 _loaded: dict = {}
 
 
+def sibling_module(rule_file: str, name: str):
+    """Import ``<name>.py`` from the directory of ``rule_file``, once per process.
+
+    A rule directory may hold shared helpers in files whose names start with ``_`` (they are
+    not scanned for rules); a rule file gets one with ``sibling_module(__file__, "_helpers")``."""
+    path = Path(rule_file).with_name(f"{name}.py")
+    key = f"tsscan_rule_helper_{abs(hash(str(path))):x}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, path)
+        if spec is None or spec.loader is None:  # pragma: no cover
+            raise ImportError(f"cannot load {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]
+
+
 def load_rule_dir(directory: Path) -> List[type]:
     directory = Path(directory).resolve()
     if directory in _loaded:
