@@ -633,11 +633,11 @@ class _Analyser:
                 inner.bound: List[str] = []
 
             def visit_Attribute(inner, n: cst.Attribute) -> bool:
-                n.value.visit(inner)
+                walk(n.value, inner)
                 return False
 
             def visit_Arg(inner, n: cst.Arg) -> bool:
-                n.value.visit(inner)
+                walk(n.value, inner)
                 return False
 
             def visit_CompFor(inner, n: cst.CompFor) -> None:
@@ -673,7 +673,7 @@ class _Analyser:
                 elif t == CONFLICT:
                     self.out.bad_uses.append(BadUse(n, n.value, "conflict"))
 
-        node.visit(Uses())
+        walk(node, Uses())
 
     # ---- statements
     def block(self, stmts: Sequence[cst.BaseStatement]) -> bool:
@@ -1156,7 +1156,7 @@ def walk_expr(node: cst.CSTNode):
             out.append(n)
             return True
 
-    node.visit(W())
+    walk(node, W())
     return out
 
 
@@ -1214,7 +1214,7 @@ def refined_names(fn: cst.FunctionDef) -> Set[str]:
                 if isinstance(side, cst.Name):
                     out.add(side.value)
 
-    fn.body.visit(V())
+    walk(fn.body, V())
     return out
 
 
@@ -1239,7 +1239,7 @@ def value_uses(fn: cst.FunctionDef, ctx) -> Dict[int, cst.CSTNode]:
         def visit_Subscript(self, n: cst.Subscript) -> None:
             out[id(n.value)] = n.value
 
-    fn.body.visit(V())
+    walk(fn.body, V())
     return out
 
 
