@@ -1,7 +1,11 @@
-from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.rule import sibling_module, SAFE, Example, Fix, Rule
 
 import libcst as cst
 
+
+
+def _support():
+    return sibling_module(__file__, "_ts1_support")
 
 class AugAssignMatmul(Rule):
     """Augmented matrix multiplication `x @= w` in compiled code.
@@ -76,7 +80,7 @@ def project(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         if not isinstance(node.operator, cst.MatrixMultiplyAssign):
             return
         fix = None
-        if _simple_target(node.target):
+        if _support().simple_target(node.target):
             new = cst.Assign(
                 targets=[cst.AssignTarget(target=node.target)],
                 value=cst.BinaryOperation(
@@ -89,22 +93,6 @@ def project(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         self.report(node, fix=fix)
 
 
-def _simple_target(t: cst.BaseExpression) -> bool:
-    if isinstance(t, cst.Name):
-        return True
-    if isinstance(t, cst.Attribute):
-        return _simple_target(t.value)
-    if isinstance(t, cst.Subscript):
-        if not _simple_target(t.value):
-            return False
-        for el in t.slice:
-            if not isinstance(el.slice, cst.Index):
-                return False
-            v = el.slice.value
-            if not (isinstance(v, (cst.Integer, cst.SimpleString)) or _simple_target(v)):
-                return False
-        return True
-    return False
 
 
 def _paren_if_needed(e: cst.BaseExpression) -> cst.BaseExpression:

@@ -103,7 +103,7 @@ def pooled_size(x: torch.Tensor, levels: int) -> int:
         if not isinstance(node.operator, cst.FloorDivideAssign):
             return
         fix = None
-        if _simple_target(node.target):
+        if _support().simple_target(node.target):
             if self._types is None:
                 self._types = _support().LocalTypes(self._root, self.ctx)
             t = self._types.expr(node.target)
@@ -126,19 +126,3 @@ def pooled_size(x: torch.Tensor, levels: int) -> int:
         self.report(node, fix=fix)
 
 
-def _simple_target(t: cst.BaseExpression) -> bool:
-    if isinstance(t, cst.Name):
-        return True
-    if isinstance(t, cst.Attribute):
-        return _simple_target(t.value)
-    if isinstance(t, cst.Subscript):
-        if not _simple_target(t.value):
-            return False
-        for el in t.slice:
-            if not isinstance(el.slice, cst.Index):
-                return False
-            v = el.slice.value
-            if not (isinstance(v, (cst.Integer, cst.SimpleString)) or _simple_target(v)):
-                return False
-        return True
-    return False

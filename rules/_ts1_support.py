@@ -757,3 +757,22 @@ class ComprehensionRule(_Rule):
 
     def visit_DictComp(self, node: cst.DictComp) -> None:
         self._check(node)
+
+
+def simple_target(t: cst.BaseExpression) -> bool:
+    """A name, attribute chain or subscript with literal or simple indices: evaluating it twice is harmless."""
+    if isinstance(t, cst.Name):
+        return True
+    if isinstance(t, cst.Attribute):
+        return simple_target(t.value)
+    if isinstance(t, cst.Subscript):
+        if not simple_target(t.value):
+            return False
+        for el in t.slice:
+            if not isinstance(el.slice, cst.Index):
+                return False
+            v = el.slice.value
+            if not (isinstance(v, (cst.Integer, cst.SimpleString)) or simple_target(v)):
+                return False
+        return True
+    return False
