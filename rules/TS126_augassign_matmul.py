@@ -3,9 +3,9 @@ from tsscan.rule import sibling_module, SAFE, Example, Fix, Rule
 import libcst as cst
 
 
-
 def _support():
     return sibling_module(__file__, "_ts1_support")
+
 
 class AugAssignMatmul(Rule):
     """Augmented matrix multiplication `x @= w` in compiled code.
