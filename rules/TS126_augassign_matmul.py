@@ -93,8 +93,6 @@ def project(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         self.report(node, fix=fix)
 
 
-
-
 def _paren_if_needed(e: cst.BaseExpression) -> cst.BaseExpression:
     # `x @= a + b` means x @ (a + b)
     if isinstance(e, (cst.BinaryOperation, cst.BooleanOperation, cst.Comparison, cst.IfExp, cst.UnaryOperation, cst.Lambda)) and not e.lpar:
