@@ -58,7 +58,8 @@ class Plugin:
     rule_dirs: List[str] = []
 
     def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
-        # ``tree`` is unused (tsscan parses itself) but asking for it makes this a tree plugin
+        # flake8's own parse of the file: the engine's scope analysis starts from it
+        self.tree = tree
         self.filename = filename
         self.lines = lines
 
@@ -123,7 +124,12 @@ class Plugin:
             yield 1, 0, f"{ERROR_CODE} tsscan cannot load its rules: {exc}", type(self)
             return
         try:
-            result = engine.check(self.filename, text)
+            scope = None
+            if isinstance(self.tree, ast.Module):
+                from tsscan.scope import analyse
+
+                scope = analyse(self.tree)
+            result = engine.check(self.filename, text, scope=scope)
         except InputError as exc:  # flake8 reports syntax errors itself (E999)
             yield 1, 0, f"{ERROR_CODE} tsscan cannot check this file: {exc}", type(self)
             return
