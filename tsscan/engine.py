@@ -20,7 +20,7 @@ import ast
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -589,16 +589,20 @@ def fix_text(
     safeties: Sequence[str] = (SAFE,),
     extra_ignore: Iterable[str] = (),
     max_rounds: int = 10,
+    allow: Optional[Callable[[PendingFix, str], bool]] = None,
 ) -> Tuple[str, List[Diagnostic], CheckResult]:
     """Apply fixes to a fixed point (at most ``max_rounds`` rounds).
 
-    Returns the new text, the diagnostics whose fixes were applied, and the check of the
-    final text (what remains)."""
+    ``allow(fix, text)``, when given, is asked about every proposed fix of each round (``text``
+    is the text that round fixes); fixes it refuses are left out (the fixer uses this to leave
+    out fixes the compiler rejected). Returns the new text, the diagnostics whose fixes were
+    applied, and the check of the final text (what remains)."""
     applied: List[Diagnostic] = []
     current = text
     result = engine.check(path, current, extra_ignore)
     for _ in range(max_rounds):
-        chosen = choose_fixes(result.fixes, safeties)
+        proposed = result.fixes if allow is None else [pf for pf in result.fixes if allow(pf, current)]
+        chosen = choose_fixes(proposed, safeties)
         if not chosen:
             break
         new = apply_fixes(current, result, chosen)

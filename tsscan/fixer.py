@@ -1,6 +1,6 @@
 """``--fix`` / ``--diff``: rewrite a file, then confirm each fix with the real compiler.
 
-The engine applies fixes to a fixed point (:func:`tsscan.engine.fix_text`); here the same loop
+The engine applies fixes to a fixed point (:func:`tsscan.engine.fix_text`); here that loop
 runs with a set of *blocked* fixes, and :mod:`tsscan.verify` judges the result:
 
 1. apply every allowed fix that is not blocked; check the new text with the compiler
@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from tsscan.engine import CheckResult, Engine, InputError, PendingFix, apply_fixes, choose_fixes
+from tsscan.engine import CheckResult, Engine, PendingFix, fix_text
 from tsscan.rule import SAFE, Diagnostic
 from tsscan.verify import FACTORY_HINT, CompilerError, Outcome, Verifier, covering
 
@@ -100,33 +100,28 @@ def run_fixes(
     extra_ignore: Iterable[str] = (),
     blocked: Iterable[Key] = (),
 ) -> Tuple[str, List[FixRecord], CheckResult]:
-    """:func:`tsscan.engine.fix_text` with some fixes left out: (new text, the fixes applied,
-    the check of the new text)."""
+    """:func:`tsscan.engine.fix_text` with the ``blocked`` fixes left out: (new text, the fixes
+    applied, the check of the new text)."""
     blocked = set(blocked)
-    extra_ignore = list(extra_ignore)
+    seen: Dict[int, Tuple[Key, PendingFix]] = {}  # id(diagnostic) -> its key and fix
+    memo: List = [None, []]  # the text of the round and its lines
+
+    def allow(pf: PendingFix, current: str) -> bool:
+        if memo[0] is not current:
+            memo[0], memo[1] = current, _lines(current)
+        key = fix_key(pf, memo[1])
+        seen[id(pf.diagnostic)] = (key, pf)
+        return key not in blocked
+
+    new, applied, result = fix_text(
+        engine, path, text, safeties, list(extra_ignore), max_rounds=MAX_ROUNDS, allow=allow
+    )
     records: List[FixRecord] = []
-    current = text
-    result = engine.check(path, current, extra_ignore)
-    for _ in range(MAX_ROUNDS):
-        lines = _lines(current)
-        keyed = [(pf, fix_key(pf, lines)) for pf in result.fixes]
-        allowed = [pf for pf, k in keyed if k not in blocked]
-        chosen = choose_fixes(allowed, safeties)
-        if not chosen:
-            break
-        new = apply_fixes(current, result, chosen)
-        if new == current:
-            break
-        try:
-            new_result = engine.check(path, new, extra_ignore)
-        except InputError:
-            break  # a fix that breaks the file is never kept
-        keys = {id(pf): k for pf, k in keyed}
-        for pf in chosen:
-            cf = pf.snippet.cf
-            records.append(FixRecord(keys[id(pf)], pf.diagnostic, cf.qualname, cf.cls.name if cf.cls else None, cf.why))
-        current, result = new, new_result
-    return current, records, result
+    for d in applied:
+        key, pf = seen[id(d)]
+        cf = pf.snippet.cf
+        records.append(FixRecord(key, d, cf.qualname, cf.cls.name if cf.cls else None, cf.why))
+    return new, records, result
 
 
 # --------------------------------------------------------------------------- judging
