@@ -58,23 +58,10 @@ def annotation_type(node: Optional[cst.BaseExpression], ctx) -> Optional[str]:
 
 
 def split_args(t: str) -> Optional[List[str]]:
-    """``Tuple[int, List[int]]`` -> ``["int", "List[int]"]``."""
-    if "[" not in t:
-        return None
-    inner = t[t.index("[") + 1 : -1]
-    out, depth, cur = [], 0, ""
-    for ch in inner:
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        if ch == "," and depth == 0:
-            out.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    out.append(cur.strip())
-    return out
+    """``Tuple[int, List[int]]`` -> ``["int", "List[int]"]`` (the type model's own splitter)."""
+    from tsscan.typemodel import split_type_args
+
+    return split_type_args(t)
 
 
 def element_type(t: Optional[str]) -> Optional[str]:

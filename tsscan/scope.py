@@ -326,11 +326,6 @@ def _collect_init_attrs(init: FuncNode, info: ClassInfo, mod: ModuleInfo) -> Non
                 name = node.args[0].value
                 value = node.args[1] if len(node.args) > 1 else None
                 info.init_attrs.setdefault(name, Attr(name, node.lineno, value, None, kind))
-            elif (
-                isinstance(f.value, ast.Name)
-                and f.value.id == "setattr"
-            ):  # pragma: no cover - setattr is a Name call, handled below
-                pass
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
