@@ -1,7 +1,6 @@
 from tsscan.rule import sibling_module, SAFE, Example
 
 
-
 def _support():
     return sibling_module(__file__, "_ts1_support")
 

@@ -158,18 +158,13 @@ class Reshape(nn.Module):
 
     def on_function(self) -> None:
         self._types = None
-        self._root = None
         self._in_target = 0
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._root is None:
-            self._root = node
 
     def _is_list(self, e: cst.BaseExpression) -> bool:
         if isinstance(e, (cst.List, cst.ListComp)):
             return True
         if self._types is None:
-            self._types = _support().LocalTypes(self._root, self.ctx, compiler_view=True)
+            self._types = _support().local_types(self.ctx, compiler_view=True)
         t = self._types.expr(e)
         if t is not None:
             return t.startswith("List[")
@@ -198,7 +193,7 @@ class Reshape(nn.Module):
         ok = False
         if isinstance(func, cst.Attribute) and func.attr.value in _SIZE_METHODS:
             if self._types is None:
-                self._types = _support().LocalTypes(self._root, self.ctx, compiler_view=True)
+                self._types = _support().local_types(self.ctx, compiler_view=True)
             ok = self._types.expr(func.value) == "Tensor"
         else:
             qual = self.ctx.qualname(func)

@@ -87,11 +87,6 @@ def check(mode: str) -> str:
 
     def on_function(self) -> None:
         self._types = None
-        self._root = None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._root is None:
-            self._root = node
 
     def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
         if node.conversion is None and node.equal is None:
@@ -101,7 +96,7 @@ def check(mode: str) -> str:
             ok = node.conversion == "s"
             if not ok:
                 if self._types is None:
-                    self._types = _support().LocalTypes(self._root, self.ctx)
+                    self._types = _support().local_types(self.ctx)
                 ok = self._types.expr(node.expression) in ("int", "bool")
             if ok:
                 fix = Fix(

@@ -126,13 +126,8 @@ def best(scores: torch.Tensor) -> torch.Tensor:
     ]
 
     def on_function(self) -> None:
-        self._root = None
         self._types = None
         self._inner = set()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._root is None:
-            self._root = node
 
     def _builtin(self, func: cst.BaseExpression, name: str) -> bool:
         mod = self.ctx.module
@@ -153,7 +148,7 @@ def best(scores: torch.Tensor) -> torch.Tensor:
                 seq = arg.args[0]
                 if not seq.star and seq.keyword is None:
                     if self._types is None:
-                        self._types = _support().LocalTypes(self._root, self.ctx)
+                        self._types = _support().local_types(self.ctx)
                     t = self._types.expr(seq.value)
                     if t == "Tensor" or (t or "").startswith("List["):
                         value = seq.value

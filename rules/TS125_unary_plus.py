@@ -84,17 +84,12 @@ def shift(x: torch.Tensor, k: int) -> torch.Tensor:
 
     def on_function(self) -> None:
         self._types = None
-        self._root = None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._root is None:
-            self._root = node
 
     def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
         if not isinstance(node.operator, cst.Plus):
             return
         if self._types is None:
-            self._types = _support().LocalTypes(self._root, self.ctx)
+            self._types = _support().local_types(self.ctx)
         t = self._types.expr(node.expression)
         safe = t in ("int", "float")
         new = node.expression

@@ -93,11 +93,6 @@ def pooled_size(x: torch.Tensor, levels: int) -> int:
 
     def on_function(self) -> None:
         self._types = None
-        self._root = None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._root is None:
-            self._root = node
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if not isinstance(node.operator, cst.FloorDivideAssign):
@@ -105,7 +100,7 @@ def pooled_size(x: torch.Tensor, levels: int) -> int:
         fix = None
         if _support().simple_target(node.target):
             if self._types is None:
-                self._types = _support().LocalTypes(self._root, self.ctx)
+                self._types = _support().local_types(self.ctx)
             t = self._types.expr(node.target)
             safe = t in ("int", "float")
             value = node.value

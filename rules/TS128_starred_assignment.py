@@ -90,13 +90,8 @@ def split_head(sizes: List[int]) -> List[int]:
     ]
 
     def on_function(self) -> None:
-        self._root = None
         self._types = None
         self._line = None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._root is None:
-            self._root = node
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         self._line = node
@@ -134,7 +129,7 @@ def split_head(sizes: List[int]) -> List[int]:
         if star != 0 and after != 0:
             return None  # a star in the middle
         if self._types is None:
-            self._types = _support().LocalTypes(self._root, self.ctx)
+            self._types = _support().local_types(self.ctx)
         t = self._types.expr(value)
         if not (t and t.startswith("List[")):
             return None

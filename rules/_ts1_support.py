@@ -113,6 +113,15 @@ _TENSOR_METHODS = set(
 _BUILTIN_CALLS = {"int": "int", "float": "float", "str": "str", "bool": "bool", "len": "int"}
 
 
+def local_types(ctx, compiler_view: bool = False) -> "LocalTypes":
+    """The :class:`LocalTypes` of the function ``ctx`` checks, built once per function and view
+    and shared by the rules that ask."""
+    cache = ctx.__dict__.setdefault("_ts1_local_types", {})
+    if compiler_view not in cache:
+        cache[compiler_view] = LocalTypes(ctx.node, ctx, compiler_view=compiler_view)
+    return cache[compiler_view]
+
+
 class LocalTypes:
     """Flow-insensitive types of a compiled function's parameters and locals.
 

@@ -31,6 +31,8 @@ class FunctionContext:
     target_version: str
     options: Dict[str, Any] = field(default_factory=dict)
     _knowledge: Any = None
+    # the libcst FunctionDef being checked (set by the engine before the rules see it)
+    node: Optional[cst.FunctionDef] = None
 
     @property
     def module(self) -> ModuleInfo:

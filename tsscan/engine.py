@@ -173,6 +173,7 @@ class Engine:
             if snip is not None:
                 current[0] = snip
                 ctx = self._context(path, scope, snip.cf)
+                ctx.node = snip.func
                 for r in active[0]:
                     r.ctx = ctx
                     r.reports = []
