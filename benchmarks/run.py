@@ -19,6 +19,7 @@ Python, interpreter start included. What is measured is a snapshot of this check
 
 Not part of the test suite: it takes minutes and its figures depend on the machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,8 @@ import sys
 import time
 import warnings
 import zipfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -57,7 +58,7 @@ GOALS = {
 BIN = Path(sys.executable).parent
 
 
-def script(name: str) -> List[str]:
+def script(name: str) -> list[str]:
     exe = BIN / name
     return [str(exe)] if exe.exists() else [sys.executable, "-m", name]
 
@@ -83,8 +84,7 @@ def fetch() -> Path:
     if not target.is_dir():
         WORK.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-             f"timm=={TIMM}", "-d", str(WORK)],
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", f"timm=={TIMM}", "-d", str(WORK)],
             check=True,
         )
         (wheel,) = WORK.glob(f"timm-{TIMM}-*.whl")
@@ -107,7 +107,7 @@ def copies(n: int) -> Path:
     return root
 
 
-def py_files(root: Path) -> List[Path]:
+def py_files(root: Path) -> list[Path]:
     return sorted(root.rglob("*.py"))
 
 
@@ -118,7 +118,7 @@ def best(fn: Callable[[], float], repeat: int) -> float:
 
 # CPU seconds (user + system, the command and its worker processes) of each timed command run,
 # by its wall time: the CPU of the best run is shown next to it (load changes it much less)
-CPU: Dict[float, float] = {}
+CPU: dict[float, float] = {}
 
 
 def _children_cpu() -> float:
@@ -144,8 +144,9 @@ def peak_rss_mb(cmd: Sequence[str], cwd: Path) -> float:
         "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    out = subprocess.run([sys.executable, "-c", probe, *cmd], cwd=cwd, env=ENV,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *cmd], cwd=cwd, env=ENV, capture_output=True, text=True, check=True
+    ).stdout
     return int(out.split()[-1]) / 1024
 
 
@@ -169,7 +170,7 @@ def load() -> str:
 
 
 # --------------------------------------------------------------------------- where the time goes
-def profile(files: Sequence[Path]) -> Tuple[Dict[str, float], Dict[str, float]]:
+def profile(files: Sequence[Path]) -> tuple[dict[str, float], dict[str, float]]:
     """One serial pass, timing the engine's steps and each rule's hooks (one process)."""
     import tsscan.engine as engine_mod
     import tsscan.runner as runner_mod
@@ -177,16 +178,17 @@ def profile(files: Sequence[Path]) -> Tuple[Dict[str, float], Dict[str, float]]:
 
     spec = EngineSpec((), _target())
     engine = spec.engine()
-    steps: Dict[str, float] = {}
-    rules: Dict[str, float] = {}
+    steps: dict[str, float] = {}
+    rules: dict[str, float] = {}
 
-    def timed(name: str, fn, bucket: Dict[str, float]):
+    def timed(name: str, fn, bucket: dict[str, float]):
         def wrapper(*a, **k):
             t = time.perf_counter()
             try:
                 return fn(*a, **k)
             finally:
                 bucket[name] = bucket.get(name, 0.0) + time.perf_counter() - t
+
         return wrapper
 
     for cls in engine.all_rules:
@@ -234,7 +236,7 @@ FLAKE8_WITHOUT = (
 
 
 # --------------------------------------------------------------------------- the run
-def versions() -> Dict[str, str]:
+def versions() -> dict[str, str]:
     from importlib.metadata import version
 
     out = {"python": platform.python_version()}
@@ -244,10 +246,12 @@ def versions() -> Dict[str, str]:
         except Exception:
             out[dist] = "-"
     try:
-        out["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                       capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "tsscan", "rules"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()
+        out["commit"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "tsscan", "rules"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
         if dirty:
             out["commit"] += " + uncommitted changes"
     except OSError:
@@ -255,7 +259,7 @@ def versions() -> Dict[str, str]:
     return out
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3, help="runs per timing of a whole corpus (best is kept)")
     ap.add_argument("--quick", action="store_true", help="one run each, no x4 corpus, no profile")
@@ -272,10 +276,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     files = py_files(corpus / "timm")
     texts = [p.read_text(encoding="utf-8") for p in files]
     lines = sum(t.count("\n") for t in texts)
-    print(f"timm {TIMM}: {len(files)} files, {lines} lines; {os.cpu_count()} cores; load {load_before}",
-          flush=True)
+    print(f"timm {TIMM}: {len(files)} files, {lines} lines; {os.cpu_count()} cores; load {load_before}", flush=True)
 
-    rows: List[Tuple[str, float, str]] = []  # what, seconds, note
+    rows: list[tuple[str, float, str]] = []  # what, seconds, note
 
     def row(what: str, secs: float, note: str = "") -> None:
         if secs in CPU:
@@ -304,7 +307,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     singles = {}
     for label, rel in (("compiled code", SMALL_COMPILED), ("no compiled code", SMALL_PLAIN)):
         n = (corpus / rel).read_text(encoding="utf-8").count("\n")
-        s = best(lambda: wall([*tsscan, "--no-cache", rel], corpus), rep_small)
+        s = best(lambda rel=rel: wall([*tsscan, "--no-cache", rel], corpus), rep_small)
         singles[label] = s
         row(f"tsscan check --no-cache {rel} ({n} lines, {label})", s)
     wall([*tsscan, SMALL_COMPILED], corpus)
@@ -322,8 +325,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     f8_with = None
     if plugin:
         f8_with = best(lambda: wall([*flake8, "--extend-select", "TS", *f8_args], corpus), rep)
-        row("flake8 --extend-select TS timm (with the tsscan plugin)", f8_with,
-            f"+{(f8_with / f8_without - 1) * 100:.0f}%")
+        row(
+            "flake8 --extend-select TS timm (with the tsscan plugin)",
+            f8_with,
+            f"+{(f8_with / f8_without - 1) * 100:.0f}%",
+        )
     else:
         print("  flake8 with the tsscan plugin: skipped (tsscan/flake8.py or its entry point missing)")
 
@@ -331,20 +337,42 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.quick:
         for n in (2, 4):
             root = copies(n)
-            scale[n] = best(lambda: wall([*tsscan, "--no-cache", "."], root), 1)
-            row(f"tsscan check --no-cache, timm x{n} ({n * len(files)} files)", scale[n],
-                f"{scale[n] / (n * cold):.2f} of linear")
+            scale[n] = best(lambda root=root: wall([*tsscan, "--no-cache", "."], root), 1)
+            row(
+                f"tsscan check --no-cache, timm x{n} ({n * len(files)} files)",
+                scale[n],
+                f"{scale[n] / (n * cold):.2f} of linear",
+            )
 
-    steps: Dict[str, float] = {}
-    rule_times: Dict[str, float] = {}
+    steps: dict[str, float] = {}
+    rule_times: dict[str, float] = {}
     if not args.quick:
         steps, rule_times = profile(files)
 
     load_after = load()
     info = versions()
     report = render(
-        started, info, len(files), lines, ast_s, cst_s, cold, cold1, warm, singles, cached_single,
-        rss, f8_without, f8_with, plugin, scale, steps, rule_times, load_before, load_after, rows,
+        started,
+        info,
+        len(files),
+        lines,
+        ast_s,
+        cst_s,
+        cold,
+        cold1,
+        warm,
+        singles,
+        cached_single,
+        rss,
+        f8_without,
+        f8_with,
+        plugin,
+        scale,
+        steps,
+        rule_times,
+        load_before,
+        load_after,
+        rows,
     )
     print()
     print(report)
@@ -358,8 +386,29 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
-def render(started, info, nfiles, nlines, ast_s, cst_s, cold, cold1, warm, singles, cached_single,
-           rss, f8_without, f8_with, plugin, scale, steps, rule_times, load_before, load_after, rows) -> str:
+def render(
+    started,
+    info,
+    nfiles,
+    nlines,
+    ast_s,
+    cst_s,
+    cold,
+    cold1,
+    warm,
+    singles,
+    cached_single,
+    rss,
+    f8_without,
+    f8_with,
+    plugin,
+    scale,
+    steps,
+    rule_times,
+    load_before,
+    load_after,
+    rows,
+) -> str:
     cores = os.cpu_count()
     try:
         usable = len(os.sched_getaffinity(0))
@@ -382,44 +431,66 @@ def render(started, info, nfiles, nlines, ast_s, cst_s, cold, cold1, warm, singl
         unit = "" if "MB" in what else " s"
         out.append(f"| {what} | {secs:.3f}{unit} | {note} |")
     out += ["", "Goals:", ""]
-    out.append(f"- cold check <= {GOALS['cold']:.0f}x the ast.parse floor: {cold / ast_s:.2f}x "
-               f"({cold:.2f} s / {ast_s:.2f} s): **{verdict(cold / ast_s <= GOALS['cold'])}**")
+    out.append(
+        f"- cold check <= {GOALS['cold']:.0f}x the ast.parse floor: {cold / ast_s:.2f}x "
+        f"({cold:.2f} s / {ast_s:.2f} s): **{verdict(cold / ast_s <= GOALS['cold'])}**"
+    )
     out.append(f"- warm run <= {GOALS['warm']} s: {warm:.3f} s: **{verdict(warm <= GOALS['warm'])}**")
     for label, secs in singles.items():
-        out.append(f"- one small file ({label}, not cached) <= {GOALS['single']} s: {secs:.3f} s: "
-                   f"**{verdict(secs <= GOALS['single'])}**")
-    out.append(f"- one small file, unchanged (cached) <= {GOALS['single']} s: {cached_single:.3f} s: "
-               f"**{verdict(cached_single <= GOALS['single'])}**")
+        out.append(
+            f"- one small file ({label}, not cached) <= {GOALS['single']} s: {secs:.3f} s: "
+            f"**{verdict(secs <= GOALS['single'])}**"
+        )
+    out.append(
+        f"- one small file, unchanged (cached) <= {GOALS['single']} s: {cached_single:.3f} s: "
+        f"**{verdict(cached_single <= GOALS['single'])}**"
+    )
     if f8_with is not None:
         added = f8_with / f8_without - 1
-        out.append(f"- flake8 plugin adds <= {GOALS['flake8'] * 100:.0f}% to flake8: +{added * 100:.0f}% "
-                   f"({f8_with:.2f} s vs {f8_without:.2f} s): **{verdict(added <= GOALS['flake8'])}**")
+        out.append(
+            f"- flake8 plugin adds <= {GOALS['flake8'] * 100:.0f}% to flake8: +{added * 100:.0f}% "
+            f"({f8_with:.2f} s vs {f8_without:.2f} s): **{verdict(added <= GOALS['flake8'])}**"
+        )
     else:
         out.append("- flake8 plugin: not measured (the plugin is not installed)")
     if len(scale) > 1:
         worst = max(scale[n] / (n * scale[1]) for n in scale)
-        line = (f"- linear in corpus size: x{max(scale)} takes {scale[max(scale)] / scale[1]:.2f}x the time "
-                f"of x1 (worst {worst:.2f} of linear): **{verdict(worst <= 1.15)}**")
+        line = (
+            f"- linear in corpus size: x{max(scale)} takes {scale[max(scale)] / scale[1]:.2f}x the time "
+            f"of x1 (worst {worst:.2f} of linear): **{verdict(worst <= 1.15)}**"
+        )
         if all(scale[n] in CPU for n in scale):  # CPU time depends much less on the load
             cpu_worst = max(CPU[scale[n]] / (n * CPU[scale[1]]) for n in scale)
-            line += (f"; in CPU time x{max(scale)} takes {CPU[scale[max(scale)]] / CPU[scale[1]]:.2f}x "
-                     f"(worst {cpu_worst:.2f} of linear)")
+            line += (
+                f"; in CPU time x{max(scale)} takes {CPU[scale[max(scale)]] / CPU[scale[1]]:.2f}x "
+                f"(worst {cpu_worst:.2f} of linear)"
+            )
         out.append(line)
     out.append(f"- one process vs all cores: {cold1:.2f} s vs {cold:.2f} s ({cold1 / cold:.2f}x)")
     if steps:
         total = steps["total"]
-        out += ["", f"Where a cold check's time goes (one process, {total:.2f} s over timm; "
-                f"ast.parse alone {steps['ast.parse']:.2f} s):", "",
-                "| step | s | share |", "|---|---:|---:|"]
+        out += [
+            "",
+            f"Where a cold check's time goes (one process, {total:.2f} s over timm; "
+            f"ast.parse alone {steps['ast.parse']:.2f} s):",
+            "",
+            "| step | s | share |",
+            "|---|---:|---:|",
+        ]
         for name, secs in sorted(steps.items(), key=lambda kv: -kv[1]):
             if name in ("total", "ast.parse"):
                 continue
             out.append(f"| {name} | {secs:.2f} | {secs / total * 100:.0f}% |")
         ranked = sorted(rule_times.items(), key=lambda kv: -kv[1])
         in_rules = sum(rule_times.values())
-        out += ["", f"Rules: {len(rule_times)} ran, {in_rules:.2f} s in their hooks "
-                f"({in_rules / total * 100:.0f}% of the check); the costliest:", "",
-                "| rule | s | share |", "|---|---:|---:|"]
+        out += [
+            "",
+            f"Rules: {len(rule_times)} ran, {in_rules:.2f} s in their hooks "
+            f"({in_rules / total * 100:.0f}% of the check); the costliest:",
+            "",
+            "| rule | s | share |",
+            "|---|---:|---:|",
+        ]
         for code, secs in ranked[:12]:
             out.append(f"| {code} | {secs:.2f} | {secs / total * 100:.0f}% |")
     return "\n".join(out) + "\n"

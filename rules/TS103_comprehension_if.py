@@ -1,4 +1,4 @@
-from tsscan.rule import sibling_module, SAFE, Example
+from tsscan.rule import SAFE, Example, sibling_module
 
 
 def _support():

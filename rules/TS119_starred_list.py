@@ -1,6 +1,6 @@
-from tsscan.rule import sibling_module, UNSAFE, Example, Fix, Rule
-
 import libcst as cst
+
+from tsscan.rule import UNSAFE, Example, Fix, Rule, sibling_module
 
 
 def _support():
@@ -197,7 +197,12 @@ class Reshape(nn.Module):
             ok = self._types.expr(func.value) == "Tensor"
         else:
             qual = self.ctx.qualname(func)
-            ok = bool(qual) and qual.startswith("torch.") and qual.rsplit(".", 1)[-1] in _SIZE_FACTORIES and qual.count(".") == 1
+            ok = (
+                bool(qual)
+                and qual.startswith("torch.")
+                and qual.rsplit(".", 1)[-1] in _SIZE_FACTORIES
+                and qual.count(".") == 1
+            )
         if not ok:
             return None
         new_arg = arg.with_changes(star="", whitespace_after_star=cst.SimpleWhitespace(""))

@@ -1,6 +1,6 @@
-from tsscan.rule import sibling_module, SAFE, Example, Fix, Rule
-
 import libcst as cst
+
+from tsscan.rule import SAFE, Example, Fix, Rule, sibling_module
 
 
 def _support():

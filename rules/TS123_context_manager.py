@@ -1,16 +1,26 @@
-from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
-
 import libcst as cst
+
+from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
 
 # context managers torch.jit.script rejects (torch 2.13 measured): exact names and prefixes
 _REJECTED = {
-    "torch.enable_grad", "torch.inference_mode", "torch.set_grad_enabled",
-    "torch.autograd.enable_grad", "torch.autograd.inference_mode",
-    "torch.autograd.set_grad_enabled", "torch.autograd.grad_mode.enable_grad",
-    "torch.autograd.grad_mode.inference_mode", "torch.autograd.grad_mode.set_grad_enabled",
-    "torch.autograd.set_detect_anomaly", "torch.autograd.detect_anomaly",
-    "torch.autograd.profiler.profile", "torch.profiler.profile", "torch.random.fork_rng",
-    "torch.device", "warnings.catch_warnings", "open",
+    "torch.enable_grad",
+    "torch.inference_mode",
+    "torch.set_grad_enabled",
+    "torch.autograd.enable_grad",
+    "torch.autograd.inference_mode",
+    "torch.autograd.set_grad_enabled",
+    "torch.autograd.grad_mode.enable_grad",
+    "torch.autograd.grad_mode.inference_mode",
+    "torch.autograd.grad_mode.set_grad_enabled",
+    "torch.autograd.set_detect_anomaly",
+    "torch.autograd.detect_anomaly",
+    "torch.autograd.profiler.profile",
+    "torch.profiler.profile",
+    "torch.random.fork_rng",
+    "torch.device",
+    "warnings.catch_warnings",
+    "open",
 }
 _REJECTED_PREFIXES = ("contextlib.", "threading.", "tempfile.")
 # accepted ones that are still rejected when written without the call: `with torch.no_grad:`

@@ -1,6 +1,6 @@
-from tsscan.rule import sibling_module, SAFE, Example, Fix, Rule
-
 import libcst as cst
+
+from tsscan.rule import SAFE, Example, Fix, Rule, sibling_module
 
 
 def _support():
@@ -132,8 +132,7 @@ def best(scores: torch.Tensor) -> torch.Tensor:
     def _builtin(self, func: cst.BaseExpression, name: str) -> bool:
         mod = self.ctx.module
         return (
-            isinstance(func, cst.Name) and func.value == name
-            and name not in mod.functions and name not in mod.aliases
+            isinstance(func, cst.Name) and func.value == name and name not in mod.functions and name not in mod.aliases
         )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -142,7 +141,11 @@ def best(scores: torch.Tensor) -> torch.Tensor:
             return  # the iter() of next(iter(xs)): one finding for the pair
         if self._builtin(func, "next"):
             fix = None
-            arg = node.args[0].value if len(node.args) == 1 and not node.args[0].star and node.args[0].keyword is None else None
+            arg = (
+                node.args[0].value
+                if len(node.args) == 1 and not node.args[0].star and node.args[0].keyword is None
+                else None
+            )
             if isinstance(arg, cst.Call) and self._builtin(arg.func, "iter") and len(arg.args) == 1:
                 self._inner.add(id(arg))
                 seq = arg.args[0]
@@ -159,7 +162,9 @@ def best(scores: torch.Tensor) -> torch.Tensor:
                             rpar=node.rpar,
                         )
                         if not isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) and not value.lpar:
-                            new = new.with_changes(value=value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()]))
+                            new = new.with_changes(
+                                value=value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+                            )
                         fix = Fix(replacements=[(node, new)], description="index the first element")
             self.report(node, self.message.format(what="next()"), fix)
         elif self._builtin(func, "iter"):

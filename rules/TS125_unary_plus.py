@@ -1,6 +1,6 @@
-from tsscan.rule import sibling_module, SAFE, UNSAFE, Example, Fix, Rule
-
 import libcst as cst
+
+from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule, sibling_module
 
 
 def _support():
@@ -100,6 +100,7 @@ def shift(x: torch.Tensor, k: int) -> torch.Tensor:
             fix=Fix(
                 replacements=[(node, new)],
                 safety=SAFE if safe else UNSAFE,
-                description="drop the unary +" + ("" if safe else " (operand may be a tensor or bool: eager `+` raises on bool tensors)"),
+                description="drop the unary +"
+                + ("" if safe else " (operand may be a tensor or bool: eager `+` raises on bool tensors)"),
             ),
         )

@@ -1,6 +1,6 @@
-from tsscan.rule import sibling_module, SAFE, Example, Fix, Rule
-
 import libcst as cst
+
+from tsscan.rule import SAFE, Example, Fix, Rule, sibling_module
 
 
 def _support():
@@ -95,6 +95,11 @@ def project(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
 
 def _paren_if_needed(e: cst.BaseExpression) -> cst.BaseExpression:
     # `x @= a + b` means x @ (a + b)
-    if isinstance(e, (cst.BinaryOperation, cst.BooleanOperation, cst.Comparison, cst.IfExp, cst.UnaryOperation, cst.Lambda)) and not e.lpar:
+    if (
+        isinstance(
+            e, (cst.BinaryOperation, cst.BooleanOperation, cst.Comparison, cst.IfExp, cst.UnaryOperation, cst.Lambda)
+        )
+        and not e.lpar
+    ):
         return e.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
     return e

@@ -1,6 +1,6 @@
-from tsscan.rule import sibling_module, SAFE, UNSAFE, Example, Fix, Rule
-
 import libcst as cst
+
+from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule, sibling_module
 
 
 def _support():
@@ -104,7 +104,12 @@ def pooled_size(x: torch.Tensor, levels: int) -> int:
             t = self._types.expr(node.target)
             safe = t in ("int", "float")
             value = node.value
-            if isinstance(value, (cst.BinaryOperation, cst.BooleanOperation, cst.Comparison, cst.IfExp, cst.UnaryOperation)) and not value.lpar:
+            if (
+                isinstance(
+                    value, (cst.BinaryOperation, cst.BooleanOperation, cst.Comparison, cst.IfExp, cst.UnaryOperation)
+                )
+                and not value.lpar
+            ):
                 value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
             new = cst.Assign(
                 targets=[cst.AssignTarget(target=node.target)],
@@ -119,5 +124,3 @@ def pooled_size(x: torch.Tensor, levels: int) -> int:
                 + ("" if safe else " (UNSAFE: on a tensor `//=` is in place; the rewrite makes a new tensor)"),
             )
         self.report(node, fix=fix)
-
-

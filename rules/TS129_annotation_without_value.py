@@ -1,7 +1,6 @@
-from tsscan.rule import SAFE, Example, Fix, Rule
-
 import libcst as cst
 
+from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.walk import walk
 
 
@@ -151,7 +150,10 @@ def sign(x: torch.Tensor) -> int:
                 new = new.with_changes(leading_lines=list(stmt.leading_lines) + list(nxt.leading_lines))
             elif stmt.leading_lines:
                 replacements.append(
-                    (follower, follower.with_changes(leading_lines=list(stmt.leading_lines) + list(follower.leading_lines)))
+                    (
+                        follower,
+                        follower.with_changes(leading_lines=list(stmt.leading_lines) + list(follower.leading_lines)),
+                    )
                 )
             replacements.append((nxt, new))
             return Fix(replacements=replacements, description="move the annotation onto the first assignment")

@@ -1,8 +1,8 @@
 import re
 
-from tsscan.rule import SAFE, Example, Fix, Rule
-
 import libcst as cst
+
+from tsscan.rule import SAFE, Example, Fix, Rule
 
 # what torch.jit.annotations.get_type_line does with the function's source lines
 _IGNORE = re.compile(r"# type:\ ignore(\[[a-zA-Z-]+\])?$")
@@ -163,7 +163,11 @@ def shifted(x: torch.Tensor, k: float) -> torch.Tensor:
         if stmt is None or m is None or len(stmt.body) != 1 or "ignore" in m.group("type").split("[")[0]:
             return None
         assign = stmt.body[0]
-        if not (isinstance(assign, cst.Assign) and len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name)):
+        if not (
+            isinstance(assign, cst.Assign)
+            and len(assign.targets) == 1
+            and isinstance(assign.targets[0].target, cst.Name)
+        ):
             return None
         try:
             ann = cst.parse_expression(m.group("type"))

@@ -1,6 +1,6 @@
-from tsscan.rule import Example, Rule
-
 import libcst as cst
+
+from tsscan.rule import Example, Rule
 
 
 class KeywordOnlyDefault(Rule):

@@ -1,12 +1,10 @@
-from typing import Optional
-
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.typemodel import RootOnly, param_list
 
 
-def literal_type(node: cst.BaseExpression) -> Optional[str]:
+def literal_type(node: cst.BaseExpression) -> str | None:
     """The annotation a literal default implies (None: not a plain literal)."""
     if isinstance(node, cst.Integer):
         return "int"

@@ -30,7 +30,9 @@ class MutableDefault(Rule):
 
     code = "TS211"
     name = "mutable-default"
-    message = "mutable default argument: TorchScript rejects list/dict/set defaults; use a tuple or `Optional[...] = None`"
+    message = (
+        "mutable default argument: TorchScript rejects list/dict/set defaults; use a tuple or `Optional[...] = None`"
+    )
     level = "type"
 
     invalid = [

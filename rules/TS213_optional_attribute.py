@@ -1,7 +1,5 @@
 import libcst as cst
 
-from typing import Optional
-
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
 from tsscan.typemodel import RootOnly, in_quiet_arm, is_optional, module_attribute_type, value_uses, walk_expr
 
@@ -199,7 +197,7 @@ class StridedAnchors(Anchors):
             and test.comparisons[0].comparator.value == "None"
         )
 
-    def _fix(self, name: str) -> Optional[Fix]:
+    def _fix(self, name: str) -> Fix | None:
         guard = None
         for node, is_elif in reversed(self._ifs):
             if self._tests(node.test, name):
@@ -226,9 +224,7 @@ class StridedAnchors(Anchors):
 
         risky = False
         for n in walk_expr(guard):
-            if isinstance(n, cst.AssignTarget) and any(
-                ctx.self_attr(t) == name for t in walk_expr(n.target)
-            ):
+            if isinstance(n, cst.AssignTarget) and any(ctx.self_attr(t) == name for t in walk_expr(n.target)):
                 risky = True  # the attribute changes inside: the local would go stale
             elif isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute):
                 recv = n.func.value

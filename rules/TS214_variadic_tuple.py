@@ -1,5 +1,3 @@
-from typing import List
-
 import libcst as cst
 
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
@@ -9,7 +7,7 @@ from tsscan.typemodel import RootOnly, annotation_head, iter_annotations, subscr
 def _only_read(fn: cst.FunctionDef, name: str) -> bool:
     """True when every use of ``name`` in ``fn`` is ``len(name)``, ``name[i]``, ``for _ in name``
     or ``_ in name``: uses a List behaves the same for."""
-    ok: List[bool] = [True]
+    ok: list[bool] = [True]
     allowed: set = set()
 
     class V(cst.CSTVisitor):

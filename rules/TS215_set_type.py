@@ -57,7 +57,10 @@ def count(x: torch.Tensor, labels: Dict[int, bool]) -> int:
             return
         for ann, _, _ in iter_annotations(node):
             for sub in walk_expr(ann):
-                if isinstance(sub, (cst.Subscript, cst.Name, cst.Attribute)) and annotation_head(sub, self.ctx) == "Set":
+                if (
+                    isinstance(sub, (cst.Subscript, cst.Name, cst.Attribute))
+                    and annotation_head(sub, self.ctx) == "Set"
+                ):
                     if isinstance(sub, cst.Subscript) or not _inside_subscript_base(ann, sub):
                         self.report(sub)
                         return

@@ -66,5 +66,9 @@ def lookup(x: torch.Tensor, table: Dict[str, int]) -> int:
                     if len(items) != 2:
                         continue
                     key = annotation_type(items[0], self.ctx)
-                    if key is not None and key not in _KEYS and key.split("[")[0] in ("Tuple", "List", "Dict", "Optional"):
+                    if (
+                        key is not None
+                        and key not in _KEYS
+                        and key.split("[")[0] in ("Tuple", "List", "Dict", "Optional")
+                    ):
                         self.report(items[0], self.message.format(key=key))

@@ -61,6 +61,9 @@ def apply(x: torch.Tensor, kind: str) -> torch.Tensor:
             return
         for ann, _, _ in iter_annotations(node):
             for sub in walk_expr(ann):
-                if isinstance(sub, (cst.Subscript, cst.Name, cst.Attribute)) and annotation_head(sub, self.ctx) == "Callable":
+                if (
+                    isinstance(sub, (cst.Subscript, cst.Name, cst.Attribute))
+                    and annotation_head(sub, self.ctx) == "Callable"
+                ):
                     self.report(sub)
                     break

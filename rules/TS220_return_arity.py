@@ -1,12 +1,10 @@
-from typing import Optional
-
 import libcst as cst
 
 from tsscan.rule import Example, Rule
 from tsscan.typemodel import RootOnly, analyse, split_type_args
 
 
-def arity(ret: cst.Return, t: Optional[str]) -> Optional[int]:
+def arity(ret: cst.Return, t: str | None) -> int | None:
     if ret.value is None or t == "None":
         return None
     if isinstance(ret.value, cst.Tuple):
@@ -43,7 +41,9 @@ class ReturnArity(Rule):
 
     code = "TS220"
     name = "return-arity"
-    message = "this return gives {n} value(s) where an earlier return gives {m}; TorchScript functions have one return type"
+    message = (
+        "this return gives {n} value(s) where an earlier return gives {m}; TorchScript functions have one return type"
+    )
     level = "type"
 
     invalid = [

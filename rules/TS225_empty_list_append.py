@@ -118,7 +118,7 @@ def sizes(x: torch.Tensor) -> List[int]:
             return
         types = analyse(node, self.ctx)
         elems: dict = {}
-        for call, var, elem, current in types.appends:
+        for _call, var, elem, _current in types.appends:
             elems.setdefault(var, set()).add(elem)
         for call, var, elem, current in types.appends:
             if var not in types.empty_list_vars or var in types.declared or current != "List[Tensor]":

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import UNSAFE, Example, Fix, Rule
-from tsscan.typemodel import RootOnly, analyse, is_chained_tensor_comparison, in_quiet_arm
+from tsscan.typemodel import RootOnly, analyse, in_quiet_arm, is_chained_tensor_comparison
 
 
 def _paren(e: cst.BaseExpression) -> cst.BaseExpression:
@@ -117,4 +117,6 @@ def in_unit(x: torch.Tensor) -> torch.Tensor:
         if not is_chained_tensor_comparison(node, self._types.type_of):
             return
         if not in_quiet_arm(self.ctx, node):
-            self.report(node, fix=Fix(replacements=[(node, elementwise(node))], safety=UNSAFE, description="element-wise `&`"))
+            self.report(
+                node, fix=Fix(replacements=[(node, elementwise(node))], safety=UNSAFE, description="element-wise `&`")
+            )

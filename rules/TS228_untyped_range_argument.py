@@ -80,7 +80,9 @@ def repeat_add(x: torch.Tensor, n: int, m):
         for k, p in enumerate(param_list(node)):
             if k == 0 and self_name is not None and p.name.value == self_name:
                 continue
-            if p.annotation is None and (p.default is None or (isinstance(p.default, cst.Name) and p.default.value == "None")):
+            if p.annotation is None and (
+                p.default is None or (isinstance(p.default, cst.Name) and p.default.value == "None")
+            ):
                 self._untyped.add(p.name.value)
         self._untyped -= rebound
 

@@ -1,5 +1,4 @@
 import ast
-from typing import List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -13,8 +12,8 @@ class _Uses:
     elements (then the element type matters)."""
 
     def __init__(self) -> None:
-        self.values: List[A.AttrType] = []
-        self.keys: List[A.AttrType] = []
+        self.values: list[A.AttrType] = []
+        self.keys: list[A.AttrType] = []
         self.reads_elements = False
 
 
@@ -41,7 +40,7 @@ def _elem_type(e: ast.expr, fn, ctx) -> A.AttrType:
     return A.AttrType(kind, A.SCALARS[kind]) if kind else A.UNKNOWN_T
 
 
-def _collect_uses(ctx, owner_cls, name: str) -> Optional[_Uses]:
+def _collect_uses(ctx, owner_cls, name: str) -> _Uses | None:
     uses = _Uses()
     for cf in ctx.scope.compiled:
         if cf.cls is None or cf.cls not in list(ctx.cls.mro()) and ctx.cls not in list(cf.cls.mro()):
@@ -54,10 +53,20 @@ def _collect_uses(ctx, owner_cls, name: str) -> Optional[_Uses]:
             for ch in ast.iter_child_nodes(p):
                 parents[id(ch)] = p
         for node in ast.walk(fn):
-            if not (isinstance(node, ast.Attribute) and node.attr == name and isinstance(node.value, ast.Name) and node.value.id == me):
+            if not (
+                isinstance(node, ast.Attribute)
+                and node.attr == name
+                and isinstance(node.value, ast.Name)
+                and node.value.id == me
+            ):
                 continue
             parent = parents.get(id(node))
-            if isinstance(parent, ast.Call) and parent.args == [node] and isinstance(parent.func, ast.Name) and parent.func.id == "len":
+            if (
+                isinstance(parent, ast.Call)
+                and parent.args == [node]
+                and isinstance(parent.func, ast.Name)
+                and parent.func.id == "len"
+            ):
                 continue
             if isinstance(parent, (ast.If, ast.While, ast.IfExp)) and parent.test is node:
                 continue
@@ -95,8 +104,8 @@ def _collect_uses(ctx, owner_cls, name: str) -> Optional[_Uses]:
     return uses
 
 
-def _annotation(kind: str, uses: _Uses) -> Optional[str]:
-    def one(ts: List[A.AttrType], default: str) -> Optional[str]:
+def _annotation(kind: str, uses: _Uses) -> str | None:
+    def one(ts: list[A.AttrType], default: str) -> str | None:
         if not ts:
             return None if uses.reads_elements else default
         t = A._same(ts)
@@ -311,10 +320,10 @@ class History(nn.Module):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self._fixed: Set[Tuple[str, str]] = set()  # one fix per attribute and file
+        self._fixed: set[tuple[str, str]] = set()  # one fix per attribute and file
 
     def on_function(self) -> None:
-        self._seen: Set[str] = set()
+        self._seen: set[str] = set()
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         name = self.ctx.self_attr(node)
@@ -336,7 +345,9 @@ class History(nn.Module):
         if ann is not None and (owner.name, name) not in self._fixed:
             self._fixed.add((owner.name, name))
             after, col = A.class_body_insert_point(owner.node)
-            imports = [] if t.init_annotation else ["from typing import " + ("List" if t.kind == A.EMPTY_LIST else "Dict")]
+            imports = (
+                [] if t.init_annotation else ["from typing import " + ("List" if t.kind == A.EMPTY_LIST else "Dict")]
+            )
             if "torch." in ann and not t.init_annotation:
                 imports.append("import torch")
             fix = Fix(

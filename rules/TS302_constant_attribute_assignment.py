@@ -1,18 +1,16 @@
-from typing import List
-
 import libcst as cst
 
 from tsscan import attributes as A
 from tsscan.rule import Example, Rule
 
 
-def assigned_self_attrs(node, ctx) -> List[cst.Attribute]:
+def assigned_self_attrs(node, ctx) -> list[cst.Attribute]:
     """The ``self.x`` targets of an Assign / AugAssign / AnnAssign statement."""
     if isinstance(node, cst.Assign):
         targets = [t.target for t in node.targets]
     else:
         targets = [node.target]
-    out: List[cst.Attribute] = []
+    out: list[cst.Attribute] = []
     for t in targets:
         elts = [e.value for e in t.elements] if isinstance(t, (cst.Tuple, cst.List)) else [t]
         for e in elts:

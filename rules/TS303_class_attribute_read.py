@@ -1,5 +1,4 @@
 import ast
-from typing import Optional, Set, Tuple
 
 import libcst as cst
 
@@ -9,7 +8,7 @@ from tsscan.rule import SAFE, Example, Fix, Rule
 _READABLE = {A.BOOL, A.INT, A.FLOAT, A.STR, A.NONE, A.TUPLE, A.LIST, A.DICT, A.TENSOR, A.EMPTY_LIST, A.EMPTY_DICT}
 
 
-def _literal(value: ast.expr) -> Optional[str]:
+def _literal(value: ast.expr) -> str | None:
     """Source of an immutable scalar literal (``False``, ``-1``, ``0.25``, ``'x'``)."""
     v = value
     if isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.USub):
@@ -54,7 +53,9 @@ class ClassAttributeRead(Rule):
 
     code = "TS303"
     name = "class-attribute-read"
-    message = "`self.{name}` is a class attribute, not a module attribute: TorchScript cannot see it; set it in `__init__`"
+    message = (
+        "`self.{name}` is a class attribute, not a module attribute: TorchScript cannot see it; set it in `__init__`"
+    )
     level = "type"
     fix_safety = SAFE
 
@@ -166,11 +167,11 @@ class Head(nn.Module):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self._fixed: Set[Tuple[str, str]] = set()
-        self._new_init: Set[str] = set()
+        self._fixed: set[tuple[str, str]] = set()
+        self._new_init: set[str] = set()
 
     def on_function(self) -> None:
-        self._seen: Set[str] = set()
+        self._seen: set[str] = set()
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         name = self.ctx.self_attr(node)
@@ -187,7 +188,7 @@ class Head(nn.Module):
         self._seen.add(name)
         self.report(node, self.message.format(name=name), self._fix(cls, name))
 
-    def _fix(self, cls, name: str) -> Optional[Fix]:
+    def _fix(self, cls, name: str) -> Fix | None:
         decl = next((c for c in cls.mro() if name in c.class_attrs), None)
         if decl is None or (decl.name, name) in self._fixed:
             return None
@@ -201,8 +202,10 @@ class Head(nn.Module):
             stmt = A.super_init_statement(init)
             if stmt is None:
                 return None
-            fix = Fix(inserts=[(stmt.end_lineno or stmt.lineno, " " * stmt.col_offset + line + "\n")],
-                      description=f"set `{line}` in __init__")
+            fix = Fix(
+                inserts=[(stmt.end_lineno or stmt.lineno, " " * stmt.col_offset + line + "\n")],
+                description=f"set `{line}` in __init__",
+            )
         else:
             if decl.local_bases or decl.bases != ["torch.nn.Module"] or decl.name in self._new_init:
                 return None
@@ -216,8 +219,10 @@ class Head(nn.Module):
                 stmt_node = st
             ind = " " * stmt_node.col_offset
             text = f"\n{ind}def __init__(self):\n{ind}    super().__init__()\n{ind}    {line}\n"
-            fix = Fix(inserts=[(stmt_node.end_lineno or stmt_node.lineno, text)],
-                      description=f"add an __init__ that sets `{line}`")
+            fix = Fix(
+                inserts=[(stmt_node.end_lineno or stmt_node.lineno, text)],
+                description=f"add an __init__ that sets `{line}`",
+            )
             self._new_init.add(decl.name)
         self._fixed.add((decl.name, name))
         return fix

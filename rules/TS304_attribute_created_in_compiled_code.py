@@ -1,5 +1,4 @@
 import re
-from typing import Optional
 
 import libcst as cst
 
@@ -150,7 +149,7 @@ class Memory(nn.Module):
                 shown = re.sub(r"\bTensor\b", "torch.Tensor", vt) if vt and vt not in ("None", "Any") else None
                 self.report(node, self.message.format(name=name, type=shown or "..."), self._fix(cls, name, shown))
 
-    def _fix(self, cls, name: str, shown: Optional[str]) -> Optional[Fix]:
+    def _fix(self, cls, name: str, shown: str | None) -> Fix | None:
         if shown is None or (cls.name, name) in self._fixed:
             return None
         init = cls.methods.get("__init__")
@@ -159,7 +158,9 @@ class Memory(nn.Module):
             return None
         self._fixed.add((cls.name, name))
         after, col = A.class_body_insert_point(cls.node)
-        imports = ["from typing import " + ", ".join(t for t in _TYPING if re.search(rf"\b{t}\[", f"Optional[{shown}]"))]
+        imports = [
+            "from typing import " + ", ".join(t for t in _TYPING if re.search(rf"\b{t}\[", f"Optional[{shown}]"))
+        ]
         if "torch." in shown:
             imports.append("import torch")
         return Fix(
@@ -174,7 +175,7 @@ class Memory(nn.Module):
 
     def on_function(self) -> None:
         self._seen = set()
-        self._fn: Optional[cst.FunctionDef] = None
+        self._fn: cst.FunctionDef | None = None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._fn is None:

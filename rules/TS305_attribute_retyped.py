@@ -1,5 +1,3 @@
-from typing import Optional
-
 import libcst as cst
 
 from tsscan import attributes as A
@@ -103,7 +101,7 @@ class Cache(nn.Module):
     ]
 
     def on_function(self) -> None:
-        self._fn: Optional[cst.FunctionDef] = None
+        self._fn: cst.FunctionDef | None = None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._fn is None:
@@ -119,7 +117,12 @@ class Cache(nn.Module):
         if name is None:
             return
         t = A.attribute_type(cls, name, self.ctx.module)
-        if t.annotated or t.constant or t.kind not in _KINDS or t.origin not in ("init", "buffer", "parameter", "builtin"):
+        if (
+            t.annotated
+            or t.constant
+            or t.kind not in _KINDS
+            or t.origin not in ("init", "buffer", "parameter", "builtin")
+        ):
             return
         old = _KINDS[t.kind]
         types = typemodel.analyse(self._fn, self.ctx)

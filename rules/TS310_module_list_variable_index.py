@@ -1,6 +1,5 @@
 import ast
 import builtins
-from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
@@ -16,13 +15,17 @@ def literal_index(index: cst.BaseExpression, ctx) -> bool:
     """An integer literal (``0``, ``-1``) or a constant attribute (``self.K`` with Final)."""
     if isinstance(index, cst.Integer):
         return True
-    if isinstance(index, cst.UnaryOperation) and isinstance(index.operator, cst.Minus) and isinstance(index.expression, cst.Integer):
+    if (
+        isinstance(index, cst.UnaryOperation)
+        and isinstance(index.operator, cst.Minus)
+        and isinstance(index.expression, cst.Integer)
+    ):
         return True
     name = ctx.self_attr(index)
     return name is not None and ctx.cls is not None and A.is_constant(ctx.cls, name)
 
 
-def container_subscript(node: cst.Subscript, ctx, kinds) -> Optional[str]:
+def container_subscript(node: cst.Subscript, ctx, kinds) -> str | None:
     """``A`` when ``node`` is ``self.A[<one index>]`` and ``A`` is a container of ``kinds``."""
     name = ctx.self_attr(node.value)
     cls = ctx.cls
@@ -37,8 +40,8 @@ def container_subscript(node: cst.Subscript, ctx, kinds) -> Optional[str]:
 
 class _Names(cst.CSTVisitor):
     def __init__(self) -> None:
-        self.names: Set[str] = set()
-        self.assigned: Set[str] = set()
+        self.names: set[str] = set()
+        self.assigned: set[str] = set()
         self.jumps = False
 
     def visit_Name(self, node: cst.Name) -> None:
@@ -88,7 +91,7 @@ class _Names(cst.CSTVisitor):
 class _Subs(cst.CSTVisitor):
     def __init__(self, ctx) -> None:
         self.ctx = ctx
-        self.subs: List[cst.Subscript] = []
+        self.subs: list[cst.Subscript] = []
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         if container_subscript(node, self.ctx, set(_INDEXED)) is not None:
@@ -99,7 +102,7 @@ class _Targets(cst.CSTVisitor):
     """ids of the expressions assigned to or deleted (``self.m[i] = ...``, ``del self.m[i]``)."""
 
     def __init__(self) -> None:
-        self.ids: Set[int] = set()
+        self.ids: set[int] = set()
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         self.ids.add(id(node.target))
@@ -115,7 +118,7 @@ class _Targets(cst.CSTVisitor):
 
 
 class _ReplaceSubs(cst.CSTTransformer):
-    def __init__(self, mapping: Dict[int, str]) -> None:
+    def __init__(self, mapping: dict[int, str]) -> None:
         super().__init__()
         self.mapping = mapping
 
@@ -124,7 +127,7 @@ class _ReplaceSubs(cst.CSTTransformer):
         return cst.Name(name) if name else updated_node
 
 
-def _fresh(base: str, taken: Set[str]) -> str:
+def _fresh(base: str, taken: set[str]) -> str:
     one = base[:-1] if len(base) > 3 and base.endswith("s") and not base.endswith("ss") else base
     for cand in (one, base, one + "_", f"{one}_i", "layer", "mod"):
         if cand.isidentifier() and cand not in taken and not hasattr(builtins, cand):
@@ -137,7 +140,7 @@ def _fresh(base: str, taken: Set[str]) -> str:
     return f"{base}{n}"
 
 
-def _names_in(canon_src: ast.expr) -> Set[str]:
+def _names_in(canon_src: ast.expr) -> set[str]:
     return {n.id for n in ast.walk(canon_src) if isinstance(n, ast.Name)} - {"len", "range"}
 
 
@@ -297,7 +300,7 @@ class Heads(nn.Module):
     ]
 
     def on_function(self) -> None:
-        self._loops: List[dict] = []
+        self._loops: list[dict] = []
 
     def visit_For(self, node: cst.For) -> None:
         self._loops.append(self._plan(node))
@@ -330,17 +333,25 @@ class Heads(nn.Module):
         if not isinstance(loop.target, cst.Name):
             return plan
         it = loop.iter
-        if not (isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range"
-                and ctx.qualname(it.func) == "range" and len(it.args) == 1 and it.args[0].keyword is None
-                and it.args[0].star == ""):
+        if not (
+            isinstance(it, cst.Call)
+            and isinstance(it.func, cst.Name)
+            and it.func.value == "range"
+            and ctx.qualname(it.func) == "range"
+            and len(it.args) == 1
+            and it.args[0].keyword is None
+            and it.args[0].star == ""
+        ):
             return plan
         i = loop.target.value
         subs = _Subs(ctx)
         walk(loop.body, subs)
-        mine = [s for s in subs.subs if isinstance(s.slice[0].slice.value, cst.Name) and s.slice[0].slice.value.value == i]
+        mine = [
+            s for s in subs.subs if isinstance(s.slice[0].slice.value, cst.Name) and s.slice[0].slice.value.value == i
+        ]
         if not mine:
             return plan
-        order: List[str] = []
+        order: list[str] = []
         for s in mine:
             n = ctx.self_attr(s.value)
             if n not in order:
@@ -368,7 +379,14 @@ class Heads(nn.Module):
         root = self._root
         if root is not None:
             walk(root, fn_names)
-        taken = fn_names.names | set(ctx.module.aliases) | set(ctx.module.functions) | set(ctx.module.classes) | set(ctx.module.globals) | {i}
+        taken = (
+            fn_names.names
+            | set(ctx.module.aliases)
+            | set(ctx.module.functions)
+            | set(ctx.module.classes)
+            | set(ctx.module.globals)
+            | {i}
+        )
         var = {n: _fresh(n, taken) for n in order}
         if len(order) == 1:
             head = f"for {i}, {var[order[0]]} in enumerate({me}.{order[0]}):\n    pass\n"
@@ -390,18 +408,18 @@ class Heads(nn.Module):
         return plan
 
     @property
-    def _root(self) -> Optional[cst.FunctionDef]:
+    def _root(self) -> cst.FunctionDef | None:
         return getattr(self, "_fn", None)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not self._loops and getattr(self, "_fn_for", None) is not self.ctx:
             self._fn, self._fn_for = node, self.ctx
 
-    def _safety(self, bound: cst.BaseExpression, order: List[str]) -> Optional[str]:
+    def _safety(self, bound: cst.BaseExpression, order: list[str]) -> str | None:
         ctx, cls = self.ctx, self.ctx.cls
         lengths = [A.module_container_length(cls, n, ctx.module) for n in order]
         init = cls.find_method("__init__")
-        init_assigned: Set[str] = set()
+        init_assigned: set[str] = set()
         if init is not None:
             for node in ast.walk(init[0]):
                 if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For)):
@@ -411,15 +429,19 @@ class Heads(nn.Module):
                             if isinstance(n, ast.Name):
                                 init_assigned.add(n.id)
 
-        def canon_ok(c: Optional[str]) -> bool:
+        def canon_ok(c: str | None) -> bool:
             if c is None:
                 return False
             expr = eval(c, {k: getattr(ast, k) for k in dir(ast)})  # ast.dump without fields -> node
             return not (_names_in(expr) & init_assigned)
 
         # range(len(self.X)) with X one of the containers
-        if (isinstance(bound, cst.Call) and isinstance(bound.func, cst.Name) and bound.func.value == "len"
-                and len(bound.args) == 1):
+        if (
+            isinstance(bound, cst.Call)
+            and isinstance(bound.func, cst.Name)
+            and bound.func.value == "len"
+            and len(bound.args) == 1
+        ):
             x = ctx.self_attr(bound.args[0].value)
             if x in order:
                 own = lengths[order.index(x)]
@@ -427,7 +449,7 @@ class Heads(nn.Module):
                     return SAFE
                 return SAFE if own is not None and canon_ok(own) and all(ln == own for ln in lengths) else UNSAFE
             return UNSAFE
-        expect: Optional[str] = None
+        expect: str | None = None
         if isinstance(bound, cst.Integer):
             expect = A._canon(ast.Constant(int(bound.evaluated_value)))
         else:

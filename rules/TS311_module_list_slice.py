@@ -1,5 +1,3 @@
-from typing import Optional
-
 import libcst as cst
 
 from tsscan import attributes as A
@@ -88,8 +86,12 @@ class Trunk(nn.Module):
         ),
     ]
 
-    def _sliced(self, node: cst.BaseExpression) -> Optional[str]:
-        if not isinstance(node, cst.Subscript) or len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Slice):
+    def _sliced(self, node: cst.BaseExpression) -> str | None:
+        if (
+            not isinstance(node, cst.Subscript)
+            or len(node.slice) != 1
+            or not isinstance(node.slice[0].slice, cst.Slice)
+        ):
             return None
         name = self.ctx.self_attr(node.value)
         cls = self.ctx.cls

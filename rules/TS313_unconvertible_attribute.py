@@ -1,5 +1,3 @@
-from typing import Set
-
 import libcst as cst
 
 from tsscan import attributes as A
@@ -118,7 +116,7 @@ class Scaled(nn.Module):
     ]
 
     def on_function(self) -> None:
-        self._seen: Set[str] = set()
+        self._seen: set[str] = set()
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         name = self.ctx.self_attr(node)

@@ -1,10 +1,8 @@
-from typing import Optional
-
 import libcst as cst
 
 from tsscan import attributes as A
 from tsscan.context import cst_dotted
-from tsscan.rule import sibling_module, Example, Rule
+from tsscan.rule import Example, Rule, sibling_module
 
 
 def _support():
@@ -174,7 +172,7 @@ class Heads(nn.Module):
                 self.report(a.value, self.message.format(name=container, what=what))
                 return
 
-    def _container(self, e: cst.BaseExpression) -> Optional[str]:
+    def _container(self, e: cst.BaseExpression) -> str | None:
         if isinstance(e, cst.Call) and isinstance(e.func, cst.Attribute) and not e.args:
             if e.func.attr.value in ("values", "items", "keys"):
                 name = self._attr(e.func.value)
@@ -183,7 +181,7 @@ class Heads(nn.Module):
         name = self._attr(e)
         return name if name and self._kind(name) in _CONTAINERS else None
 
-    def _attr(self, e: cst.BaseExpression) -> Optional[str]:
+    def _attr(self, e: cst.BaseExpression) -> str | None:
         cls = self.ctx.cls
         if cls is None or not cls.is_module:
             return None
@@ -192,7 +190,7 @@ class Heads(nn.Module):
     def _kind(self, name: str) -> str:
         return A.attribute_type(self.ctx.cls, name, self.ctx.module).kind
 
-    def _dynamic(self, e: cst.BaseExpression) -> Optional[str]:
+    def _dynamic(self, e: cst.BaseExpression) -> str | None:
         """What ``e`` is when its length is not static, else None."""
         if self._builtin(e, "range"):
             return "a `range`"

@@ -1,7 +1,7 @@
+import libcst as cst
+
 from tsscan.receivers import FunctionRoot, torch_prefix
 from tsscan.rule import SAFE, Example, Fix, Rule
-
-import libcst as cst
 
 # unsupported Tensor method -> (replacement method, its argument): exact equivalents
 _RENAMES = {
@@ -267,9 +267,7 @@ class Masker(nn.Module):
         ):
             recv = cst.Module(body=[]).code_for_node(func.value)
             data = cst.Module(body=[]).code_for_node(node.args[0].value)
-            new = cst.parse_expression(
-                f"{self._torch_name()}.tensor({data}, dtype={recv}.dtype, device={recv}.device)"
-            )
+            new = cst.parse_expression(f"{self._torch_name()}.tensor({data}, dtype={recv}.dtype, device={recv}.device)")
             message += "; use `torch.tensor(data, dtype=x.dtype, device=x.device)`"
             fix = Fix(replacements=[(node, new)], description="use torch.tensor(data, dtype=x.dtype, device=x.device)")
         elif method in _HINTS:

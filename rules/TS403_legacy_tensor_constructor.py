@@ -1,7 +1,7 @@
+import libcst as cst
+
 from tsscan.receivers import torch_prefix
 from tsscan.rule import SAFE, Example, Fix, Rule
-
-import libcst as cst
 
 
 def _data(node: cst.BaseExpression) -> bool:
@@ -156,9 +156,7 @@ def shift(x: torch.Tensor) -> torch.Tensor:
             new = node.with_changes(
                 func=cst.parse_expression(f"{head}tensor"),
                 args=[
-                    args[0].with_changes(
-                        comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-                    ),
+                    args[0].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
                     cst.Arg(
                         cst.parse_expression(f"{head}float"),
                         keyword=cst.Name("dtype"),

@@ -1,6 +1,6 @@
-from tsscan.rule import SAFE, Example, Fix, Rule
-
 import libcst as cst
+
+from tsscan.rule import SAFE, Example, Fix, Rule
 
 _VARIABLE = ("torch.autograd.Variable", "torch.autograd.variable.Variable")
 
@@ -100,18 +100,11 @@ def double(x: torch.Tensor) -> torch.Tensor:
         args = node.args
         pos = [a for a in args if a.keyword is None]
         kws = {a.keyword.value: a for a in args if a.keyword is not None}
-        if (
-            len(pos) == 1
-            and pos[0].star == ""
-            and args[0] is pos[0]
-            and set(kws) <= {"requires_grad"}
-        ):
+        if len(pos) == 1 and pos[0].star == "" and args[0] is pos[0] and set(kws) <= {"requires_grad"}:
             value = pos[0].value
             if not isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
                 value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-            new: cst.BaseExpression = cst.Call(
-                func=cst.Attribute(value=value, attr=cst.Name("detach"))
-            )
+            new: cst.BaseExpression = cst.Call(func=cst.Attribute(value=value, attr=cst.Name("detach")))
             if "requires_grad" in kws:
                 new = cst.Call(
                     func=cst.Attribute(value=new, attr=cst.Name("requires_grad_")),

@@ -1,13 +1,32 @@
-from tsscan.rule import SAFE, Example, Fix, Rule
-
 import libcst as cst
+
+from tsscan.rule import SAFE, Example, Fix, Rule
 
 # factories whose eager form accepts requires_grad= and returns a fresh leaf tensor: for them
 # `f(..., requires_grad=v)` is exactly `f(...).requires_grad_(v)`
 _FACTORIES = {
-    "arange", "empty", "empty_like", "empty_strided", "eye", "full", "full_like", "linspace",
-    "logspace", "ones", "ones_like", "rand", "rand_like", "randint", "randint_like", "randn",
-    "randn_like", "randperm", "zeros", "zeros_like", "scalar_tensor", "tril_indices",
+    "arange",
+    "empty",
+    "empty_like",
+    "empty_strided",
+    "eye",
+    "full",
+    "full_like",
+    "linspace",
+    "logspace",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randint_like",
+    "randn",
+    "randn_like",
+    "randperm",
+    "zeros",
+    "zeros_like",
+    "scalar_tensor",
+    "tril_indices",
     "triu_indices",
 }
 

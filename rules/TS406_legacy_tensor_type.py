@@ -1,12 +1,19 @@
+import libcst as cst
+
 from tsscan.receivers import FunctionRoot, torch_prefix
 from tsscan.rule import SAFE, Example, Fix, Rule
 
-import libcst as cst
-
 _CPU_TYPES = {
-    "FloatTensor": "float", "DoubleTensor": "double", "HalfTensor": "half",
-    "BFloat16Tensor": "bfloat16", "ByteTensor": "uint8", "CharTensor": "int8",
-    "ShortTensor": "short", "IntTensor": "int", "LongTensor": "long", "BoolTensor": "bool",
+    "FloatTensor": "float",
+    "DoubleTensor": "double",
+    "HalfTensor": "half",
+    "BFloat16Tensor": "bfloat16",
+    "ByteTensor": "uint8",
+    "CharTensor": "int8",
+    "ShortTensor": "short",
+    "IntTensor": "int",
+    "LongTensor": "long",
+    "BoolTensor": "bool",
 }
 
 
@@ -126,5 +133,5 @@ def as_index(x: torch.Tensor) -> torch.Tensor:
                     ),
                 ],
             )
-            fix = Fix(replacements=[(node, new)], description=f"use .to(device=\"cpu\", dtype=torch.{dtype})")
+            fix = Fix(replacements=[(node, new)], description=f'use .to(device="cpu", dtype=torch.{dtype})')
         self.report(node, self.message.format(arg=qual, hint=f"use `.to(torch.{dtype})`"), fix)

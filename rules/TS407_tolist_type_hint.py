@@ -1,8 +1,8 @@
+import libcst as cst
+
 from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
 from tsscan.walk import walk
-
-import libcst as cst
 
 
 class TolistTypeHint(FunctionRoot, Rule):

@@ -1,17 +1,15 @@
-from typing import List, Optional
+import libcst as cst
 
 from tsscan.knowledge import Arg
 from tsscan.receivers import FunctionRoot
 from tsscan.rule import SAFE, Example, Fix, Rule
-
-import libcst as cst
 
 # numpy-compatible spellings that eager torch's argument parser accepts for C functions and
 # Tensor methods (python_arg_parser's numpy_compatibility_arg_names); TorchScript does not
 _ALIASES = {"axis": "dim", "keepdims": "keepdim", "x": "input", "a": "input", "x1": "input", "x2": "other"}
 
 
-def _names(overloads: List[List[Arg]]) -> Optional[set]:
+def _names(overloads: list[list[Arg]]) -> set | None:
     names = set()
     for ov in overloads:
         for a in ov:

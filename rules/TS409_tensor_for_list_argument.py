@@ -1,16 +1,14 @@
-from typing import List, Optional
+import libcst as cst
 
 from tsscan.knowledge import Arg
-from tsscan.rule import sibling_module, Example, Rule
-
-import libcst as cst
+from tsscan.rule import Example, Rule, sibling_module
 
 
 def _support():
     return sibling_module(__file__, "_ts1_support")
 
 
-def _wants_list(overloads: List[List[Arg]], index: Optional[int], keyword: Optional[str]) -> Optional[str]:
+def _wants_list(overloads: list[list[Arg]], index: int | None, keyword: str | None) -> str | None:
     """The parameter name when every overload that has this argument wants a list of tensors
     there and cannot pack a single value into one, else None."""
     found = None
@@ -165,7 +163,7 @@ class Select(nn.Module):
             if why is not None:
                 self.report(arg.value, self.message.format(func=qual, param=param, why=why))
 
-    def _tensor(self, e: cst.BaseExpression) -> Optional[str]:
+    def _tensor(self, e: cst.BaseExpression) -> str | None:
         """A reason text when ``e`` is certainly a Tensor in the compiled code, else None."""
         if self._types is None:
             self._types = _support().LocalTypes(self._root, self.ctx, compiler_view=True)
@@ -184,7 +182,7 @@ class Select(nn.Module):
             return "" if types.name_type(name) == "Tensor" else None
         return "" if types.expr(e) == "Tensor" else None
 
-    def _param(self, name: str) -> Optional[cst.Param]:
+    def _param(self, name: str) -> cst.Param | None:
         params = self._root.params
         for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
             if p.name.value == name:

@@ -1,10 +1,8 @@
-from typing import Optional, Set
+import libcst as cst
 
 from tsscan.receivers import SEQUENCE, FunctionRoot
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.walk import walk
-
-import libcst as cst
 
 
 def _pure(node: cst.BaseExpression) -> bool:
@@ -43,7 +41,7 @@ def _minus_one(node: cst.BaseExpression) -> str:
 
 class _Names(cst.CSTVisitor):
     def __init__(self) -> None:
-        self.names: Set[str] = set()
+        self.names: set[str] = set()
 
     def visit_Name(self, node: cst.Name) -> None:
         self.names.add(node.value)
@@ -62,7 +60,7 @@ class _AnnotationsOf(cst.CSTVisitor):
             self.found.append(node.annotation.annotation)
 
 
-def _names_in(node: cst.CSTNode) -> Set[str]:
+def _names_in(node: cst.CSTNode) -> set[str]:
     v = _Names()
     walk(node, v)
     return v.names
@@ -206,7 +204,7 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
 
     def on_function(self) -> None:
         super().on_function()
-        self._fixed: Set[int] = set()
+        self._fixed: set[int] = set()
 
     def visit_For(self, node: cst.For) -> None:
         it = node.iter
@@ -236,7 +234,7 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
             and node.args[0].star == ""
         )
 
-    def _range_fix(self, loop: cst.For, it: cst.Call, arg: cst.BaseExpression) -> Optional[Fix]:
+    def _range_fix(self, loop: cst.For, it: cst.Call, arg: cst.BaseExpression) -> Fix | None:
         if not (
             isinstance(arg, cst.Call)
             and isinstance(arg.func, cst.Name)
@@ -253,7 +251,7 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
             text = f"range({_minus_one(stop)}, {_minus_one(start)}, -1)"
         return Fix(replacements=[(it, cst.parse_expression(text))], description="count down with range(..., -1)")
 
-    def _index_fix(self, loop: cst.For, arg: cst.BaseExpression) -> Optional[Fix]:
+    def _index_fix(self, loop: cst.For, arg: cst.BaseExpression) -> Fix | None:
         if not isinstance(arg, cst.Name) or not self._indexable(arg.value):
             return None
         if any(self.kinds._shadowed(b) or b in self.kinds.local_names for b in ("len", "range")):
@@ -287,14 +285,14 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
         resolved = self.ctx.qualname(base) or ""
         return resolved.rsplit(".", 1)[-1] in ("List", "list", "str")
 
-    def _annotation_of_param(self, name: str) -> Optional[cst.BaseExpression]:
+    def _annotation_of_param(self, name: str) -> cst.BaseExpression | None:
         ps = self._root.params  # type: ignore[union-attr]
         for p in [*ps.posonly_params, *ps.params, *ps.kwonly_params]:
             if p.name.value == name and p.annotation is not None:
                 return p.annotation.annotation
         return None
 
-    def _annotation_of_local(self, name: str) -> Optional[cst.BaseExpression]:
+    def _annotation_of_local(self, name: str) -> cst.BaseExpression | None:
         finder = _AnnotationsOf(name)
         walk(self._root, finder)  # type: ignore[arg-type]
         found = finder.found

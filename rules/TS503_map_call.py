@@ -1,15 +1,13 @@
-from typing import Set
+import libcst as cst
 
 from tsscan.receivers import FunctionRoot
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.walk import walk
 
-import libcst as cst
-
 
 class _Names(cst.CSTVisitor):
     def __init__(self) -> None:
-        self.names: Set[str] = set()
+        self.names: set[str] = set()
 
     def visit_Name(self, node: cst.Name) -> None:
         self.names.add(node.value)
@@ -82,7 +80,7 @@ def truncate(xs: List[float]) -> List[int]:
 
     def on_function(self) -> None:
         super().on_function()
-        self._done: Set[int] = set()
+        self._done: set[int] = set()
 
     def _is_map(self, node: cst.BaseExpression) -> bool:
         return (
@@ -116,9 +114,7 @@ def truncate(xs: List[float]) -> List[int]:
                 used = v.names | set(self.ctx.module.globals) | set(self.ctx.module.aliases)
                 var = next(n for n in ("v", "item", "x_", "v_", "_v", "elem") if n not in used)
                 code = cst.Module(body=[]).code_for_node
-                new = cst.parse_expression(
-                    f"[{code(args[0].value)}({var}) for {var} in {code(args[1].value)}]"
-                )
+                new = cst.parse_expression(f"[{code(args[0].value)}({var}) for {var} in {code(args[1].value)}]")
                 self._done.add(id(inner))
                 self.report(inner, fix=Fix(replacements=[(node, new)], description="use a list comprehension"))
                 return

@@ -1,9 +1,7 @@
-from typing import Optional
+import libcst as cst
 
 from tsscan.receivers import FunctionRoot
 from tsscan.rule import SAFE, Example, Fix, Rule
-
-import libcst as cst
 
 _HINTS = {
     "log2": "use `math.log(v, 2)` (may differ in the last bit) or `torch.log2`",
@@ -14,7 +12,7 @@ _HINTS = {
 }
 
 
-def _operand(node: cst.BaseExpression) -> Optional[str]:
+def _operand(node: cst.BaseExpression) -> str | None:
     """Source of an argument that may be evaluated several times (names, attributes, numbers)."""
     inner = node
     if isinstance(inner, cst.UnaryOperation) and isinstance(inner.operator, cst.Minus):
@@ -139,18 +137,24 @@ def bits(v: float) -> float:
         self._reported = set()
         self._top = set()
 
-    def _qual(self, node: cst.BaseExpression) -> Optional[str]:
+    def _qual(self, node: cst.BaseExpression) -> str | None:
         if not (self.ctx.qualname(node) or "").startswith("math."):
             return None
         if isinstance(node, cst.Name) and node.value in self.kinds.local_names:
             return None
-        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in self.kinds.local_names:
+        if (
+            isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Name)
+            and node.value.value in self.kinds.local_names
+        ):
             return None
         qual = self.ctx.qualname(node)
         if not qual or not qual.startswith("math.") or qual.count(".") != 1:
             return None
-        head = node.value.value if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) else (
-            node.value if isinstance(node, cst.Name) else None
+        head = (
+            node.value.value
+            if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)
+            else (node.value if isinstance(node, cst.Name) else None)
         )
         if head is None or head not in self.ctx.module.aliases:
             return None
@@ -172,7 +176,7 @@ def bits(v: float) -> float:
             message += f"; {_HINTS[name]}"
         self.report(node, message)
 
-    def _isclose_fix(self, node: cst.Call) -> Optional[Fix]:
+    def _isclose_fix(self, node: cst.Call) -> Fix | None:
         args = node.args
         if len(args) != 2 or any(a.keyword is not None or a.star for a in args):
             return None
@@ -183,10 +187,7 @@ def bits(v: float) -> float:
         imports = []
         if math_name is None or math_name in self.kinds.local_names:
             math_name, imports = "math", ["import math"]
-        text = (
-            f"{a} == {b} or (abs({a} - {b}) <= 1e-09 * max(abs({a}), abs({b})) "
-            f"and abs({a} - {b}) < {math_name}.inf)"
-        )
+        text = f"{a} == {b} or (abs({a} - {b}) <= 1e-09 * max(abs({a}), abs({b})) and abs({a} - {b}) < {math_name}.inf)"
         new = cst.parse_expression(text)
         if id(node) not in self._top and not node.lpar:
             new = new.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])

@@ -1,9 +1,7 @@
-from typing import Set
+import libcst as cst
 
 from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
-
-import libcst as cst
 
 
 class RangeFloat(FunctionRoot, Rule):
@@ -87,7 +85,7 @@ def half(n: int, v: float) -> int:
                 self.report(a.value)
                 return
 
-    def _is_float(self, node: cst.BaseExpression, seen: Set[str]) -> bool:
+    def _is_float(self, node: cst.BaseExpression, seen: set[str]) -> bool:
         if isinstance(node, cst.Float):
             return True
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
@@ -109,7 +107,7 @@ def half(n: int, v: float) -> int:
             return self._name_is_float(node.value, seen)
         return False
 
-    def _name_is_float(self, name: str, seen: Set[str]) -> bool:
+    def _name_is_float(self, name: str, seen: set[str]) -> bool:
         if name in seen:
             return False
         seen = seen | {name}

@@ -1,7 +1,7 @@
+import libcst as cst
+
 from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
-
-import libcst as cst
 
 # iter()/next() have their own rule (the iterator protocol)
 _ELSEWHERE = {"iter", "next", "aiter", "anext"}

@@ -1,7 +1,7 @@
+import libcst as cst
+
 from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
-
-import libcst as cst
 
 
 class PythonRandom(FunctionRoot, Rule):

@@ -1,20 +1,50 @@
 import ast
-from typing import Optional, Set
+
+import libcst as cst
 
 from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
 
-import libcst as cst
-
 _MATH_CONSTANTS = {"pi", "e", "inf", "nan", "tau"}
 _TORCH_DTYPES = {
-    "float", "float32", "float64", "double", "float16", "half", "bfloat16", "int8", "int16",
-    "short", "int32", "int", "int64", "long", "uint8", "bool", "complex64", "cfloat",
-    "complex128", "cdouble",
+    "float",
+    "float32",
+    "float64",
+    "double",
+    "float16",
+    "half",
+    "bfloat16",
+    "int8",
+    "int16",
+    "short",
+    "int32",
+    "int",
+    "int64",
+    "long",
+    "uint8",
+    "bool",
+    "complex64",
+    "cfloat",
+    "complex128",
+    "cdouble",
 }
 _VALUE_BUILTINS = {
-    "int", "float", "str", "bool", "tuple", "list", "dict", "set", "frozenset", "len", "abs",
-    "round", "min", "max", "sum", "sorted",
+    "int",
+    "float",
+    "str",
+    "bool",
+    "tuple",
+    "list",
+    "dict",
+    "set",
+    "frozenset",
+    "len",
+    "abs",
+    "round",
+    "min",
+    "max",
+    "sum",
+    "sorted",
 }
 
 
@@ -92,7 +122,7 @@ def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
     def on_function(self) -> None:
         super().on_function()
         self._skip_depth = 0
-        self._skip_ids: Set[int] = set()
+        self._skip_ids: set[int] = set()
 
     # subtrees that are not compiled as expressions
     def visit_Parameters(self, node: cst.Parameters) -> None:
@@ -144,7 +174,7 @@ def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
         if self._is_value(name, set()):
             self.report(node, self.message.format(name=name))
 
-    def _is_value(self, name: str, seen: Set[str]) -> bool:
+    def _is_value(self, name: str, seen: set[str]) -> bool:
         stmt = self.ctx.module.globals.get(name)
         if stmt is None or name in seen:
             return False
@@ -153,7 +183,7 @@ def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
             return False
         return self._value(value, seen | {name})
 
-    def _value(self, e: Optional[ast.expr], seen: Set[str]) -> bool:  # noqa: C901 - flat dispatch
+    def _value(self, e: ast.expr | None, seen: set[str]) -> bool:  # noqa: C901 - flat dispatch
         mod = self.ctx.module
         if e is None:
             return False
@@ -179,7 +209,13 @@ def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
             return (head == "math" and attr in _MATH_CONSTANTS) or (head == "torch" and attr in _TORCH_DTYPES)
         if isinstance(e, ast.Call):
             qual = mod.resolve_node(e.func) or ""
-            if qual in _VALUE_BUILTINS and qual not in mod.functions and qual not in mod.classes and qual not in mod.aliases and qual not in mod.globals:
+            if (
+                qual in _VALUE_BUILTINS
+                and qual not in mod.functions
+                and qual not in mod.classes
+                and qual not in mod.aliases
+                and qual not in mod.globals
+            ):
                 return True
             if qual == "torch.device" or qual in ("os.environ.get", "os.getenv"):
                 return True

@@ -1,14 +1,28 @@
+import libcst as cst
+
 from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
-
-import libcst as cst
 
 # builtins TorchScript has no type for: "Unknown type name 'dict'"
 _BUILTINS = {"dict", "set", "frozenset", "bytes", "bytearray", "object", "type", "range"}
 # typing names used bare: "Attempted to use Dict without contained types" or "Unknown type name"
 _TYPING = {
-    "Dict", "List", "Tuple", "Optional", "Union", "Set", "FrozenSet", "Mapping", "MutableMapping",
-    "Sequence", "MutableSequence", "Iterable", "Iterator", "Collection", "Callable", "NamedTuple",
+    "Dict",
+    "List",
+    "Tuple",
+    "Optional",
+    "Union",
+    "Set",
+    "FrozenSet",
+    "Mapping",
+    "MutableMapping",
+    "Sequence",
+    "MutableSequence",
+    "Iterable",
+    "Iterator",
+    "Collection",
+    "Callable",
+    "NamedTuple",
     "Type",
 }
 _HINTS = {
@@ -151,7 +165,10 @@ class Unpack(nn.Module):
         for item in items:
             name = self._unknown(item)
             if name is not None:
-                hint = _HINTS.get(name, "a type TorchScript knows (`int`, `float`, `str`, `list`, `tuple`, `torch.Tensor`, `Dict[K, V]`, ...)")
+                hint = _HINTS.get(
+                    name,
+                    "a type TorchScript knows (`int`, `float`, `str`, `list`, `tuple`, `torch.Tensor`, `Dict[K, V]`, ...)",
+                )
                 self.report(item, self.message.format(name=name, hint=hint))
 
     def _unknown(self, item: cst.BaseExpression):

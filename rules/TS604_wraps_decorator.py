@@ -38,7 +38,9 @@ class WrapsDecoratorDropped(Rule):
 
     code = "TS604"
     name = "wraps-decorator-dropped"
-    message = "decorator `{name}` uses functools.wraps: TorchScript compiles the undecorated function and drops its effect"
+    message = (
+        "decorator `{name}` uses functools.wraps: TorchScript compiles the undecorated function and drops its effect"
+    )
 
     invalid = [
         Example(

@@ -1,5 +1,3 @@
-from typing import Optional
-
 import libcst as cst
 
 from tsscan.rule import Example, Rule
@@ -33,7 +31,9 @@ class FloatToStr(Rule):
 
     code = "TS606"
     name = "float-to-str"
-    message = "a float turned into text prints differently once scripted (`'2.'` for 2.0, `'0.10000000000000001'` for 0.1)"
+    message = (
+        "a float turned into text prints differently once scripted (`'2.'` for 2.0, `'0.10000000000000001'` for 0.1)"
+    )
     level = "type"
 
     invalid = [
@@ -79,7 +79,7 @@ def key(scale: float, n: int) -> str:
 
     def leave_Assert(self, original_node: cst.Assert) -> None:
         self._in_error -= 1
-        self._stmt: Optional[cst.CSTNode] = None
+        self._stmt: cst.CSTNode | None = None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if RootOnly.is_root(self, node):

@@ -1,19 +1,20 @@
 import ast
 import builtins
-from typing import Dict, Optional
 
 import libcst as cst
 
 from tsscan.rule import Example, Rule
 
-_BUILTIN_EXC = {
-    n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException)
-} - {"BaseException", "Exception", "RuntimeError"}
+_BUILTIN_EXC = {n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException)} - {
+    "BaseException",
+    "Exception",
+    "RuntimeError",
+}
 
 
-def caught_types(tree: ast.Module) -> Dict[str, int]:
+def caught_types(tree: ast.Module) -> dict[str, int]:
     """Exception names the file's ``except`` clauses name -> the first such line."""
-    out: Dict[str, int] = {}
+    out: dict[str, int] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.ExceptHandler) and node.type is not None:
             types = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
@@ -53,7 +54,9 @@ class RaiseTypeLost(Rule):
 
     code = "TS608"
     name = "raise-type-lost"
-    message = "scripted code raises `{exc}` as `torch.jit.Error`, so the `except {exc}` at line {line} will not catch it"
+    message = (
+        "scripted code raises `{exc}` as `torch.jit.Error`, so the `except {exc}` at line {line} will not catch it"
+    )
     level = "type"
 
     invalid = [
@@ -100,7 +103,7 @@ def safe_mean(x: torch.Tensor) -> torch.Tensor:
         ),
     ]
 
-    def _caught(self) -> Dict[str, int]:
+    def _caught(self) -> dict[str, int]:
         cache = self.ctx.module.__dict__.setdefault("_tsscan_caught", None)
         if cache is None:
             cache = caught_types(self.ctx.module.tree)
@@ -108,7 +111,7 @@ def safe_mean(x: torch.Tensor) -> torch.Tensor:
         # torch.jit.Error caught too: the author already handles the scripted case
         return {} if "Error" in cache else cache
 
-    def _exc_name(self, node: Optional[cst.BaseExpression]) -> Optional[str]:
+    def _exc_name(self, node: cst.BaseExpression | None) -> str | None:
         target = node.func if isinstance(node, cst.Call) else node
         if isinstance(target, cst.Name):
             name = target.value

@@ -8,9 +8,10 @@ Rule files load this with :func:`load` (rule directories are not packages). It h
 * name collection (for fresh names and clash checks);
 * the rewrite of a comprehension into explicit loops (TS103, TS104).
 """
+
 from __future__ import annotations
 
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -26,14 +27,18 @@ def code(node: cst.CSTNode) -> str:
 
 # --------------------------------------------------------------------------- annotations
 _SIMPLE = {
-    "torch.Tensor": "Tensor", "Tensor": "Tensor", "int": "int", "float": "float",
-    "bool": "bool", "str": "str",
+    "torch.Tensor": "Tensor",
+    "Tensor": "Tensor",
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "str": "str",
 }
 _LISTS = {"List", "list", "typing.List"}
 _TUPLES = {"Tuple", "tuple", "typing.Tuple"}
 
 
-def annotation_type(node: Optional[cst.BaseExpression], ctx) -> Optional[str]:
+def annotation_type(node: cst.BaseExpression | None, ctx) -> str | None:
     if node is None:
         return None
     if isinstance(node, cst.Subscript):
@@ -57,14 +62,14 @@ def annotation_type(node: Optional[cst.BaseExpression], ctx) -> Optional[str]:
     return _SIMPLE.get(ctx.qualname(node) or dotted) or _SIMPLE.get(dotted)
 
 
-def split_args(t: str) -> Optional[List[str]]:
+def split_args(t: str) -> list[str] | None:
     """``Tuple[int, List[int]]`` -> ``["int", "List[int]"]`` (the type model's own splitter)."""
     from tsscan.typemodel import split_type_args
 
     return split_type_args(t)
 
 
-def element_type(t: Optional[str]) -> Optional[str]:
+def element_type(t: str | None) -> str | None:
     """The type a ``for`` loop over a value of type ``t`` binds."""
     if t is None:
         return None
@@ -113,7 +118,7 @@ _TENSOR_METHODS = set(
 _BUILTIN_CALLS = {"int": "int", "float": "float", "str": "str", "bool": "bool", "len": "int"}
 
 
-def local_types(ctx, compiler_view: bool = False) -> "LocalTypes":
+def local_types(ctx, compiler_view: bool = False) -> LocalTypes:
     """The :class:`LocalTypes` of the function ``ctx`` checks, built once per function and view
     and shared by the rules that ask."""
     cache = ctx.__dict__.setdefault("_ts1_local_types", {})
@@ -132,10 +137,10 @@ class LocalTypes:
         # compiler_view: type unannotated parameters as TorchScript does (Tensor), for rules
         # that predict compile errors; fixes judging eager behaviour leave them unknown.
         self.ctx = ctx
-        self.bindings: Dict[str, List[Tuple[str, cst.CSTNode]]] = {}
-        self.fixed: Dict[str, Optional[str]] = {}
-        self._busy: Set[str] = set()
-        self._cache: Dict[str, Optional[str]] = {}
+        self.bindings: dict[str, list[tuple[str, cst.CSTNode]]] = {}
+        self.fixed: dict[str, str | None] = {}
+        self._busy: set[str] = set()
+        self._cache: dict[str, str | None] = {}
         params = fn.params
         for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
             name = p.name.value
@@ -183,7 +188,7 @@ class LocalTypes:
                     self.fixed[n] = None
             self._collect(child)
 
-    def name_type(self, name: str) -> Optional[str]:
+    def name_type(self, name: str) -> str | None:
         if name in self.fixed:
             return self.fixed[name]
         if name in self._cache:
@@ -199,7 +204,7 @@ class LocalTypes:
         self._cache[name] = result
         return result
 
-    def _binding_type(self, name: str, kind: str, value: cst.CSTNode) -> Optional[str]:
+    def _binding_type(self, name: str, kind: str, value: cst.CSTNode) -> str | None:
         parts = kind.split("#")
         if parts[0] == "aug":
             aug: cst.AugAssign = value  # type: ignore[assignment]
@@ -228,7 +233,7 @@ class LocalTypes:
         return t
 
     # expressions -----------------------------------------------------------------
-    def expr(self, e: cst.BaseExpression, scope: Optional[Dict[str, Optional[str]]] = None) -> Optional[str]:
+    def expr(self, e: cst.BaseExpression, scope: dict[str, str | None] | None = None) -> str | None:
         scope = scope or {}
         if isinstance(e, cst.Integer):
             return "int"
@@ -324,10 +329,16 @@ class LocalTypes:
             return f"List[{t}]" if t else None
         return None
 
-    def _call(self, e: cst.Call, scope: Dict[str, Optional[str]]) -> Optional[str]:
+    def _call(self, e: cst.Call, scope: dict[str, str | None]) -> str | None:
         func = e.func
         dotted = cst_dotted(func)
-        if dotted is not None and "." not in dotted and dotted not in scope and dotted not in self.fixed and dotted not in self.bindings:
+        if (
+            dotted is not None
+            and "." not in dotted
+            and dotted not in scope
+            and dotted not in self.fixed
+            and dotted not in self.bindings
+        ):
             if dotted in _BUILTIN_CALLS and dotted not in self.ctx.module.functions:
                 return _BUILTIN_CALLS[dotted]
             if dotted in ("abs",) and len(e.args) == 1:
@@ -362,7 +373,7 @@ class LocalTypes:
         return None
 
 
-def bind_target(target: cst.BaseExpression, t: Optional[str], scope: Dict[str, Optional[str]]) -> None:
+def bind_target(target: cst.BaseExpression, t: str | None, scope: dict[str, str | None]) -> None:
     if isinstance(target, cst.Name):
         scope[target.value] = t
     elif isinstance(target, (cst.Tuple, cst.List)):
@@ -378,7 +389,7 @@ def bind_target(target: cst.BaseExpression, t: Optional[str], scope: Dict[str, O
             bind_target(el.value, sub, scope)
 
 
-def element_type_of_iter(it: cst.BaseExpression, types: LocalTypes, scope=None) -> Optional[str]:
+def element_type_of_iter(it: cst.BaseExpression, types: LocalTypes, scope=None) -> str | None:
     scope = scope or {}
     if isinstance(it, cst.Call) and cst_dotted(it.func) in ("range", "enumerate", "zip"):
         name = cst_dotted(it.func)
@@ -405,7 +416,7 @@ def element_type_of_iter(it: cst.BaseExpression, types: LocalTypes, scope=None) 
 # per class.
 class _NamesV(cst.CSTVisitor):
     def __init__(self) -> None:
-        self.out: Set[str] = set()
+        self.out: set[str] = set()
 
     def visit_Name(self, n: cst.Name) -> None:
         self.out.add(n.value)
@@ -429,7 +440,7 @@ class _ImpureV(cst.CSTVisitor):
         return True
 
 
-def names_in(node: cst.CSTNode) -> Set[str]:
+def names_in(node: cst.CSTNode) -> set[str]:
     v = _NamesV()
     walk(node, v)
     return v.out
@@ -439,7 +450,7 @@ def is_comprehension(node: cst.CSTNode) -> bool:
     return isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp))
 
 
-def comp_fors(comp) -> List[cst.CompFor]:
+def comp_fors(comp) -> list[cst.CompFor]:
     out = []
     f = comp.for_in
     while f is not None:
@@ -448,7 +459,7 @@ def comp_fors(comp) -> List[cst.CompFor]:
     return out
 
 
-def names_outside_comprehensions(fn: cst.FunctionDef) -> Set[str]:
+def names_outside_comprehensions(fn: cst.FunctionDef) -> set[str]:
     """Every name the function uses or binds outside comprehensions (params included)."""
     v = _NamesOutsideComprehensionsV()
     walk(fn, v)
@@ -462,7 +473,7 @@ def is_pure(e: cst.CSTNode) -> bool:
     return not v.found
 
 
-def path_to(root: cst.CSTNode, target: cst.CSTNode) -> Optional[List[cst.CSTNode]]:
+def path_to(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.CSTNode] | None:
     """Nodes from ``root`` down to ``target`` (both included), by identity."""
     if root is target:
         return [root]
@@ -474,7 +485,7 @@ def path_to(root: cst.CSTNode, target: cst.CSTNode) -> Optional[List[cst.CSTNode
 
 
 # --------------------------------------------------------------------------- comprehension -> loops
-def fresh_name(base: str, taken: Set[str]) -> str:
+def fresh_name(base: str, taken: set[str]) -> str:
     name = base
     i = 1
     while name in taken:
@@ -484,7 +495,7 @@ def fresh_name(base: str, taken: Set[str]) -> str:
 
 
 class _Rename(cst.CSTTransformer):
-    def __init__(self, mapping: Dict[str, str]) -> None:
+    def __init__(self, mapping: dict[str, str]) -> None:
         super().__init__()
         self.mapping = mapping
 
@@ -510,7 +521,7 @@ def comprehension_fix(
     stmt: cst.BaseStatement,
     in_sequence: bool,
     fn: cst.FunctionDef,
-) -> Optional[Tuple[cst.CSTNode, cst.CSTNode, List[str], bool, str]]:
+) -> tuple[cst.CSTNode, cst.CSTNode, list[str], bool, str] | None:
     """Rewrite ``stmt`` so that the list comprehension ``comp`` in it becomes explicit loops
     placed before it. Returns (old, new, imports, safe, why-unsafe) or None (no fix)."""
     if not isinstance(comp, cst.ListComp) or not in_sequence:
@@ -539,7 +550,7 @@ def comprehension_fix(
             return None
     types = LocalTypes(fn, rule.ctx)
     fors = comp_fors(comp)
-    scope: Dict[str, Optional[str]] = {}
+    scope: dict[str, str | None] = {}
     for gen in fors:
         if gen.asynchronous is not None:
             return None
@@ -551,9 +562,9 @@ def comprehension_fix(
     outside = names_outside_comprehensions(fn)
     # names other fixes of this function chose in the same round (shared through the
     # FunctionContext, which all rules of one function share)
-    reserved: Set[str] = rule.ctx.__dict__.setdefault("_ts1_fresh_names", set())
+    reserved: set[str] = rule.ctx.__dict__.setdefault("_ts1_fresh_names", set())
     taken = names_in(fn) | outside | reserved
-    renames: Dict[str, str] = {}
+    renames: dict[str, str] = {}
     for gen in fors:
         for n in names_in(gen.target):
             if n in outside:
@@ -582,8 +593,8 @@ def comprehension_fix(
     def r(node: cst.CSTNode) -> str:
         return code(node.visit(ren)) if renames else code(node)
 
-    lines: List[str] = []
-    imports: List[str] = []
+    lines: list[str] = []
+    imports: list[str] = []
     if isinstance(region, cst.AnnAssign) and direct:
         lines.append(f"{target}: {code(region.annotation.annotation)} = []")
     elif elt_type == "Tensor":
@@ -639,10 +650,10 @@ def _replace_node(root: cst.CSTNode, old: cst.CSTNode, new: cst.CSTNode) -> cst.
     return root.visit(T())
 
 
-def _evaluated_before(region: cst.CSTNode, comp: cst.CSTNode) -> List[cst.CSTNode]:
+def _evaluated_before(region: cst.CSTNode, comp: cst.CSTNode) -> list[cst.CSTNode]:
     """Expression nodes of ``region`` that Python evaluates before ``comp`` (textual order,
     assignment targets after the value)."""
-    out: List[cst.CSTNode] = []
+    out: list[cst.CSTNode] = []
     if isinstance(region, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
         value = region.value
         if value is None:
@@ -670,7 +681,10 @@ def _evaluated_before(region: cst.CSTNode, comp: cst.CSTNode) -> List[cst.CSTNod
 
 
 # --------------------------------------------------------------------------- TS103 / TS104 base
-from tsscan.rule import SAFE as _SAFE, UNSAFE as _UNSAFE, Fix as _Fix, Rule as _Rule  # noqa: E402
+from tsscan.rule import SAFE as _SAFE  # noqa: E402
+from tsscan.rule import UNSAFE as _UNSAFE  # noqa: E402
+from tsscan.rule import Fix as _Fix  # noqa: E402
+from tsscan.rule import Rule as _Rule  # noqa: E402
 
 _OTHER_COMPOUND = (cst.While, cst.With, cst.Try, cst.ClassDef, cst.Match)
 
@@ -679,14 +693,14 @@ class ComprehensionRule(_Rule):
     """Shared visitor of TS103/TS104: tracks the enclosing statement of each comprehension
     and offers the loop rewrite for list comprehensions."""
 
-    def wants(self, fors: List[cst.CompFor]) -> bool:  # pragma: no cover - overridden
+    def wants(self, fors: list[cst.CompFor]) -> bool:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def on_function(self) -> None:
         self._root = None
         self._depth = 0
-        self._stmts: List[Tuple[cst.CSTNode, bool]] = []
-        self._elifs: Set[int] = set()
+        self._stmts: list[tuple[cst.CSTNode, bool]] = []
+        self._elifs: set[int] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._root is None:

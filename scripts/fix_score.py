@@ -9,6 +9,7 @@ worker for the whole run), then the result is compiled again: does it script now
 the fixture models (fixtures/fix/*.py and fixtures/yolo_head.py). Prints the figures and
 the confirmation timings.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -96,8 +97,17 @@ def main() -> int:
             if (ROOT / "fixtures" / "fix" / "pyproject.toml").is_file():
                 from tsscan.config import load_settings
 
-                verifier.factories.update({k: v for k, v in load_settings([str(ROOT / "fixtures" / "fix" / "x.py")]).verify.get("factories", {}).items()})
-                verifier.inputs.update(load_settings([str(ROOT / "fixtures" / "fix" / "x.py")]).verify.get("inputs", {}))
+                verifier.factories.update(
+                    {
+                        k: v
+                        for k, v in load_settings([str(ROOT / "fixtures" / "fix" / "x.py")])
+                        .verify.get("factories", {})
+                        .items()
+                    }
+                )
+                verifier.inputs.update(
+                    load_settings([str(ROOT / "fixtures" / "fix" / "x.py")]).verify.get("inputs", {})
+                )
                 verifier.root = mdir
             for p in models:
                 text = (mdir / p.name).read_text(encoding="utf-8")
@@ -111,14 +121,16 @@ def main() -> int:
 
     fixed_any = [r for r in rows if r[1].applied]
     now_ok = [r for r in fixed_any if r[2]]
-    print(f"oracle: {len(failing)} failing cases; --fix applied fixes in {len(fixed_any)}; "
-          f"{len(now_ok)} of those script afterwards")
+    print(
+        f"oracle: {len(failing)} failing cases; --fix applied fixes in {len(fixed_any)}; "
+        f"{len(now_ok)} of those script afterwards"
+    )
     statuses = Counter(rec.status for r in rows for rec in r[1].applied + r[1].dropped)
     levels = Counter(rec.level for r in rows for rec in r[1].applied if rec.status == "confirmed")
     print(f"  fixes: {dict(statuses)}; confirmed by level: {dict(sorted(levels.items()))}")
     no_fix = Counter(",".join(r[3]) or "not flagged" for r in rows if not r[1].applied)
     print(f"  no fix applied: {sum(no_fix.values())} cases; remaining codes: {dict(no_fix.most_common())}")
-    for cid, ff, ok, remaining, after in rows:
+    for cid, ff, ok, remaining, _after in rows:
         if ff.applied and not ok:
             print(f"  {cid}: fixed {[r.diagnostic.code for r in ff.applied]} but still fails: remaining {remaining}")
         if args.verbose:
@@ -129,12 +141,20 @@ def main() -> int:
         rem = sorted({d.code for d in ff.result.diagnostics}) if ff.result else []
         why = ""
         if not ok:
-            errs = [f"{n}: {c.script_error.short() if c.script_error else c.build_error}" for n, c in after.classes.items() if not c.scripts]
+            errs = [
+                f"{n}: {c.script_error.short() if c.script_error else c.build_error}"
+                for n, c in after.classes.items()
+                if not c.scripts
+            ]
             errs += [f"{n}: {e.short()}" for n, e in after.scripted.items() if e is not None]
             why = f"; still fails: {errs}; remaining findings {rem}"
-        print(f"  {name}: scripts before: {before}; fixes {[(r.diagnostic.code, r.status, r.level) for r in ff.applied]}"
-              f"{' dropped ' + str([(r.diagnostic.code, r.status) for r in ff.dropped]) if ff.dropped else ''}; scripts after: {ok}{why}")
-    print(f"timing: {elapsed:.1f} s total; torch imported once in {import_s:.1f} s; {checks} compiler checks in {check_s:.1f} s")
+        print(
+            f"  {name}: scripts before: {before}; fixes {[(r.diagnostic.code, r.status, r.level) for r in ff.applied]}"
+            f"{' dropped ' + str([(r.diagnostic.code, r.status) for r in ff.dropped]) if ff.dropped else ''}; scripts after: {ok}{why}"
+        )
+    print(
+        f"timing: {elapsed:.1f} s total; torch imported once in {import_s:.1f} s; {checks} compiler checks in {check_s:.1f} s"
+    )
     return 0
 
 

@@ -25,6 +25,7 @@ Everything in the table is measured, not typed in:
 
 The output is deterministic (sorted), so ``tests/test_knowledge.py`` can regenerate it and compare.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,14 +80,10 @@ def python_builtins():
         obj = getattr(builtins, name)
         if not callable(obj) or name in ("copyright", "credits", "exit", "help", "license", "quit"):
             continue
-        errors = [
-            _compile_error(sig + f"{name}({args})\n") for args in ("", "a", "a, a", "l")
-        ]
+        errors = [_compile_error(sig + f"{name}({args})\n") for args in ("", "a", "a, a", "l")]
         if all(e and NOT_SUPPORTED in e for e in errors):
             out["unsupported"].append(name)
-        elif inspect.isclass(obj) and all(
-            e and e.lstrip().startswith(f"{name}(Tensor 0") for e in errors[1:]
-        ):
+        elif inspect.isclass(obj) and all(e and e.lstrip().startswith(f"{name}(Tensor 0") for e in errors[1:]):
             out["opaque"].append(name)
         else:
             out["supported"].append(name)
@@ -148,10 +145,7 @@ def functions():
                 overloads = []
                 for s in schemas:
                     overloads.append(
-                        [
-                            [a.name, str(a.type), bool(a.kwarg_only), bool(a.has_default_value())]
-                            for a in s.arguments
-                        ]
+                        [[a.name, str(a.type), bool(a.kwarg_only), bool(a.has_default_value())] for a in s.arguments]
                     )
                 overloads.sort()
                 table[qual] = {"kind": "builtin", "op": op, "overloads": overloads}
@@ -179,14 +173,14 @@ def _python_signature(fn):
         elif p.kind is p.VAR_KEYWORD:
             args.append(["**" + p.name, "", True, False])
         else:
-                args.append(
-                    [
-                        p.name,
-                        _annotation(p.annotation),
-                        p.kind is p.KEYWORD_ONLY,
-                        p.default is not p.empty,
-                    ]
-                )
+            args.append(
+                [
+                    p.name,
+                    _annotation(p.annotation),
+                    p.kind is p.KEYWORD_ONLY,
+                    p.default is not p.empty,
+                ]
+            )
     return args
 
 
@@ -202,9 +196,7 @@ def tensor_method_overloads(methods):
             args = list(s.arguments)
             if not args or args[0].name != "self" or str(args[0].type) != "Tensor":
                 continue
-            overloads.append(
-                [[a.name, str(a.type), bool(a.kwarg_only), bool(a.has_default_value())] for a in args[1:]]
-            )
+            overloads.append([[a.name, str(a.type), bool(a.kwarg_only), bool(a.has_default_value())] for a in args[1:]])
         if overloads:
             out[name] = sorted(overloads)
     return out

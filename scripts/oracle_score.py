@@ -9,6 +9,7 @@ variant that scripts: is there any finding inside it (a false alarm)? Findings i
 band (constructs that script but behave differently) are warnings by design and are not
 counted as false alarms. Prints the figures; ``score()`` is used by tests/test_oracle.py.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,7 +57,7 @@ def score(oracle: Path):
         text = path.read_text(encoding="utf-8")
         diags = engine.check(str(path), text).diagnostics
         ranges = _ranges(text)
-        inside = lambda name: [  # noqa: E731
+        inside = lambda name, diags=diags, ranges=ranges: [  # noqa: E731
             d for d in diags if name in ranges and ranges[name][0] <= d.line <= ranges[name][1]
         ]
         orig = inside("original")
@@ -67,23 +68,19 @@ def score(oracle: Path):
         row = {"id": case["id"], "scripts": case["scripts"], "file": stem}
         if not case["scripts"]:
             # anywhere but inside a fixed* variant: the MARK may sit in a helper `original` calls
-            in_fixed = lambda d: any(  # noqa: E731
+            in_fixed = lambda d, ranges=ranges: any(  # noqa: E731
                 n.startswith("fixed") and r[0] <= d.line <= r[1] for n, r in ranges.items()
             )
             hits = [d for d in diags if d.line in wanted_lines and not in_fixed(d)]
             row["flagged"] = bool(hits)
             row["codes"] = sorted({d.code for d in hits})
         else:
-            row["false_alarms"] = [
-                f"{d.line}:{d.code}" for d in orig if not d.code.startswith(WARNING_BAND)
-            ]
+            row["false_alarms"] = [f"{d.line}:{d.code}" for d in orig if not d.code.startswith(WARNING_BAND)]
         fixed_alarms = []
         for rw in case.get("rewrites", []):
             if rw.get("scripts"):
                 fixed_alarms += [
-                    f"{rw['name']}:{d.line}:{d.code}"
-                    for d in inside(rw["name"])
-                    if not d.code.startswith(WARNING_BAND)
+                    f"{rw['name']}:{d.line}:{d.code}" for d in inside(rw["name"]) if not d.code.startswith(WARNING_BAND)
                 ]
         row["fixed_false_alarms"] = fixed_alarms
         rows.append(row)
@@ -113,8 +110,12 @@ def main() -> int:
     args = ap.parse_args()
     rows = score(args.oracle)
     s = summarize(rows)
-    print(f"issue-2 list flagged: {s['issue2_flagged']}/{s['issue2']} ({100 * s['issue2_flagged'] / s['issue2']:.1f} %)")
-    print(f"all failing flagged:  {s['failing_flagged']}/{s['failing']} ({100 * s['failing_flagged'] / s['failing']:.1f} %)")
+    print(
+        f"issue-2 list flagged: {s['issue2_flagged']}/{s['issue2']} ({100 * s['issue2_flagged'] / s['issue2']:.1f} %)"
+    )
+    print(
+        f"all failing flagged:  {s['failing_flagged']}/{s['failing']} ({100 * s['failing_flagged'] / s['failing']:.1f} %)"
+    )
     print(f"missed: {' '.join(s['missed']) or '-'}")
     print(f"false alarms in originals that script: {' '.join(s['false_alarm_cases']) or '-'}")
     print(f"false alarms in fixed variants that script: {' '.join(s['fixed_false_alarm_cases']) or '-'}")

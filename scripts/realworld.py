@@ -21,6 +21,7 @@ the builder with the fewest parameters, or every builder with ``--all-builders``
 Each model is scripted in a child process (time and memory limits), so one that hangs or crashes
 does not stop the sweep.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -133,8 +134,11 @@ def _script_one(package: str, name: str, queue) -> None:
         queue.put(row)
         return
     classes = sorted(
-        {(sys.modules[type(m).__module__].__file__, type(m).__name__) for m in model.modules()
-         if type(m).__module__.startswith(package + ".")}
+        {
+            (sys.modules[type(m).__module__].__file__, type(m).__name__)
+            for m in model.modules()
+            if type(m).__module__.startswith(package + ".")
+        }
     )
     row["classes"] = classes
     try:
@@ -189,9 +193,7 @@ def script_models(package: str, names, timeout: float = 120.0):
 
 def class_ranges(path: str):
     tree = ast.parse(Path(path).read_text(encoding="utf-8"))
-    return {
-        n.name: (n.lineno, n.end_lineno) for n in ast.walk(tree) if isinstance(n, ast.ClassDef)
-    }
+    return {n.name: (n.lineno, n.end_lineno) for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
 
 
 def tsscan_findings(package_dir: Path, target: str):
@@ -274,7 +276,9 @@ def main() -> int:
     print(f"failure sites found: {len(found)}/{fails}; failures without a location: {len(noloc)}")
     print(f"false alarms (findings inside classes of models that script): {len(alarms)}")
     for row, codes in found:
-        print(f"  found {row['model']}: {short(row['site'][0])}:{row['site'][1]}: {','.join(sorted(set(codes)))}: {row['error']}")
+        print(
+            f"  found {row['model']}: {short(row['site'][0])}:{row['site'][1]}: {','.join(sorted(set(codes)))}: {row['error']}"
+        )
     for row, _ in missed:
         print(f"  missed {row['model']}: {short(row['site'][0])}:{row['site'][1]}: {row['error']}")
     for row in noloc:
@@ -285,17 +289,23 @@ def main() -> int:
     for (f, line, code), (model, msg) in sorted(alarms.items()):
         print(f"  false alarm {short(f)}:{line}: {code} {msg} (model {model} scripts)")
     if args.json:
-        args.json.write_text(json.dumps({
-            "package": pkg,
-            "versions": {"torch": version("torch"), pkg: version(pkg)},
-            "tsscan_seconds": round(secs, 1),
-            "files": nfiles,
-            "rows": rows,
-            "found": [(r["model"], c) for r, c in found],
-            "missed": [r["model"] for r, _ in missed],
-            "no_location": [r["model"] for r in noloc],
-            "false_alarms": [list(k) + list(v) for k, v in alarms.items()],
-        }, indent=1, default=str))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "package": pkg,
+                    "versions": {"torch": version("torch"), pkg: version(pkg)},
+                    "tsscan_seconds": round(secs, 1),
+                    "files": nfiles,
+                    "rows": rows,
+                    "found": [(r["model"], c) for r, c in found],
+                    "missed": [r["model"] for r, _ in missed],
+                    "no_location": [r["model"] for r in noloc],
+                    "false_alarms": [list(k) + list(v) for k, v in alarms.items()],
+                },
+                indent=1,
+                default=str,
+            )
+        )
     return 0
 
 

@@ -15,12 +15,12 @@ A *crash* is a traceback, an "internal error" line, or an exit code other than 0
 Input errors (a file that Python itself cannot parse, e.g. newer syntax) are counted apart.
 Exit status 0 only if there are no crashes, every diff applies and every patched file parses.
 """
+
 from __future__ import annotations
 
 import argparse
 import ast
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -42,7 +42,10 @@ FINDING_RE = re.compile(r"^.+?:\d+:\d+: (TS\d{3})", re.M)
 
 def tsscan(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "tsscan", *args], cwd=cwd, capture_output=True, text=True,
+        [sys.executable, "-m", "tsscan", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
         errors="backslashreplace",
     )
 
@@ -53,7 +56,7 @@ def crashed(proc: subprocess.CompletedProcess) -> list:
         problems.append(f"exit code {proc.returncode}")
     for stream in (proc.stdout, proc.stderr):
         if "Traceback (most recent call last)" in stream:
-            problems.append("traceback: " + stream[stream.index("Traceback"):][:2000])
+            problems.append("traceback: " + stream[stream.index("Traceback") :][:2000])
     problems += [ln for ln in proc.stderr.splitlines() if "internal error" in ln]
     return problems
 
@@ -63,8 +66,18 @@ def download(package: str, dest: Path) -> Path:
     have = sorted(dest.glob(f"{package}-*.whl"))
     if not have:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-             "--quiet", "-d", str(dest), package],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--quiet",
+                "-d",
+                str(dest),
+                package,
+            ],
             check=True,
         )
         have = sorted(dest.glob(f"{package}-*.whl"))
@@ -131,7 +144,9 @@ def sweep_package(package: str, work: Path, limit: int = 0) -> dict:
     rec["crashes"] += crashed(fix)
     parts = split_diff(fix.stdout)
     rec["files_fixed"] = len(parts)
-    rec["diff_lines"] = sum(1 for ln in fix.stdout.splitlines() if ln.startswith(("+", "-")) and not ln.startswith(("+++", "---")))
+    rec["diff_lines"] = sum(
+        1 for ln in fix.stdout.splitlines() if ln.startswith(("+", "-")) and not ln.startswith(("+++", "---"))
+    )
 
     # apply to a copy, parse, and fix again: nothing more may change
     copy = work / "patched" / package
@@ -142,7 +157,10 @@ def sweep_package(package: str, work: Path, limit: int = 0) -> dict:
     for path, part in parts.items():
         p = subprocess.run(
             ["patch", "-p1", "--forward", "--silent", "--no-backup-if-mismatch", "-r", "-"],
-            input=part, cwd=copy, capture_output=True, text=True,
+            input=part,
+            cwd=copy,
+            capture_output=True,
+            text=True,
         )
         if p.returncode != 0:
             rec["diffs_not_applying"].append(f"{path}: {p.stdout.strip()} {p.stderr.strip()}"[:300])

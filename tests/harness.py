@@ -5,6 +5,7 @@ reads source through ``inspect``) and scripts every ``nn.Module`` subclass it de
 (instantiated without arguments); functions and classes decorated ``@torch.jit.script`` are
 scripted by the import itself.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -15,7 +16,7 @@ import sys
 import textwrap
 import warnings
 from pathlib import Path
-from typing import Any, List, Tuple
+from typing import Any
 
 import torch
 
@@ -51,7 +52,7 @@ def load(code: str, directory: Path, eager: bool = False):
     return mod
 
 
-def targets(mod) -> List[Tuple[str, Any]]:
+def targets(mod) -> list[tuple[str, Any]]:
     """(name, object) for each nn.Module subclass and each function the example defines."""
     out = []
     for name, obj in vars(mod).items():
@@ -64,7 +65,7 @@ def targets(mod) -> List[Tuple[str, Any]]:
     return out
 
 
-def script_all(code: str, directory: Path) -> List[Tuple[str, Any]]:
+def script_all(code: str, directory: Path) -> list[tuple[str, Any]]:
     """Import and script everything in ``code``; raises what the compiler raises."""
     mod = load(code, directory)
     scripted = []
@@ -78,7 +79,7 @@ def script_all(code: str, directory: Path) -> List[Tuple[str, Any]]:
     return scripted
 
 
-def eager_all(code: str, directory: Path) -> List[Tuple[str, Any]]:
+def eager_all(code: str, directory: Path) -> list[tuple[str, Any]]:
     mod = load(code, directory, eager=True)
     out = []
     for name, obj in targets(mod):
@@ -95,11 +96,15 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
         if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)):
             return False
-        return a.dtype == b.dtype and a.shape == b.shape and bool(
-            torch.equal(a, b) or (a.is_floating_point() and torch.allclose(a, b, equal_nan=True, rtol=0, atol=0))
+        return (
+            a.dtype == b.dtype
+            and a.shape == b.shape
+            and bool(
+                torch.equal(a, b) or (a.is_floating_point() and torch.allclose(a, b, equal_nan=True, rtol=0, atol=0))
+            )
         )
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=False))
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
@@ -107,7 +112,7 @@ def same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def outcome(fn, args) -> Tuple[str, Any]:
+def outcome(fn, args) -> tuple[str, Any]:
     args = [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
     try:
         with quiet():

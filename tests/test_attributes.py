@@ -1,18 +1,19 @@
 """tsscan.attributes against the compiler: what it predicts for each attribute of a module is
 what torch.jit.script builds (an attribute it cannot convert, or one that lives on the class
 only, is missing from the scripted module; the others have the predicted Python type)."""
+
 import ast
 import textwrap
 
 import pytest
 import torch
-
 from harness import load, quiet
+
 from tsscan import attributes as A
 from tsscan.scope import analyse
 
 SOURCE = textwrap.dedent(
-    '''
+    """
     import argparse
     import types
     from typing import Dict, Final, List, Optional
@@ -90,7 +91,7 @@ SOURCE = textwrap.dedent(
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return x
-    '''
+    """
 )
 
 # what a scripted attribute of each kind is in Python

@@ -9,6 +9,7 @@ permission tests then check what is true for root (the file is read and checked)
 read/walk failure paths are exercised with paths that really fail for root too
 (``/proc/self/mem``, a directory path longer than PATH_MAX).
 """
+
 from __future__ import annotations
 
 import io
@@ -16,9 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
-from typing import List, Tuple
 
 import pytest
 
@@ -50,7 +49,7 @@ def tree(tmp_path: Path, files: dict) -> Path:
     return tmp_path
 
 
-def run(cwd: Path, *args: str) -> Tuple[int, str, List[str]]:
+def run(cwd: Path, *args: str) -> tuple[int, str, list[str]]:
     """``tsscan ARGS`` in-process, in ``cwd``: (exit code, stdout, stderr lines)."""
     out, err = io.StringIO(), io.StringIO()
     old = os.getcwd()
@@ -97,7 +96,10 @@ BAD_FILES = {
     "syntax_error": (b"def f(:\n    pass\n", "syntax error at line 1"),
     "unclosed_bracket": (MODULE.encode() + b"        return (x\n", "syntax error"),
     # libcst accepts more than Python does (assignment to a call): Python's verdict wins
-    "libcst_accepts_ast_rejects": (MODULE.encode() + b"        f() = 1\n        return x\n", "cannot assign to function call"),
+    "libcst_accepts_ast_rejects": (
+        MODULE.encode() + b"        f() = 1\n        return x\n",
+        "cannot assign to function call",
+    ),
     # Python accepts a form feed before an indented block's first line; libcst does not
     # (with a fixable class after it: a file that is partly unreadable is not rewritten at all)
     "ast_accepts_libcst_rejects": (
@@ -108,7 +110,10 @@ BAD_FILES = {
     "binary": (bytes(range(256)) * 8, "binary file"),
     "undeclared_latin1": (b'x = "caf\xe9"\n', "encoding"),
     "unknown_encoding": (b"# -*- coding: klingon -*-\nx = 1\n", "unknown encoding: klingon"),
-    "declared_utf8_but_latin1": (b"# coding: utf-8\nx = 'caf\xe9'\n", "cannot decode as utf-8: line 2: invalid continuation byte"),
+    "declared_utf8_but_latin1": (
+        b"# coding: utf-8\nx = 'caf\xe9'\n",
+        "cannot decode as utf-8: line 2: invalid continuation byte",
+    ),
     "python2_print": (b'print "hello"\n', "Missing parentheses in call to 'print'"),
     "python2_except": (b"try:\n    pass\nexcept ValueError, e:\n    pass\n", "syntax error"),
     "python2_backticks_octal": (b"x = `1`\ny = 0777\n", "syntax error"),
@@ -153,7 +158,8 @@ def _fixed_only_at_the_finding(before: bytes, after: bytes, old: bytes, new: byt
 
 
 PRESERVE = {
-    "latin1_declared": b"# -*- coding: latin-1 -*-\n" + GOOD.replace(b"import torch\n", b"import torch\n# caf\xe9 cr\xe8me\n", 1),
+    "latin1_declared": b"# -*- coding: latin-1 -*-\n"
+    + GOOD.replace(b"import torch\n", b"import torch\n# caf\xe9 cr\xe8me\n", 1),
     "utf8_bom_crlf": b"\xef\xbb\xbf" + GOOD.replace(b"\n", b"\r\n"),
     "crlf": GOOD.replace(b"\n", b"\r\n"),
     "cr_only": GOOD.replace(b"\n", b"\r") + b"\r    def other(self):\r        return 1\r",
@@ -162,7 +168,9 @@ PRESERVE = {
     "two_space_indent": GOOD.replace(b"        return", b"    return").replace(b"    def", b"  def")
     + b"\n  def other(self) -> int:\n    return 1\n",
     "no_final_newline": GOOD.rstrip(b"\n"),
-    "form_feed_and_line_separator_before": GOOD.replace(b"import torch\n", b"import torch\n# page\x0cbreak\nS = '\xe2\x80\xa8'\n", 1),
+    "form_feed_and_line_separator_before": GOOD.replace(
+        b"import torch\n", b"import torch\n# page\x0cbreak\nS = '\xe2\x80\xa8'\n", 1
+    ),
     "non_ascii_utf8": GOOD.replace(b"        return", "        # größe ✓\n        return".encode()),
 }
 
@@ -226,7 +234,9 @@ def test_symlink_loops(tmp_path):
     os.symlink("..", cwd / "sub" / "up")  # a directory cycle: symlinked directories are not walked
     code, out, err = run(cwd, "check", ".")
     assert code == 2 and GOOD_FINDING in out
-    assert [ln for ln in err if "loop_a.py" in ln] == ["tsscan: error: ./loop_a.py: cannot read: too many levels of symbolic links"]
+    assert [ln for ln in err if "loop_a.py" in ln] == [
+        "tsscan: error: ./loop_a.py: cannot read: too many levels of symbolic links"
+    ]
     assert len([ln for ln in err if "loop_b.py" in ln]) == 1
     assert not [ln for ln in err if "dir_" in ln or "up" in ln]  # not walked, not errors
     code, out, err = run(cwd, "check", "dir_a", "good.py")  # named explicitly
@@ -409,7 +419,9 @@ def test_diff_applies_and_equals_fix(tmp_path):
     diffed, fixed = tree(tmp_path / "d", files), tree(tmp_path / "f", files)
     code, out, err = run(diffed, "--diff", "--no-verify", ".")
     assert code == 1, err
-    proc = subprocess.run(["patch", "-p1", "--forward", "--silent"], input=out.encode(), cwd=diffed, capture_output=True)
+    proc = subprocess.run(
+        ["patch", "-p1", "--forward", "--silent"], input=out.encode(), cwd=diffed, capture_output=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     run(fixed, *FIX, ".")
     for n in names + ["good"]:

@@ -1,5 +1,6 @@
 """.tsscan_cache: used when nothing changed, ignored when anything that matters changed,
 harmless when broken or unwritable."""
+
 import json
 import os
 import subprocess
@@ -63,9 +64,11 @@ def run(proj, *args):
 def run_in_new_process(proj, *args):
     """For a changed rule file: a process loads its rules once."""
     proc = subprocess.run(
-        [sys.executable, "-m", "tsscan", "--config", str(proj / "pyproject.toml"), *args,
-         str(proj / "model.py")],
-        capture_output=True, text=True, timeout=300, env=dict(os.environ, TSSCAN_NO_PROGRESS="1"),
+        [sys.executable, "-m", "tsscan", "--config", str(proj / "pyproject.toml"), *args, str(proj / "model.py")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, TSSCAN_NO_PROGRESS="1"),
     )
     return proc.returncode, proc.stdout, proc.stderr
 
@@ -106,9 +109,7 @@ def test_second_run_is_answered_from_the_cache(tmp_path):
     assert rc == 1 and out2.count("FROM THE CACHE") == 2
     assert out2.replace("FROM THE CACHE", "") != out  # paths, lines, codes kept
     assert (proj / CACHE_DIR / ".gitignore").read_text().splitlines()[-1] == "*"
-    assert (proj / CACHE_DIR / "CACHEDIR.TAG").read_text().startswith(
-        "Signature: 8a477f597d28d172789f06886806bc55"
-    )
+    assert (proj / CACHE_DIR / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
 
 
 def test_no_cache_neither_reads_nor_writes(tmp_path):

@@ -4,10 +4,10 @@ Real processes, no mocks: every file ends up exactly as one run alone would leav
 partial, never a stale version written over a newer one), no temp file is left behind.
 ``TSSCAN_SOAK=1`` also runs an "editor" process appending to the files during the fixes.
 """
+
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -67,7 +67,7 @@ def test_two_fix_runs_at_once_lose_nothing(tmp_path, round_):
 
     procs = [tsscan(shared, "--fix", "--no-verify", "--no-cache", ".") for _ in range(2)]
     outs = [p.communicate(timeout=300) for p in procs]
-    for p, (out, err) in zip(procs, outs):
+    for p, (out, err) in zip(procs, outs, strict=False):
         assert "Traceback" not in err and "internal error" not in err, err
         # 0: all fixed; 2 is allowed only for "changed on disk ... not written" (the other run won)
         assert p.returncode in (0, 2), (out, err)
@@ -99,13 +99,18 @@ def test_editor_appending_during_fixes_keeps_every_edit(tmp_path):
     make_tree(root, 8)
     target = root / "pkg0" / "m0.py"
     editor = subprocess.Popen(
-        [sys.executable, "-c", (
-            "import sys, time\n"
-            "for k in range(300):\n"
-            "    with open(sys.argv[1], 'a') as f:\n"
-            "        f.write(f'# edit {k}\\n')\n"
-            "    time.sleep(0.01)\n"
-        ), str(target)]
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time\n"
+                "for k in range(300):\n"
+                "    with open(sys.argv[1], 'a') as f:\n"
+                "        f.write(f'# edit {k}\\n')\n"
+                "    time.sleep(0.01)\n"
+            ),
+            str(target),
+        ]
     )
     deadline = time.time() + 120
     while editor.poll() is None and time.time() < deadline:

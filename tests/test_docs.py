@@ -1,4 +1,5 @@
 """Rule pages are generated from the rules; `tsscan rules` and `tsscan explain`."""
+
 import io
 import re
 import subprocess
@@ -15,8 +16,11 @@ DOCS = ROOT / "docs"
 def test_rule_pages_match_the_rules(tmp_path, rules):
     """Fails when a rule changed and `python -m tsscan.docs` was not run (or a page was edited)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "tsscan.docs", str(tmp_path)], cwd=ROOT, capture_output=True,
-        text=True, timeout=120,
+        [sys.executable, "-m", "tsscan.docs", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     fresh = {p.name: p.read_text(encoding="utf-8") for p in tmp_path.glob("*.md")}
@@ -51,9 +55,7 @@ def test_render_section_fences_code_and_keeps_prose():
     prose = "Use `x.to(torch.bool)` instead, which keeps NaN."
     assert render_section(prose) == prose + "\n"
     mixed = "Either:\n\n    y = x.to(torch.bool)\n\n    z = y\n\nor keep it eager."
-    assert render_section(mixed) == (
-        "Either:\n\n```python\ny = x.to(torch.bool)\n\nz = y\n```\n\nor keep it eager.\n"
-    )
+    assert render_section(mixed) == ("Either:\n\n```python\ny = x.to(torch.bool)\n\nz = y\n```\n\nor keep it eager.\n")
 
 
 def _run(*argv):
@@ -106,8 +108,11 @@ def test_explain_unknown_rule():
 
 def test_explain_from_the_command_line():
     proc = subprocess.run(
-        [sys.executable, "-m", "tsscan", "explain", "TS401"], cwd=ROOT, capture_output=True,
-        text=True, timeout=120,
+        [sys.executable, "-m", "tsscan", "explain", "TS401"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0
     assert proc.stdout.startswith("# TS401 ")
@@ -133,7 +138,8 @@ def _shown_commands():
                 elif current is not None:
                     current[2].append(line)
     return [
-        (page, cmd, shown) for page, cmd, shown in out
+        (page, cmd, shown)
+        for page, cmd, shown in out
         if cmd.split()[0] in ("tsscan", "flake8") and not any(s in cmd.split() for s in SKIP)
     ]
 

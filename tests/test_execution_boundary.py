@@ -5,6 +5,7 @@ file. The tree also shadows ``torch``, ``numpy`` and ``libcst`` with such module
 import of them with the project on ``sys.path`` (``python -m tsscan`` puts the current
 directory first) would leave a marker too. See docs/safety.md.
 """
+
 from __future__ import annotations
 
 import os

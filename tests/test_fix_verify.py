@@ -4,6 +4,7 @@ Everything here runs the installed torch in tsscan's worker process (or, for the
 models, in this process too): no mocks. CLI runs go through ``tsscan.cli.main`` in-process;
 the worker is a real subprocess either way.
 """
+
 import io
 import os
 import shutil
@@ -119,7 +120,7 @@ class DropAbs(Rule):
             self.report(node, fix=Fix(replacements=[(node, f.value)]))
 '''
 
-BROKEN_MODEL = '''
+BROKEN_MODEL = """
 import torch
 from torch import nn
 
@@ -141,7 +142,7 @@ class LateGate(nn.Module):
         mask = x.bool()
         g = torch.sigmoid(x)
         return g * mask.float()
-'''
+"""
 
 
 def _broken_project(tmp_path: Path) -> Path:
@@ -282,13 +283,12 @@ def test_fixture_model_fails_then_scripts_with_the_same_outputs(name, tmp_path):
     """The real compiler: the original does not script; the .fixed.py does, and the scripted
     fixed model gives the eager original's outputs on random inputs."""
     import torch
-
     from harness import quiet, same
 
     original = FIX_FIXTURES / f"{name}.py"
     fixed = FIX_FIXTURES / f"{name}.fixed.py"
     with quiet():
-        with pytest.raises(Exception):
+        with pytest.raises(Exception):  # noqa: B017 (issue 15: assert where it fails)
             mod = _load(original, f"fx_orig_{name}", eager=False)  # @torch.jit.script at import
             for _, obj, _ in _targets(mod):
                 torch.jit.script(obj)
@@ -362,7 +362,7 @@ def test_without_torch_fixes_are_unverified_not_a_crash(tmp_path, engine):
 
 
 # --------------------------------------------------------------------------- sandbox limits
-HANGS = '''
+HANGS = """
 import time
 
 import torch
@@ -376,9 +376,9 @@ class Slow(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.bool()
-'''
+"""
 
-GREEDY = '''
+GREEDY = """
 import torch
 from torch import nn
 
@@ -390,7 +390,7 @@ class Greedy(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.bool()
-'''
+"""
 
 
 def test_time_limit_kills_the_worker_and_cleans_up(tmp_path, engine):
@@ -428,7 +428,8 @@ def test_relative_imports_work_from_the_temporary_copy(tmp_path, engine):
     (pkg / "nets").mkdir(parents=True)
     (pkg / "__init__.py").write_text("", encoding="utf-8")
     (pkg / "nets" / "__init__.py").write_text("from .model import Net\n", encoding="utf-8")
-    (pkg / "layers.py").write_text(_src('''
+    (pkg / "layers.py").write_text(
+        _src("""
         import torch
         from torch import nn
 
@@ -436,8 +437,10 @@ def test_relative_imports_work_from_the_temporary_copy(tmp_path, engine):
         class Scale(nn.Module):
             def forward(self, x: torch.Tensor) -> torch.Tensor:
                 return x * 3
-    '''), encoding="utf-8")
-    src = _src('''
+    """),
+        encoding="utf-8",
+    )
+    src = _src("""
         import torch
         from torch import nn
 
@@ -451,7 +454,7 @@ def test_relative_imports_work_from_the_temporary_copy(tmp_path, engine):
 
             def forward(self, x: torch.Tensor) -> torch.Tensor:
                 return self.scale(x).bool()
-    ''')
+    """)
     path = pkg / "nets" / "model.py"
     path.write_text(src, encoding="utf-8")
     with Verifier(Settings(root=tmp_path)) as v:
@@ -461,7 +464,7 @@ def test_relative_imports_work_from_the_temporary_copy(tmp_path, engine):
 
 
 # --------------------------------------------------------------------------- --verify / explain-error
-UNCOVERED = '''
+UNCOVERED = """
 import torch
 from torch import nn
 
@@ -478,7 +481,7 @@ class Tried(nn.Module):
             return x + 1
         except RuntimeError:
             return x
-'''
+"""
 
 
 def test_verify_reports_uncovered_compiler_errors_as_ts901(tmp_path):
@@ -494,8 +497,10 @@ def test_verify_reports_uncovered_compiler_errors_as_ts901(tmp_path):
     assert out.count("TS901") == 1 and "TS101" not in out, out
     code, out, err = run_cli("explain-error", "odd.py", cwd=tmp_path)
     assert code == 1
-    assert "odd.py:13: Tried: UnsupportedNodeError: try blocks aren't supported" in out or \
-        "odd.py:13: Tried.forward: UnsupportedNodeError: try blocks aren't supported" in out, out
+    assert (
+        "odd.py:13: Tried: UnsupportedNodeError: try blocks aren't supported" in out
+        or "odd.py:13: Tried.forward: UnsupportedNodeError: try blocks aren't supported" in out
+    ), out
     assert "covered by TS101" in out
     assert "odd.py:8: Odd:" in out and "TS901 compiler error not covered by a rule" in out
     code, out, _ = run_cli("rules")
@@ -509,7 +514,7 @@ def test_compiler_error_shapes_map_to_lines(tmp_path, verifier):
     and later frames the call stack, and errors with no location."""
     from tsscan.verify import parse_error
 
-    src = _src('''
+    src = _src("""
         import torch
         from torch import nn
 
@@ -532,7 +537,7 @@ def test_compiler_error_shapes_map_to_lines(tmp_path, verifier):
         class Waits(nn.Module):
             async def forward(self, x: torch.Tensor) -> torch.Tensor:
                 return x
-    ''')
+    """)
     path = tmp_path / "shapes.py"
     path.write_text(src, encoding="utf-8")
     verifier.inputs = {}
@@ -546,7 +551,10 @@ def test_compiler_error_shapes_map_to_lines(tmp_path, verifier):
     # the location is only embedded in the text: "Expected a single top-level function: F:N"
     waits = outcome.frontend["Waits.forward"]
     assert waits is not None and waits.line == 21 and "single top-level function" in waits.first_line
-    none = parse_error({"type": "TypeError", "message": "cannot create weak reference to 'numpy.ufunc' object", "tb_line": None}, str(path))
+    none = parse_error(
+        {"type": "TypeError", "message": "cannot create weak reference to 'numpy.ufunc' object", "tb_line": None},
+        str(path),
+    )
     assert none.line is None and none.located_by == "none"
 
 
@@ -623,7 +631,7 @@ def test_yolo_head_fix_leaves_only_what_it_reports_as_unfixable(unsafe, tmp_path
 
 
 def test_module_that_cannot_be_imported_is_unverified(tmp_path, engine):
-    src = _src('''
+    src = _src("""
         import torch
         from torch import nn
 
@@ -633,7 +641,7 @@ def test_module_that_cannot_be_imported_is_unverified(tmp_path, engine):
         class Net(nn.Module):
             def forward(self, x: torch.Tensor) -> torch.Tensor:
                 return x.bool()
-    ''')
+    """)
     path = tmp_path / "net.py"
     path.write_text(src, encoding="utf-8")
     with Verifier(Settings(root=tmp_path)) as v:
@@ -648,7 +656,8 @@ def test_factory_in_another_module_builds_the_fixed_class(tmp_path, engine):
     (tmp_path / "models" / "__init__.py").write_text("", encoding="utf-8")
     src = (FIX_FIXTURES / "mlp_head.py").read_text(encoding="utf-8")
     (tmp_path / "models" / "mlp_head.py").write_text(src, encoding="utf-8")
-    (tmp_path / "builders.py").write_text(_src('''
+    (tmp_path / "builders.py").write_text(
+        _src("""
         import torch
 
         from models.mlp_head import MLPHead
@@ -656,18 +665,22 @@ def test_factory_in_another_module_builds_the_fixed_class(tmp_path, engine):
 
         def build():
             return MLPHead(6, [5], 2), [(torch.randn(3, 6),)]
-    '''), encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
     settings = Settings(root=tmp_path, verify={"factories": {"models/mlp_head.py:MLPHead": "builders:build"}})
     with Verifier(settings) as v:
         ff = fix_file(engine, str(tmp_path / "models" / "mlp_head.py"), src, verifier=v)
-    assert [(r.status, r.level) for r in ff.applied] == [("confirmed", 3)] * 2, [r.note() for r in ff.applied + ff.dropped]
+    assert [(r.status, r.level) for r in ff.applied] == [("confirmed", 3)] * 2, [
+        r.note() for r in ff.applied + ff.dropped
+    ]
     assert ff.new_text == (FIX_FIXTURES / "mlp_head.fixed.py").read_text(encoding="utf-8")
 
 
 def test_coding_cookie_is_kept_in_the_temporary_copy(tmp_path, engine):
     from tsscan.files import read_source
 
-    src = _src('''
+    src = _src("""
         # -*- coding: latin-1 -*-
         import torch
         from torch import nn
@@ -679,7 +692,7 @@ def test_coding_cookie_is_kept_in_the_temporary_copy(tmp_path, engine):
         class Net(nn.Module):
             def forward(self, x: torch.Tensor) -> torch.Tensor:
                 return x.bool()
-    ''')
+    """)
     path = tmp_path / "latin.py"
     path.write_bytes(src.encode("latin-1"))
     source = read_source(str(path))
@@ -692,7 +705,7 @@ def test_error_without_location_is_not_blamed_on_an_earlier_fix(tmp_path, verifi
     """`contextlib.nullcontext` fails with no location (and no fix here); leaving out the
     requires_grad fix before it makes the compiler stop earlier, which must not count as
     proof that the requires_grad fix was the problem."""
-    src = _src('''
+    src = _src("""
         import contextlib
 
         import torch
@@ -705,7 +718,7 @@ def test_error_without_location_is_not_blamed_on_an_earlier_fix(tmp_path, verifi
                 with contextlib.nullcontext():  # the marker comment keeps TS123 from fixing
                     y = x + bias
                 return y
-    ''')
+    """)
     path = tmp_path / "pool.py"
     path.write_text(src, encoding="utf-8")
     verifier.inputs = {}
@@ -716,7 +729,7 @@ def test_error_without_location_is_not_blamed_on_an_earlier_fix(tmp_path, verifi
 
 
 def test_fix_in_a_base_class_is_confirmed_through_a_buildable_subclass(tmp_path, verifier, engine):
-    src = _src('''
+    src = _src("""
         import torch
         from torch import nn
 
@@ -733,7 +746,7 @@ def test_fix_in_a_base_class_is_confirmed_through_a_buildable_subclass(tmp_path,
         class Doubler(Base):
             def __init__(self):
                 super().__init__(2.0)
-    ''')
+    """)
     path = tmp_path / "based.py"
     path.write_text(src, encoding="utf-8")
     verifier.inputs = {}

@@ -1,5 +1,6 @@
 """Snapshot-style check of the fixture models: each ``# TSnnn`` comment marks a line where
 tsscan must report that code, and tsscan must report nothing else."""
+
 import re
 from pathlib import Path
 

@@ -1,12 +1,11 @@
 """The flake8 plugin, run through the real flake8 command line."""
+
 import json
 import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -31,7 +30,10 @@ TWO_FINDINGS = textwrap.dedent(
 def flake8(*args, cwd=ROOT):
     proc = subprocess.run(
         [sys.executable, "-m", "flake8", f"--format={FMT}", *map(str, args)],
-        cwd=cwd, capture_output=True, text=True, timeout=300,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode in (0, 1), proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
@@ -45,7 +47,10 @@ def flake8(*args, cwd=ROOT):
 def tsscan_json(*args, cwd=ROOT):
     proc = subprocess.run(
         [sys.executable, "-m", "tsscan", "check", "--format", "json", *map(str, args)],
-        cwd=cwd, capture_output=True, text=True, timeout=300,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode in (0, 1), proc.stderr
     return json.loads(proc.stdout)
@@ -62,9 +67,7 @@ def test_parity_with_tsscan_on_every_fixture():
     from_flake8 = sorted((p, r, c, code, re.sub(r"^\[\*\] ", "", text)) for p, r, c, code, text in rows)
     doc = tsscan_json(*files)
     assert not doc["errors"]
-    from_tsscan = sorted(
-        (d["path"], d["line"], d["column"], d["code"], d["message"]) for d in doc["diagnostics"]
-    )
+    from_tsscan = sorted((d["path"], d["line"], d["column"], d["code"], d["message"]) for d in doc["diagnostics"])
     assert from_flake8 == from_tsscan
     # every fixture was looked at by flake8 (a file with no finding simply has no row)
     assert {r[0] for r in from_tsscan} <= set(files)
@@ -73,7 +76,7 @@ def test_parity_with_tsscan_on_every_fixture():
 def test_parity_on_odd_encodings_and_newlines(tmp_path):
     """What flake8 hands the plugin (its own decoding, BOM stripped, universal newlines) gives
     the same positions as tsscan reading the bytes itself."""
-    body = TWO_FINDINGS.replace("y = x.bool()", "s = \"é—\"; y = x.bool()")
+    body = TWO_FINDINGS.replace("y = x.bool()", 's = "é—"; y = x.bool()')
     (tmp_path / "bom_crlf.py").write_bytes(b"\xef\xbb\xbf" + body.replace("\n", "\r\n").encode("utf-8"))
     (tmp_path / "latin1.py").write_bytes(("# -*- coding: latin-1 -*-\n" + body.replace("—", "")).encode("latin-1"))
     (tmp_path / "tabs.py").write_text(body.replace("    ", "\t"))
@@ -117,11 +120,20 @@ def test_per_file_ignores_and_noqa(tmp_path):
     (tmp_path / "b.py").write_text(TWO_FINDINGS.replace("y = x.bool()", "y = x.bool()  # noqa: TS401"))
     (tmp_path / "c.py").write_text(TWO_FINDINGS.replace("    try:", "    try:  # noqa"))
     _, rows = flake8(
-        "--isolated", "--select", "TS", "--per-file-ignores", "a.py:TS1", "a.py", "b.py", "c.py",
+        "--isolated",
+        "--select",
+        "TS",
+        "--per-file-ignores",
+        "a.py:TS1",
+        "a.py",
+        "b.py",
+        "c.py",
         cwd=tmp_path,
     )
     assert sorted((p, code) for p, _, _, code, _ in rows) == [
-        ("a.py", "TS401"), ("b.py", "TS101"), ("c.py", "TS401"),
+        ("a.py", "TS401"),
+        ("b.py", "TS101"),
+        ("c.py", "TS401"),
     ]
 
 
@@ -166,9 +178,7 @@ def test_plugin_options_from_flake8_config(tmp_path):
     (tmp_path / "setup.cfg").write_text("[flake8]\ntsscan-rule-dirs = myrules\n")
     _, rows = flake8("--select", "TS", "m.py", cwd=tmp_path)
     assert rows == []
-    (tmp_path / "setup.cfg").write_text(
-        "[flake8]\ntsscan-rule-dirs = myrules\ntsscan-target-version = 1.13\n"
-    )
+    (tmp_path / "setup.cfg").write_text("[flake8]\ntsscan-rule-dirs = myrules\ntsscan-target-version = 1.13\n")
     _, rows = flake8("--select", "TS", "m.py", cwd=tmp_path)
     assert [(r, c, code) for _, r, c, code, _ in rows] == [(6, 5, "TS950")]
     # the same on the command line; in several worker processes (each parses the options)
@@ -176,8 +186,17 @@ def test_plugin_options_from_flake8_config(tmp_path):
         (tmp_path / f"m{i}.py").write_text(PRINTS)
     (tmp_path / "setup.cfg").unlink()
     _, rows = flake8(
-        "--isolated", "--select", "TS", "--jobs", "2", "--tsscan-rule-dirs", "myrules",
-        "--tsscan-target-version", "1.13", ".", cwd=tmp_path,
+        "--isolated",
+        "--select",
+        "TS",
+        "--jobs",
+        "2",
+        "--tsscan-rule-dirs",
+        "myrules",
+        "--tsscan-target-version",
+        "1.13",
+        ".",
+        cwd=tmp_path,
     )
     assert sorted(p for p, *_ in rows) == ["./m.py", "./m0.py", "./m1.py", "./m2.py", "./m3.py"]
 
@@ -186,9 +205,7 @@ def test_pyproject_settings_apply_and_bad_ones_are_reported(tmp_path):
     (tmp_path / "myrules").mkdir()
     (tmp_path / "myrules" / "no_print.py").write_text(CUSTOM_RULE)
     (tmp_path / "m.py").write_text(PRINTS)
-    (tmp_path / "pyproject.toml").write_text(
-        '[tool.tsscan]\nrule-dirs = ["myrules"]\ntarget-version = "1.13"\n'
-    )
+    (tmp_path / "pyproject.toml").write_text('[tool.tsscan]\nrule-dirs = ["myrules"]\ntarget-version = "1.13"\n')
     _, rows = flake8("--isolated", "--select", "TS", "m.py", cwd=tmp_path)
     assert [(r, code) for _, r, _, code, _ in rows] == [(6, "TS950")]
     (tmp_path / "pyproject.toml").write_text('[tool.tsscan]\nselekt = ["TS"]\n')
@@ -198,9 +215,7 @@ def test_pyproject_settings_apply_and_bad_ones_are_reported(tmp_path):
 
 
 def test_options_are_listed_in_help():
-    proc = subprocess.run(
-        [sys.executable, "-m", "flake8", "--help"], capture_output=True, text=True, timeout=120
-    )
+    proc = subprocess.run([sys.executable, "-m", "flake8", "--help"], capture_output=True, text=True, timeout=120)
     assert "--tsscan-target-version" in proc.stdout
     assert "--tsscan-rule-dirs" in proc.stdout
 
@@ -230,11 +245,17 @@ def test_files_tsscan_cannot_check_do_not_crash_flake8(tmp_path):
     (tmp_path / "broken.py").write_text("def f(:\n    pass\n")
     (tmp_path / "ok.py").write_text(TWO_FINDINGS)
     proc, rows = flake8(
-        "--isolated", "--select", "TS,E999", "--tsscan-rule-dirs", "myrules", "broken.py", "ok.py",
+        "--isolated",
+        "--select",
+        "TS,E999",
+        "--tsscan-rule-dirs",
+        "myrules",
+        "broken.py",
+        "ok.py",
         cwd=tmp_path,
     )
     by_file = {}
-    for p, r, c, code, text in rows:
+    for p, r, _c, code, text in rows:
         by_file.setdefault(p, []).append((r, code, text))
     # flake8 reports what Python cannot parse itself and runs no plugin on it
     assert [code for _, code, _ in by_file["broken.py"]] == ["E999"]

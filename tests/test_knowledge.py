@@ -7,6 +7,7 @@
   target flows from --target-version / [tool.tsscan] target-version into the rules;
 * checking never imports torch; the tables ship in the wheel.
 """
+
 import json
 import subprocess
 import sys
@@ -172,7 +173,9 @@ def test_checking_never_imports_torch():
 def test_tables_ship_in_the_wheel(tmp_path):
     built = subprocess.run(
         [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert built.returncode == 0, built.stderr
     wheel = next(tmp_path.glob("tsscan-*.whl"))

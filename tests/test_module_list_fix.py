@@ -1,17 +1,18 @@
 """TS310's enumerate fix: safe only when __init__ shows the loop bound equals the containers'
 lengths; otherwise offered as unsafe. Both rewrites are compiled and compared with eager."""
+
 import textwrap
 
 import torch
-
 from harness import eager_all, outcome, same, script_all
+
 from tsscan.engine import Engine, fix_text
 from tsscan.rule import SAFE, UNSAFE, load_rules
 
 TS310 = [r for r in load_rules() if r.code == "TS310"]
 
 HEAD = textwrap.dedent(
-    '''
+    """
     import torch
     from torch import nn
     from typing import List
@@ -29,10 +30,13 @@ HEAD = textwrap.dedent(
             for i in range(self.nl):
                 out.append(self.m[i](self.ia[i](x[i])).sigmoid() * (i + 1))
             return out
-    '''
+    """
 ).lstrip("\n")
 
-INPUTS = [([torch.randn(1, 3, 4, 4), torch.randn(2, 5, 2, 2)],), ([torch.zeros(1, 3, 1, 1), torch.full((1, 5, 1, 1), float("nan"))],)]
+INPUTS = [
+    ([torch.randn(1, 3, 4, 4), torch.randn(2, 5, 2, 2)],),
+    ([torch.zeros(1, 3, 1, 1), torch.full((1, 5, 1, 1), float("nan"))],),
+]
 
 
 def _fixes(src):

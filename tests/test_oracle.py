@@ -3,6 +3,7 @@
 The oracle lives beside the project (../shared/oracle, or $TSSCAN_ORACLE). Outside CI a
 checkout without it skips these tests, saying so; in CI (CI=true) its absence is a failure.
 """
+
 import os
 import sys
 from pathlib import Path

@@ -1,5 +1,6 @@
 """The built-in rules are found from a regular wheel install and from an editable install,
 each in a fresh virtual environment (its dependencies come from the system site-packages)."""
+
 import json
 import os
 import subprocess
@@ -56,7 +57,10 @@ def _check_installed(bin_dir: Path, work: Path, expect_origin: str):
 @pytest.mark.slow
 def test_rules_ship_in_the_wheel(tmp_path):
     dist = tmp_path / "dist"
-    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(ROOT)], tmp_path)
+    built = _run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(ROOT)],
+        tmp_path,
+    )
     assert built.returncode == 0, built.stderr
     wheel = next(dist.glob("tsscan-*.whl"))
     bin_dir = _venv(tmp_path / "venv")

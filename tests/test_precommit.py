@@ -10,6 +10,7 @@ directory), about 20-30 s each; so one test uses it, and the others use what use
 `.pre-commit-config.yaml` naming the repository and a rev, with one shared PRE_COMMIT_HOME:
 the environment is built once for the module.
 """
+
 import os
 import shutil
 import subprocess
@@ -67,9 +68,12 @@ def _env(home):
     env = dict(os.environ)
     env.update(
         PRE_COMMIT_HOME=str(home),
-        GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",
-        GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com",
-        GIT_CONFIG_NOSYSTEM="1", PIP_DISABLE_PIP_VERSION_CHECK="1",
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.com",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.com",
+        GIT_CONFIG_NOSYSTEM="1",
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
     )
     for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "VIRTUAL_ENV"):
         env.pop(var, None)
@@ -90,7 +94,10 @@ def hooks(tmp_path_factory):
     repo.mkdir()
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", *PARTS],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split("\n")
     for rel in filter(None, listed):
         src = ROOT / rel
@@ -109,9 +116,7 @@ def work(tmp_path, hooks):
     _git("init", "-q", cwd=tmp_path, env=env)
     # fixes are confirmed with torch.jit.script: point the verifier at an interpreter with torch
     # (a user's project venv); the hook's own environment has no torch
-    (tmp_path / "pyproject.toml").write_text(
-        f'[tool.tsscan.verify]\npython = "{Path(sys.executable).as_posix()}"\n'
-    )
+    (tmp_path / "pyproject.toml").write_text(f'[tool.tsscan.verify]\npython = "{Path(sys.executable).as_posix()}"\n')
     return tmp_path
 
 
@@ -119,7 +124,11 @@ def try_repo(hooks, work, hook_id):
     repo, env = hooks
     proc = subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(repo), hook_id, "--color", "never"],
-        cwd=work, env=env, capture_output=True, text=True, timeout=900,
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     return proc.returncode, proc.stdout + proc.stderr
 
@@ -127,16 +136,20 @@ def try_repo(hooks, work, hook_id):
 def run_hook(hooks, work, hook_id):
     """`pre-commit run HOOK` with the configuration the README shows."""
     repo, env = hooks
-    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
-                         check=True).stdout.strip()
+    rev = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
     (work / ".pre-commit-config.yaml").write_text(
-        f"repos:\n  - repo: {repo.as_posix()}\n    rev: {rev}\n    hooks:\n"
-        "      - id: tsscan\n      - id: tsscan-fix\n"
+        f"repos:\n  - repo: {repo.as_posix()}\n    rev: {rev}\n    hooks:\n      - id: tsscan\n      - id: tsscan-fix\n"
     )
     _git("add", ".pre-commit-config.yaml", cwd=work, env=env)
     proc = subprocess.run(
         [sys.executable, "-m", "pre_commit", "run", hook_id, "--color", "never"],
-        cwd=work, env=env, capture_output=True, text=True, timeout=900,
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     return proc.returncode, proc.stdout + proc.stderr
 
@@ -178,8 +191,11 @@ def test_clean_file_passes(hooks, work):
 def test_exclude_in_pyproject_applies_to_the_hook(hooks, work):
     (work / "pyproject.toml").write_text('[tool.tsscan]\nexclude = ["legacy/"]\n')
     (work / "legacy").mkdir()
-    stage(work, hooks, **{"pyproject.toml": (work / "pyproject.toml").read_text(),
-                          "legacy/old.py": FINDINGS, "model.py": CLEAN})
+    stage(
+        work,
+        hooks,
+        **{"pyproject.toml": (work / "pyproject.toml").read_text(), "legacy/old.py": FINDINGS, "model.py": CLEAN},
+    )
     code, out = run_hook(hooks, work, "tsscan")
     assert code == 0, out
     stage(work, hooks, **{"model.py": FINDINGS})
@@ -227,8 +243,9 @@ def test_local_fix_hook_from_the_docs(tmp_path, hooks):
     _, env = hooks
     env = dict(env, PATH=str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""))
     _git("init", "-q", cwd=tmp_path, env=env)
-    (tmp_path / ".pre-commit-config.yaml").write_text(textwrap.dedent(
-        """\
+    (tmp_path / ".pre-commit-config.yaml").write_text(
+        textwrap.dedent(
+            """\
         repos:
           - repo: local
             hooks:
@@ -238,14 +255,19 @@ def test_local_fix_hook_from_the_docs(tmp_path, hooks):
                 language: system
                 types: [python]
         """
-    ))
+        )
+    )
     (tmp_path / "masker.py").write_text(FIXABLE)
     _git("add", "-A", cwd=tmp_path, env=env)
 
     def run():
         proc = subprocess.run(
             [sys.executable, "-m", "pre_commit", "run", "--color", "never"],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900,
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
         return proc.returncode, proc.stdout + proc.stderr
 

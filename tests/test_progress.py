@@ -1,4 +1,5 @@
 """Progress is shown on a terminal (a real pseudo-terminal here), never in pipes or CI."""
+
 import os
 import pty
 import subprocess
@@ -23,12 +24,10 @@ def _run(env_extra, tty):
     env["TERM"] = "xterm"
     env.update(env_extra)
     if not tty:
-        proc = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env,
-                              capture_output=True, timeout=60)
+        proc = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, timeout=60)
         return proc.stderr.decode()
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=slave)
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=slave)
     os.close(slave)
     chunks = []
     while True:

@@ -13,16 +13,16 @@ examples per test (or ``TSSCAN_EXAMPLES=N``) and, if ``hypothesmith`` is install
 
     TSSCAN_SOAK=1 TSSCAN_EXAMPLES=300 python -m pytest -q tests/test_properties.py
 """
+
 from __future__ import annotations
 
-import ast
 import difflib
 import os
 import textwrap
-from typing import List, Set, Tuple
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from tsscan.engine import InputError
 from tsscan.fixer import fix_file
@@ -31,20 +31,49 @@ from tsscan.rule import SAFE, UNSAFE
 SOAK = os.environ.get("TSSCAN_SOAK") == "1"
 EXAMPLES = int(os.environ.get("TSSCAN_EXAMPLES", 1000 if SOAK else 12))
 SETTINGS = settings(
-    max_examples=EXAMPLES, deadline=None, database=None,
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much],
 )
 
 NAMES = st.sampled_from(["x", "y", "z", "h", "acc", "out", "mask", "i", "xs"])
-EXPRS = st.sampled_from([
-    "x", "x + 1", "x.bool()", "x.bfloat16()", "torch.relu(x)", "+x", "y * 2", "x[0]", "x.sum()",
-    "[a for a in xs if a > 0]", "[a * b for a in xs for b in xs]", "len(xs)", "(x, y)", "{'k': x}",
-    "f'{x!r}'", "f'{y}-{z!s}'", "list(reversed(xs))", "list(map(float, xs))", "math.floor(2.5)",
-    "torch.autograd.Variable(x)", "torch.FloatTensor(3)", "torch.zeros(3, requires_grad=True)",
-    "'x.bool() in a string'", "lambda v: v", "None", "x if x is not None else y",
-    "torch.jit.is_scripting()", "self.helper(x)", "helper_fn(x)", "x.float()", "(yield_ := 1)",
-    "x\n    .bool()".replace("\n    ", " "),
-])
+EXPRS = st.sampled_from(
+    [
+        "x",
+        "x + 1",
+        "x.bool()",
+        "x.bfloat16()",
+        "torch.relu(x)",
+        "+x",
+        "y * 2",
+        "x[0]",
+        "x.sum()",
+        "[a for a in xs if a > 0]",
+        "[a * b for a in xs for b in xs]",
+        "len(xs)",
+        "(x, y)",
+        "{'k': x}",
+        "f'{x!r}'",
+        "f'{y}-{z!s}'",
+        "list(reversed(xs))",
+        "list(map(float, xs))",
+        "math.floor(2.5)",
+        "torch.autograd.Variable(x)",
+        "torch.FloatTensor(3)",
+        "torch.zeros(3, requires_grad=True)",
+        "'x.bool() in a string'",
+        "lambda v: v",
+        "None",
+        "x if x is not None else y",
+        "torch.jit.is_scripting()",
+        "self.helper(x)",
+        "helper_fn(x)",
+        "x.float()",
+        "(yield_ := 1)",
+        "x\n    .bool()".replace("\n    ", " "),
+    ]
+)
 SIMPLE = st.one_of(
     st.builds(lambda n, e: f"{n} = {e}", NAMES, EXPRS),
     st.builds(lambda n, e: f"{n}: int = {e}", NAMES, EXPRS),
@@ -58,14 +87,16 @@ SIMPLE = st.one_of(
     st.builds(lambda e: f"print({e})", EXPRS),
     st.builds(lambda e: f"{e}  # noqa", EXPRS),
     st.builds(lambda e: f"{e}  # noqa: TS401", EXPRS),
-    st.just("pass"), st.just("pass  # a comment with x.bool()"), st.just("# only a comment\npass"),
+    st.just("pass"),
+    st.just("pass  # a comment with x.bool()"),
+    st.just("# only a comment\npass"),
     st.just('"""docstring x.bool()"""'),
     st.builds(lambda e: f"h = (\n    {e}\n)", EXPRS),
     st.builds(lambda e: f"h = {e} \\\n    + 1", EXPRS),
 )
 
 
-def _block(head: str, body: List[str]) -> str:
+def _block(head: str, body: list[str]) -> str:
     return head + "\n" + textwrap.indent("\n".join(body) or "pass", "    ")
 
 
@@ -87,9 +118,9 @@ def _compound(children):
 STATEMENTS = st.recursive(SIMPLE, _compound, max_leaves=8)
 BODIES = st.lists(STATEMENTS, min_size=1, max_size=4).map(lambda ss: "\n".join(ss))
 # module level: no return
-TOP = st.lists(st.recursive(SIMPLE.filter(lambda s: not s.startswith("return")), _compound, max_leaves=6), min_size=1, max_size=3).map(
-    lambda ss: "\n".join(ss)
-)
+TOP = st.lists(
+    st.recursive(SIMPLE.filter(lambda s: not s.startswith("return")), _compound, max_leaves=6), min_size=1, max_size=3
+).map(lambda ss: "\n".join(ss))
 INDENTS = st.sampled_from(["    ", "  ", "\t"])
 NEWLINES = st.sampled_from(["\n", "\r\n"])
 
@@ -106,7 +137,8 @@ def module_source(forward: str, helper: str, init: str, ignored: str, free: str,
         "class Net(nn.Module):\n"
         "    def __init__(self):\n        super().__init__()\n" + body(init, 2) + "\n\n"
         "    def forward(self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, xs: List[int]) -> torch.Tensor:\n"
-        + body(forward, 2) + "\n        return x\n\n"
+        + body(forward, 2)
+        + "\n        return x\n\n"
         "    def helper(self, x: torch.Tensor) -> torch.Tensor:\n" + body(helper, 2) + "\n        return x\n\n"
         "    @torch.jit.ignore\n    def ignored(self, x):\n" + body(ignored, 2) + "\n        return x.bool()\n\n"
         "    def never_called(self, x):\n" + body(ignored, 2) + "\n        return x.bool()\n"
@@ -116,7 +148,9 @@ def module_source(forward: str, helper: str, init: str, ignored: str, free: str,
         lines = []
         for line in src.split("\n"):
             stripped = line.lstrip(" ")
-            lines.append(indent * ((len(line) - len(stripped)) // 4) + " " * ((len(line) - len(stripped)) % 4) + stripped)
+            lines.append(
+                indent * ((len(line) - len(stripped)) // 4) + " " * ((len(line) - len(stripped)) % 4) + stripped
+            )
         src = "\n".join(lines)
     return src
 
@@ -132,14 +166,14 @@ def parses(src: str) -> bool:
         return False
 
 
-def compiled_lines(result) -> Set[int]:
-    lines: Set[int] = set()
+def compiled_lines(result) -> set[int]:
+    lines: set[int] = set()
     for cf in result.scope.compiled:
         lines.update(range(cf.start_line, cf.end_line + 1))
     return lines
 
 
-def changed_lines_outside(old: str, new: str, inside: Set[int]) -> List[Tuple[str, str]]:
+def changed_lines_outside(old: str, new: str, inside: set[int]) -> list[tuple[str, str]]:
     """Changes of ``old`` -> ``new`` outside the ``inside`` lines of ``old`` (1-based), except
     added import lines."""
     a, b = old.splitlines(), new.splitlines()
@@ -160,7 +194,7 @@ def changed_lines_outside(old: str, new: str, inside: Set[int]) -> List[Tuple[st
     return bad
 
 
-def fix(engine, src: str, safeties) -> Tuple[str, object]:
+def fix(engine, src: str, safeties) -> tuple[str, object]:
     ff = fix_file(engine, "gen.py", src, safeties, (), None, False)
     return ff.new_text, ff.result
 

@@ -1,11 +1,11 @@
 """Output formats: text, json, sarif (validated against the SARIF 2.1.0 schema), github."""
+
 import io
 import json
 import os
+import re
 import textwrap
 from pathlib import Path
-
-import re
 
 import jsonschema
 import pytest
@@ -93,8 +93,13 @@ def test_json_fields_are_the_documented_ones(project):
     assert set(doc) == {"version", "files", "diagnostics", "errors", "fixed"}
     d = doc["diagnostics"][-1]
     assert {k: v for k, v in d.items() if k not in ("message", "fix")} == {
-        "path": "pkg/m.py", "line": 7, "column": 13, "end_line": 7, "end_column": 21,
-        "code": "TS401", "name": _rule("TS401").name,
+        "path": "pkg/m.py",
+        "line": 7,
+        "column": 13,
+        "end_line": 7,
+        "end_column": 21,
+        "code": "TS401",
+        "name": _rule("TS401").name,
     }
     assert "bool" in d["message"]
     assert set(d["fix"]) == {"safety", "description"} and d["fix"]["safety"] == "safe"
@@ -167,8 +172,7 @@ def test_github_annotations(project):
     lines = out.splitlines()
     assert f"::error file=pkg/m.py,line=6,col=5,endLine=9,endColumn=14,title=TS101::{_rule('TS101').message}" in lines
     assert any(
-        line.startswith("::error file=pkg/m.py,line=7,col=13,endLine=7,endColumn=21,title=TS401::")
-        for line in lines
+        line.startswith("::error file=pkg/m.py,line=7,col=13,endLine=7,endColumn=21,title=TS401::") for line in lines
     )
     # property values escape , and %; messages escape % and newlines
     assert any(line.startswith("::error file=pkg/bad%2Cname%25.py,line=6,") for line in lines)

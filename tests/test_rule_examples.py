@@ -8,11 +8,12 @@ The TS6xx band (constructs that script but behave differently once scripted) inv
 first half: an invalid example must SCRIPT, and on its ``inputs`` the scripted code must give
 a different outcome (value, python type, or raise vs return) than the eager code.
 """
+
 import textwrap
 
 import pytest
-
 from harness import eager_all, outcome, same, script_all
+
 from tsscan.engine import Engine, fix_text
 from tsscan.rule import SAFE, UNSAFE, load_rules
 
@@ -56,7 +57,7 @@ def test_invalid_example_is_flagged(item, engine):
 @pytest.mark.parametrize("item", REJECTED, ids=_id)
 def test_invalid_example_does_not_script(item, tmp_path):
     _, _, ex = item
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 (issue 15: assert where it fails)
         script_all(ex.code, tmp_path)
 
 
@@ -91,7 +92,8 @@ def test_warning_example_scripts_but_behaves_differently(item, tmp_path):
     rows = _outcomes(ex.code, ex.inputs, tmp_path)  # raises if it does not script
     assert rows, "no target was run"
     differ = [
-        r for r in rows
+        r
+        for r in rows
         if r[2][0][0] != r[3][0][0]
         or (r[2][0][0] == "ok" and not same(r[2][0][1], r[3][0][1]))
         or (r[2][0][0] == "raise" and r[2][0][1] != r[3][0][1])  # another exception type

@@ -1,5 +1,6 @@
 """tsscan.runner: the same findings as the engine, in the same order, whatever the number of
 worker processes; no torch, and no libcst where it is not needed."""
+
 import os
 import shutil
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tsscan.config import load_settings
-from tsscan.engine import Engine, InputError
+from tsscan.engine import InputError
 from tsscan.files import read_source
 from tsscan.report import RunSummary
 from tsscan.runner import EngineSpec, check_file, check_many, check_paths, workers_for
@@ -135,8 +136,9 @@ print("RC", rc, "torch" in sys.modules, "libcst" in sys.modules)
 
 def _run(args, cwd):
     env = dict(os.environ, TSSCAN_NO_PROGRESS="1")
-    proc = subprocess.run([sys.executable, "-c", GUARD, *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", GUARD, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
     assert "torch imported" not in proc.stdout + proc.stderr
     last = proc.stdout.strip().splitlines()[-1].split()
     return int(last[1]), last[2] == "True", last[3] == "True", proc

@@ -1,4 +1,5 @@
 """Rules see `__init__` and module builders only when they ask to (`Rule.sees_init`)."""
+
 import textwrap
 
 import libcst as cst
@@ -7,7 +8,7 @@ from tsscan.engine import Engine
 from tsscan.rule import Example, Rule, load_rules
 
 SOURCE = textwrap.dedent(
-    '''
+    """
     import torch
     from torch import nn
 
@@ -33,7 +34,7 @@ SOURCE = textwrap.dedent(
 
     def unrelated(a, b):
         return a + b
-    '''
+    """
 ).lstrip("\n")
 
 
@@ -77,7 +78,12 @@ def test_opted_in_rules_see_init_and_builders_too():
 def test_both_kinds_together_and_compiled_count():
     result = Engine([EveryFunction, EveryInit], "2.13.0").check("net.py", SOURCE)
     codes = [(d.code, d.line) for d in result.diagnostics]
-    assert codes == [("TS999", 6), ("TS998", 11), ("TS999", 11), ("TS999", 18)]  # __init__ (6) and build (18): TS999 only
+    assert codes == [
+        ("TS999", 6),
+        ("TS998", 11),
+        ("TS999", 11),
+        ("TS999", 18),
+    ]  # __init__ (6) and build (18): TS999 only
     assert result.compiled == 1  # forward; __init__ and build are not compiled code
 
 
@@ -105,5 +111,7 @@ def test_init_calls_limit_what_is_parsed_for_the_rule():
         ("TS997", "seen __init__ (__init__)"),
         ("TS997", "seen forward (forward)"),
     ]
-    result = Engine([HookInits], "2.13.0").check("plain.py", "from torch import nn\n\n\ndef make():\n    return nn.Linear(2, 2)\n")
+    result = Engine([HookInits], "2.13.0").check(
+        "plain.py", "from torch import nn\n\n\ndef make():\n    return nn.Linear(2, 2)\n"
+    )
     assert result.snippets == []  # a builder without hooks: nothing to parse

@@ -2,10 +2,10 @@
 
 Each case is a module; tsscan must report nothing exactly when torch.jit.script accepts it.
 """
+
 import textwrap
 
 import pytest
-
 from harness import script_all
 
 HEAD = """
@@ -143,7 +143,9 @@ def test_tsscan_agrees_with_compiler(name, engine, tmp_path):
 def test_prepare_scriptable_hook_replaces_the_module(engine, tmp_path):
     """A module with __prepare_scriptable__ is never compiled itself: the compiler scripts what
     the hook returns (torchvision's v2 transforms hand over their v1 equivalent)."""
-    code = textwrap.dedent(HEAD + """
+    code = textwrap.dedent(
+        HEAD
+        + """
 class Plain(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + 1
@@ -155,6 +157,7 @@ class Fancy(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.numpy()
-""").lstrip("\n")
+"""
+    ).lstrip("\n")
     assert engine.check("m.py", code).diagnostics == []
     assert script_all(code, tmp_path)

@@ -5,11 +5,12 @@ the codes of the type-model rules (TS220-TS227) that must report on it; ``()`` m
 A case with codes must fail to script, a case without must script: the model may miss a
 failure (stay silent) but must never invent one.
 """
+
 import textwrap
 
 import pytest
-
 from harness import script_all
+
 from tsscan.engine import Engine
 from tsscan.rule import load_rules
 
@@ -34,27 +35,51 @@ CASES = {
     "tensor-takes-int-in-branch": ("y = x\nif c:\n    y = k\nreturn x", ("TS223",)),
     # an annotated variable rebound on a straight line takes the new type
     "annotated-rebound": ("v: List[int] = [k]\nw = torch.tensor(v)\nv = w\nreturn v", ()),
-    "annotated-rebound-then-branch": ("v: List[int] = [k]\nv = torch.tensor(v)\nif c:\n    v = [k]\nreturn x", ("TS223",)),
+    "annotated-rebound-then-branch": (
+        "v: List[int] = [k]\nv = torch.tensor(v)\nif c:\n    v = [k]\nreturn x",
+        ("TS223",),
+    ),
     # ---- defined on some paths only
     "one-arm": ("if c:\n    y = x * 2\nreturn y", ("TS224",)),
     "one-arm-unused": ("if c:\n    y = x * 2\nreturn x", ()),
     "other-arm-returns": ("if c:\n    y = x * 2\nelse:\n    return x\nreturn y", ()),
     "other-arm-raises": ("if c:\n    y = x * 2\nelse:\n    raise ValueError('no')\nreturn y", ()),
-    "continue-arm": ("for i in range(3):\n    if i == 1:\n        continue\n    else:\n        y = x * i\n    x = y\nreturn x", ("TS224",)),
+    "continue-arm": (
+        "for i in range(3):\n    if i == 1:\n        continue\n    else:\n        y = x * i\n    x = y\nreturn x",
+        ("TS224",),
+    ),
     "loop-local-after": ("for i in range(3):\n    y = x * i\nreturn y", ("TS224",)),
     "loop-target-after": ("for i in range(3):\n    x = x + 1\nreturn x * i", ("TS224",)),
-    "comprehension-own-variable": ("for i in range(3):\n    x = x + 1\nys = [x * i for i in range(2)]\nreturn ys[0]", ()),
+    "comprehension-own-variable": (
+        "for i in range(3):\n    x = x + 1\nys = [x * i for i in range(2)]\nreturn ys[0]",
+        (),
+    ),
     "elif-all-define": ("if k == 0:\n    y = x\nelif k == 1:\n    y = x * 2\nelse:\n    y = x * 3\nreturn y", ()),
     "with-defines": ("with torch.no_grad():\n    y = x * 2\nreturn y", ()),
     "none-test-folds": ("y = None\nif y is not None:\n    y = x\nreturn x", ()),
-    "unknown-none-test": ("h = torch.jit.annotate(Optional[torch.Tensor], None)\ny = h\nif y is None:\n    z = 1\nelse:\n    z = 'a'\nreturn x", ()),
+    "unknown-none-test": (
+        "h = torch.jit.annotate(Optional[torch.Tensor], None)\ny = h\nif y is None:\n    z = 1\nelse:\n    z = 'a'\nreturn x",
+        (),
+    ),
     "isinstance-folds": ("if isinstance(x, int):\n    y = 'a'\nelse:\n    y = x\nreturn y", ()),
     "and-not-scripting": ("if c and not torch.jit.is_scripting():\n    return x, x\nreturn x", ()),
-    "scripting-raise-in-arm": ("if c:\n    if torch.jit.is_scripting():\n        raise ValueError('no')\n    y = 'eager'\nelse:\n    y = x\nreturn y", ()),
+    "scripting-raise-in-arm": (
+        "if c:\n    if torch.jit.is_scripting():\n        raise ValueError('no')\n    y = 'eager'\nelse:\n    y = x\nreturn y",
+        (),
+    ),
     "scripting-return-first": ("if torch.jit.is_scripting():\n    return x\nreturn x, x", ()),
-    "refined-optional-assigned": ("o: Optional[int] = None\nif c:\n    o = k\nv = 0\nif o is not None:\n    v = o\nreturn x", ()),
-    "refined-optional-else-arm": ("o: Optional[int] = None\nif c:\n    o = k\nv = 0\nif o is None:\n    v = 1\nelse:\n    v = o\nreturn x", ()),
-    "unrefined-optional-assigned": ("o: Optional[int] = None\nif c:\n    o = k\nv = 0\nif c:\n    v = o\nreturn x", ("TS223",)),
+    "refined-optional-assigned": (
+        "o: Optional[int] = None\nif c:\n    o = k\nv = 0\nif o is not None:\n    v = o\nreturn x",
+        (),
+    ),
+    "refined-optional-else-arm": (
+        "o: Optional[int] = None\nif c:\n    o = k\nv = 0\nif o is None:\n    v = 1\nelse:\n    v = o\nreturn x",
+        (),
+    ),
+    "unrefined-optional-assigned": (
+        "o: Optional[int] = None\nif c:\n    o = k\nv = 0\nif c:\n    v = o\nreturn x",
+        ("TS223",),
+    ),
     "scripting-guard": ("if torch.jit.is_scripting():\n    y = x\nelse:\n    y = 'eager'\nreturn y", ()),
     # ---- returns and if-expressions
     "arity": ("if c:\n    return x\nreturn x, x", ("TS220",)),
@@ -63,7 +88,10 @@ CASES = {
     "tuple-none-element": ("if c:\n    return x, None\nreturn x, x", ()),
     "int-bool": ("if c:\n    return 1\nreturn False", ("TS221",)),
     "list-int-tensor": ("if c:\n    return [k]\nreturn [x]", ("TS221",)),
-    "none-typed-accumulator": ("h = None\nfor i in range(k):\n    if h is None:\n        h = x\n    else:\n        h = h + x\nreturn x", ("TS223",)),
+    "none-typed-accumulator": (
+        "h = None\nfor i in range(k):\n    if h is None:\n        h = x\n    else:\n        h = h + x\nreturn x",
+        ("TS223",),
+    ),
     "none-or-tensor": ("if c:\n    return None\nreturn x", ()),
     "ifexp-tensor-int": ("return x if c else 0", ("TS222",)),
     "ifexp-tuple-none": ("y = (x, None) if c else (x, x)\nreturn x", ()),
@@ -90,7 +118,12 @@ ANNOTATED = {  # (return annotation, body, codes)
 
 def _source(body, ret=None):
     head = "def f(x: torch.Tensor, k: int, c: bool, s: float)" + (f" -> {ret}" if ret else "") + ":\n"
-    return "import torch\nfrom typing import List, Optional, Tuple\n\n\n@torch.jit.script\n" + head + textwrap.indent(body, "    ") + "\n"
+    return (
+        "import torch\nfrom typing import List, Optional, Tuple\n\n\n@torch.jit.script\n"
+        + head
+        + textwrap.indent(body, "    ")
+        + "\n"
+    )
 
 
 ALL = [(n, _source(b), codes) for n, (b, codes) in CASES.items()] + [
@@ -108,7 +141,7 @@ def test_model_matches_compiler(name, src, codes, model_engine, tmp_path):
     found = {d.code for d in model_engine.check("case.py", src).diagnostics}
     assert found == set(codes), src
     if codes:
-        with pytest.raises(Exception):
+        with pytest.raises(Exception):  # noqa: B017 (issue 15: assert where it fails)
             script_all(src, tmp_path)
     else:
         assert script_all(src, tmp_path)

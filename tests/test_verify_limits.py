@@ -5,6 +5,7 @@ process of the run is left behind, no temporary file either. (``tests/test_fix_v
 tests the same limits at the API level, with an idle worker.) Each test points TMPDIR at its
 own directory, so "nothing left" is checked exactly.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-
-import pytest
 
 HANGS_ON_IMPORT = """import os, time
 import torch
@@ -68,8 +67,12 @@ def test_user_code_that_hangs_is_killed_at_the_time_limit(tmp_path):
     root, tmp, src, env = setup(tmp_path, sleep=600, timeout=20)
     t0 = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "tsscan", "--fix", "slow.py"], cwd=root, env=env,
-        capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "tsscan", "--fix", "slow.py"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert "Traceback" not in proc.stderr
     assert "timed out after 20 s" in proc.stdout + proc.stderr, (proc.stdout, proc.stderr)
@@ -83,8 +86,11 @@ def test_user_code_that_hangs_is_killed_at_the_time_limit(tmp_path):
 def test_tsscan_killed_while_user_code_runs(tmp_path):
     root, tmp, src, env = setup(tmp_path, sleep=120, timeout=300)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tsscan", "--fix", "slow.py"], cwd=root, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "tsscan", "--fix", "slow.py"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 300
@@ -104,5 +110,7 @@ def test_tsscan_killed_while_user_code_runs(tmp_path):
     assert not list(root.glob(".tsscan-*"))
     # the killed run could not remove its temp directory; the next run that starts a worker does
     (root / "slow.py").write_text(src.replace("time.sleep(120)", "pass"))
-    subprocess.run([sys.executable, "-m", "tsscan", "--fix", "slow.py"], cwd=root, env=env, capture_output=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "tsscan", "--fix", "slow.py"], cwd=root, env=env, capture_output=True, timeout=600
+    )
     assert not list(tmp.iterdir()), list(tmp.iterdir())

@@ -1,4 +1,5 @@
 """tsscan.walk.walk makes exactly the hook calls libcst's node.visit makes, in the same order."""
+
 import os
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from tsscan.walk import _PLANS, walk
 ROOT = Path(__file__).resolve().parent.parent
 ORACLE = Path(os.environ.get("TSSCAN_ORACLE", Path(__file__).resolve().parents[2] / "shared" / "oracle")) / "cases"
 
-TRICKY = '''
+TRICKY = """
 from . import a
 from ..pkg import (b as c, d)
 from x import *
@@ -38,7 +39,7 @@ async def f(x: int = 1, /, *args, y: "Y" = None, **kw) -> dict[str, int]:
 class K(Base, metaclass=M):
     a: int = 1; b = c = 2
     def g(self): return self.a[1:2, ::3]  # comment
-'''
+"""
 
 
 class Recorder(cst.CSTVisitor):
@@ -160,7 +161,9 @@ def test_attribute_hook_detection_matches_dir():
 
     classes = [Field, Undone, Leave, Generic, Plain, cst.CSTVisitor, OnlyNames, Recorder]
     classes += [  # the visitors tsscan walks with
-        v for m in (engine, receivers, typemodel) for v in vars(m).values()
+        v
+        for m in (engine, receivers, typemodel)
+        for v in vars(m).values()
         if isinstance(v, type) and issubclass(v, cst.CSTVisitor)
     ]
     for cls in classes:

@@ -12,11 +12,12 @@ compiler make of ``self.<name>``" for a :class:`~tsscan.scope.ClassInfo`, and
 :func:`value_type` types one ``__init__`` expression. Anything it cannot tell is ``UNKNOWN``:
 rules flag only what is certain, so an unknown never becomes a finding.
 """
+
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from tsscan.scope import Attr, ClassInfo, FuncNode, ModuleInfo
 
@@ -66,17 +67,85 @@ _CONTAINERS = {
 }
 _PARAMETER = {"torch.nn.Parameter", "torch.nn.parameter.Parameter"}
 _TENSOR_FACTORIES = {
-    "zeros", "ones", "empty", "full", "rand", "randn", "randint", "randperm", "arange",
-    "linspace", "logspace", "tensor", "as_tensor", "from_numpy", "eye", "zeros_like",
-    "ones_like", "empty_like", "full_like", "rand_like", "randn_like", "cat", "stack",
-    "meshgrid", "FloatTensor", "LongTensor", "Tensor", "BoolTensor", "IntTensor",
+    "zeros",
+    "ones",
+    "empty",
+    "full",
+    "rand",
+    "randn",
+    "randint",
+    "randperm",
+    "arange",
+    "linspace",
+    "logspace",
+    "tensor",
+    "as_tensor",
+    "from_numpy",
+    "eye",
+    "zeros_like",
+    "ones_like",
+    "empty_like",
+    "full_like",
+    "rand_like",
+    "randn_like",
+    "cat",
+    "stack",
+    "meshgrid",
+    "FloatTensor",
+    "LongTensor",
+    "Tensor",
+    "BoolTensor",
+    "IntTensor",
 }
 _TENSOR_METHODS = {
-    "float", "long", "int", "half", "double", "bool", "to", "view", "reshape", "permute",
-    "clone", "detach", "contiguous", "cpu", "cuda", "unsqueeze", "squeeze", "transpose", "t",
-    "flatten", "expand", "repeat", "mul", "add", "sub", "div", "sum", "mean", "exp", "log",
-    "sqrt", "abs", "neg", "pow", "type_as", "expand_as", "view_as", "reshape_as", "sigmoid",
-    "softmax", "max", "min", "masked_fill", "fill_", "zero_", "normal_", "uniform_", "requires_grad_",
+    "float",
+    "long",
+    "int",
+    "half",
+    "double",
+    "bool",
+    "to",
+    "view",
+    "reshape",
+    "permute",
+    "clone",
+    "detach",
+    "contiguous",
+    "cpu",
+    "cuda",
+    "unsqueeze",
+    "squeeze",
+    "transpose",
+    "t",
+    "flatten",
+    "expand",
+    "repeat",
+    "mul",
+    "add",
+    "sub",
+    "div",
+    "sum",
+    "mean",
+    "exp",
+    "log",
+    "sqrt",
+    "abs",
+    "neg",
+    "pow",
+    "type_as",
+    "expand_as",
+    "view_as",
+    "reshape_as",
+    "sigmoid",
+    "softmax",
+    "max",
+    "min",
+    "masked_fill",
+    "fill_",
+    "zero_",
+    "normal_",
+    "uniform_",
+    "requires_grad_",
 }
 # calls whose result is a Python object that TorchScript cannot convert
 _PYOBJECT_CALLS = {
@@ -93,8 +162,22 @@ _PYOBJECT_CALLS = {
 # annotations naming such a class: the parameter holds an unconvertible object
 _PYOBJECT_CLASSES = {"types.SimpleNamespace", "argparse.Namespace", "easydict.EasyDict", "omegaconf.DictConfig"}
 _NUMPY_ARRAYS = {
-    "array", "asarray", "zeros", "ones", "empty", "full", "arange", "linspace", "eye",
-    "stack", "concatenate", "load", "loadtxt", "zeros_like", "ones_like", "meshgrid",
+    "array",
+    "asarray",
+    "zeros",
+    "ones",
+    "empty",
+    "full",
+    "arange",
+    "linspace",
+    "eye",
+    "stack",
+    "concatenate",
+    "load",
+    "loadtxt",
+    "zeros_like",
+    "ones_like",
+    "meshgrid",
 }
 
 
@@ -112,7 +195,7 @@ class AttrType:
     """
 
     kind: str
-    ts: Optional[str] = None
+    ts: str | None = None
     origin: str = ""
     constant: bool = False
     detail: str = ""
@@ -120,13 +203,13 @@ class AttrType:
     annotated: bool = False  # a class-level annotation declares it
     # ``self.x: T = v`` in ``__init__``: the compiler ignores such annotations (torch 2.13
     # types the attribute from its value), but the text says what the author meant
-    init_annotation: Optional[str] = None
+    init_annotation: str | None = None
 
     @property
     def known(self) -> bool:
         return self.kind != UNKNOWN
 
-    def with_(self, **kw) -> "AttrType":
+    def with_(self, **kw) -> AttrType:
         d = dict(self.__dict__)
         d.update(kw)
         return AttrType(**d)
@@ -136,7 +219,7 @@ UNKNOWN_T = AttrType(UNKNOWN)
 
 
 # --------------------------------------------------------------------------- annotations
-def annotation_type(text: Optional[str], module: Optional[ModuleInfo] = None) -> AttrType:
+def annotation_type(text: str | None, module: ModuleInfo | None = None) -> AttrType:
     """The kind of an annotation written as source text (``"List[int]"``, ``"Final[int]"``)."""
     if not text:
         return UNKNOWN_T
@@ -147,7 +230,7 @@ def annotation_type(text: Optional[str], module: Optional[ModuleInfo] = None) ->
     return _ann_node_type(node, module, text)
 
 
-def _ann_head(node: ast.expr, module: Optional[ModuleInfo]) -> str:
+def _ann_head(node: ast.expr, module: ModuleInfo | None) -> str:
     from tsscan.scope import dotted
 
     name = dotted(node) or ""
@@ -156,7 +239,7 @@ def _ann_head(node: ast.expr, module: Optional[ModuleInfo]) -> str:
     return name
 
 
-def _ann_node_type(node: ast.expr, module: Optional[ModuleInfo], text: str) -> AttrType:
+def _ann_node_type(node: ast.expr, module: ModuleInfo | None, text: str) -> AttrType:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):  # "List[int]" string annotation
         return annotation_type(node.value, module)
     if isinstance(node, ast.Constant) and node.value is None:
@@ -168,8 +251,16 @@ def _ann_node_type(node: ast.expr, module: Optional[ModuleInfo], text: str) -> A
         if head == "Final":
             inner = _ann_node_type(node.slice, module, ast.unparse(node.slice))
             return inner.with_(constant=True)
-        kinds = {"List": LIST, "list": LIST, "Dict": DICT, "dict": DICT, "Tuple": TUPLE,
-                 "tuple": TUPLE, "Optional": OPTIONAL, "Union": UNKNOWN}
+        kinds = {
+            "List": LIST,
+            "list": LIST,
+            "Dict": DICT,
+            "dict": DICT,
+            "Tuple": TUPLE,
+            "tuple": TUPLE,
+            "Optional": OPTIONAL,
+            "Union": UNKNOWN,
+        }
         return AttrType(kinds.get(head, UNKNOWN), text, annotated=True)
     head = _ann_head(node, module)
     last = head.split(".")[-1]
@@ -187,14 +278,14 @@ def _ann_node_type(node: ast.expr, module: Optional[ModuleInfo], text: str) -> A
 class _Env:
     """What an ``__init__`` expression can refer to: parameters, locals, the class, the file."""
 
-    def __init__(self, module: ModuleInfo, cls: Optional[ClassInfo], fn: Optional[FuncNode]):
+    def __init__(self, module: ModuleInfo, cls: ClassInfo | None, fn: FuncNode | None):
         self.module = module
         self.cls = cls
         self.fn = fn
-        self.params: Dict[str, ast.arg] = {}
-        self.defaults: Dict[str, ast.expr] = {}
-        self.locals: Dict[str, List[ast.expr]] = {}
-        self.self_name: Optional[str] = None
+        self.params: dict[str, ast.arg] = {}
+        self.defaults: dict[str, ast.expr] = {}
+        self.locals: dict[str, list[ast.expr]] = {}
+        self.self_name: str | None = None
         self.depth = 0
         if fn is not None:
             args = fn.args.posonlyargs + fn.args.args
@@ -209,7 +300,7 @@ class _Env:
             for a in args + fn.args.kwonlyargs:
                 self.params[a.arg] = a
             pos = fn.args.posonlyargs + fn.args.args
-            for a, d in zip(pos[len(pos) - len(fn.args.defaults):], fn.args.defaults):
+            for a, d in zip(pos[len(pos) - len(fn.args.defaults) :], fn.args.defaults, strict=False):
                 self.defaults[a.arg] = d
             for node in ast.walk(fn):
                 if isinstance(node, ast.Assign):
@@ -231,10 +322,10 @@ class _Env:
 
 
 def value_type(
-    expr: Optional[ast.expr],
+    expr: ast.expr | None,
     module: ModuleInfo,
-    cls: Optional[ClassInfo] = None,
-    fn: Optional[FuncNode] = None,
+    cls: ClassInfo | None = None,
+    fn: FuncNode | None = None,
 ) -> AttrType:
     """The type the compiler infers for the value of ``expr``, an expression of ``fn``
     (normally ``cls.__init__``). UNKNOWN whenever it is not certain."""
@@ -253,7 +344,7 @@ def _vt(e: ast.expr, env: _Env) -> AttrType:
         env.depth -= 1
 
 
-def _same(types: List[AttrType]) -> AttrType:
+def _same(types: list[AttrType]) -> AttrType:
     if types and all(t.known for t in types) and len({(t.kind, t.ts) for t in types}) == 1:
         return types[0]
     return UNKNOWN_T
@@ -287,10 +378,17 @@ def _vt_inner(e: ast.expr, env: _Env) -> AttrType:
         if any(isinstance(x, ast.Starred) for x in e.elts):
             return UNKNOWN_T
         if not e.elts:
-            return AttrType(EMPTY_LIST, detail="an empty list") if isinstance(e, ast.List) else AttrType(TUPLE, "Tuple[()]")
+            return (
+                AttrType(EMPTY_LIST, detail="an empty list")
+                if isinstance(e, ast.List)
+                else AttrType(TUPLE, "Tuple[()]")
+            )
         elts = [_vt(x, env) for x in e.elts]
         if any(t.kind in {MODULE} | MODULE_CONTAINERS for t in elts):
-            return AttrType(PYOBJECT, detail="a list of modules (use nn.ModuleList)" if isinstance(e, ast.List) else "a tuple of modules")
+            return AttrType(
+                PYOBJECT,
+                detail="a list of modules (use nn.ModuleList)" if isinstance(e, ast.List) else "a tuple of modules",
+            )
         if any(t.kind in UNCONVERTIBLE for t in elts):
             return AttrType(PYOBJECT, detail="a container of unconvertible objects")
         if isinstance(e, ast.Tuple):
@@ -337,7 +435,21 @@ def _vt_inner(e: ast.expr, env: _Env) -> AttrType:
         if left.kind in nums and right.kind in nums:
             if isinstance(e.op, ast.Div) or FLOAT in (left.kind, right.kind):
                 return AttrType(FLOAT, "float")
-            if isinstance(e.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.LShift, ast.RShift, ast.BitAnd, ast.BitOr, ast.BitXor)):
+            if isinstance(
+                e.op,
+                (
+                    ast.Add,
+                    ast.Sub,
+                    ast.Mult,
+                    ast.FloorDiv,
+                    ast.Mod,
+                    ast.LShift,
+                    ast.RShift,
+                    ast.BitAnd,
+                    ast.BitOr,
+                    ast.BitXor,
+                ),
+            ):
                 return AttrType(INT, "int")
         return UNKNOWN_T
     if isinstance(e, ast.Compare):
@@ -459,13 +571,13 @@ def _call_type(e: ast.Call, env: _Env) -> AttrType:
 
 
 # --------------------------------------------------------------------------- attributes
-def _all_methods(cls: ClassInfo) -> Iterator[Tuple[ClassInfo, str, FuncNode]]:
+def _all_methods(cls: ClassInfo) -> Iterator[tuple[ClassInfo, str, FuncNode]]:
     for c in cls.mro():
         for name, fn in c.methods.items():
             yield c, name, fn
 
 
-def _method_self(fn: FuncNode) -> Optional[str]:
+def _method_self(fn: FuncNode) -> str | None:
     args = fn.args.posonlyargs + fn.args.args
     return args[0].arg if args else None
 
@@ -474,8 +586,8 @@ def _method_self(fn: FuncNode) -> Optional[str]:
 class Writes:
     """Where the methods of a class write ``self.<name>``: assignments and in-place mutation."""
 
-    assigned: Dict[str, List[Tuple[str, ast.AST]]]  # name -> [(method, node)]
-    mutated: Dict[str, List[Tuple[str, ast.AST]]]  # self.x.append(...), self.x[k] = v, self.x += ...
+    assigned: dict[str, list[tuple[str, ast.AST]]]  # name -> [(method, node)]
+    mutated: dict[str, list[tuple[str, ast.AST]]]  # self.x.append(...), self.x[k] = v, self.x += ...
 
 
 _MUTATORS = {"append", "extend", "insert", "update", "setdefault", "__setitem__", "add", "pop", "clear"}
@@ -505,18 +617,18 @@ def _class_writes(cls: ClassInfo) -> Writes:
         if me is None:
             continue
 
-        def is_self_attr(n: ast.AST) -> Optional[str]:
+        def is_self_attr(n: ast.AST, me: str = me) -> str | None:
             if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == me:
                 return n.attr
             return None
 
         for node in ast.walk(fn):
-            targets: List[ast.expr] = []
+            targets: list[ast.expr] = []
             if isinstance(node, ast.Assign):
                 targets = list(node.targets)
             elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
                 targets = [node.target]
-            flat: List[ast.expr] = []
+            flat: list[ast.expr] = []
             for t in targets:
                 flat.extend(t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])
             for t in flat:
@@ -569,20 +681,25 @@ def externally_assigned(module: ModuleInfo, name: str) -> bool:
     return "*" in names or name in names
 
 
-def _external_assignments(module: ModuleInfo) -> Set[str]:
-    out: Set[str] = set()
+def _external_assignments(module: ModuleInfo) -> set[str]:
+    out: set[str] = set()
     for node in ast.walk(module.tree):
-        targets: List[ast.expr] = []
+        targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):
             targets = list(node.targets)
         elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
             targets = [node.target]
         for t in targets:
-            for x in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t]):
+            for x in t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t]:
                 if isinstance(x, ast.Attribute):
                     if not (isinstance(x.value, ast.Name) and x.value.id in ("self",)):
                         out.add(x.attr)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr" and len(node.args) >= 2:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "setattr"
+            and len(node.args) >= 2
+        ):
             if not (isinstance(node.args[0], ast.Name) and node.args[0].id == "self"):
                 key = node.args[1]
                 out.add(key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "*")
@@ -616,14 +733,25 @@ def _fully_known(cls: ClassInfo) -> bool:
                     key = node.args[1] if len(node.args) > 1 else None
                     if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
                         return False
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "__setattr__":
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "__setattr__"
+                ):
                     return False  # self.__setattr__(name, v) / object.__setattr__(self, name, v)
                 # self.__dict__.update(...), vars(self).update(...), self.__dict__[k] = v
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
-                    "update", "setdefault", "__setitem__"
-                ) and _is_instance_dict(node.func.value):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("update", "setdefault", "__setitem__")
+                    and _is_instance_dict(node.func.value)
+                ):
                     return False
-                if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and _is_instance_dict(node.value):
+                if (
+                    isinstance(node, ast.Subscript)
+                    and isinstance(node.ctx, ast.Store)
+                    and _is_instance_dict(node.value)
+                ):
                     return False
     return True
 
@@ -634,7 +762,7 @@ def _is_instance_dict(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "vars"
 
 
-def _class_annotation(cls: ClassInfo, name: str) -> Optional[Attr]:
+def _class_annotation(cls: ClassInfo, name: str) -> Attr | None:
     """The class-level annotation of ``name``: ``name: T`` in a class body, or an entry of
     ``__annotations__ = {"name": T}`` (torch's own modules declare ``bias`` that way)."""
     for c in cls.mro():
@@ -643,19 +771,19 @@ def _class_annotation(cls: ClassInfo, name: str) -> Optional[Attr]:
             return a
         table = c.class_attrs.get("__annotations__")
         if table is not None and isinstance(table.value, ast.Dict):
-            for k, v in zip(table.value.keys, table.value.values):
+            for k, v in zip(table.value.keys, table.value.values, strict=False):
                 if isinstance(k, ast.Constant) and k.value == name:
                     return Attr(name, table.line, None, ast.unparse(v), "class")
     return None
 
 
-def init_called_methods(cls: ClassInfo) -> Set[str]:
+def init_called_methods(cls: ClassInfo) -> set[str]:
     """Methods ``__init__`` runs (``self.reset()``, transitively): what they assign exists on
     the instance when it is scripted, compiled methods included."""
     cache = _cache(cls)
     if "init_called" in cache:
         return cache["init_called"]
-    out: Set[str] = set()
+    out: set[str] = set()
     queue = ["__init__"]
     while queue:
         name = queue.pop()
@@ -686,7 +814,7 @@ def runs_before_scripting(cls: ClassInfo, module: ModuleInfo, method: str) -> bo
     return method not in _compiled_method_names(cls, module) or method in init_called_methods(cls)
 
 
-def plain_module(cls: Optional[ClassInfo]) -> bool:
+def plain_module(cls: ClassInfo | None) -> bool:
     """An nn.Module subclass scripted recursively (``torch.jit.script(model)``), whose
     attributes the compiler infers from the instance; not a legacy ``torch.jit.ScriptModule``
     subclass (those build their attributes while ``__init__`` runs)."""
@@ -722,7 +850,7 @@ def attribute_type(cls: ClassInfo, name: str, module: ModuleInfo, _depth: int = 
     return cache[key]
 
 
-def cst_expr_to_ast(node) -> Optional[ast.expr]:
+def cst_expr_to_ast(node) -> ast.expr | None:
     """The stdlib ``ast`` of a libcst expression (None if it does not parse alone)."""
     import libcst as cst
 
@@ -790,8 +918,11 @@ def _attribute_value_type(
         writes = class_writes(cls)
         # changed in place by code the compiler does not compile: the value at script time
         # may differ from what __init__ shows
-        outside = [m for m, _ in writes.mutated.get(name, []) + writes.assigned.get(name, [])
-                   if m != "__init__" and runs_before_scripting(cls, module, m)]
+        outside = [
+            m
+            for m, _ in writes.mutated.get(name, []) + writes.assigned.get(name, [])
+            if m != "__init__" and runs_before_scripting(cls, module, m)
+        ]
         before = [(m, n) for m, n in writes.mutated.get(name, []) if runs_before_scripting(cls, module, m)]
         if t.kind == EMPTY_LIST and before and not outside and all(m == "__init__" for m, _ in before):
             # filled by __init__ itself: self.blocks = [] ... self.blocks.append(Block())
@@ -803,9 +934,9 @@ def _attribute_value_type(
         return t.with_(origin="init", constant=constant, line=line)
 
 
-def _filled_list_type(mutations: List[ast.AST], env: _Env) -> AttrType:
+def _filled_list_type(mutations: list[ast.AST], env: _Env) -> AttrType:
     """The type of a list ``__init__`` starts empty and fills with ``append``/``extend``."""
-    elems: List[AttrType] = []
+    elems: list[AttrType] = []
     for node in mutations:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and len(node.args) == 1):
             return UNKNOWN_T
@@ -824,7 +955,7 @@ def _filled_list_type(mutations: List[ast.AST], env: _Env) -> AttrType:
     return UNKNOWN_T
 
 
-def _compiled_method_names(cls: ClassInfo, module: ModuleInfo) -> Set[str]:
+def _compiled_method_names(cls: ClassInfo, module: ModuleInfo) -> set[str]:
     """Names of methods the compiler compiles for ``cls`` (computed from ``scope``)."""
     from tsscan.scope import _compiled_functions  # noqa: PLC0415 (cheap, ast only)
 
@@ -832,7 +963,7 @@ def _compiled_method_names(cls: ClassInfo, module: ModuleInfo) -> Set[str]:
     cache = _COMPILED_CACHE.get(id(module))
     if cache is None or cache[0] is not module:
         funcs = _compiled_functions(module)
-        table: Dict[int, Set[str]] = {}
+        table: dict[int, set[str]] = {}
         for cf in funcs:
             if cf.cls is not None:
                 for c in module.classes.values():
@@ -844,7 +975,7 @@ def _compiled_method_names(cls: ClassInfo, module: ModuleInfo) -> Set[str]:
     return cache[1].get(key, set())
 
 
-_COMPILED_CACHE: Dict[int, Tuple[ModuleInfo, Dict[int, Set[str]]]] = {}
+_COMPILED_CACHE: dict[int, tuple[ModuleInfo, dict[int, set[str]]]] = {}
 
 
 def assigned_outside_compiled(cls: ClassInfo, module: ModuleInfo, name: str) -> bool:
@@ -854,7 +985,7 @@ def assigned_outside_compiled(cls: ClassInfo, module: ModuleInfo, name: str) -> 
     return any(runs_before_scripting(cls, module, m) for m, _ in w.assigned.get(name, []) + w.assigned.get("*", []))
 
 
-def module_container_length(cls: ClassInfo, name: str, module: ModuleInfo) -> Optional[str]:
+def module_container_length(cls: ClassInfo, name: str, module: ModuleInfo) -> str | None:
     """The length of a ModuleList/Sequential attribute as a canonical expression dump, when
     ``__init__`` shows it: ``ModuleList([a, b])`` -> ``2``; ``ModuleList(f(c) for c in ch)``
     -> ``len(ch)``; ``ModuleList([... for _ in range(n)])`` -> ``n``. None when unknown or
@@ -896,7 +1027,7 @@ def _canon(e: ast.expr) -> str:
     return ast.dump(e, annotate_fields=False, include_attributes=False)
 
 
-def init_value_canon(cls: ClassInfo, name: str) -> Optional[str]:
+def init_value_canon(cls: ClassInfo, name: str) -> str | None:
     """The value ``__init__`` assigns to ``self.<name>`` as a canonical dump (None when it is
     assigned more than once or not at all)."""
     attr = cls.attribute(name)
@@ -907,7 +1038,7 @@ def init_value_canon(cls: ClassInfo, name: str) -> Optional[str]:
 
 
 # --------------------------------------------------------------------------- edits for fixes
-def super_init_statement(init: FuncNode) -> Optional[ast.stmt]:
+def super_init_statement(init: FuncNode) -> ast.stmt | None:
     """The ``super().__init__(...)`` (or ``nn.Module.__init__(self)``) statement at the top
     level of an ``__init__`` body: new attribute assignments go right after it."""
     for stmt in init.body:
@@ -922,7 +1053,7 @@ def super_init_statement(init: FuncNode) -> Optional[ast.stmt]:
     return None
 
 
-def class_body_insert_point(cls_node: ast.ClassDef) -> Tuple[int, int]:
+def class_body_insert_point(cls_node: ast.ClassDef) -> tuple[int, int]:
     """(line after which a class-level declaration goes, its indentation): after the
     docstring, else before the first statement (and its decorators)."""
     first = cls_node.body[0]
@@ -941,7 +1072,7 @@ def _bindings_visitor():
 
     class _Bindings(cst.CSTVisitor):
         def __init__(self) -> None:
-            self.values: Dict[str, list] = {}
+            self.values: dict[str, list] = {}
 
         def _bind(self, target: cst.CSTNode, value) -> None:
             if isinstance(target, cst.Name):
@@ -977,7 +1108,7 @@ def _bindings_visitor():
     return _Bindings
 
 
-def single_bindings(fn) -> Dict[str, object]:
+def single_bindings(fn) -> dict[str, object]:
     """Locals of the libcst function ``fn`` bound by exactly one plain assignment
     (``y = x * 2``), with the value expression assigned: its type is the local's type."""
     global _BINDINGS

@@ -22,6 +22,7 @@ Writes are atomic (temp file and rename) and merge with what another run wrote m
 cache file that cannot be read or parsed is treated as empty; a cache directory that cannot be
 written is not an error: the run just is not cached.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,8 +30,8 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from tsscan import __version__
 from tsscan.diagnostic import Diagnostic
@@ -82,14 +83,14 @@ def _libcst_version() -> bytes:
         return b"libcst, version unknown"
 
 
-def rule_files(rule_dirs: Sequence[Path]) -> List[Path]:
+def rule_files(rule_dirs: Sequence[Path]) -> list[Path]:
     """Every ``.py`` file of the built-in and the configured rule directories (helper modules
     starting with ``_`` too: rules import them). The built-in directory is found as
     :func:`tsscan.rule.builtin_rule_dir` finds it; that module is not imported here because
     it imports libcst."""
     here = Path(__file__).resolve().parent
     builtin = here / "_rules" if (here / "_rules").is_dir() else here.parent / "rules"
-    out: List[Path] = []
+    out: list[Path] = []
     for d in [builtin, *rule_dirs]:
         d = Path(d).resolve()
         if d.is_dir():
@@ -102,14 +103,13 @@ def fingerprint(
     select: Sequence[str],
     ignore: Sequence[str],
     target_version: str,
-    options: Optional[dict] = None,
+    options: dict | None = None,
 ) -> str:
-    parts: List[bytes] = [
+    parts: list[bytes] = [
         __version__.encode(),
         sys.version.encode(),
         _libcst_version(),
-        json.dumps([list(select), list(ignore), target_version, options or {}], sort_keys=True,
-                   default=str).encode(),
+        json.dumps([list(select), list(ignore), target_version, options or {}], sort_keys=True, default=str).encode(),
     ]
     parts.extend(_package_bytes())
     for path in rule_files(rule_dirs):
@@ -124,8 +124,8 @@ class Cache:
     def __init__(self, root: Path, fingerprint: str) -> None:
         self.dir = Path(root) / CACHE_DIR
         self.file = self.dir / __version__ / f"{fingerprint}.json"
-        self.entries: Dict[str, list] = {}
-        self.new: Dict[str, list] = {}
+        self.entries: dict[str, list] = {}
+        self.new: dict[str, list] = {}
         self._load()
 
     # an entry: [key digest, diagnostics (dicts without path), errors]
@@ -142,7 +142,7 @@ class Cache:
     def key(raw: bytes, extra_ignore: Sequence[str]) -> str:
         return digest(raw, ",".join(extra_ignore).encode())
 
-    def get(self, path: str, key: str) -> Optional[Tuple[list, List[str]]]:
+    def get(self, path: str, key: str) -> tuple[list, list[str]] | None:
         """``(diagnostics, errors)`` stored for ``path`` with this ``key``, else None."""
         entry = self.entries.get(os.path.abspath(path))
         try:
@@ -168,7 +168,7 @@ class Cache:
             return
         try:
             self._prepare_dir()
-            current: Dict[str, list] = {}
+            current: dict[str, list] = {}
             try:
                 with open(self.file, "rb") as f:
                     data = json.loads(f.read())
@@ -179,8 +179,7 @@ class Cache:
             current.update(self.new)
             # files that are gone take their entries with them
             current = {p: e for p, e in current.items() if p in self.new or os.path.exists(p)}
-            payload = json.dumps({"tsscan": __version__, "entries": current},
-                                 separators=(",", ":")).encode()
+            payload = json.dumps({"tsscan": __version__, "entries": current}, separators=(",", ":")).encode()
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.file.parent)
             try:
                 with os.fdopen(fd, "wb") as f:

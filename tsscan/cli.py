@@ -3,13 +3,15 @@
 Exit codes: 0 no findings, 1 findings (or, with --diff, changes to make), 2 usage or input
 error (a file that cannot be read or parsed; every other file is still checked).
 """
+
 from __future__ import annotations
 
 import argparse
 import difflib
 import sys
-from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, TextIO
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TextIO
 
 from tsscan import __version__
 
@@ -17,7 +19,7 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 COMMANDS = ("check", "rules", "explain", "explain-error")
 
 
-def _codes(value: str) -> List[str]:
+def _codes(value: str) -> list[str]:
     return [c.strip().upper() for c in value.split(",") if c.strip()]
 
 
@@ -32,8 +34,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes (with --fix or --diff)")
     p.add_argument("--diff", action="store_true", help="print the fixes as a diff; write nothing")
     p.add_argument("--no-verify", action="store_true", help="apply fixes without confirming them with torch.jit.script")
-    p.add_argument("--keep-unverified", action="store_true", help="also apply fixes the compiler could not confirm (class cannot be built, torch not usable)")
-    p.add_argument("--verify", action="store_true", help="also run torch.jit.script on each module (in a worker) and report errors no rule covers as TS901")
+    p.add_argument(
+        "--keep-unverified",
+        action="store_true",
+        help="also apply fixes the compiler could not confirm (class cannot be built, torch not usable)",
+    )
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="also run torch.jit.script on each module (in a worker) and report errors no rule covers as TS901",
+    )
     p.add_argument("--select", type=_codes, help="codes or prefixes to check (comma-separated)")
     p.add_argument("--ignore", type=_codes, help="codes or prefixes to skip")
     p.add_argument("--extend-select", type=_codes, default=[], help="add to the selection")
@@ -44,8 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
     p.add_argument("--target-version", help="torch version to check against (default: config, installed torch, newest)")
     p.add_argument("--config", help="pyproject.toml to read [tool.tsscan] from")
-    p.add_argument("--no-cache", action="store_true", help="check every file again (do not read or write .tsscan_cache/)")
-    p.add_argument("--jobs", "-j", type=int, help="processes to check with (default: one per core, when there is enough to check)")
+    p.add_argument(
+        "--no-cache", action="store_true", help="check every file again (do not read or write .tsscan_cache/)"
+    )
+    p.add_argument(
+        "--jobs", "-j", type=int, help="processes to check with (default: one per core, when there is enough to check)"
+    )
     p.add_argument("--version", action="version", version=f"tsscan {__version__}")
     return p
 
@@ -58,7 +72,7 @@ class Run:
     exit_code: int = EXIT_CLEAN
 
 
-def main(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     out = out or _tolerant(sys.stdout)
     err = err or _tolerant(sys.stderr)
@@ -102,7 +116,7 @@ def _setup(args: argparse.Namespace, err: TextIO, with_rules: bool = True):
     return settings, rules, target_version(settings, getattr(args, "target_version", None))
 
 
-def cmd_check(argv: List[str], out: TextIO, err: TextIO) -> int:
+def cmd_check(argv: list[str], out: TextIO, err: TextIO) -> int:
     from tsscan.diagnostic import SAFE, UNSAFE
     from tsscan.files import FileError, iter_files, read_source, write_atomic
     from tsscan.report import RunSummary, write
@@ -128,7 +142,7 @@ def cmd_check(argv: List[str], out: TextIO, err: TextIO) -> int:
     safeties = (SAFE, UNSAFE) if args.unsafe_fixes else (SAFE,)
 
     summary = RunSummary(rules=engine.rules_for() if engine else [])
-    diff_out: List[str] = []
+    diff_out: list[str] = []
     fix_run = None
     if fixing:
         from tsscan.fixer import FixRun
@@ -210,9 +224,7 @@ def _diff(path: str, old: str, new: str) -> str:
     from tsscan.files import split_lines
 
     out = []
-    for line in difflib.unified_diff(
-        split_lines(old), split_lines(new), fromfile=f"a/{path}", tofile=f"b/{path}"
-    ):
+    for line in difflib.unified_diff(split_lines(old), split_lines(new), fromfile=f"a/{path}", tofile=f"b/{path}"):
         # a last line without a newline must not run into the next line of the diff
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
@@ -229,7 +241,7 @@ def _tolerant(stream: TextIO) -> TextIO:
     return stream
 
 
-def cmd_rules(argv: List[str], out: TextIO, err: TextIO) -> int:
+def cmd_rules(argv: list[str], out: TextIO, err: TextIO) -> int:
     p = argparse.ArgumentParser(prog="tsscan rules", description="List the rules.")
     p.add_argument("--config")
     p.add_argument("--format", choices=["text", "json"], default="text")
@@ -247,11 +259,18 @@ def cmd_rules(argv: List[str], out: TextIO, err: TextIO) -> int:
 
         json.dump(
             [
-                {"code": r.code, "name": r.name, "message": r.message, "fix": r.fix_safety,
-                 "fails_in": r.fails_in, "level": r.level}
+                {
+                    "code": r.code,
+                    "name": r.name,
+                    "message": r.message,
+                    "fix": r.fix_safety,
+                    "fails_in": r.fails_in,
+                    "level": r.level,
+                }
                 for r in rules
             ],
-            out, indent=2,
+            out,
+            indent=2,
         )
         out.write("\n")
         return EXIT_CLEAN
@@ -261,7 +280,7 @@ def cmd_rules(argv: List[str], out: TextIO, err: TextIO) -> int:
     return EXIT_CLEAN
 
 
-def cmd_explain(argv: List[str], out: TextIO, err: TextIO) -> int:
+def cmd_explain(argv: list[str], out: TextIO, err: TextIO) -> int:
     p = argparse.ArgumentParser(prog="tsscan explain", description="Show a rule's documentation.")
     p.add_argument("code")
     p.add_argument("--config")

@@ -13,13 +13,14 @@ rule-dirs = ["tools/tsscan_rules"] # more rule directories (same format as rules
 factories = {"models/yolo.py:Detect" = "models.yolo:make_detect"}
 ```
 """
+
 from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
 
 try:
     import tomllib
@@ -32,26 +33,33 @@ class ConfigError(Exception):
 
 
 KNOWN_KEYS = {
-    "select", "ignore", "extend-select", "extend-ignore", "per-file-ignores", "exclude",
-    "target-version", "rule-dirs", "verify",
+    "select",
+    "ignore",
+    "extend-select",
+    "extend-ignore",
+    "per-file-ignores",
+    "exclude",
+    "target-version",
+    "rule-dirs",
+    "verify",
 }
 
 
 @dataclass
 class Settings:
-    select: List[str] = field(default_factory=lambda: ["TS"])
-    ignore: List[str] = field(default_factory=list)
-    per_file_ignores: Dict[str, List[str]] = field(default_factory=dict)
-    exclude: List[str] = field(default_factory=list)
-    target_version: Optional[str] = None
-    rule_dirs: List[Path] = field(default_factory=list)
-    verify: Dict[str, object] = field(default_factory=dict)
+    select: list[str] = field(default_factory=lambda: ["TS"])
+    ignore: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
+    target_version: str | None = None
+    rule_dirs: list[Path] = field(default_factory=list)
+    verify: dict[str, object] = field(default_factory=dict)
     root: Path = field(default_factory=Path.cwd)
-    source: Optional[Path] = None  # the pyproject.toml read, if any
+    source: Path | None = None  # the pyproject.toml read, if any
 
-    def ignores_for(self, path: str) -> List[str]:
+    def ignores_for(self, path: str) -> list[str]:
         rel = _relpath(path, self.root)
-        out: List[str] = []
+        out: list[str] = []
         for pattern, codes in self.per_file_ignores.items():
             if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern):
                 out.extend(codes)
@@ -65,7 +73,7 @@ def _relpath(path: str, root: Path) -> str:
         return Path(path).as_posix()
 
 
-def find_pyproject(start: Path) -> Optional[Path]:
+def find_pyproject(start: Path) -> Path | None:
     start = Path(os.path.realpath(start))  # (Path.resolve raises on a symlink loop)
     if start.is_file():
         start = start.parent
@@ -76,7 +84,7 @@ def find_pyproject(start: Path) -> Optional[Path]:
     return None
 
 
-def _codes(value: object, key: str) -> List[str]:
+def _codes(value: object, key: str) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -84,11 +92,11 @@ def _codes(value: object, key: str) -> List[str]:
     return [v.strip().upper() for v in value]
 
 
-def load_settings(paths: Sequence[str] = (), config: Optional[str] = None) -> Settings:
+def load_settings(paths: Sequence[str] = (), config: str | None = None) -> Settings:
     """Settings from ``config`` (a pyproject.toml path) or the nearest pyproject.toml above
     the first path (else the current directory)."""
     if config:
-        pyproject: Optional[Path] = Path(config)
+        pyproject: Path | None = Path(config)
         if not pyproject.is_file():
             raise ConfigError(f"config file not found: {config}")
     else:
@@ -134,7 +142,7 @@ def load_settings(paths: Sequence[str] = (), config: Optional[str] = None) -> Se
     return settings
 
 
-def installed_torch_version() -> Optional[str]:
+def installed_torch_version() -> str | None:
     """The installed torch's version, from package metadata (torch is not imported)."""
     found = _torch_version_file()
     if found:
@@ -149,7 +157,7 @@ def installed_torch_version() -> Optional[str]:
         return None
 
 
-def _torch_version_file() -> Optional[str]:
+def _torch_version_file() -> str | None:
     """``torch/version.py``'s ``__version__``, read as text: a tenth of the time of
     importlib.metadata, which every run would pay (torch is found, not imported)."""
     import importlib.util
@@ -180,5 +188,5 @@ def newest_known_version() -> str:
     return f"{major}.{minor}"
 
 
-def target_version(settings: Settings, cli_value: Optional[str] = None) -> str:
+def target_version(settings: Settings, cli_value: str | None = None) -> str:
     return cli_value or settings.target_version or installed_torch_version() or newest_known_version()

@@ -1,17 +1,18 @@
 """What a rule sees besides the CST of the function it checks."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import libcst as cst
 
 from tsscan.scope import ClassInfo, CompiledFunction, FileScope, ModuleInfo
 
 
-def cst_dotted(node: cst.CSTNode) -> Optional[str]:
+def cst_dotted(node: cst.CSTNode) -> str | None:
     """``a.b.c`` for libcst Name/Attribute chains, None otherwise."""
-    parts: List[str] = []
+    parts: list[str] = []
     while isinstance(node, cst.Attribute):
         parts.append(node.attr.value)
         node = node.value
@@ -29,21 +30,21 @@ class FunctionContext:
     scope: FileScope
     function: CompiledFunction
     target_version: str
-    options: Dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
     _knowledge: Any = None
     # the libcst FunctionDef being checked (set by the engine before the rules see it)
-    node: Optional[cst.FunctionDef] = None
+    node: cst.FunctionDef | None = None
 
     @property
     def module(self) -> ModuleInfo:
         return self.scope.module
 
     @property
-    def cls(self) -> Optional[ClassInfo]:
+    def cls(self) -> ClassInfo | None:
         return self.function.cls
 
     @property
-    def self_name(self) -> Optional[str]:
+    def self_name(self) -> str | None:
         """The name of ``self`` in a method (None in free functions and static methods)."""
         fn = self.function.node
         if self.cls is None:
@@ -53,11 +54,11 @@ class FunctionContext:
         args = fn.args.posonlyargs + fn.args.args
         return args[0].arg if args else None
 
-    def qualname(self, node: cst.CSTNode) -> Optional[str]:
+    def qualname(self, node: cst.CSTNode) -> str | None:
         """The dotted origin of a Name/Attribute expression: ``F.relu`` -> ``torch.nn.functional.relu``."""
         return self.module.resolve(cst_dotted(node))
 
-    def self_attr(self, node: cst.CSTNode) -> Optional[str]:
+    def self_attr(self, node: cst.CSTNode) -> str | None:
         """``X`` when ``node`` is ``self.X``, else None."""
         me = self.self_name
         if (

@@ -3,10 +3,10 @@
 Kept apart from :mod:`tsscan.rule` so that a run answered from the cache, and the report, do
 not import libcst (a fifth of a second of start-up).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
 
 SAFE = "safe"
 UNSAFE = "unsafe"
@@ -22,8 +22,8 @@ class Diagnostic:
     name: str = ""
     end_line: int = 0
     end_col: int = 0
-    fix: Optional[str] = None  # None, "safe" or "unsafe"
+    fix: str | None = None  # None, "safe" or "unsafe"
     fix_description: str = ""
 
-    def sort_key(self) -> Tuple[str, int, int, str]:
+    def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.col, self.code)

@@ -8,12 +8,13 @@ Everything on a page comes from the rule class: the docstring's sections (What i
 this bad, Example, Use instead, Fix, Notes, Versions), ``message``, ``fix_safety``, ``fails_in``,
 ``level`` and the ``invalid``/``valid`` examples the test suite compiles with the real torch.
 """
+
 from __future__ import annotations
 
 import ast
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Dict, List, Sequence
 
 from tsscan.rule import SAFE, UNSAFE
 
@@ -29,8 +30,7 @@ BANDS = {
 
 FIX_TEXT = {
     SAFE: (
-        "**Safe fix.** `tsscan --fix` applies it: the rewritten code behaves the same as the "
-        "original for every input."
+        "**Safe fix.** `tsscan --fix` applies it: the rewritten code behaves the same as the original for every input."
     ),
     UNSAFE: (
         "**Unsafe fix.** Offered only with `tsscan --fix --unsafe-fixes` (or shown with "
@@ -79,8 +79,8 @@ def render_section(body: str) -> str:
     body = textwrap.dedent(body).strip("\n")
     if "```" in body:
         return body.strip() + "\n"
-    paragraphs: List[str] = []
-    current: List[str] = []
+    paragraphs: list[str] = []
+    current: list[str] = []
     for line in body.splitlines():
         if line.strip():
             current.append(line)
@@ -89,8 +89,8 @@ def render_section(body: str) -> str:
             current = []
     if current:
         paragraphs.append("\n".join(current))
-    out: List[str] = []
-    code: List[str] = []
+    out: list[str] = []
+    code: list[str] = []
 
     def flush() -> None:
         if code:
@@ -108,8 +108,8 @@ def render_section(body: str) -> str:
 
 
 def rule_page(rule: type) -> str:
-    sections: Dict[str, str] = rule.doc_sections()
-    out: List[str] = [f"# {rule.code} {rule.name}\n", f"\n{rule.summary()}\n"]
+    sections: dict[str, str] = rule.doc_sections()
+    out: list[str] = [f"# {rule.code} {rule.name}\n", f"\n{rule.summary()}\n"]
     if "{" not in rule.message:  # a template message is filled in per finding
         out.append(f"\n> {rule.code} {rule.message}\n")
     for heading in ("What it does", "Why is this bad", "Example", "Use instead"):
@@ -124,8 +124,7 @@ def rule_page(rule: type) -> str:
     if fixed:
         ex = fixed[0]
         command = "tsscan --fix --unsafe-fixes" if rule.fix_safety == UNSAFE else "tsscan --fix"
-        out.append("\nBefore:\n\n" + _code_block(ex.code) + f"\nAfter `{command}`:\n\n"
-                   + _code_block(ex.fixed))
+        out.append("\nBefore:\n\n" + _code_block(ex.code) + f"\nAfter `{command}`:\n\n" + _code_block(ex.fixed))
         if ex.inputs:
             out.append(
                 "\nThe test suite scripts the fixed code and checks it returns the same as the "
@@ -149,8 +148,9 @@ def rule_page(rule: type) -> str:
     others = [ex for ex in rule.invalid if ex is not (fixed[0] if fixed else None)]
     if others or rule.valid:
         first = (
-            "the first ones compile but give other results (or raise) than eager Python on the "
-            "same inputs" if warning else "the first ones fail"
+            "the first ones compile but give other results (or raise) than eager Python on the same inputs"
+            if warning
+            else "the first ones fail"
         )
         out.append(
             "\n## Checked examples\n\nThe test suite compiles these with `torch.jit.script`: "
@@ -183,7 +183,7 @@ def index_page(rules: Sequence[type]) -> str:
         "`tests/test_docs.py` fails when they drift from the rules. "
         f"{len(rules)} rules.\n",
     ]
-    by_band: Dict[str, List[type]] = {}
+    by_band: dict[str, list[type]] = {}
     for r in rules:
         by_band.setdefault(r.code[2], []).append(r)
     for band in sorted(by_band):
@@ -198,7 +198,7 @@ def index_page(rules: Sequence[type]) -> str:
     return "".join(out)
 
 
-def documented_rules(extra_dirs: Sequence[Path] = ()) -> List[type]:
+def documented_rules(extra_dirs: Sequence[Path] = ()) -> list[type]:
     """Every code `tsscan rules` lists: the rules in the rule directories, and the TS9xx codes
     that ``--verify`` reports (no static rule finds those)."""
     from tsscan.rule import load_rules
@@ -211,13 +211,13 @@ def documented_rules(extra_dirs: Sequence[Path] = ()) -> List[type]:
     return sorted(rules + list(COMPILER_CODES), key=lambda r: r.code)
 
 
-def generated_pages(rules: Sequence[type]) -> Dict[str, str]:
+def generated_pages(rules: Sequence[type]) -> dict[str, str]:
     pages = {f"{r.code}.md": rule_page(r) for r in rules}
     pages["index.md"] = index_page(rules)
     return pages
 
 
-def write_pages(target: Path, rules: Sequence[type]) -> Dict[str, str]:
+def write_pages(target: Path, rules: Sequence[type]) -> dict[str, str]:
     target.mkdir(parents=True, exist_ok=True)
     pages = generated_pages(rules)
     for old in target.glob("TS*.md"):

@@ -14,13 +14,14 @@ The flow for one file:
 5. With fixes: replace nodes in the snippet module, regenerate each changed snippet and
    splice it back into the file text by line range (plus line inserts and imports).
 """
+
 from __future__ import annotations
 
 import ast
 import re
 import warnings
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -32,9 +33,7 @@ from tsscan.scope import CompiledFunction, FileScope, analyse
 from tsscan.static import in_ranges
 from tsscan.walk import walk
 
-NOQA_RE = re.compile(
-    r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE
-)
+NOQA_RE = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
 _SEP_RE = re.compile(r"[,\s]+")
 
 
@@ -42,13 +41,13 @@ _SEP_RE = re.compile(r"[,\s]+")
 INIT_WHYS = ("__init__", "builder")
 
 
-def wanted_init_functions(scope: FileScope, rule_classes: Sequence[type]) -> List[CompiledFunction]:
+def wanted_init_functions(scope: FileScope, rule_classes: Sequence[type]) -> list[CompiledFunction]:
     """The ``__init__`` methods and module builders that the selected ``sees_init`` rules
     need: those calling one of the rules' ``init_calls`` (all of them if a rule names none)."""
     wanted = [r for r in rule_classes if r.sees_init]
     if not wanted or not scope.init_functions:
         return []
-    names: Set[str] = set()
+    names: set[str] = set()
     for r in wanted:
         if not r.init_calls:
             return list(scope.init_functions)
@@ -78,8 +77,8 @@ class Snippet:
     syn_start: int  # line of the snippet module where the file_start line is
     wrapped: bool  # put under ``if 1:`` because it is indented
     header_only: bool  # @torch.jit.unused: the body is replaced by ``...``
-    stmt: Optional[cst.BaseStatement] = None  # top-level statement in the snippet module
-    func: Optional[cst.FunctionDef] = None
+    stmt: cst.BaseStatement | None = None  # top-level statement in the snippet module
+    func: cst.FunctionDef | None = None
 
     def to_file_line(self, syn_line: int) -> int:
         return syn_line - self.syn_start + self.file_start
@@ -90,19 +89,19 @@ class PendingFix:
     diagnostic: Diagnostic
     fix: Fix
     snippet: Snippet
-    spans: List[Tuple[Tuple[int, int], Tuple[int, int]]]  # file (line, col) ranges replaced
+    spans: list[tuple[tuple[int, int], tuple[int, int]]]  # file (line, col) ranges replaced
 
 
 @dataclass
 class CheckResult:
     path: str
-    diagnostics: List[Diagnostic] = field(default_factory=list)
-    fixes: List[PendingFix] = field(default_factory=list)
-    errors: List[str] = field(default_factory=list)  # one-line problems (without the path)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    fixes: list[PendingFix] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # one-line problems (without the path)
     compiled: int = 0  # compiled functions checked
-    snippet_module: Optional[cst.Module] = None
-    snippets: List[Snippet] = field(default_factory=list)
-    scope: Optional[FileScope] = None
+    snippet_module: cst.Module | None = None
+    snippets: list[Snippet] = field(default_factory=list)
+    scope: FileScope | None = None
 
 
 class Engine:
@@ -112,7 +111,7 @@ class Engine:
         target_version: str,
         select: Sequence[str] = ("TS",),
         ignore: Sequence[str] = (),
-        options: Optional[dict] = None,
+        options: dict | None = None,
     ) -> None:
         self.target_version = target_version
         self.all_rules = [r for r in rules if version_matches(target_version, r.fails_in)]
@@ -120,7 +119,7 @@ class Engine:
         self.ignore = list(ignore)
         self.options = options or {}
 
-    def rules_for(self, extra_ignore: Iterable[str] = ()) -> List[type]:
+    def rules_for(self, extra_ignore: Iterable[str] = ()) -> list[type]:
         ignore = self.ignore + list(extra_ignore)
         return [r for r in self.all_rules if code_selected(r.code, self.select, ignore)]
 
@@ -130,7 +129,7 @@ class Engine:
         path: str,
         text: str,
         extra_ignore: Iterable[str] = (),
-        scope: Optional[FileScope] = None,
+        scope: FileScope | None = None,
     ) -> CheckResult:
         """``scope``: ``analyse(ast.parse(text))``, when the caller has it already."""
         result = CheckResult(path)
@@ -161,12 +160,12 @@ class Engine:
             return result
 
         first_ctx = self._context(path, scope, snippets[0].cf)
-        rules: List[Rule] = [r(first_ctx) for r in rule_classes]
-        by_root: Dict[int, Snippet] = {id(s.func): s for s in snippets}
-        current: List[Optional[Snippet]] = [None]
-        reports_by_snippet: Dict[int, List[Report]] = {}
+        rules: list[Rule] = [r(first_ctx) for r in rule_classes]
+        by_root: dict[int, Snippet] = {id(s.func): s for s in snippets}
+        current: list[Snippet | None] = [None]
+        reports_by_snippet: dict[int, list[Report]] = {}
         init_rules = [r for r in rules if r.sees_init]
-        active: List[List[Rule]] = [rules]  # the rules run over the current snippet
+        active: list[list[Rule]] = [rules]  # the rules run over the current snippet
 
         def before_visit(node: cst.CSTNode) -> None:
             snip = by_root.get(id(node))
@@ -195,13 +194,10 @@ class Engine:
             try:
                 visit_batched(snip.func, active[0], before_visit, after_leave)
             except RecursionError:
-                result.errors.append(
-                    f"{snip.cf.qualname} (line {snip.file_start}) is nested too deeply to check"
-                )
+                result.errors.append(f"{snip.cf.qualname} (line {snip.file_start}) is nested too deeply to check")
             except Exception as exc:  # a rule bug must not hide the other findings
                 result.errors.append(
-                    f"internal error in a rule while checking {snip.cf.qualname}: "
-                    f"{type(exc).__name__}: {exc}"
+                    f"internal error in a rule while checking {snip.cf.qualname}: {type(exc).__name__}: {exc}"
                 )
         for snip in snippets:
             reports = reports_by_snippet.get(id(snip))
@@ -216,12 +212,12 @@ class Engine:
     def _snippet_module(
         self,
         scope: FileScope,
-        lines: List[str],
+        lines: list[str],
         result: CheckResult,
         extra: Sequence[CompiledFunction] = (),
-    ) -> Tuple[List[Snippet], Optional[cst.Module]]:
-        parts: List[str] = []
-        snippets: List[Snippet] = []
+    ) -> tuple[list[Snippet], cst.Module | None]:
+        parts: list[str] = []
+        snippets: list[Snippet] = []
         syn_line = 1
         nl = _newline_of(lines[0] if lines else "")  # the wrapper lines end like the file's
         for cf in [*scope.compiled, *extra]:
@@ -237,7 +233,7 @@ class Engine:
                 continue
             first = chunk[0]
             indent = first[: len(first) - len(first.lstrip(" \t"))]
-            if first[len(indent):len(indent) + 1] not in ("@", "d", "a"):
+            if first[len(indent) : len(indent) + 1] not in ("@", "d", "a"):
                 continue  # something odd shares the def line (``class A: def f(): ...``)
             if not chunk[-1].endswith(("\n", "\r")):
                 chunk = chunk[:-1] + [chunk[-1] + nl]
@@ -246,9 +242,7 @@ class Engine:
             text_parts += chunk
             if header_only:
                 text_parts.append(indent + "    ..." + nl)
-            snip = Snippet(
-                cf, start, end, syn_line + (1 if wrapped else 0), wrapped, header_only
-            )
+            snip = Snippet(cf, start, end, syn_line + (1 if wrapped else 0), wrapped, header_only)
             parts.append("".join(text_parts))
             snippets.append(snip)
             syn_line += sum(1 for _ in text_parts)
@@ -263,19 +257,17 @@ class Engine:
         return snippets, module
 
     def _snippet_module_slow(
-        self, snippets: List[Snippet], parts: List[str], result: CheckResult
-    ) -> Tuple[List[Snippet], Optional[cst.Module]]:
-        good_parts: List[str] = []
-        good: List[Snippet] = []
+        self, snippets: list[Snippet], parts: list[str], result: CheckResult
+    ) -> tuple[list[Snippet], cst.Module | None]:
+        good_parts: list[str] = []
+        good: list[Snippet] = []
         syn_line = 1
-        for snip, part in zip(snippets, parts):
+        for snip, part in zip(snippets, parts, strict=False):
             try:
                 cst.parse_module(part)
             except Exception as exc:
                 msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                result.errors.append(
-                    f"libcst cannot parse {snip.cf.qualname} (line {snip.file_start}): {msg}"
-                )
+                result.errors.append(f"libcst cannot parse {snip.cf.qualname} (line {snip.file_start}): {msg}")
                 continue
             snip.syn_start = syn_line + (1 if snip.wrapped else 0)
             good_parts.append(part)
@@ -288,8 +280,8 @@ class Engine:
         return good, module
 
     @staticmethod
-    def _bind(snippets: List[Snippet], module: cst.Module) -> None:
-        for snip, stmt in zip(snippets, module.body):
+    def _bind(snippets: list[Snippet], module: cst.Module) -> None:
+        for snip, stmt in zip(snippets, module.body, strict=False):
             snip.stmt = stmt
             if snip.wrapped:
                 assert isinstance(stmt, cst.If)
@@ -300,18 +292,16 @@ class Engine:
     def _diagnose(
         self,
         path: str,
-        lines: List[str],
+        lines: list[str],
         snip: Snippet,
-        reports: List[Report],
+        reports: list[Report],
         result: CheckResult,
     ) -> None:
         assert snip.stmt is not None
-        positions = MetadataWrapper(cst.Module(body=[snip.stmt]), unsafe_skip_copy=True).resolve(
-            PositionProvider
-        )
+        positions = MetadataWrapper(cst.Module(body=[snip.stmt]), unsafe_skip_copy=True).resolve(PositionProvider)
         quiet = snip.cf.dead + snip.cf.maybe_dead  # type-level rules are silent there
         base = snip.syn_start - (1 if snip.wrapped else 0)  # snippet-module line of stmt's line 1
-        seen: Set[Tuple[str, int, int]] = set()
+        seen: set[tuple[str, int, int]] = set()
         for rep in reports:
             pos = positions.get(rep.node)
             if pos is None:
@@ -359,10 +349,10 @@ class Engine:
 
 
 # --------------------------------------------------------------------------- the batched walk
-_HOOK_NAMES: Dict[type, Tuple[str, ...]] = {}
+_HOOK_NAMES: dict[type, tuple[str, ...]] = {}
 
 
-def _hook_names(cls: type) -> Tuple[str, ...]:
+def _hook_names(cls: type) -> tuple[str, ...]:
     """The ``visit_*``/``leave_*`` methods a rule class defines (libcst's empty stubs left out)."""
     names = _HOOK_NAMES.get(cls)
     if names is None:
@@ -370,26 +360,25 @@ def _hook_names(cls: type) -> Tuple[str, ...]:
         # and going through them for each of a hundred rules cost a third of a second
         found = {n for klass in cls.__mro__ for n in _own_hooks(klass)}
         names = tuple(
-            n for n in sorted(found)
-            if callable(getattr(cls, n, None))
-            and not getattr(getattr(cls, n), "_is_no_op", False)
+            n
+            for n in sorted(found)
+            if callable(getattr(cls, n, None)) and not getattr(getattr(cls, n), "_is_no_op", False)
         )
         _HOOK_NAMES[cls] = names
     return names
 
 
-_OWN_HOOKS: Dict[type, Tuple[str, ...]] = {}
+_OWN_HOOKS: dict[type, tuple[str, ...]] = {}
 
 
-def _own_hooks(klass: type) -> Tuple[str, ...]:
+def _own_hooks(klass: type) -> tuple[str, ...]:
     """The hooks ``klass`` itself defines, stubs left out."""
     names = _OWN_HOOKS.get(klass)
     if names is None:
         names = _OWN_HOOKS[klass] = tuple(
-            n for n, v in vars(klass).items()
-            if n.startswith(("visit_", "leave_"))
-            and callable(v)
-            and not getattr(v, "_is_no_op", False)
+            n
+            for n, v in vars(klass).items()
+            if n.startswith(("visit_", "leave_")) and callable(v) and not getattr(v, "_is_no_op", False)
         )
     return names
 
@@ -402,7 +391,7 @@ class _Batched(cst.CSTVisitor):
 
     def __init__(self, rules: Sequence[Rule], before_visit, after_leave) -> None:
         super().__init__()
-        self.hooks: Dict[str, list] = {}
+        self.hooks: dict[str, list] = {}
         for r in rules:
             for n in _hook_names(type(r)):
                 self.hooks.setdefault(n, []).append(getattr(r, n))
@@ -466,7 +455,7 @@ def noqa_suppresses(line: str, code: str) -> bool:
 
 # --------------------------------------------------------------------------- fixing
 class _Replace(cst.CSTTransformer):
-    def __init__(self, mapping: Dict[int, cst.CSTNode]) -> None:
+    def __init__(self, mapping: dict[int, cst.CSTNode]) -> None:
         super().__init__()
         self.mapping = mapping
 
@@ -480,14 +469,14 @@ def _overlaps(a, b) -> bool:
     return as_ < be and bs < ae
 
 
-def choose_fixes(fixes: Sequence[PendingFix], safeties: Sequence[str]) -> List[PendingFix]:
+def choose_fixes(fixes: Sequence[PendingFix], safeties: Sequence[str]) -> list[PendingFix]:
     """The fixes to apply in one round: of an allowed safety, none touching code another touches.
 
     The rest wait for the next round (:func:`fix_text` repeats to a fixed point)."""
-    chosen: List[PendingFix] = []
-    spans: List = []
-    touched: Dict[int, Tuple[int, int]] = {}  # snippets whose lines this round rewrites
-    inserts: List[int] = []
+    chosen: list[PendingFix] = []
+    spans: list = []
+    touched: dict[int, tuple[int, int]] = {}  # snippets whose lines this round rewrites
+    inserts: list[int] = []
     for pf in sorted(fixes, key=lambda f: f.diagnostic.sort_key()):
         if pf.fix.safety not in safeties:
             continue
@@ -511,8 +500,8 @@ def apply_fixes(text: str, result: CheckResult, chosen: Sequence[PendingFix]) ->
         return text
     lines = split_lines(text)
     newline = _newline_of(text)
-    edits: List[Tuple[int, int, List[str]]] = []  # (first line, last line, new lines): 1-based, inclusive
-    by_snippet: Dict[int, List[PendingFix]] = {}
+    edits: list[tuple[int, int, list[str]]] = []  # (first line, last line, new lines): 1-based, inclusive
+    by_snippet: dict[int, list[PendingFix]] = {}
     for pf in chosen:
         if pf.fix.replacements:
             by_snippet.setdefault(id(pf.snippet), []).append(pf)
@@ -534,7 +523,7 @@ def apply_fixes(text: str, result: CheckResult, chosen: Sequence[PendingFix]) ->
         # keep the original file's ending of the last line (it may have had none)
         last_orig = lines[snip.file_end - 1]
         if new_lines:  # (libcst also drops a final lone "\r")
-            new_lines[-1] = new_lines[-1].rstrip("\r\n") + last_orig[len(last_orig.rstrip("\r\n")):]
+            new_lines[-1] = new_lines[-1].rstrip("\r\n") + last_orig[len(last_orig.rstrip("\r\n")) :]
         edits.append((snip.file_start, snip.file_end, new_lines))
     imports = _missing_imports(result, [imp for pf in chosen for imp in pf.fix.imports])
     if imports:
@@ -550,10 +539,10 @@ def _newline_of(text: str) -> str:
     return m.group() if m else "\n"
 
 
-def _missing_imports(result: CheckResult, wanted: Iterable[str]) -> List[str]:
+def _missing_imports(result: CheckResult, wanted: Iterable[str]) -> list[str]:
     assert result.scope is not None
     aliases = result.scope.module.aliases
-    out: List[str] = []
+    out: list[str] = []
     for imp in dict.fromkeys(wanted):
         tree = ast.parse(imp)
         stmt = tree.body[0]
@@ -573,7 +562,7 @@ def _missing_imports(result: CheckResult, wanted: Iterable[str]) -> List[str]:
     return out
 
 
-def _import_line(result: CheckResult, lines: List[str]) -> int:
+def _import_line(result: CheckResult, lines: list[str]) -> int:
     assert result.scope is not None
     at = result.scope.module.last_import_line
     if at == 0:
@@ -590,15 +579,15 @@ def fix_text(
     safeties: Sequence[str] = (SAFE,),
     extra_ignore: Iterable[str] = (),
     max_rounds: int = 10,
-    allow: Optional[Callable[[PendingFix, str], bool]] = None,
-) -> Tuple[str, List[Diagnostic], CheckResult]:
+    allow: Callable[[PendingFix, str], bool] | None = None,
+) -> tuple[str, list[Diagnostic], CheckResult]:
     """Apply fixes to a fixed point (at most ``max_rounds`` rounds).
 
     ``allow(fix, text)``, when given, is asked about every proposed fix of each round (``text``
     is the text that round fixes); fixes it refuses are left out (the fixer uses this to leave
     out fixes the compiler rejected). Returns the new text, the diagnostics whose fixes were
     applied, and the check of the final text (what remains)."""
-    applied: List[Diagnostic] = []
+    applied: list[Diagnostic] = []
     current = text
     result = engine.check(path, current, extra_ignore)
     for _ in range(max_rounds):

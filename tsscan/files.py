@@ -1,4 +1,5 @@
 """Which files to check, and reading and writing them without losing a byte."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -8,16 +9,31 @@ import re
 import stat
 import tempfile
 import tokenize
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List, Sequence, Tuple, Union
 
 MAX_BYTES = 16 * 1024 * 1024
 
 DEFAULT_EXCLUDE = (
-    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".ruff_cache",
-    ".pytest_cache", "__pycache__", "build", "dist", "node_modules", "site-packages",
-    ".eggs", "*.egg-info", ".tsscan_cache",
+    ".git",
+    ".hg",
+    ".svn",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    "__pycache__",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    ".eggs",
+    "*.egg-info",
+    ".tsscan_cache",
 )
 
 
@@ -36,7 +52,7 @@ class Source:
 _LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
-def split_lines(text: str) -> List[str]:
+def split_lines(text: str) -> list[str]:
     """Lines with their endings, split where Python's tokenizer splits them (``\\n``, ``\\r\\n``,
     ``\\r``) -- not where ``str.splitlines`` does (form feed, ``\\x1c``, ``\\u2028`` ... are not line
     breaks in source, and splitting there would shift every line number after them)."""
@@ -55,8 +71,8 @@ def _excluded(rel_parts: Sequence[str], patterns: Sequence[str]) -> bool:
 
 
 def iter_files(
-    paths: Sequence[str], exclude: Sequence[str] = (), root: Union[str, Path, None] = None
-) -> Iterator[Tuple[str, Union[str, None]]]:
+    paths: Sequence[str], exclude: Sequence[str] = (), root: str | Path | None = None
+) -> Iterator[tuple[str, str | None]]:
     """Yield ``(path, None)`` for each file to check and ``(path, error)`` for each path that
     cannot be walked. Files named explicitly are checked whatever their name; directories are
     walked for ``*.py`` (no symlinked directories, so no loops), skipping ``exclude`` patterns
@@ -69,10 +85,11 @@ def iter_files(
             yield p, "no such file or directory"
             continue
         if os.path.isdir(p):
-            errors: List[OSError] = []
+            errors: list[OSError] = []
             for dirpath, dirnames, filenames in os.walk(p, onerror=errors.append):
                 dirnames[:] = sorted(
-                    d for d in dirnames
+                    d
+                    for d in dirnames
                     if not _excluded(_rel(base, os.path.join(dirpath, d)), patterns)
                     and not os.path.islink(os.path.join(dirpath, d))
                 )
@@ -95,7 +112,7 @@ def iter_files(
                 yield p, None
 
 
-def _rel(base: Union[Path, None], path: str) -> List[str]:
+def _rel(base: Path | None, path: str) -> list[str]:
     full = Path(os.path.abspath(path))
     if base is not None:
         try:
@@ -209,9 +226,9 @@ class _DirLock:
 
     def __init__(self, directory: str) -> None:
         self.directory = directory
-        self.fd: Union[int, None] = None
+        self.fd: int | None = None
 
-    def __enter__(self) -> "_DirLock":
+    def __enter__(self) -> _DirLock:
         try:
             import fcntl
         except ImportError:  # Windows

@@ -17,17 +17,18 @@ runs with a set of *blocked* fixes, and :mod:`tsscan.verify` judges the result:
 A fix is identified across rounds by (rule code, compiled function, text of the node it
 reports): fixes of identical text in one function share their fate.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from tsscan.engine import CheckResult, Engine, PendingFix, fix_text
 from tsscan.rule import SAFE, Diagnostic
 from tsscan.verify import FACTORY_HINT, CompilerError, Outcome, Verifier, covering
 
-Key = Tuple[str, str, str]
+Key = tuple[str, str, str]
 MAX_ROUNDS = 10
 MAX_CONFIRMATIONS = 40  # compiler checks per file, culprit searches included
 MAX_CANDIDATES = 8
@@ -35,7 +36,7 @@ MAX_CANDIDATES = 8
 _LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
-def _lines(text: str) -> List[str]:
+def _lines(text: str) -> list[str]:
     return _LINE_RE.findall(text)
 
 
@@ -44,18 +45,24 @@ class FixRecord:
     key: Key
     diagnostic: Diagnostic  # as reported in the text of the round that applied it
     qualname: str  # compiled function the fix is in
-    cls: Optional[str]  # its class, if any
+    cls: str | None  # its class, if any
     why: str = ""  # why the function is compiled (scope.CompiledFunction.why)
     status: str = "applied"  # confirmed / reverted / unverified / applied (no verification)
     level: int = 0  # confirmed: 1 frontend, 2 torch.jit.script, 3 same outputs
     reason: str = ""
 
-    def note(self, path: Optional[str] = None) -> str:
+    def note(self, path: str | None = None) -> str:
         d = self.diagnostic
         where = f"{path or d.path}:{d.line}:{d.col}: {d.code}"
         if self.status == "confirmed":
-            what = {1: "torch's frontend accepts it", 2: "torch.jit.script compiles it", 3: "torch.jit.script compiles it and outputs match"}[self.level]
-            return f"{where} fixed, confirmed (level {self.level}: {what})" + (f"; {self.reason}" if self.reason else "")
+            what = {
+                1: "torch's frontend accepts it",
+                2: "torch.jit.script compiles it",
+                3: "torch.jit.script compiles it and outputs match",
+            }[self.level]
+            return f"{where} fixed, confirmed (level {self.level}: {what})" + (
+                f"; {self.reason}" if self.reason else ""
+            )
         if self.status == "reverted":
             return f"{where} fix reverted: {self.reason}"
         if self.status == "unverified":
@@ -67,28 +74,28 @@ class FixRecord:
 class FileFix:
     path: str
     new_text: str
-    applied: List[FixRecord] = field(default_factory=list)
-    dropped: List[FixRecord] = field(default_factory=list)  # reverted, or unverified and not kept
-    result: Optional[CheckResult] = None  # the check of new_text
-    outcome: Optional[Outcome] = None  # the compiler on new_text
+    applied: list[FixRecord] = field(default_factory=list)
+    dropped: list[FixRecord] = field(default_factory=list)  # reverted, or unverified and not kept
+    result: CheckResult | None = None  # the check of new_text
+    outcome: Outcome | None = None  # the compiler on new_text
     confirmations: int = 0
 
 
-def _node_text(lines: List[str], d: Diagnostic) -> str:
+def _node_text(lines: list[str], d: Diagnostic) -> str:
     if not (0 < d.line <= len(lines)):
         return ""
     end_line = d.end_line or d.line
     if end_line == d.line:
-        text = lines[d.line - 1][d.col - 1: (d.end_col - 1) if d.end_col else None]
+        text = lines[d.line - 1][d.col - 1 : (d.end_col - 1) if d.end_col else None]
     else:
-        chunk = lines[d.line - 1: end_line]
-        chunk[0] = chunk[0][d.col - 1:]
+        chunk = lines[d.line - 1 : end_line]
+        chunk[0] = chunk[0][d.col - 1 :]
         chunk[-1] = chunk[-1][: (d.end_col - 1) if d.end_col else None]
         text = "".join(chunk)
     return " ".join(text.split())
 
 
-def fix_key(pf: PendingFix, lines: List[str]) -> Key:
+def fix_key(pf: PendingFix, lines: list[str]) -> Key:
     return (pf.diagnostic.code, pf.snippet.cf.qualname, _node_text(lines, pf.diagnostic))
 
 
@@ -99,12 +106,12 @@ def run_fixes(
     safeties: Sequence[str] = (SAFE,),
     extra_ignore: Iterable[str] = (),
     blocked: Iterable[Key] = (),
-) -> Tuple[str, List[FixRecord], CheckResult]:
+) -> tuple[str, list[FixRecord], CheckResult]:
     """:func:`tsscan.engine.fix_text` with the ``blocked`` fixes left out: (new text, the fixes
     applied, the check of the new text)."""
     blocked = set(blocked)
-    seen: Dict[int, Tuple[Key, PendingFix]] = {}  # id(diagnostic) -> its key and fix
-    memo: List = [None, []]  # the text of the round and its lines
+    seen: dict[int, tuple[Key, PendingFix]] = {}  # id(diagnostic) -> its key and fix
+    memo: list = [None, []]  # the text of the round and its lines
 
     def allow(pf: PendingFix, current: str) -> bool:
         if memo[0] is not current:
@@ -116,7 +123,7 @@ def run_fixes(
     new, applied, result = fix_text(
         engine, path, text, safeties, list(extra_ignore), max_rounds=MAX_ROUNDS, allow=allow
     )
-    records: List[FixRecord] = []
+    records: list[FixRecord] = []
     for d in applied:
         key, pf = seen[id(d)]
         cf = pf.snippet.cf
@@ -129,21 +136,21 @@ def run_fixes(
 class Problem:
     unit: str  # "frontend:<qualname>", "class:<name>", "script:<name>", "import"
     message: str  # why the fixes are rejected
-    candidates: List[FixRecord]
-    signature: Tuple[str, str, str]
-    line: Optional[int] = None  # where the compiler stopped, in the text judged
+    candidates: list[FixRecord]
+    signature: tuple[str, str, str]
+    line: int | None = None  # where the compiler stopped, in the text judged
     n_lines: int = 0  # length of that text
 
 
-def _roots(result: CheckResult) -> Dict[str, Set[str]]:
+def _roots(result: CheckResult) -> dict[str, set[str]]:
     """For each compiled function, the classes / scripted functions that compile it."""
     scope = result.scope
     if scope is None:
         return {}
     by_name = {cf.qualname: cf for cf in scope.compiled}
-    out: Dict[str, Set[str]] = {}
+    out: dict[str, set[str]] = {}
 
-    def roots(q: str, seen: Set[str]) -> Set[str]:
+    def roots(q: str, seen: set[str]) -> set[str]:
         if q in out:
             return out[q]
         cf = by_name.get(q)
@@ -151,8 +158,8 @@ def _roots(result: CheckResult) -> Dict[str, Set[str]]:
             return set()
         seen.add(q)
         if cf.why.startswith("called from "):
-            found: Set[str] = set()
-            for caller in cf.why[len("called from "):].split(","):
+            found: set[str] = set()
+            for caller in cf.why[len("called from ") :].split(","):
                 found |= roots(caller.strip(), seen)
             if cf.cls is not None:
                 found.add(cf.cls.name)
@@ -164,12 +171,12 @@ def _roots(result: CheckResult) -> Dict[str, Set[str]]:
     for q in by_name:
         out[q] = roots(q, set())
     # a method of a base class is compiled with every subclass built from this file
-    subclasses: Dict[str, Set[str]] = {}
+    subclasses: dict[str, set[str]] = {}
     for info in scope.module.classes.values():
         for base in info.mro():
             if base is not info:
                 subclasses.setdefault(base.name, set()).add(info.name)
-    for q, found in out.items():
+    for found in out.values():
         for name in list(found):
             found |= subclasses.get(name, set())
     for base, subs in subclasses.items():
@@ -177,7 +184,7 @@ def _roots(result: CheckResult) -> Dict[str, Set[str]]:
     return out
 
 
-def _units_of(rec: FixRecord, roots: Dict[str, Set[str]]) -> Set[str]:
+def _units_of(rec: FixRecord, roots: dict[str, set[str]]) -> set[str]:
     units = set(roots.get(rec.qualname, set()))
     if rec.cls:
         units.add(rec.cls)
@@ -185,13 +192,15 @@ def _units_of(rec: FixRecord, roots: Dict[str, Set[str]]) -> Set[str]:
     return units
 
 
-def _line_text(lines: List[str], line: Optional[int]) -> str:
+def _line_text(lines: list[str], line: int | None) -> str:
     if line is None or not (0 < line <= len(lines)):
         return ""
     return lines[line - 1].strip()
 
 
-def _problem_error(err: Optional[CompilerError], result: CheckResult, accepted: Set[Tuple[str, str, str]], unit: str, lines: List[str]) -> bool:
+def _problem_error(
+    err: CompilerError | None, result: CheckResult, accepted: set[tuple[str, str, str]], unit: str, lines: list[str]
+) -> bool:
     """True when ``err`` is not explained by a rule finding that remains nor accepted as
     present in the original code."""
     if err is None:
@@ -206,7 +215,7 @@ def _problem_error(err: Optional[CompilerError], result: CheckResult, accepted: 
     return (unit, err.first_line, _line_text(lines, err.line)) not in accepted
 
 
-def _unit_span(result: CheckResult, unit: str) -> Optional[Tuple[int, int]]:
+def _unit_span(result: CheckResult, unit: str) -> tuple[int, int] | None:
     kind, _, name = unit.partition(":")
     scope = result.scope
     if scope is None:
@@ -221,18 +230,21 @@ def _unit_span(result: CheckResult, unit: str) -> Optional[Tuple[int, int]]:
 
 
 def find_problems(
-    records: List[FixRecord], outcome: Outcome, result: CheckResult, text: str,
-    accepted: Set[Tuple[str, str, str]],
-) -> List[Problem]:
+    records: list[FixRecord],
+    outcome: Outcome,
+    result: CheckResult,
+    text: str,
+    accepted: set[tuple[str, str, str]],
+) -> list[Problem]:
     lines = _lines(text)
     roots = _roots(result)
     scope = result.scope
-    problems: List[Problem] = []
+    problems: list[Problem] = []
 
-    def sig(unit: str, err: CompilerError) -> Tuple[str, str, str]:
+    def sig(unit: str, err: CompilerError) -> tuple[str, str, str]:
         return (unit, err.first_line, _line_text(lines, err.line))
 
-    def in_function(line: Optional[int]) -> List[FixRecord]:
+    def in_function(line: int | None) -> list[FixRecord]:
         if line is None or scope is None:
             return []
         for cf in list(scope.compiled) + list(getattr(scope, "init_functions", [])):
@@ -246,23 +258,51 @@ def find_problems(
             assert err is not None
             cands = [r for r in records if r.qualname == qual]
             if cands:
-                problems.append(Problem(unit, f"torch's frontend rejects it: {err.short()} (line {err.line})", cands, sig(unit, err)))
+                problems.append(
+                    Problem(
+                        unit, f"torch's frontend rejects it: {err.short()} (line {err.line})", cands, sig(unit, err)
+                    )
+                )
     if outcome.import_error is not None and outcome.original_import_error is None:
         err = outcome.import_error
         if ("import", err.first_line, _line_text(lines, err.line)) not in accepted:
-            problems.append(Problem("import", f"the fixed module cannot be imported: {err.short()}", list(records), sig("import", err)))
+            problems.append(
+                Problem(
+                    "import", f"the fixed module cannot be imported: {err.short()}", list(records), sig("import", err)
+                )
+            )
     for name, err in outcome.scripted.items():
         unit = f"script:{name}"
         if _problem_error(err, result, accepted, unit, lines):
             assert err is not None
             cands = in_function(err.line) or [r for r in records if unit in _units_of(r, roots)]
             if cands:
-                problems.append(Problem(unit, f"torch.jit.script rejects it: {err.short()}" + (f" (line {err.line})" if err.line else ""), cands, sig(unit, err), err.line, len(lines)))
-        elif err is None and outcome.scripted_compare.get(name, ("none",))[0] == "differ" and (unit, "differ", "") not in accepted:
+                problems.append(
+                    Problem(
+                        unit,
+                        f"torch.jit.script rejects it: {err.short()}" + (f" (line {err.line})" if err.line else ""),
+                        cands,
+                        sig(unit, err),
+                        err.line,
+                        len(lines),
+                    )
+                )
+        elif (
+            err is None
+            and outcome.scripted_compare.get(name, ("none",))[0] == "differ"
+            and (unit, "differ", "") not in accepted
+        ):
             cands = [r for r in records if unit in _units_of(r, roots)]
             if cands:
                 detail = outcome.scripted_compare[name][1]
-                problems.append(Problem(unit, f"scripted {name} behaves differently from the original: {detail}", cands, (unit, "differ", "")))
+                problems.append(
+                    Problem(
+                        unit,
+                        f"scripted {name} behaves differently from the original: {detail}",
+                        cands,
+                        (unit, "differ", ""),
+                    )
+                )
     for name, c in outcome.classes.items():
         unit = f"class:{name}"
         if c.built and _problem_error(c.script_error, result, accepted, unit, lines):
@@ -270,11 +310,27 @@ def find_problems(
             assert err is not None
             cands = in_function(err.line) or [r for r in records if name in _units_of(r, roots)]
             if cands:
-                problems.append(Problem(unit, f"torch.jit.script rejects it: {err.short()}" + (f" (line {err.line})" if err.line else ""), cands, sig(unit, err), err.line, len(lines)))
+                problems.append(
+                    Problem(
+                        unit,
+                        f"torch.jit.script rejects it: {err.short()}" + (f" (line {err.line})" if err.line else ""),
+                        cands,
+                        sig(unit, err),
+                        err.line,
+                        len(lines),
+                    )
+                )
         elif c.scripts and c.compare_status == "differ" and (unit, "differ", "") not in accepted:
             cands = [r for r in records if name in _units_of(r, roots)]
             if cands:
-                problems.append(Problem(unit, f"scripted {name} behaves differently from the original: {c.compare_detail}", cands, (unit, "differ", "")))
+                problems.append(
+                    Problem(
+                        unit,
+                        f"scripted {name} behaves differently from the original: {c.compare_detail}",
+                        cands,
+                        (unit, "differ", ""),
+                    )
+                )
     return problems
 
 
@@ -289,7 +345,11 @@ def _still(problem: Problem, outcome: Outcome, result: CheckResult, text: str, a
         return outcome.import_error is not None
     if kind == "script":
         if problem.signature[1] == "differ":
-            return name not in outcome.scripted or outcome.scripted[name] is not None or outcome.scripted_compare.get(name, ("none",))[0] == "differ"
+            return (
+                name not in outcome.scripted
+                or outcome.scripted[name] is not None
+                or outcome.scripted_compare.get(name, ("none",))[0] == "differ"
+            )
         return _problem_error(outcome.scripted.get(name), result, accepted, problem.unit, lines)
     c = outcome.classes.get(name)
     if problem.signature[1] == "differ":
@@ -309,7 +369,7 @@ def _still(problem: Problem, outcome: Outcome, result: CheckResult, text: str, a
     return _problem_error(err, result, accepted, problem.unit, lines)
 
 
-def assign_statuses(records: List[FixRecord], outcome: Outcome, result: CheckResult, text: str) -> None:
+def assign_statuses(records: list[FixRecord], outcome: Outcome, result: CheckResult, text: str) -> None:
     """Status of each fix when no problem is left."""
     roots = _roots(result)
     for rec in records:
@@ -317,8 +377,8 @@ def assign_statuses(records: List[FixRecord], outcome: Outcome, result: CheckRes
         if not units:
             units = set(outcome.classes) | {f"script:{n}" for n in outcome.scripted}
         best = 1
-        reasons: List[str] = []
-        unbuilt: List[str] = []
+        reasons: list[str] = []
+        unbuilt: list[str] = []
         for unit in sorted(units):
             if unit.startswith("script:"):
                 err = outcome.scripted.get(unit[7:], "missing")
@@ -329,7 +389,9 @@ def assign_statuses(records: List[FixRecord], outcome: Outcome, result: CheckRes
                 elif err is None:
                     best = max(best, 2)
                     if status == "differ":
-                        reasons.append(f"WARNING: scripted {unit[7:]} differs from the eager original ({detail}); no single fix causes it: compare by hand")
+                        reasons.append(
+                            f"WARNING: scripted {unit[7:]} differs from the eager original ({detail}); no single fix causes it: compare by hand"
+                        )
                     elif detail:
                         reasons.append(f"outputs not compared: {detail}")
                 elif isinstance(err, CompilerError):
@@ -339,7 +401,10 @@ def assign_statuses(records: List[FixRecord], outcome: Outcome, result: CheckRes
             if c is None:
                 continue
             if not c.built:
-                unbuilt.append(f"{unit} cannot be built ({c.build_error}); " + FACTORY_HINT.format(key=outcome.keys.get(unit, unit)))
+                unbuilt.append(
+                    f"{unit} cannot be built ({c.build_error}); "
+                    + FACTORY_HINT.format(key=outcome.keys.get(unit, unit))
+                )
             elif c.script_error is not None:
                 reasons.append(_blocked_note(c.script_error, result, f"class:{unit}"))
             elif c.compare_status == "agree":
@@ -359,10 +424,14 @@ def assign_statuses(records: List[FixRecord], outcome: Outcome, result: CheckRes
             rec.status, rec.level, rec.reason = "unverified", 0, "; ".join(unbuilt)
         elif outcome.import_error is not None and best == 1 and not reasons:
             rec.status, rec.level = "unverified", 0
-            rec.reason = f"the module cannot be imported ({outcome.import_error.short()}), so only torch's frontend checked it"
+            rec.reason = (
+                f"the module cannot be imported ({outcome.import_error.short()}), so only torch's frontend checked it"
+            )
         else:
             rec.status, rec.level = "confirmed", best
-            rec.reason = "; ".join(r for r in dict.fromkeys(reasons) if best < 3 or not r.startswith("outputs not compared"))
+            rec.reason = "; ".join(
+                r for r in dict.fromkeys(reasons) if best < 3 or not r.startswith("outputs not compared")
+            )
 
 
 def _blocked_note(err: CompilerError, result: CheckResult, unit: str) -> str:
@@ -384,12 +453,12 @@ def fix_file(
     text: str,
     safeties: Sequence[str] = (SAFE,),
     extra_ignore: Iterable[str] = (),
-    verifier: Optional[Verifier] = None,
+    verifier: Verifier | None = None,
     keep_unverified: bool = False,
 ) -> FileFix:
     extra_ignore = list(extra_ignore)
-    blocked: Dict[Key, List[FixRecord]] = {}
-    accepted: Set[Tuple[str, str, str]] = set()
+    blocked: dict[Key, list[FixRecord]] = {}
+    accepted: set[tuple[str, str, str]] = set()
     out = FileFix(path, text)
     for _ in range(MAX_CONFIRMATIONS):
         new, records, result = run_fixes(engine, path, text, safeties, extra_ignore, blocked)
@@ -414,7 +483,9 @@ def fix_file(
                     for r in p.candidates:
                         _block(blocked, records, r, "reverted", p.message)
                 continue
-            culprits = _culprits(engine, path, text, safeties, extra_ignore, blocked, problems[0], verifier, accepted, out)
+            culprits = _culprits(
+                engine, path, text, safeties, extra_ignore, blocked, problems[0], verifier, accepted, out
+            )
             for r in culprits:
                 _block(blocked, records, r, "reverted", problems[0].message)
             continue
@@ -429,7 +500,9 @@ def fix_file(
     return out
 
 
-def _block(blocked: Dict[Key, List[FixRecord]], records: List[FixRecord], rec: FixRecord, status: str, reason: str) -> None:
+def _block(
+    blocked: dict[Key, list[FixRecord]], records: list[FixRecord], rec: FixRecord, status: str, reason: str
+) -> None:
     """Leave out ``rec``'s fix, and the fixes of identical text in the same function."""
     if rec.key in blocked:
         return
@@ -439,7 +512,9 @@ def _block(blocked: Dict[Key, List[FixRecord]], records: List[FixRecord], rec: F
     blocked[rec.key] = same
 
 
-def _culprits(engine, path, text, safeties, extra_ignore, blocked, problem: Problem, verifier: Verifier, accepted, out: FileFix) -> List[FixRecord]:
+def _culprits(
+    engine, path, text, safeties, extra_ignore, blocked, problem: Problem, verifier: Verifier, accepted, out: FileFix
+) -> list[FixRecord]:
     cands = list({c.key: c for c in problem.candidates}.values())
     if len(cands) > 1:
         for cand in cands[:MAX_CANDIDATES]:
@@ -461,27 +536,31 @@ def _culprits(engine, path, text, safeties, extra_ignore, blocked, problem: Prob
 class FixRun:
     """What ``tsscan --fix`` / ``--diff`` does per file, with one verifier for the run."""
 
-    def __init__(self, settings, engine: Engine, safeties: Sequence[str], verify: bool = True, keep_unverified: bool = False) -> None:
+    def __init__(
+        self, settings, engine: Engine, safeties: Sequence[str], verify: bool = True, keep_unverified: bool = False
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.safeties = tuple(safeties)
         self.keep_unverified = keep_unverified
-        self.verifier: Optional[Verifier] = Verifier(settings) if verify else None
-        self.files: List[FileFix] = []
+        self.verifier: Verifier | None = Verifier(settings) if verify else None
+        self.files: list[FileFix] = []
 
-    def fix(self, path: str, text: str, extra_ignore: Iterable[str] = ()) -> Tuple[str, List[Diagnostic], CheckResult]:
+    def fix(self, path: str, text: str, extra_ignore: Iterable[str] = ()) -> tuple[str, list[Diagnostic], CheckResult]:
         ff = fix_file(self.engine, path, text, self.safeties, extra_ignore, self.verifier, self.keep_unverified)
         self.files.append(ff)
         assert ff.result is not None
         return ff.new_text, [r.diagnostic for r in ff.applied], ff.result
 
-    def notes(self) -> List[str]:
-        out: List[str] = []
+    def notes(self) -> list[str]:
+        out: list[str] = []
         for ff in self.files:
             for r in sorted(ff.applied + ff.dropped, key=lambda r: r.diagnostic.sort_key()):
                 note = r.note(ff.path)
                 if r in ff.dropped and r.status == "unverified":
-                    note = note.replace("fix unverified:", "fix not applied (unverified; --keep-unverified applies it):")
+                    note = note.replace(
+                        "fix unverified:", "fix not applied (unverified; --keep-unverified applies it):"
+                    )
                 out.append(note)
         v = self.verifier
         if v is not None and v.worker.status is not None:

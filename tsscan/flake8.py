@@ -19,18 +19,20 @@ A file tsscan cannot check (a compiled function libcst cannot parse, a failing r
 passing; ignore that code to hide it. flake8 itself reports files
 Python cannot parse (``E999``) and then runs no plugin on them.
 """
+
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from tsscan import __version__
 
 # one engine per (target version, rule directories) per process: rules are loaded once
-_ENGINES: Dict[Tuple[str, Tuple[str, ...]], Any] = {}
+_ENGINES: dict[tuple[str, tuple[str, ...]], Any] = {}
 # [tool.tsscan] defaults per directory (one pyproject.toml read per directory, not per file):
 # (target version, rule directories, configuration problem or "")
-_SETTINGS: Dict[str, Tuple[str, List[str], str]] = {}
+_SETTINGS: dict[str, tuple[str, list[str], str]] = {}
 
 ERROR_CODE = "TS000"
 
@@ -54,8 +56,8 @@ class Plugin:
     version = __version__
 
     # set by parse_options (flake8 calls it once per process, before any file is checked)
-    target_version: Optional[str] = None
-    rule_dirs: List[str] = []
+    target_version: str | None = None
+    rule_dirs: list[str] = []
 
     def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
         # flake8's own parse of the file: the engine's scope analysis starts from it
@@ -88,7 +90,7 @@ class Plugin:
         cls.rule_dirs = list(getattr(options, "tsscan_rule_dirs", None) or [])
 
     @classmethod
-    def _settings(cls, filename: str) -> Tuple[str, List[str], str]:
+    def _settings(cls, filename: str) -> tuple[str, list[str], str]:
         import os
 
         from tsscan.config import ConfigError, Settings, load_settings, target_version
@@ -110,7 +112,7 @@ class Plugin:
         return cached
 
     # ------------------------------------------------------------------ checking
-    def run(self) -> Iterator[Tuple[int, int, str, type]]:
+    def run(self) -> Iterator[tuple[int, int, str, type]]:
         from tsscan.engine import InputError
         from tsscan.rule import RuleLoadError
 

@@ -6,13 +6,14 @@ directory (``[tool.tsscan] exclude`` and the built-in excludes such as ``.venv/`
 ``build/``), so that ``exclude`` means the same in the hook as on the command line.
 With no file left it exits 0 without checking anything.
 """
+
 from __future__ import annotations
 
 import sys
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
 
-def kept_paths(paths: Sequence[str], config: Optional[str] = None) -> List[str]:
+def kept_paths(paths: Sequence[str], config: str | None = None) -> list[str]:
     """``paths`` without those a directory walk would exclude."""
     from tsscan.config import load_settings
     from tsscan.files import DEFAULT_EXCLUDE, _excluded, _rel
@@ -22,8 +23,9 @@ def kept_paths(paths: Sequence[str], config: Optional[str] = None) -> List[str]:
     return [p for p in paths if not _excluded(_rel(settings.root, p), patterns)]
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    from tsscan.cli import EXIT_ERROR, build_parser, main as cli_main
+def main(argv: Sequence[str] | None = None) -> int:
+    from tsscan.cli import EXIT_ERROR, build_parser
+    from tsscan.cli import main as cli_main
     from tsscan.config import ConfigError
 
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -17,16 +17,17 @@ Nothing is written when stderr is not a TTY (pipes, files, pre-commit, CI), when
 before the report is printed. A dozen lines of our own instead of a dependency (tqdm and rich do
 far more than this needs).
 """
+
 from __future__ import annotations
 
 import os
 import shutil
 import sys
 import time
-from typing import Optional, TextIO
+from typing import TextIO
 
 
-def wanted(stream: Optional[TextIO] = None) -> bool:
+def wanted(stream: TextIO | None = None) -> bool:
     """Whether progress should be shown on ``stream`` (default: stderr)."""
     stream = sys.stderr if stream is None else stream
     if os.environ.get("CI") or os.environ.get("TSSCAN_NO_PROGRESS"):
@@ -45,9 +46,9 @@ class Progress:
 
     def __init__(
         self,
-        total: Optional[int] = None,
-        stream: Optional[TextIO] = None,
-        enabled: Optional[bool] = None,
+        total: int | None = None,
+        stream: TextIO | None = None,
+        enabled: bool | None = None,
         delay: float = 0.5,
         interval: float = 0.1,
         clock=time.monotonic,
@@ -60,7 +61,7 @@ class Progress:
         self.interval = interval
         self._clock = clock
         self._start = clock()
-        self._last_draw: Optional[float] = None
+        self._last_draw: float | None = None
         self._drawn = False
 
     def advance(self, path: str = "", n: int = 1) -> None:
@@ -106,14 +107,14 @@ class Progress:
                 pass
             self._drawn = False
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
 
-def for_run(total: int, stream: Optional[TextIO] = None) -> Optional[Progress]:
+def for_run(total: int, stream: TextIO | None = None) -> Progress | None:
     """The callback for a loop over ``total`` files (``tsscan.runner`` calls it once per file):
     a :class:`Progress` that erases its line after the last file, or None when nothing would
     be shown (not a terminal, CI, or fewer than two files)."""

@@ -13,9 +13,8 @@ Rules that flag Tensor methods stay silent on ``SEQUENCE``/``SCALAR``/``MODULE``
 rules that flag list-only builtins fire only on ``SEQUENCE``. Local variables get the kind of
 their assignments when all of them agree. Nothing here imports torch.
 """
-from __future__ import annotations
 
-from typing import Dict, List, Optional, Set
+from __future__ import annotations
 
 import libcst as cst
 
@@ -29,8 +28,19 @@ MODULE = "module"
 UNKNOWN = "unknown"
 
 _SEQ_ANN = {
-    "List", "list", "Tuple", "tuple", "Dict", "dict", "str", "Set", "set",
-    "typing.List", "typing.Tuple", "typing.Dict", "typing.Set",
+    "List",
+    "list",
+    "Tuple",
+    "tuple",
+    "Dict",
+    "dict",
+    "str",
+    "Set",
+    "set",
+    "typing.List",
+    "typing.Tuple",
+    "typing.Dict",
+    "typing.Set",
 }
 _SCALAR_ANN = {"int", "float", "bool", "complex", "None"}
 _SEQ_CALLS = {"list", "tuple", "dict", "sorted", "range", "str", "zip", "enumerate"}
@@ -39,7 +49,7 @@ _NN_CONTAINERS = ("ModuleList", "Sequential", "ModuleDict", "ParameterList", "Pa
 _TENSOR_INIT_CALLS = ("torch.nn.Parameter", "torch.nn.parameter.Parameter")
 
 
-def annotation_kind(ann: Optional[cst.BaseExpression], ctx: FunctionContext) -> str:
+def annotation_kind(ann: cst.BaseExpression | None, ctx: FunctionContext) -> str:
     """The kind of a value annotated ``ann``; anything that is not Tensor-like, a sequence
     or a scalar (a TorchScript class, a NamedTuple, ...) is ``MODULE``: never a Tensor."""
     if ann is None:
@@ -69,16 +79,14 @@ def annotation_kind(ann: Optional[cst.BaseExpression], ctx: FunctionContext) -> 
     return MODULE if name in ctx.module.aliases else UNKNOWN
 
 
-def _const_kind(node: cst.BaseExpression) -> Optional[str]:
+def _const_kind(node: cst.BaseExpression) -> str | None:
     if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary)):
         return SCALAR
     if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
         return SCALAR
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
         return SEQUENCE
-    if isinstance(
-        node, (cst.List, cst.Tuple, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
-    ):
+    if isinstance(node, (cst.List, cst.Tuple, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
         return SEQUENCE
     return None
 
@@ -88,10 +96,10 @@ class Kinds:
 
     def __init__(self, fn: cst.FunctionDef, ctx: FunctionContext) -> None:
         self.ctx = ctx
-        self.params: Dict[str, str] = {}
-        self.assigned: Dict[str, List[Optional[cst.BaseExpression]]] = {}
-        self.annotated: Dict[str, str] = {}
-        self.local_names: Set[str] = set()
+        self.params: dict[str, str] = {}
+        self.assigned: dict[str, list[cst.BaseExpression | None]] = {}
+        self.annotated: dict[str, str] = {}
+        self.local_names: set[str] = set()
         params = fn.params
         all_params = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
         me = ctx.self_name
@@ -109,9 +117,9 @@ class Kinds:
                 self.local_names.add(star.name.value)
                 self.params[star.name.value] = SEQUENCE
         walk(fn.body, _Collector(self))
-        self._busy: Set[str] = set()
+        self._busy: set[str] = set()
 
-    def bind(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
+    def bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
         if isinstance(target, cst.Name):
             self.local_names.add(target.value)
             self.assigned.setdefault(target.value, []).append(value)
@@ -181,7 +189,7 @@ class Kinds:
                 return MODULE  # a submodule or a TorchScript class instance
         return UNKNOWN
 
-    def kind(self, node: Optional[cst.BaseExpression]) -> str:  # noqa: C901 - a flat dispatch
+    def kind(self, node: cst.BaseExpression | None) -> str:  # noqa: C901 - a flat dispatch
         if node is None:
             return UNKNOWN
         const = _const_kind(node)
@@ -277,7 +285,7 @@ def kinds_for(ctx: FunctionContext, fn: cst.FunctionDef) -> Kinds:
     cached = getattr(ctx, "_receiver_kinds", None)
     if cached is None or cached[0] is not fn:
         cached = (fn, Kinds(fn, ctx))
-        setattr(ctx, "_receiver_kinds", cached)
+        ctx._receiver_kinds = cached
     return cached[1]
 
 
@@ -285,7 +293,7 @@ class FunctionRoot:
     """Mixin for rules: ``self.kinds`` is the :class:`Kinds` of the compiled function being
     visited. Call ``super().on_function()`` and ``FunctionRoot.visit_FunctionDef`` if overriding."""
 
-    _root: Optional[cst.FunctionDef] = None
+    _root: cst.FunctionDef | None = None
 
     def on_function(self) -> None:
         self._root = None
@@ -300,7 +308,7 @@ class FunctionRoot:
         return kinds_for(self.ctx, self._root)  # type: ignore[attr-defined]
 
 
-def torch_prefix(ctx: FunctionContext, written: str) -> Optional[str]:
+def torch_prefix(ctx: FunctionContext, written: str) -> str | None:
     """``"torch."`` (or ``"th."``) to write new ``torch.X`` names with: the module prefix of
     ``written`` (``"th.LongTensor"`` -> ``"th."``) when it names torch, else a name the file
     binds to the torch module; None when there is none (``from torch import Tensor`` only)."""

@@ -2,12 +2,13 @@
 
 The fields of each format are documented in ``docs/output-formats.md``.
 """
+
 from __future__ import annotations
 
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, TextIO
+from typing import TextIO
 
 from tsscan import __version__
 from tsscan.diagnostic import Diagnostic
@@ -16,11 +17,11 @@ from tsscan.diagnostic import Diagnostic
 @dataclass
 class RunSummary:
     files: int = 0
-    errors: List[str] = field(default_factory=list)  # "path: problem"
-    diagnostics: List[Diagnostic] = field(default_factory=list)
-    fixed: List[Diagnostic] = field(default_factory=list)
-    fix_notes: List[str] = field(default_factory=list)
-    rules: List[type] = field(default_factory=list)  # the rules that ran (sarif lists them)
+    errors: list[str] = field(default_factory=list)  # "path: problem"
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    fixed: list[Diagnostic] = field(default_factory=list)
+    fix_notes: list[str] = field(default_factory=list)
+    rules: list[type] = field(default_factory=list)  # the rules that ran (sarif lists them)
 
 
 def format_text(summary: RunSummary, out: TextIO, statistics: bool = False) -> None:
@@ -31,7 +32,7 @@ def format_text(summary: RunSummary, out: TextIO, statistics: bool = False) -> N
         out.write(note + "\n")
     if statistics and summary.diagnostics:
         counts = Counter(d.code for d in summary.diagnostics)
-        names: Dict[str, str] = {d.code: d.name for d in summary.diagnostics}
+        names: dict[str, str] = {d.code: d.name for d in summary.diagnostics}
         for code, n in sorted(counts.items()):
             out.write(f"{n:6d}  {code}  {names[code]}\n")
     n = len(summary.diagnostics)
@@ -77,9 +78,7 @@ def format_json(summary: RunSummary, out: TextIO) -> None:
         "version": __version__,
         "files": summary.files,
         "diagnostics": [diagnostic_dict(d) for d in summary.diagnostics],
-        "errors": [
-            {"path": e.split(": ", 1)[0], "message": e.split(": ", 1)[-1]} for e in summary.errors
-        ],
+        "errors": [{"path": e.split(": ", 1)[0], "message": e.split(": ", 1)[-1]} for e in summary.errors],
         "fixed": [diagnostic_dict(d) for d in summary.fixed],
     }
     json.dump(doc, out, indent=2)
@@ -90,7 +89,7 @@ def format_json(summary: RunSummary, out: TextIO) -> None:
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
-def docs_url() -> Optional[str]:
+def docs_url() -> str | None:
     """Where the rule pages are: the ``Documentation`` project URL of the installed package,
     else ``docs/`` of a source checkout (a file URI), else None."""
     try:
@@ -111,7 +110,7 @@ def docs_url() -> Optional[str]:
     return None
 
 
-def rule_url(code: str, base: Optional[str] = None) -> Optional[str]:
+def rule_url(code: str, base: str | None = None) -> str | None:
     base = base if base is not None else docs_url()
     return f"{base}/rules/{code}.md" if base else None
 
@@ -129,7 +128,7 @@ def _artifact_location(path: str, root: str) -> dict:
     return {"uri": quote(rel), "uriBaseId": "%SRCROOT%"}
 
 
-def _sarif_rule(rule: type, base: Optional[str]) -> dict:
+def _sarif_rule(rule: type, base: str | None) -> dict:
     from tsscan.docs import rule_page
 
     sections = rule.doc_sections()
@@ -154,7 +153,7 @@ def _sarif_rule(rule: type, base: Optional[str]) -> dict:
     return out
 
 
-def _rule_named(code: str) -> Optional[type]:
+def _rule_named(code: str) -> type | None:
     try:
         from tsscan.verify import COMPILER_CODES
     except ImportError:  # pragma: no cover
@@ -170,14 +169,15 @@ def format_sarif(summary: RunSummary, out: TextIO) -> None:
     base = docs_url()
     rules = list(summary.rules)
     known = {r.code for r in rules}
-    index: Dict[str, int] = {}
+    index: dict[str, int] = {}
     sarif_rules = [_sarif_rule(r, base) for r in rules]
     for d in summary.diagnostics:  # a finding of a rule the summary does not list (TS9xx)
         if d.code not in known:
             known.add(d.code)
             rule = _rule_named(d.code)
             sarif_rules.append(
-                _sarif_rule(rule, base) if rule is not None
+                _sarif_rule(rule, base)
+                if rule is not None
                 else {"id": d.code, "name": d.name or d.code, "shortDescription": {"text": d.message}}
             )
     for i, r in enumerate(sarif_rules):

@@ -8,14 +8,16 @@ is reported) and, with ``--fix``, applies the :class:`Fix` objects attached to t
 Rule directories are scanned for ``*.py`` files (names starting with ``_`` are skipped); every
 ``Rule`` subclass with a ``code`` defined in such a file is a rule. The engine names no rule.
 """
+
 from __future__ import annotations
 
 import importlib.util
 import re
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
@@ -42,8 +44,8 @@ class Example:
     """
 
     code: str
-    fixed: Optional[str] = None
-    inputs: Optional[str] = None
+    fixed: str | None = None
+    inputs: str | None = None
     # torch versions in which this example is expected to fail (defaults to the rule's)
     note: str = ""
 
@@ -60,9 +62,9 @@ class Fix:
     at module level unless the file already binds the name.
     """
 
-    replacements: List[Tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=list)
-    inserts: List[Tuple[int, str]] = field(default_factory=list)
-    imports: List[str] = field(default_factory=list)
+    replacements: list[tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=list)
+    inserts: list[tuple[int, str]] = field(default_factory=list)
+    imports: list[str] = field(default_factory=list)
     safety: str = SAFE
     description: str = ""
 
@@ -71,10 +73,10 @@ class Fix:
 class Report:
     """What a rule reported, before the engine turns it into a Diagnostic."""
 
-    rule: "Rule"
+    rule: Rule
     node: cst.CSTNode
     message: str
-    fix: Optional[Fix]
+    fix: Fix | None
 
 
 class Rule(cst.BatchableCSTVisitor):
@@ -93,7 +95,7 @@ class Rule(cst.BatchableCSTVisitor):
     level: ClassVar[str] = "syntax"
     # None: no fix; SAFE or UNSAFE: the safety of the rule's fixes (a single report may
     # still downgrade its own fix to UNSAFE).
-    fix_safety: ClassVar[Optional[str]] = None
+    fix_safety: ClassVar[str | None] = None
     # True: the rule is also run over ``__init__`` of nn.Module subclasses and module-level
     # functions that build modules (``ctx.function.why`` is "__init__" or "builder"), for
     # constructs there that make scripting fail (a lambda forward hook). Other rules never
@@ -102,15 +104,15 @@ class Rule(cst.BatchableCSTVisitor):
     # With sees_init: the function or method names (``{"register_forward_hook"}``) whose calls
     # the rule looks for there; ``__init__``/builders calling none of them are not parsed for
     # it. Empty: every ``__init__`` and builder.
-    init_calls: ClassVar[FrozenSet[str]] = frozenset()
+    init_calls: ClassVar[frozenset[str]] = frozenset()
     # rule examples: compiled by the test suite with the real torch.jit.script
     invalid: ClassVar[Sequence[Example]] = ()
     valid: ClassVar[Sequence[Example]] = ()
 
-    def __init__(self, ctx: "FunctionContext") -> None:
+    def __init__(self, ctx: FunctionContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.reports: List[Report] = []
+        self.reports: list[Report] = []
 
     def on_function(self) -> None:
         """Called before each compiled function (``self.ctx`` is already its context)."""
@@ -118,8 +120,8 @@ class Rule(cst.BatchableCSTVisitor):
     def report(
         self,
         node: cst.CSTNode,
-        message: Optional[str] = None,
-        fix: Optional[Fix] = None,
+        message: str | None = None,
+        fix: Fix | None = None,
     ) -> None:
         self.reports.append(Report(self, node, message or self.message, fix))
 
@@ -155,7 +157,7 @@ def split_doc(doc: str) -> dict:
 _SPEC_RE = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(\d+(?:\.\d+)*)\s*$")
 
 
-def _vtuple(v: str) -> Tuple[int, ...]:
+def _vtuple(v: str) -> tuple[int, ...]:
     nums = re.match(r"\d+(?:\.\d+)*", v.strip())
     if not nums:
         raise ValueError(f"not a version: {v!r}")
@@ -172,8 +174,12 @@ def version_matches(version: str, specifier: str) -> bool:
             raise ValueError(f"bad version specifier: {specifier!r}")
         op, ref = m.group(1), _vtuple(m.group(2))
         ok = {
-            ">=": v >= ref, "<=": v <= ref, "==": v == ref,
-            "!=": v != ref, ">": v > ref, "<": v < ref,
+            ">=": v >= ref,
+            "<=": v <= ref,
+            "==": v == ref,
+            "!=": v != ref,
+            ">": v > ref,
+            "<": v < ref,
         }[op]
         if not ok:
             return False
@@ -214,13 +220,13 @@ def sibling_module(rule_file: str, name: str):
     return sys.modules[key]
 
 
-def load_rule_dir(directory: Path) -> List[type]:
+def load_rule_dir(directory: Path) -> list[type]:
     directory = Path(directory).resolve()
     if directory in _loaded:
         return _loaded[directory]
     if not directory.is_dir():
         raise RuleLoadError(f"rule directory not found: {directory}")
-    found: List[type] = []
+    found: list[type] = []
     for path in sorted(directory.glob("*.py")):
         if path.name.startswith("_"):
             continue
@@ -268,15 +274,13 @@ def validate_rule(rule: type, path: Path) -> None:
         raise RuleLoadError(f"{path}: rule {rule.__name__}: " + "; ".join(problems))
 
 
-def load_rules(extra_dirs: Iterable[Path] = ()) -> List[type]:
-    rules: List[type] = []
+def load_rules(extra_dirs: Iterable[Path] = ()) -> list[type]:
+    rules: list[type] = []
     seen: dict = {}
     for d in [builtin_rule_dir(), *extra_dirs]:
         for r in load_rule_dir(Path(d)):
             if r.code in seen:
-                raise RuleLoadError(
-                    f"duplicate rule code {r.code}: {seen[r.code].__name__} and {r.__name__}"
-                )
+                raise RuleLoadError(f"duplicate rule code {r.code}: {seen[r.code].__name__} and {r.__name__}")
             seen[r.code] = r
             rules.append(r)
     return sorted(rules, key=lambda r: r.code)

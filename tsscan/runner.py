@@ -13,15 +13,17 @@ Worker processes are used when there is enough to check (:data:`PARALLEL_MIN_FIL
 :data:`PARALLEL_MIN_BYTES` bytes), one per core; each builds its own engine from the
 picklable :class:`EngineSpec`. The output does not depend on the number of workers.
 """
+
 from __future__ import annotations
 
 import ast
 import os
 import sys
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING
 
 from tsscan.diagnostic import Diagnostic
 from tsscan.scope import analyse
@@ -39,12 +41,12 @@ PARALLEL_MIN_BYTES = 256 * 1024
 class EngineSpec:
     """What an :class:`~tsscan.engine.Engine` is built from (picklable: workers build their own)."""
 
-    rule_dirs: Tuple[str, ...]
+    rule_dirs: tuple[str, ...]
     target_version: str
-    select: Tuple[str, ...] = ("TS",)
-    ignore: Tuple[str, ...] = ()
+    select: tuple[str, ...] = ("TS",)
+    ignore: tuple[str, ...] = ()
 
-    def engine(self) -> "Engine":
+    def engine(self) -> Engine:
         """The engine, built once per process (this loads the rules, and libcst)."""
         engine = _ENGINES.get(self)
         if engine is None:
@@ -63,7 +65,7 @@ class RulesError(Exception):
     """The rules cannot be loaded (a broken rule file): no file can be checked."""
 
 
-_ENGINES: Dict[EngineSpec, "Engine"] = {}
+_ENGINES: dict[EngineSpec, Engine] = {}
 
 
 @dataclass
@@ -71,8 +73,8 @@ class Outcome:
     """What checking one file gave."""
 
     path: str
-    diagnostics: List[Diagnostic] = field(default_factory=list)
-    errors: List[str] = field(default_factory=list)  # one-line problems, without the path
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # one-line problems, without the path
     cacheable: bool = True  # False for internal errors: the next run tries again
 
 
@@ -83,7 +85,7 @@ def check_file(spec: EngineSpec, path: str, text: str, extra_ignore: Sequence[st
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes etc.
-                tree: Optional[ast.Module] = ast.parse(text, filename=path)
+                tree: ast.Module | None = ast.parse(text, filename=path)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             tree = None  # the engine says what is wrong, in its words
         scope = analyse(tree) if tree is not None else None
@@ -109,7 +111,7 @@ def _internal_error(path: str, exc: BaseException) -> Outcome:
 
 
 # --------------------------------------------------------------------------- many files
-Job = Tuple[str, str, Tuple[str, ...]]  # path, text, per-file ignores
+Job = tuple[str, str, tuple[str, ...]]  # path, text, per-file ignores
 
 
 def cpu_count() -> int:
@@ -119,7 +121,7 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def workers_for(jobs: Sequence[Job], requested: Optional[int] = None) -> int:
+def workers_for(jobs: Sequence[Job], requested: int | None = None) -> int:
     """How many processes to check ``jobs`` with: 1 (this one) for little work."""
     if requested is not None:
         return max(1, min(requested, len(jobs)))
@@ -131,12 +133,12 @@ def workers_for(jobs: Sequence[Job], requested: Optional[int] = None) -> int:
 def check_many(
     spec: EngineSpec,
     jobs: Sequence[Job],
-    workers: Optional[int] = None,
-    tick: Optional[Callable[[str], None]] = None,
-) -> List[Outcome]:
+    workers: int | None = None,
+    tick: Callable[[str], None] | None = None,
+) -> list[Outcome]:
     """:func:`check_file` for each job; the outcomes in the order of ``jobs``."""
     n = workers_for(jobs, workers)
-    out: List[Optional[Outcome]] = [None] * len(jobs)
+    out: list[Outcome | None] = [None] * len(jobs)
     if n > 1:
         _check_in_pool(spec, jobs, n, out, tick)
     for i, (path, text, extra) in enumerate(jobs):  # serially: all of them, or what a
@@ -178,7 +180,7 @@ def _mp_context():
     return multiprocessing.get_context("spawn")
 
 
-_WORKER_SPEC: Optional[EngineSpec] = None
+_WORKER_SPEC: EngineSpec | None = None
 
 
 def _init_worker(spec: EngineSpec) -> None:
@@ -194,10 +196,10 @@ def _work(job: Job) -> Outcome:
 # --------------------------------------------------------------------------- tsscan check
 def check_paths(
     paths: Sequence[str],
-    settings: "Settings",
+    settings: Settings,
     spec: EngineSpec,
-    summary: "RunSummary",
-    workers: Optional[int] = None,
+    summary: RunSummary,
+    workers: int | None = None,
     use_cache: bool = True,
 ) -> None:
     """Check every file under ``paths``; add files, diagnostics and errors to ``summary``."""
@@ -205,8 +207,8 @@ def check_paths(
 
     cache = _open_cache(settings, spec) if use_cache else None
     # per path: its cache key, its outcome (None: to check), whether it counts as a file checked
-    slots: List[Tuple[str, Optional[str], Optional[Outcome], bool]] = []
-    todo: List[Job] = []
+    slots: list[tuple[str, str | None, Outcome | None, bool]] = []
+    todo: list[Job] = []
     for path, problem in iter_files(paths, settings.exclude, settings.root):
         if problem:
             slots.append((path, None, Outcome(path, errors=[problem]), False))
@@ -245,7 +247,7 @@ def check_paths(
         cache.save()
 
 
-def _open_cache(settings: "Settings", spec: EngineSpec):
+def _open_cache(settings: Settings, spec: EngineSpec):
     from tsscan.cache import Cache, fingerprint
 
     try:
@@ -255,7 +257,7 @@ def _open_cache(settings: "Settings", spec: EngineSpec):
         return None  # a rule file that cannot be read: the rule loader will say so
 
 
-def _progress(total: int) -> Optional[Callable[[str], None]]:
+def _progress(total: int) -> Callable[[str], None] | None:
     """A progress display on a terminal, when ``tsscan.progress`` provides one."""
     try:
         from tsscan import progress  # type: ignore[attr-defined]

@@ -11,20 +11,21 @@ Classes decorated ``@torch.jit.script`` are TorchScript classes: all their metho
 The result also records facts the compiler derives from code it does *not* compile (import
 aliases, what ``__init__`` assigns, class-level attributes), because rules need them.
 """
+
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Set, Tuple, Union
 
-FuncNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 # bases from torch.nn that are nn.Module subclasses (any torch.nn.<Capitalized> name counts)
 _MODULE_PREFIXES = ("torch.nn.", "torch.jit.ScriptModule")
 _NOT_MODULES = {"torch.nn.Parameter", "torch.nn.parameter.Parameter"}
 
 
-def dotted(node: ast.AST) -> Optional[str]:
+def dotted(node: ast.AST) -> str | None:
     """``a.b.c`` for Name/Attribute chains, None otherwise."""
     parts = []
     while isinstance(node, ast.Attribute):
@@ -42,8 +43,8 @@ class Attr:
 
     name: str
     line: int
-    value: Optional[ast.expr] = None  # the value assigned (None: annotation only)
-    annotation: Optional[str] = None  # source text of the annotation, if any
+    value: ast.expr | None = None  # the value assigned (None: annotation only)
+    annotation: str | None = None  # source text of the annotation, if any
     where: str = "init"  # "init" (self.x = ... in __init__), "class" (class body), "buffer", "parameter"
 
 
@@ -51,19 +52,19 @@ class Attr:
 class ClassInfo:
     name: str
     node: ast.ClassDef
-    bases: List[str]  # resolved dotted names
+    bases: list[str]  # resolved dotted names
     is_module: bool = False
     is_script_class: bool = False
-    local_bases: List["ClassInfo"] = field(default_factory=list)
-    methods: Dict[str, FuncNode] = field(default_factory=dict)
-    init_attrs: Dict[str, Attr] = field(default_factory=dict)  # own __init__ only
-    init_assigned_later: Dict[str, List[ast.expr]] = field(default_factory=dict)
-    class_attrs: Dict[str, Attr] = field(default_factory=dict)
-    constants: Set[str] = field(default_factory=set)  # __constants__ and Final[...]
-    unused_properties: Set[str] = field(default_factory=set)
+    local_bases: list[ClassInfo] = field(default_factory=list)
+    methods: dict[str, FuncNode] = field(default_factory=dict)
+    init_attrs: dict[str, Attr] = field(default_factory=dict)  # own __init__ only
+    init_assigned_later: dict[str, list[ast.expr]] = field(default_factory=dict)
+    class_attrs: dict[str, Attr] = field(default_factory=dict)
+    constants: set[str] = field(default_factory=set)  # __constants__ and Final[...]
+    unused_properties: set[str] = field(default_factory=set)
 
-    def mro(self) -> Iterator["ClassInfo"]:
-        seen: Set[int] = set()
+    def mro(self) -> Iterator[ClassInfo]:
+        seen: set[int] = set()
         stack = [self]
         while stack:
             c = stack.pop(0)
@@ -73,20 +74,20 @@ class ClassInfo:
             yield c
             stack.extend(c.local_bases)
 
-    def find_method(self, name: str) -> Optional[Tuple[FuncNode, "ClassInfo"]]:
+    def find_method(self, name: str) -> tuple[FuncNode, ClassInfo] | None:
         for c in self.mro():
             if name in c.methods:
                 return c.methods[name], c
         return None
 
-    def attribute(self, name: str) -> Optional[Attr]:
+    def attribute(self, name: str) -> Attr | None:
         """The attribute as __init__ (own or a local base's) or the class body declares it."""
         for c in self.mro():
             if name in c.init_attrs:
                 return c.init_attrs[name]
         return None
 
-    def class_attribute(self, name: str) -> Optional[Attr]:
+    def class_attribute(self, name: str) -> Attr | None:
         for c in self.mro():
             if name in c.class_attrs:
                 return c.class_attrs[name]
@@ -96,9 +97,7 @@ class ClassInfo:
     def has_unknown_bases(self) -> bool:
         """True when a base is imported from elsewhere: it may set attributes we cannot see."""
         return any(
-            not b.startswith("torch.") and b not in ("object",) and not any(
-                lb.name == b for lb in self.local_bases
-            )
+            not b.startswith("torch.") and b not in ("object",) and not any(lb.name == b for lb in self.local_bases)
             for b in self.bases
         )
 
@@ -106,13 +105,13 @@ class ClassInfo:
 @dataclass
 class CompiledFunction:
     node: FuncNode
-    cls: Optional[ClassInfo]
+    cls: ClassInfo | None
     why: str  # "forward", "export", "property", "called from X.forward", "script", ...
     body_compiled: bool = True  # False for @torch.jit.unused (signature only)
     # line ranges of the body the compiler drops (static conditions, see tsscan/static.py):
     # ``dead`` surely, ``maybe_dead`` depending on how the module was built
-    dead: List[Tuple[int, int]] = field(default_factory=list)
-    maybe_dead: List[Tuple[int, int]] = field(default_factory=list)
+    dead: list[tuple[int, int]] = field(default_factory=list)
+    maybe_dead: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def qualname(self) -> str:
@@ -130,15 +129,15 @@ class CompiledFunction:
 @dataclass
 class ModuleInfo:
     tree: ast.Module
-    aliases: Dict[str, str] = field(default_factory=dict)  # local name -> dotted origin
-    functions: Dict[str, FuncNode] = field(default_factory=dict)
-    classes: Dict[str, ClassInfo] = field(default_factory=dict)
-    globals: Dict[str, ast.AST] = field(default_factory=dict)  # module-level assignments
-    scripted_names: Set[str] = field(default_factory=set)  # torch.jit.script(name) at top level
+    aliases: dict[str, str] = field(default_factory=dict)  # local name -> dotted origin
+    functions: dict[str, FuncNode] = field(default_factory=dict)
+    classes: dict[str, ClassInfo] = field(default_factory=dict)
+    globals: dict[str, ast.AST] = field(default_factory=dict)  # module-level assignments
+    scripted_names: set[str] = field(default_factory=set)  # torch.jit.script(name) at top level
     last_import_line: int = 0  # line after which new imports go
     future_import_line: int = 0
 
-    def resolve(self, name: Optional[str]) -> Optional[str]:
+    def resolve(self, name: str | None) -> str | None:
         """Resolve the head of a dotted name through the file's imports: ``nn.Linear`` ->
         ``torch.nn.Linear``; unknown heads are returned as written."""
         if not name:
@@ -149,19 +148,19 @@ class ModuleInfo:
             return name
         return f"{origin}.{rest}" if rest else origin
 
-    def resolve_node(self, node: ast.AST) -> Optional[str]:
+    def resolve_node(self, node: ast.AST) -> str | None:
         return self.resolve(dotted(node))
 
 
 @dataclass
 class FileScope:
     module: ModuleInfo
-    compiled: List[CompiledFunction]
+    compiled: list[CompiledFunction]
     # code the compiler never compiles but whose effects it sees when scripting: the
     # ``__init__`` of every nn.Module subclass (why="__init__") and module-level functions,
     # not compiled themselves, that build torch.nn modules (why="builder"). Only rules with
     # ``sees_init = True`` are run over these.
-    init_functions: List[CompiledFunction] = field(default_factory=list)
+    init_functions: list[CompiledFunction] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -169,7 +168,7 @@ class FileScope:
 
 
 # --------------------------------------------------------------------------- analysis
-def _decorator_names(fn: FuncNode, mod: ModuleInfo) -> Dict[str, ast.expr]:
+def _decorator_names(fn: FuncNode, mod: ModuleInfo) -> dict[str, ast.expr]:
     out = {}
     for d in fn.decorator_list:
         target = d.func if isinstance(d, ast.Call) else d
@@ -181,8 +180,7 @@ def _decorator_names(fn: FuncNode, mod: ModuleInfo) -> Dict[str, ast.expr]:
 
 def _is_drop_ignore(dec: ast.expr) -> bool:
     return isinstance(dec, ast.Call) and any(
-        k.arg == "drop" and isinstance(k.value, ast.Constant) and k.value.value is True
-        for k in dec.keywords
+        k.arg == "drop" and isinstance(k.value, ast.Constant) and k.value.value is True for k in dec.keywords
     )
 
 
@@ -231,7 +229,7 @@ def _module_level_statements(tree: ast.Module) -> Iterator[ast.stmt]:
             stack.extend(stmt.orelse + stmt.finalbody)
 
 
-def _ann_text(src_lines: List[str], node: ast.expr) -> str:
+def _ann_text(src_lines: list[str], node: ast.expr) -> str:
     return ast.unparse(node)
 
 
@@ -262,9 +260,7 @@ def _analyse_class(node: ast.ClassDef, mod: ModuleInfo) -> ClassInfo:
                         info.class_attrs[t.id] = Attr(t.id, stmt.lineno, stmt.value, None, "class")
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             name = stmt.target.id
-            info.class_attrs[name] = Attr(
-                name, stmt.lineno, stmt.value, _ann_text([], stmt.annotation), "class"
-            )
+            info.class_attrs[name] = Attr(name, stmt.lineno, stmt.value, _ann_text([], stmt.annotation), "class")
             if _is_final(stmt.annotation, mod):
                 info.constants.add(name)
     init = info.methods.get("__init__")
@@ -273,13 +269,13 @@ def _analyse_class(node: ast.ClassDef, mod: ModuleInfo) -> ClassInfo:
     return info
 
 
-def _string_items(node: ast.expr) -> Set[str]:
+def _string_items(node: ast.expr) -> set[str]:
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         return {e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
     return set()
 
 
-def _self_name(fn: FuncNode) -> Optional[str]:
+def _self_name(fn: FuncNode) -> str | None:
     args = fn.args.posonlyargs + fn.args.args
     return args[0].arg if args else None
 
@@ -291,18 +287,12 @@ def _collect_init_attrs(init: FuncNode, info: ClassInfo, mod: ModuleInfo) -> Non
     for node in ast.walk(init):
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            flat: List[ast.expr] = []
+            flat: list[ast.expr] = []
             for t in targets:
                 flat.extend(t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])
             for t in flat:
-                if (
-                    isinstance(t, ast.Attribute)
-                    and isinstance(t.value, ast.Name)
-                    and t.value.id == me
-                ):
-                    ann = (
-                        _ann_text([], node.annotation) if isinstance(node, ast.AnnAssign) else None
-                    )
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == me:
+                    ann = _ann_text([], node.annotation) if isinstance(node, ast.AnnAssign) else None
                     value = None if isinstance(t, ast.Tuple) or len(flat) > 1 else node.value
                     if t.attr not in info.init_attrs:
                         info.init_attrs[t.attr] = Attr(t.attr, node.lineno, value, ann, "init")
@@ -320,9 +310,7 @@ def _collect_init_attrs(init: FuncNode, info: ClassInfo, mod: ModuleInfo) -> Non
                 and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)
             ):
-                kind = {"register_buffer": "buffer", "register_parameter": "parameter"}.get(
-                    f.attr, "submodule"
-                )
+                kind = {"register_buffer": "buffer", "register_parameter": "parameter"}.get(f.attr, "submodule")
                 name = node.args[0].value
                 value = node.args[1] if len(node.args) > 1 else None
                 info.init_attrs.setdefault(name, Attr(name, node.lineno, value, None, kind))
@@ -338,11 +326,11 @@ def _collect_init_attrs(init: FuncNode, info: ClassInfo, mod: ModuleInfo) -> Non
             info.init_attrs.setdefault("*setattr*", Attr("*setattr*", node.lineno, None, None, "init"))
 
 
-def _resolve_bases(classes: Dict[str, ClassInfo]) -> None:
+def _resolve_bases(classes: dict[str, ClassInfo]) -> None:
     for info in classes.values():
         info.local_bases = [classes[b] for b in info.bases if b in classes and classes[b] is not info]
 
-    def is_module(info: ClassInfo, seen: Set[str]) -> bool:
+    def is_module(info: ClassInfo, seen: set[str]) -> bool:
         if info.name in seen:
             return False
         seen.add(info.name)
@@ -394,9 +382,9 @@ def analyse(tree: ast.Module) -> FileScope:
     return FileScope(module=mod, compiled=compiled, init_functions=_init_functions(mod, compiled))
 
 
-def _init_functions(mod: ModuleInfo, compiled: List[CompiledFunction]) -> List[CompiledFunction]:
+def _init_functions(mod: ModuleInfo, compiled: list[CompiledFunction]) -> list[CompiledFunction]:
     """``__init__`` of module classes and uncompiled module-level builders of torch.nn modules."""
-    out: List[CompiledFunction] = []
+    out: list[CompiledFunction] = []
     for cls in mod.classes.values():
         init = cls.methods.get("__init__")
         if cls.is_module and init is not None:
@@ -416,10 +404,10 @@ def _init_functions(mod: ModuleInfo, compiled: List[CompiledFunction]) -> List[C
     return out
 
 
-def _compiled_functions(mod: ModuleInfo) -> List[CompiledFunction]:
-    out: List[CompiledFunction] = []
-    done: Set[int] = set()
-    queue: List[CompiledFunction] = []
+def _compiled_functions(mod: ModuleInfo) -> list[CompiledFunction]:
+    out: list[CompiledFunction] = []
+    done: set[int] = set()
+    queue: list[CompiledFunction] = []
 
     def add(cf: CompiledFunction) -> None:
         if id(cf.node) in done:
@@ -462,9 +450,7 @@ def _compiled_functions(mod: ModuleInfo) -> List[CompiledFunction]:
             decs = _decorator_names(fn, mod)
             if "torch.jit.export" in decs or "torch.jit.script_method" in decs:
                 add_method(cls, name, "export")
-            elif ("property" in decs or "functools.cached_property" in decs) and (
-                name not in cls.unused_properties
-            ):
+            elif ("property" in decs or "functools.cached_property" in decs) and (name not in cls.unused_properties):
                 add_method(cls, name, "property")
     for name, fn in mod.functions.items():
         decs = _decorator_names(fn, mod)
@@ -486,11 +472,7 @@ def _compiled_functions(mod: ModuleInfo) -> List[CompiledFunction]:
                 recv = f.value
                 if isinstance(recv, ast.Name) and recv.id in (me, cf.cls.name):
                     add_method(cf.cls, f.attr, f"called from {cf.qualname}")
-                elif (
-                    isinstance(recv, ast.Call)
-                    and isinstance(recv.func, ast.Name)
-                    and recv.func.id == "super"
-                ):
+                elif isinstance(recv, ast.Call) and isinstance(recv.func, ast.Name) and recv.func.id == "super":
                     for base in cf.cls.local_bases:
                         add_method(base, f.attr, f"called from {cf.qualname}")
             elif isinstance(f, ast.Name) and f.id in mod.functions:
@@ -500,7 +482,9 @@ def _compiled_functions(mod: ModuleInfo) -> List[CompiledFunction]:
                     continue
                 add(
                     CompiledFunction(
-                        fn, None, f"called from {cf.qualname}",
+                        fn,
+                        None,
+                        f"called from {cf.qualname}",
                         body_compiled="torch.jit.unused" not in decs,
                     )
                 )

@@ -16,33 +16,33 @@ Some conditions are static but depend on how the module was built (``self.down =
 stride == 1 else nn.Conv2d(...)``, ``Final`` flags from constructor arguments): both branches
 *may* be dead. Type-level rules stay silent there; reachability still follows their calls.
 """
+
 from __future__ import annotations
 
 import ast
-from typing import List, Optional, Tuple
 
 from tsscan.scope import ClassInfo, ModuleInfo
 
 TRUE, FALSE, VARIES = "true", "false", "varies"  # None: decided at run time
-Range = Tuple[int, int]
+Range = tuple[int, int]
 
 
-def _self_name(fn: ast.AST) -> Optional[str]:
+def _self_name(fn: ast.AST) -> str | None:
     args = fn.args.posonlyargs + fn.args.args  # type: ignore[attr-defined]
     return args[0].arg if args else None
 
 
-def _negate(v: Optional[str]) -> Optional[str]:
+def _negate(v: str | None) -> str | None:
     return {TRUE: FALSE, FALSE: TRUE}.get(v, v) if v else None
 
 
 class Evaluator:
-    def __init__(self, mod: ModuleInfo, cls: Optional[ClassInfo], self_name: Optional[str]) -> None:
+    def __init__(self, mod: ModuleInfo, cls: ClassInfo | None, self_name: str | None) -> None:
         self.mod = mod
         self.cls = cls
         self.me = self_name
 
-    def __call__(self, test: ast.expr) -> Optional[str]:
+    def __call__(self, test: ast.expr) -> str | None:
         if isinstance(test, ast.Call) and not test.args and not test.keywords:
             if self.mod.resolve_node(test.func) == "torch.jit.is_scripting":
                 return TRUE
@@ -73,7 +73,7 @@ class Evaluator:
             return self._constant_truth(attr)
         return None
 
-    def _self_attr(self, node: ast.expr) -> Optional[str]:
+    def _self_attr(self, node: ast.expr) -> str | None:
         if (
             self.me is not None
             and isinstance(node, ast.Attribute)
@@ -83,7 +83,7 @@ class Evaluator:
             return node.attr
         return None
 
-    def _values(self, name: str) -> Optional[List[Optional[ast.expr]]]:
+    def _values(self, name: str) -> list[ast.expr | None] | None:
         """Every value ``__init__`` gives the attribute (None: unknown, e.g. set elsewhere)."""
         assert self.cls is not None
         for c in self.cls.mro():
@@ -94,7 +94,7 @@ class Evaluator:
                 return [a.value, *c.init_assigned_later.get(name, [])]
         return None
 
-    def _is_none(self, node: ast.expr) -> Optional[str]:
+    def _is_none(self, node: ast.expr) -> str | None:
         name = self._self_attr(node)
         if name is None or self.cls is None or self.cls.has_unknown_bases:
             return None
@@ -127,11 +127,13 @@ class Evaluator:
     def _builds_object(self, call: ast.Call) -> bool:
         name = self.mod.resolve_node(call.func) or ""
         last = name.rsplit(".", 1)[-1]
-        return (name.startswith("torch.") and last[:1].isupper()) or name in self.mod.classes or (
-            name.startswith("torch.") and last in ("zeros", "ones", "empty", "tensor", "randn", "rand", "arange")
+        return (
+            (name.startswith("torch.") and last[:1].isupper())
+            or name in self.mod.classes
+            or (name.startswith("torch.") and last in ("zeros", "ones", "empty", "tensor", "randn", "rand", "arange"))
         )
 
-    def _constant_truth(self, name: str) -> Optional[str]:
+    def _constant_truth(self, name: str) -> str | None:
         assert self.cls is not None
         if not any(name in c.constants for c in self.cls.mro()):
             return None
@@ -156,7 +158,7 @@ class Evaluator:
                 return True
         return False
 
-    def _values_any(self, name: str) -> List[ast.expr]:
+    def _values_any(self, name: str) -> list[ast.expr]:
         assert self.cls is not None
         for c in self.cls.mro():
             if name in c.init_attrs:
@@ -168,21 +170,19 @@ class Evaluator:
         return []
 
 
-def regions(
-    fn: ast.AST, mod: ModuleInfo, cls: Optional[ClassInfo]
-) -> Tuple[List[Range], List[Range]]:
+def regions(fn: ast.AST, mod: ModuleInfo, cls: ClassInfo | None) -> tuple[list[Range], list[Range]]:
     """(dead, maybe dead) line ranges of a compiled function's body."""
     me = _self_name(fn) if cls is not None else None
     ev = Evaluator(mod, cls, me)
-    dead: List[Range] = []
-    maybe: List[Range] = []
+    dead: list[Range] = []
+    maybe: list[Range] = []
 
-    def span(stmts: List[ast.stmt]) -> Optional[Range]:
+    def span(stmts: list[ast.stmt]) -> Range | None:
         if not stmts:
             return None
         return (stmts[0].lineno, max(s.end_lineno or s.lineno for s in stmts))
 
-    def block(stmts: List[ast.stmt]) -> bool:
+    def block(stmts: list[ast.stmt]) -> bool:
         """Walk a block; True when it surely leaves (return/raise) in compiled code."""
         for i, stmt in enumerate(stmts):
             if statement(stmt):
@@ -225,5 +225,5 @@ def regions(
     return dead, maybe
 
 
-def in_ranges(line: int, ranges: List[Range]) -> bool:
+def in_ranges(line: int, ranges: list[Range]) -> bool:
     return any(lo <= line <= hi for lo, hi in ranges)

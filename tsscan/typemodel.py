@@ -31,10 +31,11 @@ Types are plain strings in TorchScript's spelling: ``Tensor``, ``int``, ``float`
 The analysis runs on the libcst ``FunctionDef`` a rule visits and is cached on the rule's
 ``FunctionContext``, so the rules that use it share one pass per function.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -45,23 +46,46 @@ SCALARS = ("int", "float", "bool", "str", "complex")
 
 # --------------------------------------------------------------------------- annotations
 _GENERIC = {
-    "List": "List", "list": "List", "typing.List": "List",
-    "Tuple": "Tuple", "tuple": "Tuple", "typing.Tuple": "Tuple",
-    "Dict": "Dict", "dict": "Dict", "typing.Dict": "Dict",
-    "Optional": "Optional", "typing.Optional": "Optional",
-    "Union": "Union", "typing.Union": "Union",
-    "Set": "Set", "set": "Set", "typing.Set": "Set",
-    "FrozenSet": "Set", "frozenset": "Set", "typing.FrozenSet": "Set",
-    "Callable": "Callable", "typing.Callable": "Callable", "collections.abc.Callable": "Callable",
+    "List": "List",
+    "list": "List",
+    "typing.List": "List",
+    "Tuple": "Tuple",
+    "tuple": "Tuple",
+    "typing.Tuple": "Tuple",
+    "Dict": "Dict",
+    "dict": "Dict",
+    "typing.Dict": "Dict",
+    "Optional": "Optional",
+    "typing.Optional": "Optional",
+    "Union": "Union",
+    "typing.Union": "Union",
+    "Set": "Set",
+    "set": "Set",
+    "typing.Set": "Set",
+    "FrozenSet": "Set",
+    "frozenset": "Set",
+    "typing.FrozenSet": "Set",
+    "Callable": "Callable",
+    "typing.Callable": "Callable",
+    "collections.abc.Callable": "Callable",
 }
 _SIMPLE = {
-    "torch.Tensor": "Tensor", "Tensor": "Tensor", "torch.nn.Parameter": "Tensor",
-    "int": "int", "float": "float", "bool": "bool", "str": "str", "complex": "complex",
-    "None": "None", "typing.Any": "Any", "Any": "Any", "torch.device": "Device",
+    "torch.Tensor": "Tensor",
+    "Tensor": "Tensor",
+    "torch.nn.Parameter": "Tensor",
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "str": "str",
+    "complex": "complex",
+    "None": "None",
+    "typing.Any": "Any",
+    "Any": "Any",
+    "torch.device": "Device",
 }
 
 
-def _name_of(node: cst.BaseExpression, ctx: Optional[FunctionContext]) -> Optional[str]:
+def _name_of(node: cst.BaseExpression, ctx: FunctionContext | None) -> str | None:
     dotted = cst_dotted(node)
     if dotted is None:
         return None
@@ -69,7 +93,7 @@ def _name_of(node: cst.BaseExpression, ctx: Optional[FunctionContext]) -> Option
     return resolved or dotted
 
 
-def annotation_head(node: cst.BaseExpression, ctx: Optional[FunctionContext]) -> Optional[str]:
+def annotation_head(node: cst.BaseExpression, ctx: FunctionContext | None) -> str | None:
     """``List``/``Tuple``/``Dict``/``Optional``/``Union``/``Set``/``Callable`` for a generic
     annotation (subscripted or bare), else None."""
     base = node.value if isinstance(node, cst.Subscript) else node
@@ -79,7 +103,7 @@ def annotation_head(node: cst.BaseExpression, ctx: Optional[FunctionContext]) ->
     return _GENERIC.get(name) or _GENERIC.get(name.rsplit(".", 1)[-1] if name.startswith("typing.") else name)
 
 
-def subscript_items(node: cst.Subscript) -> List[cst.BaseExpression]:
+def subscript_items(node: cst.Subscript) -> list[cst.BaseExpression]:
     out = []
     for el in node.slice:
         if isinstance(el.slice, cst.Index):
@@ -87,7 +111,7 @@ def subscript_items(node: cst.Subscript) -> List[cst.BaseExpression]:
     return out
 
 
-def annotation_type(node: Optional[cst.BaseExpression], ctx: Optional[FunctionContext]) -> Optional[str]:
+def annotation_type(node: cst.BaseExpression | None, ctx: FunctionContext | None) -> str | None:
     """The TorchScript type an annotation expression denotes, or None when unsure."""
     if node is None:
         return None
@@ -134,34 +158,34 @@ def annotation_type(node: Optional[cst.BaseExpression], ctx: Optional[FunctionCo
     return None
 
 
-def is_optional(t: Optional[str]) -> bool:
+def is_optional(t: str | None) -> bool:
     return bool(t) and t.startswith("Optional[")  # type: ignore[union-attr]
 
 
-def assignable(target: Optional[str], value: Optional[str]) -> bool:
+def assignable(target: str | None, value: str | None) -> bool:
     """Can a value of type ``value`` be stored where ``target`` is expected (unknown: yes)."""
     if target is None or value is None or target == value or "Any" in (target, value):
         return True
     if is_optional(target):
-        inner = target[len("Optional["):-1]
+        inner = target[len("Optional[") : -1]
         return value == "None" or assignable(inner, value)
     if target.startswith("Union["):
         return True
     return False
 
 
-def implicitly_converted(target: Optional[str], value: Optional[str]) -> bool:
+def implicitly_converted(target: str | None, value: str | None) -> bool:
     """A Tensor stored into an existing ``int``/``float`` variable (or returned where the
     annotation says ``int``/``float``) compiles: the compiler inserts ``aten::IntImplicit`` /
     ``FloatImplicit``, a run-time conversion. Arms that merge do not convert."""
     if target is None or value != "Tensor":
         return False
     if is_optional(target):
-        target = target[len("Optional["):-1]
+        target = target[len("Optional[") : -1]
     return target in ("int", "float")
 
 
-def unifiable(a: Optional[str], b: Optional[str]) -> bool:
+def unifiable(a: str | None, b: str | None) -> bool:
     """Can the compiler merge ``a`` and ``b`` into one type (returns, if-expression arms,
     branch merges)? ``None`` with ``T`` gives ``Optional[T]``; tuples merge element-wise.
     Unknown types: yes."""
@@ -173,7 +197,7 @@ def unifiable(a: Optional[str], b: Optional[str]) -> bool:
         pa, pb = split_type_args(a), split_type_args(b)
         if pa is None or pb is None or "..." in pa + pb:
             return True
-        return len(pa) == len(pb) and all(unifiable(x, y) for x, y in zip(pa, pb))
+        return len(pa) == len(pb) and all(unifiable(x, y) for x, y in zip(pa, pb, strict=False))
     return False
 
 
@@ -202,7 +226,7 @@ TENSOR_LIST_METHODS = frozenset("split chunk unbind tensor_split".split())
 INT_FUNCS = {"len": "int", "int": "int", "float": "float", "str": "str", "bool": "bool", "ord": "int", "chr": "str"}
 
 
-def _num_join(a: str, b: str) -> Optional[str]:
+def _num_join(a: str, b: str) -> str | None:
     if a == b and a in ("int", "float", "complex"):
         return a
     nums = ("bool", "int", "float", "complex")
@@ -221,17 +245,17 @@ def is_chained_tensor_comparison(node: cst.Comparison, env_type) -> bool:
 class ExprTyper:
     """Types of expressions given a variable environment (a mapping name -> type or None)."""
 
-    def __init__(self, ctx: Optional[FunctionContext], lookup) -> None:
+    def __init__(self, ctx: FunctionContext | None, lookup) -> None:
         self.ctx = ctx
         self.lookup = lookup
 
-    def __call__(self, node: Optional[cst.BaseExpression]) -> Optional[str]:
+    def __call__(self, node: cst.BaseExpression | None) -> str | None:
         try:
             return self._type(node)
         except RecursionError:  # pragma: no cover - absurdly deep expressions
             return None
 
-    def _type(self, node) -> Optional[str]:  # noqa: C901 - a flat dispatch
+    def _type(self, node) -> str | None:  # noqa: C901 - a flat dispatch
         if node is None:
             return None
         if isinstance(node, cst.Integer):
@@ -304,7 +328,7 @@ class ExprTyper:
                 return "str"
             if base and base.startswith("List[") and len(node.slice) == 1:
                 sl = node.slice[0].slice
-                inner = base[len("List["):-1]
+                inner = base[len("List[") : -1]
                 if isinstance(sl, cst.Slice):
                     return base
                 return inner if self._type(sl.value) == "int" else None
@@ -334,14 +358,16 @@ class ExprTyper:
             return None
         return None
 
-    def _binop(self, node: cst.BinaryOperation) -> Optional[str]:
+    def _binop(self, node: cst.BinaryOperation) -> str | None:
         left, right = self._type(node.left), self._type(node.right)
         op = node.operator
         if isinstance(op, cst.Modulo) and left == "str":
             return "str"
         if "Tensor" in (left, right):
-            if isinstance(op, cst.MatrixMultiply) or left in ("int", "float", "bool", "Tensor") or right in (
-                "int", "float", "bool", "Tensor"
+            if (
+                isinstance(op, cst.MatrixMultiply)
+                or left in ("int", "float", "bool", "Tensor")
+                or right in ("int", "float", "bool", "Tensor")
             ):
                 return "Tensor"
             return None
@@ -365,13 +391,18 @@ class ExprTyper:
                 return _num_join(left, right)
         return None
 
-    def _call(self, node: cst.Call) -> Optional[str]:
+    def _call(self, node: cst.Call) -> str | None:
         func = node.func
         if isinstance(func, cst.Name) and func.value in INT_FUNCS and self.lookup(func.value) is None:
             if func.value in ("int", "float") and node.args and self._type(node.args[0].value) == "Tensor":
                 return func.value
             return INT_FUNCS[func.value]
-        if isinstance(func, cst.Name) and func.value == "round" and len(node.args) == 1 and self.lookup("round") is None:
+        if (
+            isinstance(func, cst.Name)
+            and func.value == "round"
+            and len(node.args) == 1
+            and self.lookup("round") is None
+        ):
             inner = self._type(node.args[0].value)
             return "float" if inner in ("int", "float") else ("Tensor" if inner == "Tensor" else None)
         qual = self.ctx.qualname(func) if self.ctx is not None else cst_dotted(func)
@@ -411,7 +442,7 @@ class ExprTyper:
         return None
 
 
-def module_attribute_type(ctx: FunctionContext, name: str) -> Optional[str]:
+def module_attribute_type(ctx: FunctionContext, name: str) -> str | None:
     """The type of ``self.<name>`` as :mod:`tsscan.attributes` (the module-structure helper)
     infers it from ``__init__`` and the class annotations; None when it is not certain."""
     if ctx.cls is None:
@@ -419,7 +450,7 @@ def module_attribute_type(ctx: FunctionContext, name: str) -> Optional[str]:
     cache = ctx.__dict__.setdefault("_tsscan_attr_types", {})
     if name in cache:
         return cache[name]
-    out: Optional[str] = None
+    out: str | None = None
     try:
         from tsscan import attributes
 
@@ -435,7 +466,7 @@ def module_attribute_type(ctx: FunctionContext, name: str) -> Optional[str]:
     return out
 
 
-def split_type_args(t: str) -> Optional[List[str]]:
+def split_type_args(t: str) -> list[str] | None:
     """``Tuple[int, List[int]]`` -> ``["int", "List[int]"]``; ``Tuple[()]`` -> ``[]``."""
     if "[" not in t or not t.endswith("]"):
         return None
@@ -482,7 +513,7 @@ class BadUse:
 @dataclass
 class ReturnInfo:
     node: cst.Return
-    type: Optional[str]  # "None" for a bare return
+    type: str | None  # "None" for a bare return
 
 
 @dataclass
@@ -490,26 +521,26 @@ class FunctionTypes:
     """What :func:`analyse` learned about one compiled function."""
 
     node: cst.FunctionDef
-    params: Dict[str, str] = field(default_factory=dict)  # as the compiler types them
-    declared: Dict[str, str] = field(default_factory=dict)  # annotated params/locals
-    return_annotation: Optional[str] = None
+    params: dict[str, str] = field(default_factory=dict)  # as the compiler types them
+    declared: dict[str, str] = field(default_factory=dict)  # annotated params/locals
+    return_annotation: str | None = None
     has_return_annotation: bool = False
-    retypes: List[Retype] = field(default_factory=list)
-    bad_uses: List[BadUse] = field(default_factory=list)
-    returns: List[ReturnInfo] = field(default_factory=list)
+    retypes: list[Retype] = field(default_factory=list)
+    bad_uses: list[BadUse] = field(default_factory=list)
+    returns: list[ReturnInfo] = field(default_factory=list)
     # (call, var, element type, the list's type there)
-    appends: List[Tuple[cst.Call, str, Optional[str], Optional[str]]] = field(default_factory=list)
-    empty_list_vars: Dict[str, cst.CSTNode] = field(default_factory=dict)
-    empty_list_assigns: Dict[str, cst.Assign] = field(default_factory=dict)  # first `v = []`
-    ifexps: List[Tuple[cst.IfExp, Optional[str], Optional[str]]] = field(default_factory=list)
-    env_at: Dict[int, Dict[str, Optional[str]]] = field(default_factory=dict)  # id(small stmt) -> env
+    appends: list[tuple[cst.Call, str, str | None, str | None]] = field(default_factory=list)
+    empty_list_vars: dict[str, cst.CSTNode] = field(default_factory=dict)
+    empty_list_assigns: dict[str, cst.Assign] = field(default_factory=dict)  # first `v = []`
+    ifexps: list[tuple[cst.IfExp, str | None, str | None]] = field(default_factory=list)
+    env_at: dict[int, dict[str, str | None]] = field(default_factory=dict)  # id(small stmt) -> env
     # ids of the nodes in ``if`` arms the compiler may drop (``isinstance`` / ``is None`` tests
     # it can fold on types we do not know): rules should not report there
-    quiet_nodes: Set[int] = field(default_factory=set)
-    ctx: Optional[FunctionContext] = None
-    typer: Optional[ExprTyper] = None
+    quiet_nodes: set[int] = field(default_factory=set)
+    ctx: FunctionContext | None = None
+    typer: ExprTyper | None = None
 
-    def type_in(self, stmt: cst.CSTNode, node: cst.BaseExpression) -> Optional[str]:
+    def type_in(self, stmt: cst.CSTNode, node: cst.BaseExpression) -> str | None:
         """The type of ``node`` with the variable types in force at small statement ``stmt``
         (falls back to :meth:`type_of` for statements the flow walk did not see)."""
         env = self.env_at.get(id(stmt))
@@ -517,7 +548,7 @@ class FunctionTypes:
             return self.type_of(node)
         return ExprTyper(self.ctx, env.get)(node)
 
-    def type_of(self, node: cst.BaseExpression) -> Optional[str]:
+    def type_of(self, node: cst.BaseExpression) -> str | None:
         """The type of an expression using the *parameter and declared* types only (no flow)."""
         assert self.typer is not None
         return self.typer(node)
@@ -525,7 +556,7 @@ class FunctionTypes:
 
 class _Frame:
     def __init__(self, loop: bool) -> None:
-        self.vars: Dict[str, Optional[str]] = {}
+        self.vars: dict[str, str | None] = {}
         self.loop = loop
 
 
@@ -548,28 +579,28 @@ def _terminates(block: Sequence[cst.BaseStatement]) -> bool:
 
 
 class _Analyser:
-    def __init__(self, fn: cst.FunctionDef, ctx: Optional[FunctionContext]) -> None:
+    def __init__(self, fn: cst.FunctionDef, ctx: FunctionContext | None) -> None:
         self.fn = fn
         self.ctx = ctx
         self.out = FunctionTypes(fn, ctx=ctx)
-        self.frames: List[_Frame] = [_Frame(False)]
-        self.declared_level: Dict[str, int] = {}  # frame depth of each annotation
+        self.frames: list[_Frame] = [_Frame(False)]
+        self.declared_level: dict[str, int] = {}  # frame depth of each annotation
         # annotated names a straight-line assignment gave another type: ordinary variables now
-        self.rebound: Set[str] = set()
+        self.rebound: set[str] = set()
         # ids of ``if`` statements whose statically taken arm returns or raises
-        self.leaves: Set[int] = set()
+        self.leaves: set[int] = set()
         # Optional locals refined by the ``is not None`` / ``is None`` test of the arm being walked
-        self.refined: List[Dict[str, str]] = []
+        self.refined: list[dict[str, str]] = []
         # > 0 inside arms the compiler may drop (an ``is None`` test it may fold on a type we
         # do not know): walked for the variables they bind, but nothing in them is reported
         self.quiet = 0
         self.type_comment = False
-        self.current_assign: Optional[cst.Assign] = None
+        self.current_assign: cst.Assign | None = None
         self.typer = ExprTyper(ctx, self.lookup)
         self.out.typer = ExprTyper(ctx, self._declared_lookup)
 
     # ---- environment
-    def lookup(self, name: str) -> Optional[str]:
+    def lookup(self, name: str) -> str | None:
         for ref in reversed(self.refined):
             if name in ref:
                 return ref[name]
@@ -579,16 +610,16 @@ class _Analyser:
                 return None if t in (MAYBE, CONFLICT) else t
         return None
 
-    def _declared_lookup(self, name: str) -> Optional[str]:
+    def _declared_lookup(self, name: str) -> str | None:
         return self.out.declared.get(name) or self.out.params.get(name)
 
-    def _find(self, name: str) -> Tuple[int, Optional[str]]:
+    def _find(self, name: str) -> tuple[int, str | None]:
         for i in range(len(self.frames) - 1, -1, -1):
             if name in self.frames[i].vars:
                 return i, self.frames[i].vars[name]
         return -1, None
 
-    def assign(self, target: cst.Name, t: Optional[str], value: Optional[cst.CSTNode] = None) -> None:
+    def assign(self, target: cst.Name, t: str | None, value: cst.CSTNode | None = None) -> None:
         name = target.value
         for ref in self.refined:
             ref.pop(name, None)  # a new value: the test no longer says anything about it
@@ -630,7 +661,7 @@ class _Analyser:
         class Uses(cst.CSTVisitor):
             def __init__(inner) -> None:
                 super().__init__()
-                inner.bound: List[str] = []
+                inner.bound: list[str] = []
 
             def visit_Attribute(inner, n: cst.Attribute) -> bool:
                 walk(n.value, inner)
@@ -659,7 +690,12 @@ class _Analyser:
                 return False
 
             def visit_IfExp(inner, n: cst.IfExp) -> None:
-                if not inner.bound and not self.quiet and not self.uncertain_none_test(n.test) and not _has_isinstance(n.test):
+                if (
+                    not inner.bound
+                    and not self.quiet
+                    and not self.uncertain_none_test(n.test)
+                    and not _has_isinstance(n.test)
+                ):
                     self.out.ifexps.append((n, self.typer(n.body), self.typer(n.orelse)))
 
             def visit_Name(inner, n: cst.Name) -> None:
@@ -740,16 +776,16 @@ class _Analyser:
             if name not in before or before[name] != t:
                 top.vars[name] = None
 
-    def _loop_target_type(self, s: cst.For) -> Optional[str]:
+    def _loop_target_type(self, s: cst.For) -> str | None:
         it = s.iter
         if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range":
             return "int" if isinstance(s.target, cst.Name) else None
         t = self.typer(it)
         if isinstance(s.target, cst.Name) and t and t.startswith("List["):
-            return t[len("List["):-1]
+            return t[len("List[") : -1]
         return None
 
-    def _none_test_live_arm(self, s: cst.If) -> Optional[int]:
+    def _none_test_live_arm(self, s: cst.If) -> int | None:
         """0/1: the arm that stays when the test is ``v is None`` / ``v is not None`` and
         ``v``'s type decides it (the compiler skips the other arm: ``None`` is always None, a
         Tensor or int never is)."""
@@ -760,8 +796,12 @@ class _Analyser:
         left, right = test.left, test.comparisons[0].comparator
         if isinstance(left, cst.Name) and left.value == "None":
             left, right = right, left
-        if not (isinstance(op, (cst.Is, cst.IsNot)) and isinstance(left, cst.Name)
-                and isinstance(right, cst.Name) and right.value == "None"):
+        if not (
+            isinstance(op, (cst.Is, cst.IsNot))
+            and isinstance(left, cst.Name)
+            and isinstance(right, cst.Name)
+            and right.value == "None"
+        ):
             return None
         t = self.lookup(left.value)
         if t is None or t.startswith(("Optional[", "Union[")) or t == "Any":
@@ -805,8 +845,14 @@ class _Analyser:
         if live is None:
             live = self._none_test_live_arm(s)
         if live is not None:
-            arm = s.body.body if live == 0 else (
-                s.orelse.body.body if isinstance(s.orelse, cst.Else) else ([s.orelse] if s.orelse is not None else None)
+            arm = (
+                s.body.body
+                if live == 0
+                else (
+                    s.orelse.body.body
+                    if isinstance(s.orelse, cst.Else)
+                    else ([s.orelse] if s.orelse is not None else None)
+                )
             )
             if arm is not None and _terminates(arm):
                 self.leaves.add(id(s))
@@ -822,8 +868,8 @@ class _Analyser:
             return
         self._if_arms(s, live)
 
-    def _if_arms(self, s: cst.If, live: Optional[int]) -> None:
-        arms: List[Optional[Sequence[cst.BaseStatement]]] = [s.body.body]
+    def _if_arms(self, s: cst.If, live: int | None) -> None:
+        arms: list[Sequence[cst.BaseStatement] | None] = [s.body.body]
         if s.orelse is None:
             arms.append(None)
         elif isinstance(s.orelse, cst.Else):
@@ -834,7 +880,7 @@ class _Analyser:
             if arms[live] is not None and self.block(arms[live]):  # type: ignore[arg-type]
                 self.leaves.add(id(s))
             return
-        results: List[Optional[Dict[str, Optional[str]]]] = []
+        results: list[dict[str, str | None] | None] = []
         for k, arm in enumerate(arms):
             fr = _Frame(False)
             self.frames.append(fr)
@@ -868,11 +914,11 @@ class _Analyser:
             else:
                 self.frames[-1].vars[name] = CONFLICT
 
-    def _refinements(self, test: cst.BaseExpression, true_arm: bool) -> Dict[str, str]:
+    def _refinements(self, test: cst.BaseExpression, true_arm: bool) -> dict[str, str]:
         """``{name: T}`` for Optional[T] locals the test proves not None in this arm
         (``v is not None`` and ``and`` chains of it in the true arm, ``v is None`` in the
         false arm): the compiler refines them there."""
-        out: Dict[str, str] = {}
+        out: dict[str, str] = {}
         if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And) and true_arm:
             out.update(self._refinements(test.left, True))
             out.update(self._refinements(test.right, True))
@@ -888,11 +934,11 @@ class _Analyser:
         if isinstance(op, cst.IsNot) == true_arm and isinstance(op, (cst.Is, cst.IsNot)):
             t = self.lookup(left.value)
             if is_optional(t):
-                out[left.value] = t[len("Optional["):-1]  # type: ignore[index]
+                out[left.value] = t[len("Optional[") : -1]  # type: ignore[index]
         return out
 
-    def _flat_env(self) -> Dict[str, Optional[str]]:
-        env: Dict[str, Optional[str]] = {}
+    def _flat_env(self) -> dict[str, str | None]:
+        env: dict[str, str | None] = {}
         for fr in self.frames:
             for k, v in fr.vars.items():
                 env[k] = None if v in (MAYBE, CONFLICT) else v
@@ -922,9 +968,11 @@ class _Analyser:
             self.uses(s.value)
             self.uses(s.target)
             if isinstance(s.target, cst.Name):
-                bop = cst.BinaryOperation(
-                    s.target, _AUG_TO_BIN.get(type(s.operator), cst.Add)(), s.value
-                ) if type(s.operator) in _AUG_TO_BIN else None
+                bop = (
+                    cst.BinaryOperation(s.target, _AUG_TO_BIN.get(type(s.operator), cst.Add)(), s.value)
+                    if type(s.operator) in _AUG_TO_BIN
+                    else None
+                )
                 self.assign(s.target, self.typer(bop) if bop is not None else None)
         elif isinstance(s, cst.Return):
             if s.value is not None:
@@ -947,7 +995,7 @@ class _Analyser:
         else:
             self.uses(s)
 
-    def _bind(self, target: cst.BaseExpression, t: Optional[str], value: cst.BaseExpression) -> None:
+    def _bind(self, target: cst.BaseExpression, t: str | None, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
             if isinstance(value, cst.List) and not value.elements and not self.type_comment:
                 self.out.empty_list_vars.setdefault(target.value, target)
@@ -961,7 +1009,7 @@ class _Analyser:
                 sub = el.value
                 st = parts[k] if parts is not None and len(parts) == len(elts) and "..." not in parts else None
                 if t == "List[int]" or (t and t.startswith("List[")):
-                    st = t[len("List["):-1]
+                    st = t[len("List[") : -1]
                 if isinstance(sub, (cst.Name, cst.Tuple, cst.List)):
                     self._bind(sub, st, value)
         else:
@@ -969,23 +1017,26 @@ class _Analyser:
 
 
 _AUG_TO_BIN = {
-    cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract, cst.MultiplyAssign: cst.Multiply,
-    cst.DivideAssign: cst.Divide, cst.ModuloAssign: cst.Modulo,
+    cst.AddAssign: cst.Add,
+    cst.SubtractAssign: cst.Subtract,
+    cst.MultiplyAssign: cst.Multiply,
+    cst.DivideAssign: cst.Divide,
+    cst.ModuloAssign: cst.Modulo,
 }
 
 
-def _target_names(t: cst.BaseExpression) -> List[cst.Name]:
+def _target_names(t: cst.BaseExpression) -> list[cst.Name]:
     if isinstance(t, cst.Name):
         return [t]
     if isinstance(t, (cst.Tuple, cst.List)):
-        out: List[cst.Name] = []
+        out: list[cst.Name] = []
         for el in t.elements:
             out.extend(_target_names(el.value))
         return out
     return []
 
 
-def unrolled_loop(it: cst.BaseExpression, ctx: Optional[FunctionContext]) -> bool:
+def unrolled_loop(it: cst.BaseExpression, ctx: FunctionContext | None) -> bool:
     """Whether ``for ... in it`` iterates a module container (``self.blocks``, the module
     itself when it is a ``Sequential``/``ModuleList`` subclass, ``enumerate``/``zip`` of one,
     ``self.heads.values()``/``.items()``/``.keys()``): the compiler unrolls such loops."""
@@ -1031,8 +1082,8 @@ def _has_isinstance(test: cst.BaseExpression) -> bool:
     return False
 
 
-def _static_truth(test: cst.BaseExpression, ctx: Optional[FunctionContext]) -> Optional[str]:
-    """"true"/"false" when the compiler decides ``test`` while compiling (``x and not
+def _static_truth(test: cst.BaseExpression, ctx: FunctionContext | None) -> str | None:
+    """ "true"/"false" when the compiler decides ``test`` while compiling (``x and not
     torch.jit.is_scripting()``, ``self.down is None`` for an attribute that is always None,
     a ``Final`` bool), "varies" when that depends on how the module was built, else None
     (:mod:`tsscan.static`)."""
@@ -1050,7 +1101,7 @@ def _static_truth(test: cst.BaseExpression, ctx: Optional[FunctionContext]) -> O
         return None
 
 
-def _scripting_live_arm(s: cst.If, ctx: Optional[FunctionContext]) -> Optional[int]:
+def _scripting_live_arm(s: cst.If, ctx: FunctionContext | None) -> int | None:
     """0/1: the arm that stays when the test is ``torch.jit.is_scripting()`` (or its negation)."""
     test = s.test
     negated = False
@@ -1062,13 +1113,13 @@ def _scripting_live_arm(s: cst.If, ctx: Optional[FunctionContext]) -> Optional[i
     return None
 
 
-def param_list(fn: cst.FunctionDef) -> List[cst.Param]:
+def param_list(fn: cst.FunctionDef) -> list[cst.Param]:
     p = fn.params
     out = list(p.posonly_params) + list(p.params) + list(p.kwonly_params)
     return out
 
 
-def analyse(fn: cst.FunctionDef, ctx: Optional[FunctionContext]) -> FunctionTypes:
+def analyse(fn: cst.FunctionDef, ctx: FunctionContext | None) -> FunctionTypes:
     """Analyse ``fn`` (cached on ``ctx`` per function node)."""
     cache = getattr(ctx, "_tsscan_typemodel", None) if ctx is not None else None
     if cache is not None and cache[0] is fn:
@@ -1081,7 +1132,7 @@ def analyse(fn: cst.FunctionDef, ctx: Optional[FunctionContext]) -> FunctionType
         if k == 0 and self_name is not None and name == self_name:
             continue
         if p.annotation is None:
-            t: Optional[str] = "Tensor"
+            t: str | None = "Tensor"
         else:
             t = annotation_type(p.annotation.annotation, ctx)
             if t is not None:
@@ -1100,7 +1151,7 @@ def analyse(fn: cst.FunctionDef, ctx: Optional[FunctionContext]) -> FunctionType
         an.block(body.body)
     if ctx is not None:
         try:
-            setattr(ctx, "_tsscan_typemodel", (fn, an.out))
+            ctx._tsscan_typemodel = fn, an.out
         except AttributeError:  # pragma: no cover
             pass
     return an.out
@@ -1121,14 +1172,14 @@ def iter_annotations(fn: cst.FunctionDef):
 
 # the annotated locals of the last few functions: several rules ask for the same function's
 # (each walk of a function costs about as much as all the rules' own visits of it)
-_ANN_LOCALS: Dict[int, Tuple[cst.FunctionDef, List[cst.AnnAssign]]] = {}
+_ANN_LOCALS: dict[int, tuple[cst.FunctionDef, list[cst.AnnAssign]]] = {}
 
 
-def _annotated_locals(fn: cst.FunctionDef) -> List[cst.AnnAssign]:
+def _annotated_locals(fn: cst.FunctionDef) -> list[cst.AnnAssign]:
     hit = _ANN_LOCALS.get(id(fn))
     if hit is not None and hit[0] is fn:  # the node is held, so its id is not reused
         return hit[1]
-    found: List[cst.AnnAssign] = []
+    found: list[cst.AnnAssign] = []
 
     class Finder(cst.CSTVisitor):
         def visit_AnnAssign(self, n: cst.AnnAssign) -> None:
@@ -1149,7 +1200,7 @@ def _annotated_locals(fn: cst.FunctionDef) -> List[cst.AnnAssign]:
 
 def walk_expr(node: cst.CSTNode):
     """Every node of an expression tree (pre-order)."""
-    out: List[cst.CSTNode] = []
+    out: list[cst.CSTNode] = []
 
     class W(cst.CSTVisitor):
         def on_visit(self, n: cst.CSTNode) -> bool:
@@ -1171,10 +1222,10 @@ class RootOnly:
         return seen[1] is node
 
 
-def refined_names(fn: cst.FunctionDef) -> Set[str]:
+def refined_names(fn: cst.FunctionDef) -> set[str]:
     """Names the function compares with ``is``/``is not``, checks with ``isinstance``,
     unwraps, asserts on or rebinds: any of these may refine an Optional, so rules stay quiet."""
-    out: Set[str] = set()
+    out: set[str] = set()
 
     class V(cst.CSTVisitor):
         def visit_Comparison(self, n: cst.Comparison) -> None:
@@ -1218,11 +1269,11 @@ def refined_names(fn: cst.FunctionDef) -> Set[str]:
     return out
 
 
-def value_uses(fn: cst.FunctionDef, ctx) -> Dict[int, cst.CSTNode]:
+def value_uses(fn: cst.FunctionDef, ctx) -> dict[int, cst.CSTNode]:
     """id -> node for expressions used as *values* that must not be None: operands of
     arithmetic, receivers of method calls and attribute reads, subscripted values. (Not
     call arguments: many torch functions take Optional arguments.)"""
-    out: Dict[int, cst.CSTNode] = {}
+    out: dict[int, cst.CSTNode] = {}
 
     class V(cst.CSTVisitor):
         def visit_BinaryOperation(self, n: cst.BinaryOperation) -> None:
@@ -1243,7 +1294,7 @@ def value_uses(fn: cst.FunctionDef, ctx) -> Dict[int, cst.CSTNode]:
     return out
 
 
-def in_quiet_arm(ctx: Optional[FunctionContext], node: cst.CSTNode) -> bool:
+def in_quiet_arm(ctx: FunctionContext | None, node: cst.CSTNode) -> bool:
     """True when ``node`` lies in an ``if`` arm the compiler may drop on types the model does
     not know (see :attr:`FunctionTypes.quiet_nodes`); needs :func:`analyse` run first."""
     cache = getattr(ctx, "_tsscan_typemodel", None) if ctx is not None else None

@@ -30,6 +30,7 @@ raises, makes every answer "unavailable" with the reason; nothing crashes.
     memory-mb = 6144     # address-space limit of the worker
     python = "/path/to/venv/bin/python"  # the interpreter with torch (default: tsscan's own)
 """
+
 from __future__ import annotations
 
 import ast
@@ -45,9 +46,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 from tsscan.rule import Diagnostic, Rule
 from tsscan.scope import FileScope, analyse
@@ -95,7 +97,7 @@ class CompilerErrorCode(Rule):
     level = "type"
 
 
-COMPILER_CODES: List[type] = [CompilerErrorCode]
+COMPILER_CODES: list[type] = [CompilerErrorCode]
 
 
 # --------------------------------------------------------------------------- errors
@@ -107,8 +109,8 @@ _TOPLEVEL_RE = re.compile(r"Expected a single top-level function: (?P<path>.+?):
 class CompilerError:
     kind: str  # exception class name
     message: str  # the full text
-    line: Optional[int]  # line in the checked file (None: no location)
-    other_file: Optional[str] = None  # the first frame is in another file
+    line: int | None  # line in the checked file (None: no location)
+    other_file: str | None = None  # the first frame is in another file
     located_by: str = "message"  # "message", "traceback" or "none"
 
     @property
@@ -122,7 +124,7 @@ class CompilerError:
         return f"{self.kind}: {self.first_line}"
 
 
-def parse_error(err: Optional[Dict[str, Any]], path: str) -> Optional[CompilerError]:
+def parse_error(err: dict[str, Any] | None, path: str) -> CompilerError | None:
     """Where a compiler error is: the first ``File "...", line N`` frame of the message (the
     error site; later frames are the call stack), else a location embedded in the text, else
     the deepest traceback frame in the file."""
@@ -146,9 +148,11 @@ def parse_error(err: Optional[Dict[str, Any]], path: str) -> Optional[CompilerEr
 
 
 def covering(
-    diagnostics: Sequence[Diagnostic], line: Optional[int], scope: Optional[FileScope] = None,
+    diagnostics: Sequence[Diagnostic],
+    line: int | None,
+    scope: FileScope | None = None,
     loose: bool = False,
-) -> List[Diagnostic]:
+) -> list[Diagnostic]:
     """The rule findings that explain a compiler error at ``line``: findings on that line (or
     spanning it); else type-level findings earlier in the same compiled function (the compiler
     reports the line where the effect shows, e.g. the first use of a parameter whose default
@@ -172,7 +176,7 @@ def covering(
     return []
 
 
-def _unit_range(scope: FileScope, unit: str) -> Optional[Tuple[int, int]]:
+def _unit_range(scope: FileScope, unit: str) -> tuple[int, int] | None:
     """Lines of a class, function or ``Class.method`` named by an error report."""
     head, _, rest = unit.partition(".")
     info = scope.module.classes.get(head)
@@ -223,16 +227,18 @@ def _remove_stale_dirs() -> None:
 class Worker:
     """One ``verify_worker`` process; restarted after a timeout or a crash."""
 
-    def __init__(self, memory_mb: int = DEFAULT_MEMORY_MB, cwd: Optional[str] = None, python: Optional[Sequence[str]] = None) -> None:
+    def __init__(
+        self, memory_mb: int = DEFAULT_MEMORY_MB, cwd: str | None = None, python: Sequence[str] | None = None
+    ) -> None:
         self.memory_mb = memory_mb
         self.cwd = cwd
         self.python = list(python) if python else [sys.executable]
-        self.proc: Optional[subprocess.Popen] = None
+        self.proc: subprocess.Popen | None = None
         _remove_stale_dirs()
         self.tmpdir = tempfile.mkdtemp(prefix=_PREFIX)
         with open(os.path.join(self.tmpdir, "owner.pid"), "w") as f:
             f.write(str(os.getpid()))
-        self.status: Optional[Dict[str, Any]] = None
+        self.status: dict[str, Any] | None = None
         self.starts = 0
         self.import_seconds = 0.0
         self._buf = b""
@@ -250,8 +256,12 @@ class Worker:
             self.proc = subprocess.Popen(
                 # run by path: the worker needs only the stdlib (and torch), not tsscan
                 self.python + [worker, str(self.memory_mb)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                cwd=self.cwd or None, env=env, start_new_session=True,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                cwd=self.cwd or None,
+                env=env,
+                start_new_session=True,
             )
         except OSError as exc:
             raise WorkerUnavailable(f"cannot start {self.python[0]}: {exc.strerror or exc}") from None
@@ -289,7 +299,7 @@ class Worker:
         lines = [ln for ln in data.splitlines() if ln.strip()]
         return lines[-1].strip() if lines else ""
 
-    def _exchange(self, request: Dict[str, Any], timeout: float) -> Dict[str, Any]:
+    def _exchange(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
         if self.proc is None or self.proc.poll() is not None:
             self._start()
         proc = self.proc
@@ -325,7 +335,7 @@ class Worker:
         line, _, self._buf = self._buf.partition(b"\n")
         return json.loads(line.decode("utf-8"))
 
-    def hello(self, timeout: float = 300.0) -> Dict[str, Any]:
+    def hello(self, timeout: float = 300.0) -> dict[str, Any]:
         """Start the worker and import torch (once); cached."""
         if self.status is None or (self.status.get("ok") and self.proc is None):
             t0 = time.monotonic()
@@ -336,7 +346,7 @@ class Worker:
             self.import_seconds += time.monotonic() - t0
         return self.status
 
-    def request(self, request: Dict[str, Any], timeout: float) -> Dict[str, Any]:
+    def request(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
         status = self.hello()
         if not status.get("ok"):
             raise WorkerUnavailable(status.get("reason", "torch is not usable"))
@@ -364,7 +374,7 @@ class ClassOutcome:
     name: str
     built: bool
     build_error: str = ""
-    script_error: Optional[CompilerError] = None
+    script_error: CompilerError | None = None
     compare_status: str = "none"  # agree / differ / none
     compare_detail: str = ""
 
@@ -378,20 +388,20 @@ class Outcome:
     """What the compiler said about one version of one file."""
 
     path: str
-    unavailable: Optional[str] = None  # why nothing could be checked
-    frontend: Dict[str, Optional[CompilerError]] = field(default_factory=dict)
-    import_error: Optional[CompilerError] = None
-    original_import_error: Optional[CompilerError] = None
-    classes: Dict[str, ClassOutcome] = field(default_factory=dict)
-    scripted: Dict[str, Optional[CompilerError]] = field(default_factory=dict)
-    scripted_compare: Dict[str, Tuple[str, str]] = field(default_factory=dict)  # name -> (status, detail)
+    unavailable: str | None = None  # why nothing could be checked
+    frontend: dict[str, CompilerError | None] = field(default_factory=dict)
+    import_error: CompilerError | None = None
+    original_import_error: CompilerError | None = None
+    classes: dict[str, ClassOutcome] = field(default_factory=dict)
+    scripted: dict[str, CompilerError | None] = field(default_factory=dict)
+    scripted_compare: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (status, detail)
     seconds: float = 0.0
-    keys: Dict[str, str] = field(default_factory=dict)  # class -> config key suggestion
+    keys: dict[str, str] = field(default_factory=dict)  # class -> config key suggestion
 
 
-def _package_of(path: Path) -> Tuple[str, str]:
+def _package_of(path: Path) -> tuple[str, str]:
     """(dotted package of the file or "", the directory to put on sys.path)."""
-    parts: List[str] = []
+    parts: list[str] = []
     d = path.parent
     while (d / "__init__.py").is_file() and d.parent != d:
         parts.insert(0, d.name)
@@ -403,10 +413,10 @@ class Verifier:
     """Confirms versions of files with the real compiler; one worker for the whole run."""
 
     def __init__(self, settings: Any = None, level: int = 3) -> None:
-        cfg: Dict[str, Any] = dict(getattr(settings, "verify", {}) or {})
+        cfg: dict[str, Any] = dict(getattr(settings, "verify", {}) or {})
         self.root = Path(getattr(settings, "root", Path.cwd()))
-        self.factories: Dict[str, str] = dict(cfg.get("factories", {}) or {})
-        self.inputs: Dict[str, Any] = dict(cfg.get("inputs", {}) or {})
+        self.factories: dict[str, str] = dict(cfg.get("factories", {}) or {})
+        self.inputs: dict[str, Any] = dict(cfg.get("inputs", {}) or {})
         self.inputs.update({k: v for k, v in (cfg.get("shapes", {}) or {}).items() if k not in self.inputs})
         self.timeout = float(cfg.get("timeout", DEFAULT_TIMEOUT))
         self.level = level
@@ -420,13 +430,13 @@ class Verifier:
     def close(self) -> None:
         self.worker.close()
 
-    def __enter__(self) -> "Verifier":
+    def __enter__(self) -> Verifier:
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def available(self) -> Optional[str]:
+    def available(self) -> str | None:
         """None when torch works in the worker, else the reason."""
         status = self.worker.hello()
         return None if status.get("ok") else status.get("reason", "torch is not usable")
@@ -441,9 +451,9 @@ class Verifier:
         except ValueError:
             return Path(path).as_posix()
 
-    def _per_class(self, table: Dict[str, Any], path: str, classes: Sequence[str]) -> Dict[str, Any]:
+    def _per_class(self, table: dict[str, Any], path: str, classes: Sequence[str]) -> dict[str, Any]:
         rel = self._rel(path)
-        out: Dict[str, Any] = {}
+        out: dict[str, Any] = {}
         for key, value in table.items():
             where, _, cls = key.rpartition(":")
             if not where:
@@ -455,7 +465,7 @@ class Verifier:
     def config_key(self, path: str, cls: str) -> str:
         return f"{self._rel(path)}:{cls}"
 
-    def check(self, path: str, text: str, original: Optional[str] = None, scope: Optional[FileScope] = None) -> Outcome:
+    def check(self, path: str, text: str, original: str | None = None, scope: FileScope | None = None) -> Outcome:
         """Run the compiler on ``text`` (the content of ``path``, maybe rewritten); with
         ``original``, also compare behaviour against it (level 3)."""
         self.worker.hello()  # torch's import is timed apart from the checks
@@ -468,20 +478,27 @@ class Verifier:
         for cf in scope.compiled:
             if not cf.body_compiled:
                 continue
-            functions.append({
-                "qualname": cf.qualname, "name": cf.node.name,
-                "self_name": cf.cls.name if cf.cls else None,
-                "start": cf.start_line,
-                "source": "".join(lines[cf.start_line - 1: cf.end_line]),
-            })
+            functions.append(
+                {
+                    "qualname": cf.qualname,
+                    "name": cf.node.name,
+                    "self_name": cf.cls.name if cf.cls else None,
+                    "start": cf.start_line,
+                    "source": "".join(lines[cf.start_line - 1 : cf.end_line]),
+                }
+            )
         classes = [
-            name for name, info in scope.module.classes.items()
-            if info.is_module and (info.find_method("forward") or any(
-                cf.cls is not None and cf.why == "export" and cf.cls.name == name for cf in scope.compiled))
+            name
+            for name, info in scope.module.classes.items()
+            if info.is_module
+            and (
+                info.find_method("forward")
+                or any(cf.cls is not None and cf.why == "export" and cf.cls.name == name for cf in scope.compiled)
+            )
         ]
-        scripted = [
-            cf.node.name for cf in scope.compiled if cf.cls is None and cf.why == "script"
-        ] + [name for name, info in scope.module.classes.items() if info.is_script_class]
+        scripted = [cf.node.name for cf in scope.compiled if cf.cls is None and cf.why == "script"] + [
+            name for name, info in scope.module.classes.items() if info.is_script_class
+        ]
         real = Path(os.path.abspath(path))
         package, sys_root = _package_of(real)
         stem = real.stem
@@ -494,11 +511,20 @@ class Verifier:
             if mod == rel_module:  # the factory lives in this very file
                 factories[cls] = f"{real_module}:{fn}"
         request = {
-            "op": "check", "path": str(real), "text": text, "original": original,
-            "functions": functions, "classes": classes, "scripted": scripted,
-            "tmpdir": self.worker.tmpdir, "package": package, "stem": re.sub(r"\W", "_", stem),
-            "real_module": real_module, "sys_path": [sys_root, str(self.root)],
-            "factories": factories, "inputs": self._per_class(self.inputs, path, targets),
+            "op": "check",
+            "path": str(real),
+            "text": text,
+            "original": original,
+            "functions": functions,
+            "classes": classes,
+            "scripted": scripted,
+            "tmpdir": self.worker.tmpdir,
+            "package": package,
+            "stem": re.sub(r"\W", "_", stem),
+            "real_module": real_module,
+            "sys_path": [sys_root, str(self.root)],
+            "factories": factories,
+            "inputs": self._per_class(self.inputs, path, targets),
             "level": self.level,
         }
         out.keys = {c: self.config_key(path, c) for c in classes}
@@ -518,9 +544,12 @@ class Verifier:
         for name, c in res.get("classes", {}).items():
             cmp_ = c.get("compare") or {}
             out.classes[name] = ClassOutcome(
-                name, bool(c.get("built")), c.get("build_error", ""),
+                name,
+                bool(c.get("built")),
+                c.get("build_error", ""),
                 parse_error(c.get("script_error"), path),
-                cmp_.get("status", "none"), cmp_.get("detail", ""),
+                cmp_.get("status", "none"),
+                cmp_.get("detail", ""),
             )
         out.seconds = time.monotonic() - t0
         self.checks += 1
@@ -535,16 +564,16 @@ class ErrorReport:
 
     unit: str  # class or function name
     error: CompilerError
-    covered_by: List[Diagnostic]
-    diagnostic: Optional[Diagnostic]  # the TS901 finding, when no rule covers it
+    covered_by: list[Diagnostic]
+    diagnostic: Diagnostic | None  # the TS901 finding, when no rule covers it
 
 
 def explain_file(verifier: Verifier, path: str, text: str, diagnostics: Sequence[Diagnostic], scope: FileScope):
     """Run the compiler on a file and map each error: (reports, notes). Notes are one-line
     statements about units that script or could not be checked."""
     outcome = verifier.check(path, text, None, scope)
-    reports: List[ErrorReport] = []
-    notes: List[str] = []
+    reports: list[ErrorReport] = []
+    notes: list[str] = []
     if outcome.unavailable:
         return reports, [f"{path}: not verified: {outcome.unavailable}"], outcome
 
@@ -562,11 +591,16 @@ def explain_file(verifier: Verifier, path: str, text: str, diagnostics: Sequence
         diag = None
         if not cov:
             diag = Diagnostic(
-                path=path, line=line, col=1, code=CompilerErrorCode.code,
+                path=path,
+                line=line,
+                col=1,
+                code=CompilerErrorCode.code,
                 message=f"{CompilerErrorCode.message}: {err.first_line}"
                 + ("" if err.line is not None else " (no location in the message)")
                 + (f" (in {err.other_file})" if err.other_file else ""),
-                name=CompilerErrorCode.name, end_line=line, end_col=1,
+                name=CompilerErrorCode.name,
+                end_line=line,
+                end_col=1,
             )
         reports.append(ErrorReport(unit, err, cov, diag))
 
@@ -585,7 +619,10 @@ def explain_file(verifier: Verifier, path: str, text: str, diagnostics: Sequence
             notes.append(f"{path}: {name} scripts")
     for name, c in outcome.classes.items():
         if not c.built:
-            notes.append(f"{path}: {name} not verified: {c.build_error}; " + FACTORY_HINT.format(key=outcome.keys.get(name, name)))
+            notes.append(
+                f"{path}: {name} not verified: {c.build_error}; "
+                + FACTORY_HINT.format(key=outcome.keys.get(name, name))
+            )
         elif c.script_error is not None:
             if (c.script_error.line, c.script_error.first_line) not in seen_frontend:
                 add(name, c.script_error)
@@ -636,7 +673,7 @@ def add_compiler_findings(summary: Any, paths: Sequence[str], settings: Any, eng
     summary.diagnostics.sort(key=Diagnostic.sort_key)
 
 
-def cmd_explain_error(argv: List[str], out: Any, err: Any) -> int:
+def cmd_explain_error(argv: list[str], out: Any, err: Any) -> int:
     """``tsscan explain-error PATH...``: the compiler's own errors, each mapped to a line and
     to the rule that covers it (or TS901). Exit 0 when everything scripts, 1 when the compiler
     rejects something, 2 when nothing could be compiled."""

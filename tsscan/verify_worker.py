@@ -16,6 +16,7 @@ Requests:
     imports work), build each module class, ``torch.jit.script`` it; script the scripted
     functions; level 3: run the eager original and the scripted text on the same inputs.
 """
+
 from __future__ import annotations
 
 import ast
@@ -31,7 +32,7 @@ import re
 import sys
 import traceback
 import warnings
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 torch: Any = None
 _counter = [0]
@@ -50,7 +51,7 @@ def _probe(x: int) -> int:
     return x + 1
 
 
-def hello() -> Dict[str, Any]:
+def hello() -> dict[str, Any]:
     global torch
     try:
         with quiet():
@@ -69,7 +70,8 @@ def hello() -> Dict[str, Any]:
                 raise RuntimeError("a scripted probe function returned a wrong value")
     except BaseException as exc:
         return {
-            "ok": False, "torch": version,
+            "ok": False,
+            "torch": version,
             "reason": f"torch.jit.script does not work in torch {version}: {type(exc).__name__}: {_first_line(str(exc))}",
         }
     return {"ok": True, "torch": version}
@@ -82,7 +84,7 @@ def _first_line(msg: str) -> str:
     return msg.strip()
 
 
-def _error(exc: BaseException, real_path: str, temp_paths: List[str]) -> Dict[str, Any]:
+def _error(exc: BaseException, real_path: str, temp_paths: list[str]) -> dict[str, Any]:
     """An exception as data; temp file names in the text are replaced by the user's path."""
     msg = str(exc)
     for tp in temp_paths:
@@ -98,7 +100,7 @@ def _error(exc: BaseException, real_path: str, temp_paths: List[str]) -> Dict[st
 
 
 # --------------------------------------------------------------------------- level 1
-def frontend(fn: Dict[str, Any], real_path: str) -> Optional[Dict[str, Any]]:
+def frontend(fn: dict[str, Any], real_path: str) -> dict[str, Any] | None:
     """Build the JIT definition of one function from its source, as torch.jit.script's first
     step does, without importing the module it lives in. None when the frontend accepts it."""
     from torch._sources import ParsedDef, dedent, make_source_context, normalize_source_lines
@@ -123,7 +125,7 @@ def frontend(fn: Dict[str, Any], real_path: str) -> Optional[Dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- level 2
-def _load(text: str, req: Dict[str, Any], tag: str, eager: bool):
+def _load(text: str, req: dict[str, Any], tag: str, eager: bool):
     """Import ``text`` from a temporary file as a sibling of the user's module."""
     _counter[0] += 1
     stem = f"_tsscan_{tag}{_counter[0]}_{req['stem']}"
@@ -168,7 +170,7 @@ def _source_encoding(text: str) -> str:
     return "utf-8"
 
 
-def _factory(spec: str, mod, real_module: Optional[str], cls_name: str):
+def _factory(spec: str, mod, real_module: str | None, cls_name: str):
     """A factory named ``module:function`` in config. A factory in the file being checked is
     taken from the loaded copy; another module is imported with the user's module name
     pointing at the copy, so it builds the copy's class."""
@@ -194,7 +196,8 @@ def _factory(spec: str, mod, real_module: Optional[str], cls_name: str):
     cls = getattr(mod, cls_name)
     try:
         params = [
-            p for p in inspect.signature(target).parameters.values()
+            p
+            for p in inspect.signature(target).parameters.values()
             if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
         ]
     except (TypeError, ValueError):
@@ -208,7 +211,7 @@ def _factory(spec: str, mod, real_module: Optional[str], cls_name: str):
     return made, inputs
 
 
-def _build(mod, cls_name: str, req: Dict[str, Any]):
+def _build(mod, cls_name: str, req: dict[str, Any]):
     """(instance, inputs from a factory or None, error text or None)."""
     cls = getattr(mod, cls_name, None)
     if not isinstance(cls, type):
@@ -246,7 +249,7 @@ def same(a: Any, b: Any) -> bool:
         return False
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         # TorchScript returns lists for List[...] and tuples for Tuple[...], like eager
-        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=False))
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
@@ -273,7 +276,7 @@ def _clone(v: Any) -> Any:
     return v
 
 
-def _call(fn, args) -> Tuple[str, Any]:
+def _call(fn, args) -> tuple[str, Any]:
     torch.manual_seed(1)
     try:
         with quiet(), torch.no_grad():
@@ -282,7 +285,7 @@ def _call(fn, args) -> Tuple[str, Any]:
         return "raise", f"{type(exc).__name__}: {_first_line(str(exc))}"
 
 
-def _tensor_params(obj) -> Optional[List[str]]:
+def _tensor_params(obj) -> list[str] | None:
     """The forward parameters to feed when all of them are annotated Tensor (defaults may be
     left out); None when inputs cannot be made from annotations."""
     is_module = isinstance(obj, torch.nn.Module)
@@ -310,8 +313,8 @@ def _tensor_params(obj) -> Optional[List[str]]:
     return names or None
 
 
-def _candidate_shapes(obj) -> List[Tuple[int, ...]]:
-    shapes: List[Tuple[int, ...]] = []
+def _candidate_shapes(obj) -> list[tuple[int, ...]]:
+    shapes: list[tuple[int, ...]] = []
     for m in obj.modules() if isinstance(obj, torch.nn.Module) else ():
         if isinstance(m, torch.nn.Conv2d):
             shapes.append((2, m.in_channels, 16, 16))
@@ -329,7 +332,7 @@ def _candidate_shapes(obj) -> List[Tuple[int, ...]]:
     return list(dict.fromkeys(shapes))
 
 
-def _input_sets(args_like: List[Any]) -> List[Tuple[Any, ...]]:
+def _input_sets(args_like: list[Any]) -> list[tuple[Any, ...]]:
     """Random inputs of the given shapes: plain normal values, then with NaN, inf, negatives
     and zeros mixed in."""
     out = []
@@ -350,9 +353,9 @@ def _input_sets(args_like: List[Any]) -> List[Tuple[Any, ...]]:
     return out
 
 
-def compare(orig_obj, fixed_scripted, cls_name: str, req: Dict[str, Any], factory_inputs) -> Dict[str, Any]:
+def compare(orig_obj, fixed_scripted, cls_name: str, req: dict[str, Any], factory_inputs) -> dict[str, Any]:
     configured = (req.get("inputs") or {}).get(cls_name)
-    input_sets: List[Tuple[Any, ...]] = []
+    input_sets: list[tuple[Any, ...]] = []
     described = ""
     if factory_inputs:
         input_sets = [tuple(x) for x in factory_inputs]
@@ -371,7 +374,10 @@ def compare(orig_obj, fixed_scripted, cls_name: str, req: Dict[str, Any], factor
     else:
         params = _tensor_params(orig_obj)
         if params is None:
-            return {"status": "none", "detail": "the arguments are not all annotated torch.Tensor; name inputs in [tool.tsscan.verify] inputs"}
+            return {
+                "status": "none",
+                "detail": "the arguments are not all annotated torch.Tensor; name inputs in [tool.tsscan.verify] inputs",
+            }
         _train(orig_obj, False)
         for shape in _candidate_shapes(orig_obj):
             sets = _input_sets([shape] * len(params))
@@ -380,7 +386,10 @@ def compare(orig_obj, fixed_scripted, cls_name: str, req: Dict[str, Any], factor
                 described = f"random inputs of shape {list(shape)}"
                 break
         if not input_sets:
-            return {"status": "none", "detail": "no input shape tried runs the eager original; name inputs in [tool.tsscan.verify] inputs"}
+            return {
+                "status": "none",
+                "detail": "no input shape tried runs the eager original; name inputs in [tool.tsscan.verify] inputs",
+            }
     results = []
     inconclusive = 0
     guessed = described.startswith("random inputs of shape")
@@ -431,7 +440,7 @@ def _result_text(r) -> str:
 
 
 # --------------------------------------------------------------------------- requests
-def check(req: Dict[str, Any]) -> Dict[str, Any]:
+def check(req: dict[str, Any]) -> dict[str, Any]:
     """One file. ``req``: path (the user's file), text (the version to check), original (the
     unfixed text, for level 3, or null), functions (level 1: name, self_name, start, source),
     classes (module classes), scripted (functions and script classes), tmpdir, package,
@@ -455,9 +464,9 @@ def check(req: Dict[str, Any]) -> Dict[str, Any]:
                 sys.modules.pop(key, None)
 
 
-def _check(req: Dict[str, Any]) -> Dict[str, Any]:
+def _check(req: dict[str, Any]) -> dict[str, Any]:
     real = req["path"]
-    res: Dict[str, Any] = {"frontend": {}, "import": None, "classes": {}, "scripted": {}}
+    res: dict[str, Any] = {"frontend": {}, "import": None, "classes": {}, "scripted": {}}
     for fn in req.get("functions", []):
         res["frontend"][fn["qualname"]] = frontend(fn, real)
     if req.get("level", 3) < 2:
@@ -485,7 +494,11 @@ def _check(req: Dict[str, Any]) -> Dict[str, Any]:
     for name in req.get("scripted", []):
         obj = getattr(mod, name, None)
         if obj is None:
-            res["scripted"][name] = {"type": "NameError", "message": f"{name} is not defined at module level", "tb_line": None}
+            res["scripted"][name] = {
+                "type": "NameError",
+                "message": f"{name} is not defined at module level",
+                "tb_line": None,
+            }
             continue
         try:
             with quiet():
@@ -499,9 +512,12 @@ def _check(req: Dict[str, Any]) -> Dict[str, Any]:
             try:
                 res.setdefault("scripted_compare", {})[name] = compare(orig_fn, scripted_fn, name, req, None)
             except Exception as exc:
-                res.setdefault("scripted_compare", {})[name] = {"status": "none", "detail": f"inputs could not be made: {type(exc).__name__}: {_first_line(str(exc))}"}
+                res.setdefault("scripted_compare", {})[name] = {
+                    "status": "none",
+                    "detail": f"inputs could not be made: {type(exc).__name__}: {_first_line(str(exc))}",
+                }
     for cls_name in req.get("classes", []):
-        out: Dict[str, Any] = {"built": False}
+        out: dict[str, Any] = {"built": False}
         res["classes"][cls_name] = out
         obj, factory_inputs, problem = _build(mod, cls_name, req)
         if problem:
@@ -528,7 +544,10 @@ def _check(req: Dict[str, Any]) -> Dict[str, Any]:
         try:
             out["compare"] = compare(orig_obj, scripted, cls_name, req, factory_inputs or orig_inputs)
         except Exception as exc:
-            out["compare"] = {"status": "none", "detail": f"inputs could not be made: {type(exc).__name__}: {_first_line(str(exc))}"}
+            out["compare"] = {
+                "status": "none",
+                "detail": f"inputs could not be made: {type(exc).__name__}: {_first_line(str(exc))}",
+            }
     return res
 
 

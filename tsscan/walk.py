@@ -11,21 +11,21 @@ per class), leaves the attribute hooks out when the visitor has none, and copies
 A node class whose field order cannot be read that way (a conditional visit) is handed to
 libcst's ``visit``. ``tests/test_walk.py`` checks that both give the same calls.
 """
+
 from __future__ import annotations
 
 import ast
 import inspect
 import textwrap
-from typing import Dict, Optional, Tuple
 
 import libcst as cst
 
 _ONE = {"visit_required", "visit_optional", "visit_sentinel"}
 _MANY = {"visit_sequence", "visit_iterable", "visit_body_sequence", "visit_body_iterable"}
 
-Plan = Tuple[Tuple[str, bool], ...]  # (field, holds a sequence of nodes), in visiting order
-_PLANS: Dict[type, Optional[Plan]] = {}
-_ATTR_HOOKS: Dict[type, bool] = {}
+Plan = tuple[tuple[str, bool], ...]  # (field, holds a sequence of nodes), in visiting order
+_PLANS: dict[type, Plan | None] = {}
+_ATTR_HOOKS: dict[type, bool] = {}
 
 
 def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
@@ -56,10 +56,10 @@ def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, attr_hooks: bool) -> None:
     visitor.on_leave(node)
 
 
-def _plan(cls: type) -> Optional[Plan]:
+def _plan(cls: type) -> Plan | None:
     """The fields ``cls._visit_and_replace_children`` visits, in order; None if it does more
     than ``return Cls(field=visit_xxx(self, "field", self.field, visitor), ...)``."""
-    plan: Optional[Plan] = None
+    plan: Plan | None = None
     try:
         src = textwrap.dedent(inspect.getsource(cls._visit_and_replace_children))
         fn = ast.parse(src).body[0]
@@ -70,7 +70,7 @@ def _plan(cls: type) -> Optional[Plan]:
     return plan
 
 
-def _read_plan(fn: ast.FunctionDef) -> Optional[Plan]:
+def _read_plan(fn: ast.FunctionDef) -> Plan | None:
     if len(fn.body) != 1 or not isinstance(fn.body[0], ast.Return):
         return None
     call = fn.body[0].value
@@ -81,11 +81,7 @@ def _read_plan(fn: ast.FunctionDef) -> Optional[Plan]:
     steps = []
     for kw in call.keywords:
         value = kw.value
-        if (
-            isinstance(value, ast.Call)
-            and isinstance(value.func, ast.Name)
-            and value.func.id in _ONE | _MANY
-        ):
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in _ONE | _MANY:
             args = value.args
             if not (
                 len(args) == 4
@@ -98,9 +94,7 @@ def _read_plan(fn: ast.FunctionDef) -> Optional[Plan]:
             ):
                 return None
             steps.append((kw.arg, value.func.id in _MANY))
-        elif any(
-            isinstance(n, ast.Name) and n.id.startswith("visit") for n in ast.walk(value)
-        ):
+        elif any(isinstance(n, ast.Name) and n.id.startswith("visit") for n in ast.walk(value)):
             return None  # a visit inside something else (a conditional): libcst does it
     return tuple(steps)
 
@@ -120,16 +114,13 @@ def _has_attribute_hooks(cls: type) -> bool:
 
 # per base class: the names in its own __dict__ that look like attribute hooks, and those of
 # them that do something (libcst's CSTVisitor bases define some 1,200 no-op ones)
-_OWN_HOOKS: Dict[type, Tuple[frozenset, frozenset]] = {}
+_OWN_HOOKS: dict[type, tuple[frozenset, frozenset]] = {}
 
 
-def _own_hooks(k: type) -> Tuple[frozenset, frozenset]:
-    names = frozenset(
-        n for n in vars(k) if n.count("_") >= 2 and n.startswith(("visit_", "leave_"))
-    )
+def _own_hooks(k: type) -> tuple[frozenset, frozenset]:
+    names = frozenset(n for n in vars(k) if n.count("_") >= 2 and n.startswith(("visit_", "leave_")))
     live = frozenset(
-        n for n in names
-        if callable(getattr(k, n, None)) and not getattr(getattr(k, n), "_is_no_op", False)
+        n for n in names if callable(getattr(k, n, None)) and not getattr(getattr(k, n), "_is_no_op", False)
     )
     return names, live
 
