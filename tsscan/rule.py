@@ -11,12 +11,15 @@ Rule directories are scanned for ``*.py`` files (names starting with ``_`` are s
 
 from __future__ import annotations
 
-import importlib.util
+import hashlib
+import importlib
+import pkgutil
 import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
@@ -191,33 +194,38 @@ class RuleLoadError(Exception):
     pass
 
 
-def builtin_rule_dir() -> Path:
-    """The built-in rules: ``tsscan/_rules`` in a wheel, ``<checkout>/rules`` otherwise."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "_rules"
-    if packaged.is_dir():
-        return packaged
-    return here.parent / "rules"
+def builtin_rules() -> list[type]:
+    """The rules of the :mod:`tsscan.rules` package, one per module (``_`` modules are helpers)."""
+    if _BUILTIN not in _loaded:
+        import tsscan.rules as package
+
+        found: list[type] = []
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+            if info.name.startswith("_"):
+                continue
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            found.extend(_rules_of(module, Path(module.__file__ or info.name)))
+        _loaded[_BUILTIN] = found
+    return _loaded[_BUILTIN]
 
 
-_loaded: dict = {}
+_BUILTIN = Path("<tsscan.rules>")
+_loaded: dict[Path, list[type]] = {}
 
 
-def sibling_module(rule_file: str, name: str):
-    """Import ``<name>.py`` from the directory of ``rule_file``, once per process.
-
-    A rule directory may hold shared helpers in files whose names start with ``_`` (they are
-    not scanned for rules); a rule file gets one with ``sibling_module(__file__, "_helpers")``."""
-    path = Path(rule_file).with_name(f"{name}.py")
-    key = f"tsscan_rule_helper_{abs(hash(str(path))):x}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, path)
-        if spec is None or spec.loader is None:  # pragma: no cover
-            raise ImportError(f"cannot load {path}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
+def _rules_of(module: ModuleType, path: Path) -> list[type]:
+    found = []
+    for obj in vars(module).values():
+        if (
+            isinstance(obj, type)
+            and issubclass(obj, Rule)
+            and obj is not Rule
+            and obj.__module__ == module.__name__
+            and obj.code
+        ):
+            validate_rule(obj, path)
+            found.append(obj)
+    return found
 
 
 def load_rule_dir(directory: Path) -> list[type]:
@@ -227,29 +235,22 @@ def load_rule_dir(directory: Path) -> list[type]:
     if not directory.is_dir():
         raise RuleLoadError(f"rule directory not found: {directory}")
     found: list[type] = []
+    # the directory becomes a package of its own, so its rule files can import their helper
+    # modules (``from ._helpers import X``); its name is stable and unique per directory
+    package = f"tsscan_user_rules_{hashlib.blake2b(str(directory).encode(), digest_size=6).hexdigest()}"
+    if package not in sys.modules:
+        module = ModuleType(package)
+        module.__path__ = [str(directory)]
+        module.__package__ = package
+        sys.modules[package] = module
     for path in sorted(directory.glob("*.py")):
         if path.name.startswith("_"):
             continue
-        modname = f"tsscan_rules_{abs(hash(str(directory))):x}.{path.stem}"
-        spec = importlib.util.spec_from_file_location(modname, path)
-        if spec is None or spec.loader is None:  # pragma: no cover
-            continue
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[modname] = module
         try:
-            spec.loader.exec_module(module)
+            module = importlib.import_module(f"{package}.{path.stem}")
         except Exception as exc:  # a broken user rule must not look like a tsscan crash
             raise RuleLoadError(f"{path}: cannot load rule file: {type(exc).__name__}: {exc}") from exc
-        for obj in vars(module).values():
-            if (
-                isinstance(obj, type)
-                and issubclass(obj, Rule)
-                and obj is not Rule
-                and obj.__module__ == modname
-                and obj.code
-            ):
-                validate_rule(obj, path)
-                found.append(obj)
+        found.extend(_rules_of(module, path))
     _loaded[directory] = found
     return found
 
@@ -277,12 +278,11 @@ def validate_rule(rule: type, path: Path) -> None:
 def load_rules(extra_dirs: Iterable[Path] = ()) -> list[type]:
     rules: list[type] = []
     seen: dict = {}
-    for d in [builtin_rule_dir(), *extra_dirs]:
-        for r in load_rule_dir(Path(d)):
-            if r.code in seen:
-                raise RuleLoadError(f"duplicate rule code {r.code}: {seen[r.code].__name__} and {r.__name__}")
-            seen[r.code] = r
-            rules.append(r)
+    for r in [*builtin_rules(), *(r for d in extra_dirs for r in load_rule_dir(Path(d)))]:
+        if r.code in seen:
+            raise RuleLoadError(f"duplicate rule code {r.code}: {seen[r.code].__name__} and {r.__name__}")
+        seen[r.code] = r
+        rules.append(r)
     return sorted(rules, key=lambda r: r.code)
 
 

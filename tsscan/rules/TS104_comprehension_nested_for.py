@@ -1,11 +1,8 @@
-from tsscan.rule import SAFE, Example, sibling_module
+from tsscan.rule import SAFE, Example
+from tsscan.rules import _ts1_support
 
 
-def _support():
-    return sibling_module(__file__, "_ts1_support")
-
-
-class ComprehensionNestedFor(_support().ComprehensionRule):
+class ComprehensionNestedFor(_ts1_support.ComprehensionRule):
     """A comprehension with two or more `for` clauses in compiled code.
 
     What it does:

@@ -1,10 +1,7 @@
 import libcst as cst
 
-from tsscan.rule import SAFE, Example, Fix, Rule, sibling_module
-
-
-def _support():
-    return sibling_module(__file__, "_ts1_support")
+from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.rules import _ts1_support
 
 
 class FStringConversion(Rule):
@@ -96,7 +93,7 @@ def check(mode: str) -> str:
             ok = node.conversion == "s"
             if not ok:
                 if self._types is None:
-                    self._types = _support().local_types(self.ctx)
+                    self._types = _ts1_support.local_types(self.ctx)
                 ok = self._types.expr(node.expression) in ("int", "bool")
             if ok:
                 fix = Fix(

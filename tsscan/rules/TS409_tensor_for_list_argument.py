@@ -1,11 +1,8 @@
 import libcst as cst
 
 from tsscan.knowledge import Arg
-from tsscan.rule import Example, Rule, sibling_module
-
-
-def _support():
-    return sibling_module(__file__, "_ts1_support")
+from tsscan.rule import Example, Rule
+from tsscan.rules import _ts1_support
 
 
 def _wants_list(overloads: list[list[Arg]], index: int | None, keyword: str | None) -> str | None:
@@ -166,7 +163,7 @@ class Select(nn.Module):
     def _tensor(self, e: cst.BaseExpression) -> str | None:
         """A reason text when ``e`` is certainly a Tensor in the compiled code, else None."""
         if self._types is None:
-            self._types = _support().LocalTypes(self._root, self.ctx, compiler_view=True)
+            self._types = _ts1_support.LocalTypes(self._root, self.ctx, compiler_view=True)
         types = self._types
         if isinstance(e, cst.Name):
             name = e.value

@@ -1,10 +1,7 @@
 import libcst as cst
 
-from tsscan.rule import SAFE, Example, Fix, Rule, sibling_module
-
-
-def _support():
-    return sibling_module(__file__, "_ts1_support")
+from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.rules import _ts1_support
 
 
 class IteratorProtocol(Rule):
@@ -151,7 +148,7 @@ def best(scores: torch.Tensor) -> torch.Tensor:
                 seq = arg.args[0]
                 if not seq.star and seq.keyword is None:
                     if self._types is None:
-                        self._types = _support().local_types(self.ctx)
+                        self._types = _ts1_support.local_types(self.ctx)
                     t = self._types.expr(seq.value)
                     if t == "Tensor" or (t or "").startswith("List["):
                         value = seq.value

@@ -1,11 +1,7 @@
 import libcst as cst
 
-from tsscan.rule import UNSAFE, Example, Fix, Rule, sibling_module
-
-
-def _support():
-    return sibling_module(__file__, "_ts1_support")
-
+from tsscan.rule import UNSAFE, Example, Fix, Rule
+from tsscan.rules import _ts1_support
 
 _SIZE_METHODS = {"view", "reshape", "permute", "new_zeros", "new_ones", "new_empty", "repeat", "expand"}
 _SIZE_FACTORIES = {"zeros", "ones", "empty", "rand", "randn"}
@@ -164,7 +160,7 @@ class Reshape(nn.Module):
         if isinstance(e, (cst.List, cst.ListComp)):
             return True
         if self._types is None:
-            self._types = _support().local_types(self.ctx, compiler_view=True)
+            self._types = _ts1_support.local_types(self.ctx, compiler_view=True)
         t = self._types.expr(e)
         if t is not None:
             return t.startswith("List[")
@@ -193,7 +189,7 @@ class Reshape(nn.Module):
         ok = False
         if isinstance(func, cst.Attribute) and func.attr.value in _SIZE_METHODS:
             if self._types is None:
-                self._types = _support().local_types(self.ctx, compiler_view=True)
+                self._types = _ts1_support.local_types(self.ctx, compiler_view=True)
             ok = self._types.expr(func.value) == "Tensor"
         else:
             qual = self.ctx.qualname(func)

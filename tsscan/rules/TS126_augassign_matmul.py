@@ -1,10 +1,7 @@
 import libcst as cst
 
-from tsscan.rule import SAFE, Example, Fix, Rule, sibling_module
-
-
-def _support():
-    return sibling_module(__file__, "_ts1_support")
+from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.rules import _ts1_support
 
 
 class AugAssignMatmul(Rule):
@@ -80,7 +77,7 @@ def project(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         if not isinstance(node.operator, cst.MatrixMultiplyAssign):
             return
         fix = None
-        if _support().simple_target(node.target):
+        if _ts1_support.simple_target(node.target):
             new = cst.Assign(
                 targets=[cst.AssignTarget(target=node.target)],
                 value=cst.BinaryOperation(

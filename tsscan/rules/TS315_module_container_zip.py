@@ -2,12 +2,8 @@ import libcst as cst
 
 from tsscan import attributes as A
 from tsscan.context import cst_dotted
-from tsscan.rule import Example, Rule, sibling_module
-
-
-def _support():
-    return sibling_module(__file__, "_ts1_support")
-
+from tsscan.rule import Example, Rule
+from tsscan.rules import _ts1_support
 
 _CONTAINERS = {A.MODULELIST, A.SEQUENTIAL, A.MODULEDICT}
 
@@ -200,7 +196,7 @@ class Heads(nn.Module):
         if name is not None:
             return f"list attribute `self.{name}`" if self._kind(name) == A.LIST else None
         if self._types is None:
-            self._types = _support().LocalTypes(self._root, self.ctx, compiler_view=True)
+            self._types = _ts1_support.LocalTypes(self._root, self.ctx, compiler_view=True)
         t = self._types.expr(e)
         if t and t.startswith("List["):
             return f"a list (`{t}`)"

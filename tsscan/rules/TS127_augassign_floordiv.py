@@ -1,10 +1,7 @@
 import libcst as cst
 
-from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule, sibling_module
-
-
-def _support():
-    return sibling_module(__file__, "_ts1_support")
+from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
+from tsscan.rules import _ts1_support
 
 
 class AugAssignFloorDiv(Rule):
@@ -98,9 +95,9 @@ def pooled_size(x: torch.Tensor, levels: int) -> int:
         if not isinstance(node.operator, cst.FloorDivideAssign):
             return
         fix = None
-        if _support().simple_target(node.target):
+        if _ts1_support.simple_target(node.target):
             if self._types is None:
-                self._types = _support().local_types(self.ctx)
+                self._types = _ts1_support.local_types(self.ctx)
             t = self._types.expr(node.target)
             safe = t in ("int", "float")
             value = node.value

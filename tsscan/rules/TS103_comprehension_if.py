@@ -1,11 +1,8 @@
-from tsscan.rule import SAFE, Example, sibling_module
+from tsscan.rule import SAFE, Example
+from tsscan.rules import _ts1_support
 
 
-def _support():
-    return sibling_module(__file__, "_ts1_support")
-
-
-class ComprehensionIf(_support().ComprehensionRule):
+class ComprehensionIf(_ts1_support.ComprehensionRule):
     """A comprehension with an `if` filter in compiled code.
 
     What it does:

@@ -1,10 +1,7 @@
 import libcst as cst
 
-from tsscan.rule import SAFE, Example, Fix, Rule, sibling_module
-
-
-def _support():
-    return sibling_module(__file__, "_ts1_support")
+from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.rules import _ts1_support
 
 
 class StarredAssignment(Rule):
@@ -129,7 +126,7 @@ def split_head(sizes: List[int]) -> List[int]:
         if star != 0 and after != 0:
             return None  # a star in the middle
         if self._types is None:
-            self._types = _support().local_types(self.ctx)
+            self._types = _ts1_support.local_types(self.ctx)
         t = self._types.expr(value)
         if not (t and t.startswith("List[")):
             return None

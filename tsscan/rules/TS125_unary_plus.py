@@ -1,10 +1,7 @@
 import libcst as cst
 
-from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule, sibling_module
-
-
-def _support():
-    return sibling_module(__file__, "_ts1_support")
+from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
+from tsscan.rules import _ts1_support
 
 
 class UnaryPlus(Rule):
@@ -89,7 +86,7 @@ def shift(x: torch.Tensor, k: int) -> torch.Tensor:
         if not isinstance(node.operator, cst.Plus):
             return
         if self._types is None:
-            self._types = _support().local_types(self.ctx)
+            self._types = _ts1_support.local_types(self.ctx)
         t = self._types.expr(node.expression)
         safe = t in ("int", "float")
         new = node.expression
