@@ -201,7 +201,7 @@ def index_page(rules: Sequence[type]) -> str:
 def documented_rules(extra_dirs: Sequence[Path] = ()) -> list[type]:
     """Every code `tsscan rules` lists: the rules in the rule directories, and the TS9xx codes
     that ``--verify`` reports (no static rule finds those)."""
-    from tsscan.rule import load_rules
+    from tsscan.registry import load_rules
 
     rules = list(load_rules(extra_dirs))
     try:
