@@ -700,14 +700,11 @@ class ComprehensionRule(_Rule):
         raise NotImplementedError
 
     def on_function(self) -> None:
-        self._root = None
         self._depth = 0
         self._stmts: list[tuple[cst.CSTNode, bool]] = []
         self._elifs: set[int] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._root is None:
-            self._root = node
         self._depth += 1
         self._stmts.append((node, False))
 
@@ -751,7 +748,7 @@ class ComprehensionRule(_Rule):
         fix = None
         if isinstance(node, cst.ListComp) and self._depth == 1 and self._stmts:
             stmt, in_seq = self._stmts[-1]
-            found = comprehension_fix(self, node, stmt, in_seq, self._root)  # type: ignore[arg-type]
+            found = comprehension_fix(self, node, stmt, in_seq, self.ctx.function_node)
             if found is not None:
                 old, new, imports, safe, why = found
                 fix = _Fix(

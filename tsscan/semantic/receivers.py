@@ -287,25 +287,6 @@ def kinds_for(ctx: FunctionContext, fn: cst.FunctionDef) -> Kinds:
     return known if known is not None else ctx.remember("kinds", fn, Kinds(fn, ctx))
 
 
-class FunctionRoot:
-    """Mixin for rules: ``self.kinds`` is the :class:`Kinds` of the compiled function being
-    visited. Call ``super().on_function()`` and ``FunctionRoot.visit_FunctionDef`` if overriding."""
-
-    _root: cst.FunctionDef | None = None
-
-    def on_function(self) -> None:
-        self._root = None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._root is None:
-            self._root = node
-
-    @property
-    def kinds(self) -> Kinds:
-        assert self._root is not None
-        return kinds_for(self.ctx, self._root)  # type: ignore[attr-defined]
-
-
 def torch_prefix(ctx: FunctionContext, written: str) -> str | None:
     """``"torch."`` (or ``"th."``) to write new ``torch.X`` names with: the module prefix of
     ``written`` (``"th.LongTensor"`` -> ``"th."``) when it names torch, else a name the file

@@ -1208,17 +1208,6 @@ def walk_expr(node: cst.CSTNode):
     return out
 
 
-class RootOnly:
-    """Mixin state for rules that analyse each compiled function once, at its root FunctionDef."""
-
-    def is_root(self, node: cst.FunctionDef) -> bool:
-        seen = getattr(self, "_typemodel_root", None)
-        if seen is None or seen[0] is not self.ctx:  # type: ignore[attr-defined]
-            self._typemodel_root = (self.ctx, node)  # type: ignore[attr-defined]
-            return True
-        return seen[1] is node
-
-
 def refined_names(fn: cst.FunctionDef) -> set[str]:
     """Names the function compares with ``is``/``is not``, checks with ``isinstance``,
     unwraps, asserts on or rebinds: any of these may refine an Optional, so rules stay quiet."""
@@ -1293,6 +1282,7 @@ def value_uses(fn: cst.FunctionDef, ctx) -> dict[int, cst.CSTNode]:
 
 def in_quiet_arm(ctx: FunctionContext | None, node: cst.CSTNode) -> bool:
     """True when ``node`` lies in an ``if`` arm the compiler may drop on types the model does
-    not know (see :attr:`FunctionTypes.quiet_nodes`); needs :func:`analyse` run first."""
-    known = ctx.analyses.get("types") if ctx is not None else None
-    return known is not None and id(node) in known[1].quiet_nodes
+    not know (see :attr:`FunctionTypes.quiet_nodes`) of the function ``ctx`` describes."""
+    if ctx is None or ctx.node is None:
+        return False
+    return id(node) in analyse(ctx.node, ctx).quiet_nodes
