@@ -284,7 +284,7 @@ class _Env:
         self.fn = fn
         self.params: dict[str, ast.arg] = {}
         self.defaults: dict[str, ast.expr] = {}
-        self.locals: dict[str, list[ast.expr]] = {}
+        self.locals: dict[str, list[ast.expr | None]] = {}  # None: a binding whose value is unknown
         self.self_name: str | None = None
         self.depth = 0
         if fn is not None:
@@ -310,14 +310,14 @@ class _Env:
                         elif isinstance(t, (ast.Tuple, ast.List)):
                             for e in t.elts:  # unpacking: value not known
                                 if isinstance(e, ast.Name):
-                                    self.locals.setdefault(e.id, []).append(None)  # type: ignore[arg-type]
+                                    self.locals.setdefault(e.id, []).append(None)
                 elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name):
-                    self.locals.setdefault(node.target.id, []).append(None)  # type: ignore[arg-type]
+                    self.locals.setdefault(node.target.id, []).append(None)
                 elif isinstance(node, (ast.For, ast.comprehension, ast.With)):
                     tgt = getattr(node, "target", None)
                     for n in ast.walk(tgt) if tgt is not None else ():
                         if isinstance(n, ast.Name):
-                            self.locals.setdefault(n.id, []).append(None)  # type: ignore[arg-type]
+                            self.locals.setdefault(n.id, []).append(None)
             fn.__dict__["_tsscan_env"] = (self.params, self.defaults, self.locals)
 
 
@@ -403,15 +403,15 @@ def _vt_inner(e: ast.expr, env: _Env) -> AttrType:
             return AttrType(EMPTY_DICT, detail="an empty dict")
         if any(k is None for k in e.keys):
             return UNKNOWN_T
-        keys = [_vt(k, env) for k in e.keys]  # type: ignore[arg-type]
+        keys = [_vt(k, env) for k in e.keys if k is not None]
         vals = [_vt(v, env) for v in e.values]
         if any(t.kind in {MODULE} | MODULE_CONTAINERS for t in vals):
             return AttrType(PYOBJECT, detail="a dict of modules (use nn.ModuleDict)")
         if any(t.kind in UNCONVERTIBLE for t in vals + keys):
             return AttrType(PYOBJECT, detail="a container of unconvertible objects")
-        k, v = _same(keys), _same(vals)
-        if k.kind in SCALARS and v.kind in SCALARS:
-            return AttrType(DICT, f"Dict[{SCALARS[k.kind]}, {SCALARS[v.kind]}]")
+        key_t, val_t = _same(keys), _same(vals)
+        if key_t.kind in SCALARS and val_t.kind in SCALARS:
+            return AttrType(DICT, f"Dict[{SCALARS[key_t.kind]}, {SCALARS[val_t.kind]}]")
         return AttrType(DICT)
     if isinstance(e, (ast.ListComp, ast.GeneratorExp)):
         return AttrType(LIST) if isinstance(e, ast.ListComp) else UNKNOWN_T

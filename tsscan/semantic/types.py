@@ -34,8 +34,9 @@ The analysis runs on the libcst ``FunctionDef`` a rule visits and is cached on t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 import libcst as cst
 
@@ -44,6 +45,8 @@ from tsscan.semantic.function import cst_dotted
 from tsscan.walk import walk
 
 SCALARS = ("int", "float", "bool", "str", "complex")
+# the statements of a suite: an indented block's, or the small ones of ``if x: return y``
+Stmts = Sequence[cst.BaseStatement | cst.BaseSmallStatement]
 
 # --------------------------------------------------------------------------- annotations
 _GENERIC = {
@@ -112,7 +115,7 @@ def subscript_items(node: cst.Subscript) -> list[cst.BaseExpression]:
     return out
 
 
-def annotation_type(node: cst.BaseExpression | None, ctx: FunctionContext | None) -> str | None:
+def annotation_type(node: cst.BaseExpression | cst.Annotation | None, ctx: FunctionContext | None) -> str | None:
     """The TorchScript type an annotation expression denotes, or None when unsure."""
     if node is None:
         return None
@@ -138,8 +141,9 @@ def annotation_type(node: cst.BaseExpression | None, ctx: FunctionContext | None
                 return f"Tuple[{inner}, ...]" if inner else None
             if len(items) == 1 and isinstance(items[0], cst.Tuple) and not items[0].elements:
                 return "Tuple[()]"
-        parts = [annotation_type(i, ctx) for i in items]
-        if any(p is None for p in parts):
+        maybe = [annotation_type(i, ctx) for i in items]
+        parts = [p for p in maybe if p is not None]
+        if len(parts) != len(maybe):
             return None
         if head == "Optional" and len(parts) == 1:
             return f"Optional[{parts[0]}]"
@@ -159,8 +163,8 @@ def annotation_type(node: cst.BaseExpression | None, ctx: FunctionContext | None
     return None
 
 
-def is_optional(t: str | None) -> bool:
-    return bool(t) and t.startswith("Optional[")  # type: ignore[union-attr]
+def is_optional(t: str | None) -> TypeGuard[str]:
+    return t is not None and t.startswith("Optional[")
 
 
 def assignable(target: str | None, value: str | None) -> bool:
@@ -287,10 +291,11 @@ class ExprTyper:
                 return "Tuple[()]"
             if any(isinstance(e, cst.StarredElement) for e in node.elements):
                 return None
-            parts = [self._type(e.value) for e in node.elements]
-            if any(p is None for p in parts):
+            maybe = [self._type(e.value) for e in node.elements]
+            parts = [p for p in maybe if p is not None]
+            if len(parts) != len(maybe):
                 return None
-            return f"Tuple[{', '.join(parts)}]"  # type: ignore[arg-type]
+            return f"Tuple[{', '.join(parts)}]"
         if isinstance(node, cst.UnaryOperation):
             inner = self._type(node.expression)
             if isinstance(node.operator, cst.Not):
@@ -332,14 +337,15 @@ class ExprTyper:
                 inner = base[len("List[") : -1]
                 if isinstance(sl, cst.Slice):
                     return base
+                assert isinstance(sl, cst.Index)
                 return inner if self._type(sl.value) == "int" else None
             if base and base.startswith("Tuple[") and len(node.slice) == 1:
                 sl = node.slice[0].slice
                 if isinstance(sl, cst.Index) and isinstance(sl.value, cst.Integer):
-                    parts = split_type_args(base)
+                    elements = split_type_args(base)
                     idx = int(sl.value.value, 0)
-                    if parts is not None and "..." not in parts and -len(parts) <= idx < len(parts):
-                        return parts[idx]
+                    if elements is not None and "..." not in elements and -len(elements) <= idx < len(elements):
+                        return elements[idx]
             return None
         if isinstance(node, cst.Attribute):
             owner = self._type(node.value)
@@ -561,7 +567,7 @@ class _Frame:
         self.loop = loop
 
 
-def _terminates(block: Sequence[cst.BaseStatement]) -> bool:
+def _terminates(block: Stmts) -> bool:
     if not block:
         return False
     last = block[-1]
@@ -572,10 +578,9 @@ def _terminates(block: Sequence[cst.BaseStatement]) -> bool:
     if isinstance(last, cst.If):
         if last.orelse is None:
             return False
-        other = last.orelse.body if isinstance(last.orelse, cst.Else) else None
-        if other is None:
-            return _terminates(last.body.body) and _terminates([last.orelse])
-        return _terminates(last.body.body) and _terminates(other.body)
+        if isinstance(last.orelse, cst.Else):
+            return _terminates(last.body.body) and _terminates(last.orelse.body.body)
+        return _terminates(last.body.body) and _terminates([last.orelse])
     return False
 
 
@@ -676,16 +681,26 @@ class _Analyser:
                 for nm in _target_names(n.target):
                     inner.bound.append(nm.value)
 
-            def _comprehension(inner, n) -> None:
+            def _comprehension(inner, n: cst.ListComp | cst.SetComp | cst.DictComp | cst.GeneratorExp) -> None:
                 # the element is visited before the ``for`` clauses: bind their targets first
                 # (a comprehension's own variables are not the function's)
-                fc = n.for_in
+                fc: cst.CompFor | None = n.for_in
                 while fc is not None:
                     for nm in _target_names(fc.target):
                         inner.bound.append(nm.value)
                     fc = fc.inner_for_in
 
-            visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
+            def visit_ListComp(inner, n: cst.ListComp) -> None:
+                inner._comprehension(n)
+
+            def visit_SetComp(inner, n: cst.SetComp) -> None:
+                inner._comprehension(n)
+
+            def visit_DictComp(inner, n: cst.DictComp) -> None:
+                inner._comprehension(n)
+
+            def visit_GeneratorExp(inner, n: cst.GeneratorExp) -> None:
+                inner._comprehension(n)
 
             def visit_Lambda(inner, n: cst.Lambda) -> bool:
                 return False
@@ -713,7 +728,7 @@ class _Analyser:
         walk(node, Uses())
 
     # ---- statements
-    def block(self, stmts: Sequence[cst.BaseStatement]) -> bool:
+    def block(self, stmts: Stmts) -> bool:
         """Walk a block; True when a statically taken arm in it returns or raises (the rest
         of the block is not compiled)."""
         for s in stmts:
@@ -722,7 +737,7 @@ class _Analyser:
                 return True
         return False
 
-    def statement(self, s: cst.BaseStatement) -> None:  # noqa: C901
+    def statement(self, s: cst.BaseStatement | cst.BaseSmallStatement) -> None:
         if isinstance(s, cst.SimpleStatementLine):
             comment = s.trailing_whitespace.comment
             # ``x = []  # type: List[int]``: another rule's finding; do not guess the type here
@@ -859,9 +874,9 @@ class _Analyser:
                 self.leaves.add(id(s))
         if live is None and (static == "varies" or self.uncertain_none_test(s.test) or _has_isinstance(s.test)):
             self.quiet += 1
-            for arm in (s.body, s.orelse):
-                if arm is not None:
-                    self.out.quiet_nodes.update(id(n) for n in walk_expr(arm))
+            for suite in (s.body, s.orelse):
+                if suite is not None:
+                    self.out.quiet_nodes.update(id(n) for n in walk_expr(suite))
             try:
                 self._if_arms(s, None)
             finally:
@@ -870,7 +885,7 @@ class _Analyser:
         self._if_arms(s, live)
 
     def _if_arms(self, s: cst.If, live: int | None) -> None:
-        arms: list[Sequence[cst.BaseStatement] | None] = [s.body.body]
+        arms: list[Stmts | None] = [s.body.body]
         if s.orelse is None:
             arms.append(None)
         elif isinstance(s.orelse, cst.Else):
@@ -878,7 +893,8 @@ class _Analyser:
         else:
             arms.append([s.orelse])
         if live is not None:
-            if arms[live] is not None and self.block(arms[live]):  # type: ignore[arg-type]
+            taken = arms[live]
+            if taken is not None and self.block(taken):
                 self.leaves.add(id(s))
             return
         results: list[dict[str, str | None] | None] = []
@@ -935,7 +951,7 @@ class _Analyser:
         if isinstance(op, cst.IsNot) == true_arm and isinstance(op, (cst.Is, cst.IsNot)):
             t = self.lookup(left.value)
             if is_optional(t):
-                out[left.value] = t[len("Optional[") : -1]  # type: ignore[index]
+                out[left.value] = t[len("Optional[") : -1]
         return out
 
     def _flat_env(self) -> dict[str, str | None]:
@@ -1017,7 +1033,8 @@ class _Analyser:
             self.uses(target)
 
 
-_AUG_TO_BIN = {
+# concrete operator classes (mypy cannot tell them from the abstract base in a plain dict)
+_AUG_TO_BIN: dict[type[cst.BaseAugOp], Callable[[], cst.BaseBinaryOp]] = {
     cst.AddAssign: cst.Add,
     cst.SubtractAssign: cst.Subtract,
     cst.MultiplyAssign: cst.Multiply,
@@ -1046,6 +1063,8 @@ def unrolled_loop(it: cst.BaseExpression, ctx: FunctionContext | None) -> bool:
     from tsscan.semantic import attributes as A
 
     def container(e: cst.BaseExpression) -> bool:
+        if ctx.cls is None:  # self_attr() is None outside a class: nothing below applies
+            return False
         if isinstance(e, cst.Call) and isinstance(e.func, cst.Attribute) and not e.args:
             if e.func.attr.value in ("values", "items", "keys"):
                 name = ctx.self_attr(e.func.value)
@@ -1066,6 +1085,8 @@ def unrolled_loop(it: cst.BaseExpression, ctx: FunctionContext | None) -> bool:
 
 def _container_class(ctx: FunctionContext) -> bool:
     """The class derives (directly or through local classes) from a torch.nn container."""
+    if ctx.cls is None:
+        return False
     for cls in ctx.cls.mro():
         for name in cls.bases:
             if name.startswith("torch.nn") and name.rsplit(".", 1)[-1] in ("Sequential", "ModuleList", "ModuleDict"):
