@@ -20,6 +20,7 @@ import libcst as cst
 
 from tsscan.semantic.function import FunctionFacts as FunctionContext
 from tsscan.semantic.function import cst_dotted
+from tsscan.semantic.types import ExprTyper, analyse
 from tsscan.walk import walk
 
 TENSOR = "tensor"
@@ -78,6 +79,19 @@ def annotation_kind(ann: cst.BaseExpression | None, ctx: FunctionContext) -> str
     if resolved.startswith(("typing.", "torch.")):
         return UNKNOWN
     return MODULE if name in ctx.module.aliases else UNKNOWN
+
+
+def kind_of_type(t: str | None) -> str:
+    """The coarse view of a TorchScript type (see :mod:`tsscan.semantic.types`)."""
+    if t is None:
+        return UNKNOWN
+    if t == "Tensor":
+        return TENSOR
+    if t in ("int", "float", "bool", "complex", "None"):
+        return SCALAR
+    if t == "str" or t.startswith(("List[", "Tuple[", "Dict[")):
+        return SEQUENCE
+    return UNKNOWN
 
 
 def _const_kind(node: cst.BaseExpression) -> str | None:
@@ -190,12 +204,29 @@ class Kinds:
                 return MODULE  # a submodule or a TorchScript class instance
         return UNKNOWN
 
-    def kind(self, node: cst.BaseExpression | None) -> str:  # noqa: C901 - a flat dispatch
+    def kind(self, node: cst.BaseExpression | None) -> str:
+        """The type model's answer where it has one (:func:`kind_of_type`); else what the
+        names' bindings, the file's imports and the class's attributes say."""
         if node is None:
             return UNKNOWN
         const = _const_kind(node)
         if const is not None:
             return const
+        known = kind_of_type(ExprTyper(self.ctx, self._name_type)(node)) if self.ctx.node is not None else UNKNOWN
+        return known if known != UNKNOWN else self._kind(node)
+
+    def _name_type(self, name: str) -> str | None:
+        """A name's TorchScript type where no binding in the function can change it: an
+        annotated name, or a parameter never assigned; other names are left to :meth:`name_kind`."""
+        assert self.ctx.node is not None
+        types = analyse(self.ctx.node, self.ctx)
+        if name in types.declared:
+            return types.declared[name]
+        if name in self.params and name not in self.assigned:
+            return types.params.get(name)
+        return None
+
+    def _kind(self, node: cst.BaseExpression) -> str:  # noqa: C901 - a flat dispatch
         if isinstance(node, cst.Name):
             return self.name_kind(node.value)
         if isinstance(node, cst.Attribute):

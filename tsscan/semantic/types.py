@@ -215,7 +215,8 @@ TORCH_TENSOR_FUNCS = frozenset(
     maximum minimum floor ceil sin cos atan2 pow mul add sub div neg masked_fill gather index_select
     stack hstack vstack cdist norm outer tril triu eye diag argmax argmin sort_values logical_and
     logical_or logical_not isnan isinf isfinite nonzero_static bucketize flip roll repeat_interleave
-    tile narrow clone detach""".split()
+    tile narrow clone detach concat concatenate exp log1p expm1 floor ceil round sign bitwise_and
+    bitwise_or diag trace erf square nonzero""".split()
 )
 TORCH_TENSOR_LISTS = frozenset("split chunk unbind meshgrid broadcast_tensors tensor_split".split())
 TENSOR_METHODS = frozenset(
@@ -225,7 +226,9 @@ TENSOR_METHODS = frozenset(
     view_as reshape_as argmax argmin floor ceil round sign norm cumsum prod gather index_select
     narrow flip roll new_zeros new_ones new_full new_empty mul_ add_ sub_ div_ clamp_ fill_
     zero_ copy_ masked_fill_ sigmoid_ relu_ logical_not logical_and logical_or eq ne lt le gt ge
-    isnan all any nonzero""".split()
+    isnan all any nonzero repeat_interleave sin cos square rsqrt reciprocal unfold diff log1p expm1
+    exp_ std var softplus uniform_ normal_ triu tril select new_tensor clamp_min clamp_max
+    bool""".split()
 )
 TENSOR_LIST_METHODS = frozenset("split chunk unbind tensor_split".split())
 INT_FUNCS = {"len": "int", "int": "int", "float": "float", "str": "str", "bool": "bool", "ord": "int", "chr": "str"}
@@ -269,7 +272,9 @@ class ExprTyper:
             return "float"
         if isinstance(node, cst.Imaginary):
             return "complex"
-        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+        if isinstance(node, cst.SimpleString):
+            return None if node.prefix.lower().startswith("b") else "str"  # bytes are not str
+        if isinstance(node, (cst.ConcatenatedString, cst.FormattedString)):
             return "str"
         if isinstance(node, cst.Name):
             if node.value in ("True", "False"):
@@ -326,6 +331,8 @@ class ExprTyper:
             return a if a == b else None
         if isinstance(node, cst.Call):
             return self._call(node)
+        if isinstance(node, cst.ListComp):
+            return self._list_comp(node)
         if isinstance(node, cst.Subscript):
             base = self._type(node.value)
             if base == "Tensor":
@@ -398,8 +405,56 @@ class ExprTyper:
                 return _num_join(left, right)
         return None
 
+    def _list_comp(self, node: cst.ListComp) -> str | None:
+        """``[elt for t in it ...]``: its targets are the comprehension's own names."""
+        scope: dict[str, str | None] = {}
+        outer = self.lookup
+        self.lookup = lambda name: scope[name] if name in scope else outer(name)
+        try:
+            fc: cst.CompFor | None = node.for_in
+            while fc is not None:
+                bind_target(fc.target, self.iter_element(fc.iter), scope)
+                fc = fc.inner_for_in
+            elt = self._type(node.elt)
+        finally:
+            self.lookup = outer
+        return f"List[{elt}]" if elt else None
+
+    def iter_element(self, it: cst.BaseExpression) -> str | None:
+        """The type a ``for`` over ``it`` binds to its target."""
+        if (
+            isinstance(it, cst.Call)
+            and isinstance(it.func, cst.Name)
+            and it.func.value in ("range", "enumerate", "zip")
+        ):
+            name = it.func.value
+            if self.lookup(name) is not None or (self.ctx is not None and name in self.ctx.module.functions):
+                return None
+            args = list(it.args)
+            if any(a.keyword is not None or a.star for a in args):
+                if not (name == "enumerate" and all(a.keyword is None or a.keyword.value == "start" for a in args)):
+                    return None
+            if name == "range":
+                return "int"
+            if name == "enumerate" and args:
+                inner = self.iter_element(args[0].value)
+                return f"Tuple[int, {inner}]" if inner else None
+            if name == "zip" and args:
+                maybe = [self.iter_element(a.value) for a in args]
+                items = [t for t in maybe if t is not None]
+                return f"Tuple[{', '.join(items)}]" if len(items) == len(maybe) else None
+            return None
+        return element_type(self._type(it))
+
     def _call(self, node: cst.Call) -> str | None:
         func = node.func
+        if isinstance(func, cst.Name) and self.lookup(func.value) is None:
+            if func.value == "abs" and len(node.args) == 1:
+                t = self._type(node.args[0].value)
+                return t if t in ("int", "float", "Tensor") else None
+            if func.value in ("min", "max") and len(node.args) == 2 and not any(a.keyword for a in node.args):
+                a, b = (self._type(x.value) for x in node.args)
+                return a if a == b and a in ("int", "float") else None
         if isinstance(func, cst.Name) and func.value in INT_FUNCS and self.lookup(func.value) is None:
             if func.value in ("int", "float") and node.args and self._type(node.args[0].value) == "Tensor":
                 return func.value
@@ -447,6 +502,37 @@ class ExprTyper:
             if recv == "str" and name in ("upper", "lower", "strip", "lstrip", "rstrip", "replace", "join", "format"):
                 return "str"
         return None
+
+
+def element_type(t: str | None) -> str | None:
+    """The type a ``for`` loop over a value of type ``t`` binds."""
+    if t is None:
+        return None
+    if t in ("Tensor", "str"):
+        return t
+    if t.startswith("List["):
+        return t[len("List[") : -1]
+    if t.startswith("Tuple["):
+        items = split_type_args(t) or []
+        return items[0] if items and all(i == items[0] for i in items) else None
+    return None
+
+
+def bind_target(target: cst.BaseExpression, t: str | None, scope: dict[str, str | None]) -> None:
+    """Give the names of an assignment or loop target their part of ``t``."""
+    if isinstance(target, cst.Name):
+        scope[target.value] = t
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        items = split_type_args(t) if t and t.startswith("Tuple[") else None
+        for i, el in enumerate(target.elements):
+            sub = None
+            if items is not None and i < len(items) and not isinstance(el, cst.StarredElement):
+                sub = items[i]
+            elif t and t.startswith("List["):
+                sub = element_type(t)
+            elif t == "Tensor":
+                sub = "Tensor"
+            bind_target(el.value, sub, scope)
 
 
 def module_attribute_type(ctx: FunctionContext, name: str) -> str | None:
@@ -655,6 +741,8 @@ class _Analyser:
         if i == top:
             self.frames[top].vars[name] = t  # straight-line rebinding may change the type
             return
+        if isinstance(value, cst.List) and not value.elements and old is not None and old.startswith("List["):
+            return  # `x = []` in a nested block takes x's list type as its hint (not so for `{}`)
         if old is not None and t is not None and not assignable(old, t) and not implicitly_converted(old, t):
             in_loop = any(fr.loop for fr in self.frames[i + 1 :])
             if not self.quiet:
