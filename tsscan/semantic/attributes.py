@@ -486,26 +486,14 @@ def _filled_list_type(mutations: list[ast.AST], env: _Env) -> AttrType:
 
 
 def _compiled_method_names(cls: ClassInfo, module: ModuleInfo) -> set[str]:
-    """Names of methods the compiler compiles for ``cls`` (computed from ``scope``)."""
-    from tsscan.semantic.compiled import _compiled_functions  # noqa: PLC0415 cheap, ast only
+    """Names of methods the compiler compiles for ``cls``: recorded on the module by the
+    reachability analysis (:func:`tsscan.semantic.compiled.analyse`), which runs it once."""
+    if module.compiled_methods is None:
+        from tsscan.semantic.compiled import record_compiled_methods
 
-    key = id(cls)
-    cache = _COMPILED_CACHE.get(id(module))
-    if cache is None or cache[0] is not module:
-        funcs = _compiled_functions(module)
-        table: dict[int, set[str]] = {}
-        for cf in funcs:
-            if cf.cls is not None:
-                for c in module.classes.values():
-                    if cf.cls in list(c.mro()):
-                        table.setdefault(id(c), set()).add(cf.node.name)
-        cache = (module, table)
-        _COMPILED_CACHE.clear()
-        _COMPILED_CACHE[id(module)] = cache
-    return cache[1].get(key, set())
-
-
-_COMPILED_CACHE: dict[int, tuple[ModuleInfo, dict[int, set[str]]]] = {}
+        record_compiled_methods(module)
+    assert module.compiled_methods is not None
+    return module.compiled_methods.get(cls.name, set())
 
 
 def assigned_outside_compiled(cls: ClassInfo, module: ModuleInfo, name: str) -> bool:
