@@ -3,6 +3,7 @@ import re
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic.crossing import text_to_cst
 
 # what torch.jit.annotations.get_type_line does with the function's source lines
 _IGNORE = re.compile(r"# type:\ ignore(\[[a-zA-Z-]+\])?$")
@@ -169,9 +170,8 @@ def shifted(x: torch.Tensor, k: float) -> torch.Tensor:
             and isinstance(assign.targets[0].target, cst.Name)
         ):
             return None
-        try:
-            ann = cst.parse_expression(m.group("type"))
-        except Exception:
+        ann = text_to_cst(m.group("type"))
+        if ann is None:
             return None
         names = set()
 

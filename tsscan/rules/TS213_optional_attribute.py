@@ -1,6 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
+from tsscan.semantic import attributes
 from tsscan.semantic.types import in_quiet_arm, is_optional, module_attribute_type, value_uses, walk_expr
 
 
@@ -17,12 +18,7 @@ def optional_attribute(ctx, name: str):
     t = module_attribute_type(ctx, name)
     if not is_optional(t):
         return None
-    try:
-        from tsscan.semantic import attributes as attributes
-
-        if not attributes.attribute_type(cls, name, ctx.module).annotated:
-            return None
-    except Exception:
+    if not attributes.attribute_type(cls, name, ctx.module).annotated:
         return None
     return t
 

@@ -5,6 +5,7 @@ import libcst as cst
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic import attributes as A
 from tsscan.semantic import types as typemodel
+from tsscan.semantic.crossing import ast_function_to_cst, ast_to_cst
 
 
 class _Uses:
@@ -31,11 +32,11 @@ def _elem_type(e: ast.expr, fn, ctx) -> A.AttrType:
     t = A.value_type(e, ctx.module, ctx.cls, fn)
     if t.known:
         return t
-    try:  # the type model of compiled code (parameters and declared locals, no flow)
-        cst_fn = cst.parse_statement(ast.unparse(fn.__class__(**{**fn.__dict__, "decorator_list": []})))
-        tm = typemodel.analyse(cst_fn, None).type_of(cst.parse_expression(ast.unparse(e)))
-    except Exception:  # a parse problem only means: unknown
+    # the type model of compiled code (parameters and declared locals, no flow)
+    cst_fn, cst_e = ast_function_to_cst(fn), ast_to_cst(e)
+    if cst_fn is None or cst_e is None:
         return A.UNKNOWN_T
+    tm = typemodel.analyse(cst_fn, None).type_of(cst_e)
     kind = _TM_KINDS.get(tm or "")
     return A.AttrType(kind, A.SCALARS[kind]) if kind else A.UNKNOWN_T
 
