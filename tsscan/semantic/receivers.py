@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tsscan.semantic.exprs import ExprTyper
+from tsscan.semantic.flow import analyse
 from tsscan.semantic.function import FunctionFacts as FunctionContext
 from tsscan.semantic.function import cst_dotted
-from tsscan.semantic.types import ExprTyper, analyse
 from tsscan.walk import walk
 
 TENSOR = "tensor"
