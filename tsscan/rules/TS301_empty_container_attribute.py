@@ -41,7 +41,7 @@ def _elem_type(e: ast.expr, fn, ctx) -> A.AttrType:
     return A.AttrType(kind, A.SCALARS[kind]) if kind else A.UNKNOWN_T
 
 
-def _collect_uses(ctx, owner_cls, name: str) -> _Uses | None:
+def _collect_uses(ctx, owner_cls, name: str) -> _Uses:
     uses = _Uses()
     for cf in ctx.scope.compiled:
         if cf.cls is None or cf.cls not in list(ctx.cls.mro()) and ctx.cls not in list(cf.cls.mro()):
@@ -329,13 +329,14 @@ class History(nn.Module):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         name = self.ctx.self_attr(node)
         cls = self.ctx.cls
-        if name is None or not A.plain_module(cls) or name in self._seen or not A.fully_known(cls):
+        if name is None or cls is None or not A.plain_module(cls) or name in self._seen or not A.fully_known(cls):
             return
         t = A.attribute_type(cls, name, self.ctx.module)
         if t.kind not in (A.EMPTY_LIST, A.EMPTY_DICT) or t.annotated or t.origin != "init":
             return
         self._seen.add(name)
         owner = next((c for c in cls.mro() if name in c.init_attrs), cls)
+        ann: str | None
         if t.init_annotation:
             # `self.x: List[int] = []` in __init__: the compiler ignores that annotation
             ann = t.init_annotation
