@@ -62,8 +62,8 @@ def test_table_facts_match_the_compiler(generated):
     assert "pi" in generated["math"]["constants"]
     ones = generated["functions"]["torch.ones"]
     assert ones["kind"] == "builtin"
-    assert not any(a[0] == "requires_grad" for ov in ones["overloads"] for a in ov)
-    assert any(a[0] == "requires_grad" for ov in generated["functions"]["torch.tensor"]["overloads"] for a in ov)
+    assert not any("requires_grad:" in sig for sig in generated["schemas"][ones["op"]])
+    assert any("requires_grad:" in sig for sig in generated["schemas"][generated["functions"]["torch.tensor"]["op"]])
     assert generated["functions"]["torch.Tensor"]["kind"] == "unknown-op"
 
 
@@ -201,3 +201,169 @@ def test_target_version_falls_back_to_installed_torch_then_newest_table(monkeypa
     monkeypatch.setattr(config, "installed_torch_version", lambda: None)
     newest = max(knowledge.available())
     assert config.target_version(settings) == f"{newest[0]}.{newest[1]}"
+
+
+# ---- signatures: the table's answers against what the compiler does with the same call
+
+# (call compiled in `def f(x: Tensor, i: int, fl: float, xs: List[Tensor])`, what to ask the table)
+SIGNATURE_CASES = [
+    ("torch.cat(xs)", ("function", "torch.cat", ["List[Tensor]"])),
+    ("torch.cat(xs, 1)", ("function", "torch.cat", ["List[Tensor]", "int"])),
+    ("torch.sum(x)", ("function", "torch.sum", ["Tensor"])),
+    ("torch.sum(x, 1)", ("function", "torch.sum", ["Tensor", "int"])),
+    ("torch.max(x, 1)", ("function", "torch.max", ["Tensor", "int"])),
+    ("torch.add(i, i)", ("function", "torch.add", ["int", "int"])),
+    ("torch.zeros(2, 3)", ("function", "torch.zeros", ["int", "int"])),
+    ("torch.split(x, 2)", ("function", "torch.split", ["Tensor", "int"])),
+    ("torch.linalg.norm(x)", ("function", "torch.linalg.norm", ["Tensor"])),
+    ("torch.nn.functional.relu(x)", ("function", "torch.nn.functional.relu", ["Tensor"])),
+    (
+        "torch.nn.functional.interpolate(x, scale_factor=2.0)",
+        ("function", "torch.nn.functional.interpolate", ["Tensor"]),
+    ),
+    (
+        "torch.nn.functional.multi_head_attention_forward",
+        ("function", "torch.nn.functional.multi_head_attention_forward", None),
+    ),
+    ("x.size()", ("method", "size", [])),
+    ("x.size(0)", ("method", "size", ["int"])),
+    ("x.item()", ("method", "item", [])),
+    ("x.dim()", ("method", "dim", [])),
+    ("x.float()", ("method", "float", [])),
+    ("x.view(2, 3)", ("method", "view", ["int", "int"])),
+    ("x.max(1)", ("method", "max", ["int"])),
+    ("x.split(2)", ("method", "split", ["int"])),
+    ("x.type(torch.float)", ("method", "type", ["int"])),
+    ("x.where(x > 0, x)", ("method", "where", ["Tensor", "Tensor"])),
+    ("math.sqrt(fl)", ("math", "sqrt", ["float"])),
+    ("math.floor(fl)", ("math", "floor", ["float"])),
+    ("math.sqrt(i)", ("math", "sqrt", ["int"])),
+]
+
+
+def _compiled_return(call: str) -> str:
+    import math  # noqa: F401 - the compiler resolves `math` in this frame
+
+    import torch
+
+    if "(" not in call:  # a function: its whole signature, not one call
+        return ""
+    cu = torch.jit.CompilationUnit(f"def f(x: Tensor, i: int, fl: float, xs: List[Tensor]):\n    return {call}\n")
+    ret = cu.f.schema.returns[0].type
+    elements = getattr(ret, "elements", None)  # a (named) tuple: compare its elements
+    return f"Tuple[{', '.join(str(e) for e in ret.elements())}]" if elements else str(ret)
+
+
+@pytest.mark.parametrize("call,query", SIGNATURE_CASES, ids=[c for c, _ in SIGNATURE_CASES])
+def test_returns_match_the_compiler(call, query):
+    k = knowledge.load()
+    kind, name, args = query
+    ask = {"function": k.function_return, "method": k.method_return, "math": k.math_return}[kind]
+    if args is None:
+        assert ask(name) == "Tuple[Tensor, Optional[Tensor]]"
+        return
+    assert ask(name, args) == _compiled_return(call)
+
+
+def test_known_signatures():
+    import torch
+
+    k = knowledge.load()
+    (cat, cat_out) = k.function_overloads("torch.cat")
+    assert [(p.name, p.type, p.has_default, p.kwarg_only) for p in cat.params] == [
+        ("tensors", "List[Tensor]", False, False),
+        ("dim", "int", True, False),
+    ]
+    assert cat_out.params[-1] == knowledge.Param("out", "Tensor", kwarg_only=True, has_default=False)
+    # the compiler rejects a Tensor where the table says List[Tensor] (dim follows: no packing)
+    with pytest.raises(Exception, match="List\\[Tensor\\]"):
+        torch.jit.CompilationUnit("def f(x: Tensor):\n    return torch.cat(x)\n")
+    # Tensor.size: two overloads that disagree; no argument: List[int]
+    assert k.method_return("size") is None
+    assert k.method_return("size", []) == "List[int]"
+    assert [s.return_type for s in k.method_overloads("size")] == ["int", "List[int]"]
+    # Tensor.item returns a Scalar, which TorchScript calls `number`
+    assert k.method_return("item") == "number"
+    # torch.sum also sums a List[int]; on a Tensor it returns a Tensor
+    assert k.function_return("torch.sum") is None and k.function_return("torch.sum", ["Tensor"]) == "Tensor"
+    # torch.is_tensor maps to aten::is_tensor, which has no schema: TorchScript rejects the call
+    assert k.function_compiles("torch.is_tensor") is False and k.function_overloads("torch.is_tensor") == []
+    assert k.function_return("torch.is_tensor") is None
+    with pytest.raises(Exception, match="Unknown builtin op: aten::is_tensor"):
+        torch.jit.CompilationUnit("def f(x: Tensor):\n    return torch.is_tensor(x)\n")
+    # named returns: torch.max(x, 1).values
+    sig = next(s for s in k.function_overloads("torch.max") if s.binds(["Tensor", "int"], conversions=False))
+    assert sig.return_names == ("values", "indices") and sig.return_type == "Tuple[Tensor, Tensor]"
+    torch.jit.CompilationUnit("def f(x: Tensor) -> Tensor:\n    return torch.max(x, 1).values\n")
+    # keyword-only: torch.zeros(..., dtype=) ; requires_grad only on torch.tensor
+    zeros = k.function_overloads("torch.zeros")[0]
+    assert {p.name: p.kwarg_only for p in zeros.params}["dtype"] is True
+    assert {p.name: p.type for p in zeros.params}["dtype"] == "Optional[int]"  # ScalarType is an int
+    # where: `self` is the second parameter of aten::where.self, so x.where(cond, y) exists
+    assert [p.name for p in k.method_overloads("where")[0].params] == ["condition", "other"]
+    # a Python function TorchScript compiles: types as the compiler sees them
+    (relu,) = k.function_overloads("torch.nn.functional.relu")
+    assert [(p.name, p.type, p.has_default) for p in relu.params] == [
+        ("input", "Tensor", False),
+        ("inplace", "bool", True),
+    ]
+    # a boolean_dispatch: both functions, with different returns
+    assert [s.return_type for s in k.function_overloads("torch.nn.functional.max_pool2d")] == [
+        "Tensor",
+        "Tuple[Tensor, Tensor]",
+    ]
+    # x.tolist()'s type comes from an annotation: no signature, no return type
+    assert "tolist" in k.tensor_methods and k.method_overloads("tolist") == [] and k.method_return("tolist") is None
+
+
+def test_python_functions_that_do_not_compile(generated):
+    """A Python function of torch / F that the table marks as not compiling fails when called
+    from TorchScript; the ones it marks as compiling compile."""
+    import torch
+
+    table = generated["functions"]
+    bad = sorted(q for q, e in table.items() if e["kind"] == "python" and e.get("compiles") is False)
+    assert "torch.nn.functional.gaussian_nll_loss" in bad and "torch.compile" in bad
+    assert "torch.nn.functional.interpolate" not in bad and "torch.unique" not in bad
+    k = knowledge.load()
+    assert k.function_compiles("torch.nn.functional.gaussian_nll_loss") is False
+    assert k.function_overloads("torch.nn.functional.gaussian_nll_loss") == []
+    assert k.accepts_keyword("torch.nn.functional.gaussian_nll_loss", "var") is True  # names still known
+    with pytest.raises(Exception):  # noqa: B017 - any compiler error
+        torch.jit.CompilationUnit("def f(x: Tensor):\n    return torch.nn.functional.gaussian_nll_loss(x, x, x)\n")
+
+
+def test_member_tables_agree_with_the_schemas(generated):
+    """Two measurements of the same thing: the probed member tables and the operator schemas."""
+    import torch
+
+    t = generated["tensor"]
+    sigs = generated["tensor_method_signatures"]
+    # every method the probe found supported has signatures, except tolist (typed by annotation)
+    assert sorted(set(t["methods"]) - set(sigs)) == ["tolist"]
+    # no schema gives an unsupported method a Tensor `self`
+    k = knowledge.load()
+    for name in t["unsupported_methods"]:
+        schemas = torch._C._jit_get_schemas_for_operator(f"aten::{name}")
+        assert not any(a.name == "self" and str(a.type) == "Tensor" for s in schemas for a in s.arguments), name
+        assert k.method_overloads(name) == []
+    # every function the table calls builtin has schemas, and its op is the one the compiler names
+    for qual, entry in generated["functions"].items():
+        if entry["kind"] == "builtin":
+            assert generated["schemas"][entry["op"]], qual
+
+
+def test_signature_text_round_trips(generated):
+    texts = [t for ts in generated["schemas"].values() for t in ts]
+    texts += [t for e in generated["functions"].values() for t in e.get("overloads", [])]
+    for text in texts:
+        sig = knowledge.parse_signature(text)
+        assert (
+            gen_knowledge._sig_text(
+                [(p.name, p.type, p.kwarg_only, p.has_default) for p in sig.params],
+                list(zip(sig.return_names, sig.returns, strict=True))
+                if sig.return_names
+                else [("", r) for r in sig.returns],
+            )
+            == text
+        ), text
