@@ -78,17 +78,21 @@ class Signature:
         for i, arg in enumerate(args):
             if i < len(positional):
                 param = positional[i]
-            elif positional and positional[-1].type.startswith("List["):
+            elif (
+                positional and positional[-1].type.startswith("List[") and not _TYPEVAR.match(positional[-1].type[5:-1])
+            ):
                 param = positional[-1]  # `x.view(2, 3)`: values packed into `size: List[int]`
+            elif any(p.name.startswith("*") for p in self.params):
+                continue  # taken by *args
             else:
-                return any(p.name.startswith("*") for p in self.params)
+                return False
             if not _accepts(param.type, arg, conversions):
                 return False
             bound.add(param.name)
         by_name = {p.name: p for p in self.params}
         for name, arg in keywords.items():
-            param = by_name.get(name)
-            if param is None or param.variadic or name in bound or not _accepts(param.type, arg, conversions):
+            kw = by_name.get(name)
+            if kw is None or kw.variadic or name in bound or not _accepts(kw.type, arg, conversions):
                 return False
             bound.add(name)
         return all(p.has_default or p.variadic or p.name in bound for p in self.params)
