@@ -15,13 +15,24 @@ Everything in the table is measured, not typed in:
   call shapes. *unsupported*: the compiler says "Python builtin ... is currently not supported";
   *opaque*: builtin classes (``map``, ``reversed``, ...) that TorchScript does not implement and
   treats as an unknown class whose constructor takes Tensors (so they fail on anything else).
-* ``tensor_method_overloads``: for supported Tensor methods that are ``aten::NAME`` operators,
-  the argument lists after ``self`` (name, type, keyword-only, has a default).
-* ``functions``: public callables of ``torch`` and ``torch.nn.functional``. ``builtin`` ones map
-  to a registered operator (``torch.jit._builtins``); their overloads come from the registered
-  schemas (argument name, type, keyword-only, has a default). ``python`` ones are compiled from
-  their source; their signature is the Python one. ``unknown-op`` maps to an operator with no
-  schema (``torch.Tensor`` -> ``aten::Tensor``: "Unknown builtin op").
+* ``schemas``: the signatures of every operator the tables refer to (``aten::cat``), in the
+  order the compiler tries them: the registered schemas (``torch._C._jit_get_schemas_for_operator``),
+  then TorchScript's builtin functions of that name (``div(float a, Tensor b)``), which only show in
+  the list of variants the compiler prints for a call that matches none. The text format is
+  described below (signatures).
+* ``functions``: public callables of ``torch``, ``torch.nn.functional``, ``torch.linalg``,
+  ``torch.fft`` and ``torch.special``. ``builtin`` ones map to an operator with schemas
+  (``torch.jit._builtins``, ``op``). ``python`` ones are compiled from their source: their
+  ``overloads`` are the schemas of the compiled function (each ``@_overload``, every branch of a
+  ``boolean_dispatch``); ``"compiles": false`` when ``torch.jit.script`` rejects it (then the
+  overload is its Python signature, names only). ``unknown-op`` maps to an operator with no
+  schema (``torch.is_tensor`` -> ``aten::is_tensor``: "Unknown builtin op").
+* ``tensor_method_signatures``: for each supported Tensor method, the operator the compiler calls
+  for ``x.NAME(...)`` (``x.type`` -> ``aten::to``; the overloads are its schemas with a ``self``
+  that takes a Tensor, wherever ``self`` is: ``aten::where.self(condition, self, other)``), or
+  for the special forms with no schema (``x.float()``) the signature of a call without argument.
+  ``tolist`` has none: its type comes from an annotation.
+* ``math_signatures``: for each supported ``math`` function, the operator ``math.NAME`` calls.
 
 The output is deterministic (sorted), so ``tests/test_knowledge.py`` can regenerate it and compare.
 """
@@ -192,6 +203,11 @@ class Schemas:
                 return name.split(".", 1)[0]
         return None
 
+    def resolve(self, call: str, name: str) -> str | None:
+        """The operator, with schemas, that ``call`` (``x.NAME``, ``math.NAME``) resolves to."""
+        op = self.probed_op(call) or f"aten::{name}"
+        return op if self.add(op, call) else None
+
 
 def _dispatch_targets(obj) -> list:
     """The functions TorchScript may compile for ``obj``: both branches of a ``boolean_dispatch``
@@ -287,9 +303,8 @@ def tensor_method_signatures(methods: list[str], schemas: Schemas) -> dict:
     have no schema (``x.float()``), the signature of a call with no argument."""
     out: dict[str, dict] = {}
     for name in methods:
-        call = f"x.{name}"
-        op = schemas.probed_op(call) or f"aten::{name}"
-        if schemas.add(op, call):
+        op = schemas.resolve(f"x.{name}", name)
+        if op:
             out[name] = {"op": op}
             continue
         cu = _compile(f"def f(x: Tensor):\n    return x.{name}()\n")
@@ -304,9 +319,8 @@ def math_signatures(supported: list[str], schemas: Schemas) -> dict:
     ``aten::X``)."""
     out: dict[str, dict] = {}
     for name in supported:
-        call = f"math.{name}"
-        op = schemas.probed_op(call) or f"aten::{name}"
-        if schemas.add(op, call):
+        op = schemas.resolve(f"math.{name}", name)
+        if op:
             out[name] = {"op": op}
     return out
 
