@@ -33,6 +33,10 @@ Everything in the table is measured, not typed in:
   for the special forms with no schema (``x.float()``) the signature of a call without argument.
   ``tolist`` has none: its type comes from an annotation.
 * ``math_signatures``: for each supported ``math`` function, the operator ``math.NAME`` calls.
+* ``builtin_signatures``: for each supported Python builtin that the compiler maps to an operator
+  (``len`` -> ``aten::len``, ``round`` -> ``aten::round``), that operator.
+* ``value_types``: the TorchScript type of each Tensor property (``shape``: ``List[int]``) and
+  ``math`` constant, read from a compiled function that returns it.
 
 The output is deterministic (sorted), so ``tests/test_knowledge.py`` can regenerate it and compare.
 """
@@ -325,6 +329,38 @@ def math_signatures(supported: list[str], schemas: Schemas) -> dict:
     return out
 
 
+def builtin_signatures(supported: list[str], schemas: Schemas) -> dict:
+    """For each supported Python builtin that the compiler maps to an operator (``len`` ->
+    ``aten::len``, ``round`` -> ``aten::round``, ``abs`` -> ``prim::abs``): that operator. The
+    special forms (``range``, ``isinstance``, ``getattr``, ``print``, ...) have none."""
+    out: dict[str, dict] = {}
+    for name in supported:
+        op = schemas.probed_op(name)
+        if op and schemas.add(op, name):
+            out[name] = {"op": op}
+    return out
+
+
+def _returned_type(expr: str, params: str) -> str | None:
+    cu = _compile(f"def f({params}):\n    return {expr}\n")
+    return str(cu.f.schema.returns[0].type) if cu is not None else None
+
+
+def value_types(tensor: dict, maths: dict) -> dict:
+    """The TorchScript type of each Tensor property (``x.shape``: ``List[int]``) and ``math``
+    constant (``math.pi``: ``float``), read from the compiled function that returns it."""
+    out: dict[str, dict[str, str]] = {"tensor_properties": {}, "math_constants": {}}
+    for name in tensor["properties"]:
+        typ = _returned_type(f"x.{name}", "x: Tensor")
+        if typ:
+            out["tensor_properties"][name] = typ
+    for name in maths["constants"]:
+        typ = _returned_type(f"math.{name}", "")
+        if typ:
+            out["math_constants"][name] = typ
+    return out
+
+
 def generate() -> dict:
     import torch
 
@@ -334,13 +370,16 @@ def generate() -> dict:
         tensor = tensor_members()
         maths = math_members()
         schemas = Schemas()
+        py_builtins = python_builtins()
         return {
             "format": FORMAT,
             "torch_version": version,
             "generated_by": "scripts/gen_knowledge.py",
             "tensor": tensor,
             "tensor_method_signatures": tensor_method_signatures(tensor["methods"], schemas),
-            "builtins": python_builtins(),
+            "builtins": py_builtins,
+            "builtin_signatures": builtin_signatures(py_builtins["supported"], schemas),
+            "value_types": value_types(tensor, maths),
             "math": maths,
             "math_signatures": math_signatures(maths["supported"], schemas),
             "functions": functions(schemas),

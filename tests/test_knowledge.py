@@ -238,7 +238,26 @@ SIGNATURE_CASES = [
     ("math.sqrt(fl)", ("math", "sqrt", ["float"])),
     ("math.floor(fl)", ("math", "floor", ["float"])),
     ("math.sqrt(i)", ("math", "sqrt", ["int"])),
+    ("len(xs)", ("builtin", "len", ["List[Tensor]"])),
+    ("round(fl)", ("builtin", "round", ["float"])),
+    ("round(i)", ("builtin", "round", ["int"])),
+    ("int(x)", ("builtin", "int", ["Tensor"])),
+    ("max(i, fl)", ("builtin", "max", ["int", "float"])),
+    ("divmod(i, i)", ("builtin", "divmod", ["int", "int"])),
+    ("abs(i)", ("builtin", "abs", ["int"])),
+    ("x.shape", ("property", "shape", None)),
+    ("x.dtype", ("property", "dtype", None)),
+    ("x.device", ("property", "device", None)),
+    ("x.T", ("property", "T", None)),
+    ("math.pi", ("constant", "pi", None)),
 ]
+
+
+def _installed_table() -> knowledge.Knowledge:
+    """The table for the torch these tests compile with."""
+    from importlib.metadata import version
+
+    return knowledge.load(version("torch"))
 
 
 def _compiled_return(call: str) -> str:
@@ -246,7 +265,7 @@ def _compiled_return(call: str) -> str:
 
     import torch
 
-    if "(" not in call:  # a function: its whole signature, not one call
+    if not call.startswith(("x.", "math.")) and "(" not in call:  # a function: its whole signature
         return ""
     cu = torch.jit.CompilationUnit(f"def f(x: Tensor, i: int, fl: float, xs: List[Tensor]):\n    return {call}\n")
     ret = cu.f.schema.returns[0].type
@@ -256,9 +275,13 @@ def _compiled_return(call: str) -> str:
 
 @pytest.mark.parametrize("call,query", SIGNATURE_CASES, ids=[c for c, _ in SIGNATURE_CASES])
 def test_returns_match_the_compiler(call, query):
-    k = knowledge.load()
+    k = _installed_table()
     kind, name, args = query
-    ask = {"function": k.function_return, "method": k.method_return, "math": k.math_return}[kind]
+    if kind in ("property", "constant"):
+        typ = k.property_type(name) if kind == "property" else k.math_constant_types.get(name)
+        assert typ == _compiled_return(call)
+        return
+    ask = {"function": k.function_return, "method": k.method_return, "math": k.math_return}.get(kind, k.builtin_return)
     if args is None:
         assert ask(name) == "Tuple[Tensor, Optional[Tensor]]"
         return
@@ -268,7 +291,7 @@ def test_returns_match_the_compiler(call, query):
 def test_known_signatures():
     import torch
 
-    k = knowledge.load()
+    k = _installed_table()
     (cat, cat_out) = k.function_overloads("torch.cat")
     assert [(p.name, p.type, p.has_default, p.kwarg_only) for p in cat.params] == [
         ("tensors", "List[Tensor]", False, False),
@@ -325,7 +348,7 @@ def test_python_functions_that_do_not_compile(generated):
     bad = sorted(q for q, e in table.items() if e["kind"] == "python" and e.get("compiles") is False)
     assert "torch.nn.functional.gaussian_nll_loss" in bad and "torch.compile" in bad
     assert "torch.nn.functional.interpolate" not in bad and "torch.unique" not in bad
-    k = knowledge.load()
+    k = _installed_table()
     assert k.function_compiles("torch.nn.functional.gaussian_nll_loss") is False
     assert k.function_overloads("torch.nn.functional.gaussian_nll_loss") == []
     assert k.accepts_keyword("torch.nn.functional.gaussian_nll_loss", "var") is True  # names still known
@@ -342,7 +365,7 @@ def test_member_tables_agree_with_the_schemas(generated):
     # every method the probe found supported has signatures, except tolist (typed by annotation)
     assert sorted(set(t["methods"]) - set(sigs)) == ["tolist"]
     # no schema gives an unsupported method a Tensor `self`
-    k = knowledge.load()
+    k = _installed_table()
     for name in t["unsupported_methods"]:
         schemas = torch._C._jit_get_schemas_for_operator(f"aten::{name}")
         assert not any(a.name == "self" and str(a.type) == "Tensor" for s in schemas for a in s.arguments), name

@@ -193,7 +193,10 @@ class Knowledge:
     raw_functions: dict[str, dict] = field(repr=False, default_factory=dict)
     raw_tensor_methods: dict[str, dict] = field(repr=False, default_factory=dict)
     raw_math: dict[str, dict] = field(repr=False, default_factory=dict)
+    raw_builtins: dict[str, dict] = field(repr=False, default_factory=dict)
     raw_schemas: dict[str, list[str]] = field(repr=False, default_factory=dict)
+    property_types: dict[str, str] = field(repr=False, default_factory=dict)
+    math_constant_types: dict[str, str] = field(repr=False, default_factory=dict)
     source: Path | None = None
     _parsed: dict[str, tuple[Signature, ...]] = field(repr=False, default_factory=dict)
 
@@ -232,6 +235,16 @@ class Knowledge:
         """The overloads of ``math.NAME(...)`` (the operator the compiler calls for it)."""
         return list(self._entry_signatures("math", name, self.raw_math.get(name)))
 
+    def builtin_overloads(self, name: str) -> list[Signature]:
+        """The overloads of the Python builtin ``NAME(...)`` when the compiler maps it to an
+        operator (``len``, ``int``, ``round``, ``abs``, ``max``); empty for the special forms
+        (``range``, ``isinstance``, ``print``, ...)."""
+        return list(self._entry_signatures("builtin", name, self.raw_builtins.get(name)))
+
+    def property_type(self, name: str) -> str | None:
+        """The TorchScript type of the Tensor property ``x.NAME`` (``shape``: ``List[int]``)."""
+        return self.property_types.get(name)
+
     def function_return(
         self, qualname: str, args: Sequence[str | None] | None = None, keywords: Mapping[str, str | None] | None = None
     ) -> str | None:
@@ -254,6 +267,13 @@ class Knowledge:
     ) -> str | None:
         """The TorchScript type ``math.NAME(...)`` returns when all (matching) overloads agree."""
         return _agreed(_matching(self.math_overloads(name), args, keywords))
+
+    def builtin_return(
+        self, name: str, args: Sequence[str | None] | None = None, keywords: Mapping[str, str | None] | None = None
+    ) -> str | None:
+        """The TorchScript type the builtin ``NAME(...)`` returns when all (matching) overloads
+        agree: ``builtin_return("round", ["float"])`` is ``"float"``."""
+        return _agreed(_matching(self.builtin_overloads(name), args, keywords))
 
     def function_compiles(self, qualname: str) -> bool | None:
         """True when TorchScript accepts a call of ``qualname`` (an operator with schemas, or a
@@ -372,7 +392,10 @@ def _from_json(data: dict, source: Path | None) -> Knowledge:
         raw_functions=data["functions"],
         raw_tensor_methods=data["tensor_method_signatures"],
         raw_math=data["math_signatures"],
+        raw_builtins=data["builtin_signatures"],
         raw_schemas=data["schemas"],
+        property_types=data["value_types"]["tensor_properties"],
+        math_constant_types=data["value_types"]["math_constants"],
         source=source,
     )
 
