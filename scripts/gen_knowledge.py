@@ -213,35 +213,41 @@ class Schemas:
         return op if self.add(op, call) else None
 
 
-def _dispatch_targets(obj) -> list:
-    """The functions TorchScript may compile for ``obj``: both branches of a ``boolean_dispatch``
-    (nested ones too: ``torch.unique``), else ``obj``."""
+def _compiled_signatures(obj) -> dict | None:
+    """What TorchScript compiles for a Python function: ``{"overloads": [...]}``, the schemas of
+    each ``@_overload`` or of the function; for a ``boolean_dispatch`` (``F.max_pool2d``,
+    ``torch.unique``, nested) those of every function it may pick, plus ``"dispatch"``: the flag
+    that picks (``{"arg", "index", "default", "false", "true"}``, each branch a nested dispatch
+    or the list of its overloads' indices). None when it does not compile."""
+    import torch
     import torch._jit_internal as _jit_internal
 
-    dispatch = _jit_internal.boolean_dispatched.get(obj)
-    if not dispatch:
-        return [obj]
-    return _dispatch_targets(dispatch["if_false"]) + _dispatch_targets(dispatch["if_true"])
+    texts: list[str] = []
 
+    def walk(fn):
+        dispatch = _jit_internal.boolean_dispatched.get(fn)
+        if dispatch:
+            return {
+                "arg": dispatch["arg_name"],
+                "index": dispatch["index"],
+                "default": dispatch["default"],
+                "false": walk(dispatch["if_false"]),
+                "true": walk(dispatch["if_true"]),
+            }
+        overloads = torch.jit._script._get_overloads(fn)
+        indices = []
+        for schema in [o.schema for o in overloads] if overloads else [torch.jit.script(fn).schema]:
+            text = _schema_text(schema)
+            if text not in texts:
+                texts.append(text)
+            indices.append(texts.index(text))
+        return indices
 
-def _compiled_signatures(obj) -> list[str] | None:
-    """Signatures of a Python function as TorchScript compiles it: each ``@_overload``, or every
-    function of a ``boolean_dispatch``, or the function. None when it does not compile."""
-    import torch
-
-    schemas = []
     try:
-        for target in _dispatch_targets(obj):
-            overloads = torch.jit._script._get_overloads(target)
-            schemas += [o.schema for o in overloads] if overloads else [torch.jit.script(target).schema]
+        tree = walk(obj)
     except Exception:  # noqa: BLE001 - any compiler error means: does not compile
         return None
-    out: list[str] = []
-    for s in schemas:
-        text = _schema_text(s)
-        if text not in out:
-            out.append(text)
-    return out
+    return {"overloads": texts, "dispatch": tree} if isinstance(tree, dict) else {"overloads": texts}
 
 
 def _python_signature(fn) -> str | None:
@@ -293,7 +299,7 @@ def functions(schemas: Schemas) -> dict:
             elif inspect.isfunction(obj):
                 compiled = _compiled_signatures(obj)
                 if compiled:
-                    table[qual] = {"kind": "python", "overloads": compiled}
+                    table[qual] = {"kind": "python", **compiled}
                 else:
                     sig = _python_signature(obj)
                     if sig is not None:

@@ -390,3 +390,43 @@ def test_signature_text_round_trips(generated):
             )
             == text
         ), text
+
+
+# (call, function, positional argument types, keywords passed, flag values)
+DISPATCH_CASES = [
+    ("torch.nn.functional.max_pool2d(x, 2)", "torch.nn.functional.max_pool2d", ["Tensor", "int"], [], {}),
+    (
+        "torch.nn.functional.max_pool2d(x, 2, return_indices=True)",
+        "torch.nn.functional.max_pool2d",
+        ["Tensor", "int"],
+        ["return_indices"],
+        {"return_indices": True},
+    ),
+    (
+        "torch.nn.functional.adaptive_max_pool1d(x, 2, True)",
+        "torch.nn.functional.adaptive_max_pool1d",
+        ["Tensor", "int", "bool"],
+        [],
+        {"return_indices": True},
+    ),
+    ("torch.unique(x)", "torch.unique", ["Tensor"], [], {}),
+    ("torch.unique(x, return_inverse=True)", "torch.unique", ["Tensor"], ["return_inverse"], {"return_inverse": True}),
+    (
+        "torch.unique(x, return_inverse=True, return_counts=True)",
+        "torch.unique",
+        ["Tensor"],
+        ["return_inverse", "return_counts"],
+        {"return_inverse": True, "return_counts": True},
+    ),
+]
+
+
+@pytest.mark.parametrize("call,qual,args,keywords,flags", DISPATCH_CASES, ids=[c[0] for c in DISPATCH_CASES])
+def test_boolean_dispatch_returns_match_the_compiler(call, qual, args, keywords, flags):
+    """A boolean_dispatch flag picks the function: its default when the call does not pass it,
+    the given constant otherwise; unknown (None) when passed without a value in ``flags``."""
+    k = _installed_table()
+    kw_types = {name: "bool" for name in keywords}
+    assert k.function_return(qual, args, kw_types, flags) == _compiled_return(call)
+    if flags:
+        assert k.function_return(qual, args, kw_types) is None

@@ -214,13 +214,28 @@ class Knowledge:
             return self._signatures(entry["op"], self.raw_schemas.get(entry["op"], []))
         return self._signatures(f"{prefix}:{name}", entry.get("overloads", []))
 
-    def function_overloads(self, qualname: str) -> list[Signature]:
+    def function_overloads(self, qualname: str, flags: Mapping[str, bool] | None = None) -> list[Signature]:
         """The overloads of ``torch.X`` / ``torch.nn.functional.X`` / ``torch.linalg.X`` ... that
         TorchScript accepts, in the order the compiler tries them; empty when it accepts none
-        (not in the table, an operator with no schema, a Python function that does not compile)."""
+        (not in the table, an operator with no schema, a Python function that does not compile).
+        ``flags``: constant values of a ``boolean_dispatch`` flag (``{"return_indices": True}``
+        for ``F.max_pool2d``), which pick the function the compiler calls; without: all of them."""
+        out: list[Signature] = []
+        for group in self._function_groups(qualname, flags or {}, None):
+            out += [s for s in group if s not in out]
+        return out
+
+    def _function_groups(
+        self, qualname: str, flags: Mapping[str, bool], passed: set[str] | None
+    ) -> list[list[Signature]]:
+        """The overloads, grouped by the function a ``boolean_dispatch`` may call (one group otherwise)."""
         if self.function_compiles(qualname) is not True:
             return []
-        return list(self._entry_signatures("function", qualname, self.raw_functions.get(qualname)))
+        entry = self.raw_functions[qualname]
+        sigs = self._entry_signatures("function", qualname, entry)
+        if "dispatch" not in entry:
+            return [list(sigs)]
+        return [[sigs[i] for i in leaf] for leaf in _dispatch_leaves(entry["dispatch"], flags, passed)]
 
     def method_overloads(self, name: str) -> list[Signature]:
         """The overloads of the Tensor method ``x.NAME(...)``, without ``self``; empty when the
@@ -246,14 +261,24 @@ class Knowledge:
         return self.property_types.get(name)
 
     def function_return(
-        self, qualname: str, args: Sequence[str | None] | None = None, keywords: Mapping[str, str | None] | None = None
+        self,
+        qualname: str,
+        args: Sequence[str | None] | None = None,
+        keywords: Mapping[str, str | None] | None = None,
+        flags: Mapping[str, bool] | None = None,
     ) -> str | None:
         """The TorchScript type ``qualname(...)`` returns when all its overloads agree, else None.
         With ``args`` (the TorchScript types of the positional arguments, None for unknown) and/or
         ``keywords``, only the overloads such a call binds to count: ``torch.sum`` alone
         disagrees (``sum(List[int]) -> int``), ``function_return("torch.sum", ["Tensor"])`` is
-        ``"Tensor"``."""
-        return _agreed(_matching(self.function_overloads(qualname), args, keywords))
+        ``"Tensor"``. A ``boolean_dispatch`` flag the call does not pass takes its default
+        (``F.max_pool2d(x, 2)``: ``Tensor``); one it passes counts only with its value in ``flags``."""
+        passed = None
+        if args is not None or keywords is not None:
+            passed = set(keywords or ()) | {f"#{i}" for i in range(len(args or ()))}
+        # each function a boolean_dispatch may call picks its own overload; they must agree
+        found = [_matching(group, args, keywords) for group in self._function_groups(qualname, flags or {}, passed)]
+        return _agreed([s for group in found for s in group])
 
     def method_return(
         self, name: str, args: Sequence[str | None] | None = None, keywords: Mapping[str, str | None] | None = None
@@ -322,6 +347,23 @@ class Knowledge:
         if name in self.unsupported_tensor_properties:
             return "property"
         return None
+
+
+def _dispatch_leaves(node: dict | list, flags: Mapping[str, bool], passed: set[str] | None) -> list[list[int]]:
+    """The functions (each a list of overload indices) a ``boolean_dispatch`` tree may call: a
+    flag with a value in ``flags`` picks its branch; one the call does not pass (``passed``:
+    keyword names and ``#i`` for the positions filled; None: the call is not known) takes its
+    default; otherwise both."""
+    if isinstance(node, list):
+        return [node]
+    arg = node["arg"]
+    if arg in flags:
+        value = flags[arg]
+    elif passed is not None and arg not in passed and f"#{node['index']}" not in passed:
+        value = node["default"]
+    else:
+        return _dispatch_leaves(node["false"], flags, passed) + _dispatch_leaves(node["true"], flags, passed)
+    return _dispatch_leaves(node["true" if value else "false"], flags, passed)
 
 
 def _matching(
