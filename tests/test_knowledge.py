@@ -225,6 +225,11 @@ SIGNATURE_CASES = [
         "torch.nn.functional.multi_head_attention_forward",
         ("function", "torch.nn.functional.multi_head_attention_forward", None),
     ),
+    # a TorchScript builtin function (no registered operator): "unknown-op" before format 2
+    (
+        "torch.nn.functional.assert_int_or_pair([1], 'a', 'b')",
+        ("function", "torch.nn.functional.assert_int_or_pair", ["List[int]", "str", "str"]),
+    ),
     ("x.size()", ("method", "size", [])),
     ("x.size(0)", ("method", "size", ["int"])),
     ("x.item()", ("method", "item", [])),
@@ -270,7 +275,9 @@ def _compiled_return(call: str) -> str:
     cu = torch.jit.CompilationUnit(f"def f(x: Tensor, i: int, fl: float, xs: List[Tensor]):\n    return {call}\n")
     ret = cu.f.schema.returns[0].type
     elements = getattr(ret, "elements", None)  # a (named) tuple: compare its elements
-    return f"Tuple[{', '.join(str(e) for e in ret.elements())}]" if elements else str(ret)
+    if elements:
+        return f"Tuple[{', '.join(str(e) for e in ret.elements())}]"
+    return "None" if str(ret) == "NoneType" else str(ret)
 
 
 @pytest.mark.parametrize("call,query", SIGNATURE_CASES, ids=[c for c, _ in SIGNATURE_CASES])

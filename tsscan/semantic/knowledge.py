@@ -48,11 +48,12 @@ class Signature:
 
     @property
     def return_type(self) -> str | None:
-        """``"Tensor"``, ``"Tuple[Tensor, Tensor]"``, ``"None"`` (returns nothing); None when unknown."""
+        """``"Tensor"``, ``"Tuple[Tensor, Tensor]"``, ``"None"`` (returns nothing: no value, or
+        TorchScript's ``NoneType``); None when unknown."""
         if any(not r for r in self.returns):
             return None
         if len(self.returns) == 1:
-            return self.returns[0]
+            return "None" if self.returns[0] == "NoneType" else self.returns[0]
         return f"Tuple[{', '.join(self.returns)}]" if self.returns else "None"
 
     @property
