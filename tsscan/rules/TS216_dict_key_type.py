@@ -2,7 +2,6 @@ import libcst as cst
 
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import (
-    RootOnly,
     annotation_head,
     annotation_type,
     iter_annotations,
@@ -64,7 +63,7 @@ def lookup(x: torch.Tensor, table: Dict[str, int]) -> int:
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
         for ann, _, _ in iter_annotations(node):
             for sub in walk_expr(ann):
