@@ -9,7 +9,7 @@ import libcst as cst
 
 from tsscan.semantic.function import FunctionFacts, cst_dotted
 from tsscan.semantic.receivers import Kinds, kinds_for
-from tsscan.semantic.types import FunctionTypes, analyse
+from tsscan.semantic.types import FunctionTypes, analyse, iter_annotations
 
 __all__ = ["FunctionContext", "cst_dotted"]
 
@@ -37,3 +37,11 @@ class FunctionContext(FunctionFacts):
     def kinds(self) -> Kinds:
         """What each expression of the function can be: Tensor, sequence, scalar, module."""
         return kinds_for(self, self.function_node)
+
+    @property
+    def annotations(self) -> list[tuple[cst.BaseExpression, str, cst.Param | None]]:
+        """Every annotation of the function: (annotation, "param"/"return"/"local", param)."""
+        known = self.cached("annotations", self.function_node)
+        if known is None:
+            known = self.remember("annotations", self.function_node, list(iter_annotations(self.function_node)))
+        return known

@@ -4,7 +4,6 @@ from tsscan.rule import Example, Rule
 from tsscan.semantic.types import (
     annotation_head,
     annotation_type,
-    iter_annotations,
     subscript_items,
     walk_expr,
 )
@@ -65,7 +64,7 @@ def lookup(x: torch.Tensor, table: Dict[str, int]) -> int:
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is not self.ctx.node:
             return
-        for ann, _, _ in iter_annotations(node):
+        for ann, _, _ in self.ctx.annotations:
             for sub in walk_expr(ann):
                 if isinstance(sub, cst.Subscript) and annotation_head(sub, self.ctx) == "Dict":
                     items = subscript_items(sub)

@@ -5,7 +5,7 @@ two types (assignable, unifiable, implicitly converted).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TypeGuard
 
 import libcst as cst
@@ -207,7 +207,7 @@ def param_list(fn: cst.FunctionDef) -> list[cst.Param]:
 
 
 # --------------------------------------------------------------------------- helpers for rules
-def iter_annotations(fn: cst.FunctionDef):
+def iter_annotations(fn: cst.FunctionDef) -> Iterator[tuple[cst.BaseExpression, str, cst.Param | None]]:
     """(annotation expression, kind, param or None) for the parameters, the return and the
     annotated locals of ``fn``; kind is "param", "return" or "local"."""
     for p in param_list(fn) + [a for a in (fn.params.star_arg, fn.params.star_kwarg) if isinstance(a, cst.Param)]:
@@ -219,15 +219,7 @@ def iter_annotations(fn: cst.FunctionDef):
         yield a.annotation.annotation, "local", None
 
 
-# the annotated locals of the last few functions: several rules ask for the same function's
-# (each walk of a function costs about as much as all the rules' own visits of it)
-_ANN_LOCALS: dict[int, tuple[cst.FunctionDef, list[cst.AnnAssign]]] = {}
-
-
 def _annotated_locals(fn: cst.FunctionDef) -> list[cst.AnnAssign]:
-    hit = _ANN_LOCALS.get(id(fn))
-    if hit is not None and hit[0] is fn:  # the node is held, so its id is not reused
-        return hit[1]
     found: list[cst.AnnAssign] = []
 
     class Finder(cst.CSTVisitor):
@@ -241,9 +233,6 @@ def _annotated_locals(fn: cst.FunctionDef) -> list[cst.AnnAssign]:
             return False
 
     walk(fn, Finder())
-    if len(_ANN_LOCALS) >= 32:
-        _ANN_LOCALS.pop(next(iter(_ANN_LOCALS)))
-    _ANN_LOCALS[id(fn)] = (fn, found)
     return found
 
 

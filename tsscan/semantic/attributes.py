@@ -85,7 +85,6 @@ __all__ = [
     "attribute_type",
     "class_body_insert_point",
     "class_writes",
-    "cst_expr_to_ast",
     "externally_assigned",
     "fully_known",
     "init_called_methods",
@@ -380,17 +379,6 @@ def attribute_type(cls: ClassInfo, name: str, module: ModuleInfo, _depth: int = 
     return cache[key]
 
 
-def cst_expr_to_ast(node) -> ast.expr | None:
-    """The stdlib ``ast`` of a libcst expression (None if it does not parse alone)."""
-    import libcst as cst
-
-    try:
-        code = cst.Module(body=[]).code_for_node(node)
-        return ast.parse("(" + code + ")", mode="eval").body
-    except (SyntaxError, ValueError, TypeError):
-        return None
-
-
 def _attribute_type(cls: ClassInfo, name: str, module: ModuleInfo, _depth: int) -> AttrType:
     constant = is_constant(cls, name)
     init_attr = cls.attribute(name)
@@ -486,26 +474,14 @@ def _filled_list_type(mutations: list[ast.AST], env: _Env) -> AttrType:
 
 
 def _compiled_method_names(cls: ClassInfo, module: ModuleInfo) -> set[str]:
-    """Names of methods the compiler compiles for ``cls`` (computed from ``scope``)."""
-    from tsscan.semantic.compiled import _compiled_functions  # noqa: PLC0415 cheap, ast only
+    """Names of methods the compiler compiles for ``cls``: recorded on the module by the
+    reachability analysis (:func:`tsscan.semantic.compiled.analyse`), which runs it once."""
+    if module.compiled_methods is None:
+        from tsscan.semantic.compiled import record_compiled_methods
 
-    key = id(cls)
-    cache = _COMPILED_CACHE.get(id(module))
-    if cache is None or cache[0] is not module:
-        funcs = _compiled_functions(module)
-        table: dict[int, set[str]] = {}
-        for cf in funcs:
-            if cf.cls is not None:
-                for c in module.classes.values():
-                    if cf.cls in list(c.mro()):
-                        table.setdefault(id(c), set()).add(cf.node.name)
-        cache = (module, table)
-        _COMPILED_CACHE.clear()
-        _COMPILED_CACHE[id(module)] = cache
-    return cache[1].get(key, set())
-
-
-_COMPILED_CACHE: dict[int, tuple[ModuleInfo, dict[int, set[str]]]] = {}
+        record_compiled_methods(module)
+    assert module.compiled_methods is not None
+    return module.compiled_methods.get(cls.name, set())
 
 
 def assigned_outside_compiled(cls: ClassInfo, module: ModuleInfo, name: str) -> bool:

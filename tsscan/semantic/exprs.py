@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tsscan.semantic import attributes
 from tsscan.semantic.annotations import SCALARS, annotation_type, split_type_args
+from tsscan.semantic.crossing import text_to_cst
 from tsscan.semantic.function import FunctionFacts as FunctionContext
 from tsscan.semantic.function import cst_dotted
 
@@ -354,16 +356,12 @@ def module_attribute_type(ctx: FunctionContext, name: str) -> str | None:
     if name in cache:
         return cache[name]
     out: str | None = None
-    try:
-        from tsscan.semantic import attributes as attributes
-
-        at = attributes.attribute_type(ctx.cls, name, ctx.module)
-        ok_origin = at.origin in ("init", "buffer", "parameter", "builtin") or (
-            at.annotated and at.origin in ("annotation", "init")
-        )
-        if at.known and at.ts and ok_origin and at.kind not in attributes.UNCONVERTIBLE:
-            out = annotation_type(cst.parse_expression(at.ts), ctx)
-    except Exception:  # the helper is optional; an attribute we cannot type is unknown
-        out = None
+    at = attributes.attribute_type(ctx.cls, name, ctx.module)
+    ok_origin = at.origin in ("init", "buffer", "parameter", "builtin") or (
+        at.annotated and at.origin in ("annotation", "init")
+    )
+    if at.known and at.ts and ok_origin and at.kind not in attributes.UNCONVERTIBLE:
+        written = text_to_cst(at.ts)
+        out = annotation_type(written, ctx) if written is not None else None
     cache[name] = out
     return out

@@ -108,6 +108,9 @@ class ModuleInfo:
     scripted_names: set[str] = field(default_factory=set)  # torch.jit.script(name) at top level
     last_import_line: int = 0  # line after which new imports go
     future_import_line: int = 0
+    # class name -> the methods the compiler compiles for it (its own and its bases'), set by
+    # the reachability analysis (tsscan.semantic.compiled)
+    compiled_methods: dict[str, set[str]] | None = None
 
     def resolve(self, name: str | None) -> str | None:
         """Resolve the head of a dotted name through the file's imports: ``nn.Linear`` ->
