@@ -15,7 +15,7 @@ aliases, what ``__init__`` assigns, class-level attributes), because rules need 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, module_facts, self_name
@@ -83,10 +83,12 @@ def _calls_in(fn: FuncNode) -> Iterator[ast.Call]:
             yield node
 
 
-def analyse(tree: ast.Module) -> FileScope:
-    """The module facts of ``tree`` and what the compiler compiles in it."""
+def analyse(tree: ast.Module, external: Iterable[str] = ()) -> FileScope:
+    """The module facts of ``tree`` and what the compiler compiles in it; ``external`` names
+    module-level functions that compiled code in another file of the package calls
+    (:mod:`tsscan.semantic.index`)."""
     mod = module_facts(tree)
-    compiled = _compiled_functions(mod)
+    compiled = _compiled_functions(mod, frozenset(external))
     _record(mod, compiled)
     return FileScope(module=mod, compiled=compiled, init_functions=_init_functions(mod, compiled))
 
@@ -128,7 +130,7 @@ def _init_functions(mod: ModuleInfo, compiled: list[CompiledFunction]) -> list[C
     return out
 
 
-def _compiled_functions(mod: ModuleInfo) -> list[CompiledFunction]:
+def _compiled_functions(mod: ModuleInfo, external: frozenset[str] = frozenset()) -> list[CompiledFunction]:
     out: list[CompiledFunction] = []
     done: set[int] = set()
     queue: list[CompiledFunction] = []
@@ -180,6 +182,11 @@ def _compiled_functions(mod: ModuleInfo) -> list[CompiledFunction]:
         decs = _decorator_names(fn, mod)
         if "torch.jit.script" in decs or name in mod.scripted_names:
             add(CompiledFunction(fn, None, "script"))
+
+    for name in sorted(external):
+        called = mod.functions.get(name)
+        if called is not None and "torch.jit.ignore" not in (decs := _decorator_names(called, mod)):
+            add(CompiledFunction(called, None, "called from another file", body_compiled="torch.jit.unused" not in decs))
 
     # reachability: calls in code a static condition makes dead are not followed
 
