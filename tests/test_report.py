@@ -90,7 +90,7 @@ def test_json_fields_are_the_documented_ones(project):
     code, out, _ = run("--format", "json", "pkg", cwd=project)
     assert code == 2  # broken.py cannot be parsed; the others are still checked
     doc = json.loads(out)
-    assert set(doc) == {"version", "files", "diagnostics", "errors", "fixed"}
+    assert set(doc) == {"version", "files", "diagnostics", "errors", "fixed", "fixes", "torch"}
     d = doc["diagnostics"][-1]
     assert {k: v for k, v in d.items() if k not in ("message", "fix")} == {
         "path": "pkg/m.py",
