@@ -60,6 +60,27 @@ def split_lines(text: str) -> list[str]:
     return _LINE_RE.findall(text)
 
 
+def line_map(old: str, new: str) -> Callable[[int], int]:
+    """Line N of ``old`` -> its line in ``new`` (a changed line: where its replacement starts)."""
+    import difflib
+
+    if old == new:
+        return lambda n: n
+    blocks = difflib.SequenceMatcher(None, split_lines(old), split_lines(new), autojunk=False).get_opcodes()
+
+    def where(n: int) -> int:
+        i = n - 1
+        for tag, i1, i2, j1, j2 in blocks:
+            if i1 <= i < i2 or (tag == "insert" and i == i1):
+                if tag == "equal":
+                    return j1 + (i - i1) + 1
+                if tag != "insert":
+                    return min(j1 + (i - i1), max(j1, j2 - 1)) + 1
+        return n
+
+    return where
+
+
 def _excluded(rel_parts: Sequence[str], patterns: Sequence[str]) -> bool:
     rel = "/".join(rel_parts)
     for pat in patterns:

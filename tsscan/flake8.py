@@ -50,7 +50,7 @@ def _engine(target: str, rule_dirs: Sequence[str]):
 
         rules = load_rules([Path(d) for d in rule_dirs])
         engine = _ENGINES[key] = Engine(rules, target)
-        engine.honour_noqa = False  # flake8 applies `# noqa` itself (and --disable-noqa turns it off)
+        engine.honour_noqa = False  # flake8 applies noqa comments itself (and --disable-noqa turns that off)
     return engine
 
 

@@ -9,7 +9,7 @@ import dataclasses
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 from tsscan import __version__
 from tsscan.diagnostic import Diagnostic
@@ -178,6 +178,55 @@ def summary_line(summary: RunSummary) -> str:
     if unsafe:
         line += f" {unsafe} more with `--unsafe-fixes`."
     return line
+
+
+# --------------------------------------------------------------------------- fix outcomes
+def record_fixes(summary: RunSummary, path: str, ff: Any, old: str, new: str, written: bool, why_not: str) -> None:
+    """The outcome of each fix tsscan tried in ``path``, its line in the file after fixing."""
+    from tsscan.files import line_map
+
+    to_new = line_map(old, new)
+    for rec in sorted([*ff.applied, *ff.dropped], key=lambda r: r.diagnostic.sort_key()):
+        d = rec.diagnostic
+        kept = rec in ff.applied and written
+        status = rec.status if written or rec not in ff.applied else "not written"
+        summary.fixes.append(
+            FixOutcome(
+                path=path,
+                code=d.code,
+                name=d.name,
+                line=to_new(d.line),
+                col=d.col,
+                function=rec.qualname,
+                status=status,
+                level=rec.level,
+                reason=why_not if status == "not written" else rec.reason,
+                applied=kept,
+                description=d.fix_description,
+                safety=d.fix or "",
+            )
+        )
+        if kept:
+            summary.fixed.append(d)
+
+
+def run_notes(run: Any) -> list[str]:
+    """What the fix run says besides one line per fix: how the fixes were confirmed, or why not."""
+    per_fix = {r.note(ff.path) for ff in run.files for r in [*ff.applied, *ff.dropped]}
+    notes = [n for n in run.notes() if n not in per_fix and "fix not applied (unverified" not in n]
+    v = run.verifier
+    status = getattr(getattr(v, "worker", None), "status", None) if v is not None else None
+    if status is not None and not status.get("ok"):
+        reason = status.get("reason", "torch is not usable")
+        if getattr(run, "keep_unverified", False):
+            notes.append(f"Fixes could not be confirmed: {reason}. Applied anyway (--keep-unverified).")
+            return notes
+        notes.append(
+            f"Fixes could not be confirmed: {reason}. Unconfirmed fixes are not applied: set "
+            "[tool.tsscan.verify] python to an interpreter that has torch, or pass --keep-unverified "
+            "(or --no-verify) to apply them anyway."
+        )
+    return notes
 
 
 def diagnostic_dict(d: Diagnostic) -> dict:
@@ -400,7 +449,8 @@ def format_github(summary: RunSummary, out: TextIO) -> None:
         if d.end_line >= d.line and d.end_col > 0:
             props += [f"endLine={d.end_line}", f"endColumn={d.end_col}"]
         props.append(f"title={_gh_prop(d.code)}")
-        out.write(f"::error {','.join(props)}::{_gh_data(d.message)}\n")
+        where = f"cell {d.cell}, line {d.line}: " if d.cell else ""  # a notebook: lines are in the cell
+        out.write(f"::error {','.join(props)}::{_gh_data(where + d.message)}\n")
     for e in summary.errors:
         path, _, message = e.partition(": ")
         if message:

@@ -25,7 +25,6 @@ picklable :class:`EngineSpec`. The output does not depend on the number of worke
 from __future__ import annotations
 
 import ast
-import difflib
 import os
 import sys
 import warnings
@@ -243,13 +242,21 @@ def _load(path: str, stdin: Stdin | None) -> tuple[Source, NotebookText | None]:
     return Source(raw_source.path, raw_source.raw, nb.text, "utf-8"), nb
 
 
-def _walk(paths: Sequence[str], configs: Configs, stdin: Stdin | None):
-    """(path as reported, path for configuration, problem) for each file to check."""
+def _walk(paths: Sequence[str], configs: Configs, stdin: Stdin | None, summary: RunSummary):
+    """(path as reported, path to read, its configuration, problem) for each file to check; a
+    file whose configuration is bad is left out, the configuration's error said once."""
     rest = [p for p in paths if p != "-" or stdin is None]
-    if stdin is not None and "-" in paths:
-        yield stdin.filename, "-", None
-    for path, problem in configs.files(rest):
-        yield path, path, problem
+    found = [(stdin.filename, "-", None)] if stdin is not None and "-" in paths else []
+    for path, config_path, problem in [*found, *((p, p, e) for p, e in configs.files(rest))]:
+        if problem:
+            yield path, config_path, None, problem
+            continue
+        try:
+            fc = configs.for_file(path)
+        except ConfigError as exc:
+            _config_error(summary, exc)
+            continue
+        yield path, config_path, fc, None
 
 
 # --------------------------------------------------------------------------- many files
@@ -341,14 +348,9 @@ def check_paths(
     # per path: its cache, key, outcome (None: to check), whether it counts as a file checked, notebook
     slots: list[tuple[str, object, str | None, Outcome | None, bool, NotebookText | None]] = []
     todo: list[Job] = []
-    for path, config_path, problem in _walk(paths, configs, stdin):
-        if problem:
+    for path, config_path, fc, problem in _walk(paths, configs, stdin, summary):
+        if fc is None:
             slots.append((path, None, None, Outcome(path, errors=[problem]), False, None))
-            continue
-        try:
-            fc = configs.for_file(config_path if config_path != "-" else path)
-        except ConfigError as exc:
-            _config_error(summary, exc)
             continue
         try:
             source, nb = _load(config_path, stdin)
@@ -450,19 +452,15 @@ def fix_paths(
     from tsscan.engine import InputError
     from tsscan.files import write_atomic
     from tsscan.fixer import FixRun
+    from tsscan.report import record_fixes, run_notes
 
     runs: dict[int, FixRun] = {}
     changed: list[Changed] = []
     summary.fixing = True
     try:
-        for path, config_path, problem in _walk(paths, configs, stdin):
-            if problem:
+        for path, config_path, fc, problem in _walk(paths, configs, stdin, summary):
+            if fc is None:
                 summary.errors.append(f"{path}: {problem}")
-                continue
-            try:
-                fc = configs.for_file(config_path if config_path != "-" else path)
-            except ConfigError as exc:
-                _config_error(summary, exc)
                 continue
             summary.files += 1
             try:
@@ -489,7 +487,7 @@ def fix_paths(
                         new_text = source.text
                     else:
                         changed.append(Changed(path, source.text, new_text))
-                _record_fixes(summary, path, records, source.text, new_text, written, why_not)
+                record_fixes(summary, path, records, source.text, new_text, written, why_not)
             except (FileError, InputError) as exc:
                 summary.errors.append(f"{path}: {exc}")
                 continue
@@ -504,7 +502,7 @@ def fix_paths(
     finally:
         for run in runs.values():
             run.close()
-            summary.fix_notes.extend(_run_notes(run))
+            summary.fix_notes.extend(run_notes(run))
     return changed
 
 
@@ -523,72 +521,6 @@ def _check_unfixed(fc: FileConfig, path: str, text: str, extra, nb: NotebookText
 def _recheck(fc: FileConfig, path: str, text: str, extra) -> list[Diagnostic]:
     """The findings of the unchanged file (a fix was computed but not written)."""
     return check_file(fc.spec, path, text, tuple(extra)).diagnostics
-
-
-def _line_map(old: str, new: str) -> Callable[[int], int]:
-    """Line N of ``old`` -> its line in ``new`` (a changed line: where its replacement starts)."""
-    from tsscan.files import split_lines
-
-    if old == new:
-        return lambda n: n
-    blocks = difflib.SequenceMatcher(None, split_lines(old), split_lines(new), autojunk=False).get_opcodes()
-
-    def where(n: int) -> int:
-        i = n - 1
-        for tag, i1, i2, j1, j2 in blocks:
-            if i1 <= i < i2 or (tag == "insert" and i == i1):
-                if tag == "equal":
-                    return j1 + (i - i1) + 1
-                if tag != "insert":
-                    return min(j1 + (i - i1), max(j1, j2 - 1)) + 1
-        return n
-
-    return where
-
-
-def _record_fixes(summary: RunSummary, path: str, ff, old: str, new: str, written: bool, why_not: str) -> None:
-    """The outcome of each fix tsscan tried in ``path``, its line in the file after fixing."""
-    from tsscan.report import FixOutcome
-
-    to_new = _line_map(old, new)
-    for rec in sorted([*ff.applied, *ff.dropped], key=lambda r: r.diagnostic.sort_key()):
-        d = rec.diagnostic
-        kept = rec in ff.applied and written
-        status = rec.status if written or rec not in ff.applied else "not written"
-        summary.fixes.append(
-            FixOutcome(
-                path=path,
-                code=d.code,
-                name=d.name,
-                line=to_new(d.line),
-                col=d.col,
-                function=rec.qualname,
-                status=status,
-                level=rec.level,
-                reason=why_not if status == "not written" else rec.reason,
-                applied=kept,
-                description=d.fix_description,
-                safety=d.fix or "",
-            )
-        )
-        if kept:
-            summary.fixed.append(d)
-
-
-def _run_notes(run: FixRun) -> list[str]:
-    """What the fix run says besides one line per fix: how the fixes were confirmed, or why not."""
-    per_fix = {r.note(ff.path) for ff in run.files for r in [*ff.applied, *ff.dropped]}
-    notes = [n for n in run.notes() if n not in per_fix and "fix not applied (unverified" not in n]
-    v = run.verifier
-    status = getattr(getattr(v, "worker", None), "status", None) if v is not None else None
-    if status is not None and not status.get("ok"):
-        reason = status.get("reason", "torch is not usable")
-        notes.append(
-            f"Fixes could not be confirmed: {reason}. Unconfirmed fixes are not applied: set "
-            "[tool.tsscan.verify] python to an interpreter that has torch, or pass --keep-unverified "
-            "(or --no-verify) to apply them anyway."
-        )
-    return notes
 
 
 # --------------------------------------------------------------------------- --add-noqa
