@@ -133,8 +133,7 @@ def known_codes(rule_dirs: Sequence[Path] = ()) -> frozenset[str]:
     """Every code a selector may name: the built-in rules, TS901 (``--verify``), TS000 (the
     flake8 plugin's own errors) and the rules of ``rule_dirs``."""
     here = Path(__file__).resolve().parent
-    builtin = here / "_rules" if (here / "_rules").is_dir() else here.parent / "rules"
-    codes = set(_codes_in(str(builtin))) | {"TS000"}
+    codes = set(_codes_in(str(here / "rules"))) | {"TS000"}  # the tsscan.rules package
     codes |= {c for c in _codes_in(str(here)) if c.startswith("TS9")}  # tsscan/verify.py
     for d in rule_dirs:
         codes |= _codes_in(str(Path(d).resolve()))
@@ -167,7 +166,7 @@ def _codes(value: object, key: str, where: str, rule_dirs: Sequence[Path]) -> li
 # --------------------------------------------------------------------------- versions
 def supported_versions() -> list[str]:
     """The torch versions tsscan has a knowledge table for, oldest first."""
-    from tsscan import knowledge
+    from tsscan.semantic import knowledge
 
     return [f"{a}.{b}" for a, b in sorted(knowledge.available())]
 
@@ -192,7 +191,7 @@ def check_version(value: object, where: str) -> str:
 
 def table_version(version: str) -> str:
     """The torch version of the knowledge table checking against ``version`` uses."""
-    from tsscan import knowledge
+    from tsscan.semantic import knowledge
 
     return knowledge.pick(version).stem.removeprefix("torch-")
 

@@ -2,7 +2,7 @@
 
 The flow for one file:
 
-1. ``ast.parse`` the whole file (cheap) and find the compiled functions (:mod:`tsscan.scope`).
+1. ``ast.parse`` the whole file (cheap) and find the compiled functions (:mod:`tsscan.semantic.compiled`).
 2. Cut the source of those functions out of the file and join them into one small *snippet
    module* (functions that are indented in the file are wrapped in ``if 1:`` so they parse
    as they are, columns unchanged). Only this module is parsed by libcst: code TorchScript
@@ -30,8 +30,8 @@ from tsscan.context import FunctionContext
 from tsscan.files import split_lines
 from tsscan.noqa import noqa_suppresses  # flake8's rules for noqa comments (verify.py imports it from here)
 from tsscan.rule import SAFE, Diagnostic, Fix, Report, Rule, code_selected, version_matches
-from tsscan.scope import CompiledFunction, FileScope, analyse
-from tsscan.static import in_ranges
+from tsscan.semantic.compiled import CompiledFunction, FileScope, analyse
+from tsscan.semantic.static import in_ranges
 from tsscan.walk import walk
 
 # CompiledFunction.why of code that is not compiled, seen only by rules with ``sees_init``

@@ -37,7 +37,7 @@ from tsscan.config import ConfigError, Settings, check_codes, load_config_file, 
 from tsscan.diagnostic import Diagnostic
 from tsscan.files import SUFFIXES, FileError, Source, decode, is_excluded, iter_files, read_source
 from tsscan.noqa import file_noqa
-from tsscan.scope import analyse
+from tsscan.semantic.compiled import analyse
 
 if TYPE_CHECKING:  # pragma: no cover
     from tsscan.engine import Engine
@@ -63,7 +63,8 @@ class EngineSpec:
         engine = _ENGINES.get(self)
         if engine is None:
             from tsscan.engine import Engine
-            from tsscan.rule import RuleLoadError, load_rules
+            from tsscan.registry import load_rules
+            from tsscan.rule import RuleLoadError
 
             try:
                 rules = load_rules([Path(d) for d in self.rule_dirs])
