@@ -145,7 +145,7 @@ def test_a_changed_rule_file_config_or_target_is_a_fresh_cache(tmp_path):
     assert "TS401" not in out and "print v2" in out
     tamper_all(proj, "FROM THE CACHE")
     # the target torch version changed
-    rc, out, _ = run_in_new_process(proj, "--target-version", "2.12")
+    rc, out, _ = run_in_new_process(proj, "--target-version", "2.14")
     assert "print v2" in out
     assert len(cache_files(proj)) == 4
     # the command line's selection

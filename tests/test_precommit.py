@@ -237,11 +237,44 @@ def test_fix_hook_leaves_what_it_cannot_fix_and_fails(hooks, work):
     assert (work / "model.py").read_text() == FINDINGS
 
 
+def test_each_staged_file_gets_its_own_configuration(hooks, work):
+    """Two projects in one repository, both files staged: pa ignores TS101, pb does not. Each
+    file is checked with its own [tool.tsscan], whatever order pre-commit passes them in."""
+    for name, table in (("pa", 'ignore = ["TS101"]\n'), ("pb", "")):
+        (work / name).mkdir()
+        stage(work, hooks, **{f"{name}/pyproject.toml": "[tool.tsscan]\n" + table, f"{name}/model.py": FINDINGS})
+    code, out = run_hook(hooks, work, "tsscan")
+    assert code == 1, out
+    assert "pb/model.py:7:9: TS101" in out and "pa/model.py" not in out
+
+
+def test_fix_hook_says_when_it_cannot_confirm(hooks, work):
+    """No verify.python and no torch in the hook's environment: nothing is applied, and the
+    output says why and what to do."""
+    (work / "pyproject.toml").write_text("[tool.tsscan]\n")
+    stage(work, hooks, **{"pyproject.toml": "[tool.tsscan]\n", "masker.py": FIXABLE})
+    code, out = run_hook(hooks, work, "tsscan-fix")
+    assert code == 1, out
+    assert (work / "masker.py").read_text() == FIXABLE
+    assert "Fixes could not be confirmed: torch cannot be imported" in out
+    assert "set [tool.tsscan.verify] python to an interpreter that has torch" in out
+
+
 def test_local_fix_hook_from_the_docs(tmp_path, hooks):
     """The `repo: local` recipe of docs/pre-commit.md: tsscan from the project's own environment
     (here the test's, which has torch, so fixes are confirmed without any verify config)."""
     _, env = hooks
-    env = dict(env, PATH=str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""))
+    # the committer's PATH does not have the venv on it; the recipe names `.venv/bin/python`
+    # (here a link to the test's own venv, which has tsscan and torch)
+    env = dict(
+        env,
+        PATH=os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != str(Path(sys.executable).parent)),
+    )
+    venv = Path(sys.prefix)
+    if sys.prefix == sys.base_prefix:
+        pytest.skip("the recipe needs a virtualenv: the tests are not running in one")
+    (tmp_path / ".venv").symlink_to(venv, target_is_directory=True)
+    (tmp_path / ".gitignore").write_text(".venv\n")
     _git("init", "-q", cwd=tmp_path, env=env)
     (tmp_path / ".pre-commit-config.yaml").write_text(
         textwrap.dedent(
@@ -251,7 +284,7 @@ def test_local_fix_hook_from_the_docs(tmp_path, hooks):
             hooks:
               - id: tsscan-fix
                 name: tsscan --fix
-                entry: python -m tsscan.precommit --fix
+                entry: .venv/bin/python -m tsscan.precommit --fix
                 language: system
                 types: [python]
         """

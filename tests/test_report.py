@@ -90,7 +90,7 @@ def test_json_fields_are_the_documented_ones(project):
     code, out, _ = run("--format", "json", "pkg", cwd=project)
     assert code == 2  # broken.py cannot be parsed; the others are still checked
     doc = json.loads(out)
-    assert set(doc) == {"version", "files", "diagnostics", "errors", "fixed"}
+    assert set(doc) == {"version", "files", "diagnostics", "errors", "fixed", "fixes", "torch"}
     d = doc["diagnostics"][-1]
     assert {k: v for k, v in d.items() if k not in ("message", "fix")} == {
         "path": "pkg/m.py",
@@ -160,9 +160,13 @@ def test_sarif_on_every_fixture_and_clean_run_validates():
 def test_sarif_rule_pages_exist():
     from tsscan.report import docs_url
 
+    from tsscan.config import tomllib
+
     base = docs_url()
-    assert base and base.startswith("file:")  # a source checkout links to docs/rules
-    assert (ROOT / "docs" / "rules" / "index.md").is_file()
+    documentation = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Documentation"]
+    assert base == documentation.rstrip("/")  # [project.urls], not a file:// path of this machine
+    assert base.endswith("/docs")  # the pages it links to are docs/rules/*.md of the repository
+    assert (ROOT / "docs" / "rules" / "index.md").is_file() and (ROOT / "docs" / "rules" / "TS101.md").is_file()
 
 
 # --------------------------------------------------------------------------- github

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tsscan.config import load_settings
 from tsscan.engine import InputError
 from tsscan.files import read_source
 from tsscan.report import RunSummary
-from tsscan.runner import EngineSpec, check_file, check_many, check_paths, workers_for
+from tsscan.runner import Configs, EngineSpec, Options, check_file, check_many, check_paths, workers_for
 
 ROOT = Path(__file__).resolve().parent.parent
 ORACLE = Path(os.environ.get("TSSCAN_ORACLE", Path(__file__).resolve().parents[2] / "shared" / "oracle")) / "scannable"
@@ -63,10 +62,10 @@ def test_check_file_agrees_with_the_engine(spec, engine):
 
 
 def test_worker_processes_change_nothing(spec, engine):
-    jobs = [(str(p), read_source(str(p)).text, ()) for p in corpus()]
-    serial = check_many(spec, jobs, workers=1)
-    pooled = check_many(spec, jobs, workers=2)
-    assert [o.path for o in pooled] == [j[0] for j in jobs]  # the order of the jobs
+    jobs = [(spec, str(p), read_source(str(p)).text, ()) for p in corpus()]
+    serial = check_many(jobs, workers=1)
+    pooled = check_many(jobs, workers=2)
+    assert [o.path for o in pooled] == [j[1] for j in jobs]  # the order of the jobs
     assert [(o.diagnostics, o.errors) for o in pooled] == [(o.diagnostics, o.errors) for o in serial]
     assert any(o.diagnostics for o in serial)
 
@@ -79,9 +78,10 @@ def test_syntax_errors_are_reported_as_the_engine_words_them(spec, engine):
 
 
 def test_little_work_stays_in_this_process():
-    small = [("a.py", PLAIN, ())] * 3
+    spec = EngineSpec((), "2.13.0")
+    small = [(spec, "a.py", PLAIN, ())] * 3
     assert workers_for(small) == 1
-    many = [(f"m{i}.py", "x = 1\n" * 20000, ()) for i in range(16)]
+    many = [(spec, f"m{i}.py", "x = 1\n" * 20000, ()) for i in range(16)]
     assert workers_for(many) >= 1
     assert workers_for(many, 1) == 1
     assert workers_for(small, 8) == 3
@@ -100,12 +100,11 @@ def _project(tmp_path):
 
 def test_check_paths_fills_the_summary_in_file_order(tmp_path):
     proj = _project(tmp_path)
-    settings = load_settings([str(proj / "pkg")])
-    spec = EngineSpec(tuple(str(d) for d in settings.rule_dirs), "2.13.0")
+    configs = Configs(Options(target_version="2.13.0"), [str(proj / "pkg")])
     summaries = []
     for workers in (1, 2):
         summary = RunSummary()
-        check_paths([str(proj / "pkg")], settings, spec, summary, workers, use_cache=False)
+        check_paths([str(proj / "pkg")], configs, summary, workers, use_cache=False)
         summaries.append(summary)
     one, two = summaries
     assert one.files == two.files == 13

@@ -1,7 +1,9 @@
 """Command line: arguments, exit codes, output choice; the work is in engine/files/report.
 
-Exit codes: 0 no findings, 1 findings (or, with --diff, changes to make), 2 usage or input
-error (a file that cannot be read or parsed; every other file is still checked).
+Exit codes: 0 no findings, 1 findings (or, with --diff, changes to make; with --fix and
+--exit-non-zero-on-fix, a file changed), 2 usage, configuration or input error (a file that
+cannot be read or parsed, or whose configuration is bad: every other file is still checked; a
+bad option or output file: nothing is checked or written). Each error is one line on stderr.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import difflib
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from tsscan import __version__
 
@@ -23,13 +25,28 @@ def _codes(value: str) -> list[str]:
     return [c.strip().upper() for c in value.split(",") if c.strip()]
 
 
+def _patterns(value: str) -> list[str]:
+    return [p.strip() for p in value.split(",") if p.strip()]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line on stderr and exit 2 (not usage + message)."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="tsscan",
         description="Find (and fix) what torch.jit.script rejects, without running anything.",
-        epilog="Commands: tsscan [check] PATH... | tsscan rules | tsscan explain TS101",
+        epilog=(
+            "Commands: tsscan [check] PATH... | tsscan rules | tsscan explain TS101 | "
+            "tsscan explain-error PATH... (run the compiler, map each error to a line and a rule). "
+            "Exit codes: 0 clean, 1 findings, 2 usage, configuration or input error."
+        ),
     )
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .); - reads stdin")
     p.add_argument("--fix", action="store_true", help="apply safe fixes")
     p.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes (with --fix or --diff)")
     p.add_argument("--diff", action="store_true", help="print the fixes as a diff; write nothing")
@@ -44,22 +61,40 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also run torch.jit.script on each module (in a worker) and report errors no rule covers as TS901",
     )
+    p.add_argument("--exit-non-zero-on-fix", action="store_true", help="with --fix: exit 1 when a file was changed")
+    p.add_argument("--add-noqa", action="store_true", help="add a `# noqa: CODE` comment to each line with a finding")
     p.add_argument("--select", type=_codes, help="codes or prefixes to check (comma-separated)")
     p.add_argument("--ignore", type=_codes, help="codes or prefixes to skip")
     p.add_argument("--extend-select", type=_codes, default=[], help="add to the selection")
     p.add_argument("--extend-ignore", type=_codes, default=[], help="add to the ignore list")
+    p.add_argument("--exclude", type=_patterns, help="patterns to skip while walking (replaces `exclude`)")
+    p.add_argument("--extend-exclude", type=_patterns, default=[], help="patterns to skip, added to `exclude`")
+    p.add_argument("--force-exclude", action="store_true", help="apply the excludes to files named on the command line")
+    p.add_argument("--stdin-filename", help="the name of the file read from stdin (-): its configuration and report")
     p.add_argument("--format", choices=["text", "json", "sarif", "github"], default="text")
     p.add_argument("--output-file", "-o", help="write the report here instead of stdout")
+    p.add_argument("--show-source", action="store_true", help="print the offending line with a caret under it")
+    p.add_argument(
+        "--color",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="colour the text report: auto (a terminal, unless NO_COLOR is set), always, never",
+    )
     p.add_argument("--statistics", action="store_true", help="count findings per code")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
-    p.add_argument("--target-version", help="torch version to check against (default: config, installed torch, newest)")
-    p.add_argument("--config", help="pyproject.toml to read [tool.tsscan] from")
+    p.add_argument(
+        "--target-version",
+        help="torch version to check against (default: config, installed torch, newest); "
+        "one tsscan has a knowledge table for",
+    )
+    p.add_argument("--config", help="pyproject.toml to read [tool.tsscan] from, for every file")
     p.add_argument(
         "--no-cache", action="store_true", help="check every file again (do not read or write .tsscan_cache/)"
     )
     p.add_argument(
         "--jobs", "-j", type=int, help="processes to check with (default: one per core, when there is enough to check)"
     )
+    p.add_argument("--verbose", "-v", action="store_true", help="say which settings and torch version each run uses")
     p.add_argument("--version", action="version", version=f"tsscan {__version__}")
     return p
 
@@ -96,11 +131,27 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return EXIT_CLEAN
 
 
-def _setup(args: argparse.Namespace, err: TextIO, with_rules: bool = True):
-    from tsscan.config import ConfigError, load_settings, target_version
+def _parse(parser: argparse.ArgumentParser, argv: list[str], err: TextIO) -> argparse.Namespace | int:
+    """The arguments, or the exit code (``--help``/``--version``: 0; a usage error: 2, said on ``err``)."""
+    import contextlib
+    import io
 
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(buf):
+            return parser.parse_args(argv)
+    except SystemExit as exc:
+        err.write(buf.getvalue())
+        return EXIT_CLEAN if not exc.code else EXIT_ERROR
+
+
+def _setup(args: argparse.Namespace, err: TextIO, with_rules: bool = True):
+    from tsscan.config import ConfigError, clear_cache, load_settings, target_version
+
+    clear_cache()
     try:
         settings = load_settings(args.paths or ["."], getattr(args, "config", None))
+        version = target_version(settings, getattr(args, "target_version", None))
     except ConfigError as exc:
         err.write(f"tsscan: error: {exc}\n")
         return None
@@ -114,101 +165,128 @@ def _setup(args: argparse.Namespace, err: TextIO, with_rules: bool = True):
         except RuleLoadError as exc:
             err.write(f"tsscan: error: {exc}\n")
             return None
-    return settings, rules, target_version(settings, getattr(args, "target_version", None))
+    return settings, rules, version
+
+
+def _output_problem(path: str | None) -> str | None:
+    """Why the report cannot be written to ``path`` (checked before anything is done)."""
+    if not path:
+        return None
+    import os
+
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        return f"--output-file {path}: is a directory"
+    if not os.path.isdir(directory):
+        return f"--output-file {path}: no such directory: {directory}"
+    if not os.access(directory, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        return f"--output-file {path}: not writable"
+    return None
+
+
+def _options(args: argparse.Namespace):
+    from tsscan.runner import Options
+
+    def tup(v):
+        return None if v is None else tuple(v)
+
+    return Options(
+        config=args.config,
+        select=tup(args.select),
+        ignore=tup(args.ignore),
+        extend_select=tuple(args.extend_select),
+        extend_ignore=tuple(args.extend_ignore),
+        target_version=args.target_version,
+        exclude=tup(args.exclude),
+        extend_exclude=tuple(args.extend_exclude),
+        force_exclude=args.force_exclude,
+    )
+
+
+def _style(args: argparse.Namespace, out: TextIO):
+    """Colour on a terminal only, never with NO_COLOR (https://no-color.org); FORCE_COLOR forces
+    it; ``--color always|never`` wins over both."""
+    import os
+
+    from tsscan.report import TextStyle
+
+    color = args.color == "always" and args.format == "text"
+    if args.color == "auto" and args.format == "text" and not args.output_file and not os.environ.get("NO_COLOR"):
+        isatty = getattr(out, "isatty", None)
+        try:
+            color = bool(os.environ.get("FORCE_COLOR")) or bool(isatty and isatty())
+        except (ValueError, OSError):
+            color = False
+    return TextStyle(color=color, show_source=args.show_source)
 
 
 def cmd_check(argv: list[str], out: TextIO, err: TextIO) -> int:
+    from tsscan.config import ConfigError, clear_cache
     from tsscan.diagnostic import SAFE, UNSAFE
-    from tsscan.files import FileError, iter_files, read_source, write_atomic
     from tsscan.report import RunSummary, write
+    from tsscan.runner import Configs, FixOptions, RulesError, Stdin, check_paths, fix_paths
 
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return EXIT_CLEAN if exc.code == 0 else EXIT_ERROR
-    fixing = args.fix or args.diff
-    # only what needs them loads the rules (and libcst): a check answered from the cache does not
-    setup = _setup(args, err, with_rules=bool(fixing or args.verify or args.format == "sarif"))
-    if setup is None:
+    args = _parse(build_parser(), argv, err)
+    if isinstance(args, int):
+        return args
+    paths = args.paths or (["-"] if args.stdin_filename else ["."])
+    problem = _usage_problem(args, paths) or _output_problem(args.output_file)
+    if problem:
+        err.write(f"tsscan: error: {problem}\n")
         return EXIT_ERROR
-    settings, rules, version = setup
-    select = (args.select or settings.select) + args.extend_select
-    ignore = (args.ignore if args.ignore is not None else settings.ignore) + args.extend_ignore
-    engine = None
-    if rules is not None:
-        from tsscan.engine import Engine, InputError
+    clear_cache()
+    try:
+        configs = Configs(
+            _options(args), [args.stdin_filename if p == "-" and args.stdin_filename else p for p in paths]
+        )
+    except ConfigError as exc:
+        err.write(f"tsscan: error: {exc}\n")
+        return EXIT_ERROR
+    stdin = Stdin(sys.stdin.buffer.read(), args.stdin_filename or "-") if "-" in paths else None
+    fixing = args.fix or args.diff
+    summary = RunSummary()
+    summary.safeties = (SAFE, UNSAFE) if args.unsafe_fixes else (SAFE,)
+    changed = []
+    try:
+        if args.add_noqa:
+            from tsscan.runner import add_noqa_paths
 
-        engine = Engine(rules, version, select, ignore)
-    safeties = (SAFE, UNSAFE) if args.unsafe_fixes else (SAFE,)
-
-    summary = RunSummary(rules=engine.rules_for() if engine else [])
-    diff_out: list[str] = []
-    fix_run = None
-    if fixing:
-        from tsscan.fixer import FixRun
-
-        fix_run = FixRun(settings, engine, safeties, not args.no_verify, args.keep_unverified)
-    if not fixing:  # checking: tsscan.runner (worker processes, the cache)
-        from tsscan.runner import EngineSpec, RulesError, check_paths
-
-        spec = EngineSpec(tuple(str(d) for d in settings.rule_dirs), version, tuple(select), tuple(ignore))
-        try:
-            check_paths(args.paths or ["."], settings, spec, summary, args.jobs, not args.no_cache)
-        except RulesError as exc:
-            err.write(f"tsscan: error: {exc}\n")
-            return EXIT_ERROR
-    to_fix = iter_files(args.paths or ["."], settings.exclude, settings.root) if fixing else []
-    for path, problem in to_fix:
-        if problem:
-            summary.errors.append(f"{path}: {problem}")
-            continue
-        summary.files += 1
-        try:
-            source = read_source(path)
-            extra = settings.ignores_for(path)
-            if fixing:
-                new_text, applied, result = fix_run.fix(path, source.text, extra)
-                if result.errors:  # part of the file could not be checked: rewrite none of it
-                    new_text, applied = source.text, []
-                if new_text != source.text:
-                    if args.diff:
-                        diff_out.append(_diff(path, source.text, new_text))
-                    elif not write_atomic(source, new_text):
-                        summary.errors.append(f"{path}: changed on disk while being fixed; not written")
-                        applied = []
-                    summary.fixed.extend(applied)
-        except (FileError, InputError) as exc:
-            summary.errors.append(f"{path}: {exc}")
-            continue
-        except (Exception, RecursionError) as exc:  # a bug must not stop the other files
-            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            summary.errors.append(f"{path}: internal error: {type(exc).__name__}: {msg}")
-            continue
-        summary.diagnostics.extend(result.diagnostics)
-        summary.errors.extend(f"{path}: {e}" for e in result.errors)
-
-    if fix_run is not None:
-        fix_run.close()
-        if args.diff:
-            err.write("".join(n + "\n" for n in fix_run.notes()))
+            added, skipped = add_noqa_paths(paths, configs, summary)
+            return _noqa_report(summary, added, skipped, out, err)
+        if fixing:
+            write_files = args.fix and not args.diff
+            fix = FixOptions(summary.safeties, not args.no_verify, args.keep_unverified, write_files)
+            changed = fix_paths(paths, configs, summary, fix, stdin)
         else:
-            summary.fix_notes.extend(fix_run.notes())
-    if args.verify:
-        from tsscan.verify import add_compiler_findings
+            check_paths(paths, configs, summary, args.jobs, not args.no_cache, stdin)
+            if args.format == "sarif":  # it lists the rules that ran
+                summary.rules = [r for fc in configs.used() for r in fc.spec.engine().rules_for()]
+                summary.rules = list({r.code: r for r in summary.rules}.values())
+        if args.verify:
+            from tsscan.verify import add_compiler_findings
 
-        add_compiler_findings(summary, args.paths or ["."], settings, engine)
+            first = configs.for_file(paths[0] if paths[0] != "-" else (args.stdin_filename or "."))
+            add_compiler_findings(summary, [p for p in paths if p != "-"], first.settings, first.spec.engine())
+    except (RulesError, ConfigError) as exc:
+        err.write(f"tsscan: error: {exc}\n")
+        return EXIT_ERROR
+    if args.verbose:
+        _verbose(configs, summary, err)
     for e in summary.errors:
         err.write(f"tsscan: error: {e}\n")
-    if args.diff:
-        out.write("".join(diff_out))
-        if args.format == "text":
-            n = len(summary.fixed)
-            err.write(f"Would fix {n} problem{'s' if n != 1 else ''}; {len(summary.diagnostics)} would remain.\n")
+    stdin_fixed = stdin is not None and args.fix and not args.diff
+    if args.diff or stdin_fixed:
+        _print_fixes(args, summary, changed, stdin, out, err)
     else:
-        target = open(args.output_file, "w", encoding="utf-8", errors="backslashreplace") if args.output_file else out
         try:
-            write(summary, args.format, target, args.statistics)
+            target = (
+                open(args.output_file, "w", encoding="utf-8", errors="backslashreplace") if args.output_file else out
+            )
+        except OSError as exc:
+            err.write(f"tsscan: error: --output-file {args.output_file}: {exc.strerror or exc}\n")
+            return EXIT_ERROR
+        try:
+            write(summary, args.format, target, args.statistics, _style(args, target))
         finally:
             if target is not out:
                 target.close()
@@ -217,8 +295,72 @@ def cmd_check(argv: list[str], out: TextIO, err: TextIO) -> int:
     if args.exit_zero:
         return EXIT_CLEAN
     if args.diff:
-        return EXIT_FINDINGS if diff_out else EXIT_CLEAN
+        return EXIT_FINDINGS if changed else EXIT_CLEAN
+    if args.fix and args.exit_non_zero_on_fix and summary.fixed:
+        return EXIT_FINDINGS
     return EXIT_FINDINGS if summary.diagnostics else EXIT_CLEAN
+
+
+def _usage_problem(args: argparse.Namespace, paths: list[str]) -> str | None:
+    if "-" in paths and len(paths) > 1:
+        return "- (stdin) cannot be combined with other paths"
+    if args.stdin_filename and "-" not in paths:
+        return "--stdin-filename names the file read from stdin: give - as the path"
+    if args.add_noqa and (args.fix or args.diff):
+        return "--add-noqa cannot be combined with --fix or --diff"
+    if args.add_noqa and "-" in paths:
+        return "--add-noqa rewrites files: it cannot read stdin"
+    if args.jobs is not None and args.jobs < 1:
+        return f"--jobs must be at least 1, not {args.jobs}"
+    if args.exit_non_zero_on_fix and not args.fix:
+        return "--exit-non-zero-on-fix needs --fix"
+    return None
+
+
+def _print_fixes(args, summary, changed, stdin, out: TextIO, err: TextIO) -> None:
+    """--diff: the diff on stdout, what was done on stderr. --fix on stdin: the fixed text on
+    stdout (what editors expect), the report on stderr."""
+    from tsscan.report import summary_line
+
+    for fix in summary.fixes:
+        err.write(fix.text() + "\n")
+    err.write("".join(n + "\n" for n in summary.fix_notes))
+    if args.diff:
+        out.write("".join(_diff(c.path, c.old, c.new) for c in changed))
+        if args.format == "text" and summary.files:
+            n = len(summary.fixed)
+            err.write(f"Would fix {n} problem{'s' if n != 1 else ''}; {len(summary.diagnostics)} would remain.\n")
+        return
+    out.write(changed[0].new if changed else stdin.data.decode("utf-8", "surrogateescape"))
+    for d in summary.diagnostics:
+        err.write(f"{d.path}:{d.line}:{d.col}: {d.code} {d.message}\n")
+    err.write(summary_line(summary) + "\n")
+
+
+def _noqa_report(summary, added: int, skipped: int, out: TextIO, err: TextIO) -> int:
+    for e in summary.errors:
+        err.write(f"tsscan: error: {e}\n")
+    out.write(f"Added {added} noqa directive{'s' if added != 1 else ''}.\n")
+    if skipped:
+        out.write(
+            f"{skipped} finding{'s' if skipped != 1 else ''} left without one: on a line inside a multi-line "
+            "string or ending in a backslash, where a comment would change the code.\n"
+        )
+    return EXIT_ERROR if summary.errors else EXIT_CLEAN
+
+
+def _verbose(configs, summary, err: TextIO) -> None:
+    from tsscan.config import table_version
+
+    for fc in configs.used():
+        where = str(fc.settings.source) if fc.settings.source else f"defaults (root {fc.settings.root})"
+        v = fc.spec.target_version
+        err.write(
+            f"tsscan: settings from {where}: checking against torch {v} (knowledge table torch-"
+            f"{table_version(v)}; from {fc.version_source}); select {','.join(fc.spec.select)}"
+            + (f", ignore {','.join(fc.spec.ignore)}" if fc.spec.ignore else "")
+            + "\n"
+        )
 
 
 def _diff(path: str, old: str, new: str) -> str:
@@ -243,10 +385,12 @@ def _tolerant(stream: TextIO) -> TextIO:
 
 
 def cmd_rules(argv: list[str], out: TextIO, err: TextIO) -> int:
-    p = argparse.ArgumentParser(prog="tsscan rules", description="List the rules.")
+    p = _Parser(prog="tsscan rules", description="List the rules.")
     p.add_argument("--config")
     p.add_argument("--format", choices=["text", "json"], default="text")
-    args = p.parse_args(argv)
+    args = _parse(p, argv, err)
+    if isinstance(args, int):
+        return args
     args.paths = []
     setup = _setup(args, err)
     if setup is None:
@@ -282,10 +426,12 @@ def cmd_rules(argv: list[str], out: TextIO, err: TextIO) -> int:
 
 
 def cmd_explain(argv: list[str], out: TextIO, err: TextIO) -> int:
-    p = argparse.ArgumentParser(prog="tsscan explain", description="Show a rule's documentation.")
+    p = _Parser(prog="tsscan explain", description="Show a rule's documentation.")
     p.add_argument("code")
     p.add_argument("--config")
-    args = p.parse_args(argv)
+    args = _parse(p, argv, err)
+    if isinstance(args, int):
+        return args
     args.paths = []
     setup = _setup(args, err)
     if setup is None:

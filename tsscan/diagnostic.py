@@ -24,6 +24,7 @@ class Diagnostic:
     end_col: int = 0
     fix: str | None = None  # None, "safe" or "unsafe"
     fix_description: str = ""
+    cell: int | None = None  # in a notebook: the code cell (1-based) that line and col are in
 
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.line, self.col, self.code)
+    def sort_key(self) -> tuple[str, int, int, int, str]:
+        return (self.path, self.cell or 0, self.line, self.col, self.code)

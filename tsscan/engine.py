@@ -28,14 +28,11 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from tsscan.context import FunctionContext
 from tsscan.files import split_lines
+from tsscan.noqa import noqa_suppresses  # flake8's rules for noqa comments (verify.py imports it from here)
 from tsscan.rule import SAFE, Diagnostic, Fix, Report, Rule, code_selected, version_matches
 from tsscan.semantic.compiled import CompiledFunction, FileScope, analyse
 from tsscan.semantic.static import in_ranges
 from tsscan.walk import walk
-
-NOQA_RE = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
-_SEP_RE = re.compile(r"[,\s]+")
-
 
 # CompiledFunction.why of code that is not compiled, seen only by rules with ``sees_init``
 INIT_WHYS = ("__init__", "builder")
@@ -118,6 +115,7 @@ class Engine:
         self.select = list(select)
         self.ignore = list(ignore)
         self.options = options or {}
+        self.honour_noqa = True  # the flake8 plugin turns it off: flake8 applies # noqa itself
 
     def rules_for(self, extra_ignore: Iterable[str] = ()) -> list[type[Rule]]:
         ignore = self.ignore + list(extra_ignore)
@@ -315,7 +313,7 @@ class Engine:
             if key in seen:
                 continue
             seen.add(key)
-            if noqa_suppresses(lines[line - 1] if 0 < line <= len(lines) else "", rep.rule.code):
+            if self.honour_noqa and noqa_suppresses(lines[line - 1] if 0 < line <= len(lines) else "", rep.rule.code):
                 continue
             fix = rep.fix
             diag = Diagnostic(
@@ -442,16 +440,6 @@ def _newer_syntax(exc: SyntaxError) -> str:
     if sys.version_info < (3, 12) and exc.text and _NEWER_SYNTAX_RE.match(exc.text):
         return f" (Python 3.12+ syntax; tsscan runs on Python {sys.version_info[0]}.{sys.version_info[1]})"
     return ""
-
-
-def noqa_suppresses(line: str, code: str) -> bool:
-    m = NOQA_RE.search(line)
-    if not m:
-        return False
-    codes = m.group("codes")
-    if not codes:
-        return True
-    return any(code.startswith(c.upper()) for c in _SEP_RE.split(codes.strip()) if c)
 
 
 # --------------------------------------------------------------------------- fixing

@@ -9,11 +9,12 @@ import re
 import stat
 import tempfile
 import tokenize
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 MAX_BYTES = 16 * 1024 * 1024
+SUFFIXES = (".py", ".ipynb")  # what a directory walk picks up (notebooks: tsscan/notebook.py)
 
 DEFAULT_EXCLUDE = (
     ".git",
@@ -59,6 +60,27 @@ def split_lines(text: str) -> list[str]:
     return _LINE_RE.findall(text)
 
 
+def line_map(old: str, new: str) -> Callable[[int], int]:
+    """Line N of ``old`` -> its line in ``new`` (a changed line: where its replacement starts)."""
+    import difflib
+
+    if old == new:
+        return lambda n: n
+    blocks = difflib.SequenceMatcher(None, split_lines(old), split_lines(new), autojunk=False).get_opcodes()
+
+    def where(n: int) -> int:
+        i = n - 1
+        for tag, i1, i2, j1, j2 in blocks:
+            if i1 <= i < i2 or (tag == "insert" and i == i1):
+                if tag == "equal":
+                    return j1 + (i - i1) + 1
+                if tag != "insert":
+                    return min(j1 + (i - i1), max(j1, j2 - 1)) + 1
+        return n
+
+    return where
+
+
 def _excluded(rel_parts: Sequence[str], patterns: Sequence[str]) -> bool:
     rel = "/".join(rel_parts)
     for pat in patterns:
@@ -71,33 +93,46 @@ def _excluded(rel_parts: Sequence[str], patterns: Sequence[str]) -> bool:
 
 
 def iter_files(
-    paths: Sequence[str], exclude: Sequence[str] = (), root: str | Path | None = None
+    paths: Sequence[str],
+    exclude: Sequence[str] = (),
+    root: str | Path | None = None,
+    excluded: Callable[[str], bool] | None = None,
+    force_exclude: bool = False,
+    suffixes: tuple[str, ...] = (".py",),
 ) -> Iterator[tuple[str, str | None]]:
     """Yield ``(path, None)`` for each file to check and ``(path, error)`` for each path that
-    cannot be walked. Files named explicitly are checked whatever their name; directories are
-    walked for ``*.py`` (no symlinked directories, so no loops), skipping ``exclude`` patterns
-    (fnmatch on any path component or on the path relative to ``root``)."""
-    patterns = list(DEFAULT_EXCLUDE) + list(exclude)
-    base = Path(root).resolve() if root else None
+    cannot be walked. Files named explicitly are checked whatever their name (unless
+    ``force_exclude``, as ruff's ``--force-exclude``); directories are walked for files ending
+    in ``suffixes`` (``tsscan check`` passes :data:`SUFFIXES`) (no symlinked directories, so no loops), skipping excluded paths: those
+    ``excluded(path)`` says, else the ``exclude`` patterns and :data:`DEFAULT_EXCLUDE` (fnmatch
+    on any path component or on the path relative to ``root``)."""
+    if excluded is None:
+        patterns = list(DEFAULT_EXCLUDE) + list(exclude)
+        base = Path(root).resolve() if root else None
+
+        def excluded(path: str) -> bool:
+            return _excluded(_rel(base, path), patterns)
+
     seen = set()
     for p in paths:
         if not os.path.lexists(p):
             yield p, "no such file or directory"
             continue
         if os.path.isdir(p):
+            if force_exclude and excluded(p):
+                continue
             errors: list[OSError] = []
             for dirpath, dirnames, filenames in os.walk(p, onerror=errors.append):
                 dirnames[:] = sorted(
                     d
                     for d in dirnames
-                    if not _excluded(_rel(base, os.path.join(dirpath, d)), patterns)
-                    and not os.path.islink(os.path.join(dirpath, d))
+                    if not excluded(os.path.join(dirpath, d)) and not os.path.islink(os.path.join(dirpath, d))
                 )
                 for name in sorted(filenames):
-                    if not name.endswith(".py"):
+                    if not name.endswith(suffixes):
                         continue
                     full = os.path.join(dirpath, name)
-                    if _excluded(_rel(base, full), patterns):
+                    if excluded(full):
                         continue
                     key = os.path.realpath(full)
                     if key not in seen:
@@ -106,10 +141,17 @@ def iter_files(
             for err in errors:
                 yield (err.filename or p), _os_message(err)
         else:
+            if force_exclude and excluded(p):
+                continue
             key = os.path.realpath(p)
             if key not in seen:
                 seen.add(key)
                 yield p, None
+
+
+def is_excluded(path: str, patterns: Sequence[str], root: str | Path | None) -> bool:
+    """Whether a walk rooted at ``root`` skips ``path`` for ``patterns`` (plus the defaults)."""
+    return _excluded(_rel(Path(root).resolve() if root else None, path), [*DEFAULT_EXCLUDE, *patterns])
 
 
 def _rel(base: Path | None, path: str) -> list[str]:

@@ -3,7 +3,9 @@
 A thin adapter over :class:`tsscan.engine.Engine`; like the rest of tsscan it never imports torch.
 flake8 owns selection and suppression here: ``--select``, ``--extend-ignore``,
 ``--per-file-ignores`` and ``# noqa`` all work on ``TS`` codes (the plugin runs every rule and
-lets flake8 filter). Fixes are not applied from flake8; use ``tsscan --fix``.
+lets flake8 filter; the engine keeps noqa'd findings here, so ``--disable-noqa`` shows them).
+``# flake8: noqa`` exempts a file in flake8 and ``tsscan check`` alike. Fixes are not applied
+from flake8; use ``tsscan --fix``.
 
 Options (command line or the ``[flake8]`` section of ``setup.cfg``/``tox.ini``/``.flake8``)::
 
@@ -48,6 +50,7 @@ def _engine(target: str, rule_dirs: Sequence[str]):
 
         rules = load_rules([Path(d) for d in rule_dirs])
         engine = _ENGINES[key] = Engine(rules, target)
+        engine.honour_noqa = False  # flake8 applies noqa comments itself (and --disable-noqa turns that off)
     return engine
 
 

@@ -1,9 +1,17 @@
-"""Checking many files: the check of one file as a pure function, and the loop over the files.
+"""Checking many files: the check of one file as a pure function, and THE loop over the files.
 
 The loop, for ``tsscan check``::
 
-    iter_files -> read the bytes -> in the cache? -> check_file, here or in worker processes
-               -> into the cache -> outcomes in the order iter_files gave the files
+    iter_files -> the file's configuration -> read the bytes -> in the cache? -> check_file,
+               here or in worker processes -> into the cache -> outcomes in iter_files's order
+
+and for ``tsscan --fix`` / ``--diff`` (:func:`fix_paths`)::
+
+    iter_files -> the file's configuration -> read -> fix, confirm (tsscan.fixer) -> write
+
+Each file gets its own configuration (:class:`Configs`): the nearest ``[tool.tsscan]`` (see
+:mod:`tsscan.config`) with the command line's options over it; files with the same
+configuration share an engine, a cache file and, when fixing, a verifier.
 
 :func:`check_file` needs libcst only for a file with code TorchScript compiles: any other file
 is answered with the stdlib ``ast`` alone, and the engine (which imports libcst, a fifth of a
@@ -25,12 +33,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tsscan.config import ConfigError, Settings, check_codes, load_config_file, settings_for, target_source
 from tsscan.diagnostic import Diagnostic
+from tsscan.files import SUFFIXES, FileError, Source, decode, is_excluded, iter_files, read_source
+from tsscan.noqa import file_noqa
 from tsscan.semantic.compiled import analyse
 
 if TYPE_CHECKING:  # pragma: no cover
-    from tsscan.config import Settings
     from tsscan.engine import Engine
+    from tsscan.fixer import FixRun
+    from tsscan.notebook import NotebookText
     from tsscan.report import RunSummary
 
 PARALLEL_MIN_FILES = 8
@@ -92,6 +104,8 @@ def check_file(spec: EngineSpec, path: str, text: str, extra_ignore: Sequence[st
         scope = analyse(tree) if tree is not None else None
     except (Exception, RecursionError) as exc:
         return _internal_error(path, exc)
+    if file_noqa(text):
+        return Outcome(path)  # flake8 skips the whole file too
     if scope is not None and scope.empty and not getattr(scope, "init_functions", None):
         return Outcome(path)  # nothing compiled: no rule has anything to see
     engine = spec.engine()
@@ -111,8 +125,143 @@ def _internal_error(path: str, exc: BaseException) -> Outcome:
     return Outcome(path, errors=[f"internal error: {type(exc).__name__}: {msg}"], cacheable=False)
 
 
+# --------------------------------------------------------------------------- configuration per file
+@dataclass(frozen=True)
+class Options:
+    """What the command line sets over every file's ``[tool.tsscan]`` (None: the file's own)."""
+
+    config: str | None = None  # --config: this pyproject.toml for every file
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    extend_ignore: tuple[str, ...] = ()
+    target_version: str | None = None
+    exclude: tuple[str, ...] | None = None
+    extend_exclude: tuple[str, ...] = ()
+    force_exclude: bool = False
+
+
+@dataclass
+class FileConfig:
+    """One configuration in use: the settings, the engine spec, where its torch version came from."""
+
+    settings: Settings
+    spec: EngineSpec
+    version_source: str
+
+
+class Configs:
+    """Each file's configuration: its nearest ``[tool.tsscan]`` (or ``--config``), the
+    :class:`Options` over it. Raises :class:`~tsscan.config.ConfigError` for a bad option at
+    construction, and for a file whose configuration is bad from :meth:`for_file`."""
+
+    def __init__(self, options: Options = Options(), paths: Sequence[str] = ()) -> None:
+        self.options = options
+        self.fixed = load_config_file(options.config) if options.config else None
+        self._by_settings: dict[int, FileConfig] = {}
+        self._check_options(paths)
+
+    def _check_options(self, paths: Sequence[str]) -> None:
+        """The command line's codes must name rules (built-in or of the configurations of
+        ``paths``), its torch version must have a table."""
+        o = self.options
+        dirs: list = []
+        for p in paths or ["."]:
+            try:
+                dirs.extend(self.settings(p).rule_dirs)
+            except ConfigError:
+                pass  # said for each of its files
+        for flag, codes in (
+            ("--select", o.select),
+            ("--ignore", o.ignore),
+            ("--extend-select", o.extend_select),
+            ("--extend-ignore", o.extend_ignore),
+        ):
+            check_codes(codes or (), flag, dirs)
+        if o.target_version is not None:
+            target_source(Settings(), o.target_version)
+
+    def settings(self, path: str) -> Settings:
+        return self.fixed if self.fixed is not None else settings_for(path)
+
+    def for_file(self, path: str) -> FileConfig:
+        s = self.settings(path)
+        fc = self._by_settings.get(id(s))
+        if fc is None:
+            o = self.options
+            select = [*(s.select if o.select is None else o.select), *o.extend_select]
+            ignore = [*(s.ignore if o.ignore is None else o.ignore), *o.extend_ignore]
+            version, source = target_source(s, o.target_version)
+            spec = EngineSpec(tuple(str(d) for d in s.rule_dirs), version, tuple(select), tuple(ignore))
+            fc = self._by_settings[id(s)] = FileConfig(s, spec, source)
+        return fc
+
+    def used(self) -> list[FileConfig]:
+        return list(self._by_settings.values())
+
+    def excluded(self, path: str) -> bool:
+        try:
+            s = self.settings(path)
+        except ConfigError:
+            return False  # checked, and the error said, file by file
+        o = self.options
+        return is_excluded(path, [*(s.exclude if o.exclude is None else o.exclude), *o.extend_exclude], s.root)
+
+    def files(self, paths: Sequence[str]):
+        return iter_files(paths, excluded=self.excluded, force_exclude=self.options.force_exclude, suffixes=SUFFIXES)
+
+
+@dataclass
+class Stdin:
+    """``tsscan check -``: the bytes read, checked as the file ``filename``."""
+
+    data: bytes
+    filename: str = "-"
+
+
+def _config_error(summary: RunSummary, exc: ConfigError) -> None:
+    """A bad ``[tool.tsscan]``: said once (it names its pyproject.toml), however many files it
+    would have configured; those files are not checked, the others are."""
+    if str(exc) not in summary.errors:
+        summary.errors.append(str(exc))
+
+
+def _load(path: str, stdin: Stdin | None) -> tuple[Source, NotebookText | None]:
+    """The file's source (stdin's bytes for ``-``); for a notebook, also its code as Python."""
+    if path == "-" and stdin is not None:
+        raw_source = decode(stdin.filename, stdin.data)
+    else:
+        raw_source = read_source(path)
+    if not (stdin.filename if path == "-" and stdin else path).endswith(".ipynb"):
+        return raw_source, None
+    from tsscan.notebook import NotebookError, code_text
+
+    try:
+        nb = code_text(raw_source.raw)
+    except NotebookError as exc:
+        raise FileError(str(exc)) from None
+    return Source(raw_source.path, raw_source.raw, nb.text, "utf-8"), nb
+
+
+def _walk(paths: Sequence[str], configs: Configs, stdin: Stdin | None, summary: RunSummary):
+    """(path as reported, path to read, its configuration, problem) for each file to check; a
+    file whose configuration is bad is left out, the configuration's error said once."""
+    rest = [p for p in paths if p != "-" or stdin is None]
+    found = [(stdin.filename, "-", None)] if stdin is not None and "-" in paths else []
+    for path, config_path, problem in [*found, *((p, p, e) for p, e in configs.files(rest))]:
+        if problem:
+            yield path, config_path, None, problem
+            continue
+        try:
+            fc = configs.for_file(path)
+        except ConfigError as exc:
+            _config_error(summary, exc)
+            continue
+        yield path, config_path, fc, None
+
+
 # --------------------------------------------------------------------------- many files
-Job = tuple[str, str, tuple[str, ...]]  # path, text, per-file ignores
+Job = tuple[EngineSpec, str, str, tuple[str, ...]]  # engine, path, text, per-file ignores
 
 
 def cpu_count() -> int:
@@ -126,13 +275,12 @@ def workers_for(jobs: Sequence[Job], requested: int | None = None) -> int:
     """How many processes to check ``jobs`` with: 1 (this one) for little work."""
     if requested is not None:
         return max(1, min(requested, len(jobs)))
-    if len(jobs) < PARALLEL_MIN_FILES or sum(len(t) for _, t, _ in jobs) < PARALLEL_MIN_BYTES:
+    if len(jobs) < PARALLEL_MIN_FILES or sum(len(j[2]) for j in jobs) < PARALLEL_MIN_BYTES:
         return 1
     return max(1, min(cpu_count(), len(jobs)))
 
 
 def check_many(
-    spec: EngineSpec,
     jobs: Sequence[Job],
     workers: int | None = None,
     tick: Callable[[str], None] | None = None,
@@ -141,29 +289,30 @@ def check_many(
     n = workers_for(jobs, workers)
     out: list[Outcome | None] = [None] * len(jobs)
     if n > 1:
-        _check_in_pool(spec, jobs, n, out, tick)
-    for i, (path, text, extra) in enumerate(jobs):  # serially: all of them, or what a
-        if out[i] is None:  # broken pool left
-            out[i] = check_file(spec, path, text, extra)
+        _check_in_pool(jobs, n, out, tick)
+    for i, job in enumerate(jobs):  # serially: all of them, or what a broken pool left
+        if out[i] is None:
+            out[i] = check_file(*job)
             if tick:
-                tick(path)
+                tick(job[1])
     return out  # type: ignore[return-value]
 
 
-def _check_in_pool(spec, jobs, n, out, tick) -> None:
+def _check_in_pool(jobs, n, out, tick) -> None:
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    spec.engine()  # here, once: forked workers inherit it; a broken rule file stops the run here
+    for spec in {j[0] for j in jobs}:
+        spec.engine()  # here, once: forked workers inherit it; a broken rule file stops the run here
     # the biggest files first, so that no worker is left with a big one at the end
-    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1]))
-    pool = ProcessPoolExecutor(n, mp_context=_mp_context(), initializer=_init_worker, initargs=(spec,))
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][2]))
+    pool = ProcessPoolExecutor(n, mp_context=_mp_context())
     try:
         futures = {pool.submit(_work, jobs[i]): i for i in order}
         for fut in as_completed(futures):
             out[futures[fut]] = fut.result()
             if tick:
-                tick(jobs[futures[fut]][0])
+                tick(jobs[futures[fut]][1])
     except BrokenProcessPool:
         pass  # a worker died (out of memory?): the caller checks the rest here
     finally:
@@ -181,79 +330,85 @@ def _mp_context():
     return multiprocessing.get_context("spawn")
 
 
-_WORKER_SPEC: EngineSpec | None = None
-
-
-def _init_worker(spec: EngineSpec) -> None:
-    global _WORKER_SPEC
-    _WORKER_SPEC = spec
-
-
 def _work(job: Job) -> Outcome:
-    assert _WORKER_SPEC is not None
-    return check_file(_WORKER_SPEC, *job)
+    return check_file(*job)
 
 
 # --------------------------------------------------------------------------- tsscan check
 def check_paths(
     paths: Sequence[str],
-    settings: Settings,
-    spec: EngineSpec,
+    configs: Configs,
     summary: RunSummary,
     workers: int | None = None,
     use_cache: bool = True,
+    stdin: Stdin | None = None,
 ) -> None:
-    """Check every file under ``paths``; add files, diagnostics and errors to ``summary``."""
-    from tsscan.files import FileError, iter_files, read_source
-
-    cache = _open_cache(settings, spec) if use_cache else None
-    # per path: its cache key, its outcome (None: to check), whether it counts as a file checked
-    slots: list[tuple[str, str | None, Outcome | None, bool]] = []
+    """Check every file under ``paths`` (``-``: ``stdin``), each with its own configuration;
+    add files, diagnostics and errors to ``summary``."""
+    caches: dict[tuple[Path, EngineSpec], object] = {}
+    # per path: its cache, key, outcome (None: to check), whether it counts as a file checked, notebook
+    slots: list[tuple[str, object, str | None, Outcome | None, bool, NotebookText | None]] = []
     todo: list[Job] = []
-    for path, problem in iter_files(paths, settings.exclude, settings.root):
-        if problem:
-            slots.append((path, None, Outcome(path, errors=[problem]), False))
+    for path, config_path, fc, problem in _walk(paths, configs, stdin, summary):
+        if fc is None:
+            slots.append((path, None, None, Outcome(path, errors=[problem]), False, None))
             continue
         try:
-            source = read_source(path)
+            source, nb = _load(config_path, stdin)
         except FileError as exc:
-            slots.append((path, None, Outcome(path, errors=[str(exc)]), True))
+            slots.append((path, None, None, Outcome(path, errors=[str(exc)]), True, None))
             continue
-        extra = tuple(settings.ignores_for(path))
+        extra = tuple(fc.settings.ignores_for(path))
+        cache = None
+        if use_cache and config_path != "-":
+            where = (fc.settings.root, fc.spec)
+            if where not in caches:
+                caches[where] = _open_cache(fc.settings.root, fc.spec)
+            cache = caches[where]
         key = None
         if cache is not None:
             key = cache.key(source.raw, extra)
             hit = cache.get(path, key)
             if hit is not None:
-                slots.append((path, key, Outcome(path, *hit), True))
+                slots.append((path, None, key, Outcome(path, *hit), True, None))
                 continue
-        slots.append((path, key, None, True))
-        todo.append((path, source.text, extra))
+        slots.append((path, cache, key, None, True, nb))
+        todo.append((fc.spec, path, source.text, extra))
+        summary.targets[fc.spec.target_version] = fc.version_source
 
     progress = _progress(len(todo))
     try:
-        done = iter(check_many(spec, todo, workers, progress))
+        done = iter(check_many(todo, workers, progress))
     finally:
         if progress is not None and hasattr(progress, "close"):
             progress.close()  # erase the line, also when interrupted
-    for path, key, outcome, counts in slots:
+    for path, cache, key, outcome, counts, nb in slots:
         if outcome is None:
             outcome = next(done)
+            if nb is not None:
+                from tsscan.notebook import map_diagnostics
+
+                outcome.diagnostics = map_diagnostics(nb, outcome.diagnostics)
             if cache is not None and key is not None and outcome.cacheable:
                 cache.put(path, key, outcome.diagnostics, outcome.errors)
         summary.files += counts
         summary.diagnostics.extend(outcome.diagnostics)
         summary.errors.extend(f"{path}: {e}" for e in outcome.errors)
-    if cache is not None:
-        cache.save()
+    for c in caches.values():
+        if c is not None:
+            c.save()
+    for fc in configs.used():
+        summary.targets.setdefault(fc.spec.target_version, fc.version_source)
 
 
-def _open_cache(settings: Settings, spec: EngineSpec):
+def _open_cache(root: Path, spec: EngineSpec):
+    """The cache file of one configuration: its fingerprint names the rules, selection and
+    torch version (``Cache.key`` adds the file's bytes and per-file ignores)."""
     from tsscan.cache import Cache, fingerprint
 
     try:
         fp = fingerprint([Path(d) for d in spec.rule_dirs], spec.select, spec.ignore, spec.target_version)
-        return Cache(settings.root, fp)
+        return Cache(root, fp)
     except OSError:
         return None  # a rule file that cannot be read: the rule loader will say so
 
@@ -266,3 +421,135 @@ def _progress(total: int) -> Callable[[str], None] | None:
         return None
     make = getattr(progress, "for_run", None)
     return make(total) if callable(make) else None
+
+
+# --------------------------------------------------------------------------- tsscan --fix / --diff
+@dataclass
+class FixOptions:
+    safeties: tuple[str, ...]
+    verify: bool = True
+    keep_unverified: bool = False
+    write: bool = True  # False: --diff (and stdin): nothing is written
+
+
+@dataclass
+class Changed:
+    """A file --fix changed (or --diff would change)."""
+
+    path: str
+    old: str
+    new: str
+
+
+def fix_paths(
+    paths: Sequence[str],
+    configs: Configs,
+    summary: RunSummary,
+    options: FixOptions,
+    stdin: Stdin | None = None,
+) -> list[Changed]:
+    """Fix every file under ``paths``, each with its configuration; write the fixed files (unless
+    ``options.write`` is false); fill ``summary`` with what is left, the fix outcomes, errors."""
+    from tsscan.engine import InputError
+    from tsscan.files import write_atomic
+    from tsscan.fixer import FixRun
+    from tsscan.report import record_fixes, run_notes
+
+    runs: dict[int, FixRun] = {}
+    changed: list[Changed] = []
+    summary.fixing = True
+    try:
+        for path, config_path, fc, problem in _walk(paths, configs, stdin, summary):
+            if fc is None:
+                summary.errors.append(f"{path}: {problem}")
+                continue
+            summary.files += 1
+            try:
+                source, nb = _load(config_path, stdin)
+                extra = fc.settings.ignores_for(path)
+                summary.targets[fc.spec.target_version] = fc.version_source
+                if nb is not None or file_noqa(source.text):  # checked, never rewritten
+                    _check_unfixed(fc, path, source.text, extra, nb, summary)
+                    continue
+                run = runs.get(id(fc))
+                if run is None:
+                    run = runs[id(fc)] = FixRun(
+                        fc.settings, fc.spec.engine(), options.safeties, options.verify, options.keep_unverified
+                    )
+                new_text, _, result = run.fix(path, source.text, extra)
+                records = run.files[-1]
+                written, why_not = True, ""
+                if result.errors:  # part of the file could not be checked: rewrite none of it
+                    new_text, written, why_not = source.text, False, "part of the file could not be checked"
+                if new_text != source.text:
+                    if options.write and config_path != "-" and not write_atomic(source, new_text):
+                        summary.errors.append(f"{path}: changed on disk while being fixed; not written")
+                        written, why_not = False, "changed on disk while being fixed"
+                        new_text = source.text
+                    else:
+                        changed.append(Changed(path, source.text, new_text))
+                record_fixes(summary, path, records, source.text, new_text, written, why_not)
+            except (FileError, InputError) as exc:
+                summary.errors.append(f"{path}: {exc}")
+                continue
+            except RulesError:
+                raise  # no file can be fixed
+            except (Exception, RecursionError) as exc:  # a bug must not stop the other files
+                msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                summary.errors.append(f"{path}: internal error: {type(exc).__name__}: {msg}")
+                continue
+            summary.diagnostics.extend(result.diagnostics if written else _recheck(fc, path, source.text, extra))
+            summary.errors.extend(f"{path}: {e}" for e in result.errors)
+    finally:
+        for run in runs.values():
+            run.close()
+            summary.fix_notes.extend(run_notes(run))
+    return changed
+
+
+def _check_unfixed(fc: FileConfig, path: str, text: str, extra, nb: NotebookText | None, summary: RunSummary) -> None:
+    outcome = check_file(fc.spec, path, text, tuple(extra))
+    if nb is not None:
+        from tsscan.notebook import map_diagnostics
+
+        outcome.diagnostics = map_diagnostics(nb, outcome.diagnostics)
+        if any(d.fix for d in outcome.diagnostics):
+            summary.fix_notes.append(f"{path}: notebooks are checked, not fixed: fix the cells by hand")
+    summary.diagnostics.extend(outcome.diagnostics)
+    summary.errors.extend(f"{path}: {e}" for e in outcome.errors)
+
+
+def _recheck(fc: FileConfig, path: str, text: str, extra) -> list[Diagnostic]:
+    """The findings of the unchanged file (a fix was computed but not written)."""
+    return check_file(fc.spec, path, text, tuple(extra)).diagnostics
+
+
+# --------------------------------------------------------------------------- --add-noqa
+def add_noqa_paths(paths: Sequence[str], configs: Configs, summary: RunSummary) -> tuple[int, int]:
+    """Check ``paths`` and add a ``# noqa: CODE`` comment to each line with a finding:
+    (directives added, findings left without one). Notebooks are not rewritten."""
+    from tsscan.files import write_atomic
+    from tsscan.noqa import add_noqa
+
+    check_paths(paths, configs, summary, use_cache=False)
+    by_path: dict[str, list[Diagnostic]] = {}
+    skipped = 0
+    for d in summary.diagnostics:
+        if d.cell:
+            skipped += 1
+        else:
+            by_path.setdefault(d.path, []).append(d)
+    added = 0
+    for path, diagnostics in by_path.items():
+        try:
+            source = read_source(path)
+            new, n, left = add_noqa(source.text, diagnostics)
+            if new != source.text and not write_atomic(source, new):
+                summary.errors.append(f"{path}: changed on disk while adding noqa; not written")
+                continue
+        except FileError as exc:
+            summary.errors.append(f"{path}: {exc}")
+            continue
+        added += n
+        skipped += left
+    return added, skipped
