@@ -134,6 +134,17 @@ class Cache:
         if isinstance(data, dict) and isinstance(data.get("entries"), dict):
             self.entries = data["entries"]
 
+    # the package index's result for a set of files (tsscan.semantic.index), stored under the
+    # cache directory's own path: an entry whose "file" exists, so saving keeps it
+    def get_roots(self, key: str) -> dict[str, frozenset[str]] | None:
+        entry = self.entries.get(str(self.dir))
+        if not isinstance(entry, list) or len(entry) < 2 or entry[0] != key or not isinstance(entry[1], dict):
+            return None
+        return {str(p): frozenset(str(n) for n in names) for p, names in entry[1].items()}
+
+    def put_roots(self, key: str, roots: dict[str, frozenset[str]]) -> None:
+        self.new[str(self.dir)] = [key, {p: sorted(names) for p, names in roots.items()}, []]
+
     @staticmethod
     def key(raw: bytes, extra_ignore: Sequence[str]) -> str:
         return digest(raw, ",".join(extra_ignore).encode())

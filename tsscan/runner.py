@@ -91,9 +91,16 @@ class Outcome:
     cacheable: bool = True  # False for internal errors: the next run tries again
 
 
-def check_file(spec: EngineSpec, path: str, text: str, extra_ignore: Sequence[str] = ()) -> Outcome:
-    """Check one file's text. Raises only :class:`RulesError`; a problem with the file, or a
-    bug, is an error of its outcome."""
+def check_file(
+    spec: EngineSpec,
+    path: str,
+    text: str,
+    extra_ignore: Sequence[str] = (),
+    external: frozenset[str] = frozenset(),
+) -> Outcome:
+    """Check one file's text; ``external`` names its functions that compiled code in another
+    file calls (:mod:`tsscan.semantic.index`). Raises only :class:`RulesError`; a problem with
+    the file, or a bug, is an error of its outcome."""
     try:
         try:
             with warnings.catch_warnings():
@@ -101,7 +108,7 @@ def check_file(spec: EngineSpec, path: str, text: str, extra_ignore: Sequence[st
                 tree: ast.Module | None = ast.parse(text, filename=path)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             tree = None  # the engine says what is wrong, in its words
-        scope = analyse(tree) if tree is not None else None
+        scope = analyse(tree, external) if tree is not None else None
     except (Exception, RecursionError) as exc:
         return _internal_error(path, exc)
     if file_noqa(text):
@@ -261,7 +268,8 @@ def _walk(paths: Sequence[str], configs: Configs, stdin: Stdin | None, summary: 
 
 
 # --------------------------------------------------------------------------- many files
-Job = tuple[EngineSpec, str, str, tuple[str, ...]]  # engine, path, text, per-file ignores
+# engine, path, text, per-file ignores, functions compiled from other files
+Job = tuple[EngineSpec, str, str, tuple[str, ...], frozenset[str]]
 
 
 def cpu_count() -> int:
@@ -349,6 +357,7 @@ def check_paths(
     # per path: its cache, key, outcome (None: to check), whether it counts as a file checked, notebook
     slots: list[tuple[str, object, str | None, Outcome | None, bool, NotebookText | None]] = []
     todo: list[Job] = []
+    loaded: list[tuple[str, str, FileConfig, Source, NotebookText | None]] = []
     for path, config_path, fc, problem in _walk(paths, configs, stdin, summary):
         if fc is None:
             slots.append((path, None, None, Outcome(path, errors=[problem]), False, None))
@@ -358,6 +367,10 @@ def check_paths(
         except FileError as exc:
             slots.append((path, None, None, Outcome(path, errors=[str(exc)]), True, None))
             continue
+        loaded.append((path, config_path, fc, source, nb))
+    roots = _cached_package_roots(loaded, use_cache, caches)
+    for path, config_path, fc, source, nb in loaded:
+        external = roots.get(path, frozenset())
         extra = tuple(fc.settings.ignores_for(path))
         cache = None
         if use_cache and config_path != "-":
@@ -367,13 +380,13 @@ def check_paths(
             cache = caches[where]
         key = None
         if cache is not None:
-            key = cache.key(source.raw, extra)
+            key = cache.key(source.raw, (*extra, *(f"compiled-from:{name}" for name in sorted(external))))
             hit = cache.get(path, key)
             if hit is not None:
                 slots.append((path, None, key, Outcome(path, *hit), True, None))
                 continue
         slots.append((path, cache, key, None, True, nb))
-        todo.append((fc.spec, path, source.text, extra))
+        todo.append((fc.spec, path, source.text, extra, external))
         summary.targets[fc.spec.target_version] = fc.version_source
 
     progress = _progress(len(todo))
@@ -399,6 +412,53 @@ def check_paths(
             c.save()
     for fc in configs.used():
         summary.targets.setdefault(fc.spec.target_version, fc.version_source)
+
+
+def _cached_package_roots(loaded, use_cache: bool, caches: dict) -> dict[str, frozenset[str]]:
+    """:func:`_package_roots` of the loaded files, from the cache when no file changed."""
+    files = [(path, source) for path, config_path, _, source, nb in loaded if nb is None and config_path != "-"]
+    if len(files) < 2:
+        return {}
+    cache = None
+    if use_cache:
+        fc = loaded[0][2]
+        where = (fc.settings.root, fc.spec)
+        if where not in caches:
+            caches[where] = _open_cache(fc.settings.root, fc.spec)
+        cache = caches[where]
+    from tsscan.cache import digest
+
+    key = digest(
+        *(
+            part
+            for path, source in sorted(files, key=lambda f: f[0])
+            for part in (os.path.abspath(path).encode(), source.raw)
+        )
+    )
+    if cache is not None and (known := cache.get_roots(key)) is not None:
+        return known
+    roots = _package_roots([(path, source.text) for path, source in files])
+    if cache is not None:
+        cache.put_roots(key, roots)
+    return roots
+
+
+def _package_roots(files: Sequence[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    """For each file, the functions compiled because another of ``files`` calls them from
+    compiled code (the package index; a file that does not parse takes no part)."""
+    if len(files) < 2:
+        return {}
+    from tsscan.semantic.index import package_roots
+
+    trees = {}
+    for path, text in files:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                trees[path] = ast.parse(text, filename=path)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            continue  # its own check reports it
+    return package_roots(trees)
 
 
 def _open_cache(root: Path, spec: EngineSpec):

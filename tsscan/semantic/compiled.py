@@ -186,7 +186,9 @@ def _compiled_functions(mod: ModuleInfo, external: frozenset[str] = frozenset())
     for name in sorted(external):
         called = mod.functions.get(name)
         if called is not None and "torch.jit.ignore" not in (decs := _decorator_names(called, mod)):
-            add(CompiledFunction(called, None, "called from another file", body_compiled="torch.jit.unused" not in decs))
+            add(
+                CompiledFunction(called, None, "called from another file", body_compiled="torch.jit.unused" not in decs)
+            )
 
     # reachability: calls in code a static condition makes dead are not followed
 

@@ -126,13 +126,17 @@ class PackageIndex:
 
 def package_roots(trees: Mapping[str, ast.Module], rounds: int = 8) -> dict[str, frozenset[str]]:
     """For each parsed file, the functions compiled because another file's compiled code calls
-    them, followed to a fixed point (such a function may call into a third file)."""
+    them, followed to a fixed point (such a function may call into a third file). Each round
+    analyses again only the files whose roots changed."""
     roots: dict[str, frozenset[str]] = {}
+    summaries = {path: summarize(path, analyse(tree)) for path, tree in trees.items()}
     for _ in range(rounds):
-        scopes = {path: analyse(tree, roots.get(path, ())) for path, tree in trees.items()}
-        found = PackageIndex({path: summarize(path, scope) for path, scope in scopes.items()}).external_roots()
+        found = PackageIndex(summaries).external_roots()
         new = {path: frozenset(names) for path, names in found.items()}
         if new == roots:
             break
+        for path in set(new) | set(roots):
+            if new.get(path) != roots.get(path):
+                summaries[path] = summarize(path, analyse(trees[path], new.get(path, ())))
         roots = new
     return roots
