@@ -1,4 +1,4 @@
-"""`tsscan --fix` confirmed by the real compiler (tsscan/fixer.py, tsscan/verify.py).
+"""`tsscan --fix` confirmed by the real compiler (tsscan/fix/, tsscan/verify/).
 
 Everything here runs the installed torch in tsscan's worker process (or, for the fixture
 models, in this process too): no mocks. CLI runs go through ``tsscan.cli.main`` in-process;
@@ -18,7 +18,7 @@ import pytest
 from tsscan.cli import main
 from tsscan.config import Settings
 from tsscan.engine import Engine
-from tsscan.fixer import fix_file
+from tsscan.fix.fixer import fix_file
 from tsscan.rule import SAFE, UNSAFE, load_rules
 from tsscan.verify import Verifier
 

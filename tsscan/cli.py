@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         if command == "explain":
             return cmd_explain(argv, out, err)
         if command == "explain-error":
-            from tsscan.verify import cmd_explain_error
+            from tsscan.verify.explain import cmd_explain_error
 
             return cmd_explain_error(argv, out, err)
         return cmd_check(argv, out, err)
@@ -145,7 +145,7 @@ def cmd_check(argv: list[str], out: TextIO, err: TextIO) -> int:
     diff_out: list[str] = []
     fix_run = None
     if fixing:
-        from tsscan.fixer import FixRun
+        from tsscan.fix.fixer import FixRun
 
         fix_run = FixRun(settings, engine, safeties, not args.no_verify, args.keep_unverified)
     if not fixing:  # checking: tsscan.runner (worker processes, the cache)
@@ -194,7 +194,7 @@ def cmd_check(argv: list[str], out: TextIO, err: TextIO) -> int:
         else:
             summary.fix_notes.extend(fix_run.notes())
     if args.verify:
-        from tsscan.verify import add_compiler_findings
+        from tsscan.verify.explain import add_compiler_findings
 
         add_compiler_findings(summary, args.paths or ["."], settings, engine)
     for e in summary.errors:
@@ -251,7 +251,7 @@ def cmd_rules(argv: list[str], out: TextIO, err: TextIO) -> int:
     if setup is None:
         return EXIT_ERROR
     _, rules, _ = setup
-    from tsscan.verify import COMPILER_CODES
+    from tsscan.compiler_rule import COMPILER_CODES
 
     rules = list(rules) + COMPILER_CODES  # TS9xx: found by --verify, not by a static rule
     if args.format == "json":
@@ -290,7 +290,7 @@ def cmd_explain(argv: list[str], out: TextIO, err: TextIO) -> int:
     if setup is None:
         return EXIT_ERROR
     _, rules, _ = setup
-    from tsscan.verify import COMPILER_CODES
+    from tsscan.compiler_rule import COMPILER_CODES
 
     wanted = args.code.strip().upper()
     for r in list(rules) + COMPILER_CODES:

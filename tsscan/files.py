@@ -59,6 +59,12 @@ def split_lines(text: str) -> list[str]:
     return _LINE_RE.findall(text)
 
 
+def newline_of(text: str) -> str:
+    """The file's first line ending (``\n`` when it has none)."""
+    m = re.search(r"\r\n|\r|\n", text)
+    return m.group() if m else "\n"
+
+
 def _excluded(rel_parts: Sequence[str], patterns: Sequence[str]) -> bool:
     rel = "/".join(rel_parts)
     for pat in patterns:

@@ -154,10 +154,8 @@ def _sarif_rule(rule: type, base: str | None) -> dict:
 
 
 def _rule_named(code: str) -> type | None:
-    try:
-        from tsscan.verify import COMPILER_CODES
-    except ImportError:  # pragma: no cover
-        return None
+    from tsscan.compiler_rule import COMPILER_CODES
+
     return next((r for r in COMPILER_CODES if r.code == code), None)
 
 

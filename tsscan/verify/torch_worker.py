@@ -1,6 +1,6 @@
 """The verification worker: the only part of tsscan that imports torch and runs user code.
 
-``tsscan.verify`` starts it as ``python .../tsscan/verify_worker.py MEMORY_MB`` (by path, so
+``tsscan.verify.process`` starts it as ``python .../tsscan/verify/torch_worker.py MEMORY_MB`` (by path, so
 any interpreter with torch can run it; it imports nothing of tsscan) and talks to it in
 JSON lines (one request on stdin, one answer on the protocol pipe). It imports torch once and
 answers every request of a run. User code prints go to stderr (a file the parent owns), never

@@ -1,0 +1,227 @@
+"""``--fix`` / ``--diff``: rewrite a file, then confirm each fix with the real compiler.
+
+The engine applies fixes to a fixed point (:func:`tsscan.fix.edits.fix_text`); here that loop
+runs with a set of *blocked* fixes, and :mod:`tsscan.verify` confirms the result (judged by :mod:`tsscan.fix.judge`):
+
+1. apply every allowed fix that is not blocked; check the new text with the compiler
+   (frontend per function, ``torch.jit.script`` per module class, eager vs scripted outputs);
+2. an error the compiler reports on a line where no rule finding remains, or outputs that
+   differ, is a *problem*: the fixes that can have caused it are tried one at a time (the fix
+   loop re-run without it); the one whose removal makes the problem go away is *reverted*
+   with the compiler's message (when none alone does and removing them all does, all are
+   reverted; when the problem stays without them, it was in the original code);
+3. repeat until no problem is left: the remaining fixes are re-confirmed each round;
+4. fixes in a class that cannot be built (and so cannot be scripted) are *unverified* and not
+   applied, unless ``--keep-unverified``; so are all fixes when torch is not usable.
+
+A fix is identified across rounds by (rule code, compiled function, text of the node it
+reports): fixes of identical text in one function share their fate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from tsscan.engine import CheckResult, Engine, PendingFix
+from tsscan.files import split_lines
+from tsscan.fix.edits import fix_text
+from tsscan.fix.judge import FixRecord, Key, Problem, assign_statuses, find_problems, problem_remains
+from tsscan.rule import SAFE, Diagnostic
+from tsscan.verify.verifier import Outcome, Verifier
+
+MAX_ROUNDS = 10
+MAX_CONFIRMATIONS = 40  # compiler checks per file, culprit searches included
+MAX_CANDIDATES = 8
+
+
+@dataclass
+class FileFix:
+    path: str
+    new_text: str
+    applied: list[FixRecord] = field(default_factory=list)
+    dropped: list[FixRecord] = field(default_factory=list)  # reverted, or unverified and not kept
+    result: CheckResult | None = None  # the check of new_text
+    outcome: Outcome | None = None  # the compiler on new_text
+    confirmations: int = 0
+
+
+def _node_text(lines: list[str], d: Diagnostic) -> str:
+    if not (0 < d.line <= len(lines)):
+        return ""
+    end_line = d.end_line or d.line
+    if end_line == d.line:
+        text = lines[d.line - 1][d.col - 1 : (d.end_col - 1) if d.end_col else None]
+    else:
+        chunk = lines[d.line - 1 : end_line]
+        chunk[0] = chunk[0][d.col - 1 :]
+        chunk[-1] = chunk[-1][: (d.end_col - 1) if d.end_col else None]
+        text = "".join(chunk)
+    return " ".join(text.split())
+
+
+def fix_key(pf: PendingFix, lines: list[str]) -> Key:
+    return (pf.diagnostic.code, pf.snippet.cf.qualname, _node_text(lines, pf.diagnostic))
+
+
+def run_fixes(
+    engine: Engine,
+    path: str,
+    text: str,
+    safeties: Sequence[str] = (SAFE,),
+    extra_ignore: Iterable[str] = (),
+    blocked: Iterable[Key] = (),
+) -> tuple[str, list[FixRecord], CheckResult]:
+    """:func:`tsscan.engine.fix_text` with the ``blocked`` fixes left out: (new text, the fixes
+    applied, the check of the new text)."""
+    blocked = set(blocked)
+    seen: dict[int, tuple[Key, PendingFix]] = {}  # id(diagnostic) -> its key and fix
+    memo: list = [None, []]  # the text of the round and its lines
+
+    def allow(pf: PendingFix, current: str) -> bool:
+        if memo[0] is not current:
+            memo[0], memo[1] = current, split_lines(current)
+        key = fix_key(pf, memo[1])
+        seen[id(pf.diagnostic)] = (key, pf)
+        return key not in blocked
+
+    new, applied, result = fix_text(
+        engine, path, text, safeties, list(extra_ignore), max_rounds=MAX_ROUNDS, allow=allow
+    )
+    records: list[FixRecord] = []
+    for d in applied:
+        key, pf = seen[id(d)]
+        cf = pf.snippet.cf
+        records.append(FixRecord(key, d, cf.qualname, cf.cls.name if cf.cls else None, cf.why))
+    return new, records, result
+
+
+# --------------------------------------------------------------------------- one file
+def fix_file(
+    engine: Engine,
+    path: str,
+    text: str,
+    safeties: Sequence[str] = (SAFE,),
+    extra_ignore: Iterable[str] = (),
+    verifier: Verifier | None = None,
+    keep_unverified: bool = False,
+) -> FileFix:
+    extra_ignore = list(extra_ignore)
+    blocked: dict[Key, list[FixRecord]] = {}
+    accepted: set[tuple[str, str, str]] = set()
+    out = FileFix(path, text)
+    for _ in range(MAX_CONFIRMATIONS):
+        new, records, result = run_fixes(engine, path, text, safeties, extra_ignore, blocked)
+        out.new_text, out.applied, out.result = new, records, result
+        if not records or verifier is None:
+            break
+        outcome = verifier.check(path, new, text, result.scope)
+        out.outcome = outcome
+        out.confirmations += 1
+        if outcome.unavailable:
+            for r in records:
+                r.status, r.reason = "unverified", f"not confirmed: {outcome.unavailable}"
+            if keep_unverified:
+                break
+            for r in records:
+                _block(blocked, records, r, "unverified", r.reason)
+            continue
+        problems = find_problems(records, outcome, result, new, accepted)
+        if problems:
+            if out.confirmations >= MAX_CONFIRMATIONS - 2:
+                for p in problems:
+                    for r in p.candidates:
+                        _block(blocked, records, r, "reverted", p.message)
+                continue
+            culprits = _culprits(
+                engine, path, text, safeties, extra_ignore, blocked, problems[0], verifier, accepted, out
+            )
+            for r in culprits:
+                _block(blocked, records, r, "reverted", problems[0].message)
+            continue
+        assign_statuses(records, outcome, result, new)
+        unverified = [r for r in records if r.status == "unverified"]
+        if unverified and not keep_unverified:
+            for r in unverified:
+                _block(blocked, records, r, "unverified", r.reason)
+            continue
+        break
+    out.dropped = sorted((r for rs in blocked.values() for r in rs), key=lambda r: r.diagnostic.sort_key())
+    return out
+
+
+def _block(
+    blocked: dict[Key, list[FixRecord]], records: list[FixRecord], rec: FixRecord, status: str, reason: str
+) -> None:
+    """Leave out ``rec``'s fix, and the fixes of identical text in the same function."""
+    if rec.key in blocked:
+        return
+    same = [r for r in records if r.key == rec.key] or [rec]
+    for r in same:
+        r.status, r.reason = status, reason
+    blocked[rec.key] = same
+
+
+def _culprits(
+    engine, path, text, safeties, extra_ignore, blocked, problem: Problem, verifier: Verifier, accepted, out: FileFix
+) -> list[FixRecord]:
+    cands = list({c.key: c for c in problem.candidates}.values())
+    if len(cands) > 1:
+        for cand in cands[:MAX_CANDIDATES]:
+            trial, recs, res = run_fixes(engine, path, text, safeties, extra_ignore, set(blocked) | {cand.key})
+            outcome = verifier.check(path, trial, text, res.scope)
+            out.confirmations += 1
+            if not problem_remains(problem, outcome, res, trial, accepted):
+                return [cand]
+    trial, recs, res = run_fixes(engine, path, text, safeties, extra_ignore, set(blocked) | {c.key for c in cands})
+    outcome = verifier.check(path, trial, text, res.scope)
+    out.confirmations += 1
+    if problem_remains(problem, outcome, res, trial, accepted) and not outcome.unavailable:
+        accepted.add(problem.signature)  # in the original code too: not the fixes' doing
+        return []
+    return list(cands)
+
+
+# --------------------------------------------------------------------------- the CLI branch
+class FixRun:
+    """What ``tsscan --fix`` / ``--diff`` does per file, with one verifier for the run."""
+
+    def __init__(
+        self, settings, engine: Engine, safeties: Sequence[str], verify: bool = True, keep_unverified: bool = False
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.safeties = tuple(safeties)
+        self.keep_unverified = keep_unverified
+        self.verifier: Verifier | None = Verifier(settings) if verify else None
+        self.files: list[FileFix] = []
+
+    def fix(self, path: str, text: str, extra_ignore: Iterable[str] = ()) -> tuple[str, list[Diagnostic], CheckResult]:
+        ff = fix_file(self.engine, path, text, self.safeties, extra_ignore, self.verifier, self.keep_unverified)
+        self.files.append(ff)
+        assert ff.result is not None
+        return ff.new_text, [r.diagnostic for r in ff.applied], ff.result
+
+    def notes(self) -> list[str]:
+        out: list[str] = []
+        for ff in self.files:
+            for r in sorted(ff.applied + ff.dropped, key=lambda r: r.diagnostic.sort_key()):
+                note = r.note(ff.path)
+                if r in ff.dropped and r.status == "unverified":
+                    note = note.replace(
+                        "fix unverified:", "fix not applied (unverified; --keep-unverified applies it):"
+                    )
+                out.append(note)
+        v = self.verifier
+        if v is not None and v.worker.status is not None:
+            if v.worker.status.get("ok"):
+                out.append(
+                    f"Confirmed with torch {v.torch_version} in one worker process: torch import "
+                    f"{v.worker.import_seconds:.1f} s, {v.checks} compiler check{'s' if v.checks != 1 else ''} "
+                    f"{v.check_seconds:.1f} s."
+                )
+        return out
+
+    def close(self) -> None:
+        if self.verifier is not None:
+            self.verifier.close()
