@@ -311,36 +311,74 @@ def test_fixture_model_fails_then_scripts_with_the_same_outputs(name, tmp_path):
 
 
 # --------------------------------------------------------------------------- unverified
+UNBUILDABLE = _src("""
+    import torch
+    from torch import nn
+
+
+    class Head(nn.Module):
+        def __init__(self, cfg):
+            super().__init__()
+            self.fc = nn.Linear(cfg["in_dim"], cfg["classes"])
+            self.stats = {}
+
+        def forward(self, features: torch.Tensor) -> torch.Tensor:
+            if features.ndimension() > 2:  # TS401
+                features = features.flatten(1)
+            self.stats["mean"] = float(features.mean())  # TS301
+            return self.fc(features)
+""")
+
+
 def test_class_that_cannot_be_built_is_unverified_and_not_applied(tmp_path, engine):
-    src = (FIX_FIXTURES / "mlp_head.py").read_text(encoding="utf-8")
-    path = tmp_path / "mlp_head.py"
-    path.write_text(src, encoding="utf-8")
+    """No default, no factory, and no derived argument builds it (``cfg`` must be a dict)."""
+    path = tmp_path / "head.py"
+    path.write_text(UNBUILDABLE, encoding="utf-8")
     with Verifier(Settings(root=tmp_path)) as v:  # no factory configured
-        ff = fix_file(engine, str(path), src, verifier=v)
-        assert ff.new_text == src and not ff.applied
+        ff = fix_file(engine, str(path), UNBUILDABLE, verifier=v)
+        assert ff.new_text == UNBUILDABLE and not ff.applied
         assert {r.diagnostic.code for r in ff.dropped} == {"TS401", "TS301"}
         for r in ff.dropped:
             assert r.status == "unverified"
-            assert "MLPHead cannot be built" in r.reason and "missing 3 required positional arguments" in r.reason
-            assert '[tool.tsscan.verify] factories = {"mlp_head.py:MLPHead" = "module:function"}' in r.reason
-        kept = fix_file(engine, str(path), src, verifier=v, keep_unverified=True)
-    assert kept.new_text == (FIX_FIXTURES / "mlp_head.fixed.py").read_text(encoding="utf-8")
-    assert all(r.status == "unverified" for r in kept.applied)
+            assert "Head cannot be built" in r.reason and "missing 1 required positional argument" in r.reason
+            assert "derived set A: cfg=32 raised TypeError" in r.reason
+            assert '[tool.tsscan.verify] factories = {"head.py:Head" = "module:function"}' in r.reason
+        kept = fix_file(engine, str(path), UNBUILDABLE, verifier=v, keep_unverified=True)
+    assert "features.dim() > 2" in kept.new_text and "self.stats" in kept.new_text
+    assert kept.new_text != UNBUILDABLE and all(r.status == "unverified" for r in kept.applied)
+
+
+def test_class_with_required_arguments_is_built_from_derived_arguments(tmp_path, engine):
+    """MLPHead(in_dim, hidden, num_classes) without its factory: built from arguments derived
+    from the parameter names and annotations, then confirmed at level 3 on inputs shaped by
+    its first Linear."""
+    src = (FIX_FIXTURES / "mlp_head.py").read_text(encoding="utf-8")
+    path = tmp_path / "mlp_head.py"
+    path.write_text(src, encoding="utf-8")
+    with Verifier(Settings(root=tmp_path)) as v:
+        ff = fix_file(engine, str(path), src, verifier=v)
+    assert ff.new_text == (FIX_FIXTURES / "mlp_head.fixed.py").read_text(encoding="utf-8")
+    assert {(r.diagnostic.code, r.status, r.level) for r in ff.applied} == {
+        ("TS401", "confirmed", 3),
+        ("TS301", "confirmed", 3),
+    }
+    for r in ff.applied:
+        assert r.built_by == "MLPHead: derived set A: in_dim=32, hidden=[32, 32], num_classes=10", r.built_by
+        assert r.inputs.startswith("MLPHead: random inputs of shape [2, 32]"), r.inputs
 
 
 def test_cli_keep_unverified_and_no_verify(tmp_path):
-    src = (FIX_FIXTURES / "mlp_head.py").read_text(encoding="utf-8")
-    fixed = (FIX_FIXTURES / "mlp_head.fixed.py").read_text(encoding="utf-8")
     (tmp_path / "pyproject.toml").write_text("[tool.tsscan]\n", encoding="utf-8")
-    path = tmp_path / "mlp_head.py"
-    path.write_text(src, encoding="utf-8")
-    code, out, _ = run_cli("--fix", "mlp_head.py", cwd=tmp_path)
-    assert path.read_text(encoding="utf-8") == src
+    path = tmp_path / "head.py"
+    path.write_text(UNBUILDABLE, encoding="utf-8")
+    code, out, _ = run_cli("--fix", "head.py", cwd=tmp_path)
+    assert path.read_text(encoding="utf-8") == UNBUILDABLE
     assert "fix not applied (unverified; --keep-unverified applies it)" in out and code == 1
-    code, out, _ = run_cli("--fix", "--keep-unverified", "mlp_head.py", cwd=tmp_path)
-    assert path.read_text(encoding="utf-8") == fixed and code == 0
-    path.write_text(src, encoding="utf-8")
-    code, out, _ = run_cli("--fix", "--no-verify", "mlp_head.py", cwd=tmp_path)
+    code, out, _ = run_cli("--fix", "--keep-unverified", "head.py", cwd=tmp_path)
+    fixed = path.read_text(encoding="utf-8")
+    assert fixed != UNBUILDABLE and code == 0
+    path.write_text(UNBUILDABLE, encoding="utf-8")
+    code, out, _ = run_cli("--fix", "--no-verify", "head.py", cwd=tmp_path)
     assert path.read_text(encoding="utf-8") == fixed and "not verified: --no-verify" in out
     assert "worker" not in out
 
@@ -722,10 +760,14 @@ def test_error_without_location_is_not_blamed_on_an_earlier_fix(tmp_path, verifi
     path = tmp_path / "pool.py"
     path.write_text(src, encoding="utf-8")
     verifier.inputs = {}
-    ff = fix_file(engine, str(path), src, verifier=verifier)
+    ff = fix_file(engine, str(path), src, verifier=verifier, keep_unverified=True)
     assert [r.diagnostic.code for r in ff.applied] == ["TS405"] and not ff.dropped, [r.note() for r in ff.dropped]
-    assert ff.applied[0].status == "confirmed" and ff.applied[0].level == 1
+    # torch's frontend alone accepted it: that is no confirmation (issue 12)
+    assert ff.applied[0].status == "unverified" and ff.applied[0].level == 1
     assert "TS123, not fixed" in ff.applied[0].reason
+    ff = fix_file(engine, str(path), src, verifier=verifier)
+    assert ff.new_text == src and not ff.applied
+    assert [(r.diagnostic.code, r.status) for r in ff.dropped] == [("TS405", "unverified")]
 
 
 def test_fix_in_a_base_class_is_confirmed_through_a_buildable_subclass(tmp_path, verifier, engine):

@@ -177,6 +177,7 @@ def cmd_check(argv: list[str], out: TextIO, err: TextIO) -> int:
                         summary.errors.append(f"{path}: changed on disk while being fixed; not written")
                         applied = []
                     summary.fixed.extend(applied)
+                fix_run.written(path, bool(applied) and new_text != source.text)
         except (FileError, InputError) as exc:
             summary.errors.append(f"{path}: {exc}")
             continue
@@ -193,6 +194,7 @@ def cmd_check(argv: list[str], out: TextIO, err: TextIO) -> int:
             err.write("".join(n + "\n" for n in fix_run.notes()))
         else:
             summary.fix_notes.extend(fix_run.notes())
+        summary.fix_outcomes = fix_run.outcomes()
     if args.verify:
         from tsscan.verify.explain import add_compiler_findings
 

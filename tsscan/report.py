@@ -21,6 +21,7 @@ class RunSummary:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     fixed: list[Diagnostic] = field(default_factory=list)
     fix_notes: list[str] = field(default_factory=list)
+    fix_outcomes: list[dict] | None = None  # --fix/--diff: each fix's outcome (FixRecord.outcome)
     rules: list[type] = field(default_factory=list)  # the rules that ran (sarif lists them)
 
 
@@ -81,6 +82,8 @@ def format_json(summary: RunSummary, out: TextIO) -> None:
         "errors": [{"path": e.split(": ", 1)[0], "message": e.split(": ", 1)[-1]} for e in summary.errors],
         "fixed": [diagnostic_dict(d) for d in summary.fixed],
     }
+    if summary.fix_outcomes is not None:
+        doc["fix_outcomes"] = summary.fix_outcomes
     json.dump(doc, out, indent=2)
     out.write("\n")
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from tsscan.engine import CheckResult, Engine, PendingFix
 from tsscan.files import split_lines
 from tsscan.fix.edits import fix_text
-from tsscan.fix.judge import FixRecord, Key, Problem, assign_statuses, find_problems, problem_remains
+from tsscan.fix.judge import FixRecord, Key, Problem, assign_statuses, find_problems, original_differs, problem_remains
 from tsscan.rule import SAFE, Diagnostic
 from tsscan.verify.verifier import Outcome, Verifier
 
@@ -176,10 +176,14 @@ def _culprits(
     trial, recs, res = run_fixes(engine, path, text, safeties, extra_ignore, set(blocked) | {c.key for c in cands})
     outcome = verifier.check(path, trial, text, res.scope)
     out.confirmations += 1
-    if problem_remains(problem, outcome, res, trial, accepted) and not outcome.unavailable:
-        accepted.add(problem.signature)  # in the original code too: not the fixes' doing
-        return []
-    return list(cands)
+    if outcome.unavailable or not problem_remains(problem, outcome, res, trial, accepted):
+        return list(cands)
+    if problem.signature[1] == "differ" and not original_differs(problem, outcome):
+        # without the fixes the unit does not script, so nothing else can be the cause: a
+        # behaviour change is never accepted as "in the original code"
+        return list(cands)
+    accepted.add(problem.signature)  # in the original code too: not the fixes' doing
+    return []
 
 
 # --------------------------------------------------------------------------- the CLI branch
@@ -201,6 +205,21 @@ class FixRun:
         self.files.append(ff)
         assert ff.result is not None
         return ff.new_text, [r.diagnostic for r in ff.applied], ff.result
+
+    def written(self, path: str, applied: bool) -> None:
+        """Whether the fixes of ``path`` (the last file fixed) were written or shown as a diff."""
+        ff = self.files[-1]
+        assert ff.path == path
+        for r in ff.applied:
+            r.written = applied
+
+    def outcomes(self) -> list[dict[str, object]]:
+        """Every fix's outcome, for JSON output (see :meth:`FixRecord.outcome`)."""
+        return [
+            r.outcome(ff.path)
+            for ff in self.files
+            for r in sorted(ff.applied + ff.dropped, key=lambda r: r.diagnostic.sort_key())
+        ]
 
     def notes(self) -> list[str]:
         out: list[str] = []

@@ -22,8 +22,27 @@ class FixRecord:
     cls: str | None  # its class, if any
     why: str = ""  # why the function is compiled (scope.CompiledFunction.why)
     status: str = "applied"  # confirmed / reverted / unverified / applied (no verification)
-    level: int = 0  # confirmed: 1 frontend, 2 torch.jit.script, 3 same outputs
-    reason: str = ""
+    level: int = 0  # 1 frontend only (never enough), 2 torch.jit.script, 3 same outputs
+    reason: str = ""  # why reverted / unverified, or what confirmed it
+    built_by: str = ""  # how each class compiled was built: "Block: derived set A: dim=32, ..."
+    inputs: str = ""  # the level-3 inputs: "Block: random inputs of shape [2, 32] (4 runs)"
+    written: bool = False  # the fix is in the text that was written (or that --diff shows)
+
+    def outcome(self, path: str | None = None) -> dict[str, object]:
+        """The fix's outcome as JSON fields (``tsscan --format json``: ``fix_outcomes``)."""
+        d = self.diagnostic
+        return {
+            "path": path or d.path,
+            "line": d.line,
+            "col": d.col,
+            "code": d.code,
+            "status": self.status,
+            "level": self.level,
+            "reason": self.reason,
+            "built_by": self.built_by,
+            "inputs": self.inputs,
+            "written": self.written,
+        }
 
     def note(self, path: str | None = None) -> str:
         d = self.diagnostic
@@ -274,6 +293,20 @@ def problem_remains(problem: Problem, outcome: Outcome, result: CheckResult, tex
     return _problem_error(err, result, accepted, problem.unit, lines)
 
 
+def original_differs(problem: Problem, outcome: Outcome) -> bool:
+    """For a "behaves differently" problem, judged on the text without the suspect fixes: the
+    unit scripts there and still differs from the eager original (the original code's own
+    behaviour, not the fixes')."""
+    kind, _, name = problem.unit.partition(":")
+    if kind == "script":
+        return (
+            outcome.scripted.get(name, "missing") is None
+            and outcome.scripted_compare.get(name, ("none",))[0] == "differ"
+        )
+    c = outcome.classes.get(name)
+    return c is not None and c.scripts and c.compare_status == "differ"
+
+
 def assign_statuses(records: list[FixRecord], outcome: Outcome, result: CheckResult, text: str) -> None:
     """Status of each fix when no problem is left."""
     roots = _roots(result)
@@ -284,6 +317,8 @@ def assign_statuses(records: list[FixRecord], outcome: Outcome, result: CheckRes
         best = 1
         reasons: list[str] = []
         unbuilt: list[str] = []
+        built: list[str] = []
+        inputs: list[str] = []
         for unit in sorted(units):
             if unit.startswith("script:"):
                 err = outcome.scripted.get(unit[7:], "missing")
@@ -291,11 +326,12 @@ def assign_statuses(records: list[FixRecord], outcome: Outcome, result: CheckRes
                 if err is None and status == "agree":
                     best = 3
                     reasons.append(f"{unit[7:]}: {detail}")
+                    inputs.append(f"{unit[7:]}: {detail}")
                 elif err is None:
                     best = max(best, 2)
                     if status == "differ":
                         reasons.append(
-                            f"WARNING: scripted {unit[7:]} differs from the eager original ({detail}); no single fix causes it: compare by hand"
+                            f"WARNING: scripted {unit[7:]} differs from the eager original without the fixes too ({detail}): compare by hand"
                         )
                     elif detail:
                         reasons.append(f"outputs not compared: {detail}")
@@ -305,6 +341,8 @@ def assign_statuses(records: list[FixRecord], outcome: Outcome, result: CheckRes
             c = outcome.classes.get(unit)
             if c is None:
                 continue
+            if c.built:
+                built.append(f"{unit}: {c.built_by}")
             if not c.built:
                 unbuilt.append(
                     f"{unit} cannot be built ({c.build_error}); "
@@ -314,23 +352,31 @@ def assign_statuses(records: list[FixRecord], outcome: Outcome, result: CheckRes
                 reasons.append(_blocked_note(c.script_error, result, f"class:{unit}"))
             elif c.compare_status == "agree":
                 best = 3
-                reasons.append(f"{unit}: {c.compare_detail}")
+                reasons.append(f"{unit} ({c.built_by}): {c.compare_detail}")
+                inputs.append(f"{unit}: {c.compare_detail}")
             elif c.compare_status == "differ":
                 best = max(best, 2)
                 reasons.append(
-                    f"WARNING: scripted {unit} differs from the eager original ({c.compare_detail}); "
-                    "no single fix causes it: compare by hand"
+                    f"WARNING: scripted {unit} differs from the eager original without the fixes too "
+                    f"({c.compare_detail}): compare by hand"
                 )
             else:
                 best = max(best, 2)
                 if c.compare_detail:
                     reasons.append(f"outputs not compared: {c.compare_detail}")
+        rec.built_by, rec.inputs = "; ".join(built), "; ".join(inputs)
         if unbuilt and best == 1 and not reasons:
             rec.status, rec.level, rec.reason = "unverified", 0, "; ".join(unbuilt)
         elif outcome.import_error is not None and best == 1 and not reasons:
             rec.status, rec.level = "unverified", 0
             rec.reason = (
                 f"the module cannot be imported ({outcome.import_error.short()}), so only torch's frontend checked it"
+            )
+        elif best == 1:
+            # only torch's frontend read it: not a confirmation (the class was not compiled)
+            rec.status, rec.level = "unverified", 1
+            rec.reason = "only torch's frontend accepts it, the class was not compiled" + (
+                f": {'; '.join(dict.fromkeys(reasons + unbuilt))}" if reasons or unbuilt else ""
             )
         else:
             rec.status, rec.level = "confirmed", best

@@ -61,7 +61,8 @@ class ClassOutcome:
     build_error: str = ""
     script_error: CompilerError | None = None
     compare_status: str = "none"  # agree / differ / none
-    compare_detail: str = ""
+    compare_detail: str = ""  # the inputs used, or why there were none
+    built_by: str = ""  # "defaults", "factory module:function" or "derived set A: dim=32, ..."
 
     @property
     def scripts(self) -> bool:
@@ -235,6 +236,7 @@ class Verifier:
                 parse_error(c.get("script_error"), path),
                 cmp_.get("status", "none"),
                 cmp_.get("detail", ""),
+                c.get("built_by", ""),
             )
         out.seconds = time.monotonic() - t0
         self.checks += 1
