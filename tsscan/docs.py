@@ -202,7 +202,7 @@ def documented_rules(extra_dirs: Sequence[Path] = ()) -> list[type]:
     """Every code `tsscan rules` lists: the rules in the rule directories, and the TS9xx codes
     that ``--verify`` reports (no static rule finds those)."""
     from tsscan.compiler_rule import COMPILER_CODES
-    from tsscan.rule import load_rules
+    from tsscan.registry import load_rules
 
     rules = list(load_rules(extra_dirs))
     return sorted(rules + list(COMPILER_CODES), key=lambda r: r.code)

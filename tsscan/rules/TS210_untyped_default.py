@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
-from tsscan.typemodel import RootOnly, param_list
+from tsscan.semantic.types import RootOnly, param_list
 
 
 def literal_type(node: cst.BaseExpression) -> str | None:

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, param_list
+from tsscan.semantic.types import RootOnly, param_list
 
 _MUTABLE_CALLS = ("list", "dict", "set")
 

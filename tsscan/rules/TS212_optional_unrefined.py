@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse, in_quiet_arm, is_optional, refined_names, value_uses
+from tsscan.semantic.types import RootOnly, analyse, in_quiet_arm, is_optional, refined_names, value_uses
 
 
 class OptionalUnrefined(Rule):

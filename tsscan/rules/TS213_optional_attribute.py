@@ -1,11 +1,11 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
-from tsscan.typemodel import RootOnly, in_quiet_arm, is_optional, module_attribute_type, value_uses, walk_expr
+from tsscan.semantic.types import RootOnly, in_quiet_arm, is_optional, module_attribute_type, value_uses, walk_expr
 
 
 def optional_attribute(ctx, name: str):
-    """The Optional type of ``self.<name>`` (from :mod:`tsscan.attributes`), else None.
+    """The Optional type of ``self.<name>`` (from :mod:`tsscan.semantic.attributes`), else None.
 
     Only a class-level annotation makes a module attribute Optional: without one the
     compiler types the attribute from the value ``__init__`` stored (``self.steps = steps``
@@ -18,7 +18,7 @@ def optional_attribute(ctx, name: str):
     if not is_optional(t):
         return None
     try:
-        from tsscan import attributes
+        from tsscan.semantic import attributes as attributes
 
         if not attributes.attribute_type(cls, name, ctx.module).annotated:
             return None

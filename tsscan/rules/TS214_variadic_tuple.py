@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
-from tsscan.typemodel import RootOnly, annotation_head, iter_annotations, subscript_items, walk_expr
+from tsscan.semantic.types import RootOnly, annotation_head, iter_annotations, subscript_items, walk_expr
 
 
 def _only_read(fn: cst.FunctionDef, name: str) -> bool:

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, annotation_head, iter_annotations, walk_expr
+from tsscan.semantic.types import RootOnly, annotation_head, iter_annotations, walk_expr
 
 
 class SetType(Rule):

@@ -1,7 +1,14 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, annotation_head, annotation_type, iter_annotations, subscript_items, walk_expr
+from tsscan.semantic.types import (
+    RootOnly,
+    annotation_head,
+    annotation_type,
+    iter_annotations,
+    subscript_items,
+    walk_expr,
+)
 
 _KEYS = ("int", "float", "complex", "Tensor", "str", "bool", "Device", "Any")
 

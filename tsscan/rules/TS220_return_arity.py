@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse, split_type_args
+from tsscan.semantic.types import RootOnly, analyse, split_type_args
 
 
 def arity(ret: cst.Return, t: str | None) -> int | None:

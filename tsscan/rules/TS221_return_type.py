@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse, assignable, split_type_args, unifiable
+from tsscan.semantic.types import RootOnly, analyse, assignable, split_type_args, unifiable
 
 _SIMPLE = ("int", "float", "bool", "str", "Tensor")
 # (annotation, returned) pairs the compiler converts at a return (measured on torch 2.13)

@@ -3,7 +3,7 @@ import re
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
-from tsscan.typemodel import RootOnly, analyse, in_quiet_arm
+from tsscan.semantic.types import RootOnly, analyse, in_quiet_arm
 
 
 class EmptyListAppend(Rule):

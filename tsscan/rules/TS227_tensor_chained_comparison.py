@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import UNSAFE, Example, Fix, Rule
-from tsscan.typemodel import RootOnly, analyse, in_quiet_arm, is_chained_tensor_comparison
+from tsscan.semantic.types import RootOnly, analyse, in_quiet_arm, is_chained_tensor_comparison
 
 
 def _paren(e: cst.BaseExpression) -> cst.BaseExpression:

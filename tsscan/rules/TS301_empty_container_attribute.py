@@ -2,9 +2,9 @@ import ast
 
 import libcst as cst
 
-from tsscan import attributes as A
-from tsscan import typemodel
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic import attributes as A
+from tsscan.semantic import types as typemodel
 
 
 class _Uses:

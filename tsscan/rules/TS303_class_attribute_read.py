@@ -2,8 +2,8 @@ import ast
 
 import libcst as cst
 
-from tsscan import attributes as A
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic import attributes as A
 
 _READABLE = {A.BOOL, A.INT, A.FLOAT, A.STR, A.NONE, A.TUPLE, A.LIST, A.DICT, A.TENSOR, A.EMPTY_LIST, A.EMPTY_DICT}
 

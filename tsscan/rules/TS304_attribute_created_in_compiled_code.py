@@ -2,9 +2,9 @@ import re
 
 import libcst as cst
 
-from tsscan import attributes as A
-from tsscan import typemodel
 from tsscan.rule import UNSAFE, Example, Fix, Rule
+from tsscan.semantic import attributes as A
+from tsscan.semantic import types as typemodel
 
 _TYPING = ("List", "Dict", "Tuple", "Optional")
 

@@ -1,8 +1,8 @@
 import libcst as cst
 
-from tsscan import attributes as A
-from tsscan import typemodel
 from tsscan.rule import Example, Rule
+from tsscan.semantic import attributes as A
+from tsscan.semantic import types as typemodel
 
 # attribute kinds and how typemodel spells the same type
 _KINDS = {A.INT: "int", A.FLOAT: "float", A.BOOL: "bool", A.STR: "str", A.TENSOR: "Tensor", A.NONE: "None"}

@@ -3,8 +3,8 @@ import builtins
 
 import libcst as cst
 
-from tsscan import attributes as A
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
+from tsscan.semantic import attributes as A
 from tsscan.walk import walk
 
 _INDEXED = {A.MODULELIST: "ModuleList", A.SEQUENTIAL: "Sequential", A.PARAMLIST: "ParameterList"}

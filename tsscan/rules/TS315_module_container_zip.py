@@ -1,9 +1,9 @@
 import libcst as cst
 
-from tsscan import attributes as A
 from tsscan.context import cst_dotted
 from tsscan.rule import Example, Rule
 from tsscan.rules import _ts1_support
+from tsscan.semantic import attributes as A
 
 _CONTAINERS = {A.MODULELIST, A.SEQUENTIAL, A.MODULEDICT}
 

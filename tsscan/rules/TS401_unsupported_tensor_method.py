@@ -1,7 +1,7 @@
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot, torch_prefix
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic.receivers import FunctionRoot, torch_prefix
 
 # unsupported Tensor method -> (replacement method, its argument): exact equivalents
 _RENAMES = {

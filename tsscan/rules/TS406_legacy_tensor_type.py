@@ -1,7 +1,7 @@
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot, torch_prefix
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic.receivers import FunctionRoot, torch_prefix
 
 _CPU_TYPES = {
     "FloatTensor": "float",

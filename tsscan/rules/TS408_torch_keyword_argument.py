@@ -1,8 +1,8 @@
 import libcst as cst
 
-from tsscan.knowledge import Arg
-from tsscan.receivers import FunctionRoot
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic.knowledge import Arg
+from tsscan.semantic.receivers import FunctionRoot
 
 # numpy-compatible spellings that eager torch's argument parser accepts for C functions and
 # Tensor methods (python_arg_parser's numpy_compatibility_arg_names); TorchScript does not

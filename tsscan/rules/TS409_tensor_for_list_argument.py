@@ -1,8 +1,8 @@
 import libcst as cst
 
-from tsscan.knowledge import Arg
 from tsscan.rule import Example, Rule
 from tsscan.rules import _ts1_support
+from tsscan.semantic.knowledge import Arg
 
 
 def _wants_list(overloads: list[list[Arg]], index: int | None, keyword: str | None) -> str | None:

@@ -1,7 +1,7 @@
 import libcst as cst
 
-from tsscan.receivers import MODULE, FunctionRoot
 from tsscan.rule import Example, Rule
+from tsscan.semantic.receivers import MODULE, FunctionRoot
 
 
 class SortingKeyword(FunctionRoot, Rule):

@@ -1,7 +1,7 @@
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
+from tsscan.semantic.receivers import FunctionRoot
 
 
 class FilterCall(FunctionRoot, Rule):

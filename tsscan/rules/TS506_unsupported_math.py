@@ -1,7 +1,7 @@
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic.receivers import FunctionRoot
 
 _HINTS = {
     "log2": "use `math.log(v, 2)` (may differ in the last bit) or `torch.log2`",

@@ -2,8 +2,8 @@ import ast
 
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
+from tsscan.semantic.receivers import FunctionRoot
 
 _MATH_CONSTANTS = {"pi", "e", "inf", "nan", "tau"}
 _TORCH_DTYPES = {

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse, in_quiet_arm
+from tsscan.semantic.types import RootOnly, analyse, in_quiet_arm
 
 
 class RoundReturnsFloat(Rule):

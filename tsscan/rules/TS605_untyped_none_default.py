@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
-from tsscan.typemodel import RootOnly, param_list, refined_names
+from tsscan.semantic.types import RootOnly, param_list, refined_names
 
 
 class UntypedNoneDefault(Rule):

@@ -64,7 +64,7 @@ def annotation_type(node: cst.BaseExpression | None, ctx) -> str | None:
 
 def split_args(t: str) -> list[str] | None:
     """``Tuple[int, List[int]]`` -> ``["int", "List[int]"]`` (the type model's own splitter)."""
-    from tsscan.typemodel import split_type_args
+    from tsscan.semantic.types import split_type_args
 
     return split_type_args(t)
 
@@ -121,10 +121,13 @@ _BUILTIN_CALLS = {"int": "int", "float": "float", "str": "str", "bool": "bool", 
 def local_types(ctx, compiler_view: bool = False) -> LocalTypes:
     """The :class:`LocalTypes` of the function ``ctx`` checks, built once per function and view
     and shared by the rules that ask."""
-    cache = ctx.__dict__.setdefault("_ts1_local_types", {})
-    if compiler_view not in cache:
-        cache[compiler_view] = LocalTypes(ctx.node, ctx, compiler_view=compiler_view)
-    return cache[compiler_view]
+    kind = "local-types/compiler" if compiler_view else "local-types"
+    known = ctx.cached(kind, ctx.node)
+    return (
+        known
+        if known is not None
+        else ctx.remember(kind, ctx.node, LocalTypes(ctx.node, ctx, compiler_view=compiler_view))
+    )
 
 
 class LocalTypes:
@@ -562,7 +565,7 @@ def comprehension_fix(
     outside = names_outside_comprehensions(fn)
     # names other fixes of this function chose in the same round (shared through the
     # FunctionContext, which all rules of one function share)
-    reserved: set[str] = rule.ctx.__dict__.setdefault("_ts1_fresh_names", set())
+    reserved: set[str] = rule.ctx.fresh_names
     taken = names_in(fn) | outside | reserved
     renames: dict[str, str] = {}
     for gen in fors:

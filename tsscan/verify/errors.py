@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tsscan.rule import Diagnostic
-from tsscan.scope import FileScope
+from tsscan.semantic.compiled import FileScope
 
 _FRAME_RE = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
 _TOPLEVEL_RE = re.compile(r"Expected a single top-level function: (?P<path>.+?):(?P<line>\d+)")

@@ -9,7 +9,7 @@ from typing import Any
 
 from tsscan.compiler_rule import CompilerErrorCode
 from tsscan.rule import Diagnostic
-from tsscan.scope import FileScope
+from tsscan.semantic.compiled import FileScope
 from tsscan.verify.errors import CompilerError, covering, unit_range
 from tsscan.verify.verifier import FACTORY_HINT, Verifier
 
@@ -139,7 +139,8 @@ def cmd_explain_error(argv: list[str], out: Any, err: Any) -> int:
     from tsscan.config import ConfigError, load_settings, target_version
     from tsscan.engine import Engine, InputError
     from tsscan.files import FileError, iter_files, read_source
-    from tsscan.rule import RuleLoadError, load_rules
+    from tsscan.registry import load_rules
+    from tsscan.rule import RuleLoadError
 
     p = argparse.ArgumentParser(
         prog="tsscan explain-error",

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tsscan.scope import FileScope, analyse
+from tsscan.semantic.compiled import FileScope, analyse
 from tsscan.verify.errors import CompilerError, parse_error
 from tsscan.verify.process import DEFAULT_MEMORY_MB, Worker, WorkerUnavailable
 

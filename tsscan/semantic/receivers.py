@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsscan.context import FunctionContext, cst_dotted
+from tsscan.semantic.function import FunctionFacts as FunctionContext
+from tsscan.semantic.function import cst_dotted
 from tsscan.walk import walk
 
 TENSOR = "tensor"
@@ -282,11 +283,8 @@ class _Collector(cst.CSTVisitor):
 def kinds_for(ctx: FunctionContext, fn: cst.FunctionDef) -> Kinds:
     """The :class:`Kinds` of ``fn``, the function ``ctx`` describes (cached on ``ctx``, which
     the engine creates per compiled function and shares between the rules)."""
-    cached = getattr(ctx, "_receiver_kinds", None)
-    if cached is None or cached[0] is not fn:
-        cached = (fn, Kinds(fn, ctx))
-        ctx._receiver_kinds = cached
-    return cached[1]
+    known = ctx.cached("kinds", fn)
+    return known if known is not None else ctx.remember("kinds", fn, Kinds(fn, ctx))
 
 
 class FunctionRoot:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ast
 
-from tsscan.scope import ClassInfo, ModuleInfo
+from tsscan.semantic.module import ClassInfo, ModuleInfo
 
 TRUE, FALSE, VARIES = "true", "false", "varies"  # None: decided at run time
 Range = tuple[int, int]

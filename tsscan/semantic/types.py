@@ -22,7 +22,7 @@ that rules built on it stay silent rather than guess:
 * an annotated variable rebound on a straight line takes the new type; a Tensor stored
   into an existing ``int``/``float`` variable is converted (``aten::IntImplicit``), not a
   type change;
-* ``if`` tests the compiler decides while compiling (:mod:`tsscan.static`: ``torch.jit.is_scripting()``
+* ``if`` tests the compiler decides while compiling (:mod:`tsscan.semantic.static`: ``torch.jit.is_scripting()``
   and ``and``/``or``/``not`` of it, attributes always or never None, ``Final`` bools) keep
   only the live arm; after a taken arm that returns or raises the block ends.
 
@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from tsscan.context import FunctionContext, cst_dotted
+from tsscan.semantic.function import FunctionFacts as FunctionContext
+from tsscan.semantic.function import cst_dotted
 from tsscan.walk import walk
 
 SCALARS = ("int", "float", "bool", "str", "complex")
@@ -443,16 +444,16 @@ class ExprTyper:
 
 
 def module_attribute_type(ctx: FunctionContext, name: str) -> str | None:
-    """The type of ``self.<name>`` as :mod:`tsscan.attributes` (the module-structure helper)
+    """The type of ``self.<name>`` as :mod:`tsscan.semantic.attributes` (the module-structure helper)
     infers it from ``__init__`` and the class annotations; None when it is not certain."""
     if ctx.cls is None:
         return None
-    cache = ctx.__dict__.setdefault("_tsscan_attr_types", {})
+    cache = ctx.attribute_types
     if name in cache:
         return cache[name]
     out: str | None = None
     try:
-        from tsscan import attributes
+        from tsscan.semantic import attributes as attributes
 
         at = attributes.attribute_type(ctx.cls, name, ctx.module)
         ok_origin = at.origin in ("init", "buffer", "parameter", "builtin") or (
@@ -1042,7 +1043,7 @@ def unrolled_loop(it: cst.BaseExpression, ctx: FunctionContext | None) -> bool:
     ``self.heads.values()``/``.items()``/``.keys()``): the compiler unrolls such loops."""
     if ctx is None or ctx.cls is None or not ctx.cls.is_module:
         return False
-    from tsscan import attributes as A
+    from tsscan.semantic import attributes as A
 
     def container(e: cst.BaseExpression) -> bool:
         if isinstance(e, cst.Call) and isinstance(e.func, cst.Attribute) and not e.args:
@@ -1086,12 +1087,12 @@ def _static_truth(test: cst.BaseExpression, ctx: FunctionContext | None) -> str 
     """ "true"/"false" when the compiler decides ``test`` while compiling (``x and not
     torch.jit.is_scripting()``, ``self.down is None`` for an attribute that is always None,
     a ``Final`` bool), "varies" when that depends on how the module was built, else None
-    (:mod:`tsscan.static`)."""
+    (:mod:`tsscan.semantic.static`)."""
     if ctx is None:
         return None
     try:
-        from tsscan.attributes import cst_expr_to_ast
-        from tsscan.static import Evaluator
+        from tsscan.semantic.attributes import cst_expr_to_ast
+        from tsscan.semantic.static import Evaluator
 
         node = cst_expr_to_ast(test)
         if node is None:
@@ -1121,9 +1122,8 @@ def param_list(fn: cst.FunctionDef) -> list[cst.Param]:
 
 def analyse(fn: cst.FunctionDef, ctx: FunctionContext | None) -> FunctionTypes:
     """Analyse ``fn`` (cached on ``ctx`` per function node)."""
-    cache = getattr(ctx, "_tsscan_typemodel", None) if ctx is not None else None
-    if cache is not None and cache[0] is fn:
-        return cache[1]
+    if ctx is not None and (known := ctx.cached("types", fn)) is not None:
+        return known
     an = _Analyser(fn, ctx)
     self_name = ctx.self_name if ctx is not None else None
     params = param_list(fn)
@@ -1150,10 +1150,7 @@ def analyse(fn: cst.FunctionDef, ctx: FunctionContext | None) -> FunctionTypes:
     if isinstance(body, cst.IndentedBlock):
         an.block(body.body)
     if ctx is not None:
-        try:
-            ctx._tsscan_typemodel = fn, an.out
-        except AttributeError:  # pragma: no cover
-            pass
+        ctx.remember("types", fn, an.out)
     return an.out
 
 
@@ -1297,5 +1294,5 @@ def value_uses(fn: cst.FunctionDef, ctx) -> dict[int, cst.CSTNode]:
 def in_quiet_arm(ctx: FunctionContext | None, node: cst.CSTNode) -> bool:
     """True when ``node`` lies in an ``if`` arm the compiler may drop on types the model does
     not know (see :attr:`FunctionTypes.quiet_nodes`); needs :func:`analyse` run first."""
-    cache = getattr(ctx, "_tsscan_typemodel", None) if ctx is not None else None
-    return cache is not None and id(node) in cache[1].quiet_nodes
+    known = ctx.analyses.get("types") if ctx is not None else None
+    return known is not None and id(node) in known[1].quiet_nodes

@@ -8,7 +8,7 @@ Attributes that exist only on the class (``export = False`` in the class body) a
 attributes at all, unless they are constants (``Final`` / ``__constants__``).
 
 This module reads the same facts from source: :func:`attribute_type` answers "what will the
-compiler make of ``self.<name>``" for a :class:`~tsscan.scope.ClassInfo`, and
+compiler make of ``self.<name>``" for a :class:`~tsscan.semantic.compiled.ClassInfo`, and
 :func:`value_type` types one ``__init__`` expression. Anything it cannot tell is ``UNKNOWN``:
 rules flag only what is certain, so an unknown never becomes a finding.
 """
@@ -19,7 +19,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tsscan.scope import Attr, ClassInfo, FuncNode, ModuleInfo
+from tsscan.semantic.module import Attr, ClassInfo, FuncNode, ModuleInfo
 
 # ---- kinds
 TENSOR = "tensor"
@@ -231,7 +231,7 @@ def annotation_type(text: str | None, module: ModuleInfo | None = None) -> AttrT
 
 
 def _ann_head(node: ast.expr, module: ModuleInfo | None) -> str:
-    from tsscan.scope import dotted
+    from tsscan.semantic.module import dotted
 
     name = dotted(node) or ""
     if module is not None:
@@ -957,7 +957,7 @@ def _filled_list_type(mutations: list[ast.AST], env: _Env) -> AttrType:
 
 def _compiled_method_names(cls: ClassInfo, module: ModuleInfo) -> set[str]:
     """Names of methods the compiler compiles for ``cls`` (computed from ``scope``)."""
-    from tsscan.scope import _compiled_functions  # noqa: PLC0415 (cheap, ast only)
+    from tsscan.semantic.compiled import _compiled_functions  # noqa: PLC0415 cheap, ast only
 
     key = id(cls)
     cache = _COMPILED_CACHE.get(id(module))
