@@ -55,3 +55,88 @@ def test_behaviour_changing_fix_is_reverted_under_unsafe_fixes(tmp_path):
     outcomes = json.loads(r.stdout)["fix_outcomes"]
     assert [(o["code"], o["status"], o["written"]) for o in outcomes] == [("TS310", "reverted", False)]
     assert "behaves differently" in outcomes[0]["reason"]
+
+
+def _diagnostics(path: str, cwd: Path) -> list[dict]:
+    r = tsscan("--format", "json", "--select", "TS", path, cwd=cwd)
+    return json.loads(r.stdout)["diagnostics"]
+
+
+def test_ts605_offers_no_optional_tensor_for_a_parameter_used_as_a_list(tmp_path):
+    """`embed=None` used as `frozenset(embed)` / `max(embed)` / a slice bound is no Tensor:
+    the finding stays, without a fix (the issue's wrongly kept `Optional[torch.Tensor]`)."""
+    src = _src("""
+        import torch
+
+
+        @torch.jit.script
+        def pick(x: torch.Tensor, embed=None, n=None, mask=None) -> torch.Tensor:
+            if embed is not None:
+                keep = frozenset(embed)
+                x = x[: max(embed)]
+            if n is not None:
+                x = x[:n]
+            if mask is not None:
+                x = x * mask
+            return x
+    """)
+    (tmp_path / "pick.py").write_text(src, encoding="utf-8")
+    found = {
+        d["message"].split("`")[1]: (d["fix"] or {}).get("safety")
+        for d in _diagnostics("pick.py", tmp_path)
+        if d["code"] == "TS605"
+    }
+    assert found == {"embed=None": None, "n=None": None, "mask=None": "safe"}, found
+
+
+def test_added_import_joins_an_existing_from_typing_line(tmp_path):
+    src = _src("""
+        from typing import List  # the comment stays
+
+        import torch
+
+
+        @torch.jit.script
+        def masked(x: torch.Tensor, sizes: List[int], mask=None) -> torch.Tensor:
+            if mask is not None:
+                x = x * mask
+            return x
+    """)
+    path = tmp_path / "m.py"
+    path.write_text(src, encoding="utf-8")
+    r = tsscan("--fix", "m.py", cwd=tmp_path)
+    new = path.read_text(encoding="utf-8")
+    assert "TS605 fixed, confirmed (level 2" in r.stdout, r.stdout
+    assert new.splitlines()[0] == "from typing import List, Optional  # the comment stays"
+    assert new.count("import Optional") == 0 and new.count("from typing") == 1
+
+
+def test_ts303_class_attribute_move_is_an_unsafe_fix(tmp_path):
+    """Moving `export = False` into `__init__` hides later class-level assignments (an export
+    script's `Detect.export = True`) from instances: unsafe, so plain `--fix` leaves it."""
+    src = _src("""
+        import torch
+        from torch import nn
+
+
+        class Detect(nn.Module):
+            export = False
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.conv = nn.Conv2d(4, 4, 1)
+
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                y = self.conv(x)
+                if self.export:
+                    return y
+                return y.sigmoid()
+    """)
+    path = tmp_path / "detect.py"
+    path.write_text(src, encoding="utf-8")
+    assert [(d["code"], d["fix"]["safety"]) for d in _diagnostics("detect.py", tmp_path)] == [("TS303", "unsafe")]
+    tsscan("--fix", "detect.py", cwd=tmp_path)
+    assert path.read_text(encoding="utf-8") == src
+    r = tsscan("--fix", "--unsafe-fixes", "detect.py", cwd=tmp_path)
+    assert "self.export = False" in path.read_text(encoding="utf-8")
+    assert "TS303 fixed, confirmed (level 3" in r.stdout, r.stdout

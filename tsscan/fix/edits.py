@@ -91,6 +91,8 @@ def apply_fixes(text: str, result: CheckResult, chosen: Sequence[PendingFix]) ->
             new_lines[-1] = new_lines[-1].rstrip("\r\n") + last_orig[len(last_orig.rstrip("\r\n")) :]
         edits.append((snip.file_start, snip.file_end, new_lines))
     imports = _missing_imports(result, [imp for pf in chosen for imp in pf.fix.imports])
+    merged, imports = _merge_imports(text, lines, imports)
+    edits.extend(merged)
     if imports:
         at = _import_line(result, lines)
         edits.append((at + 1, at, [imp + newline for imp in imports]))
@@ -120,6 +122,47 @@ def _missing_imports(result: CheckResult, wanted: Iterable[str]) -> list[str]:
         if needed:
             out.append(imp)
     return out
+
+
+def _merge_imports(text: str, lines: list[str], imports: list[str]) -> tuple[list, list[str]]:
+    """``from M import a`` joins a one-line ``from M import ...`` already at module level (the
+    names appended in order, the line's comment kept): (line edits, the imports left to add)."""
+    wanted: dict[str, list[str]] = {}
+    rest: list[str] = []
+    for imp in imports:
+        stmt = ast.parse(imp).body[0]
+        if isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
+            wanted.setdefault(stmt.module, []).extend(
+                a.name if a.asname is None else f"{a.name} as {a.asname}" for a in stmt.names
+            )
+        else:
+            rest.append(imp)
+    if not wanted:
+        return [], rest
+    existing: dict[str, ast.ImportFrom] = {}
+    for node in ast.parse(text).body:
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module in wanted
+            and not node.level
+            and node.lineno == node.end_lineno
+            and node.names[0].name != "*"
+        ):
+            existing.setdefault(node.module, node)
+    edits = []
+    for module, names in wanted.items():
+        node = existing.get(module)
+        if node is None or node.end_col_offset is None:
+            rest.append(f"from {module} import {', '.join(names)}")
+            continue
+        line = lines[node.lineno - 1]
+        # ast columns are UTF-8 byte offsets
+        raw = line.encode("utf-8")
+        have = [a.name if a.asname is None else f"{a.name} as {a.asname}" for a in node.names]
+        stmt = f"from {module} import {', '.join(have + [n for n in names if n not in have])}"
+        new = raw[: node.col_offset].decode("utf-8") + stmt + raw[node.end_col_offset :].decode("utf-8")
+        edits.append((node.lineno, node.lineno, [new]))
+    return edits, rest
 
 
 def _import_line(result: CheckResult, lines: list[str]) -> int:

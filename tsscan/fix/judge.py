@@ -352,7 +352,7 @@ def assign_statuses(records: list[FixRecord], outcome: Outcome, result: CheckRes
                 reasons.append(_blocked_note(c.script_error, result, f"class:{unit}"))
             elif c.compare_status == "agree":
                 best = 3
-                reasons.append(f"{unit} ({c.built_by}): {c.compare_detail}")
+                reasons.append(f"{unit} built from {c.built_by}, {c.compare_detail}")
                 inputs.append(f"{unit}: {c.compare_detail}")
             elif c.compare_status == "differ":
                 best = max(best, 2)

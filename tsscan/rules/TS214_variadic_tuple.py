@@ -103,8 +103,7 @@ def pick(x: torch.Tensor, dims: Tuple[int, ...]) -> torch.Tensor:
 """,
             fixed="""
 import torch
-from typing import Tuple
-from typing import List
+from typing import Tuple, List
 
 
 @torch.jit.script

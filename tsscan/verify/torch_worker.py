@@ -359,7 +359,7 @@ def compare(orig_obj, fixed_scripted, cls_name: str, req: dict[str, Any], factor
         if params is None:
             return {
                 "status": "none",
-                "detail": "forward's arguments cannot be made from its annotations; name inputs in [tool.tsscan.verify] inputs",
+                "detail": "the arguments cannot be made from the annotations; name inputs in [tool.tsscan.verify] inputs",
             }
         _train(orig_obj, False)
         vocab = derive.embedding_size(orig_obj)
