@@ -28,6 +28,7 @@ from tsscan.files import split_lines
 from tsscan.fix.edits import fix_text
 from tsscan.fix.judge import FixRecord, Key, Problem, assign_statuses, find_problems, original_differs, problem_remains
 from tsscan.rule import SAFE, Diagnostic
+from tsscan.verify.errors import covering
 from tsscan.verify.verifier import Outcome, Verifier
 
 MAX_ROUNDS = 10
@@ -42,7 +43,8 @@ class FileFix:
     applied: list[FixRecord] = field(default_factory=list)
     dropped: list[FixRecord] = field(default_factory=list)  # reverted, or unverified and not kept
     result: CheckResult | None = None  # the check of new_text
-    outcome: Outcome | None = None  # the compiler on new_text
+    outcome: Outcome | None = None  # the compiler on judged_text (new_text, when they are equal)
+    judged_text: str | None = None
     confirmations: int = 0
 
 
@@ -116,7 +118,7 @@ def fix_file(
         if not records or verifier is None:
             break
         outcome = verifier.check(path, new, text, result.scope)
-        out.outcome = outcome
+        out.outcome, out.judged_text = outcome, new
         out.confirmations += 1
         if outcome.unavailable:
             for r in records:
@@ -146,6 +148,9 @@ def fix_file(
                 _block(blocked, records, r, "unverified", r.reason)
             continue
         break
+    if verifier is not None and out.outcome is not None and out.judged_text != out.new_text and out.result:
+        # every fix left out in the end: what the compiler says about the text that stays
+        out.outcome, out.judged_text = verifier.check(path, out.new_text, None, out.result.scope), out.new_text
     out.dropped = sorted((r for rs in blocked.values() for r in rs), key=lambda r: r.diagnostic.sort_key())
     return out
 
@@ -231,6 +236,10 @@ class FixRun:
                         "fix unverified:", "fix not applied (unverified; --keep-unverified applies it):"
                     )
                 out.append(note)
+        left = self.needs_a_person()
+        if left:
+            out.append("Still needs a person (the compiler's first error in each class after the fixes):")
+            out.extend(f"  {line}" for line in left)
         v = self.verifier
         if v is not None and v.worker.status is not None:
             if v.worker.status.get("ok"):
@@ -240,6 +249,35 @@ class FixRun:
                     f"{v.check_seconds:.1f} s."
                 )
         return out
+
+    def needs_a_person(self) -> list[str]:
+        """Per class of a file with fixes that still does not script: where the compiler stops
+        (file, line, the rule codes there or its message), or why it could not be built. An
+        error in a file outside the paths named is listed, never fixed."""
+        lines: list[str] = []
+        for ff in self.files:
+            outcome = ff.outcome
+            if outcome is None or ff.result is None or self.verifier is None:
+                continue
+            if ff.judged_text != ff.new_text or outcome.unavailable:
+                continue
+                continue
+            for name, c in sorted(outcome.classes.items()):
+                if c.scripts:
+                    continue
+                if not c.built:
+                    lines.append(f"{ff.path}: {name}: cannot be built ({c.build_error})")
+                    continue
+                err = c.script_error
+                assert err is not None
+                if err.line is None:
+                    where = f"{err.other_file}" if err.other_file else ff.path
+                    lines.append(f"{where}: {name}: {err.short()}" + (" (another file)" if err.other_file else ""))
+                    continue
+                codes = sorted({d.code for d in covering(ff.result.diagnostics, err.line, ff.result.scope, loose=True)})
+                what = ", ".join(codes) + " (no fix)" if codes else err.short()
+                lines.append(f"{ff.path}:{err.line}: {name}: {what}")
+        return lines
 
     def close(self) -> None:
         if self.verifier is not None:
