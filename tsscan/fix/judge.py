@@ -195,66 +195,33 @@ def find_problems(
                     "import", f"the fixed module cannot be imported: {err.short()}", list(records), sig("import", err)
                 )
             )
+
+    def rejected(unit: str, err: CompilerError, cands: list[FixRecord]) -> None:
+        if cands:
+            where = f" (line {err.line})" if err.line else ""
+            message = f"torch.jit.script rejects it: {err.short()}{where}"
+            problems.append(Problem(unit, message, cands, sig(unit, err), err.line, len(lines)))
+
+    def differs(unit: str, name: str, detail: str, cands: list[FixRecord]) -> None:
+        if cands and (unit, "differ", "") not in accepted:
+            message = f"scripted {name} behaves differently from the original: {detail}"
+            problems.append(Problem(unit, message, cands, (unit, "differ", "")))
+
     for name, err in outcome.scripted.items():
         unit = f"script:{name}"
         if _problem_error(err, result, accepted, unit, lines):
             assert err is not None
-            cands = in_function(err.line) or [r for r in records if unit in _units_of(r, roots)]
-            if cands:
-                problems.append(
-                    Problem(
-                        unit,
-                        f"torch.jit.script rejects it: {err.short()}" + (f" (line {err.line})" if err.line else ""),
-                        cands,
-                        sig(unit, err),
-                        err.line,
-                        len(lines),
-                    )
-                )
-        elif (
-            err is None
-            and outcome.scripted_compare.get(name, ("none",))[0] == "differ"
-            and (unit, "differ", "") not in accepted
-        ):
-            cands = [r for r in records if unit in _units_of(r, roots)]
-            if cands:
-                detail = outcome.scripted_compare[name][1]
-                problems.append(
-                    Problem(
-                        unit,
-                        f"scripted {name} behaves differently from the original: {detail}",
-                        cands,
-                        (unit, "differ", ""),
-                    )
-                )
+            rejected(unit, err, in_function(err.line) or [r for r in records if unit in _units_of(r, roots)])
+        elif err is None and outcome.scripted_compare.get(name, ("none",))[0] == "differ":
+            differs(unit, name, outcome.scripted_compare[name][1], [r for r in records if unit in _units_of(r, roots)])
     for name, c in outcome.classes.items():
         unit = f"class:{name}"
         if c.built and _problem_error(c.script_error, result, accepted, unit, lines):
             err = c.script_error
             assert err is not None
-            cands = in_function(err.line) or [r for r in records if name in _units_of(r, roots)]
-            if cands:
-                problems.append(
-                    Problem(
-                        unit,
-                        f"torch.jit.script rejects it: {err.short()}" + (f" (line {err.line})" if err.line else ""),
-                        cands,
-                        sig(unit, err),
-                        err.line,
-                        len(lines),
-                    )
-                )
-        elif c.scripts and c.compare_status == "differ" and (unit, "differ", "") not in accepted:
-            cands = [r for r in records if name in _units_of(r, roots)]
-            if cands:
-                problems.append(
-                    Problem(
-                        unit,
-                        f"scripted {name} behaves differently from the original: {c.compare_detail}",
-                        cands,
-                        (unit, "differ", ""),
-                    )
-                )
+            rejected(unit, err, in_function(err.line) or [r for r in records if name in _units_of(r, roots)])
+        elif c.scripts and c.compare_status == "differ":
+            differs(unit, name, c.compare_detail, [r for r in records if name in _units_of(r, roots)])
     return problems
 
 

@@ -197,29 +197,35 @@ def embedding_size(obj: Any) -> int:
     return 10
 
 
+def _with_specials(t: torch.Tensor) -> torch.Tensor:
+    """``t`` scaled, with NaN, 0, -inf (or -2) and -0.0 as its first values."""
+    t = (t * 3).clone()
+    flat = t.view(-1)
+    if flat.numel() >= 4:
+        flat[0] = float("nan")
+        flat[1] = 0.0
+        flat[2] = -float("inf") if flat.numel() > 8 else -2.0
+        flat[3] = -0.0
+    return t
+
+
+def shaped_inputs(shapes: list[tuple[int, ...]]) -> list[tuple[Any, ...]]:
+    """Random float inputs, one shape per argument (``[tool.tsscan.verify] shapes``): plain
+    values, then with NaN, inf, negatives and zeros mixed in."""
+    gen = torch.Generator().manual_seed(1234)
+    plain = tuple(torch.randn(s, generator=gen) for s in shapes)
+    return [plain, tuple(_with_specials(t) for t in plain)]
+
+
 def input_sets(params: list[tuple[str, str]], kind: str, shape: tuple[int, ...], vocab: int) -> list[tuple[Any, ...]]:
     """Inputs of one shape for every Tensor argument (ints 2, floats 0.5, bools False for the
-    others): plain values, then with NaN, inf, negatives and zeros mixed in (floats only)."""
+    others): plain values, then (floats only) with NaN, inf, negatives and zeros mixed in."""
     gen = torch.Generator().manual_seed(1234)
     scalars = {"int": 2, "float": 0.5, "bool": False}
-
-    def tensor(special: bool) -> torch.Tensor:
-        if kind == "ids":
-            return torch.randint(0, vocab, shape, generator=gen)
-        t = torch.randn(shape, generator=gen)
-        if special:
-            t = t * 3
-            flat = t.view(-1)
-            if flat.numel() >= 4:
-                flat[0] = float("nan")
-                flat[1] = 0.0
-                flat[2] = -float("inf") if flat.numel() > 8 else -2.0
-                flat[3] = -0.0
-        return t
-
-    out = []
-    for special in (False, True):
-        if special and kind == "ids":
-            break
-        out.append(tuple(tensor(special) if k == "tensor" else scalars[k] for _, k in params))
-    return out
+    if kind == "ids":
+        return [
+            tuple(torch.randint(0, vocab, shape, generator=gen) if k == "tensor" else scalars[k] for _, k in params)
+        ]
+    plain = tuple(torch.randn(shape, generator=gen) if k == "tensor" else scalars[k] for _, k in params)
+    special = tuple(_with_specials(v) if isinstance(v, torch.Tensor) else v for v in plain)
+    return [plain, special]

@@ -314,27 +314,6 @@ def _call(fn, args) -> tuple[str, Any]:
         return "raise", f"{type(exc).__name__}: {_first_line(str(exc))}"
 
 
-def _input_sets(args_like: list[Any]) -> list[tuple[Any, ...]]:
-    """Random inputs of the given shapes: plain normal values, then with NaN, inf, negatives
-    and zeros mixed in."""
-    out = []
-    gen = torch.Generator().manual_seed(1234)
-    plain = tuple(torch.randn(s, generator=gen) for s in args_like)
-    out.append(plain)
-    special = []
-    for t in plain:
-        t = (t * 3).clone()
-        flat = t.view(-1)
-        if flat.numel() >= 4:
-            flat[0] = float("nan")
-            flat[1] = 0.0
-            flat[2] = -float("inf") if flat.numel() > 8 else -2.0
-            flat[3] = -0.0
-        special.append(t)
-    out.append(tuple(special))
-    return out
-
-
 def compare(orig_obj, fixed_scripted, cls_name: str, req: dict[str, Any], factory_inputs) -> dict[str, Any]:
     configured = (req.get("inputs") or {}).get(cls_name)
     input_sets: list[tuple[Any, ...]] = []
@@ -351,7 +330,7 @@ def compare(orig_obj, fixed_scripted, cls_name: str, req: dict[str, Any], factor
             input_sets = [v if isinstance(v, tuple) else (v,) for v in value]
             described = "inputs from config"
         else:  # shapes: one list of ints per Tensor argument
-            input_sets = _input_sets([tuple(s) for s in configured])
+            input_sets = _derive().shaped_inputs([tuple(s) for s in configured])
             described = f"shapes {configured} from config"
     else:
         derive = _derive()
