@@ -140,3 +140,65 @@ def test_ts303_class_attribute_move_is_an_unsafe_fix(tmp_path):
     r = tsscan("--fix", "--unsafe-fixes", "detect.py", cwd=tmp_path)
     assert "self.export = False" in path.read_text(encoding="utf-8")
     assert "TS303 fixed, confirmed (level 3" in r.stdout, r.stdout
+
+
+NET = _src("""
+    import torch
+    from torch import nn
+
+    from .parts import Block
+
+
+    class Net(nn.Module):
+        def __init__(self, dim: int) -> None:
+            super().__init__()
+            self.block = Block(dim)
+
+        def forward(self, x: torch.Tensor, *, scale: float = 2.0) -> torch.Tensor:
+            return self.block(x) * scale
+""")
+PARTS = _src("""
+    import torch
+    from torch import nn
+
+
+    class Block(nn.Module):
+        def __init__(self, dim: int) -> None:
+            super().__init__()
+            self.fc = nn.Linear(dim, dim)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = self.fc(x)
+            return y * y.bool()
+""")
+
+
+def _package(tmp_path: Path) -> Path:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    (pkg / "net.py").write_text(NET, encoding="utf-8")
+    (pkg / "parts.py").write_text(PARTS, encoding="utf-8")
+    return pkg
+
+
+def test_fix_follows_the_compiler_into_another_file_of_the_named_paths(tmp_path):
+    """Net (whose constructor needs `dim`) fails in Block's forward, in parts.py: with the
+    package named, parts.py is fixed first, then Net's own fix is confirmed at level 3."""
+    pkg = _package(tmp_path)
+    r = tsscan("--fix", "pkg", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "y * y.to(torch.bool)" in (pkg / "parts.py").read_text(encoding="utf-8")
+    assert "x: torch.Tensor, scale: float = 2.0)" in (pkg / "net.py").read_text(encoding="utf-8")
+    assert "pkg/net.py:12:43: TS202 fixed, confirmed (level 3" in r.stdout, r.stdout
+    assert "Net built from derived set A: dim=32" in r.stdout
+    assert "fixed 2" in r.stdout
+
+
+def test_a_file_outside_the_named_paths_is_listed_never_written(tmp_path):
+    pkg = _package(tmp_path)
+    r = tsscan("--fix", "pkg/net.py", cwd=tmp_path)
+    assert (pkg / "parts.py").read_text(encoding="utf-8") == PARTS
+    assert (pkg / "net.py").read_text(encoding="utf-8") == NET  # Net never compiled: level 1 only
+    assert "pkg/net.py: the compiler stops in pkg/parts.py, outside the paths named: not fixed" in r.stdout, r.stdout
+    assert "TS202 fix not applied (unverified" in r.stdout and r.returncode == 1

@@ -148,7 +148,15 @@ def cmd_check(argv: list[str], out: TextIO, err: TextIO) -> int:
     if fixing:
         from tsscan.fix.fixer import FixRun
 
-        fix_run = FixRun(settings, engine, safeties, not args.no_verify, args.keep_unverified)
+        fix_run = FixRun(
+            settings,
+            engine,
+            safeties,
+            not args.no_verify,
+            args.keep_unverified,
+            paths=args.paths or ["."],
+            follow=not args.diff,
+        )
     if not fixing:  # checking: tsscan.runner (worker processes, the cache)
         from tsscan.runner import EngineSpec, RulesError, check_paths
 
@@ -196,6 +204,7 @@ def cmd_check(argv: list[str], out: TextIO, err: TextIO) -> int:
         else:
             summary.fix_notes.extend(fix_run.notes())
         summary.fix_outcomes = fix_run.outcomes()
+        summary.fixed.extend(fix_run.written_by_following())
     if args.verify:
         from tsscan.verify.explain import add_compiler_findings
 

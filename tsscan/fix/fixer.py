@@ -20,11 +20,12 @@ reports): fixes of identical text in one function share their fate.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from tsscan.engine import CheckResult, Engine, PendingFix
-from tsscan.files import split_lines
+from tsscan.files import FileError, read_source, split_lines, write_atomic
 from tsscan.fix.edits import fix_text
 from tsscan.fix.judge import FixRecord, Key, Problem, assign_statuses, find_problems, original_differs, problem_remains
 from tsscan.rule import SAFE, Diagnostic
@@ -34,6 +35,7 @@ from tsscan.verify.verifier import Outcome, Verifier
 MAX_ROUNDS = 10
 MAX_CONFIRMATIONS = 40  # compiler checks per file, culprit searches included
 MAX_CANDIDATES = 8
+MAX_FOLLOW = 3  # files followed from one file the user named, in a chain
 
 
 @dataclass
@@ -45,6 +47,8 @@ class FileFix:
     result: CheckResult | None = None  # the check of new_text
     outcome: Outcome | None = None  # the compiler on judged_text (new_text, when they are equal)
     judged_text: str | None = None
+    stops_in: set[str] = field(default_factory=set)  # other files where the compiler stopped
+    followed: bool = False  # fixed because the compiler led here from another file
     confirmations: int = 0
 
 
@@ -119,6 +123,7 @@ def fix_file(
             break
         outcome = verifier.check(path, new, text, result.scope)
         out.outcome, out.judged_text = outcome, new
+        out.stops_in |= _other_files(outcome, path)
         out.confirmations += 1
         if outcome.unavailable:
             for r in records:
@@ -153,6 +158,20 @@ def fix_file(
         out.outcome, out.judged_text = verifier.check(path, out.new_text, None, out.result.scope), out.new_text
     out.dropped = sorted((r for rs in blocked.values() for r in rs), key=lambda r: r.diagnostic.sort_key())
     return out
+
+
+def _display(path: str) -> str:
+    """``path`` relative to the working directory when it is below it."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def _other_files(outcome: Outcome, path: str) -> set[str]:
+    """The other ``.py`` files where the compiler stopped in a class or function of ``path``."""
+    errors = [c.script_error for c in outcome.classes.values() if c.built and c.script_error is not None]
+    errors += [e for e in outcome.scripted.values() if e is not None]
+    found = {os.path.abspath(e.other_file) for e in errors if e.other_file and e.other_file.endswith(".py")}
+    return found - {os.path.abspath(path)}
 
 
 def _block(
@@ -196,7 +215,14 @@ class FixRun:
     """What ``tsscan --fix`` / ``--diff`` does per file, with one verifier for the run."""
 
     def __init__(
-        self, settings, engine: Engine, safeties: Sequence[str], verify: bool = True, keep_unverified: bool = False
+        self,
+        settings,
+        engine: Engine,
+        safeties: Sequence[str],
+        verify: bool = True,
+        keep_unverified: bool = False,
+        paths: Sequence[str] = (),
+        follow: bool = False,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -204,12 +230,56 @@ class FixRun:
         self.keep_unverified = keep_unverified
         self.verifier: Verifier | None = Verifier(settings) if verify else None
         self.files: list[FileFix] = []
+        # follow the compiler into other files inside these paths (writing them: not for --diff)
+        self.roots = [os.path.abspath(p) for p in paths]
+        self.follow = follow
+        self.followed: set[str] = set()
+        self.outside: set[tuple[str, str]] = set()  # (path, file outside the paths named)
 
     def fix(self, path: str, text: str, extra_ignore: Iterable[str] = ()) -> tuple[str, list[Diagnostic], CheckResult]:
-        ff = fix_file(self.engine, path, text, self.safeties, extra_ignore, self.verifier, self.keep_unverified)
+        ff = self._fix_following(path, text, list(extra_ignore), depth=0)
         self.files.append(ff)
         assert ff.result is not None
         return ff.new_text, [r.diagnostic for r in ff.applied], ff.result
+
+    def _fix_following(self, path: str, text: str, extra_ignore: list[str], depth: int) -> FileFix:
+        """Fix ``path``; when one of its classes stops in another file inside the paths named,
+        fix and write that file first (the compiler imports it from disk), then fix ``path``
+        again. Files outside the paths named are listed, never written."""
+        ff = fix_file(self.engine, path, text, self.safeties, extra_ignore, self.verifier, self.keep_unverified)
+        if not self.follow or ff.outcome is None or depth >= MAX_FOLLOW:
+            return ff
+        self.followed.add(os.path.abspath(path))
+        changed = False
+        for other in sorted(ff.stops_in):
+            if not self._inside(other):
+                self.outside.add((path, _display(other)))
+                continue
+            if other in self.followed:
+                continue
+            self.followed.add(other)
+            try:
+                source = read_source(other)
+            except FileError:
+                continue
+            other = _display(other)
+            other_ff = self._fix_following(other, source.text, list(self.settings.ignores_for(other)), depth + 1)
+            other_ff.followed = True
+            self.files.append(other_ff)
+            if other_ff.new_text != source.text and write_atomic(source, other_ff.new_text):
+                for r in other_ff.applied:
+                    r.written = True
+                changed = True
+        if changed:
+            ff = fix_file(self.engine, path, text, self.safeties, extra_ignore, self.verifier, self.keep_unverified)
+        return ff
+
+    def _inside(self, path: str) -> bool:
+        return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in self.roots)
+
+    def written_by_following(self) -> list[Diagnostic]:
+        """The fixes written in files the compiler led to (not returned by :meth:`fix`)."""
+        return [r.diagnostic for ff in self.files for r in ff.applied if r.written and ff.followed]
 
     def written(self, path: str, applied: bool) -> None:
         """Whether the fixes of ``path`` (the last file fixed) were written or shown as a diff."""
@@ -236,6 +306,8 @@ class FixRun:
                         "fix unverified:", "fix not applied (unverified; --keep-unverified applies it):"
                     )
                 out.append(note)
+        for path, other in sorted(self.outside):
+            out.append(f"{path}: the compiler stops in {other}, outside the paths named: not fixed (name it to fix it)")
         left = self.needs_a_person()
         if left:
             out.append("Still needs a person (the compiler's first error in each class after the fixes):")
@@ -276,7 +348,8 @@ class FixRun:
                     continue
                 codes = sorted({d.code for d in covering(ff.result.diagnostics, err.line, ff.result.scope, loose=True)})
                 what = ", ".join(codes) + " (no fix)" if codes else err.short()
-                lines.append(f"{ff.path}:{err.line}: {name}: {what}")
+                where = f" (the error is in {err.other_file})" if err.other_file else ""
+                lines.append(f"{ff.path}:{err.line}: {name}: {what}{where}")
         return lines
 
     def close(self) -> None:
