@@ -153,7 +153,13 @@ def fix_file(
                 _block(blocked, records, r, "unverified", r.reason)
             continue
         break
-    if verifier is not None and out.outcome is not None and out.judged_text != out.new_text and out.result:
+    if (
+        verifier is not None
+        and out.outcome is not None
+        and not out.outcome.unavailable  # (a time-out would only repeat)
+        and out.judged_text != out.new_text
+        and out.result
+    ):
         # every fix left out in the end: what the compiler says about the text that stays
         out.outcome, out.judged_text = verifier.check(path, out.new_text, None, out.result.scope), out.new_text
     out.dropped = sorted((r for rs in blocked.values() for r in rs), key=lambda r: r.diagnostic.sort_key())
