@@ -125,7 +125,7 @@ def run_package(package: str, args) -> dict:
         | {r["site"]["file"] for r in failing if r.get("site") and f"{r['module']}:{r['qualname']}" in still_failing}
     )
     paths = [f"{import_name}/{f}" for f in files if (site / import_name / f).is_file()]
-    cmd = [sys.executable, "-m", "tsscan", "--fix", "--format", "json", "--select", "TS"]
+    cmd = [sys.executable, "-m", "tsscan", "--fix", "--format", "json"]
     if args.unsafe_fixes:
         cmd.append("--unsafe-fixes")
     t0 = time.monotonic()
