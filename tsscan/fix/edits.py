@@ -20,11 +20,11 @@ from tsscan.rule import SAFE, Diagnostic
 
 
 class _Replace(cst.CSTTransformer):
-    def __init__(self, mapping: dict[int, cst.CSTNode]) -> None:
+    def __init__(self, mapping: dict[int, cst.CSTNode | cst.FlattenSentinel | cst.RemovalSentinel]) -> None:
         super().__init__()
         self.mapping = mapping
 
-    def on_leave(self, original_node, updated_node):  # type: ignore[override]
+    def on_leave(self, original_node, updated_node):
         new = self.mapping.get(id(original_node))
         return new if new is not None else updated_node
 
@@ -76,7 +76,9 @@ def apply_fixes(text: str, result: CheckResult, chosen: Sequence[PendingFix]) ->
     for pfs in by_snippet.values():
         snip = pfs[0].snippet
         mapping = {id(old): new for pf in pfs for old, new in pf.fix.replacements}
-        new_stmt = snip.stmt.visit(_Replace(mapping))  # type: ignore[union-attr]
+        assert snip.stmt is not None
+        new_stmt = snip.stmt.visit(_Replace(mapping))
+        assert isinstance(new_stmt, cst.CSTNode)
         # rendered with the snippet module's own default indent and newline: a fresh
         # cst.Module would re-indent tab- or 2-space-indented code to 4 spaces
         code = result.snippet_module.code_for_node(new_stmt)
@@ -130,25 +132,25 @@ def _merge_imports(text: str, lines: list[str], imports: list[str]) -> tuple[lis
     wanted: dict[str, list[str]] = {}
     rest: list[str] = []
     for imp in imports:
-        stmt = ast.parse(imp).body[0]
-        if isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
-            wanted.setdefault(stmt.module, []).extend(
-                a.name if a.asname is None else f"{a.name} as {a.asname}" for a in stmt.names
+        parsed = ast.parse(imp).body[0]
+        if isinstance(parsed, ast.ImportFrom) and parsed.module and not parsed.level:
+            wanted.setdefault(parsed.module, []).extend(
+                a.name if a.asname is None else f"{a.name} as {a.asname}" for a in parsed.names
             )
         else:
             rest.append(imp)
     if not wanted:
         return [], rest
     existing: dict[str, ast.ImportFrom] = {}
-    for node in ast.parse(text).body:
+    for top in ast.parse(text).body:
         if (
-            isinstance(node, ast.ImportFrom)
-            and node.module in wanted
-            and not node.level
-            and node.lineno == node.end_lineno
-            and node.names[0].name != "*"
+            isinstance(top, ast.ImportFrom)
+            and top.module in wanted
+            and not top.level
+            and top.lineno == top.end_lineno
+            and top.names[0].name != "*"
         ):
-            existing.setdefault(node.module, node)
+            existing.setdefault(top.module, top)
     edits = []
     for module, names in wanted.items():
         node = existing.get(module)
@@ -159,8 +161,8 @@ def _merge_imports(text: str, lines: list[str], imports: list[str]) -> tuple[lis
         # ast columns are UTF-8 byte offsets
         raw = line.encode("utf-8")
         have = [a.name if a.asname is None else f"{a.name} as {a.asname}" for a in node.names]
-        stmt = f"from {module} import {', '.join(have + [n for n in names if n not in have])}"
-        new = raw[: node.col_offset].decode("utf-8") + stmt + raw[node.end_col_offset :].decode("utf-8")
+        joined = f"from {module} import {', '.join(have + [n for n in names if n not in have])}"
+        new = raw[: node.col_offset].decode("utf-8") + joined + raw[node.end_col_offset :].decode("utf-8")
         edits.append((node.lineno, node.lineno, [new]))
     return edits, rest
 

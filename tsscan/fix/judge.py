@@ -111,8 +111,8 @@ def _roots(result: CheckResult) -> dict[str, set[str]]:
     for found in out.values():
         for name in list(found):
             found |= subclasses.get(name, set())
-    for base, subs in subclasses.items():
-        out[f"class:{base}"] = subs
+    for base_name, subs in subclasses.items():
+        out[f"class:{base_name}"] = subs
     return out
 
 

@@ -164,7 +164,7 @@ def _without(params: cst.Parameters, star: str) -> cst.Parameters:
         new = params.with_changes(star_arg=cst.ParamStar() if params.kwonly_params else cst.MaybeSentinel.DEFAULT)
     else:
         new = params.with_changes(star_kwarg=None)
-    order = [*new.posonly_params, *new.params]
+    order: list[cst.Param | cst.ParamStar] = [*new.posonly_params, *new.params]
     if isinstance(new.star_arg, (cst.Param, cst.ParamStar)):
         order.append(new.star_arg)
     order += [*new.kwonly_params, *([new.star_kwarg] if new.star_kwarg else [])]
@@ -174,5 +174,7 @@ def _without(params: cst.Parameters, star: str) -> cst.Parameters:
         last = order[-1]
         if isinstance(last, cst.Param) and not isinstance(last.comma, cst.MaybeSentinel):
             fixed = last.with_changes(comma=cst.MaybeSentinel.DEFAULT)
-            new = new.deep_replace(last, fixed)  # type: ignore[assignment]
+            replaced = new.deep_replace(last, fixed)
+            assert isinstance(replaced, cst.Parameters)
+            new = replaced
     return new

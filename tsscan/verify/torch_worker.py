@@ -141,7 +141,7 @@ def _load(text: str, req: dict[str, Any], tag: str, eager: bool):
     real_script = torch.jit.script
     if eager or req.get("defer_script", True):
         # module-level scripting runs later, one target at a time (errors per target)
-        torch.jit.script = lambda obj, *a, **k: obj  # type: ignore[assignment]
+        torch.jit.script = lambda obj, *a, **k: obj
     try:
         with quiet():
             if package:
