@@ -176,6 +176,7 @@ def cmd_check(argv: list[str], out: TextIO, err: TextIO) -> int:
             source = read_source(path)
             extra = settings.ignores_for(path)
             if fixing:
+                assert fix_run is not None
                 new_text, applied, result = fix_run.fix(path, source.text, extra)
                 if result.errors:  # part of the file could not be checked: rewrite none of it
                     new_text, applied = source.text, []
