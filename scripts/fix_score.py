@@ -4,7 +4,7 @@
     python scripts/fix_score.py [--oracle DIR] [--unsafe-fixes] [--verbose]
 
 For every oracle case that torch 2.13 rejects, the ``original`` (with the case's ``fixed*``
-variants cut out) is fixed with the compiler's confirmation (tsscan.fixer.fix_file, one
+variants cut out) is fixed with the compiler's confirmation (tsscan.fix.fixer.fix_file, one
 worker for the whole run), then the result is compiled again: does it script now? Also runs
 the fixture models (fixtures/fix/*.py and fixtures/yolo_head.py). Prints the figures and
 the confirmation timings.
@@ -47,7 +47,7 @@ def scripts(outcome) -> bool:
 
 
 def run_one(engine, verifier, path: Path, text: str, safeties):
-    from tsscan.fixer import fix_file
+    from tsscan.fix.fixer import fix_file
 
     ff = fix_file(engine, str(path), text, safeties, verifier=verifier)
     after = verifier.check(str(path), ff.new_text, None, ff.result.scope if ff.result else None)
@@ -59,7 +59,7 @@ def main() -> int:
     from tsscan.engine import Engine
     from tsscan.registry import load_rules
     from tsscan.rule import SAFE, UNSAFE
-    from tsscan.verify import Verifier
+    from tsscan.verify.verifier import Verifier
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--oracle", default=os.environ.get("TSSCAN_ORACLE", str(ROOT.parent / "shared" / "oracle")))

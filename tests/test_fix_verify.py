@@ -1,4 +1,4 @@
-"""`tsscan --fix` confirmed by the real compiler (tsscan/fixer.py, tsscan/verify.py).
+"""`tsscan --fix` confirmed by the real compiler (tsscan/fix/, tsscan/verify/).
 
 Everything here runs the installed torch in tsscan's worker process (or, for the fixture
 models, in this process too): no mocks. CLI runs go through ``tsscan.cli.main`` in-process;
@@ -18,7 +18,7 @@ import pytest
 from tsscan.cli import main
 from tsscan.config import Settings
 from tsscan.engine import Engine
-from tsscan.fixer import fix_file
+from tsscan.fix.fixer import fix_file
 from tsscan.registry import load_rules
 from tsscan.rule import SAFE, UNSAFE
 from tsscan.verify import Verifier
@@ -190,8 +190,9 @@ FIXTURE_NAMES = sorted(p.stem for p in FIX_FIXTURES.glob("*.py") if not p.name.e
 
 
 def test_fixture_models_fix_through_the_cli_idempotent(tmp_path):
-    """`tsscan --fix` on the fixture models gives the expected files, every fix confirmed;
-    a second --fix changes nothing, and --diff then has nothing to say."""
+    """`tsscan --fix --unsafe-fixes` on the fixture models gives the expected files, every fix
+    confirmed (the fixtures' YOLO heads need TS303's class-attribute move, an unsafe fix); a
+    second --fix changes nothing, and --diff then has nothing to say."""
     for p in FIX_FIXTURES.iterdir():
         if not p.is_file():
             continue  # e.g. a .tsscan_cache left by running tsscan there by hand
@@ -199,7 +200,7 @@ def test_fixture_models_fix_through_the_cli_idempotent(tmp_path):
         if p.name.endswith(".fixed.py"):
             (tmp_path / p.name).unlink()
     t0 = time.monotonic()
-    code, out, err = run_cli("--fix", ".", cwd=tmp_path)
+    code, out, err = run_cli("--fix", "--unsafe-fixes", ".", cwd=tmp_path)
     first = time.monotonic() - t0
     assert code == 0, out + err
     for name in FIXTURE_NAMES:
@@ -209,10 +210,10 @@ def test_fixture_models_fix_through_the_cli_idempotent(tmp_path):
     assert out.count("fixed, confirmed (level 3") == out.count("fixed, confirmed"), out
     assert "in one worker process" in out
     snapshot = {p.name: p.read_bytes() for p in tmp_path.glob("*.py")}
-    code, out2, _ = run_cli("--fix", ".", cwd=tmp_path)
+    code, out2, _ = run_cli("--fix", "--unsafe-fixes", ".", cwd=tmp_path)
     assert code == 0 and "fixed" not in out2.replace("fixed 0", "")
     assert {p.name: p.read_bytes() for p in tmp_path.glob("*.py")} == snapshot
-    code, out3, _ = run_cli("--diff", ".", cwd=tmp_path)
+    code, out3, _ = run_cli("--diff", "--unsafe-fixes", ".", cwd=tmp_path)
     assert code == 0 and out3 == ""
     print(f"fixture models: --fix took {first:.1f} s")
 
@@ -312,36 +313,74 @@ def test_fixture_model_fails_then_scripts_with_the_same_outputs(name, tmp_path):
 
 
 # --------------------------------------------------------------------------- unverified
+UNBUILDABLE = _src("""
+    import torch
+    from torch import nn
+
+
+    class Head(nn.Module):
+        def __init__(self, cfg):
+            super().__init__()
+            self.fc = nn.Linear(cfg["in_dim"], cfg["classes"])
+            self.stats = {}
+
+        def forward(self, features: torch.Tensor) -> torch.Tensor:
+            if features.ndimension() > 2:  # TS401
+                features = features.flatten(1)
+            self.stats["mean"] = float(features.mean())  # TS301
+            return self.fc(features)
+""")
+
+
 def test_class_that_cannot_be_built_is_unverified_and_not_applied(tmp_path, engine):
-    src = (FIX_FIXTURES / "mlp_head.py").read_text(encoding="utf-8")
-    path = tmp_path / "mlp_head.py"
-    path.write_text(src, encoding="utf-8")
+    """No default, no factory, and no derived argument builds it (``cfg`` must be a dict)."""
+    path = tmp_path / "head.py"
+    path.write_text(UNBUILDABLE, encoding="utf-8")
     with Verifier(Settings(root=tmp_path)) as v:  # no factory configured
-        ff = fix_file(engine, str(path), src, verifier=v)
-        assert ff.new_text == src and not ff.applied
+        ff = fix_file(engine, str(path), UNBUILDABLE, verifier=v)
+        assert ff.new_text == UNBUILDABLE and not ff.applied
         assert {r.diagnostic.code for r in ff.dropped} == {"TS401", "TS301"}
         for r in ff.dropped:
             assert r.status == "unverified"
-            assert "MLPHead cannot be built" in r.reason and "missing 3 required positional arguments" in r.reason
-            assert '[tool.tsscan.verify] factories = {"mlp_head.py:MLPHead" = "module:function"}' in r.reason
-        kept = fix_file(engine, str(path), src, verifier=v, keep_unverified=True)
-    assert kept.new_text == (FIX_FIXTURES / "mlp_head.fixed.py").read_text(encoding="utf-8")
-    assert all(r.status == "unverified" for r in kept.applied)
+            assert "Head cannot be built" in r.reason and "missing 1 required positional argument" in r.reason
+            assert "derived set A: cfg=32 raised TypeError" in r.reason
+            assert '[tool.tsscan.verify] factories = {"head.py:Head" = "module:function"}' in r.reason
+        kept = fix_file(engine, str(path), UNBUILDABLE, verifier=v, keep_unverified=True)
+    assert "features.dim() > 2" in kept.new_text and "self.stats" in kept.new_text
+    assert kept.new_text != UNBUILDABLE and all(r.status == "unverified" for r in kept.applied)
+
+
+def test_class_with_required_arguments_is_built_from_derived_arguments(tmp_path, engine):
+    """MLPHead(in_dim, hidden, num_classes) without its factory: built from arguments derived
+    from the parameter names and annotations, then confirmed at level 3 on inputs shaped by
+    its first Linear."""
+    src = (FIX_FIXTURES / "mlp_head.py").read_text(encoding="utf-8")
+    path = tmp_path / "mlp_head.py"
+    path.write_text(src, encoding="utf-8")
+    with Verifier(Settings(root=tmp_path)) as v:
+        ff = fix_file(engine, str(path), src, verifier=v)
+    assert ff.new_text == (FIX_FIXTURES / "mlp_head.fixed.py").read_text(encoding="utf-8")
+    assert {(r.diagnostic.code, r.status, r.level) for r in ff.applied} == {
+        ("TS401", "confirmed", 3),
+        ("TS301", "confirmed", 3),
+    }
+    for r in ff.applied:
+        assert r.built_by == "MLPHead: derived set A: in_dim=32, hidden=[32, 32], num_classes=10", r.built_by
+        assert r.inputs.startswith("MLPHead: random inputs of shape [2, 32]"), r.inputs
 
 
 def test_cli_keep_unverified_and_no_verify(tmp_path):
-    src = (FIX_FIXTURES / "mlp_head.py").read_text(encoding="utf-8")
-    fixed = (FIX_FIXTURES / "mlp_head.fixed.py").read_text(encoding="utf-8")
     (tmp_path / "pyproject.toml").write_text("[tool.tsscan]\n", encoding="utf-8")
-    path = tmp_path / "mlp_head.py"
-    path.write_text(src, encoding="utf-8")
-    code, out, _ = run_cli("--fix", "mlp_head.py", cwd=tmp_path)
-    assert path.read_text(encoding="utf-8") == src
+    path = tmp_path / "head.py"
+    path.write_text(UNBUILDABLE, encoding="utf-8")
+    code, out, _ = run_cli("--fix", "head.py", cwd=tmp_path)
+    assert path.read_text(encoding="utf-8") == UNBUILDABLE
     assert "fix not applied (unverified; --keep-unverified applies it)" in out and code == 1
-    code, out, _ = run_cli("--fix", "--keep-unverified", "mlp_head.py", cwd=tmp_path)
-    assert path.read_text(encoding="utf-8") == fixed and code == 0
-    path.write_text(src, encoding="utf-8")
-    code, out, _ = run_cli("--fix", "--no-verify", "mlp_head.py", cwd=tmp_path)
+    code, out, _ = run_cli("--fix", "--keep-unverified", "head.py", cwd=tmp_path)
+    fixed = path.read_text(encoding="utf-8")
+    assert fixed != UNBUILDABLE and code == 0
+    path.write_text(UNBUILDABLE, encoding="utf-8")
+    code, out, _ = run_cli("--fix", "--no-verify", "head.py", cwd=tmp_path)
     assert path.read_text(encoding="utf-8") == fixed and "not verified: --no-verify" in out
     assert "worker" not in out
 
@@ -599,9 +638,12 @@ def test_killed_tsscan_leaves_no_worker_and_no_temp_files(tmp_path):
 
 @pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])
 def test_yolo_head_fix_leaves_only_what_it_reports_as_unfixable(unsafe, tmp_path, verifier, engine):
-    """The bundled example: `tsscan --fix` applies every fix the rules offer (each confirmed
-    by the compiler); what torch.jit.script still rejects afterwards is exactly what tsscan
-    still reports without a fix (e.g. try/except in Postprocess)."""
+    """The bundled example: its classes keep constructs no rule fixes (try/except in
+    Postprocess, a ModuleList indexed by a variable in Detect), so torch.jit.script never
+    compiles them and only torch's frontend reads the fixes: not a confirmation, so by default
+    nothing is written and each fix says what stops the compiler. With `--keep-unverified`,
+    every fix the rules offer is applied, and what torch.jit.script still rejects afterwards is
+    exactly what tsscan still reports without a fix."""
     from tsscan.verify import covering
 
     src = (ROOT / "fixtures" / "yolo_head.py").read_text(encoding="utf-8")
@@ -610,10 +652,15 @@ def test_yolo_head_fix_leaves_only_what_it_reports_as_unfixable(unsafe, tmp_path
     path.write_text(src, encoding="utf-8")
     args = ["--fix"] + (["--unsafe-fixes"] if unsafe else []) + ["yolo_head.py"]
     code, out, err = run_cli(*args, cwd=tmp_path)
+    assert path.read_text(encoding="utf-8") == src and code == 1, out
+    assert "TS210 fix not applied (unverified; --keep-unverified applies it): only torch's frontend accepts it" in out
+    assert "fixed, confirmed" not in out
+    args.insert(1, "--keep-unverified")
+    code, out, err = run_cli(*args, cwd=tmp_path)
     fixed = path.read_text(encoding="utf-8")
     assert fixed != src and "fix reverted" not in out, out
     assert "def _make_grid(nx: int = 20, ny: int = 20)" in fixed  # TS210, safe
-    assert "TS210 fixed, confirmed" in out
+    assert "TS210 fix unverified: only torch's frontend accepts it" in out
     safeties = ("safe", "unsafe") if unsafe else ("safe",)
     result = engine.check(str(path), fixed)
     assert not [d for d in result.diagnostics if d.fix in safeties], "an offered fix was not applied"
@@ -628,7 +675,7 @@ def test_yolo_head_fix_leaves_only_what_it_reports_as_unfixable(unsafe, tmp_path
     assert outcome.classes["Postprocess"].script_error is not None
     assert any(d.code == "TS101" for d in result.diagnostics)
     code2, out2, _ = run_cli(*args, cwd=tmp_path)  # fixing twice changes nothing
-    assert path.read_text(encoding="utf-8") == fixed and "fixed, confirmed" not in out2
+    assert path.read_text(encoding="utf-8") == fixed and "fix unverified" not in out2
 
 
 def test_module_that_cannot_be_imported_is_unverified(tmp_path, engine):
@@ -723,10 +770,14 @@ def test_error_without_location_is_not_blamed_on_an_earlier_fix(tmp_path, verifi
     path = tmp_path / "pool.py"
     path.write_text(src, encoding="utf-8")
     verifier.inputs = {}
-    ff = fix_file(engine, str(path), src, verifier=verifier)
+    ff = fix_file(engine, str(path), src, verifier=verifier, keep_unverified=True)
     assert [r.diagnostic.code for r in ff.applied] == ["TS405"] and not ff.dropped, [r.note() for r in ff.dropped]
-    assert ff.applied[0].status == "confirmed" and ff.applied[0].level == 1
+    # torch's frontend alone accepted it: that is no confirmation (issue 12)
+    assert ff.applied[0].status == "unverified" and ff.applied[0].level == 1
     assert "TS123, not fixed" in ff.applied[0].reason
+    ff = fix_file(engine, str(path), src, verifier=verifier)
+    assert ff.new_text == src and not ff.applied
+    assert [(r.diagnostic.code, r.status) for r in ff.dropped] == [("TS405", "unverified")]
 
 
 def test_fix_in_a_base_class_is_confirmed_through_a_buildable_subclass(tmp_path, verifier, engine):

@@ -16,14 +16,16 @@ PACKAGE = Path(__file__).resolve().parent.parent / "tsscan"
 LAYERS: list[tuple[str, ...]] = [
     ("tsscan.__main__", "tsscan.cli", "tsscan.flake8", "tsscan.server", "tsscan.precommit"),
     # the fix-and-confirm loop drives the verifier: it is a step of the runner, above verify/
-    ("tsscan.runner", "tsscan.fixer"),
+    # (tsscan.fix.fixer runs it, tsscan.fix.judge reads the compiler's outcome; tsscan.fix.edits
+    # is the edit layer below verify/)
+    ("tsscan.runner", "tsscan.fixer", "tsscan.fix.fixer", "tsscan.fix.judge"),
     ("tsscan.report", "tsscan.docs", "tsscan.output"),
     ("tsscan.verify", "tsscan.verify_worker"),
     ("tsscan.fix",),
     ("tsscan.engine",),
     ("tsscan.registry",),
     ("tsscan.rules",),
-    ("tsscan.rule", "tsscan.context"),
+    ("tsscan.rule", "tsscan.context", "tsscan.compiler_rule"),
     ("tsscan.config", "tsscan.cache"),
     ("tsscan.semantic",),
     ("tsscan.diagnostic", "tsscan.files", "tsscan.progress", "tsscan.walk", "tsscan"),

@@ -6,7 +6,8 @@ import textwrap
 import torch
 from harness import eager_all, outcome, same, script_all
 
-from tsscan.engine import Engine, fix_text
+from tsscan.engine import Engine
+from tsscan.fix.edits import fix_text
 from tsscan.registry import load_rules
 from tsscan.rule import SAFE, UNSAFE
 

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tsscan.engine import InputError
-from tsscan.fixer import fix_file
+from tsscan.fix.fixer import fix_file
 from tsscan.rule import SAFE, UNSAFE
 
 SOAK = os.environ.get("TSSCAN_SOAK") == "1"

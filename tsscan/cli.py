@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         if command == "explain":
             return cmd_explain(argv, out, err)
         if command == "explain-error":
-            from tsscan.verify import cmd_explain_error
+            from tsscan.verify.explain import cmd_explain_error
 
             return cmd_explain_error(argv, out, err)
         return cmd_check(argv, out, err)
@@ -263,7 +263,7 @@ def cmd_check(argv: list[str], out: TextIO, err: TextIO) -> int:
                 summary.rules = [r for fc in configs.used() for r in fc.spec.engine().rules_for()]
                 summary.rules = list({r.code: r for r in summary.rules}.values())
         if args.verify:
-            from tsscan.verify import add_compiler_findings
+            from tsscan.verify.explain import add_compiler_findings
 
             first = configs.for_file(paths[0] if paths[0] != "-" else (args.stdin_filename or "."))
             add_compiler_findings(summary, [p for p in paths if p != "-"], first.settings, first.spec.engine())
@@ -396,7 +396,7 @@ def cmd_rules(argv: list[str], out: TextIO, err: TextIO) -> int:
     if setup is None:
         return EXIT_ERROR
     _, rules, _ = setup
-    from tsscan.verify import COMPILER_CODES
+    from tsscan.compiler_rule import COMPILER_CODES
 
     rules = list(rules) + COMPILER_CODES  # TS9xx: found by --verify, not by a static rule
     if args.format == "json":
@@ -437,7 +437,7 @@ def cmd_explain(argv: list[str], out: TextIO, err: TextIO) -> int:
     if setup is None:
         return EXIT_ERROR
     _, rules, _ = setup
-    from tsscan.verify import COMPILER_CODES
+    from tsscan.compiler_rule import COMPILER_CODES
 
     wanted = args.code.strip().upper()
     for r in list(rules) + COMPILER_CODES:

@@ -202,13 +202,10 @@ def index_page(rules: Sequence[type[Rule]]) -> str:
 def documented_rules(extra_dirs: Sequence[Path] = ()) -> list[type[Rule]]:
     """Every code `tsscan rules` lists: the rules in the rule directories, and the TS9xx codes
     that ``--verify`` reports (no static rule finds those)."""
+    from tsscan.compiler_rule import COMPILER_CODES
     from tsscan.registry import load_rules
 
     rules = list(load_rules(extra_dirs))
-    try:
-        from tsscan.verify import COMPILER_CODES
-    except ImportError:  # pragma: no cover - an install without the verifier
-        COMPILER_CODES = []
     return sorted(rules + list(COMPILER_CODES), key=lambda r: r.code)
 
 

@@ -1,4 +1,4 @@
-"""Check one file: parse once, run the rules over what TorchScript compiles, apply fixes.
+"""Check one file: parse once, run the rules over what TorchScript compiles, propose fixes.
 
 The flow for one file:
 
@@ -11,8 +11,8 @@ The flow for one file:
    compiled function the rules get that function's :class:`~tsscan.context.FunctionContext`.
 4. Compute positions only for snippets with reports, map them back to file lines, drop
    reports silenced by ``# noqa`` or made moot by ``torch.jit.is_scripting()`` guards.
-5. With fixes: replace nodes in the snippet module, regenerate each changed snippet and
-   splice it back into the file text by line range (plus line inserts and imports).
+
+Fixes are proposed here (:class:`PendingFix`) and applied by :mod:`tsscan.fix.edits`.
 """
 
 from __future__ import annotations
@@ -20,16 +20,16 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from tsscan.context import FunctionContext
-from tsscan.files import split_lines
-from tsscan.noqa import noqa_suppresses  # flake8's rules for noqa comments (verify.py imports it from here)
-from tsscan.rule import SAFE, Diagnostic, Fix, Report, Rule, code_selected, version_matches
+from tsscan.files import newline_of, split_lines
+from tsscan.noqa import noqa_suppresses  # flake8's rules for noqa comments
+from tsscan.rule import Diagnostic, Fix, Report, Rule, code_selected, version_matches
 from tsscan.semantic.compiled import CompiledFunction, FileScope, analyse
 from tsscan.semantic.static import in_ranges
 from tsscan.walk import walk
@@ -218,7 +218,7 @@ class Engine:
         parts: list[str] = []
         snippets: list[Snippet] = []
         syn_line = 1
-        nl = _newline_of(lines[0] if lines else "")  # the wrapper lines end like the file's
+        nl = newline_of(lines[0] if lines else "")  # the wrapper lines end like the file's
         for cf in [*scope.compiled, *extra]:
             start, end = cf.start_line, cf.end_line
             header_only = not cf.body_compiled
@@ -440,157 +440,3 @@ def _newer_syntax(exc: SyntaxError) -> str:
     if sys.version_info < (3, 12) and exc.text and _NEWER_SYNTAX_RE.match(exc.text):
         return f" (Python 3.12+ syntax; tsscan runs on Python {sys.version_info[0]}.{sys.version_info[1]})"
     return ""
-
-
-# --------------------------------------------------------------------------- fixing
-class _Replace(cst.CSTTransformer):
-    def __init__(self, mapping: dict[int, cst.CSTNode]) -> None:
-        super().__init__()
-        self.mapping = mapping
-
-    def on_leave(self, original_node, updated_node):  # type: ignore[override]
-        new = self.mapping.get(id(original_node))
-        return new if new is not None else updated_node
-
-
-def _overlaps(a, b) -> bool:
-    (as_, ae), (bs, be) = a, b
-    return as_ < be and bs < ae
-
-
-def choose_fixes(fixes: Sequence[PendingFix], safeties: Sequence[str]) -> list[PendingFix]:
-    """The fixes to apply in one round: of an allowed safety, none touching code another touches.
-
-    The rest wait for the next round (:func:`fix_text` repeats to a fixed point)."""
-    chosen: list[PendingFix] = []
-    spans: list = []
-    touched: dict[int, tuple[int, int]] = {}  # snippets whose lines this round rewrites
-    inserts: list[int] = []
-    for pf in sorted(fixes, key=lambda f: f.diagnostic.sort_key()):
-        if pf.fix.safety not in safeties:
-            continue
-        if any(_overlaps(s, t) or s == t for s in pf.spans for t in spans):
-            continue
-        mine = {id(pf.snippet): (pf.snippet.file_start, pf.snippet.file_end)} if pf.fix.replacements else {}
-        ranges = list({**touched, **mine}.values())
-        own_inserts = [line for line, _ in pf.fix.inserts]
-        if any(lo <= line < hi for line in own_inserts + inserts for lo, hi in ranges):
-            continue
-        chosen.append(pf)
-        spans.extend(pf.spans)
-        touched.update(mine)
-        inserts.extend(own_inserts)
-    return chosen
-
-
-def apply_fixes(text: str, result: CheckResult, chosen: Sequence[PendingFix]) -> str:
-    """Apply ``chosen`` fixes (from :func:`choose_fixes`) to ``text``, the file ``result`` checked."""
-    if not chosen:
-        return text
-    lines = split_lines(text)
-    newline = _newline_of(text)
-    edits: list[tuple[int, int, list[str]]] = []  # (first line, last line, new lines): 1-based, inclusive
-    by_snippet: dict[int, list[PendingFix]] = {}
-    for pf in chosen:
-        if pf.fix.replacements:
-            by_snippet.setdefault(id(pf.snippet), []).append(pf)
-        for after, ins in pf.fix.inserts:
-            edits.append((after + 1, after, [ln + ("" if ln.endswith("\n") else newline) for ln in ins.splitlines()]))
-    assert result.snippet_module is not None
-    for pfs in by_snippet.values():
-        snip = pfs[0].snippet
-        mapping = {id(old): new for pf in pfs for old, new in pf.fix.replacements}
-        new_stmt = snip.stmt.visit(_Replace(mapping))  # type: ignore[union-attr]
-        # rendered with the snippet module's own default indent and newline: a fresh
-        # cst.Module would re-indent tab- or 2-space-indented code to 4 spaces
-        code = result.snippet_module.code_for_node(new_stmt)
-        new_lines = split_lines(code)
-        if snip.wrapped:
-            new_lines = new_lines[1:]
-        if snip.header_only:
-            new_lines = new_lines[:-1]
-        # keep the original file's ending of the last line (it may have had none)
-        last_orig = lines[snip.file_end - 1]
-        if new_lines:  # (libcst also drops a final lone "\r")
-            new_lines[-1] = new_lines[-1].rstrip("\r\n") + last_orig[len(last_orig.rstrip("\r\n")) :]
-        edits.append((snip.file_start, snip.file_end, new_lines))
-    imports = _missing_imports(result, [imp for pf in chosen for imp in pf.fix.imports])
-    if imports:
-        at = _import_line(result, lines)
-        edits.append((at + 1, at, [imp + newline for imp in imports]))
-    for first, last, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
-        lines[first - 1 : last] = new
-    return "".join(lines)
-
-
-def _newline_of(text: str) -> str:
-    m = re.search(r"\r\n|\r|\n", text)
-    return m.group() if m else "\n"
-
-
-def _missing_imports(result: CheckResult, wanted: Iterable[str]) -> list[str]:
-    assert result.scope is not None
-    aliases = result.scope.module.aliases
-    out: list[str] = []
-    for imp in dict.fromkeys(wanted):
-        tree = ast.parse(imp)
-        stmt = tree.body[0]
-        needed = False
-        if isinstance(stmt, ast.ImportFrom):
-            for a in stmt.names:
-                bound = a.asname or a.name
-                if aliases.get(bound) != f"{stmt.module}.{a.name}":
-                    needed = True
-        elif isinstance(stmt, ast.Import):
-            for a in stmt.names:
-                bound = a.asname or a.name.split(".")[0]
-                if bound not in aliases:
-                    needed = True
-        if needed:
-            out.append(imp)
-    return out
-
-
-def _import_line(result: CheckResult, lines: list[str]) -> int:
-    assert result.scope is not None
-    at = result.scope.module.last_import_line
-    if at == 0:
-        # after a shebang / encoding cookie / leading comments
-        while at < len(lines) and lines[at].lstrip().startswith("#"):
-            at += 1
-    return at
-
-
-def fix_text(
-    engine: Engine,
-    path: str,
-    text: str,
-    safeties: Sequence[str] = (SAFE,),
-    extra_ignore: Iterable[str] = (),
-    max_rounds: int = 10,
-    allow: Callable[[PendingFix, str], bool] | None = None,
-) -> tuple[str, list[Diagnostic], CheckResult]:
-    """Apply fixes to a fixed point (at most ``max_rounds`` rounds).
-
-    ``allow(fix, text)``, when given, is asked about every proposed fix of each round (``text``
-    is the text that round fixes); fixes it refuses are left out (the fixer uses this to leave
-    out fixes the compiler rejected). Returns the new text, the diagnostics whose fixes were
-    applied, and the check of the final text (what remains)."""
-    applied: list[Diagnostic] = []
-    current = text
-    result = engine.check(path, current, extra_ignore)
-    for _ in range(max_rounds):
-        proposed = result.fixes if allow is None else [pf for pf in result.fixes if allow(pf, current)]
-        chosen = choose_fixes(proposed, safeties)
-        if not chosen:
-            break
-        new = apply_fixes(current, result, chosen)
-        if new == current:
-            break
-        try:
-            new_result = engine.check(path, new, extra_ignore)
-        except InputError:
-            break  # a fix that breaks the file is never kept
-        applied.extend(pf.diagnostic for pf in chosen)
-        current, result = new, new_result
-    return current, applied, result

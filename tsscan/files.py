@@ -81,6 +81,12 @@ def line_map(old: str, new: str) -> Callable[[int], int]:
     return where
 
 
+def newline_of(text: str) -> str:
+    """The file's first line ending (``\n`` when it has none)."""
+    m = re.search(r"\r\n|\r|\n", text)
+    return m.group() if m else "\n"
+
+
 def _excluded(rel_parts: Sequence[str], patterns: Sequence[str]) -> bool:
     rel = "/".join(rel_parts)
     for pat in patterns:

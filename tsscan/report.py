@@ -63,6 +63,7 @@ class RunSummary:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     fixed: list[Diagnostic] = field(default_factory=list)  # the fixes applied (as first reported)
     fix_notes: list[str] = field(default_factory=list)  # other notes (how fixes were confirmed...)
+    fix_outcomes: list[dict] | None = None  # --fix/--diff: each fix\'s outcome (FixRecord.outcome)
     rules: list[type] = field(default_factory=list)  # the rules that ran (sarif lists them)
     fixing: bool = False  # a --fix / --diff run
     safeties: tuple[str, ...] = ("safe",)  # the fixes asked for (--unsafe-fixes adds "unsafe")
@@ -266,6 +267,8 @@ def format_json(summary: RunSummary, out: TextIO) -> None:
         "fixes": [dataclasses.asdict(f) for f in summary.fixes],
         "torch": targets(summary),
     }
+    if summary.fix_outcomes is not None:
+        doc["fix_outcomes"] = summary.fix_outcomes
     json.dump(doc, out, indent=2)
     out.write("\n")
 
@@ -350,10 +353,8 @@ def _sarif_rule(rule: type, base: str | None) -> dict:
 
 
 def _rule_named(code: str) -> type | None:
-    try:
-        from tsscan.verify import COMPILER_CODES
-    except ImportError:  # pragma: no cover
-        return None
+    from tsscan.compiler_rule import COMPILER_CODES
+
     return next((r for r in COMPILER_CODES if r.code == code), None)
 
 

@@ -7,7 +7,7 @@ The loop, for ``tsscan check``::
 
 and for ``tsscan --fix`` / ``--diff`` (:func:`fix_paths`)::
 
-    iter_files -> the file's configuration -> read -> fix, confirm (tsscan.fixer) -> write
+    iter_files -> the file's configuration -> read -> fix, confirm (tsscan.fix.fixer) -> write
 
 Each file gets its own configuration (:class:`Configs`): the nearest ``[tool.tsscan]`` (see
 :mod:`tsscan.config`) with the command line's options over it; files with the same
@@ -41,7 +41,7 @@ from tsscan.semantic.compiled import analyse
 
 if TYPE_CHECKING:  # pragma: no cover
     from tsscan.engine import Engine
-    from tsscan.fixer import FixRun
+    from tsscan.fix.fixer import FixRun
     from tsscan.notebook import NotebookText
     from tsscan.report import RunSummary
 
@@ -512,7 +512,7 @@ def fix_paths(
     ``options.write`` is false); fill ``summary`` with what is left, the fix outcomes, errors."""
     from tsscan.engine import InputError
     from tsscan.files import write_atomic
-    from tsscan.fixer import FixRun
+    from tsscan.fix.fixer import FixRun
     from tsscan.report import record_fixes, run_notes
 
     runs: dict[int, FixRun] = {}
@@ -534,7 +534,13 @@ def fix_paths(
                 run = runs.get(id(fc))
                 if run is None:
                     run = runs[id(fc)] = FixRun(
-                        fc.settings, fc.spec.engine(), options.safeties, options.verify, options.keep_unverified
+                        fc.settings,
+                        fc.spec.engine(),
+                        options.safeties,
+                        options.verify,
+                        options.keep_unverified,
+                        paths=[p for p in paths if p != "-"] or ["."],
+                        follow=options.write,  # --diff writes nothing, so it cannot follow
                     )
                 new_text, _, result = run.fix(path, source.text, extra)
                 records = run.files[-1]
@@ -548,6 +554,7 @@ def fix_paths(
                         new_text = source.text
                     else:
                         changed.append(Changed(path, source.text, new_text))
+                run.written(path, written and new_text != source.text)
                 record_fixes(summary, path, records, source.text, new_text, written, why_not)
             except (FileError, InputError) as exc:
                 summary.errors.append(f"{path}: {exc}")
@@ -564,6 +571,8 @@ def fix_paths(
         for run in runs.values():
             run.close()
             summary.fix_notes.extend(run_notes(run))
+            summary.fixed.extend(run.written_by_following())
+            summary.fix_outcomes = [*(summary.fix_outcomes or []), *run.outcomes()]
     return changed
 
 

@@ -1,6 +1,6 @@
 import libcst as cst
 
-from tsscan.rule import UNSAFE, Example, Fix, Rule
+from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
 from tsscan.rules import _ts1_support
 
 _SIZE_METHODS = {"view", "reshape", "permute", "new_zeros", "new_ones", "new_empty", "repeat", "expand"}
@@ -36,7 +36,10 @@ class StarredList(Rule):
         `reshape`, `permute`, `repeat`, `expand`, `new_zeros`/`new_ones`/`new_empty` or of
         `torch.zeros`/`ones`/`empty`/`rand`/`randn`, the `*` is dropped. UNSAFE: the same
         result for every non-empty list, but with an empty list eager raises (`x.view()`)
-        while `x.view([])` returns a 0-dim view.
+        while `x.view([])` returns a 0-dim view. When the call also has plain sizes
+        (`x.view(*x.shape[:-1], 2, -1)`), all of them become one list,
+        `x.view(list(x.shape[:-1]) + [2, -1])` (`list(...)` because eager `torch.Size + list`
+        raises): SAFE, that list is never empty.
     """
 
     code = "TS119"
@@ -47,6 +50,27 @@ class StarredList(Rule):
     fix_safety = UNSAFE
 
     invalid = [
+        Example(
+            """
+import torch
+from torch import nn
+
+
+class SplitHeads(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.view(*x.shape[:-1], 2, x.shape[-1] // 2)
+""",
+            fixed="""
+import torch
+from torch import nn
+
+
+class SplitHeads(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.view(list(x.shape[:-1]) + [2, x.shape[-1] // 2])
+""",
+            inputs="[(torch.randn(2, 3, 8),), (torch.tensor([[1.0, float('nan')]]),)]",
+        ),
         Example(
             """
 from typing import List
@@ -184,7 +208,7 @@ class Reshape(nn.Module):
     def _fix(self, call: cst.Call, arg: cst.Arg):
         positional = [a for a in call.args if a.keyword is None]
         if positional != [arg]:
-            return None
+            return self._joined(call, positional)
         func = call.func
         ok = False
         if isinstance(func, cst.Attribute) and func.attr.value in _SIZE_METHODS:
@@ -206,6 +230,43 @@ class Reshape(nn.Module):
             replacements=[(arg, new_arg)],
             safety=UNSAFE,
             description="pass the list itself (UNSAFE: for an empty list eager raises, the new call does not)",
+        )
+
+    def _joined(self, call: cst.Call, positional: list[cst.Arg]):
+        """``x.view(*x.shape, 2, 2)`` -> ``x.view(list(x.shape) + [2, 2])``: the positional
+        arguments become one list (a starred list through ``list(...)``, since eager
+        ``torch.Size + list`` raises; the others as list displays). SAFE: the list holds at
+        least one plain argument, so it is never empty, and each element is the same."""
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in _SIZE_METHODS):
+            return None
+        if self._types is None:
+            self._types = _ts1_support.local_types(self.ctx, compiler_view=True)
+        if self._types.expr(func.value) != "Tensor" or positional != list(call.args[: len(positional)]):
+            return None
+        if any(a.star == "**" or (a.star == "*" and not self._is_list(a.value)) for a in positional):
+            return None
+        parts: list[cst.BaseExpression] = []
+        run: list[cst.BaseExpression] = []
+        for a in positional:
+            if a.star == "*":
+                if run:
+                    parts.append(cst.List([cst.Element(e) for e in run]))
+                    run = []
+                v = a.value
+                parts.append(v if isinstance(v, cst.List) else cst.Call(cst.Name("list"), [cst.Arg(v)]))
+            else:
+                run.append(a.value)
+        if run:
+            parts.append(cst.List([cst.Element(e) for e in run]))
+        joined = parts[0]
+        for part in parts[1:]:
+            joined = cst.BinaryOperation(joined, cst.Add(), part)
+        new_args = [cst.Arg(joined), *call.args[len(positional) :]]
+        return Fix(
+            replacements=[(call, call.with_changes(args=new_args))],
+            safety=SAFE,
+            description="pass one list: the starred list joined with the other sizes",
         )
 
     def visit_StarredElement(self, node: cst.StarredElement) -> None:

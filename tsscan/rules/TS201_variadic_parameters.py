@@ -1,6 +1,6 @@
 import libcst as cst
 
-from tsscan.rule import Example, Rule
+from tsscan.rule import UNSAFE, Example, Fix, Rule
 
 
 class VariadicParameters(Rule):
@@ -24,14 +24,50 @@ class VariadicParameters(Rule):
     Use instead:
         Explicit, typed parameters with defaults (`scale: float = 1.0`); a `List[Tensor]`
         parameter for a variable number of tensors.
+
+    Fix:
+        An `*args` or `**kwargs` that the body never uses is removed (keyword-only
+        parameters after `*args` stay keyword-only). UNSAFE: an eager caller that passed
+        extra arguments, which were ignored, now gets a `TypeError`. No fix when the body
+        uses them.
     """
 
     code = "TS201"
     name = "variadic-parameters"
     message = "`{star}{name}` parameters are not supported by TorchScript; use explicit typed parameters"
     fails_in = ">=1.0"
+    fix_safety = UNSAFE
 
     invalid = [
+        Example(
+            """
+import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
+        return self.fc(x)
+""",
+            fixed="""
+import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x)
+""",
+            inputs="[(torch.randn(2, 4),), (torch.tensor([[1.0, float('nan'), -2.0, 0.0]]),)]",
+        ),
         Example(
             """
 import torch
@@ -87,10 +123,58 @@ class Blend(nn.Module):
         if self._depth > 1:
             return  # nested defs are reported by TS108
         params = node.params
-        if isinstance(params.star_arg, cst.Param):
-            self.report(params.star_arg, self.message.format(star="*", name=params.star_arg.name.value))
-        if params.star_kwarg is not None:
-            self.report(params.star_kwarg, self.message.format(star="**", name=params.star_kwarg.name.value))
+        used: set[str] | None = None
+        for star, p in (("*", params.star_arg), ("**", params.star_kwarg)):
+            if not isinstance(p, cst.Param):
+                continue
+            if used is None:
+                used = _names(node.body)
+            fix = None
+            if p.name.value not in used:
+                fix = Fix(
+                    replacements=[(params, _without(params, star))],
+                    safety=UNSAFE,
+                    description=f"remove the unused `{star}{p.name.value}` (callers passing extra arguments get a TypeError)",
+                )
+            self.report(p, self.message.format(star=star, name=p.name.value), fix)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._depth -= 1
+
+
+class _Names(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+
+def _names(body: cst.CSTNode) -> set[str]:
+    visitor = _Names()
+    body.visit(visitor)
+    return visitor.names
+
+
+def _without(params: cst.Parameters, star: str) -> cst.Parameters:
+    """``params`` without its ``*args`` (``star == "*"``) or ``**kwargs``; no trailing comma
+    is left where the signature had none."""
+    if star == "*":
+        new = params.with_changes(star_arg=cst.ParamStar() if params.kwonly_params else cst.MaybeSentinel.DEFAULT)
+    else:
+        new = params.with_changes(star_kwarg=None)
+    order: list[cst.Param | cst.ParamStar] = [*new.posonly_params, *new.params]
+    if isinstance(new.star_arg, (cst.Param, cst.ParamStar)):
+        order.append(new.star_arg)
+    order += [*new.kwonly_params, *([new.star_kwarg] if new.star_kwarg else [])]
+    removed = params.star_arg if star == "*" else params.star_kwarg
+    was_last = not new.kwonly_params and (star == "**" or params.star_kwarg is None)
+    if order and was_last and isinstance(removed, cst.Param) and removed.comma is cst.MaybeSentinel.DEFAULT:
+        last = order[-1]
+        if isinstance(last, cst.Param) and not isinstance(last.comma, cst.MaybeSentinel):
+            fixed = last.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            replaced = new.deep_replace(last, fixed)
+            assert isinstance(replaced, cst.Parameters)
+            new = replaced
+    return new

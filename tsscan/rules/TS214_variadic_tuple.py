@@ -9,12 +9,9 @@ def _only_read(fn: cst.FunctionDef, name: str) -> bool:
     or ``_ in name``: uses a List behaves the same for."""
     ok: list[bool] = [True]
     allowed: set = set()
+    size_args: set = set()
 
     class V(cst.CSTVisitor):
-        def visit_Call(self, n: cst.Call) -> None:
-            if isinstance(n.func, cst.Name) and n.func.value == "len" and len(n.args) == 1:
-                allowed.add(id(n.args[0].value))
-
         def visit_Subscript(self, n: cst.Subscript) -> None:
             allowed.add(id(n.value))
 
@@ -25,6 +22,19 @@ def _only_read(fn: cst.FunctionDef, name: str) -> bool:
             for c in n.comparisons:
                 if isinstance(c.operator, (cst.In, cst.NotIn)):
                     allowed.add(id(c.comparator))
+                if isinstance(c.operator, (cst.Is, cst.IsNot)) and _is_none(c.comparator):
+                    allowed.add(id(n.left))  # `size is None`: the Optional's own check
+
+        def visit_Arg(self, n: cst.Arg) -> None:
+            # a size passed to a Tensor method or a torch function: a list binds the same
+            if not n.star and id(n) in size_args:
+                allowed.add(id(n.value))
+
+        def visit_Call(self, n: cst.Call) -> None:
+            if isinstance(n.func, cst.Name) and n.func.value == "len" and len(n.args) == 1:
+                allowed.add(id(n.args[0].value))
+            if _size_call(n.func):
+                size_args.update(id(a) for a in n.args)
 
         def visit_CompFor(self, n: cst.CompFor) -> None:
             allowed.add(id(n.iter))
@@ -54,6 +64,36 @@ def _only_read(fn: cst.FunctionDef, name: str) -> bool:
     fn.body.visit(V())
     fn.body.visit(Targets())
     return ok[0]
+
+
+_SIZE_METHODS = frozenset("view reshape expand repeat permute new_zeros new_ones new_empty new_full".split())
+
+
+def _is_none(e: cst.BaseExpression) -> bool:
+    return isinstance(e, cst.Name) and e.value == "None"
+
+
+def _size_call(func: cst.BaseExpression) -> bool:
+    """``x.view(...)``-like Tensor methods and ``torch.*``/``F.*`` functions, which take a size
+    as a list or a tuple alike."""
+    if not isinstance(func, cst.Attribute):
+        return False
+    if func.attr.value in _SIZE_METHODS:
+        return True
+    root = func.value
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    return isinstance(root, cst.Name) and root.value in ("torch", "F")
+
+
+def _optional_of(ann: cst.BaseExpression, sub: cst.BaseExpression) -> bool:
+    """``ann`` is ``Optional[sub]``."""
+    if not (isinstance(ann, cst.Subscript) and len(ann.slice) == 1):
+        return False
+    head = ann.value
+    name = head.attr.value if isinstance(head, cst.Attribute) else head.value if isinstance(head, cst.Name) else ""
+    inner = ann.slice[0].slice
+    return name == "Optional" and isinstance(inner, cst.Index) and inner.value is sub
 
 
 class VariadicTuple(Rule):
@@ -90,6 +130,35 @@ class VariadicTuple(Rule):
     invalid = [
         Example(
             """
+from typing import Optional, Tuple
+
+import torch
+from torch import nn
+
+
+class Pool(nn.Module):
+    def forward(self, x: torch.Tensor, size: Optional[Tuple[int, ...]] = None) -> torch.Tensor:
+        if size is not None:
+            x = x.reshape(size)
+        return x * 2
+""",
+            fixed="""
+from typing import Optional, Tuple, List
+
+import torch
+from torch import nn
+
+
+class Pool(nn.Module):
+    def forward(self, x: torch.Tensor, size: Optional[List[int]] = None) -> torch.Tensor:
+        if size is not None:
+            x = x.reshape(size)
+        return x * 2
+""",
+            inputs="[(torch.randn(2, 6),), (torch.tensor([1.0, float('nan')]),)]",
+        ),
+        Example(
+            """
 import torch
 from typing import Tuple
 
@@ -103,8 +172,7 @@ def pick(x: torch.Tensor, dims: Tuple[int, ...]) -> torch.Tensor:
 """,
             fixed="""
 import torch
-from typing import Tuple
-from typing import List
+from typing import Tuple, List
 
 
 @torch.jit.script
@@ -148,7 +216,12 @@ def pick(x: torch.Tensor, dims: List[int], pair: Tuple[int, int]) -> torch.Tenso
                     value=cst.Name(head),
                     slice=[cst.SubscriptElement(cst.Index(items[0]))],
                 )
-                safe = kind == "param" and param is not None and sub is ann and _only_read(node, param.name.value)
+                safe = (
+                    kind == "param"
+                    and param is not None
+                    and (sub is ann or _optional_of(ann, sub))
+                    and _only_read(node, param.name.value)
+                )
                 self.report(
                     sub,
                     fix=Fix(

@@ -80,8 +80,7 @@ def pairs(x: torch.Tensor):
 """,
             fixed="""
 import torch
-from typing import List
-from typing import Tuple
+from typing import List, Tuple
 
 
 @torch.jit.script

@@ -2,7 +2,7 @@ import ast
 
 import libcst as cst
 
-from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.rule import UNSAFE, Example, Fix, Rule
 from tsscan.semantic import attributes as A
 
 _READABLE = {A.BOOL, A.INT, A.FLOAT, A.STR, A.NONE, A.TUPLE, A.LIST, A.DICT, A.TENSOR, A.EMPTY_LIST, A.EMPTY_DICT}
@@ -48,7 +48,10 @@ class ClassAttributeRead(Rule):
         `super().__init__()` (or a minimal `__init__` when the class has none and derives from
         `nn.Module` directly), keeping the class attribute. The instance starts with the value
         the class gave it, so Python code reads the same. No fix for `None` or containers:
-        what they should hold needs a decision.
+        what they should hold needs a decision. UNSAFE: an assignment to the class attribute
+        elsewhere (`Detect.export = True` in an export script, another file of the package)
+        no longer reaches instances, which now hold their own value. Within the file, such an
+        assignment keeps the rule silent.
     """
 
     code = "TS303"
@@ -57,7 +60,7 @@ class ClassAttributeRead(Rule):
         "`self.{name}` is a class attribute, not a module attribute: TorchScript cannot see it; set it in `__init__`"
     )
     level = "type"
-    fix_safety = SAFE
+    fix_safety = UNSAFE
 
     invalid = [
         Example(
@@ -204,6 +207,7 @@ class Head(nn.Module):
                 return None
             fix = Fix(
                 inserts=[(stmt.end_lineno or stmt.lineno, " " * stmt.col_offset + line + "\n")],
+                safety=UNSAFE,
                 description=f"set `{line}` in __init__",
             )
         else:
@@ -221,6 +225,7 @@ class Head(nn.Module):
             text = f"\n{ind}def __init__(self):\n{ind}    super().__init__()\n{ind}    {line}\n"
             fix = Fix(
                 inserts=[(stmt_node.end_lineno or stmt_node.lineno, text)],
+                safety=UNSAFE,
                 description=f"add an __init__ that sets `{line}`",
             )
             self._new_init.add(decl.name)

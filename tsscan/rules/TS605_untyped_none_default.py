@@ -26,7 +26,10 @@ class UntypedNoneDefault(Rule):
     Fix:
         Annotates `Optional[torch.Tensor]` and imports `Optional`. Safe when the function
         checks the parameter against `None` (the eager behaviour is then kept); unsafe
-        otherwise, because an unchecked use of an Optional does not compile.
+        otherwise, because an unchecked use of an Optional does not compile. No fix when the
+        body uses the parameter as something other than a Tensor: passed to a builtin that
+        takes a sequence or a number (`len`, `max`, `frozenset`, `range`...), iterated by a
+        `for`, or used as a slice bound; then the right type is not `Optional[Tensor]`.
     """
 
     code = "TS605"
@@ -90,6 +93,9 @@ def masked(x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor
                 continue
             if refined is None:
                 refined = refined_names(node)
+            if _used_as_non_tensor(node, p.name.value):
+                self.report(p, self.message.format(name=p.name.value))
+                continue
             new = p.with_changes(
                 annotation=cst.Annotation(cst.parse_expression("Optional[torch.Tensor]")),
                 equal=cst.AssignEqual(
@@ -107,3 +113,43 @@ def masked(x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor
                     description="annotate `Optional[torch.Tensor]`",
                 ),
             )
+
+
+# builtins whose argument is a sequence, a set or a number, never an Optional[Tensor]
+_NON_TENSOR_CALLS = frozenset(
+    "len max min frozenset set list tuple range sorted enumerate zip sum int float bool str reversed any all dict".split()
+)
+
+
+class _NonTensorUse(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.found = False
+
+    def _is(self, node: cst.CSTNode | None) -> bool:
+        return isinstance(node, cst.Name) and node.value == self.name
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value in _NON_TENSOR_CALLS:
+            if any(self._is(a.value) for a in node.args):
+                self.found = True
+
+    def visit_For(self, node: cst.For) -> None:
+        if self._is(node.iter):
+            self.found = True
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        if self._is(node.iter):
+            self.found = True
+
+    def visit_Slice(self, node: cst.Slice) -> None:
+        if any(self._is(b) for b in (node.lower, node.upper, node.step)):
+            self.found = True
+
+
+def _used_as_non_tensor(fn: cst.FunctionDef, name: str) -> bool:
+    """``name`` is used where only a sequence, set or number fits (see :class:`_NonTensorUse`)."""
+    visitor = _NonTensorUse(name)
+    fn.body.visit(visitor)
+    return visitor.found

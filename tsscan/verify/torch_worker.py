@@ -1,6 +1,6 @@
 """The verification worker: the only part of tsscan that imports torch and runs user code.
 
-``tsscan.verify`` starts it as ``python .../tsscan/verify_worker.py MEMORY_MB`` (by path, so
+``tsscan.verify.process`` starts it as ``python .../tsscan/verify/torch_worker.py MEMORY_MB`` (by path, so
 any interpreter with torch can run it; it imports nothing of tsscan) and talks to it in
 JSON lines (one request on stdin, one answer on the protocol pipe). It imports torch once and
 answers every request of a run. User code prints go to stderr (a file the parent owns), never
@@ -141,7 +141,7 @@ def _load(text: str, req: dict[str, Any], tag: str, eager: bool):
     real_script = torch.jit.script
     if eager or req.get("defer_script", True):
         # module-level scripting runs later, one target at a time (errors per target)
-        torch.jit.script = lambda obj, *a, **k: obj  # type: ignore[assignment]
+        torch.jit.script = lambda obj, *a, **k: obj
     try:
         with quiet():
             if package:
@@ -211,27 +211,56 @@ def _factory(spec: str, mod, real_module: str | None, cls_name: str):
     return made, inputs
 
 
+def _derive():
+    """:mod:`tsscan.verify.derive`, loaded by path (the worker imports nothing of tsscan)."""
+    if "_tsscan_derive" not in sys.modules:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "derive.py")
+        spec = importlib.util.spec_from_file_location("_tsscan_derive", path)
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["_tsscan_derive"] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules["_tsscan_derive"]
+
+
 def _build(mod, cls_name: str, req: dict[str, Any]):
-    """(instance, inputs from a factory or None, error text or None)."""
+    """(instance, inputs from a factory or None, error text or None, how it was built): a
+    configured factory, else the defaults, else arguments derived from the constructor's
+    annotations and parameter names (:mod:`tsscan.verify.derive`), set after set."""
     cls = getattr(mod, cls_name, None)
     if not isinstance(cls, type):
-        return None, None, f"{cls_name} is not defined at module level after import"
+        return None, None, f"{cls_name} is not defined at module level after import", ""
     factory = (req.get("factories") or {}).get(cls_name)
-    torch.manual_seed(0)
-    try:
-        if factory:
-            obj, inputs = _factory(factory, mod, req.get("real_module"), cls_name)
-        else:
+    attempts: list[tuple[str, Any]] = []
+    if factory:
+        attempts.append((f"factory {factory}", lambda: _factory(factory, mod, req.get("real_module"), cls_name)))
+    else:
+        attempts.append(("defaults", lambda: (cls(), None)))
+        try:
+            for how, kw in _derive().argument_sets(cls):
+                attempts.append((how, lambda kw=kw: (cls(**kw), None)))
+        except LookupError as exc:
+            attempts.append((f"no derived arguments ({exc})", None))
+    errors: list[str] = []
+    for how, make in attempts:
+        if make is None:
+            errors.append(how)
+            continue
+        torch.manual_seed(0)
+        try:
             with quiet():
-                obj, inputs = cls(), None
-    except BaseException as exc:  # noqa: B036 - user code can raise anything, SystemExit too
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        how = f"factory {factory}" if factory else f"{cls_name}()"
-        return None, None, f"{how} raised {type(exc).__name__}: {_first_line(str(exc))}"
-    if not isinstance(obj, torch.nn.Module):
-        return None, None, f"{cls_name}() did not give an nn.Module"
-    return obj, inputs, None
+                obj, inputs = make()
+        except BaseException as exc:  # noqa: B036 - user code can raise anything, SystemExit too
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            label = how if how != "defaults" else f"{cls_name}()"
+            errors.append(f"{label} raised {type(exc).__name__}: {_first_line(str(exc))}")
+            continue
+        if not isinstance(obj, torch.nn.Module):
+            errors.append(f"{how}: did not give an nn.Module")
+            continue
+        return obj, inputs, None, how
+    return None, None, "; ".join(errors), ""
 
 
 # --------------------------------------------------------------------------- level 3
@@ -285,74 +314,6 @@ def _call(fn, args) -> tuple[str, Any]:
         return "raise", f"{type(exc).__name__}: {_first_line(str(exc))}"
 
 
-def _tensor_params(obj) -> list[str] | None:
-    """The forward parameters to feed when all of them are annotated Tensor (defaults may be
-    left out); None when inputs cannot be made from annotations."""
-    is_module = isinstance(obj, torch.nn.Module)
-    try:
-        sig = inspect.signature(type(obj).forward if is_module else obj)
-    except (TypeError, ValueError):
-        return None
-    names = []
-    for i, p in enumerate(sig.parameters.values()):
-        if i == 0 and is_module:
-            continue  # self
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            return None
-        ann = p.annotation
-        if isinstance(ann, str):
-            ok = ann in ("torch.Tensor", "Tensor")
-        else:
-            ok = ann is torch.Tensor
-        if ok:
-            names.append(p.name)
-        elif p.default is p.empty:
-            return None
-        else:
-            break
-    return names or None
-
-
-def _candidate_shapes(obj) -> list[tuple[int, ...]]:
-    shapes: list[tuple[int, ...]] = []
-    for m in obj.modules() if isinstance(obj, torch.nn.Module) else ():
-        if isinstance(m, torch.nn.Conv2d):
-            shapes.append((2, m.in_channels, 16, 16))
-        elif isinstance(m, torch.nn.Conv1d):
-            shapes.append((2, m.in_channels, 16))
-        elif isinstance(m, torch.nn.Linear):
-            shapes += [(2, m.in_features), (2, 5, m.in_features)]
-        elif isinstance(m, (torch.nn.LayerNorm,)):
-            shapes.append((2, 5) + tuple(m.normalized_shape))
-        elif isinstance(m, torch.nn.Embedding):
-            continue
-        if len(shapes) >= 3:
-            break
-    shapes += [(2, 8), (2, 3, 16, 16), (2, 16), (2, 4, 8), (2, 32), (2, 64), (1, 3, 32, 32), (4,)]
-    return list(dict.fromkeys(shapes))
-
-
-def _input_sets(args_like: list[Any]) -> list[tuple[Any, ...]]:
-    """Random inputs of the given shapes: plain normal values, then with NaN, inf, negatives
-    and zeros mixed in."""
-    out = []
-    gen = torch.Generator().manual_seed(1234)
-    plain = tuple(torch.randn(s, generator=gen) for s in args_like)
-    out.append(plain)
-    special = []
-    for t in plain:
-        t = (t * 3).clone()
-        flat = t.view(-1)
-        if flat.numel() >= 4:
-            flat[0] = float("nan")
-            flat[1] = 0.0
-            flat[2] = -float("inf") if flat.numel() > 8 else -2.0
-            flat[3] = -0.0
-        special.append(t)
-    out.append(tuple(special))
-    return out
-
-
 def compare(orig_obj, fixed_scripted, cls_name: str, req: dict[str, Any], factory_inputs) -> dict[str, Any]:
     configured = (req.get("inputs") or {}).get(cls_name)
     input_sets: list[tuple[Any, ...]] = []
@@ -369,21 +330,24 @@ def compare(orig_obj, fixed_scripted, cls_name: str, req: dict[str, Any], factor
             input_sets = [v if isinstance(v, tuple) else (v,) for v in value]
             described = "inputs from config"
         else:  # shapes: one list of ints per Tensor argument
-            input_sets = _input_sets([tuple(s) for s in configured])
+            input_sets = _derive().shaped_inputs([tuple(s) for s in configured])
             described = f"shapes {configured} from config"
     else:
-        params = _tensor_params(orig_obj)
+        derive = _derive()
+        params = derive.forward_params(orig_obj)
         if params is None:
             return {
                 "status": "none",
-                "detail": "the arguments are not all annotated torch.Tensor; name inputs in [tool.tsscan.verify] inputs",
+                "detail": "the arguments cannot be made from the annotations; name inputs in [tool.tsscan.verify] inputs",
             }
         _train(orig_obj, False)
-        for shape in _candidate_shapes(orig_obj):
-            sets = _input_sets([shape] * len(params))
+        vocab = derive.embedding_size(orig_obj)
+        for kind, shape in derive.first_layer_shapes(orig_obj):
+            sets = derive.input_sets(params, kind, shape, vocab)
             if all(_call(orig_obj, s)[0] == "ok" for s in sets):
                 input_sets = sets
-                described = f"random inputs of shape {list(shape)}"
+                what = "integer ids" if kind == "ids" else "random inputs"
+                described = f"{what} of shape {list(shape)}"
                 break
         if not input_sets:
             return {
@@ -392,7 +356,7 @@ def compare(orig_obj, fixed_scripted, cls_name: str, req: dict[str, Any], factor
             }
     results = []
     inconclusive = 0
-    guessed = described.startswith("random inputs of shape")
+    guessed = described.startswith(("random inputs of shape", "integer ids of shape"))
     for mode in ("eval", "train"):
         if mode == "train" and not isinstance(orig_obj, torch.nn.Module):
             break
@@ -519,11 +483,11 @@ def _check(req: dict[str, Any]) -> dict[str, Any]:
     for cls_name in req.get("classes", []):
         out: dict[str, Any] = {"built": False}
         res["classes"][cls_name] = out
-        obj, factory_inputs, problem = _build(mod, cls_name, req)
+        obj, factory_inputs, problem, how = _build(mod, cls_name, req)
         if problem:
             out["build_error"] = problem
             continue
-        out["built"] = True
+        out["built"], out["built_by"] = True, how
         try:
             with quiet():
                 scripted = torch.jit.script(obj)
@@ -533,7 +497,7 @@ def _check(req: dict[str, Any]) -> dict[str, Any]:
         out["script_error"] = None
         if orig_mod is None:
             continue
-        orig_obj, orig_inputs, problem = _build(orig_mod, cls_name, req)
+        orig_obj, orig_inputs, problem, _ = _build(orig_mod, cls_name, req)
         if problem:
             out["compare"] = {"status": "none", "detail": f"the original cannot be built: {problem}"}
             continue

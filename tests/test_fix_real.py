@@ -1,0 +1,204 @@
+"""`tsscan --fix` on realistic modules (issue 12): only compiler-confirmed fixes are written, a
+behaviour change is never written, classes whose constructor needs arguments are built.
+
+The CLI runs as users run it (``sys.executable -m tsscan``), with the real torch in its worker.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+
+def _src(code: str) -> str:
+    return textwrap.dedent(code).lstrip("\n")
+
+
+def tsscan(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tsscan", *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+PARTIAL = _src("""
+    import torch
+    from torch import nn
+
+
+    class Partial(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.blocks = nn.ModuleList([nn.Linear(4, 4) for _ in range(4)])
+            self.n_active = 2
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            for i in range(self.n_active):
+                x = self.blocks[i](x)
+            return x
+""")
+
+
+def test_behaviour_changing_fix_is_reverted_under_unsafe_fixes(tmp_path):
+    """`range(self.n_active)` over 2 of 4 blocks -> `enumerate(self.blocks)` scripts but runs
+    all 4: the compiler's outputs differ from eager, so the file is left alone and the exit
+    code says a problem remains."""
+    path = tmp_path / "partial.py"
+    path.write_text(PARTIAL, encoding="utf-8")
+    r = tsscan("--fix", "--unsafe-fixes", "partial.py", cwd=tmp_path)
+    assert path.read_text(encoding="utf-8") == PARTIAL, r.stdout
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "TS310 fix reverted: scripted Partial behaves differently from the original" in r.stdout
+    assert "fixed, confirmed" not in r.stdout
+    r = tsscan("--fix", "--unsafe-fixes", "--format", "json", "partial.py", cwd=tmp_path)
+    assert path.read_text(encoding="utf-8") == PARTIAL
+    outcomes = json.loads(r.stdout)["fix_outcomes"]
+    assert [(o["code"], o["status"], o["written"]) for o in outcomes] == [("TS310", "reverted", False)]
+    assert "behaves differently" in outcomes[0]["reason"]
+
+
+def _diagnostics(path: str, cwd: Path) -> list[dict]:
+    r = tsscan("--format", "json", "--select", "TS", path, cwd=cwd)
+    return json.loads(r.stdout)["diagnostics"]
+
+
+def test_ts605_offers_no_optional_tensor_for_a_parameter_used_as_a_list(tmp_path):
+    """`embed=None` used as `frozenset(embed)` / `max(embed)` / a slice bound is no Tensor:
+    the finding stays, without a fix (the issue's wrongly kept `Optional[torch.Tensor]`)."""
+    src = _src("""
+        import torch
+
+
+        @torch.jit.script
+        def pick(x: torch.Tensor, embed=None, n=None, mask=None) -> torch.Tensor:
+            if embed is not None:
+                keep = frozenset(embed)
+                x = x[: max(embed)]
+            if n is not None:
+                x = x[:n]
+            if mask is not None:
+                x = x * mask
+            return x
+    """)
+    (tmp_path / "pick.py").write_text(src, encoding="utf-8")
+    found = {
+        d["message"].split("`")[1]: (d["fix"] or {}).get("safety")
+        for d in _diagnostics("pick.py", tmp_path)
+        if d["code"] == "TS605"
+    }
+    assert found == {"embed=None": None, "n=None": None, "mask=None": "safe"}, found
+
+
+def test_added_import_joins_an_existing_from_typing_line(tmp_path):
+    src = _src("""
+        from typing import List  # the comment stays
+
+        import torch
+
+
+        @torch.jit.script
+        def masked(x: torch.Tensor, sizes: List[int], mask=None) -> torch.Tensor:
+            if mask is not None:
+                x = x * mask
+            return x
+    """)
+    path = tmp_path / "m.py"
+    path.write_text(src, encoding="utf-8")
+    r = tsscan("--fix", "m.py", cwd=tmp_path)
+    new = path.read_text(encoding="utf-8")
+    assert "TS605 fixed, confirmed (level 2" in r.stdout, r.stdout
+    assert new.splitlines()[0] == "from typing import List, Optional  # the comment stays"
+    assert new.count("import Optional") == 0 and new.count("from typing") == 1
+
+
+def test_ts303_class_attribute_move_is_an_unsafe_fix(tmp_path):
+    """Moving `export = False` into `__init__` hides later class-level assignments (an export
+    script's `Detect.export = True`) from instances: unsafe, so plain `--fix` leaves it."""
+    src = _src("""
+        import torch
+        from torch import nn
+
+
+        class Detect(nn.Module):
+            export = False
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.conv = nn.Conv2d(4, 4, 1)
+
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                y = self.conv(x)
+                if self.export:
+                    return y
+                return y.sigmoid()
+    """)
+    path = tmp_path / "detect.py"
+    path.write_text(src, encoding="utf-8")
+    assert [(d["code"], d["fix"]["safety"]) for d in _diagnostics("detect.py", tmp_path)] == [("TS303", "unsafe")]
+    tsscan("--fix", "detect.py", cwd=tmp_path)
+    assert path.read_text(encoding="utf-8") == src
+    r = tsscan("--fix", "--unsafe-fixes", "detect.py", cwd=tmp_path)
+    assert "self.export = False" in path.read_text(encoding="utf-8")
+    assert "TS303 fixed, confirmed (level 3" in r.stdout, r.stdout
+
+
+NET = _src("""
+    import torch
+    from torch import nn
+
+    from .parts import Block
+
+
+    class Net(nn.Module):
+        def __init__(self, dim: int) -> None:
+            super().__init__()
+            self.block = Block(dim)
+
+        def forward(self, x: torch.Tensor, *, scale: float = 2.0) -> torch.Tensor:
+            return self.block(x) * scale
+""")
+PARTS = _src("""
+    import torch
+    from torch import nn
+
+
+    class Block(nn.Module):
+        def __init__(self, dim: int) -> None:
+            super().__init__()
+            self.fc = nn.Linear(dim, dim)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = self.fc(x)
+            return y * y.bool()
+""")
+
+
+def _package(tmp_path: Path) -> Path:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    (pkg / "net.py").write_text(NET, encoding="utf-8")
+    (pkg / "parts.py").write_text(PARTS, encoding="utf-8")
+    return pkg
+
+
+def test_fix_follows_the_compiler_into_another_file_of_the_named_paths(tmp_path):
+    """Net (whose constructor needs `dim`) fails in Block's forward, in parts.py: with the
+    package named, parts.py is fixed first, then Net's own fix is confirmed at level 3."""
+    pkg = _package(tmp_path)
+    r = tsscan("--fix", "pkg", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "y * y.to(torch.bool)" in (pkg / "parts.py").read_text(encoding="utf-8")
+    assert "x: torch.Tensor, scale: float = 2.0)" in (pkg / "net.py").read_text(encoding="utf-8")
+    assert "pkg/net.py:12:43: TS202 fixed, confirmed (level 3" in r.stdout, r.stdout
+    assert "Net built from derived set A: dim=32" in r.stdout
+    assert "fixed 2" in r.stdout
+
+
+def test_a_file_outside_the_named_paths_is_listed_never_written(tmp_path):
+    pkg = _package(tmp_path)
+    r = tsscan("--fix", "pkg/net.py", cwd=tmp_path)
+    assert (pkg / "parts.py").read_text(encoding="utf-8") == PARTS
+    assert (pkg / "net.py").read_text(encoding="utf-8") == NET  # Net never compiled: level 1 only
+    assert "pkg/net.py: the compiler stops in pkg/parts.py, outside the paths named: not fixed" in r.stdout, r.stdout
+    assert "TS202 fix not applied (unverified" in r.stdout and r.returncode == 1
