@@ -16,7 +16,7 @@ from typing import TextIO
 from tsscan import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-COMMANDS = ("check", "rules", "explain", "explain-error")
+COMMANDS = ("check", "rules", "explain", "explain-error", "server")
 
 
 def _codes(value: str) -> list[str]:
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tsscan",
         description="Find (and fix) what torch.jit.script rejects, without running anything.",
-        epilog="Commands: tsscan [check] PATH... | tsscan rules | tsscan explain TS101",
+        epilog="Commands: tsscan [check] PATH... | tsscan rules | tsscan explain TS101 | tsscan server (language server)",
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
     p.add_argument("--fix", action="store_true", help="apply safe fixes")
@@ -84,6 +84,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return cmd_rules(argv, out, err)
         if command == "explain":
             return cmd_explain(argv, out, err)
+        if command == "server":  # the language server (LSP over stdio): tsscan/server.py
+            from tsscan.server import main as server_main
+
+            return server_main(argv, out, err)
         if command == "explain-error":
             from tsscan.verify import cmd_explain_error
 
