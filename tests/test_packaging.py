@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tsscan.rule import load_rules
+from tsscan.registry import load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = """
@@ -46,7 +46,7 @@ def _check_installed(bin_dir: Path, work: Path, expect_origin: str):
     # every built-in rule, plus the TS9xx codes that only --verify reports
     assert codes <= listed_codes and all(c.startswith("TS9") for c in listed_codes - codes)
     where = _run(
-        [str(bin_dir / "python"), "-c", "from tsscan.rule import builtin_rule_dir; print(builtin_rule_dir())"],
+        [str(bin_dir / "python"), "-c", "import tsscan.rules; print(tsscan.rules.__path__[0])"],
         work,
     )
     assert expect_origin in where.stdout, where.stdout
@@ -81,4 +81,4 @@ def test_rules_found_from_editable_install(tmp_path):
     assert inst.returncode == 0, inst.stderr
     work = tmp_path / "work"
     work.mkdir()
-    _check_installed(bin_dir, work, str(ROOT / "rules"))
+    _check_installed(bin_dir, work, str(ROOT / "tsscan" / "rules"))

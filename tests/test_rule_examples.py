@@ -15,7 +15,8 @@ import pytest
 from harness import eager_all, outcome, same, script_all
 
 from tsscan.engine import Engine, fix_text
-from tsscan.rule import SAFE, UNSAFE, load_rules
+from tsscan.registry import load_rules
+from tsscan.rule import SAFE, UNSAFE
 
 RULES = load_rules()
 WARNING_BAND = "TS6"  # scripts, but eager and scripted behaviour differ

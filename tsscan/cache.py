@@ -63,7 +63,7 @@ def _package_bytes() -> Iterable[bytes]:
     """tsscan's own code and data, in a stable order."""
     here = Path(__file__).resolve().parent
     for dirpath, dirnames, filenames in os.walk(here):
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and d != "_rules")
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
         for name in sorted(filenames):
             if name.endswith((".py", ".json", ".toml", ".txt")):
                 p = Path(dirpath) / name
@@ -84,14 +84,10 @@ def _libcst_version() -> bytes:
 
 
 def rule_files(rule_dirs: Sequence[Path]) -> list[Path]:
-    """Every ``.py`` file of the built-in and the configured rule directories (helper modules
-    starting with ``_`` too: rules import them). The built-in directory is found as
-    :func:`tsscan.rule.builtin_rule_dir` finds it; that module is not imported here because
-    it imports libcst."""
-    here = Path(__file__).resolve().parent
-    builtin = here / "_rules" if (here / "_rules").is_dir() else here.parent / "rules"
+    """Every ``.py`` file of the users' rule directories (helper modules starting with ``_``
+    too). The built-in rules are part of tsscan's own code (:func:`_package_bytes`)."""
     out: list[Path] = []
-    for d in [builtin, *rule_dirs]:
+    for d in rule_dirs:
         d = Path(d).resolve()
         if d.is_dir():
             out.extend(sorted(d.glob("*.py")))

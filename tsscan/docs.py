@@ -179,7 +179,7 @@ def index_page(rules: Sequence[type]) -> str:
         "\nEvery rule exists because `torch.jit.script` rejects the construct (each is checked "
         "against the real compiler by the test suite). Fix: *safe* ones are applied by "
         "`tsscan --fix`, *unsafe* ones only with `--unsafe-fixes`.\n",
-        "\nThese pages are generated from `rules/` by `python -m tsscan.docs`; "
+        "\nThese pages are generated from `tsscan/rules/` by `python -m tsscan.docs`; "
         "`tests/test_docs.py` fails when they drift from the rules. "
         f"{len(rules)} rules.\n",
     ]
@@ -201,7 +201,7 @@ def index_page(rules: Sequence[type]) -> str:
 def documented_rules(extra_dirs: Sequence[Path] = ()) -> list[type]:
     """Every code `tsscan rules` lists: the rules in the rule directories, and the TS9xx codes
     that ``--verify`` reports (no static rule finds those)."""
-    from tsscan.rule import load_rules
+    from tsscan.registry import load_rules
 
     rules = list(load_rules(extra_dirs))
     try:

@@ -57,7 +57,7 @@ def _engine(target: str, rule_dirs: Sequence[str]):
         from pathlib import Path
 
         from tsscan.engine import Engine
-        from tsscan.rule import load_rules
+        from tsscan.registry import load_rules
 
         rules = load_rules([Path(d) for d in rule_dirs])
         engine = _ENGINES[key] = Engine(rules, target)
@@ -140,7 +140,7 @@ class Plugin:
             yield 1, 0, f"{ERROR_CODE} tsscan configuration error: {problem}", type(self)
         scope = None
         if isinstance(self.tree, ast.Module):
-            from tsscan.scope import analyse
+            from tsscan.semantic.compiled import analyse
 
             scope = analyse(self.tree)
             if scope.empty and not scope.init_functions:

@@ -11,10 +11,8 @@ Rule directories are scanned for ``*.py`` files (names starting with ``_`` are s
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -186,72 +184,8 @@ def version_matches(version: str, specifier: str) -> bool:
     return True
 
 
-# --------------------------------------------------------------------------- loading
 class RuleLoadError(Exception):
-    pass
-
-
-def builtin_rule_dir() -> Path:
-    """The built-in rules: ``tsscan/_rules`` in a wheel, ``<checkout>/rules`` otherwise."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "_rules"
-    if packaged.is_dir():
-        return packaged
-    return here.parent / "rules"
-
-
-_loaded: dict = {}
-
-
-def sibling_module(rule_file: str, name: str):
-    """Import ``<name>.py`` from the directory of ``rule_file``, once per process.
-
-    A rule directory may hold shared helpers in files whose names start with ``_`` (they are
-    not scanned for rules); a rule file gets one with ``sibling_module(__file__, "_helpers")``."""
-    path = Path(rule_file).with_name(f"{name}.py")
-    key = f"tsscan_rule_helper_{abs(hash(str(path))):x}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, path)
-        if spec is None or spec.loader is None:  # pragma: no cover
-            raise ImportError(f"cannot load {path}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
-
-
-def load_rule_dir(directory: Path) -> list[type]:
-    directory = Path(directory).resolve()
-    if directory in _loaded:
-        return _loaded[directory]
-    if not directory.is_dir():
-        raise RuleLoadError(f"rule directory not found: {directory}")
-    found: list[type] = []
-    for path in sorted(directory.glob("*.py")):
-        if path.name.startswith("_"):
-            continue
-        modname = f"tsscan_rules_{abs(hash(str(directory))):x}.{path.stem}"
-        spec = importlib.util.spec_from_file_location(modname, path)
-        if spec is None or spec.loader is None:  # pragma: no cover
-            continue
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[modname] = module
-        try:
-            spec.loader.exec_module(module)
-        except Exception as exc:  # a broken user rule must not look like a tsscan crash
-            raise RuleLoadError(f"{path}: cannot load rule file: {type(exc).__name__}: {exc}") from exc
-        for obj in vars(module).values():
-            if (
-                isinstance(obj, type)
-                and issubclass(obj, Rule)
-                and obj is not Rule
-                and obj.__module__ == modname
-                and obj.code
-            ):
-                validate_rule(obj, path)
-                found.append(obj)
-    _loaded[directory] = found
-    return found
+    """A rule file that cannot be loaded, or a rule class that breaks the rule API."""
 
 
 def validate_rule(rule: type, path: Path) -> None:
@@ -272,18 +206,6 @@ def validate_rule(rule: type, path: Path) -> None:
         problems.append(str(exc))
     if problems:
         raise RuleLoadError(f"{path}: rule {rule.__name__}: " + "; ".join(problems))
-
-
-def load_rules(extra_dirs: Iterable[Path] = ()) -> list[type]:
-    rules: list[type] = []
-    seen: dict = {}
-    for d in [builtin_rule_dir(), *extra_dirs]:
-        for r in load_rule_dir(Path(d)):
-            if r.code in seen:
-                raise RuleLoadError(f"duplicate rule code {r.code}: {seen[r.code].__name__} and {r.__name__}")
-            seen[r.code] = r
-            rules.append(r)
-    return sorted(rules, key=lambda r: r.code)
 
 
 def code_selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:

@@ -130,7 +130,7 @@ class Checker:
             return Checked(text, [_syntax_error(exc, text)])
         except (ValueError, MemoryError, RecursionError) as exc:
             return Checked(text, [_error(f"tsscan cannot parse this file: {type(exc).__name__}: {exc}")])
-        from tsscan.scope import analyse
+        from tsscan.semantic.compiled import analyse
 
         scope = analyse(tree)
         if scope.empty and not scope.init_functions:

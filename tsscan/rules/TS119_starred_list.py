@@ -1,0 +1,222 @@
+import libcst as cst
+
+from tsscan.rule import UNSAFE, Example, Fix, Rule
+from tsscan.rules import _ts1_support
+
+_SIZE_METHODS = {"view", "reshape", "permute", "new_zeros", "new_ones", "new_empty", "repeat", "expand"}
+_SIZE_FACTORIES = {"zeros", "ones", "empty", "rand", "randn"}
+
+
+class StarredList(Rule):
+    """Unpacking a list with `*` (`x.view(*shape)`, `torch.zeros(*sizes)`, `[*a, *b]`).
+
+    What it does:
+        Flags `*` unpacking, in calls and in list/tuple displays, of values known to be
+        lists in code that `torch.jit.script` compiles: `List[...]` parameters and locals,
+        list displays, `x.shape`, `x.size()`, their slices and sums with a list
+        (`[B] + self.size + [C]`). Unpacking a *tuple*
+        (`f(*pair)` with `pair = (1, 2)`) compiles and is not flagged.
+
+    Why is this bad:
+        TorchScript must know the number of arguments at compile time, and a list's length
+        is a run-time value: "cannot statically infer the expected size of a list in this
+        context".
+
+    Example:
+        y = x.view(*shape)
+        z = torch.zeros(*x.shape[:2])
+
+    Use instead:
+        Pass the list itself where the operator takes a size list (`x.view(shape)`,
+        `torch.zeros(x.shape[:2])`, `x.permute(dims)`, `x.repeat(sizes)`), build the full
+        list with `+` (`x.view([-1] + x.shape[1:])`), or index the elements you need.
+
+    Fix:
+        When the starred list is the only positional argument of a Tensor `view`,
+        `reshape`, `permute`, `repeat`, `expand`, `new_zeros`/`new_ones`/`new_empty` or of
+        `torch.zeros`/`ones`/`empty`/`rand`/`randn`, the `*` is dropped. UNSAFE: the same
+        result for every non-empty list, but with an empty list eager raises (`x.view()`)
+        while `x.view([])` returns a 0-dim view.
+    """
+
+    code = "TS119"
+    name = "starred-list"
+    message = "`*` on a list is not supported by TorchScript (its length is not static); pass the list itself"
+    fails_in = ">=1.0"
+    level = "type"
+    fix_safety = UNSAFE
+
+    invalid = [
+        Example(
+            """
+from typing import List
+
+import torch
+from torch import nn
+
+
+class Reshape(nn.Module):
+    def forward(self, x: torch.Tensor, shape: List[int]) -> torch.Tensor:
+        return x.view(*shape) + torch.zeros(*shape, dtype=x.dtype)
+""",
+            fixed="""
+from typing import List
+
+import torch
+from torch import nn
+
+
+class Reshape(nn.Module):
+    def forward(self, x: torch.Tensor, shape: List[int]) -> torch.Tensor:
+        return x.view(shape) + torch.zeros(shape, dtype=x.dtype)
+""",
+            inputs="[(torch.arange(6.0), [2, 3]), (torch.tensor([1, -2, 3, 4]), [-1, 2]), (torch.zeros(0), [0, 5])]",
+        ),
+        Example(
+            """
+from typing import List
+
+import torch
+from torch import nn
+
+
+class Unroll(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = [2, 2]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, _, C = x.shape
+        cur_size = self.size
+        return x.view(*([B] + cur_size + [C]))
+""",
+            fixed="""
+from typing import List
+
+import torch
+from torch import nn
+
+
+class Unroll(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = [2, 2]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, _, C = x.shape
+        cur_size = self.size
+        return x.view(([B] + cur_size + [C]))
+""",
+        ),
+        Example(
+            """
+import torch
+
+
+@torch.jit.script
+def flat_rows(x: torch.Tensor) -> torch.Tensor:
+    return x.reshape(-1, *x.shape[2:])
+"""
+        ),
+        Example(
+            """
+from typing import List
+
+import torch
+
+
+@torch.jit.script
+def joined(a: List[int], b: List[int]) -> List[int]:
+    return [*a, *b]
+"""
+        ),
+    ]
+    valid = [
+        Example(
+            """
+from typing import List, Tuple
+
+import torch
+from torch import nn
+
+
+def area(h: int, w: int) -> int:
+    return h * w
+
+
+class Reshape(nn.Module):
+    def forward(self, x: torch.Tensor, shape: List[int], hw: Tuple[int, int]) -> torch.Tensor:
+        y = x.view(shape).reshape([-1] + x.shape[2:])
+        return y * area(*hw)
+"""
+        ),
+    ]
+
+    def on_function(self) -> None:
+        self._types = None
+        self._in_target = 0
+
+    def _is_list(self, e: cst.BaseExpression) -> bool:
+        if isinstance(e, (cst.List, cst.ListComp)):
+            return True
+        if self._types is None:
+            self._types = _ts1_support.local_types(self.ctx, compiler_view=True)
+        t = self._types.expr(e)
+        if t is not None:
+            return t.startswith("List[")
+        if isinstance(e, cst.BinaryOperation) and isinstance(e.operator, cst.Add):
+            # `[B] + size + [C]`: in TorchScript `+` with a list operand concatenates lists
+            # (an operand of another type does not compile), so the sum is a list whenever
+            # one side is one and the other side's type is unknown
+            sides = (e.left, e.right)
+            for side in sides:
+                st = self._types.expr(side)
+                if st is not None and not st.startswith("List["):
+                    return False
+            return any(self._is_list(side) for side in sides)
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        for arg in node.args:
+            if arg.star == "*" and self._is_list(arg.value):
+                self.report(arg, fix=self._fix(node, arg))
+
+    def _fix(self, call: cst.Call, arg: cst.Arg):
+        positional = [a for a in call.args if a.keyword is None]
+        if positional != [arg]:
+            return None
+        func = call.func
+        ok = False
+        if isinstance(func, cst.Attribute) and func.attr.value in _SIZE_METHODS:
+            if self._types is None:
+                self._types = _ts1_support.local_types(self.ctx, compiler_view=True)
+            ok = self._types.expr(func.value) == "Tensor"
+        else:
+            qual = self.ctx.qualname(func)
+            ok = (
+                bool(qual)
+                and qual.startswith("torch.")
+                and qual.rsplit(".", 1)[-1] in _SIZE_FACTORIES
+                and qual.count(".") == 1
+            )
+        if not ok:
+            return None
+        new_arg = arg.with_changes(star="", whitespace_after_star=cst.SimpleWhitespace(""))
+        return Fix(
+            replacements=[(arg, new_arg)],
+            safety=UNSAFE,
+            description="pass the list itself (UNSAFE: for an empty list eager raises, the new call does not)",
+        )
+
+    def visit_StarredElement(self, node: cst.StarredElement) -> None:
+        # in list/tuple displays only (assignment targets are TS128's)
+        if self._in_target:
+            return
+        if self._is_list(node.value):
+            self.report(node)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._in_target += 1
+
+    def leave_AssignTarget(self, original_node: cst.AssignTarget) -> None:
+        self._in_target -= 1

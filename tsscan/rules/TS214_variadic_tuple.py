@@ -1,0 +1,160 @@
+import libcst as cst
+
+from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
+from tsscan.semantic.types import RootOnly, annotation_head, iter_annotations, subscript_items, walk_expr
+
+
+def _only_read(fn: cst.FunctionDef, name: str) -> bool:
+    """True when every use of ``name`` in ``fn`` is ``len(name)``, ``name[i]``, ``for _ in name``
+    or ``_ in name``: uses a List behaves the same for."""
+    ok: list[bool] = [True]
+    allowed: set = set()
+
+    class V(cst.CSTVisitor):
+        def visit_Call(self, n: cst.Call) -> None:
+            if isinstance(n.func, cst.Name) and n.func.value == "len" and len(n.args) == 1:
+                allowed.add(id(n.args[0].value))
+
+        def visit_Subscript(self, n: cst.Subscript) -> None:
+            allowed.add(id(n.value))
+
+        def visit_For(self, n: cst.For) -> None:
+            allowed.add(id(n.iter))
+
+        def visit_Comparison(self, n: cst.Comparison) -> None:
+            for c in n.comparisons:
+                if isinstance(c.operator, (cst.In, cst.NotIn)):
+                    allowed.add(id(c.comparator))
+
+        def visit_CompFor(self, n: cst.CompFor) -> None:
+            allowed.add(id(n.iter))
+
+        def visit_Param(self, n: cst.Param) -> bool:
+            return False
+
+        def visit_Attribute(self, n: cst.Attribute) -> bool:
+            n.value.visit(self)
+            return False
+
+        def visit_Name(self, n: cst.Name) -> None:
+            if n.value == name and id(n) not in allowed:
+                ok[0] = False
+
+    class Targets(cst.CSTVisitor):
+        def visit_AssignTarget(self, n: cst.AssignTarget) -> None:
+            for sub in walk_expr(n.target):
+                if isinstance(sub, cst.Name) and sub.value == name:
+                    ok[0] = False
+
+        def visit_AugAssign(self, n: cst.AugAssign) -> None:
+            for sub in walk_expr(n.target):
+                if isinstance(sub, cst.Name) and sub.value == name:
+                    ok[0] = False
+
+    fn.body.visit(V())
+    fn.body.visit(Targets())
+    return ok[0]
+
+
+class VariadicTuple(Rule):
+    """Variable-length tuple annotation `Tuple[int, ...]`.
+
+    What it does:
+        Flags `Tuple[T, ...]` (and `tuple[T, ...]`) in the annotations of compiled code.
+
+    Why is this bad:
+        TorchScript tuples have a fixed length known to the compiler; the ellipsis form is
+        rejected: "Expression of type dots cannot be used in a type expression".
+
+    Example:
+        def forward(self, x: torch.Tensor, sizes: Tuple[int, ...]) -> torch.Tensor:
+            ...
+
+    Use instead:
+        def forward(self, x: torch.Tensor, sizes: List[int]) -> torch.Tensor:
+            ...
+
+    Fix:
+        Replaces `Tuple[T, ...]` by `List[T]`. Safe for a parameter that is only read
+        (`len`, indexing, iteration, `in`): a scripted function accepts a tuple for a
+        `List[T]` parameter and those reads behave the same. Unsafe elsewhere (a returned
+        or stored value becomes a list instead of a tuple).
+    """
+
+    code = "TS214"
+    name = "variadic-tuple"
+    message = "`Tuple[T, ...]` is not a TorchScript type (tuples have a fixed length); use `List[T]`"
+    level = "type"
+    fix_safety = SAFE
+
+    invalid = [
+        Example(
+            """
+import torch
+from typing import Tuple
+
+
+@torch.jit.script
+def pick(x: torch.Tensor, dims: Tuple[int, ...]) -> torch.Tensor:
+    out = x
+    for d in dims:
+        out = out.sum(d, keepdim=True)
+    return out * len(dims)
+""",
+            fixed="""
+import torch
+from typing import Tuple
+from typing import List
+
+
+@torch.jit.script
+def pick(x: torch.Tensor, dims: List[int]) -> torch.Tensor:
+    out = x
+    for d in dims:
+        out = out.sum(d, keepdim=True)
+    return out * len(dims)
+""",
+            inputs="[(torch.randn(2, 3), (0, 1)), (torch.zeros(0, 2), (1,)), (torch.tensor([[1, -2]]), ())]",
+        ),
+    ]
+    valid = [
+        Example(
+            """
+import torch
+from typing import List, Tuple
+
+
+@torch.jit.script
+def pick(x: torch.Tensor, dims: List[int], pair: Tuple[int, int]) -> torch.Tensor:
+    return x.sum(dims) * pair[0]
+"""
+        ),
+    ]
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if not RootOnly.is_root(self, node):
+            return
+        for ann, kind, param in iter_annotations(node):
+            for sub in walk_expr(ann):
+                if not isinstance(sub, cst.Subscript) or annotation_head(sub, self.ctx) != "Tuple":
+                    continue
+                items = subscript_items(sub)
+                if len(items) != 2 or not isinstance(items[1], cst.Ellipsis):
+                    continue
+                base = sub.value
+                pep585 = isinstance(base, cst.Name) and base.value == "tuple"
+                head = "list" if pep585 else "List"
+                new = cst.Subscript(
+                    value=cst.Name(head),
+                    slice=[cst.SubscriptElement(cst.Index(items[0]))],
+                )
+                safe = kind == "param" and sub is ann and _only_read(node, param.name.value)
+                self.report(
+                    sub,
+                    fix=Fix(
+                        replacements=[(sub, new)],
+                        imports=[] if pep585 else ["from typing import List"],
+                        safety=SAFE if safe else UNSAFE,
+                        description=f"use `{head}[...]`",
+                    ),
+                )

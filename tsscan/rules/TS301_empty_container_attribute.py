@@ -1,0 +1,362 @@
+import ast
+
+import libcst as cst
+
+from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic import attributes as A
+from tsscan.semantic import types as typemodel
+
+
+class _Uses:
+    """How compiled code uses the attribute: the element types it adds, whether it reads
+    elements (then the element type matters)."""
+
+    def __init__(self) -> None:
+        self.values: list[A.AttrType] = []
+        self.keys: list[A.AttrType] = []
+        self.reads_elements = False
+
+
+_TM_KINDS = {"Tensor": A.TENSOR, "int": A.INT, "float": A.FLOAT, "bool": A.BOOL, "str": A.STR}
+
+
+def _elem_type(e: ast.expr, fn, ctx) -> A.AttrType:
+    """The type of an expression of compiled function ``fn`` (ast): parameters as the
+    compiler types them (unannotated: Tensor), literals, torch calls; unknown otherwise."""
+    if isinstance(e, ast.Name):
+        args = fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs
+        for a in args[1:] if ctx.cls is not None else args:
+            if a.arg == e.id and a.annotation is None:
+                return A.AttrType(A.TENSOR, "torch.Tensor")
+    t = A.value_type(e, ctx.module, ctx.cls, fn)
+    if t.known:
+        return t
+    try:  # the type model of compiled code (parameters and declared locals, no flow)
+        cst_fn = cst.parse_statement(ast.unparse(fn.__class__(**{**fn.__dict__, "decorator_list": []})))
+        tm = typemodel.analyse(cst_fn, None).type_of(cst.parse_expression(ast.unparse(e)))
+    except Exception:  # a parse problem only means: unknown
+        return A.UNKNOWN_T
+    kind = _TM_KINDS.get(tm or "")
+    return A.AttrType(kind, A.SCALARS[kind]) if kind else A.UNKNOWN_T
+
+
+def _collect_uses(ctx, owner_cls, name: str) -> _Uses | None:
+    uses = _Uses()
+    for cf in ctx.scope.compiled:
+        if cf.cls is None or cf.cls not in list(ctx.cls.mro()) and ctx.cls not in list(cf.cls.mro()):
+            continue
+        fn = cf.node
+        args = fn.args.posonlyargs + fn.args.args
+        me = args[0].arg if args else None
+        parents = {}
+        for p in ast.walk(fn):
+            for ch in ast.iter_child_nodes(p):
+                parents[id(ch)] = p
+        for node in ast.walk(fn):
+            if not (
+                isinstance(node, ast.Attribute)
+                and node.attr == name
+                and isinstance(node.value, ast.Name)
+                and node.value.id == me
+            ):
+                continue
+            parent = parents.get(id(node))
+            if (
+                isinstance(parent, ast.Call)
+                and parent.args == [node]
+                and isinstance(parent.func, ast.Name)
+                and parent.func.id == "len"
+            ):
+                continue
+            if isinstance(parent, (ast.If, ast.While, ast.IfExp)) and parent.test is node:
+                continue
+            if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
+                continue
+            if isinstance(parent, ast.BoolOp):
+                continue
+            if isinstance(parent, ast.Attribute) and parent.value is node:
+                call = parents.get(id(parent))
+                if isinstance(call, ast.Call) and call.func is parent:
+                    if parent.attr == "append" and len(call.args) == 1:
+                        uses.values.append(_elem_type(call.args[0], fn, ctx))
+                        continue
+                    if parent.attr == "insert" and len(call.args) == 2:
+                        uses.values.append(_elem_type(call.args[1], fn, ctx))
+                        continue
+                    if parent.attr == "clear":
+                        continue
+                uses.reads_elements = True
+                continue
+            if isinstance(parent, ast.Subscript) and parent.value is node:
+                if isinstance(parent.ctx, ast.Store):
+                    uses.keys.append(_elem_type(parent.slice, fn, ctx))
+                    stmt = parents.get(id(parent))
+                    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                        uses.values.append(_elem_type(stmt.value, fn, ctx))
+                        continue
+                uses.reads_elements = True
+                continue
+            if isinstance(parent, ast.Compare) and node in parent.comparators:
+                if len(parent.ops) == 1 and isinstance(parent.ops[0], (ast.In, ast.NotIn)):
+                    uses.keys.append(_elem_type(parent.left, fn, ctx))
+                    continue
+            uses.reads_elements = True
+    return uses
+
+
+def _annotation(kind: str, uses: _Uses) -> str | None:
+    def one(ts: list[A.AttrType], default: str) -> str | None:
+        if not ts:
+            return None if uses.reads_elements else default
+        t = A._same(ts)
+        return A.SCALARS.get(t.kind) if t.known else None
+
+    if kind == A.EMPTY_LIST:
+        if uses.keys:
+            return None
+        v = one(uses.values, "torch.Tensor")
+        return f"List[{v}]" if v else None
+    k = one(uses.keys, "str")
+    v = one(uses.values, "torch.Tensor")
+    if k not in ("str", "int", "float", "bool", "torch.Tensor") or v is None:
+        return None
+    return f"Dict[{k}, {v}]"
+
+
+class EmptyContainerAttribute(Rule):
+    """An attribute set to an empty `[]` or `{}` in `__init__`, used by compiled code.
+
+    What it does:
+        Flags uses, in compiled code, of a module attribute that `__init__` sets to an empty
+        list or dict without a type annotation (and that no uncompiled code fills).
+
+    Why is this bad:
+        `torch.jit.script` types attributes from their values when it scripts the module. An
+        empty list or dict has no element type, so the attribute is dropped ("failed to
+        convert Python type: 'list' to a TorchScript type. List trace inputs must have
+        elements"), and its first use in compiled code fails. Unused ones are silently dropped.
+
+    Example:
+        def __init__(self):
+            super().__init__()
+            self.cache = []
+
+        def forward(self, x):
+            self.cache.append(x)
+
+    Use instead:
+        class Model(nn.Module):
+            cache: List[torch.Tensor]
+
+    Fix:
+        Adds a class-level annotation such as `cache: List[torch.Tensor]` (and the `typing`
+        import). The element type is read from what compiled code adds (`append`, `insert`,
+        `d[k] = v`); when compiled code never adds nor reads elements (only `len()` or a
+        truth test), any element type behaves the same. No fix when the type cannot be read.
+        The annotation changes nothing at run time in Python.
+    """
+
+    code = "TS301"
+    name = "empty-container-attribute"
+    message = "`self.{name}` is {what} without a type annotation: TorchScript cannot type it; annotate it in the class body (`{name}: {ann}`)"
+    level = "type"
+    fix_safety = SAFE
+
+    invalid = [
+        Example(
+            """
+import torch
+from torch import nn
+
+
+class History(nn.Module):
+    \"\"\"Keeps the last inputs.\"\"\"
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, x: torch.Tensor) -> int:
+        self.seen.append(x * 2)
+        return len(self.seen)
+""",
+            fixed="""
+import torch
+from torch import nn
+from typing import List
+
+
+class History(nn.Module):
+    \"\"\"Keeps the last inputs.\"\"\"
+    seen: List[torch.Tensor]
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, x: torch.Tensor) -> int:
+        self.seen.append(x * 2)
+        return len(self.seen)
+""",
+            inputs="[(torch.tensor([1.0, float('nan')]),), (torch.zeros(0),)]",
+        ),
+        Example(
+            """
+import torch
+from torch import nn
+
+
+class Counter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.counts = {}
+
+    def forward(self, x: torch.Tensor, key: str) -> int:
+        if key in self.counts:
+            return self.counts[key]
+        self.counts[key] = x.numel()
+        return 0
+""",
+            fixed="""
+import torch
+from torch import nn
+from typing import Dict
+
+
+class Counter(nn.Module):
+    counts: Dict[str, int]
+    def __init__(self):
+        super().__init__()
+        self.counts = {}
+
+    def forward(self, x: torch.Tensor, key: str) -> int:
+        if key in self.counts:
+            return self.counts[key]
+        self.counts[key] = x.numel()
+        return 0
+""",
+            inputs='[(torch.ones(2), "a"), (torch.zeros(0), "b"), (torch.ones(3), "a"), (torch.ones(1), "\u00e9t\u00e9")]',
+        ),
+        Example(
+            """
+import torch
+from torch import nn
+from typing import List
+
+
+class Window(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.sizes: List[int] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for s in self.sizes:
+            x = x[:s]
+        return x
+""",
+            fixed="""
+import torch
+from torch import nn
+from typing import List
+
+
+class Window(nn.Module):
+    sizes: List[int]
+    def __init__(self):
+        super().__init__()
+        self.sizes: List[int] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for s in self.sizes:
+            x = x[:s]
+        return x
+""",
+            inputs="[(torch.arange(4),), (torch.zeros(0),)]",
+        ),
+        Example(
+            """
+import torch
+from torch import nn
+
+
+class Scales(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scales = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for s in self.scales:
+            x = x * s
+        return x
+"""
+        ),
+    ]
+    valid = [
+        Example(
+            """
+import torch
+from torch import nn
+from typing import Dict, List
+
+
+class History(nn.Module):
+    seen: List[torch.Tensor]
+    names: Dict[str, int]
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+        self.unused = {}
+        self.filled = []
+        self.filled.append(1.5)
+        self.names = {}
+
+    def forward(self, x: torch.Tensor) -> int:
+        self.seen.append(x)
+        return len(self.seen) + len(self.filled) + len(self.names)
+"""
+        ),
+    ]
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._fixed: set[tuple[str, str]] = set()  # one fix per attribute and file
+
+    def on_function(self) -> None:
+        self._seen: set[str] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        name = self.ctx.self_attr(node)
+        cls = self.ctx.cls
+        if name is None or not A.plain_module(cls) or name in self._seen or not A.fully_known(cls):
+            return
+        t = A.attribute_type(cls, name, self.ctx.module)
+        if t.kind not in (A.EMPTY_LIST, A.EMPTY_DICT) or t.annotated or t.origin != "init":
+            return
+        self._seen.add(name)
+        owner = next((c for c in cls.mro() if name in c.init_attrs), cls)
+        if t.init_annotation:
+            # `self.x: List[int] = []` in __init__: the compiler ignores that annotation
+            ann = t.init_annotation
+        else:
+            ann = _annotation(t.kind, _collect_uses(self.ctx, owner, name))
+        what = "an empty list" if t.kind == A.EMPTY_LIST else "an empty dict"
+        fix = None
+        if ann is not None and (owner.name, name) not in self._fixed:
+            self._fixed.add((owner.name, name))
+            after, col = A.class_body_insert_point(owner.node)
+            imports = (
+                [] if t.init_annotation else ["from typing import " + ("List" if t.kind == A.EMPTY_LIST else "Dict")]
+            )
+            if "torch." in ann and not t.init_annotation:
+                imports.append("import torch")
+            fix = Fix(
+                inserts=[(after, " " * col + f"{name}: {ann}\n")],
+                imports=imports,
+                description=f"annotate `{name}: {ann}` in the class body",
+            )
+        hint = ann or ("List[...]" if t.kind == A.EMPTY_LIST else "Dict[..., ...]")
+        msg = self.message.format(name=name, what=what, ann=hint)
+        if t.init_annotation:
+            msg += " (annotations on `self.x` in `__init__` are ignored by the compiler)"
+        self.report(node, msg, fix)

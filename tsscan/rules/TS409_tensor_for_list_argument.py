@@ -1,0 +1,187 @@
+import libcst as cst
+
+from tsscan.rule import Example, Rule
+from tsscan.rules import _ts1_support
+from tsscan.semantic.knowledge import Arg
+
+
+def _wants_list(overloads: list[list[Arg]], index: int | None, keyword: str | None) -> str | None:
+    """The parameter name when every overload that has this argument wants a list of tensors
+    there and cannot pack a single value into one, else None."""
+    found = None
+    for ov in overloads:
+        if any(a.name.startswith("*") for a in ov):
+            return None
+        if keyword is not None:
+            pos = next((i for i, a in enumerate(ov) if a.name == keyword), None)
+        else:
+            pos = index if index is not None and index < len(ov) and not ov[index].kwarg_only else None
+        if pos is None:
+            continue  # this overload does not take the argument: it cannot match anyway
+        arg = ov[pos]
+        if not (arg.type.startswith("List[") and "Tensor" in arg.type):
+            return None
+        # the compiler packs trailing positional values into a list parameter when it is the
+        # last positional one (`torch.hstack(x)` compiles as `torch.hstack([x])`)
+        last = pos + 1 == len(ov) or ov[pos + 1].kwarg_only
+        if keyword is None and last:
+            return None
+        found = arg.name
+    return found
+
+
+class TensorForListArgument(Rule):
+    """A Tensor passed where a torch function takes a list of tensors (`torch.cat(x, dim=1)`).
+
+    What it does:
+        Flags arguments of `torch.*` operator calls that are certainly a Tensor where every
+        schema of the operator takes a list of tensors (`torch.cat`, `torch.stack`,
+        `torch.concat`, `torch.index_put`, ..., from the generated table): parameters without
+        annotation (TorchScript types them `Tensor`) or annotated `Tensor` and never rebound,
+        and locals every assignment of which gives a Tensor. A list parameter that is the
+        last positional one (`torch.hstack(x)`) is left alone: the compiler packs a single
+        value into a list there.
+
+    Why is this bad:
+        Eager `torch.cat` iterates any sequence, a Tensor included (along its first
+        dimension). TorchScript matches the schema `cat(Tensor[] tensors, int dim=0)` and a
+        Tensor is not a `Tensor[]`: "Arguments for call are not valid". It happens most often
+        when a `forward` receives a list but its parameter has no annotation.
+
+    Example:
+        def forward(self, x):
+            return torch.cat(x, dim=1)
+
+    Use instead:
+        Annotate the parameter (`def forward(self, x: List[torch.Tensor])`), or pass a list
+        (`torch.cat([x, y], dim=1)`, `torch.cat(x.unbind(0), dim=1)`).
+    """
+
+    code = "TS409"
+    name = "tensor-for-list-argument"
+    message = "`{func}` takes a list of tensors as `{param}`, and this is a Tensor{why}; annotate it `List[Tensor]` or pass a list"
+    fails_in = ">=1.0"
+    level = "type"
+
+    invalid = [
+        Example(
+            """
+import torch
+from torch import nn
+
+
+class Select(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.mode = "cat"
+
+    def forward(self, x) -> torch.Tensor:
+        if self.mode == "index":
+            return x[0]
+        return torch.cat(x, dim=1)
+"""
+        ),
+        Example(
+            """
+import torch
+
+
+@torch.jit.script
+def pile(x: torch.Tensor) -> torch.Tensor:
+    y = x * 2
+    return torch.stack(y, 0)
+"""
+        ),
+    ]
+    valid = [
+        Example(
+            """
+from typing import List
+
+import torch
+from torch import nn
+
+
+class Select(nn.Module):
+    def forward(self, x: List[torch.Tensor], t, xs: List[List[torch.Tensor]]) -> torch.Tensor:
+        parts = [torch.cat(p, 0) for p in xs]
+        a = torch.cat(x, dim=1)
+        b = torch.cat(t.unbind(0), dim=0)
+        c = torch.hstack(t)
+        u = t
+        u = [t, t]
+        return a.sum() + b.sum() + c.sum() + torch.stack(u).sum() + len(parts)
+"""
+        ),
+    ]
+
+    def on_function(self) -> None:
+        self._root = None
+        self._types = None
+        self._comp = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._root is None:
+            self._root = node
+
+    # names inside comprehensions and lambdas are their own scope: not judged
+    def _enter(self, node: cst.CSTNode) -> None:
+        self._comp += 1
+
+    def _exit(self, original_node: cst.CSTNode) -> None:
+        self._comp -= 1
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_Lambda = _enter
+    leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = leave_Lambda = _exit
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self._comp:
+            return
+        qual = self.ctx.qualname(node.func)
+        if not qual or not qual.startswith("torch.") or qual.count(".") != 1:
+            return
+        kn = self.ctx.knowledge
+        if kn.function_kind(qual) != "builtin":
+            return
+        overloads = kn.overloads(qual)
+        if not overloads:
+            return
+        index = 0
+        for arg in node.args:
+            if arg.star:
+                return  # positions after `*args` are unknown
+            keyword = arg.keyword.value if arg.keyword is not None else None
+            param = _wants_list(overloads, None if keyword else index, keyword)
+            if keyword is None:
+                index += 1
+            if param is None:
+                continue
+            why = self._tensor(arg.value)
+            if why is not None:
+                self.report(arg.value, self.message.format(func=qual, param=param, why=why))
+
+    def _tensor(self, e: cst.BaseExpression) -> str | None:
+        """A reason text when ``e`` is certainly a Tensor in the compiled code, else None."""
+        if self._types is None:
+            self._types = _ts1_support.LocalTypes(self._root, self.ctx, compiler_view=True)
+        types = self._types
+        if isinstance(e, cst.Name):
+            name = e.value
+            if name in types.fixed:
+                param = self._param(name)
+                if param is None or name in types.bindings or types.fixed[name] != "Tensor":
+                    return None
+                if param.default is not None:
+                    return None
+                if param.annotation is None:
+                    return f" (`{name}` has no annotation, so TorchScript types it `Tensor`)"
+                return f" (`{name}` is annotated `Tensor`)"
+            return "" if types.name_type(name) == "Tensor" else None
+        return "" if types.expr(e) == "Tensor" else None
+
+    def _param(self, name: str) -> cst.Param | None:
+        params = self._root.params
+        for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
+            if p.name.value == name:
+                return p
+        return None

@@ -1,0 +1,224 @@
+import ast
+
+import libcst as cst
+
+from tsscan.rule import Example, Rule
+from tsscan.semantic.receivers import FunctionRoot
+
+_MATH_CONSTANTS = {"pi", "e", "inf", "nan", "tau"}
+_TORCH_DTYPES = {
+    "float",
+    "float32",
+    "float64",
+    "double",
+    "float16",
+    "half",
+    "bfloat16",
+    "int8",
+    "int16",
+    "short",
+    "int32",
+    "int",
+    "int64",
+    "long",
+    "uint8",
+    "bool",
+    "complex64",
+    "cfloat",
+    "complex128",
+    "cdouble",
+}
+_VALUE_BUILTINS = {
+    "int",
+    "float",
+    "str",
+    "bool",
+    "tuple",
+    "list",
+    "dict",
+    "set",
+    "frozenset",
+    "len",
+    "abs",
+    "round",
+    "min",
+    "max",
+    "sum",
+    "sorted",
+}
+
+
+class ModuleGlobalValue(FunctionRoot, Rule):
+    """A module-level variable read in compiled code (`SCALE = 2` ... `x * SCALE`).
+
+    What it does:
+        Flags names in compiled code that refer to a module-level variable holding a value:
+        a number, string, bool, `None`, tuple, list, dict, a dtype or device, a tensor, or an
+        expression of those (`math.pi` assigned to a name counts too). Module-level functions,
+        classes and imported modules are fine, and so is `math.pi` written in place.
+
+    Why is this bad:
+        TorchScript does not capture global variables: "python value of type 'int' cannot be
+        used as a value. Perhaps it is a closed over global variable?". Only attributes of
+        modules (`math.pi`, `torch.float32`) are read as constants.
+
+    Example:
+        SCALE = 2.0
+
+        def forward(self, x):
+            return x * SCALE
+
+    Use instead:
+        Pass it as an argument with a default (`def forward(self, x, scale: float = SCALE)`),
+        or store it on the module in `__init__` (`self.scale = SCALE`), declared `Final` or
+        listed in `__constants__` if it never changes.
+    """
+
+    code = "TS511"
+    name = "module-global-value"
+    message = "module-level variable `{name}` cannot be read in TorchScript; pass it in as an argument or store it on the module"
+    level = "type"
+
+    invalid = [
+        Example(
+            """
+import torch
+
+SCALE = 2.0
+
+
+@torch.jit.script
+def scale(x: torch.Tensor) -> torch.Tensor:
+    return x * SCALE
+"""
+        ),
+    ]
+    valid = [
+        Example(
+            """
+import math
+
+import torch
+import torch.nn.functional as F
+from typing import Tuple
+
+SCALE = 2.0
+Pair = Tuple[int, int]
+act = F.relu
+
+
+def helper(x: torch.Tensor) -> torch.Tensor:
+    return x * math.pi
+
+
+@torch.jit.script
+def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
+    p: Pair = (1, 2)
+    return act(helper(x)) * k + p[0]
+"""
+        ),
+    ]
+
+    def on_function(self) -> None:
+        super().on_function()
+        self._skip_depth = 0
+        self._skip_ids: set[int] = set()
+
+    # subtrees that are not compiled as expressions
+    def visit_Parameters(self, node: cst.Parameters) -> None:
+        self._skip_depth += 1
+
+    def leave_Parameters(self, node: cst.Parameters) -> None:
+        self._skip_depth -= 1
+
+    def visit_Annotation(self, node: cst.Annotation) -> None:
+        self._skip_depth += 1
+
+    def leave_Annotation(self, node: cst.Annotation) -> None:
+        self._skip_depth -= 1
+
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        self._skip_depth += 1
+
+    def leave_Decorator(self, node: cst.Decorator) -> None:
+        self._skip_depth -= 1
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._skip_ids.add(id(node.attr))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self._skip_ids.add(id(node.keyword))
+
+    def visit_Global(self, node: cst.Global) -> None:
+        for item in node.names:
+            self._skip_ids.add(id(item.name))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qual = self.ctx.qualname(node.func)
+        # type expressions: isinstance(x, T), torch.jit.annotate(T, v)
+        if qual == "isinstance" and len(node.args) == 2:
+            self._skip_ids.add(id(node.args[1].value))
+        elif qual == "torch.jit.annotate" and node.args:
+            self._skip_ids.add(id(node.args[0].value))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if self._skip_depth or id(node) in self._skip_ids:
+            return
+        name = node.value
+        mod = self.ctx.module
+        if name not in mod.globals or name in mod.functions or name in mod.classes or name in mod.aliases:
+            return
+        if name in self.kinds.local_names:
+            return
+        if self._is_value(name, set()):
+            self.report(node, self.message.format(name=name))
+
+    def _is_value(self, name: str, seen: set[str]) -> bool:
+        stmt = self.ctx.module.globals.get(name)
+        if stmt is None or name in seen:
+            return False
+        value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+        if value is None:
+            return False
+        return self._value(value, seen | {name})
+
+    def _value(self, e: ast.expr | None, seen: set[str]) -> bool:  # noqa: C901 - flat dispatch
+        mod = self.ctx.module
+        if e is None:
+            return False
+        if isinstance(e, (ast.Constant, ast.JoinedStr)):
+            return True
+        if isinstance(e, (ast.List, ast.Tuple, ast.Set)):
+            return all(self._value(x, seen) for x in e.elts) if e.elts else True
+        if isinstance(e, ast.Dict):
+            return True
+        if isinstance(e, (ast.ListComp, ast.SetComp, ast.DictComp)):
+            return True
+        if isinstance(e, ast.UnaryOp):
+            return self._value(e.operand, seen)
+        if isinstance(e, ast.BinOp):
+            return self._value(e.left, seen) and self._value(e.right, seen)
+        if isinstance(e, ast.Name):
+            if e.id in mod.functions or e.id in mod.classes or e.id in mod.aliases:
+                return False
+            return self._is_value(e.id, seen)
+        if isinstance(e, ast.Attribute):
+            qual = mod.resolve_node(e) or ""
+            head, _, attr = qual.rpartition(".")
+            return (head == "math" and attr in _MATH_CONSTANTS) or (head == "torch" and attr in _TORCH_DTYPES)
+        if isinstance(e, ast.Call):
+            qual = mod.resolve_node(e.func) or ""
+            if (
+                qual in _VALUE_BUILTINS
+                and qual not in mod.functions
+                and qual not in mod.classes
+                and qual not in mod.aliases
+                and qual not in mod.globals
+            ):
+                return True
+            if qual == "torch.device" or qual in ("os.environ.get", "os.getenv"):
+                return True
+            if qual.startswith("torch.") and self.ctx.knowledge.function_kind(qual) == "builtin":
+                return True
+        return False

@@ -1,0 +1,188 @@
+import libcst as cst
+
+from tsscan.rule import Example, Rule
+from tsscan.semantic.receivers import FunctionRoot
+
+# builtins TorchScript has no type for: "Unknown type name 'dict'"
+_BUILTINS = {"dict", "set", "frozenset", "bytes", "bytearray", "object", "type", "range"}
+# typing names used bare: "Attempted to use Dict without contained types" or "Unknown type name"
+_TYPING = {
+    "Dict",
+    "List",
+    "Tuple",
+    "Optional",
+    "Union",
+    "Set",
+    "FrozenSet",
+    "Mapping",
+    "MutableMapping",
+    "Sequence",
+    "MutableSequence",
+    "Iterable",
+    "Iterator",
+    "Collection",
+    "Callable",
+    "NamedTuple",
+    "Type",
+}
+_HINTS = {
+    "dict": "`Dict[K, V]` with the key and value types of the annotation",
+    "Dict": "`Dict[K, V]` with the key and value types of the annotation",
+    "Mapping": "`Dict[K, V]` with the key and value types of the annotation",
+    "MutableMapping": "`Dict[K, V]` with the key and value types of the annotation",
+    "List": "`list`",
+    "Sequence": "`(list, tuple)`",
+    "MutableSequence": "`list`",
+    "Tuple": "`tuple`",
+}
+
+
+class IsinstanceUnknownType(FunctionRoot, Rule):
+    """`isinstance(x, dict)`, `isinstance(x, set)` or a bare `typing` name in compiled code.
+
+    What it does:
+        Flags the second argument of `isinstance` (or an element of a tuple of types there)
+        when it names a type TorchScript cannot use in a type test: the builtins `dict`, `set`,
+        `frozenset`, `bytes`, `bytearray`, `object`, `type`, `range`, bare `typing` generics
+        (`Dict`, `List`, `Tuple`, `Optional`, `Set`, `Mapping`, `Sequence`, `Iterable`,
+        `Callable`, ...) and `collections.abc` classes. `int`, `float`, `bool`, `str`,
+        `complex`, `list`, `tuple`, `torch.Tensor` and subscripted generics
+        (`Dict[str, Tensor]`) are fine and left alone.
+
+    Why is this bad:
+        The compiler resolves the type argument as a type expression, even when the test
+        could be decided statically: "Unknown type name 'dict'", "Attempted to use Dict
+        without contained types".
+
+    Example:
+        def forward(self, x: Union[Tensor, Dict[str, Tensor]]) -> Tensor:
+            if isinstance(x, dict):
+                x = x["patches"]
+            return x
+
+    Use instead:
+        Name the full type, as in the annotation: `isinstance(x, Dict[str, Tensor])`; for lists
+        and tuples the builtins `list` and `tuple` work.
+    """
+
+    code = "TS512"
+    name = "isinstance-unknown-type"
+    message = "`isinstance(..., {name})` is not supported by TorchScript; use {hint}"
+    fails_in = ">=1.0"
+    level = "type"
+
+    invalid = [
+        Example(
+            """
+from typing import Dict, Union
+
+import torch
+from torch import nn
+
+
+class Unpack(nn.Module):
+    def forward(self, x: Union[torch.Tensor, Dict[str, torch.Tensor]]) -> torch.Tensor:
+        if isinstance(x, dict):
+            x = x["patches"]
+        return x * 2
+"""
+        ),
+        Example(
+            """
+from typing import Any, Sequence
+
+import torch
+
+
+@torch.jit.script
+def count(x: Any) -> int:
+    if isinstance(x, (int, Sequence)):
+        return 1
+    return 0
+"""
+        ),
+        Example(
+            """
+from typing import List
+
+import torch
+
+
+@torch.jit.script
+def first(x: List[int]) -> int:
+    if isinstance(x, set):
+        return -1
+    return x[0]
+"""
+        ),
+    ]
+    valid = [
+        Example(
+            """
+from typing import Any, Dict, List, Tuple, Union
+
+import torch
+from torch import nn
+
+
+class dict_like:
+    pass
+
+
+class Unpack(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm = nn.Identity()
+
+    def forward(self, x: Union[torch.Tensor, Dict[str, torch.Tensor]], y: Any) -> torch.Tensor:
+        if isinstance(x, Dict[str, torch.Tensor]):
+            x = x["patches"]
+        n = 0
+        if isinstance(y, (list, tuple)):
+            n += 1
+        if isinstance(y, (int, float, bool, str)):
+            n += 2
+        if not isinstance(self.norm, nn.Identity):
+            n += 3
+        if not torch.jit.is_scripting():
+            if isinstance(y, dict):
+                n += 4
+        return self.norm(x) + n
+"""
+        ),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not (isinstance(func, cst.Name) and func.value == "isinstance"):
+            return
+        if func.value in self.kinds.local_names or self.kinds._shadowed("isinstance"):
+            return
+        if len(node.args) != 2 or node.args[1].keyword is not None or node.args[1].star:
+            return
+        types = node.args[1].value
+        items = [el.value for el in types.elements] if isinstance(types, cst.Tuple) else [types]
+        for item in items:
+            name = self._unknown(item)
+            if name is not None:
+                hint = _HINTS.get(
+                    name,
+                    "a type TorchScript knows (`int`, `float`, `str`, `list`, `tuple`, `torch.Tensor`, `Dict[K, V]`, ...)",
+                )
+                self.report(item, self.message.format(name=name, hint=hint))
+
+    def _unknown(self, item: cst.BaseExpression):
+        if isinstance(item, cst.Name):
+            if item.value in self.kinds.local_names:
+                return None
+            if item.value in _BUILTINS and not self.kinds._shadowed(item.value):
+                return item.value
+        if not isinstance(item, (cst.Name, cst.Attribute)):
+            return None
+        qual = self.ctx.qualname(item) or ""
+        head, _, last = qual.rpartition(".")
+        if head in ("typing", "typing_extensions") and last in _TYPING:
+            return last
+        if head == "collections.abc" and last:
+            return last
+        return None

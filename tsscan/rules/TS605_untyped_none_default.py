@@ -1,0 +1,109 @@
+import libcst as cst
+
+from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
+from tsscan.semantic.types import RootOnly, param_list, refined_names
+
+
+class UntypedNoneDefault(Rule):
+    """Parameter `x=None` without annotation.
+
+    What it does:
+        Flags parameters of compiled functions that default to `None` and have no
+        annotation.
+
+    Why is this bad:
+        It scripts, but TorchScript types the parameter as a plain `Tensor`: calling the
+        scripted function without it (or with `None`) fails at run time ("Expected a value
+        of type 'Tensor' for argument 'mask' but instead found type 'NoneType'") where
+        Python works.
+
+    Example:
+        def forward(self, x: torch.Tensor, mask=None) -> torch.Tensor: ...
+
+    Use instead:
+        def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor: ...
+
+    Fix:
+        Annotates `Optional[torch.Tensor]` and imports `Optional`. Safe when the function
+        checks the parameter against `None` (the eager behaviour is then kept); unsafe
+        otherwise, because an unchecked use of an Optional does not compile.
+    """
+
+    code = "TS605"
+    name = "untyped-none-default"
+    message = "`{name}=None` has no annotation, so TorchScript types it Tensor and a call without it fails; annotate `Optional[torch.Tensor]`"
+    level = "type"
+    fix_safety = SAFE
+
+    invalid = [
+        Example(
+            """
+import torch
+
+
+@torch.jit.script
+def masked(x: torch.Tensor, mask=None) -> torch.Tensor:
+    if mask is not None:
+        x = x * mask
+    return x
+""",
+            fixed="""
+import torch
+from typing import Optional
+
+
+@torch.jit.script
+def masked(x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    if mask is not None:
+        x = x * mask
+    return x
+""",
+            inputs="[(torch.tensor([1.0, -2.0]),), (torch.tensor([1.0, float('nan')]), torch.tensor([0.0, 1.0])), (torch.zeros(0),)]",
+        ),
+    ]
+    valid = [
+        Example(
+            """
+import torch
+from typing import Optional
+
+
+@torch.jit.script
+def masked(x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    if mask is not None:
+        x = x * mask
+    return x
+"""
+        ),
+    ]
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if not RootOnly.is_root(self, node):
+            return
+        self_name = self.ctx.self_name
+        refined = None
+        for k, p in enumerate(param_list(node)):
+            if k == 0 and self_name is not None and p.name.value == self_name:
+                continue
+            d = p.default
+            if p.annotation is not None or not (isinstance(d, cst.Name) and d.value == "None"):
+                continue
+            if refined is None:
+                refined = refined_names(node)
+            new = p.with_changes(
+                annotation=cst.Annotation(cst.parse_expression("Optional[torch.Tensor]")),
+                equal=cst.AssignEqual(
+                    whitespace_before=cst.SimpleWhitespace(" "),
+                    whitespace_after=cst.SimpleWhitespace(" "),
+                ),
+            )
+            self.report(
+                p,
+                self.message.format(name=p.name.value),
+                Fix(
+                    replacements=[(p, new)],
+                    imports=["from typing import Optional", "import torch"],
+                    safety=SAFE if p.name.value in refined else UNSAFE,
+                    description="annotate `Optional[torch.Tensor]`",
+                ),
+            )

@@ -1,0 +1,791 @@
+"""Helpers shared by the statement/expression rules (TS1xx): not a rule file (leading ``_``).
+
+Rule files load this with :func:`load` (rule directories are not packages). It holds:
+
+* a deliberately small, flow-insensitive guess of local types (``int``, ``float``, ``bool``,
+  ``str``, ``Tensor``, ``List[T]``, ``Tuple[A, B]``) that answers ``None`` whenever it is not
+  sure; fixes use it to decide whether they are SAFE and how to annotate new lists;
+* name collection (for fresh names and clash checks);
+* the rewrite of a comprehension into explicit loops (TS103, TS104).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from tsscan.context import cst_dotted
+from tsscan.walk import walk
+
+_code = cst.Module(body=[]).code_for_node
+
+
+def code(node: cst.CSTNode) -> str:
+    return _code(node)
+
+
+# --------------------------------------------------------------------------- annotations
+_SIMPLE = {
+    "torch.Tensor": "Tensor",
+    "Tensor": "Tensor",
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "str": "str",
+}
+_LISTS = {"List", "list", "typing.List"}
+_TUPLES = {"Tuple", "tuple", "typing.Tuple"}
+
+
+def annotation_type(node: cst.BaseExpression | None, ctx) -> str | None:
+    if node is None:
+        return None
+    if isinstance(node, cst.Subscript):
+        head = ctx.qualname(node.value) if cst_dotted(node.value) else None
+        items = []
+        for el in node.slice:
+            if not isinstance(el.slice, cst.Index):
+                return None
+            t = annotation_type(el.slice.value, ctx)
+            if t is None:
+                return None
+            items.append(t)
+        if head in _LISTS and len(items) == 1:
+            return f"List[{items[0]}]"
+        if head in _TUPLES and items and "..." not in items:
+            return f"Tuple[{', '.join(items)}]"
+        return None
+    dotted = cst_dotted(node)
+    if dotted is None:
+        return None
+    return _SIMPLE.get(ctx.qualname(node) or dotted) or _SIMPLE.get(dotted)
+
+
+def split_args(t: str) -> list[str] | None:
+    """``Tuple[int, List[int]]`` -> ``["int", "List[int]"]`` (the type model's own splitter)."""
+    from tsscan.semantic.types import split_type_args
+
+    return split_type_args(t)
+
+
+def element_type(t: str | None) -> str | None:
+    """The type a ``for`` loop over a value of type ``t`` binds."""
+    if t is None:
+        return None
+    if t == "Tensor":
+        return "Tensor"
+    if t == "str":
+        return "str"
+    if t.startswith("List["):
+        return split_args(t)[0]  # type: ignore[index]
+    if t.startswith("Tuple["):
+        items = split_args(t) or []
+        return items[0] if items and all(i == items[0] for i in items) else None
+    return None
+
+
+# --------------------------------------------------------------------------- local types
+_TORCH_TENSOR_FUNCS = set(
+    """tensor as_tensor zeros ones empty full rand randn randint randperm arange linspace
+    logspace eye zeros_like ones_like empty_like full_like rand_like randn_like randint_like
+    cat concat concatenate stack hstack vstack where exp log log2 log10 log1p expm1 sigmoid tanh relu
+    softmax log_softmax matmul mm bmm einsum clamp clip abs sqrt rsqrt sum mean prod cumsum
+    flatten reshape transpose permute squeeze unsqueeze flip roll gather index_select
+    masked_select nonzero argmax argmin maximum minimum sin cos atan2 floor ceil round sign
+    logical_and logical_or logical_not isnan isfinite isinf bitwise_and bitwise_or outer
+    tril triu diag trace cdist norm erf pow mul add sub div neg square narrow
+    repeat_interleave tile meshgrid_ clone detach""".split()
+)
+_F_TENSOR_FUNCS = set(
+    """relu relu6 gelu silu elu leaky_relu sigmoid tanh softmax log_softmax softplus
+    interpolate pad conv1d conv2d conv3d linear dropout normalize layer_norm batch_norm
+    group_norm embedding cross_entropy mse_loss l1_loss smooth_l1_loss binary_cross_entropy
+    binary_cross_entropy_with_logits nll_loss avg_pool2d adaptive_avg_pool2d one_hot
+    grid_sample hardswish hardsigmoid mish glu cosine_similarity""".split()
+)
+_TENSOR_METHODS = set(
+    """view reshape permute transpose contiguous float long int half double bool_ to clone
+    detach sigmoid softmax log_softmax sum mean exp log abs clamp clamp_min clamp_max flatten
+    unsqueeze squeeze expand expand_as repeat masked_fill index_select gather matmul t cpu
+    cuda type_as new_zeros new_ones new_full new_empty new_tensor narrow select sqrt pow mul
+    add sub div neg relu tanh argmax argmin any all norm view_as reshape_as flip roll
+    floor ceil round sign cumsum prod std var softplus le lt ge gt eq ne logical_not
+    logical_and logical_or nonzero repeat_interleave sin cos square rsqrt reciprocal
+    unfold diff log1p expm1 exp_ mul_ add_ sub_ div_ clamp_ zero_ fill_ copy_ masked_fill_
+    sigmoid_ relu_ uniform_ normal_ triu tril""".split()
+)
+_BUILTIN_CALLS = {"int": "int", "float": "float", "str": "str", "bool": "bool", "len": "int"}
+
+
+def local_types(ctx, compiler_view: bool = False) -> LocalTypes:
+    """The :class:`LocalTypes` of the function ``ctx`` checks, built once per function and view
+    and shared by the rules that ask."""
+    kind = "local-types/compiler" if compiler_view else "local-types"
+    known = ctx.cached(kind, ctx.node)
+    return (
+        known
+        if known is not None
+        else ctx.remember(kind, ctx.node, LocalTypes(ctx.node, ctx, compiler_view=compiler_view))
+    )
+
+
+class LocalTypes:
+    """Flow-insensitive types of a compiled function's parameters and locals.
+
+    A local has a type only if every binding of it in the function gets the same inferred
+    type. Unannotated parameters are unknown (the eager caller may pass anything)."""
+
+    def __init__(self, fn: cst.FunctionDef, ctx, compiler_view: bool = False) -> None:
+        # compiler_view: type unannotated parameters as TorchScript does (Tensor), for rules
+        # that predict compile errors; fixes judging eager behaviour leave them unknown.
+        self.ctx = ctx
+        self.bindings: dict[str, list[tuple[str, cst.CSTNode]]] = {}
+        self.fixed: dict[str, str | None] = {}
+        self._busy: set[str] = set()
+        self._cache: dict[str, str | None] = {}
+        params = fn.params
+        for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
+            name = p.name.value
+            if p.annotation is not None:
+                self.fixed[name] = annotation_type(p.annotation.annotation, ctx)
+            else:
+                self.fixed[name] = "Self" if name == ctx.self_name else ("Tensor" if compiler_view else None)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                self.fixed[star.name.value] = None
+        self._collect(fn.body)
+
+    # bindings -----------------------------------------------------------------
+    def _bind(self, target: cst.BaseExpression, kind: str, value: cst.CSTNode) -> None:
+        if isinstance(target, cst.Name):
+            self.bindings.setdefault(target.value, []).append((kind, value))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for i, el in enumerate(target.elements):
+                if isinstance(el, cst.StarredElement):
+                    for n in names_in(el.value):
+                        self.fixed[n] = None
+                    continue
+                self._bind(el.value, f"{kind}#{i}", value)
+
+    def _collect(self, node: cst.CSTNode) -> None:
+        for child in node.children:
+            if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) or is_comprehension(child):
+                continue
+            if isinstance(child, cst.Assign):
+                for t in child.targets:
+                    self._bind(t.target, "value", child.value)
+            elif isinstance(child, cst.AnnAssign) and isinstance(child.target, cst.Name):
+                self.fixed[child.target.value] = annotation_type(child.annotation.annotation, self.ctx)
+            elif isinstance(child, cst.AugAssign) and isinstance(child.target, cst.Name):
+                self.bindings.setdefault(child.target.value, []).append(("aug", child))
+            elif isinstance(child, cst.For):
+                self._bind(child.target, "iter", child.iter)
+            elif isinstance(child, (cst.WithItem,)) and child.asname is not None:
+                for n in names_in(child.asname.name):
+                    self.fixed[n] = None
+            elif isinstance(child, cst.NamedExpr) and isinstance(child.target, cst.Name):
+                self.fixed[child.target.value] = None
+            elif isinstance(child, cst.ExceptHandler) and child.name is not None:
+                for n in names_in(child.name.name):
+                    self.fixed[n] = None
+            self._collect(child)
+
+    def name_type(self, name: str) -> str | None:
+        if name in self.fixed:
+            return self.fixed[name]
+        if name in self._cache:
+            return self._cache[name]
+        if name in self._busy or name not in self.bindings:
+            return None
+        self._busy.add(name)
+        types = set()
+        for kind, value in self.bindings[name]:
+            types.add(self._binding_type(name, kind, value))
+        self._busy.discard(name)
+        result = types.pop() if len(types) == 1 else None
+        self._cache[name] = result
+        return result
+
+    def _binding_type(self, name: str, kind: str, value: cst.CSTNode) -> str | None:
+        parts = kind.split("#")
+        if parts[0] == "aug":
+            aug: cst.AugAssign = value  # type: ignore[assignment]
+            op = type(aug.operator).__name__
+            if op in ("AddAssign", "SubtractAssign", "MultiplyAssign", "FloorDivideAssign", "ModuloAssign"):
+                t = self.expr(aug.value)
+                if t in ("int", "float", "Tensor"):
+                    return t  # joined with the other bindings by name_type
+            return None
+        if parts[0] == "value":
+            t = self.expr(value)  # type: ignore[arg-type]
+        else:
+            t = element_type_of_iter(value, self)  # type: ignore[arg-type]
+        for idx in parts[1:]:
+            if t is None:
+                return None
+            if t.startswith("Tuple["):
+                items = split_args(t) or []
+                t = items[int(idx)] if int(idx) < len(items) else None
+            elif t.startswith("List["):
+                t = element_type(t)
+            elif t == "Tensor":
+                t = "Tensor"
+            else:
+                return None
+        return t
+
+    # expressions -----------------------------------------------------------------
+    def expr(self, e: cst.BaseExpression, scope: dict[str, str | None] | None = None) -> str | None:
+        scope = scope or {}
+        if isinstance(e, cst.Integer):
+            return "int"
+        if isinstance(e, cst.Float):
+            return "float"
+        if isinstance(e, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+            return "str" if not (isinstance(e, cst.SimpleString) and e.prefix.lower().startswith("b")) else None
+        if isinstance(e, cst.Name):
+            if e.value in ("True", "False"):
+                return "bool"
+            if e.value in scope:
+                return scope[e.value]
+            return self.name_type(e.value)
+        if isinstance(e, cst.Attribute):
+            base = self.expr(e.value, scope)
+            if base == "Tensor":
+                if e.attr.value == "shape":
+                    return "List[int]"
+                if e.attr.value in ("T", "mT", "data", "real", "imag"):
+                    return "Tensor"
+                if e.attr.value == "ndim":
+                    return "int"
+            return None
+        if isinstance(e, cst.Subscript):
+            base = self.expr(e.value, scope)
+            if base == "Tensor":
+                return "Tensor"
+            single = len(e.slice) == 1 and isinstance(e.slice[0].slice, cst.Index)
+            if base and base.startswith("List["):
+                return element_type(base) if single else base
+            if base == "str":
+                return "str"
+            if base and base.startswith("Tuple[") and single:
+                idx = e.slice[0].slice.value  # type: ignore[attr-defined]
+                if isinstance(idx, cst.Integer):
+                    items = split_args(base) or []
+                    i = int(idx.value, 0)
+                    return items[i] if -len(items) <= i < len(items) else None
+            return None
+        if isinstance(e, cst.Call):
+            return self._call(e, scope)
+        if isinstance(e, cst.UnaryOperation):
+            t = self.expr(e.expression, scope)
+            if isinstance(e.operator, cst.Not):
+                return "Tensor" if t == "Tensor" else ("bool" if t else None)
+            if isinstance(e.operator, cst.BitInvert):
+                return t if t in ("int", "Tensor") else None
+            return t if t in ("int", "float", "Tensor") else None
+        if isinstance(e, cst.BinaryOperation):
+            a, b = self.expr(e.left, scope), self.expr(e.right, scope)
+            op = type(e.operator).__name__
+            if a == "Tensor" or b == "Tensor":
+                # whatever the other operand is, a compiled arithmetic op with a tensor gives one
+                return "Tensor"
+            if a in ("int", "float") and b in ("int", "float"):
+                if op == "Divide":
+                    return "float"
+                if op in ("Add", "Subtract", "Multiply", "FloorDivide", "Modulo"):
+                    return "float" if "float" in (a, b) else "int"
+                return None
+            if a == b == "str" and op == "Add":
+                return "str"
+            if a and b and a == b and a.startswith("List[") and op == "Add":
+                return a
+            return None
+        if isinstance(e, cst.Comparison):
+            parts = [self.expr(e.left, scope)] + [self.expr(c.comparator, scope) for c in e.comparisons]
+            if all(isinstance(c.operator, (cst.In, cst.NotIn, cst.Is, cst.IsNot)) for c in e.comparisons):
+                return "bool"
+            if len(e.comparisons) == 1 and "Tensor" in parts:
+                return "Tensor"
+            if "Tensor" not in parts and None not in parts:
+                return "bool"
+            return None
+        if isinstance(e, cst.IfExp):
+            a, b = self.expr(e.body, scope), self.expr(e.orelse, scope)
+            return a if a == b else None
+        if isinstance(e, cst.List):
+            types = {self.expr(el.value, scope) if isinstance(el, cst.Element) else None for el in e.elements}
+            if len(types) == 1 and None not in types:
+                return f"List[{types.pop()}]"
+            return None
+        if isinstance(e, cst.Tuple):
+            items = [self.expr(el.value, scope) if isinstance(el, cst.Element) else None for el in e.elements]
+            if items and None not in items:
+                return f"Tuple[{', '.join(items)}]"  # type: ignore[arg-type]
+            return None
+        if isinstance(e, cst.ListComp):
+            inner = dict(scope)
+            for gen in comp_fors(e):
+                bind_target(gen.target, element_type_of_iter(gen.iter, self, inner), inner)
+            t = self.expr(e.elt, inner)
+            return f"List[{t}]" if t else None
+        return None
+
+    def _call(self, e: cst.Call, scope: dict[str, str | None]) -> str | None:
+        func = e.func
+        dotted = cst_dotted(func)
+        if (
+            dotted is not None
+            and "." not in dotted
+            and dotted not in scope
+            and dotted not in self.fixed
+            and dotted not in self.bindings
+        ):
+            if dotted in _BUILTIN_CALLS and dotted not in self.ctx.module.functions:
+                return _BUILTIN_CALLS[dotted]
+            if dotted in ("abs",) and len(e.args) == 1:
+                t = self.expr(e.args[0].value, scope)
+                return t if t in ("int", "float", "Tensor") else None
+            if dotted in ("min", "max") and len(e.args) == 2 and not any(a.keyword for a in e.args):
+                a, b = (self.expr(x.value, scope) for x in e.args)
+                return a if a == b and a in ("int", "float") else None
+        qual = self.ctx.qualname(func) if dotted else None
+        if qual:
+            head, _, last = qual.rpartition(".")
+            if head == "torch" and last in _TORCH_TENSOR_FUNCS:
+                return "Tensor"
+            if head == "torch.nn.functional" and last in _F_TENSOR_FUNCS:
+                return "Tensor"
+        if isinstance(func, cst.Attribute):
+            recv = self.expr(func.value, scope)
+            m = func.attr.value
+            if recv == "Tensor":
+                if m in ("max", "min") and not e.args:
+                    return "Tensor"
+                if m in _TENSOR_METHODS:
+                    return "Tensor"
+                if m == "size":
+                    return "int" if e.args else "List[int]"
+                if m in ("dim", "numel", "ndimension", "nelement", "element_size", "get_device"):
+                    return "int"
+                if m in ("split", "chunk", "unbind"):
+                    return "List[Tensor]"
+            if recv == "str" and m in ("upper", "lower", "strip", "lstrip", "rstrip", "replace", "join", "format"):
+                return "str"
+        return None
+
+
+def bind_target(target: cst.BaseExpression, t: str | None, scope: dict[str, str | None]) -> None:
+    if isinstance(target, cst.Name):
+        scope[target.value] = t
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        items = split_args(t) if t and t.startswith("Tuple[") else None
+        for i, el in enumerate(target.elements):
+            sub = None
+            if items is not None and i < len(items) and not isinstance(el, cst.StarredElement):
+                sub = items[i]
+            elif t and t.startswith("List["):
+                sub = element_type(t)
+            elif t == "Tensor":
+                sub = "Tensor"
+            bind_target(el.value, sub, scope)
+
+
+def element_type_of_iter(it: cst.BaseExpression, types: LocalTypes, scope=None) -> str | None:
+    scope = scope or {}
+    if isinstance(it, cst.Call) and cst_dotted(it.func) in ("range", "enumerate", "zip"):
+        name = cst_dotted(it.func)
+        if name in types.ctx.module.functions or name in types.bindings or name in types.fixed:
+            return None
+        args = [a for a in it.args]
+        if any(a.keyword is not None or a.star for a in args):
+            if not (name == "enumerate" and all(a.keyword is None or a.keyword.value == "start" for a in args)):
+                return None
+        if name == "range":
+            return "int"
+        if name == "enumerate" and args:
+            inner = element_type_of_iter(args[0].value, types, scope)
+            return f"Tuple[int, {inner}]" if inner else None
+        if name == "zip" and args:
+            inner = [element_type_of_iter(a.value, types, scope) for a in args]
+            return f"Tuple[{', '.join(inner)}]" if None not in inner else None  # type: ignore[arg-type]
+        return None
+    return element_type(types.expr(it, scope))
+
+
+# --------------------------------------------------------------------------- names
+# The visitors are classes at module level: walk() looks the hooks of a visitor class up once
+# per class.
+class _NamesV(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.out: set[str] = set()
+
+    def visit_Name(self, n: cst.Name) -> None:
+        self.out.add(n.value)
+
+
+class _NamesOutsideComprehensionsV(_NamesV):
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if is_comprehension(node):
+            return False
+        return super().on_visit(node)
+
+
+class _ImpureV(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.Call, cst.Await, cst.Yield, cst.NamedExpr, cst.Lambda)) or is_comprehension(node):
+            self.found = True
+            return False
+        return True
+
+
+def names_in(node: cst.CSTNode) -> set[str]:
+    v = _NamesV()
+    walk(node, v)
+    return v.out
+
+
+def is_comprehension(node: cst.CSTNode) -> bool:
+    return isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp))
+
+
+def comp_fors(comp) -> list[cst.CompFor]:
+    out = []
+    f = comp.for_in
+    while f is not None:
+        out.append(f)
+        f = f.inner_for_in
+    return out
+
+
+def names_outside_comprehensions(fn: cst.FunctionDef) -> set[str]:
+    """Every name the function uses or binds outside comprehensions (params included)."""
+    v = _NamesOutsideComprehensionsV()
+    walk(fn, v)
+    return v.out
+
+
+def is_pure(e: cst.CSTNode) -> bool:
+    """No calls (so no side effects, the values cannot change by evaluating it earlier)."""
+    v = _ImpureV()
+    walk(e, v)
+    return not v.found
+
+
+def path_to(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.CSTNode] | None:
+    """Nodes from ``root`` down to ``target`` (both included), by identity."""
+    if root is target:
+        return [root]
+    for child in root.children:
+        sub = path_to(child, target)
+        if sub is not None:
+            return [root] + sub
+    return None
+
+
+# --------------------------------------------------------------------------- comprehension -> loops
+def fresh_name(base: str, taken: set[str]) -> str:
+    name = base
+    i = 1
+    while name in taken:
+        name = f"{base}_{i}"
+        i += 1
+    return name
+
+
+class _Rename(cst.CSTTransformer):
+    def __init__(self, mapping: dict[str, str]) -> None:
+        super().__init__()
+        self.mapping = mapping
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+        new = self.mapping.get(original.value)
+        return updated.with_changes(value=new) if new else updated
+
+    # `obj.p` and `f(p=...)` are not the variable `p`
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
+        return updated.with_changes(attr=original.attr)
+
+    def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
+        return updated.with_changes(keyword=original.keyword)
+
+
+def _annotation_code(t: str) -> str:
+    return t.replace("Tensor", "torch.Tensor")
+
+
+def comprehension_fix(
+    rule,
+    comp: cst.ListComp,
+    stmt: cst.BaseStatement,
+    in_sequence: bool,
+    fn: cst.FunctionDef,
+) -> tuple[cst.CSTNode, cst.CSTNode, list[str], bool, str] | None:
+    """Rewrite ``stmt`` so that the list comprehension ``comp`` in it becomes explicit loops
+    placed before it. Returns (old, new, imports, safe, why-unsafe) or None (no fix)."""
+    if not isinstance(comp, cst.ListComp) or not in_sequence:
+        return None
+    # where the comprehension sits: the only small statement of a line, or the test of an
+    # `if` / the iterable of a `for` (evaluated once, before anything else of the statement)
+    if isinstance(stmt, cst.SimpleStatementLine):
+        if len(stmt.body) != 1:
+            return None
+        small = stmt.body[0]
+        if not isinstance(small, (cst.Assign, cst.AnnAssign, cst.Return, cst.Expr, cst.AugAssign)):
+            return None
+        region: cst.CSTNode = small
+    elif isinstance(stmt, cst.If):
+        region = stmt.test
+    elif isinstance(stmt, cst.For):
+        region = stmt.iter
+    else:
+        return None
+    path = path_to(region, comp)
+    if path is None:
+        return None
+    for node in path[:-1]:
+        # evaluated only sometimes, or in another scope: hoisting would change that
+        if isinstance(node, (cst.BooleanOperation, cst.IfExp, cst.Lambda)) or is_comprehension(node):
+            return None
+    types = LocalTypes(fn, rule.ctx)
+    fors = comp_fors(comp)
+    scope: dict[str, str | None] = {}
+    for gen in fors:
+        if gen.asynchronous is not None:
+            return None
+        bind_target(gen.target, element_type_of_iter(gen.iter, types, scope), scope)
+    elt_type = types.expr(comp.elt, scope)
+    if elt_type is None:
+        return None
+    # names: loop variables must not clobber names the function uses elsewhere
+    outside = names_outside_comprehensions(fn)
+    # names other fixes of this function chose in the same round (shared through the
+    # FunctionContext, which all rules of one function share)
+    reserved: set[str] = rule.ctx.fresh_names
+    taken = names_in(fn) | outside | reserved
+    renames: dict[str, str] = {}
+    for gen in fors:
+        for n in names_in(gen.target):
+            if n in outside:
+                k, cand = 2, n + "_"
+                while cand in taken:
+                    cand, k = f"{n}_{k}", k + 1
+                renames[n] = cand
+    # a nested comprehension / lambda inside that rebinds a renamed name: give up
+    for part in [comp.elt] + [c.test for g in fors for c in g.ifs] + [g.iter for g in fors[1:]]:
+        for sub in _walk(part):
+            if (is_comprehension(sub) or isinstance(sub, cst.Lambda)) and renames:
+                return None
+    # the list the loop fills
+    direct = None
+    if isinstance(region, cst.Assign) and region.value is comp and len(region.targets) == 1:
+        t = region.targets[0].target
+        if isinstance(t, cst.Name) and t.value not in names_in(comp):
+            direct = t.value
+    if isinstance(region, cst.AnnAssign) and region.value is comp and isinstance(region.target, cst.Name):
+        if region.target.value not in names_in(comp):
+            direct = region.target.value
+    target = direct or fresh_name("items", taken)
+    reserved.add(target)
+    ren = _Rename(renames)
+
+    def r(node: cst.CSTNode) -> str:
+        return code(node.visit(ren)) if renames else code(node)
+
+    lines: list[str] = []
+    imports: list[str] = []
+    if isinstance(region, cst.AnnAssign) and direct:
+        lines.append(f"{target}: {code(region.annotation.annotation)} = []")
+    elif elt_type == "Tensor":
+        lines.append(f"{target} = []")
+    else:
+        lines.append(f"{target}: List[{_annotation_code(elt_type)}] = []")
+        imports.append("from typing import List")
+        if "Tensor" in elt_type:
+            imports.append("import torch")
+    depth = 0
+    first_iter = True
+    for gen in fors:
+        it = code(gen.iter) if first_iter else r(gen.iter)  # the first iterable is evaluated outside
+        first_iter = False
+        lines.append("    " * depth + f"for {r(gen.target)} in {it}:")
+        depth += 1
+        for cond in gen.ifs:
+            lines.append("    " * depth + f"if {r(cond.test)}:")
+            depth += 1
+    lines.append("    " * depth + f"{target}.append({r(comp.elt)})")
+    try:
+        loop_stmts = list(cst.parse_module("\n".join(lines) + "\n").body)
+    except cst.ParserSyntaxError:
+        return None
+    loop_stmts[0] = loop_stmts[0].with_changes(leading_lines=stmt.leading_lines)
+    if direct and isinstance(region, (cst.Assign, cst.AnnAssign)):
+        new_stmts = loop_stmts
+        if stmt.trailing_whitespace.comment is not None:  # type: ignore[union-attr]
+            last = new_stmts[0]
+            new_stmts[0] = last.with_changes(trailing_whitespace=stmt.trailing_whitespace)  # type: ignore[union-attr]
+    else:
+        replaced = _replace_node(stmt, comp, cst.Name(target)).with_changes(leading_lines=[])
+        new_stmts = loop_stmts + [replaced]
+    # everything of the statement evaluated before the comprehension must be free of calls
+    safe, why = True, ""
+    before = _evaluated_before(region, comp)
+    if not all(is_pure(n) for n in before):
+        safe, why = False, "the statement calls something before the comprehension; the loop now runs first"
+    return stmt, cst.FlattenSentinel(new_stmts), imports, safe, why
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    yield node
+    for c in node.children:
+        yield from _walk(c)
+
+
+def _replace_node(root: cst.CSTNode, old: cst.CSTNode, new: cst.CSTNode) -> cst.CSTNode:
+    class T(cst.CSTTransformer):
+        def on_leave(self, original, updated):  # type: ignore[override]
+            return new if original is old else updated
+
+    return root.visit(T())
+
+
+def _evaluated_before(region: cst.CSTNode, comp: cst.CSTNode) -> list[cst.CSTNode]:
+    """Expression nodes of ``region`` that Python evaluates before ``comp`` (textual order,
+    assignment targets after the value)."""
+    out: list[cst.CSTNode] = []
+    if isinstance(region, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+        value = region.value
+        if value is None:
+            return out
+        if isinstance(region, cst.AugAssign):
+            out.append(region.target)  # read first
+        region = value
+    found = [False]
+
+    def visit(node: cst.CSTNode) -> None:
+        if found[0]:
+            return
+        if node is comp:
+            found[0] = True
+            return
+        kids = list(node.children)
+        if not kids or not any(path_to(k, comp) for k in kids):
+            out.append(node)
+            return
+        for k in kids:
+            visit(k)
+
+    visit(region)
+    return out
+
+
+# --------------------------------------------------------------------------- TS103 / TS104 base
+from tsscan.rule import SAFE as _SAFE  # noqa: E402
+from tsscan.rule import UNSAFE as _UNSAFE  # noqa: E402
+from tsscan.rule import Fix as _Fix  # noqa: E402
+from tsscan.rule import Rule as _Rule  # noqa: E402
+
+_OTHER_COMPOUND = (cst.While, cst.With, cst.Try, cst.ClassDef, cst.Match)
+
+
+class ComprehensionRule(_Rule):
+    """Shared visitor of TS103/TS104: tracks the enclosing statement of each comprehension
+    and offers the loop rewrite for list comprehensions."""
+
+    def wants(self, fors: list[cst.CompFor]) -> bool:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def on_function(self) -> None:
+        self._root = None
+        self._depth = 0
+        self._stmts: list[tuple[cst.CSTNode, bool]] = []
+        self._elifs: set[int] = set()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._root is None:
+            self._root = node
+        self._depth += 1
+        self._stmts.append((node, False))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._depth -= 1
+        self._stmts.pop()
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._stmts.append((node, True))
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self._stmts.pop()
+
+    def visit_If(self, node: cst.If) -> None:
+        if isinstance(node.orelse, cst.If):
+            self._elifs.add(id(node.orelse))
+        self._stmts.append((node, id(node) not in self._elifs))
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self._stmts.pop()
+
+    def visit_For(self, node: cst.For) -> None:
+        self._stmts.append((node, True))
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self._stmts.pop()
+
+    def _push_other(self, node: cst.CSTNode) -> None:
+        self._stmts.append((node, False))
+
+    def _pop_other(self, original_node: cst.CSTNode) -> None:
+        self._stmts.pop()
+
+    visit_While = visit_With = visit_Try = visit_ClassDef = visit_Match = _push_other  # type: ignore[assignment]
+    leave_While = leave_With = leave_Try = leave_ClassDef = leave_Match = _pop_other  # type: ignore[assignment]
+
+    def _check(self, node) -> None:
+        fors = comp_fors(node)
+        if not self.wants(fors):
+            return
+        fix = None
+        if isinstance(node, cst.ListComp) and self._depth == 1 and self._stmts:
+            stmt, in_seq = self._stmts[-1]
+            found = comprehension_fix(self, node, stmt, in_seq, self._root)  # type: ignore[arg-type]
+            if found is not None:
+                old, new, imports, safe, why = found
+                fix = _Fix(
+                    replacements=[(old, new)],
+                    imports=imports,
+                    safety=_SAFE if safe else _UNSAFE,
+                    description="explicit loop that appends to a new list" + (f" (UNSAFE: {why})" if why else ""),
+                )
+        self.report(node, fix=fix)
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._check(node)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._check(node)
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._check(node)
+
+
+def simple_target(t: cst.BaseExpression) -> bool:
+    """A name, attribute chain or subscript with literal or simple indices: evaluating it twice is harmless."""
+    if isinstance(t, cst.Name):
+        return True
+    if isinstance(t, cst.Attribute):
+        return simple_target(t.value)
+    if isinstance(t, cst.Subscript):
+        if not simple_target(t.value):
+            return False
+        for el in t.slice:
+            if not isinstance(el.slice, cst.Index):
+                return False
+            v = el.slice.value
+            if not (isinstance(v, (cst.Integer, cst.SimpleString)) or simple_target(v)):
+                return False
+        return True
+    return False

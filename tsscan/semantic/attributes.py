@@ -1,0 +1,1121 @@
+"""The type ``torch.jit.script`` gives each attribute of an nn.Module class (stdlib ``ast`` only).
+
+The compiler never compiles ``__init__``: when it scripts a module it looks at the *values* the
+instance holds and infers a TorchScript type for each of them (unless the class annotates the
+attribute). Values it cannot type (an empty ``[]``/``{}``, a ``SimpleNamespace``, a numpy array, a
+lambda, a list of modules) are silently dropped, and the first *use* in compiled code fails.
+Attributes that exist only on the class (``export = False`` in the class body) are not module
+attributes at all, unless they are constants (``Final`` / ``__constants__``).
+
+This module reads the same facts from source: :func:`attribute_type` answers "what will the
+compiler make of ``self.<name>``" for a :class:`~tsscan.semantic.compiled.ClassInfo`, and
+:func:`value_type` types one ``__init__`` expression. Anything it cannot tell is ``UNKNOWN``:
+rules flag only what is certain, so an unknown never becomes a finding.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tsscan.semantic.module import Attr, ClassInfo, FuncNode, ModuleInfo
+
+# ---- kinds
+TENSOR = "tensor"
+INT = "int"
+FLOAT = "float"
+BOOL = "bool"
+STR = "str"
+NONE = "none"  # None with no annotation: the attribute's type is NoneType
+LIST = "list"
+DICT = "dict"
+TUPLE = "tuple"
+OPTIONAL = "optional"
+MODULE = "module"  # an nn.Module submodule
+MODULELIST = "modulelist"
+SEQUENTIAL = "sequential"
+MODULEDICT = "moduledict"
+PARAMLIST = "parameterlist"
+PARAMDICT = "parameterdict"
+FUNCTION = "function"  # a plain function stored on the module: compiled when called
+EMPTY_LIST = "empty-list"  # [] without annotation: cannot be typed
+EMPTY_DICT = "empty-dict"  # {} without annotation: cannot be typed
+PYOBJECT = "pyobject"  # a Python object the compiler cannot convert
+UNKNOWN = "unknown"
+
+SCALARS = {INT: "int", FLOAT: "float", BOOL: "bool", STR: "str", TENSOR: "torch.Tensor"}
+# containers of submodules: indexing needs literals, iteration unrolls
+MODULE_CONTAINERS = {MODULELIST, SEQUENTIAL, MODULEDICT, PARAMLIST, PARAMDICT}
+# values the compiler cannot convert to a TorchScript type
+UNCONVERTIBLE = {EMPTY_LIST, EMPTY_DICT, PYOBJECT}
+
+# attributes every nn.Module instance has as a TorchScript attribute
+MODULE_BUILTINS = {"training": BOOL}
+
+_CONTAINERS = {
+    "torch.nn.ModuleList": MODULELIST,
+    "torch.nn.modules.container.ModuleList": MODULELIST,
+    "torch.nn.Sequential": SEQUENTIAL,
+    "torch.nn.modules.container.Sequential": SEQUENTIAL,
+    "torch.nn.ModuleDict": MODULEDICT,
+    "torch.nn.modules.container.ModuleDict": MODULEDICT,
+    "torch.nn.ParameterList": PARAMLIST,
+    "torch.nn.modules.container.ParameterList": PARAMLIST,
+    "torch.nn.ParameterDict": PARAMDICT,
+    "torch.nn.modules.container.ParameterDict": PARAMDICT,
+}
+_PARAMETER = {"torch.nn.Parameter", "torch.nn.parameter.Parameter"}
+_TENSOR_FACTORIES = {
+    "zeros",
+    "ones",
+    "empty",
+    "full",
+    "rand",
+    "randn",
+    "randint",
+    "randperm",
+    "arange",
+    "linspace",
+    "logspace",
+    "tensor",
+    "as_tensor",
+    "from_numpy",
+    "eye",
+    "zeros_like",
+    "ones_like",
+    "empty_like",
+    "full_like",
+    "rand_like",
+    "randn_like",
+    "cat",
+    "stack",
+    "meshgrid",
+    "FloatTensor",
+    "LongTensor",
+    "Tensor",
+    "BoolTensor",
+    "IntTensor",
+}
+_TENSOR_METHODS = {
+    "float",
+    "long",
+    "int",
+    "half",
+    "double",
+    "bool",
+    "to",
+    "view",
+    "reshape",
+    "permute",
+    "clone",
+    "detach",
+    "contiguous",
+    "cpu",
+    "cuda",
+    "unsqueeze",
+    "squeeze",
+    "transpose",
+    "t",
+    "flatten",
+    "expand",
+    "repeat",
+    "mul",
+    "add",
+    "sub",
+    "div",
+    "sum",
+    "mean",
+    "exp",
+    "log",
+    "sqrt",
+    "abs",
+    "neg",
+    "pow",
+    "type_as",
+    "expand_as",
+    "view_as",
+    "reshape_as",
+    "sigmoid",
+    "softmax",
+    "max",
+    "min",
+    "masked_fill",
+    "fill_",
+    "zero_",
+    "normal_",
+    "uniform_",
+    "requires_grad_",
+}
+# calls whose result is a Python object that TorchScript cannot convert
+_PYOBJECT_CALLS = {
+    "types.SimpleNamespace": "types.SimpleNamespace",
+    "argparse.Namespace": "argparse.Namespace",
+    "functools.partial": "functools.partial",
+    "logging.getLogger": "a logger",
+    "easydict.EasyDict": "easydict.EasyDict",
+    "omegaconf.OmegaConf.create": "an OmegaConf config",
+    "omegaconf.DictConfig": "an OmegaConf config",
+    "threading.Lock": "a lock",
+    "object": "object",
+}
+# annotations naming such a class: the parameter holds an unconvertible object
+_PYOBJECT_CLASSES = {"types.SimpleNamespace", "argparse.Namespace", "easydict.EasyDict", "omegaconf.DictConfig"}
+_NUMPY_ARRAYS = {
+    "array",
+    "asarray",
+    "zeros",
+    "ones",
+    "empty",
+    "full",
+    "arange",
+    "linspace",
+    "eye",
+    "stack",
+    "concatenate",
+    "load",
+    "loadtxt",
+    "zeros_like",
+    "ones_like",
+    "meshgrid",
+}
+
+
+@dataclass(frozen=True)
+class AttrType:
+    """What the compiler makes of one attribute (or one ``__init__`` expression).
+
+    ``kind`` is one of the module constants (TENSOR, INT, ..., EMPTY_LIST, PYOBJECT, UNKNOWN).
+    ``ts`` is the TorchScript type as source text when it is known (``"List[int]"``).
+    ``origin``: "init" (set in ``__init__``), "class" (class body only), "buffer",
+    "parameter", "annotation" (declared, no value seen), "builtin" (``training``) or "".
+    ``constant``: ``Final`` or listed in ``__constants__``. ``detail`` says what the Python
+    object is, for messages (``"types.SimpleNamespace"``, ``"a lambda"``). ``line``: where the
+    value is assigned (0 when not known).
+    """
+
+    kind: str
+    ts: str | None = None
+    origin: str = ""
+    constant: bool = False
+    detail: str = ""
+    line: int = 0
+    annotated: bool = False  # a class-level annotation declares it
+    # ``self.x: T = v`` in ``__init__``: the compiler ignores such annotations (torch 2.13
+    # types the attribute from its value), but the text says what the author meant
+    init_annotation: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.kind != UNKNOWN
+
+    def with_(self, **kw) -> AttrType:
+        d = dict(self.__dict__)
+        d.update(kw)
+        return AttrType(**d)
+
+
+UNKNOWN_T = AttrType(UNKNOWN)
+
+
+# --------------------------------------------------------------------------- annotations
+def annotation_type(text: str | None, module: ModuleInfo | None = None) -> AttrType:
+    """The kind of an annotation written as source text (``"List[int]"``, ``"Final[int]"``)."""
+    if not text:
+        return UNKNOWN_T
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return UNKNOWN_T
+    return _ann_node_type(node, module, text)
+
+
+def _ann_head(node: ast.expr, module: ModuleInfo | None) -> str:
+    from tsscan.semantic.module import dotted
+
+    name = dotted(node) or ""
+    if module is not None:
+        name = module.resolve(name) or name
+    return name
+
+
+def _ann_node_type(node: ast.expr, module: ModuleInfo | None, text: str) -> AttrType:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):  # "List[int]" string annotation
+        return annotation_type(node.value, module)
+    if isinstance(node, ast.Constant) and node.value is None:
+        return AttrType(NONE, "None", annotated=True)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # X | None
+        return AttrType(OPTIONAL, text, annotated=True)
+    if isinstance(node, ast.Subscript):
+        head = _ann_head(node.value, module).split(".")[-1]
+        if head == "Final":
+            inner = _ann_node_type(node.slice, module, ast.unparse(node.slice))
+            return inner.with_(constant=True)
+        kinds = {
+            "List": LIST,
+            "list": LIST,
+            "Dict": DICT,
+            "dict": DICT,
+            "Tuple": TUPLE,
+            "tuple": TUPLE,
+            "Optional": OPTIONAL,
+            "Union": UNKNOWN,
+        }
+        return AttrType(kinds.get(head, UNKNOWN), text, annotated=True)
+    head = _ann_head(node, module)
+    last = head.split(".")[-1]
+    if last == "Final":
+        return AttrType(UNKNOWN, None, constant=True, annotated=True)
+    simple = {"int": INT, "float": FLOAT, "bool": BOOL, "str": STR}
+    if head in simple:
+        return AttrType(simple[head], head, annotated=True)
+    if head in ("torch.Tensor", "Tensor") or head.endswith(".Tensor"):
+        return AttrType(TENSOR, "torch.Tensor", annotated=True)
+    return AttrType(UNKNOWN, text, annotated=True)
+
+
+# --------------------------------------------------------------------------- values
+class _Env:
+    """What an ``__init__`` expression can refer to: parameters, locals, the class, the file."""
+
+    def __init__(self, module: ModuleInfo, cls: ClassInfo | None, fn: FuncNode | None):
+        self.module = module
+        self.cls = cls
+        self.fn = fn
+        self.params: dict[str, ast.arg] = {}
+        self.defaults: dict[str, ast.expr] = {}
+        self.locals: dict[str, list[ast.expr]] = {}
+        self.self_name: str | None = None
+        self.depth = 0
+        if fn is not None:
+            args = fn.args.posonlyargs + fn.args.args
+            if args and cls is not None:
+                self.self_name = args[0].arg
+            # params, defaults and locals depend on ``fn`` alone: read once per function, kept
+            # on the node (the dicts are only read afterwards)
+            known = fn.__dict__.get("_tsscan_env")
+            if known is not None:
+                self.params, self.defaults, self.locals = known
+                return
+            for a in args + fn.args.kwonlyargs:
+                self.params[a.arg] = a
+            pos = fn.args.posonlyargs + fn.args.args
+            for a, d in zip(pos[len(pos) - len(fn.args.defaults) :], fn.args.defaults, strict=False):
+                self.defaults[a.arg] = d
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Assign):
+                    for t in node.targets:
+                        if isinstance(t, ast.Name):
+                            self.locals.setdefault(t.id, []).append(node.value)
+                        elif isinstance(t, (ast.Tuple, ast.List)):
+                            for e in t.elts:  # unpacking: value not known
+                                if isinstance(e, ast.Name):
+                                    self.locals.setdefault(e.id, []).append(None)  # type: ignore[arg-type]
+                elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name):
+                    self.locals.setdefault(node.target.id, []).append(None)  # type: ignore[arg-type]
+                elif isinstance(node, (ast.For, ast.comprehension, ast.With)):
+                    tgt = getattr(node, "target", None)
+                    for n in ast.walk(tgt) if tgt is not None else ():
+                        if isinstance(n, ast.Name):
+                            self.locals.setdefault(n.id, []).append(None)  # type: ignore[arg-type]
+            fn.__dict__["_tsscan_env"] = (self.params, self.defaults, self.locals)
+
+
+def value_type(
+    expr: ast.expr | None,
+    module: ModuleInfo,
+    cls: ClassInfo | None = None,
+    fn: FuncNode | None = None,
+) -> AttrType:
+    """The type the compiler infers for the value of ``expr``, an expression of ``fn``
+    (normally ``cls.__init__``). UNKNOWN whenever it is not certain."""
+    if expr is None:
+        return UNKNOWN_T
+    return _vt(expr, _Env(module, cls, fn))
+
+
+def _vt(e: ast.expr, env: _Env) -> AttrType:
+    env.depth += 1
+    try:
+        if env.depth > 12:
+            return UNKNOWN_T
+        return _vt_inner(e, env)
+    finally:
+        env.depth -= 1
+
+
+def _same(types: list[AttrType]) -> AttrType:
+    if types and all(t.known for t in types) and len({(t.kind, t.ts) for t in types}) == 1:
+        return types[0]
+    return UNKNOWN_T
+
+
+def _vt_inner(e: ast.expr, env: _Env) -> AttrType:
+    mod = env.module
+    if isinstance(e, ast.Constant):
+        v = e.value
+        if isinstance(v, bool):
+            return AttrType(BOOL, "bool")
+        if isinstance(v, int):
+            return AttrType(INT, "int")
+        if isinstance(v, float):
+            return AttrType(FLOAT, "float")
+        if isinstance(v, str):
+            return AttrType(STR, "str")
+        if v is None:
+            return AttrType(NONE, "None")
+        return UNKNOWN_T
+    if isinstance(e, ast.UnaryOp):
+        inner = _vt(e.operand, env)
+        if isinstance(e.op, ast.Not):
+            return AttrType(BOOL, "bool") if inner.kind in (BOOL, INT, FLOAT, STR) else UNKNOWN_T
+        return inner if inner.kind in (INT, FLOAT, TENSOR) else UNKNOWN_T
+    if isinstance(e, ast.Lambda):
+        return AttrType(PYOBJECT, detail="a lambda")
+    if isinstance(e, (ast.List, ast.Tuple, ast.Set)):
+        if isinstance(e, ast.Set):
+            return AttrType(PYOBJECT, detail="a set") if e.elts else UNKNOWN_T
+        if any(isinstance(x, ast.Starred) for x in e.elts):
+            return UNKNOWN_T
+        if not e.elts:
+            return (
+                AttrType(EMPTY_LIST, detail="an empty list")
+                if isinstance(e, ast.List)
+                else AttrType(TUPLE, "Tuple[()]")
+            )
+        elts = [_vt(x, env) for x in e.elts]
+        if any(t.kind in {MODULE} | MODULE_CONTAINERS for t in elts):
+            return AttrType(
+                PYOBJECT,
+                detail="a list of modules (use nn.ModuleList)" if isinstance(e, ast.List) else "a tuple of modules",
+            )
+        if any(t.kind in UNCONVERTIBLE for t in elts):
+            return AttrType(PYOBJECT, detail="a container of unconvertible objects")
+        if isinstance(e, ast.Tuple):
+            ts = "Tuple[" + ", ".join(t.ts or "?" for t in elts) + "]" if all(t.ts for t in elts) else None
+            return AttrType(TUPLE, ts)
+        one = _same(elts)
+        if one.known and one.kind in SCALARS:
+            return AttrType(LIST, f"List[{SCALARS[one.kind]}]")
+        return AttrType(LIST)
+    if isinstance(e, ast.Dict):
+        if not e.keys:
+            return AttrType(EMPTY_DICT, detail="an empty dict")
+        if any(k is None for k in e.keys):
+            return UNKNOWN_T
+        keys = [_vt(k, env) for k in e.keys]  # type: ignore[arg-type]
+        vals = [_vt(v, env) for v in e.values]
+        if any(t.kind in {MODULE} | MODULE_CONTAINERS for t in vals):
+            return AttrType(PYOBJECT, detail="a dict of modules (use nn.ModuleDict)")
+        if any(t.kind in UNCONVERTIBLE for t in vals + keys):
+            return AttrType(PYOBJECT, detail="a container of unconvertible objects")
+        k, v = _same(keys), _same(vals)
+        if k.kind in SCALARS and v.kind in SCALARS:
+            return AttrType(DICT, f"Dict[{SCALARS[k.kind]}, {SCALARS[v.kind]}]")
+        return AttrType(DICT)
+    if isinstance(e, (ast.ListComp, ast.GeneratorExp)):
+        return AttrType(LIST) if isinstance(e, ast.ListComp) else UNKNOWN_T
+    if isinstance(e, ast.DictComp):
+        return AttrType(DICT)
+    if isinstance(e, ast.SetComp):
+        return AttrType(PYOBJECT, detail="a set")
+    if isinstance(e, ast.BinOp):
+        left, right = _vt(e.left, env), _vt(e.right, env)
+        if isinstance(e.op, ast.Mult) and left.kind in (LIST, EMPTY_LIST, PYOBJECT) and right.kind == INT:
+            return left
+        if isinstance(e.op, ast.Mult) and right.kind in (LIST, EMPTY_LIST, PYOBJECT) and left.kind == INT:
+            return right
+        if isinstance(e.op, ast.Add) and left.kind == LIST and right.kind == LIST and left.ts == right.ts:
+            return left
+        if TENSOR in (left.kind, right.kind) and all(t.kind in (TENSOR, INT, FLOAT, BOOL) for t in (left, right)):
+            return AttrType(TENSOR, "torch.Tensor")
+        if isinstance(e.op, ast.Add) and left.kind == STR and right.kind == STR:
+            return AttrType(STR, "str")
+        nums = (INT, FLOAT)
+        if left.kind in nums and right.kind in nums:
+            if isinstance(e.op, ast.Div) or FLOAT in (left.kind, right.kind):
+                return AttrType(FLOAT, "float")
+            if isinstance(
+                e.op,
+                (
+                    ast.Add,
+                    ast.Sub,
+                    ast.Mult,
+                    ast.FloorDiv,
+                    ast.Mod,
+                    ast.LShift,
+                    ast.RShift,
+                    ast.BitAnd,
+                    ast.BitOr,
+                    ast.BitXor,
+                ),
+            ):
+                return AttrType(INT, "int")
+        return UNKNOWN_T
+    if isinstance(e, ast.Compare):
+        parts = [_vt(x, env) for x in [e.left, *e.comparators]]
+        if all(p.kind in (INT, FLOAT, BOOL, STR, NONE) for p in parts):
+            return AttrType(BOOL, "bool")
+        return UNKNOWN_T
+    if isinstance(e, ast.BoolOp):
+        return _same([_vt(v, env) for v in e.values])
+    if isinstance(e, ast.IfExp):
+        return _same([_vt(e.body, env), _vt(e.orelse, env)])
+    if isinstance(e, ast.Name):
+        return _name_type(e.id, env)
+    if isinstance(e, ast.Attribute):
+        if env.self_name and isinstance(e.value, ast.Name) and e.value.id == env.self_name and env.cls is not None:
+            return attribute_type(env.cls, e.attr, mod, _depth=env.depth)
+        name = mod.resolve_node(e) or ""
+        if name in ("math.pi", "math.e", "math.inf", "math.tau", "math.nan"):
+            return AttrType(FLOAT, "float")
+        return UNKNOWN_T
+    if isinstance(e, ast.Call):
+        return _call_type(e, env)
+    return UNKNOWN_T
+
+
+def _name_type(name: str, env: _Env) -> AttrType:
+    mod = env.module
+    if name in env.params:
+        if name in env.locals:  # reassigned in the body
+            return UNKNOWN_T
+        a = env.params[name]
+        if a.annotation is not None:
+            ann = mod.resolve_node(a.annotation)
+            if ann in _PYOBJECT_CLASSES:  # cfg: SimpleNamespace
+                return AttrType(PYOBJECT, detail=_PYOBJECT_CALLS[ann])
+            t = _ann_node_type(a.annotation, mod, ast.unparse(a.annotation))
+            if t.kind == FLOAT:
+                return UNKNOWN_T  # `scale: float = 1` holds the int 1: the value decides
+            return t.with_(annotated=False)
+        return UNKNOWN_T
+    if name in env.locals:
+        values = env.locals[name]
+        if len(values) != 1 or values[0] is None:
+            return UNKNOWN_T
+        return _vt(values[0], env)
+    if name in mod.functions:
+        return AttrType(FUNCTION, detail=f"function {name}")
+    if name in mod.globals and env.fn is not None:
+        stmt = mod.globals[name]
+        value = getattr(stmt, "value", None)
+        if isinstance(value, ast.Constant):
+            return _vt(value, _Env(mod, None, None))
+    return UNKNOWN_T
+
+
+def _call_type(e: ast.Call, env: _Env) -> AttrType:
+    mod = env.module
+    name = mod.resolve_node(e.func) or ""
+    if name in _CONTAINERS:
+        return AttrType(_CONTAINERS[name], detail=name.split(".")[-1])
+    if name in _PARAMETER:
+        return AttrType(TENSOR, "torch.Tensor", origin="parameter")
+    if name == "torch.jit.Attribute" and len(e.args) == 2:  # torch.jit.Attribute([], List[int])
+        return annotation_type(ast.unparse(e.args[1]), mod)
+    local = mod.classes.get(name)
+    if local is not None:
+        if local.is_module:
+            chain = list(local.mro())
+            if not any("__getitem__" in c.methods for c in chain):
+                for c in chain:  # class Stage(nn.Sequential) indexes like a Sequential
+                    for b in c.bases:
+                        if b in _CONTAINERS:
+                            return AttrType(_CONTAINERS[b], detail=name)
+            return AttrType(MODULE, detail=name)
+        # an instance of a plain class of the file may compile as a TorchScript class
+        return UNKNOWN_T
+    head, _, last = name.rpartition(".")
+    if name.startswith("torch.nn.") and last[:1].isupper() and name not in ("torch.nn.Parameter",):
+        if head in ("torch.nn", "torch.nn.modules") or head.startswith("torch.nn.modules."):
+            return AttrType(MODULE, detail=name)
+        return UNKNOWN_T
+    if head == "torch" and last in _TENSOR_FACTORIES:
+        return AttrType(TENSOR, "torch.Tensor")
+    if name in _PYOBJECT_CALLS:
+        return AttrType(PYOBJECT, detail=_PYOBJECT_CALLS[name])
+    if name.startswith("numpy."):
+        if last in _NUMPY_ARRAYS or head in ("numpy.random",):
+            return AttrType(PYOBJECT, detail="a numpy array")
+        return UNKNOWN_T
+    if name in ("int", "len"):
+        return AttrType(INT, "int")
+    if name == "float":
+        return AttrType(FLOAT, "float")
+    if name == "bool":
+        return AttrType(BOOL, "bool")
+    if name == "str":
+        return AttrType(STR, "str")
+    if name in ("math.sqrt", "math.log", "math.exp", "math.log2", "math.log10", "math.cos", "math.sin"):
+        return AttrType(FLOAT, "float")
+    if name in ("math.ceil", "math.floor"):
+        return AttrType(INT, "int")
+    if name == "list" and not e.args:
+        return AttrType(EMPTY_LIST, detail="an empty list")
+    if name == "dict" and not e.args and not e.keywords:
+        return AttrType(EMPTY_DICT, detail="an empty dict")
+    if isinstance(e.func, ast.Attribute):
+        recv = _vt(e.func.value, env)
+        m = e.func.attr
+        if recv.kind == TENSOR:
+            if m in _TENSOR_METHODS:
+                return AttrType(TENSOR, "torch.Tensor")
+            if m == "numpy":
+                return AttrType(PYOBJECT, detail="a numpy array")
+            if m == "tolist":
+                return AttrType(LIST)
+            if m in ("numel", "dim", "ndimension", "element_size", "nelement") and not e.args:
+                return AttrType(INT, "int")
+    return UNKNOWN_T
+
+
+# --------------------------------------------------------------------------- attributes
+def _all_methods(cls: ClassInfo) -> Iterator[tuple[ClassInfo, str, FuncNode]]:
+    for c in cls.mro():
+        for name, fn in c.methods.items():
+            yield c, name, fn
+
+
+def _method_self(fn: FuncNode) -> str | None:
+    args = fn.args.posonlyargs + fn.args.args
+    return args[0].arg if args else None
+
+
+@dataclass
+class Writes:
+    """Where the methods of a class write ``self.<name>``: assignments and in-place mutation."""
+
+    assigned: dict[str, list[tuple[str, ast.AST]]]  # name -> [(method, node)]
+    mutated: dict[str, list[tuple[str, ast.AST]]]  # self.x.append(...), self.x[k] = v, self.x += ...
+
+
+_MUTATORS = {"append", "extend", "insert", "update", "setdefault", "__setitem__", "add", "pop", "clear"}
+
+
+def _cache(cls: ClassInfo) -> dict:
+    c = cls.__dict__.get("_tsscan_attr_cache")
+    if c is None:
+        c = {}
+        cls.__dict__["_tsscan_attr_cache"] = c
+    return c
+
+
+def class_writes(cls: ClassInfo) -> Writes:
+    """Every ``self.x = ...`` and every in-place change of ``self.x`` in all methods of ``cls``
+    and its local bases (``__init__`` included)."""
+    cache = _cache(cls)
+    if "writes" not in cache:
+        cache["writes"] = _class_writes(cls)
+    return cache["writes"]
+
+
+def _class_writes(cls: ClassInfo) -> Writes:
+    w = Writes({}, {})
+    for _c, mname, fn in _all_methods(cls):
+        me = _method_self(fn)
+        if me is None:
+            continue
+
+        def is_self_attr(n: ast.AST, me: str = me) -> str | None:
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == me:
+                return n.attr
+            return None
+
+        for node in ast.walk(fn):
+            targets: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                targets = list(node.targets)
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+                targets = [node.target]
+            flat: list[ast.expr] = []
+            for t in targets:
+                flat.extend(t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])
+            for t in flat:
+                a = is_self_attr(t)
+                if a is not None:
+                    bucket = w.mutated if isinstance(node, ast.AugAssign) else w.assigned
+                    bucket.setdefault(a, []).append((mname, node))
+                if isinstance(t, ast.Subscript):
+                    a = is_self_attr(t.value)
+                    if a is not None:
+                        w.mutated.setdefault(a, []).append((mname, node))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                a = is_self_attr(node.func.value)
+                if a is not None and node.func.attr in _MUTATORS:
+                    w.mutated.setdefault(a, []).append((mname, node))
+                # setattr(self, "x", v) / register_buffer("x", ...) count as assignments
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "setattr"
+                and len(node.args) >= 2
+                and isinstance(node.args[0], ast.Name)
+                and node.args[0].id == me
+            ):
+                key = node.args[1]
+                name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "*"
+                w.assigned.setdefault(name, []).append((mname, node))
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == me
+                and node.func.attr in ("register_buffer", "register_parameter", "add_module", "register_module")
+                and node.args
+            ):
+                key = node.args[0]
+                name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "*"
+                w.assigned.setdefault(name, []).append((mname, node))
+    return w
+
+
+def externally_assigned(module: ModuleInfo, name: str) -> bool:
+    """True when the file assigns ``<obj>.<name> = ...`` on something other than ``self``
+    (a model builder setting ``detect.stride = ...`` after construction), or ``setattr`` with
+    a name it cannot read."""
+    names = module.__dict__.get("_tsscan_external_attrs")
+    if names is None:
+        names = _external_assignments(module)
+        module.__dict__["_tsscan_external_attrs"] = names
+    return "*" in names or name in names
+
+
+def _external_assignments(module: ModuleInfo) -> set[str]:
+    out: set[str] = set()
+    for node in ast.walk(module.tree):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets = [node.target]
+        for t in targets:
+            for x in t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t]:
+                if isinstance(x, ast.Attribute):
+                    if not (isinstance(x.value, ast.Name) and x.value.id in ("self",)):
+                        out.add(x.attr)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "setattr"
+            and len(node.args) >= 2
+        ):
+            if not (isinstance(node.args[0], ast.Name) and node.args[0].id == "self"):
+                key = node.args[1]
+                out.add(key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "*")
+    return out
+
+
+def fully_known(cls: ClassInfo) -> bool:
+    """True when every attribute the instance can have is visible in this file: no base
+    class from elsewhere (it may set attributes or declare annotations), no ``setattr``
+    with a computed name, no ``__getattr__``/``__setattr__`` override and no
+    ``self.__dict__`` writes."""
+    cache = _cache(cls)
+    if "fully_known" not in cache:
+        cache["fully_known"] = _fully_known(cls)
+    return cache["fully_known"]
+
+
+def _fully_known(cls: ClassInfo) -> bool:
+    if any(c.has_unknown_bases for c in cls.mro()):
+        return False
+    if any(c.node.decorator_list for c in cls.mro()):  # a class decorator may add attributes
+        return False
+    for c in cls.mro():
+        if {"__getattr__", "__setattr__", "__getattribute__"} & set(c.methods):
+            return False
+        if "*setattr*" in c.init_attrs:
+            return False
+        for fn in c.methods.values():
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
+                    key = node.args[1] if len(node.args) > 1 else None
+                    if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                        return False
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "__setattr__"
+                ):
+                    return False  # self.__setattr__(name, v) / object.__setattr__(self, name, v)
+                # self.__dict__.update(...), vars(self).update(...), self.__dict__[k] = v
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("update", "setdefault", "__setitem__")
+                    and _is_instance_dict(node.func.value)
+                ):
+                    return False
+                if (
+                    isinstance(node, ast.Subscript)
+                    and isinstance(node.ctx, ast.Store)
+                    and _is_instance_dict(node.value)
+                ):
+                    return False
+    return True
+
+
+def _is_instance_dict(node: ast.expr) -> bool:
+    if isinstance(node, ast.Attribute) and node.attr == "__dict__":
+        return True
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "vars"
+
+
+def _class_annotation(cls: ClassInfo, name: str) -> Attr | None:
+    """The class-level annotation of ``name``: ``name: T`` in a class body, or an entry of
+    ``__annotations__ = {"name": T}`` (torch's own modules declare ``bias`` that way)."""
+    for c in cls.mro():
+        a = c.class_attrs.get(name)
+        if a is not None and a.annotation:
+            return a
+        table = c.class_attrs.get("__annotations__")
+        if table is not None and isinstance(table.value, ast.Dict):
+            for k, v in zip(table.value.keys, table.value.values, strict=False):
+                if isinstance(k, ast.Constant) and k.value == name:
+                    return Attr(name, table.line, None, ast.unparse(v), "class")
+    return None
+
+
+def init_called_methods(cls: ClassInfo) -> set[str]:
+    """Methods ``__init__`` runs (``self.reset()``, transitively): what they assign exists on
+    the instance when it is scripted, compiled methods included."""
+    cache = _cache(cls)
+    if "init_called" in cache:
+        return cache["init_called"]
+    out: set[str] = set()
+    queue = ["__init__"]
+    while queue:
+        name = queue.pop()
+        found = cls.find_method(name)
+        if found is None:
+            continue
+        fn = found[0]
+        me = _method_self(fn)
+        for node in ast.walk(fn):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == me
+                and node.func.attr not in out
+                and cls.find_method(node.func.attr) is not None
+            ):
+                out.add(node.func.attr)
+                queue.append(node.func.attr)
+    cache["init_called"] = out
+    return out
+
+
+def runs_before_scripting(cls: ClassInfo, module: ModuleInfo, method: str) -> bool:
+    """True when ``method`` may run on the Python instance before it is scripted: any method
+    the compiler does not compile (``__init__``, ``reset``, ``load_state_dict`` hooks, ...),
+    and compiled methods that ``__init__`` calls."""
+    return method not in _compiled_method_names(cls, module) or method in init_called_methods(cls)
+
+
+def plain_module(cls: ClassInfo | None) -> bool:
+    """An nn.Module subclass scripted recursively (``torch.jit.script(model)``), whose
+    attributes the compiler infers from the instance; not a legacy ``torch.jit.ScriptModule``
+    subclass (those build their attributes while ``__init__`` runs)."""
+    if cls is None or not cls.is_module:
+        return False
+    return not any(b.startswith("torch.jit.") for c in cls.mro() for b in c.bases)
+
+
+def is_constant(cls: ClassInfo, name: str) -> bool:
+    return any(name in c.constants for c in cls.mro())
+
+
+def attribute_type(cls: ClassInfo, name: str, module: ModuleInfo, _depth: int = 0) -> AttrType:
+    """The type the compiler gives ``self.<name>`` of a module of class ``cls``.
+
+    - an annotation (class body or ``__init__``) wins: its kind, ``annotated=True``;
+    - an attribute ``__init__`` sets (own or a local base's), ``register_buffer`` and
+      ``register_parameter`` included: typed from its value (``origin="init"``); a value that
+      ``__init__`` or another uncompiled method changes later (``append``, reassignment to
+      another type) makes it UNKNOWN;
+    - a name only the class body assigns: typed from that value, ``origin="class"`` (not a
+      module attribute for the compiler unless ``constant``);
+    - ``training``: BOOL (``origin="builtin"``);
+    - anything else: UNKNOWN with ``origin=""``.
+    """
+    if _depth > 10:
+        return UNKNOWN_T
+    cache = _cache(cls)
+    key = ("type", name, id(module))
+    if key not in cache:
+        cache[key] = UNKNOWN_T  # recursion guard (self.a = self.b; self.b = self.a)
+        cache[key] = _attribute_type(cls, name, module, _depth)
+    return cache[key]
+
+
+def cst_expr_to_ast(node) -> ast.expr | None:
+    """The stdlib ``ast`` of a libcst expression (None if it does not parse alone)."""
+    import libcst as cst
+
+    try:
+        code = cst.Module(body=[]).code_for_node(node)
+        return ast.parse("(" + code + ")", mode="eval").body
+    except (SyntaxError, ValueError, TypeError):
+        return None
+
+
+def _attribute_type(cls: ClassInfo, name: str, module: ModuleInfo, _depth: int) -> AttrType:
+    constant = is_constant(cls, name)
+    init_attr = cls.attribute(name)
+    owner = next((c for c in cls.mro() if name in c.init_attrs), None)
+    ann_attr = _class_annotation(cls, name)
+    # only class-level annotations count: the compiler ignores ``self.x: T = v`` in __init__
+    ann_text = ann_attr.annotation if ann_attr else None
+    if init_attr is not None and owner is not None:
+        line = init_attr.line
+        if ann_text:
+            t = annotation_type(ann_text, module)
+            return t.with_(origin="init", constant=constant or t.constant, line=line, annotated=True)
+        if init_attr.annotation:
+            return _attribute_value_type(cls, owner, init_attr, name, module, constant, _depth).with_(
+                init_annotation=init_attr.annotation
+            )
+        if init_attr.where == "buffer":
+            if isinstance(init_attr.value, ast.Constant) and init_attr.value.value is None:
+                return AttrType(NONE, "None", origin="buffer", constant=constant, line=line)
+            return AttrType(TENSOR, "torch.Tensor", origin="buffer", constant=constant, line=line)
+        if init_attr.where == "parameter":
+            return AttrType(TENSOR, "torch.Tensor", origin="parameter", constant=constant, line=line)
+        if init_attr.where == "submodule":
+            return AttrType(MODULE, origin="init", constant=constant, line=line)
+        return _attribute_value_type(cls, owner, init_attr, name, module, constant, _depth)
+    if name in MODULE_BUILTINS:
+        return AttrType(MODULE_BUILTINS[name], MODULE_BUILTINS[name], origin="builtin")
+    class_attr = cls.class_attribute(name)
+    if class_attr is not None:
+        if class_attr.value is None:
+            t = annotation_type(class_attr.annotation, module)
+            return t.with_(origin="annotation", constant=constant or t.constant, line=class_attr.line)
+        t = value_type(class_attr.value, module, None, None)
+        if class_attr.annotation:
+            a = annotation_type(class_attr.annotation, module)
+            t = a if a.known else t
+            constant = constant or a.constant
+        return t.with_(origin="class", constant=constant, line=class_attr.line, annotated=bool(class_attr.annotation))
+    return UNKNOWN_T
+
+
+def _attribute_value_type(
+    cls: ClassInfo, owner: ClassInfo, init_attr: Attr, name: str, module: ModuleInfo, constant: bool, _depth: int
+) -> AttrType:
+    line = init_attr.line
+    if True:  # noqa: SIM108 (kept as a block for readability)
+        init = owner.methods.get("__init__")
+        env = _Env(module, cls, init)
+        env.depth = _depth
+        t = _vt(init_attr.value, env) if init_attr.value is not None else UNKNOWN_T
+        later = owner.init_assigned_later.get(name, [])
+        if later:
+            others = [_vt(v, env) if v is not None else UNKNOWN_T for v in later]
+            t = _same([t, *others])  # the value at script time may be any of them
+        writes = class_writes(cls)
+        # changed in place by code the compiler does not compile: the value at script time
+        # may differ from what __init__ shows
+        outside = [
+            m
+            for m, _ in writes.mutated.get(name, []) + writes.assigned.get(name, [])
+            if m != "__init__" and runs_before_scripting(cls, module, m)
+        ]
+        before = [(m, n) for m, n in writes.mutated.get(name, []) if runs_before_scripting(cls, module, m)]
+        if t.kind == EMPTY_LIST and before and not outside and all(m == "__init__" for m, _ in before):
+            # filled by __init__ itself: self.blocks = [] ... self.blocks.append(Block())
+            t = _filled_list_type([n for _, n in before], env)
+        elif t.kind in (EMPTY_LIST, EMPTY_DICT, NONE, LIST, DICT) and before:
+            t = UNKNOWN_T
+        elif outside and t.kind in (EMPTY_LIST, EMPTY_DICT, NONE):
+            t = UNKNOWN_T
+        return t.with_(origin="init", constant=constant, line=line)
+
+
+def _filled_list_type(mutations: list[ast.AST], env: _Env) -> AttrType:
+    """The type of a list ``__init__`` starts empty and fills with ``append``/``extend``."""
+    elems: list[AttrType] = []
+    for node in mutations:
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and len(node.args) == 1):
+            return UNKNOWN_T
+        arg = node.args[0]
+        if node.func.attr == "append":
+            elems.append(_vt(arg, env))
+        elif node.func.attr == "extend" and isinstance(arg, (ast.List, ast.Tuple)):
+            elems.extend(_vt(x, env) for x in arg.elts)
+        else:
+            return UNKNOWN_T
+    if elems and all(e.kind in {MODULE} | MODULE_CONTAINERS for e in elems):
+        return AttrType(PYOBJECT, detail="a list of modules (use nn.ModuleList)")
+    one = _same(elems)
+    if one.known and one.kind in SCALARS:
+        return AttrType(LIST, f"List[{SCALARS[one.kind]}]")
+    return UNKNOWN_T
+
+
+def _compiled_method_names(cls: ClassInfo, module: ModuleInfo) -> set[str]:
+    """Names of methods the compiler compiles for ``cls`` (computed from ``scope``)."""
+    from tsscan.semantic.compiled import _compiled_functions  # noqa: PLC0415 cheap, ast only
+
+    key = id(cls)
+    cache = _COMPILED_CACHE.get(id(module))
+    if cache is None or cache[0] is not module:
+        funcs = _compiled_functions(module)
+        table: dict[int, set[str]] = {}
+        for cf in funcs:
+            if cf.cls is not None:
+                for c in module.classes.values():
+                    if cf.cls in list(c.mro()):
+                        table.setdefault(id(c), set()).add(cf.node.name)
+        cache = (module, table)
+        _COMPILED_CACHE.clear()
+        _COMPILED_CACHE[id(module)] = cache
+    return cache[1].get(key, set())
+
+
+_COMPILED_CACHE: dict[int, tuple[ModuleInfo, dict[int, set[str]]]] = {}
+
+
+def assigned_outside_compiled(cls: ClassInfo, module: ModuleInfo, name: str) -> bool:
+    """True when a method the compiler does not compile (``__init__`` included) assigns
+    ``self.<name>``: the instance then may hold it when it is scripted."""
+    w = class_writes(cls)
+    return any(runs_before_scripting(cls, module, m) for m, _ in w.assigned.get(name, []) + w.assigned.get("*", []))
+
+
+def module_container_length(cls: ClassInfo, name: str, module: ModuleInfo) -> str | None:
+    """The length of a ModuleList/Sequential attribute as a canonical expression dump, when
+    ``__init__`` shows it: ``ModuleList([a, b])`` -> ``2``; ``ModuleList(f(c) for c in ch)``
+    -> ``len(ch)``; ``ModuleList([... for _ in range(n)])`` -> ``n``. None when unknown or
+    when something else changes the container."""
+    attr = cls.attribute(name)
+    if attr is None or attr.value is None or not isinstance(attr.value, ast.Call):
+        return None
+    owner = next((c for c in cls.mro() if name in c.init_attrs), None)
+    if owner is None or owner.init_assigned_later.get(name):
+        return None
+    if class_writes(cls).mutated.get(name):
+        return None
+    call = attr.value
+    kind = _CONTAINERS.get(module.resolve_node(call.func) or "")
+    if kind not in (MODULELIST, SEQUENTIAL) or call.keywords:
+        return None
+    if kind == SEQUENTIAL:
+        if any(isinstance(a, ast.Starred) for a in call.args):
+            return None
+        return _canon(ast.Constant(len(call.args)))
+    if len(call.args) != 1:
+        return _canon(ast.Constant(0)) if not call.args else None
+    arg = call.args[0]
+    if isinstance(arg, (ast.List, ast.Tuple)) and not any(isinstance(x, ast.Starred) for x in arg.elts):
+        return _canon(ast.Constant(len(arg.elts)))
+    if isinstance(arg, (ast.ListComp, ast.GeneratorExp)) and len(arg.generators) == 1:
+        g = arg.generators[0]
+        if g.ifs or g.is_async:
+            return None
+        it = g.iter
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" and len(it.args) == 1:
+            return _canon(it.args[0])
+        if isinstance(it, ast.Name):
+            return _canon(ast.Call(ast.Name("len", ast.Load()), [it], []))
+    return None
+
+
+def _canon(e: ast.expr) -> str:
+    return ast.dump(e, annotate_fields=False, include_attributes=False)
+
+
+def init_value_canon(cls: ClassInfo, name: str) -> str | None:
+    """The value ``__init__`` assigns to ``self.<name>`` as a canonical dump (None when it is
+    assigned more than once or not at all)."""
+    attr = cls.attribute(name)
+    owner = next((c for c in cls.mro() if name in c.init_attrs), None)
+    if attr is None or owner is None or attr.value is None or owner.init_assigned_later.get(name):
+        return None
+    return _canon(attr.value)
+
+
+# --------------------------------------------------------------------------- edits for fixes
+def super_init_statement(init: FuncNode) -> ast.stmt | None:
+    """The ``super().__init__(...)`` (or ``nn.Module.__init__(self)``) statement at the top
+    level of an ``__init__`` body: new attribute assignments go right after it."""
+    for stmt in init.body:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            f = stmt.value.func
+            if isinstance(f, ast.Attribute) and f.attr == "__init__":
+                v = f.value
+                if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "super":
+                    return stmt
+                if isinstance(v, ast.Attribute) and v.attr == "Module":
+                    return stmt
+    return None
+
+
+def class_body_insert_point(cls_node: ast.ClassDef) -> tuple[int, int]:
+    """(line after which a class-level declaration goes, its indentation): after the
+    docstring, else before the first statement (and its decorators)."""
+    first = cls_node.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        return first.end_lineno or first.lineno, first.col_offset
+    start = min([d.lineno for d in getattr(first, "decorator_list", [])] + [first.lineno])
+    return start - 1, first.col_offset
+
+
+# --------------------------------------------------------------------------- compiled code
+_BINDINGS = None
+
+
+def _bindings_visitor():
+    import libcst as cst
+
+    class _Bindings(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.values: dict[str, list] = {}
+
+        def _bind(self, target: cst.CSTNode, value) -> None:
+            if isinstance(target, cst.Name):
+                self.values.setdefault(target.value, []).append(value)
+            elif isinstance(target, (cst.Tuple, cst.List)):
+                for e in target.elements:
+                    self._bind(e.value, None)
+            elif isinstance(target, cst.StarredElement):
+                self._bind(target.value, None)
+
+        def visit_Assign(self, node: cst.Assign) -> None:
+            for t in node.targets:
+                self._bind(t.target, node.value if len(node.targets) == 1 else None)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            self._bind(node.target, None)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            self._bind(node.target, None)
+
+        def visit_For(self, node: cst.For) -> None:
+            self._bind(node.target, None)
+
+        def visit_CompFor(self, node: cst.CompFor) -> None:
+            self._bind(node.target, None)
+
+        def visit_AsName(self, node: cst.AsName) -> None:
+            self._bind(node.name, None)
+
+        def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+            self._bind(node.target, None)
+
+    return _Bindings
+
+
+def single_bindings(fn) -> dict[str, object]:
+    """Locals of the libcst function ``fn`` bound by exactly one plain assignment
+    (``y = x * 2``), with the value expression assigned: its type is the local's type."""
+    global _BINDINGS
+    if _BINDINGS is None:
+        _BINDINGS = _bindings_visitor()  # libcst is imported only when rules run
+    b = _BINDINGS()
+    from tsscan.walk import walk
+
+    walk(fn.body, b)
+    return {k: v[0] for k, v in b.values.items() if len(v) == 1 and v[0] is not None}

@@ -1,0 +1,321 @@
+"""What kind of value an expression in compiled code can be, coarsely: enough to tell whether
+``x.bool()`` is a Tensor method call or ``reversed(xs)`` iterates a list.
+
+Kinds:
+
+* ``TENSOR``: a Tensor for sure (an unannotated or ``Tensor``-annotated parameter, a buffer);
+* ``SEQUENCE``: a list, tuple, str, dict, range or ``nn.ModuleList``-like container;
+* ``SCALAR``: an int/float/bool/None;
+* ``MODULE``: ``self``, a submodule, a Python module, class or function (never a Tensor);
+* ``UNKNOWN``: anything else.
+
+Rules that flag Tensor methods stay silent on ``SEQUENCE``/``SCALAR``/``MODULE`` receivers;
+rules that flag list-only builtins fire only on ``SEQUENCE``. Local variables get the kind of
+their assignments when all of them agree. Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tsscan.semantic.function import FunctionFacts as FunctionContext
+from tsscan.semantic.function import cst_dotted
+from tsscan.walk import walk
+
+TENSOR = "tensor"
+SEQUENCE = "sequence"
+SCALAR = "scalar"
+MODULE = "module"
+UNKNOWN = "unknown"
+
+_SEQ_ANN = {
+    "List",
+    "list",
+    "Tuple",
+    "tuple",
+    "Dict",
+    "dict",
+    "str",
+    "Set",
+    "set",
+    "typing.List",
+    "typing.Tuple",
+    "typing.Dict",
+    "typing.Set",
+}
+_SCALAR_ANN = {"int", "float", "bool", "complex", "None"}
+_SEQ_CALLS = {"list", "tuple", "dict", "sorted", "range", "str", "zip", "enumerate"}
+_SCALAR_CALLS = {"len", "int", "float", "bool", "abs", "round", "ord", "hash"}
+_NN_CONTAINERS = ("ModuleList", "Sequential", "ModuleDict", "ParameterList", "ParameterDict")
+_TENSOR_INIT_CALLS = ("torch.nn.Parameter", "torch.nn.parameter.Parameter")
+
+
+def annotation_kind(ann: cst.BaseExpression | None, ctx: FunctionContext) -> str:
+    """The kind of a value annotated ``ann``; anything that is not Tensor-like, a sequence
+    or a scalar (a TorchScript class, a NamedTuple, ...) is ``MODULE``: never a Tensor."""
+    if ann is None:
+        return UNKNOWN
+    if isinstance(ann, cst.BinaryOperation):  # X | None
+        return UNKNOWN
+    if isinstance(ann, (cst.SimpleString, cst.ConcatenatedString)):
+        return UNKNOWN  # forward reference
+    base = ann.value if isinstance(ann, cst.Subscript) else ann
+    name = cst_dotted(base)
+    if name is None:
+        return UNKNOWN
+    resolved = ctx.qualname(base) or name
+    short = resolved.rsplit(".", 1)[-1]
+    if name in _SEQ_ANN or resolved in _SEQ_ANN:
+        return SEQUENCE
+    if name in _SCALAR_ANN:
+        return SCALAR
+    if resolved in ("torch.Tensor", "Tensor", "torch.nn.Parameter") or short == "Tensor":
+        return TENSOR if not isinstance(ann, cst.Subscript) else UNKNOWN
+    if short in ("Optional", "Union", "Any", "Final"):
+        return UNKNOWN
+    if name in ctx.module.classes:
+        return MODULE
+    if resolved.startswith(("typing.", "torch.")):
+        return UNKNOWN
+    return MODULE if name in ctx.module.aliases else UNKNOWN
+
+
+def _const_kind(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary)):
+        return SCALAR
+    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+        return SCALAR
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+        return SEQUENCE
+    if isinstance(node, (cst.List, cst.Tuple, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
+        return SEQUENCE
+    return None
+
+
+class Kinds:
+    """Kinds of the names of one compiled function (built once per function, cached on ctx)."""
+
+    def __init__(self, fn: cst.FunctionDef, ctx: FunctionContext) -> None:
+        self.ctx = ctx
+        self.params: dict[str, str] = {}
+        self.assigned: dict[str, list[cst.BaseExpression | None]] = {}
+        self.annotated: dict[str, str] = {}
+        self.local_names: set[str] = set()
+        params = fn.params
+        all_params = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+        me = ctx.self_name
+        for p in all_params:
+            name = p.name.value
+            self.local_names.add(name)
+            if name == me:
+                self.params[name] = MODULE
+            elif p.annotation is None:
+                self.params[name] = TENSOR  # TorchScript's default for an unannotated parameter
+            else:
+                self.params[name] = annotation_kind(p.annotation.annotation, ctx)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                self.local_names.add(star.name.value)
+                self.params[star.name.value] = SEQUENCE
+        walk(fn.body, _Collector(self))
+        self._busy: set[str] = set()
+
+    def bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if isinstance(target, cst.Name):
+            self.local_names.add(target.value)
+            self.assigned.setdefault(target.value, []).append(value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self.bind(el.value, None)
+        elif isinstance(target, cst.StarredElement):
+            self.bind(target.value, None)
+
+    def name_kind(self, name: str) -> str:
+        if name in self.annotated:
+            return self.annotated[name]
+        if name in self.params and name not in self.assigned:
+            return self.params[name]
+        if name in self.assigned:
+            if name in self._busy:
+                return UNKNOWN
+            self._busy.add(name)
+            try:
+                values = self.assigned[name]
+                kinds = {self.kind(v) if v is not None else UNKNOWN for v in values}
+                if name in self.params:
+                    kinds.add(self.params[name])
+            finally:
+                self._busy.discard(name)
+            return kinds.pop() if len(kinds) == 1 else UNKNOWN
+        # not local: a module-level name
+        mod = self.ctx.module
+        if name in mod.aliases or name in mod.functions or name in mod.classes:
+            return MODULE
+        return UNKNOWN
+
+    def self_attr_kind(self, attr: str) -> str:
+        cls = self.ctx.cls
+        if cls is None:
+            return UNKNOWN
+        if cls.find_method(attr) is not None:
+            return MODULE
+        a = cls.attribute(attr)
+        if a is None:
+            return UNKNOWN
+        if a.where in ("buffer", "parameter"):
+            return TENSOR
+        if a.where == "submodule":
+            return MODULE
+        if a.annotation and "Tensor" in a.annotation and "[" not in a.annotation:
+            return TENSOR
+        value = a.value
+        if value is None:
+            return UNKNOWN
+        import ast
+
+        if isinstance(value, (ast.List, ast.Tuple, ast.Dict, ast.Set, ast.ListComp)):
+            return SEQUENCE
+        if isinstance(value, ast.Constant):
+            return SEQUENCE if isinstance(value.value, (str, bytes)) else SCALAR
+        if isinstance(value, ast.Call):
+            callee = self.ctx.module.resolve_node(value.func) or ""
+            short = callee.rsplit(".", 1)[-1]
+            if callee in _TENSOR_INIT_CALLS:
+                return TENSOR
+            if callee.startswith("torch.nn.") and short in _NN_CONTAINERS:
+                return SEQUENCE
+            if callee.startswith("torch.nn.") and short[:1].isupper():
+                return MODULE
+            if callee in self.ctx.module.classes:
+                return MODULE  # a submodule or a TorchScript class instance
+        return UNKNOWN
+
+    def kind(self, node: cst.BaseExpression | None) -> str:  # noqa: C901 - a flat dispatch
+        if node is None:
+            return UNKNOWN
+        const = _const_kind(node)
+        if const is not None:
+            return const
+        if isinstance(node, cst.Name):
+            return self.name_kind(node.value)
+        if isinstance(node, cst.Attribute):
+            attr = self.ctx.self_attr(node)
+            if attr is not None:
+                return self.self_attr_kind(attr)
+            if node.attr.value == "shape" and self.kind(node.value) == TENSOR:
+                return SEQUENCE  # List[int] in TorchScript
+            head = cst_dotted(node)
+            if head is not None:
+                first = head.split(".", 1)[0]
+                if first not in self.local_names and (
+                    first in self.ctx.module.aliases or first in self.ctx.module.classes
+                ):
+                    return MODULE  # np.linalg, torch.nn.functional, math.pi ...
+            return UNKNOWN
+        if isinstance(node, cst.Call):
+            func = node.func
+            if isinstance(func, cst.Name) and func.value not in self.local_names:
+                local_cls = self.ctx.module.classes.get(func.value)
+                if local_cls is not None:
+                    return MODULE  # a module or a TorchScript class instance
+                if func.value in _SEQ_CALLS and not self._shadowed(func.value):
+                    return SEQUENCE
+                if func.value in _SCALAR_CALLS and not self._shadowed(func.value):
+                    return SCALAR
+            if isinstance(func, cst.Attribute) and func.attr.value in ("keys", "values", "items", "split"):
+                if self.kind(func.value) == SEQUENCE:
+                    return SEQUENCE
+            if isinstance(func, cst.Attribute) and func.attr.value in ("size", "dim", "numel", "item"):
+                if func.attr.value == "size" and not node.args:
+                    return SEQUENCE
+                if self.kind(func.value) == TENSOR:
+                    return SCALAR
+            return UNKNOWN
+        if isinstance(node, cst.Subscript):
+            return UNKNOWN
+        return UNKNOWN
+
+    def _shadowed(self, name: str) -> bool:
+        mod = self.ctx.module
+        return name in mod.aliases or name in mod.functions or name in mod.classes or name in mod.globals
+
+    def can_be_tensor(self, node: cst.BaseExpression) -> bool:
+        return self.kind(node) in (TENSOR, UNKNOWN)
+
+
+class _Collector(cst.CSTVisitor):
+    def __init__(self, kinds: Kinds) -> None:
+        self.k = kinds
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            self.k.bind(t.target, node.value if isinstance(t.target, cst.Name) else None)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            self.k.local_names.add(node.target.value)
+            self.k.annotated[node.target.value] = annotation_kind(node.annotation.annotation, self.k.ctx)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.k.bind(node.target, None)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.k.bind(node.target, None)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self.k.bind(node.target, None)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self.k.bind(node.asname.name, None)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self.k.bind(node.target, node.value)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.k.bind(node.name, None)
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def kinds_for(ctx: FunctionContext, fn: cst.FunctionDef) -> Kinds:
+    """The :class:`Kinds` of ``fn``, the function ``ctx`` describes (cached on ``ctx``, which
+    the engine creates per compiled function and shares between the rules)."""
+    known = ctx.cached("kinds", fn)
+    return known if known is not None else ctx.remember("kinds", fn, Kinds(fn, ctx))
+
+
+class FunctionRoot:
+    """Mixin for rules: ``self.kinds`` is the :class:`Kinds` of the compiled function being
+    visited. Call ``super().on_function()`` and ``FunctionRoot.visit_FunctionDef`` if overriding."""
+
+    _root: cst.FunctionDef | None = None
+
+    def on_function(self) -> None:
+        self._root = None
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._root is None:
+            self._root = node
+
+    @property
+    def kinds(self) -> Kinds:
+        assert self._root is not None
+        return kinds_for(self.ctx, self._root)  # type: ignore[attr-defined]
+
+
+def torch_prefix(ctx: FunctionContext, written: str) -> str | None:
+    """``"torch."`` (or ``"th."``) to write new ``torch.X`` names with: the module prefix of
+    ``written`` (``"th.LongTensor"`` -> ``"th."``) when it names torch, else a name the file
+    binds to the torch module; None when there is none (``from torch import Tensor`` only)."""
+    head = written.rpartition(".")[0]
+    if head and ctx.module.resolve(head) == "torch":
+        return head + "."
+    if ctx.module.aliases.get("torch") == "torch":
+        return "torch."
+    for local, origin in sorted(ctx.module.aliases.items()):
+        if origin == "torch":
+            return local + "."
+    return None
