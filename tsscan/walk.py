@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
+import weakref
 
 import libcst as cst
 
@@ -25,7 +26,9 @@ _MANY = {"visit_sequence", "visit_iterable", "visit_body_sequence", "visit_body_
 
 Plan = tuple[tuple[str, bool], ...]  # (field, holds a sequence of nodes), in visiting order
 _PLANS: dict[type, Plan | None] = {}
-_ATTR_HOOKS: dict[type, bool] = {}
+# weak keys: a visitor class made inside a function is new at every call, and its methods'
+# closures hold the nodes it collected; a long-lived process (tsscan server) must let them go
+_ATTR_HOOKS: weakref.WeakKeyDictionary[type, bool] = weakref.WeakKeyDictionary()
 
 
 def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
