@@ -47,6 +47,9 @@ SOURCE = "tsscan"
 ERROR_CODE = "TS000"
 FIX_ALL_KIND = "source.fixAll.tsscan"
 NOT_CONFIRMED = "(not confirmed by the compiler: run tsscan --fix for that)"
+# the engine's results (libcst trees, for the code actions) kept for this many documents, the
+# most recently checked; the others keep their findings and are checked again when asked for fixes
+KEEP_RESULTS = 8
 LSP_HINT = "tsscan: error: the language server needs pygls and lsprotocol: pip install 'tsscan[lsp]'\n"
 
 log = logging.getLogger("tsscan.server")
@@ -77,6 +80,10 @@ class Checked:
     spec: EngineSpec | None = None
     extra_ignore: tuple[str, ...] = ()
     fixes: list[tuple[Finding, PendingFix]] = field(default_factory=list)
+    dropped: bool = False  # the result was let go to save memory: check again for code actions
+
+    def drop(self) -> None:
+        self.result, self.fixes, self.dropped = None, [], True
 
 
 class Checker:
@@ -239,6 +246,7 @@ def build_server(checker: Checker | None = None) -> Any:
     checker = checker or Checker()
     server = LanguageServer("tsscan", __version__, text_document_sync_kind=t.TextDocumentSyncKind.Full)
     state: dict[str, Checked] = {}  # uri -> the last check of that open document
+    recent: list[str] = []  # the documents whose results are kept, most recent last
     docs_base: list[str | None] = []
 
     def rule_href(code: str) -> str | None:
@@ -278,6 +286,13 @@ def build_server(checker: Checker | None = None) -> Any:
             return
         checked = checker.check(path_of(uri), doc.source)
         state[uri] = checked
+        if uri in recent:
+            recent.remove(uri)
+        recent.append(uri)
+        while len(recent) > KEEP_RESULTS:
+            old = state.get(recent.pop(0))
+            if old is not None:
+                old.drop()
         lines = split_lines(checked.text)
         server.text_document_publish_diagnostics(
             t.PublishDiagnosticsParams(
@@ -314,6 +329,8 @@ def build_server(checker: Checker | None = None) -> Any:
     @server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: LanguageServer, params: t.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
+        if uri in recent:
+            recent.remove(uri)
         if state.pop(uri, None) is not None:
             server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
@@ -350,7 +367,7 @@ def build_server(checker: Checker | None = None) -> Any:
         uri = params.text_document.uri
         doc = server.workspace.get_text_document(uri)
         checked = state.get(uri)
-        if checked is None or checked.text != doc.source:
+        if checked is None or checked.dropped or checked.text != doc.source:
             check(uri)
             checked = state.get(uri)
         if checked is None or not checked.fixes:
