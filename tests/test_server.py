@@ -278,3 +278,17 @@ def test_without_pygls_one_clear_line(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", hide], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr == "tsscan: error: the language server needs pygls and lsprotocol: pip install 'tsscan[lsp]'\n"
+
+
+def test_code_actions_after_the_result_was_let_go(client: Client, project: Path) -> None:
+    # the engine's result is kept for the 8 most recently checked documents: the first of ten
+    # is checked again when the editor asks for its fixes
+    first = client.open(project / "m0.py", TWO_FINDINGS)
+    diags = client.diagnostics(first, 1)
+    for i in range(1, 10):
+        uri = client.open(project / f"m{i}.py", TWO_FINDINGS)
+        assert summary(client.diagnostics(uri, 1)) == [TS101, TS401]
+    actions = client.request("textDocument/codeAction", action(first, diags[1]["range"]))
+    assert [a["title"] for a in actions][0] == f"Fix TS401: use .to(torch.bool) {NOT_CONFIRMED}"
+    fixed = apply_edits(TWO_FINDINGS, actions[0]["edit"]["changes"][first])
+    assert fixed == TWO_FINDINGS.replace("x.bool()", "x.to(torch.bool)")
