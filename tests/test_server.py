@@ -5,28 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 from lsp_client import Client
+from test_flake8 import TWO_FINDINGS  # (a compiled function with TS101 and TS401)
 
 NOT_CONFIRMED = "(not confirmed by the compiler: run tsscan --fix for that)"
 
-TWO_FINDINGS = textwrap.dedent(
-    """\
-    import torch
-
-
-    @torch.jit.script
-    def f(x: torch.Tensor) -> torch.Tensor:
-        try:
-            y = x.bool()
-        except RuntimeError:
-            y = x
-        return y
-    """
-)
 TS101 = ("TS101", ((5, 4), (8, 13)))
 TS401 = ("TS401", ((6, 12), (6, 20)))
 
