@@ -360,6 +360,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="runs per timing of a whole corpus (best is kept)")
     ap.add_argument("--quick", action="store_true", help="one run each, no x4 corpus, no profile")
     ap.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md")
+    ap.add_argument(
+        "--skip-scale", action="store_true", help="leave out timm x2/x4 and the profile (minutes on a loaded machine)"
+    )
     args = ap.parse_args(argv)
     rep = 1 if args.quick else args.repeat
     rep_small = 1 if args.quick else max(5, args.repeat)
@@ -439,7 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         row(f"tsscan server RSS, all {len(files)} timm files open (MB)", server_rss, f"peak {server_peak:.0f} MB")
 
     scale = {1: cold}
-    if not args.quick:
+    if not (args.quick or args.skip_scale):
         for n in (2, 4):
             root = copies(n)
             scale[n] = best(lambda root=root: wall([*tsscan, "--no-cache", "."], root), 1)
@@ -451,7 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     steps: dict[str, float] = {}
     rule_times: dict[str, float] = {}
-    if not args.quick:
+    if not (args.quick or args.skip_scale):
         steps, rule_times = profile(files)
 
     load_after = load()
