@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import libcst as cst
+
 from tsscan.semantic.function import FunctionFacts, cst_dotted
+from tsscan.semantic.receivers import Kinds, kinds_for
+from tsscan.semantic.types import FunctionTypes, analyse, iter_annotations
 
 __all__ = ["FunctionContext", "cst_dotted"]
 
@@ -17,3 +21,27 @@ class FunctionContext(FunctionFacts):
     # names that fixes made for this function chose in the current round, so that two rules'
     # fixes never pick the same fresh name
     fresh_names: set[str] = field(default_factory=set)
+
+    @property
+    def function_node(self) -> cst.FunctionDef:
+        """The libcst ``FunctionDef`` being checked (rules see it once the walk has started)."""
+        assert self.node is not None, "the engine sets the function before the rules run"
+        return self.node
+
+    @property
+    def types(self) -> FunctionTypes:
+        """The flow types of the function's values (made once, shared by every rule)."""
+        return analyse(self.function_node, self)
+
+    @property
+    def kinds(self) -> Kinds:
+        """What each expression of the function can be: Tensor, sequence, scalar, module."""
+        return kinds_for(self, self.function_node)
+
+    @property
+    def annotations(self) -> list[tuple[cst.BaseExpression, str, cst.Param | None]]:
+        """Every annotation of the function: (annotation, "param"/"return"/"local", param)."""
+        known = self.cached("annotations", self.function_node)
+        if known is None:
+            known = self.remember("annotations", self.function_node, list(iter_annotations(self.function_node)))
+        return known

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
-from tsscan.semantic.types import RootOnly, param_list
+from tsscan.semantic.types import param_list
 
 
 def literal_type(node: cst.BaseExpression) -> str | None:
@@ -134,7 +134,7 @@ def scale(x: torch.Tensor, r: float = 0.5, bias: Optional[torch.Tensor] = None) 
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
         self_name = self.ctx.self_name
         for k, p in enumerate(param_list(node)):

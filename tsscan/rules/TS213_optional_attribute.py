@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
-from tsscan.semantic.types import RootOnly, in_quiet_arm, is_optional, module_attribute_type, value_uses, walk_expr
+from tsscan.semantic.types import in_quiet_arm, is_optional, module_attribute_type, value_uses, walk_expr
 
 
 def optional_attribute(ctx, name: str):
@@ -158,12 +158,10 @@ class StridedAnchors(Anchors):
     def on_function(self) -> None:
         self._cands = {}
         self._ifs = []  # (If node, is an elif)
-        self._root = None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node) or self.ctx.cls is None:
+        if node is not self.ctx.node or self.ctx.cls is None:
             return
-        self._root = node
         for n in value_uses(node, self.ctx).values():
             name = self.ctx.self_attr(n)
             if name is None:
@@ -203,9 +201,9 @@ class StridedAnchors(Anchors):
             if self._tests(node.test, name):
                 guard = None if is_elif else node
                 break
-        if guard is None or self._root is None:
+        if guard is None or self.ctx.node is None:
             return None
-        nodes = walk_expr(self._root)
+        nodes = walk_expr(self.ctx.node)
         not_vars = {id(n.attr) for n in nodes if isinstance(n, cst.Attribute)} | {
             id(n.keyword) for n in nodes if isinstance(n, cst.Arg) and n.keyword is not None
         }

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic.types import RootOnly, analyse, in_quiet_arm
+from tsscan.semantic.types import in_quiet_arm
 
 
 class TupleOfList(Rule):
@@ -57,8 +57,8 @@ def join(xs: List[torch.Tensor]) -> torch.Tensor:
         self._types = None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if RootOnly.is_root(self, node):
-            self._types = analyse(node, self.ctx)
+        if node is self.ctx.node:
+            self._types = self.ctx.types
 
     def visit_Call(self, node: cst.Call) -> None:
         if not (isinstance(node.func, cst.Name) and node.func.value == "tuple" and len(node.args) == 1):

@@ -4,7 +4,6 @@ import libcst as cst
 
 from tsscan.rule import UNSAFE, Example, Fix, Rule
 from tsscan.semantic import attributes as A
-from tsscan.semantic import types as typemodel
 
 _TYPING = ("List", "Dict", "Tuple", "Optional")
 
@@ -140,11 +139,11 @@ class Memory(nn.Module):
                 self._seen.add(name)
                 vt = None
                 whole = len(targets) == 1 and targets[0] is e  # `self.x = v`, not `self.x, y = v`
-                if whole and self._fn is not None and node.value is not None:
-                    types = typemodel.analyse(self._fn, self.ctx)
+                if whole and self.ctx.node is not None and node.value is not None:
+                    types = self.ctx.types
                     value = node.value
                     if isinstance(value, cst.Name) and value.value not in types.params:
-                        value = A.single_bindings(self._fn).get(value.value)
+                        value = A.single_bindings(self.ctx.node).get(value.value)
                     vt = types.type_of(value) if value is not None else None
                 shown = re.sub(r"\bTensor\b", "torch.Tensor", vt) if vt and vt not in ("None", "Any") else None
                 self.report(node, self.message.format(name=name, type=shown or "..."), self._fix(cls, name, shown))
@@ -175,11 +174,6 @@ class Memory(nn.Module):
 
     def on_function(self) -> None:
         self._seen = set()
-        self._fn: cst.FunctionDef | None = None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._fn is None:
-            self._fn = node
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._check(node, [t.target for t in node.targets])

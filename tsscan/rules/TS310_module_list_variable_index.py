@@ -376,7 +376,7 @@ class Heads(nn.Module):
             return plan
         fn_names = _Names()
         # every name of the function (params too) and of the file is taken
-        root = self._root
+        root = self.ctx.node
         if root is not None:
             walk(root, fn_names)
         taken = (
@@ -406,14 +406,6 @@ class Heads(nn.Module):
             description=f"iterate with enumerate instead of indexing {what}",
         )
         return plan
-
-    @property
-    def _root(self) -> cst.FunctionDef | None:
-        return getattr(self, "_fn", None)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not self._loops and getattr(self, "_fn_for", None) is not self.ctx:
-            self._fn, self._fn_for = node, self.ctx
 
     def _safety(self, bound: cst.BaseExpression, order: list[str]) -> str | None:
         ctx, cls = self.ctx, self.ctx.cls

@@ -129,12 +129,7 @@ class Heads(nn.Module):
     ]
 
     def on_function(self) -> None:
-        self._root = None
         self._types = None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._root is None:
-            self._root = node
 
     def visit_For(self, node: cst.For) -> None:
         self._check(node.iter)
@@ -196,7 +191,7 @@ class Heads(nn.Module):
         if name is not None:
             return f"list attribute `self.{name}`" if self._kind(name) == A.LIST else None
         if self._types is None:
-            self._types = _ts1_support.LocalTypes(self._root, self.ctx, compiler_view=True)
+            self._types = _ts1_support.local_types(self.ctx, compiler_view=True)
         t = self._types.expr(e)
         if t and t.startswith("List["):
             return f"a list (`{t}`)"

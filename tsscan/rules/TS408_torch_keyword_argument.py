@@ -2,7 +2,6 @@ import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.knowledge import Arg
-from tsscan.semantic.receivers import FunctionRoot
 
 # numpy-compatible spellings that eager torch's argument parser accepts for C functions and
 # Tensor methods (python_arg_parser's numpy_compatibility_arg_names); TorchScript does not
@@ -19,7 +18,7 @@ def _names(overloads: list[list[Arg]]) -> set | None:
     return names
 
 
-class TorchKeywordArgument(FunctionRoot, Rule):
+class TorchKeywordArgument(Rule):
     """A keyword argument that the torch function or Tensor method does not take in TorchScript.
 
     What it does:
@@ -115,7 +114,7 @@ def probs(x: torch.Tensor) -> torch.Tensor:
             isinstance(head, cst.Name)
             and head.value in self.ctx.module.aliases
             and knowledge.function_kind(qual) in ("builtin", "python")
-            and head.value not in self.kinds.local_names
+            and head.value not in self.ctx.kinds.local_names
         )
         if is_function:
             names = _names(knowledge.overloads(qual))
@@ -126,11 +125,11 @@ def probs(x: torch.Tensor) -> torch.Tensor:
             isinstance(func, cst.Attribute)
             and any(a.keyword.value in _ALIASES for a in kws)
             and knowledge.tensor_method_overloads(func.attr.value)
-            and self.kinds.can_be_tensor(func.value)
+            and self.ctx.kinds.can_be_tensor(func.value)
             and not (
                 isinstance(head, cst.Name)
                 and head.value in self.ctx.module.aliases
-                and head.value not in self.kinds.local_names
+                and head.value not in self.ctx.kinds.local_names
             )
         ):
             overloads = knowledge.tensor_method_overloads(func.attr.value)

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic.types import RootOnly, analyse, in_quiet_arm
+from tsscan.semantic.types import in_quiet_arm
 
 
 class RoundReturnsFloat(Rule):
@@ -58,8 +58,8 @@ def steps(v: float, x: torch.Tensor) -> int:
         self._wrapped = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if RootOnly.is_root(self, node):
-            self._types = analyse(node, self.ctx)
+        if node is self.ctx.node:
+            self._types = self.ctx.types
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         if isinstance(node.operator, cst.Divide):  # a float either way

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic.types import RootOnly, analyse, in_quiet_arm
+from tsscan.semantic.types import in_quiet_arm
 
 
 def _has_fields(text: str) -> bool:
@@ -82,8 +82,8 @@ def key(scale: float, n: int) -> str:
         self._stmt: cst.CSTNode | None = None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if RootOnly.is_root(self, node):
-            self._types = analyse(node, self.ctx)
+        if node is self.ctx.node:
+            self._types = self.ctx.types
 
     # the small statement being visited, for the variable types in force there
     def visit_Assign(self, node: cst.Assign) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from tsscan.context import cst_dotted
+from tsscan.semantic.types import ExprTyper, annotation_type, bind_target, element_type
 from tsscan.walk import walk
 
 _code = cst.Module(body=[]).code_for_node
@@ -25,97 +25,11 @@ def code(node: cst.CSTNode) -> str:
     return _code(node)
 
 
-# --------------------------------------------------------------------------- annotations
-_SIMPLE = {
-    "torch.Tensor": "Tensor",
-    "Tensor": "Tensor",
-    "int": "int",
-    "float": "float",
-    "bool": "bool",
-    "str": "str",
-}
-_LISTS = {"List", "list", "typing.List"}
-_TUPLES = {"Tuple", "tuple", "typing.Tuple"}
-
-
-def annotation_type(node: cst.BaseExpression | None, ctx) -> str | None:
-    if node is None:
-        return None
-    if isinstance(node, cst.Subscript):
-        head = ctx.qualname(node.value) if cst_dotted(node.value) else None
-        items = []
-        for el in node.slice:
-            if not isinstance(el.slice, cst.Index):
-                return None
-            t = annotation_type(el.slice.value, ctx)
-            if t is None:
-                return None
-            items.append(t)
-        if head in _LISTS and len(items) == 1:
-            return f"List[{items[0]}]"
-        if head in _TUPLES and items and "..." not in items:
-            return f"Tuple[{', '.join(items)}]"
-        return None
-    dotted = cst_dotted(node)
-    if dotted is None:
-        return None
-    return _SIMPLE.get(ctx.qualname(node) or dotted) or _SIMPLE.get(dotted)
-
-
 def split_args(t: str) -> list[str] | None:
     """``Tuple[int, List[int]]`` -> ``["int", "List[int]"]`` (the type model's own splitter)."""
     from tsscan.semantic.types import split_type_args
 
     return split_type_args(t)
-
-
-def element_type(t: str | None) -> str | None:
-    """The type a ``for`` loop over a value of type ``t`` binds."""
-    if t is None:
-        return None
-    if t == "Tensor":
-        return "Tensor"
-    if t == "str":
-        return "str"
-    if t.startswith("List["):
-        return split_args(t)[0]  # type: ignore[index]
-    if t.startswith("Tuple["):
-        items = split_args(t) or []
-        return items[0] if items and all(i == items[0] for i in items) else None
-    return None
-
-
-# --------------------------------------------------------------------------- local types
-_TORCH_TENSOR_FUNCS = set(
-    """tensor as_tensor zeros ones empty full rand randn randint randperm arange linspace
-    logspace eye zeros_like ones_like empty_like full_like rand_like randn_like randint_like
-    cat concat concatenate stack hstack vstack where exp log log2 log10 log1p expm1 sigmoid tanh relu
-    softmax log_softmax matmul mm bmm einsum clamp clip abs sqrt rsqrt sum mean prod cumsum
-    flatten reshape transpose permute squeeze unsqueeze flip roll gather index_select
-    masked_select nonzero argmax argmin maximum minimum sin cos atan2 floor ceil round sign
-    logical_and logical_or logical_not isnan isfinite isinf bitwise_and bitwise_or outer
-    tril triu diag trace cdist norm erf pow mul add sub div neg square narrow
-    repeat_interleave tile meshgrid_ clone detach""".split()
-)
-_F_TENSOR_FUNCS = set(
-    """relu relu6 gelu silu elu leaky_relu sigmoid tanh softmax log_softmax softplus
-    interpolate pad conv1d conv2d conv3d linear dropout normalize layer_norm batch_norm
-    group_norm embedding cross_entropy mse_loss l1_loss smooth_l1_loss binary_cross_entropy
-    binary_cross_entropy_with_logits nll_loss avg_pool2d adaptive_avg_pool2d one_hot
-    grid_sample hardswish hardsigmoid mish glu cosine_similarity""".split()
-)
-_TENSOR_METHODS = set(
-    """view reshape permute transpose contiguous float long int half double bool_ to clone
-    detach sigmoid softmax log_softmax sum mean exp log abs clamp clamp_min clamp_max flatten
-    unsqueeze squeeze expand expand_as repeat masked_fill index_select gather matmul t cpu
-    cuda type_as new_zeros new_ones new_full new_empty new_tensor narrow select sqrt pow mul
-    add sub div neg relu tanh argmax argmin any all norm view_as reshape_as flip roll
-    floor ceil round sign cumsum prod std var softplus le lt ge gt eq ne logical_not
-    logical_and logical_or nonzero repeat_interleave sin cos square rsqrt reciprocal
-    unfold diff log1p expm1 exp_ mul_ add_ sub_ div_ clamp_ zero_ fill_ copy_ masked_fill_
-    sigmoid_ relu_ uniform_ normal_ triu tril""".split()
-)
-_BUILTIN_CALLS = {"int": "int", "float": "float", "str": "str", "bool": "bool", "len": "int"}
 
 
 def local_types(ctx, compiler_view: bool = False) -> LocalTypes:
@@ -235,183 +149,15 @@ class LocalTypes:
                 return None
         return t
 
-    # expressions -----------------------------------------------------------------
+    # expressions: the semantic model's one expression typer, over this function's names
     def expr(self, e: cst.BaseExpression, scope: dict[str, str | None] | None = None) -> str | None:
-        scope = scope or {}
-        if isinstance(e, cst.Integer):
-            return "int"
-        if isinstance(e, cst.Float):
-            return "float"
-        if isinstance(e, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
-            return "str" if not (isinstance(e, cst.SimpleString) and e.prefix.lower().startswith("b")) else None
-        if isinstance(e, cst.Name):
-            if e.value in ("True", "False"):
-                return "bool"
-            if e.value in scope:
-                return scope[e.value]
-            return self.name_type(e.value)
-        if isinstance(e, cst.Attribute):
-            base = self.expr(e.value, scope)
-            if base == "Tensor":
-                if e.attr.value == "shape":
-                    return "List[int]"
-                if e.attr.value in ("T", "mT", "data", "real", "imag"):
-                    return "Tensor"
-                if e.attr.value == "ndim":
-                    return "int"
-            return None
-        if isinstance(e, cst.Subscript):
-            base = self.expr(e.value, scope)
-            if base == "Tensor":
-                return "Tensor"
-            single = len(e.slice) == 1 and isinstance(e.slice[0].slice, cst.Index)
-            if base and base.startswith("List["):
-                return element_type(base) if single else base
-            if base == "str":
-                return "str"
-            if base and base.startswith("Tuple[") and single:
-                idx = e.slice[0].slice.value  # type: ignore[attr-defined]
-                if isinstance(idx, cst.Integer):
-                    items = split_args(base) or []
-                    i = int(idx.value, 0)
-                    return items[i] if -len(items) <= i < len(items) else None
-            return None
-        if isinstance(e, cst.Call):
-            return self._call(e, scope)
-        if isinstance(e, cst.UnaryOperation):
-            t = self.expr(e.expression, scope)
-            if isinstance(e.operator, cst.Not):
-                return "Tensor" if t == "Tensor" else ("bool" if t else None)
-            if isinstance(e.operator, cst.BitInvert):
-                return t if t in ("int", "Tensor") else None
-            return t if t in ("int", "float", "Tensor") else None
-        if isinstance(e, cst.BinaryOperation):
-            a, b = self.expr(e.left, scope), self.expr(e.right, scope)
-            op = type(e.operator).__name__
-            if a == "Tensor" or b == "Tensor":
-                # whatever the other operand is, a compiled arithmetic op with a tensor gives one
-                return "Tensor"
-            if a in ("int", "float") and b in ("int", "float"):
-                if op == "Divide":
-                    return "float"
-                if op in ("Add", "Subtract", "Multiply", "FloorDivide", "Modulo"):
-                    return "float" if "float" in (a, b) else "int"
-                return None
-            if a == b == "str" and op == "Add":
-                return "str"
-            if a and b and a == b and a.startswith("List[") and op == "Add":
-                return a
-            return None
-        if isinstance(e, cst.Comparison):
-            parts = [self.expr(e.left, scope)] + [self.expr(c.comparator, scope) for c in e.comparisons]
-            if all(isinstance(c.operator, (cst.In, cst.NotIn, cst.Is, cst.IsNot)) for c in e.comparisons):
-                return "bool"
-            if len(e.comparisons) == 1 and "Tensor" in parts:
-                return "Tensor"
-            if "Tensor" not in parts and None not in parts:
-                return "bool"
-            return None
-        if isinstance(e, cst.IfExp):
-            a, b = self.expr(e.body, scope), self.expr(e.orelse, scope)
-            return a if a == b else None
-        if isinstance(e, cst.List):
-            types = {self.expr(el.value, scope) if isinstance(el, cst.Element) else None for el in e.elements}
-            if len(types) == 1 and None not in types:
-                return f"List[{types.pop()}]"
-            return None
-        if isinstance(e, cst.Tuple):
-            items = [self.expr(el.value, scope) if isinstance(el, cst.Element) else None for el in e.elements]
-            if items and None not in items:
-                return f"Tuple[{', '.join(items)}]"  # type: ignore[arg-type]
-            return None
-        if isinstance(e, cst.ListComp):
-            inner = dict(scope)
-            for gen in comp_fors(e):
-                bind_target(gen.target, element_type_of_iter(gen.iter, self, inner), inner)
-            t = self.expr(e.elt, inner)
-            return f"List[{t}]" if t else None
-        return None
-
-    def _call(self, e: cst.Call, scope: dict[str, str | None]) -> str | None:
-        func = e.func
-        dotted = cst_dotted(func)
-        if (
-            dotted is not None
-            and "." not in dotted
-            and dotted not in scope
-            and dotted not in self.fixed
-            and dotted not in self.bindings
-        ):
-            if dotted in _BUILTIN_CALLS and dotted not in self.ctx.module.functions:
-                return _BUILTIN_CALLS[dotted]
-            if dotted in ("abs",) and len(e.args) == 1:
-                t = self.expr(e.args[0].value, scope)
-                return t if t in ("int", "float", "Tensor") else None
-            if dotted in ("min", "max") and len(e.args) == 2 and not any(a.keyword for a in e.args):
-                a, b = (self.expr(x.value, scope) for x in e.args)
-                return a if a == b and a in ("int", "float") else None
-        qual = self.ctx.qualname(func) if dotted else None
-        if qual:
-            head, _, last = qual.rpartition(".")
-            if head == "torch" and last in _TORCH_TENSOR_FUNCS:
-                return "Tensor"
-            if head == "torch.nn.functional" and last in _F_TENSOR_FUNCS:
-                return "Tensor"
-        if isinstance(func, cst.Attribute):
-            recv = self.expr(func.value, scope)
-            m = func.attr.value
-            if recv == "Tensor":
-                if m in ("max", "min") and not e.args:
-                    return "Tensor"
-                if m in _TENSOR_METHODS:
-                    return "Tensor"
-                if m == "size":
-                    return "int" if e.args else "List[int]"
-                if m in ("dim", "numel", "ndimension", "nelement", "element_size", "get_device"):
-                    return "int"
-                if m in ("split", "chunk", "unbind"):
-                    return "List[Tensor]"
-            if recv == "str" and m in ("upper", "lower", "strip", "lstrip", "rstrip", "replace", "join", "format"):
-                return "str"
-        return None
-
-
-def bind_target(target: cst.BaseExpression, t: str | None, scope: dict[str, str | None]) -> None:
-    if isinstance(target, cst.Name):
-        scope[target.value] = t
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        items = split_args(t) if t and t.startswith("Tuple[") else None
-        for i, el in enumerate(target.elements):
-            sub = None
-            if items is not None and i < len(items) and not isinstance(el, cst.StarredElement):
-                sub = items[i]
-            elif t and t.startswith("List["):
-                sub = element_type(t)
-            elif t == "Tensor":
-                sub = "Tensor"
-            bind_target(el.value, sub, scope)
+        inner = scope or {}
+        return ExprTyper(self.ctx, lambda name: inner[name] if name in inner else self.name_type(name))(e)
 
 
 def element_type_of_iter(it: cst.BaseExpression, types: LocalTypes, scope=None) -> str | None:
-    scope = scope or {}
-    if isinstance(it, cst.Call) and cst_dotted(it.func) in ("range", "enumerate", "zip"):
-        name = cst_dotted(it.func)
-        if name in types.ctx.module.functions or name in types.bindings or name in types.fixed:
-            return None
-        args = [a for a in it.args]
-        if any(a.keyword is not None or a.star for a in args):
-            if not (name == "enumerate" and all(a.keyword is None or a.keyword.value == "start" for a in args)):
-                return None
-        if name == "range":
-            return "int"
-        if name == "enumerate" and args:
-            inner = element_type_of_iter(args[0].value, types, scope)
-            return f"Tuple[int, {inner}]" if inner else None
-        if name == "zip" and args:
-            inner = [element_type_of_iter(a.value, types, scope) for a in args]
-            return f"Tuple[{', '.join(inner)}]" if None not in inner else None  # type: ignore[arg-type]
-        return None
-    return element_type(types.expr(it, scope))
+    inner = scope or {}
+    return ExprTyper(types.ctx, lambda name: inner[name] if name in inner else types.name_type(name)).iter_element(it)
 
 
 # --------------------------------------------------------------------------- names
@@ -700,14 +446,11 @@ class ComprehensionRule(_Rule):
         raise NotImplementedError
 
     def on_function(self) -> None:
-        self._root = None
         self._depth = 0
         self._stmts: list[tuple[cst.CSTNode, bool]] = []
         self._elifs: set[int] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._root is None:
-            self._root = node
         self._depth += 1
         self._stmts.append((node, False))
 
@@ -751,7 +494,7 @@ class ComprehensionRule(_Rule):
         fix = None
         if isinstance(node, cst.ListComp) and self._depth == 1 and self._stmts:
             stmt, in_seq = self._stmts[-1]
-            found = comprehension_fix(self, node, stmt, in_seq, self._root)  # type: ignore[arg-type]
+            found = comprehension_fix(self, node, stmt, in_seq, self.ctx.function_node)
             if found is not None:
                 old, new, imports, safe, why = found
                 fix = _Fix(

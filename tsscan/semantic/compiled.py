@@ -87,7 +87,23 @@ def analyse(tree: ast.Module) -> FileScope:
     """The module facts of ``tree`` and what the compiler compiles in it."""
     mod = module_facts(tree)
     compiled = _compiled_functions(mod)
+    _record(mod, compiled)
     return FileScope(module=mod, compiled=compiled, init_functions=_init_functions(mod, compiled))
+
+
+def record_compiled_methods(mod: ModuleInfo) -> None:
+    """Set ``mod.compiled_methods`` for module facts made without :func:`analyse`."""
+    _record(mod, _compiled_functions(mod))
+
+
+def _record(mod: ModuleInfo, compiled: list[CompiledFunction]) -> None:
+    table: dict[str, set[str]] = {}
+    for cf in compiled:
+        if cf.cls is not None:
+            for c in mod.classes.values():
+                if cf.cls in list(c.mro()):
+                    table.setdefault(c.name, set()).add(cf.node.name)
+    mod.compiled_methods = table
 
 
 def _init_functions(mod: ModuleInfo, compiled: list[CompiledFunction]) -> list[CompiledFunction]:

@@ -54,7 +54,7 @@ class ClassInfo:
     local_bases: list[ClassInfo] = field(default_factory=list)
     methods: dict[str, FuncNode] = field(default_factory=dict)
     init_attrs: dict[str, Attr] = field(default_factory=dict)  # own __init__ only
-    init_assigned_later: dict[str, list[ast.expr]] = field(default_factory=dict)
+    init_assigned_later: dict[str, list[ast.expr | None]] = field(default_factory=dict)
     class_attrs: dict[str, Attr] = field(default_factory=dict)
     constants: set[str] = field(default_factory=set)  # __constants__ and Final[...]
     unused_properties: set[str] = field(default_factory=set)
@@ -108,6 +108,9 @@ class ModuleInfo:
     scripted_names: set[str] = field(default_factory=set)  # torch.jit.script(name) at top level
     last_import_line: int = 0  # line after which new imports go
     future_import_line: int = 0
+    # class name -> the methods the compiler compiles for it (its own and its bases'), set by
+    # the reachability analysis (tsscan.semantic.compiled)
+    compiled_methods: dict[str, set[str]] | None = None
 
     def resolve(self, name: str | None) -> str | None:
         """Resolve the head of a dotted name through the file's imports: ``nn.Linear`` ->
@@ -162,11 +165,12 @@ def _module_level_statements(tree: ast.Module) -> Iterator[ast.stmt]:
         yield stmt
         if isinstance(stmt, ast.If):
             stack.extend(stmt.body + stmt.orelse)
-        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
-            stack.extend(stmt.body)
-            for h in stmt.handlers:
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":  # ast.TryStar: Python 3.11+
+            tried: ast.Try = stmt  # type: ignore[assignment]  # TryStar has Try's fields
+            stack.extend(tried.body)
+            for h in tried.handlers:
                 stack.extend(h.body)
-            stack.extend(stmt.orelse + stmt.finalbody)
+            stack.extend(tried.orelse + tried.finalbody)
 
 
 def _ann_text(src_lines: list[str], node: ast.expr) -> str:
