@@ -83,10 +83,10 @@ ENV = dict(os.environ, TSSCAN_NO_PROGRESS="1")
 
 
 def snapshot() -> None:
-    """Copy tsscan/ and rules/ as they are now; every command below runs that copy."""
+    """Copy tsscan/ (the built-in rules included) as it is now; every command below runs that copy."""
     if SNAPSHOT.exists():
         shutil.rmtree(SNAPSHOT)
-    for name in ("tsscan", "rules"):
+    for name in ("tsscan",):  # (the built-in rules are tsscan/rules/)
         shutil.copytree(ROOT / name, SNAPSHOT / name, ignore=shutil.ignore_patterns("__pycache__"))
     ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SNAPSHOT), os.environ.get("PYTHONPATH")]))
     sys.path.insert(0, str(SNAPSHOT))
