@@ -6,7 +6,11 @@ Fetches timm's source (``pip download --no-deps timm==1.0.31``, unpacked into
 * the floors: stdlib ``ast.parse`` and ``libcst.parse_module`` over the same files;
 * ``tsscan check``: cold (``--no-cache``; one process and all cores), warm (nothing changed,
   answered from ``.tsscan_cache/``), one small file as pre-commit or an editor runs it;
-* flake8 (pycodestyle + pyflakes) with and without the tsscan plugin;
+* flake8 (pycodestyle + pyflakes) with and without the tsscan plugin, on one file and on timm's
+  ``models/``; with the plugin both with an empty cache and with the cache filled by a first run;
+* the language server (``tsscan server``, spoken to over JSON-RPC by ``tests/lsp_client.py``):
+  the time from ``didChange`` to ``publishDiagnostics`` on a 300-line and a 3,000-line model file
+  once it is warm (median of several changes), and its memory with all of timm open;
 * peak RSS of a cold run; time against corpus size (timm x1, x2, x4 by copying);
 * where the time of a cold check goes (engine steps and each rule, one process).
 
@@ -29,6 +33,7 @@ import os
 import platform
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -53,7 +58,17 @@ GOALS = {
     "warm": 0.3,  # s
     "single": 0.15,  # s, interpreter start included
     "flake8": 0.5,  # added fraction
+    "server_rss": 200.0,  # MB, all of timm open
 }
+# the language server: (file, goal in s from didChange to publishDiagnostics, once warm)
+SERVER_FILES = (
+    ("timm/layers/attention.py", 0.05),  # 311 lines, 4 compiled functions (128 lines)
+    ("timm/models/efficientnet.py", 0.2),  # 3,005 lines, 4 compiled functions (49 lines)
+    ("timm/models/maxxvit.py", 0.2),  # 2,887 lines, 27 compiled functions (274 lines)
+)
+SERVER_CHANGES = 15  # changes timed per file
+# flake8 with and without the plugin on: (target, label)
+FLAKE8_TARGETS = ((SMALL_COMPILED, "one file"), ("timm/models", "timm/models/"))
 
 BIN = Path(sys.executable).parent
 
@@ -68,10 +83,10 @@ ENV = dict(os.environ, TSSCAN_NO_PROGRESS="1")
 
 
 def snapshot() -> None:
-    """Copy tsscan/ and rules/ as they are now; every command below runs that copy."""
+    """Copy tsscan/ (the built-in rules included) as it is now; every command below runs that copy."""
     if SNAPSHOT.exists():
         shutil.rmtree(SNAPSHOT)
-    for name in ("tsscan", "rules"):
+    for name in ("tsscan",):  # (the built-in rules are tsscan/rules/)
         shutil.copytree(ROOT / name, SNAPSHOT / name, ignore=shutil.ignore_patterns("__pycache__"))
     ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SNAPSHOT), os.environ.get("PYTHONPATH")]))
     sys.path.insert(0, str(SNAPSHOT))
@@ -235,6 +250,96 @@ FLAKE8_WITHOUT = (
 )
 
 
+def clear_cache() -> None:
+    """Empty the corpus project's ``.tsscan_cache/`` (the CLI's and the flake8 plugin's)."""
+    shutil.rmtree(WORK / ".tsscan_cache", ignore_errors=True)
+
+
+def flake8_figures(corpus: Path, rep: int, rep_small: int, row) -> dict[str, tuple[float, float, float]]:
+    """Per target: flake8 without the plugin, with it and an empty cache, with it and the cache
+    filled by the run before."""
+    flake8 = script("flake8")
+    out: dict[str, tuple[float, float, float]] = {}
+    for target, label in FLAKE8_TARGETS:
+        one = target.endswith(".py")
+        r = rep_small if one else rep
+        args = ["--exit-zero", target]
+        with_plugin = [*flake8, "--extend-select", "TS", *args]
+        without = best(lambda args=args: wall([sys.executable, "-c", FLAKE8_WITHOUT, *args], corpus), r)
+        row(f"flake8 {target} (pycodestyle + pyflakes{'' if one else ', all cores'})", without)
+
+        def cold(cmd=with_plugin) -> float:
+            clear_cache()
+            return wall(cmd, corpus)
+
+        empty = best(cold, r)
+        row(f"flake8 --extend-select TS {target}: plugin, cache empty", empty, f"{(empty / without - 1) * 100:+.0f}%")
+        wall(with_plugin, corpus)
+        cached = best(lambda cmd=with_plugin: wall(cmd, corpus), r)
+        row(f"flake8 --extend-select TS {target}: plugin, cached", cached, f"{(cached / without - 1) * 100:+.0f}%")
+        out[label] = (without, empty, cached)
+    return out
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """Resident memory of a running process now and at its peak (Linux /proc), MB."""
+    fields = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            name, _, value = line.partition(":")
+            fields[name] = value.split()
+    return int(fields["VmRSS"][0]) / 1024, int(fields["VmHWM"][0]) / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_figures(corpus: Path, files: Sequence[Path], changes: int):
+    """The language server, warm: per file in :data:`SERVER_FILES` (lines, median and max seconds
+    from sending ``didChange`` to receiving its ``publishDiagnostics``, diagnostics); then every
+    file of ``files`` opened, and the server's resident memory (now, peak) in MB."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from lsp_client import Client
+
+    client = Client(corpus, [sys.executable, "-m", "tsscan", "server"], env=ENV)
+    latency: dict[str, tuple[int, float, float, int, float]] = {}
+    try:
+        client.initialize(corpus)
+        for rel, _ in SERVER_FILES:
+            path = corpus / rel
+            text = path.read_text(encoding="utf-8")
+            uri = client.open(path, text)
+            client.diagnostics(uri, 1, timeout=600)  # the first check loads the rules: not timed
+            times = []
+            diagnostics = 0
+            cpu = cpu_seconds(client.proc.pid)
+            for i in range(changes):
+                version = i + 2
+                edited = text.rstrip("\n") + f"\n# edit {i}\n"  # a new text: checked again in full
+                sent = client.change(uri, edited, version)
+                at, params = client.wait_timed(
+                    "textDocument/publishDiagnostics",
+                    lambda p, uri=uri, version=version: p["uri"] == uri and p.get("version") == version,
+                    600,
+                )
+                times.append(at - sent)
+                diagnostics = len(params["diagnostics"])
+            cpu = (cpu_seconds(client.proc.pid) - cpu) / changes
+            latency[rel] = (text.count("\n"), statistics.median(times), max(times), diagnostics, cpu)
+        for path in files:  # all of timm open at once
+            uri = client.open(path, path.read_text(encoding="utf-8"))
+            client.diagnostics(uri, 1, timeout=600)
+        rss, peak = rss_mb(client.proc.pid)
+        client.stop()
+    finally:
+        client.kill()
+    return latency, rss, peak
+
+
 # --------------------------------------------------------------------------- the run
 def versions() -> dict[str, str]:
     from importlib.metadata import version
@@ -264,6 +369,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="runs per timing of a whole corpus (best is kept)")
     ap.add_argument("--quick", action="store_true", help="one run each, no x4 corpus, no profile")
     ap.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md")
+    ap.add_argument(
+        "--skip-scale", action="store_true", help="leave out timm x2/x4 and the profile (minutes on a loaded machine)"
+    )
     args = ap.parse_args(argv)
     rep = 1 if args.quick else args.repeat
     rep_small = 1 if args.quick else max(5, args.repeat)
@@ -318,23 +426,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     row("peak RSS of one process, cold run (MB)", rss)
 
     plugin = flake8_plugin_present()
-    flake8 = script("flake8")
-    f8_args = ["--exit-zero", "timm"]
-    f8_without = best(lambda: wall([sys.executable, "-c", FLAKE8_WITHOUT, *f8_args], corpus), rep)
-    row("flake8 timm (pycodestyle + pyflakes, all cores)", f8_without)
-    f8_with = None
+    f8: dict[str, tuple[float, float, float]] = {}
     if plugin:
-        f8_with = best(lambda: wall([*flake8, "--extend-select", "TS", *f8_args], corpus), rep)
-        row(
-            "flake8 --extend-select TS timm (with the tsscan plugin)",
-            f8_with,
-            f"+{(f8_with / f8_without - 1) * 100:.0f}%",
-        )
+        f8 = flake8_figures(corpus, rep, rep_small, row)
     else:
         print("  flake8 with the tsscan plugin: skipped (tsscan/flake8.py or its entry point missing)")
 
+    server = None
+    try:
+        import lsprotocol  # noqa: F401
+        import pygls  # noqa: F401
+    except ImportError:
+        print("  tsscan server: skipped (pygls/lsprotocol not installed: pip install -e '.[lsp]')")
+    else:
+        changes = 3 if args.quick else SERVER_CHANGES
+        server = server_figures(corpus, files, changes)
+        latency, server_rss, server_peak = server
+        for rel, (n, med, worst, ndiag, cpu) in latency.items():
+            row(
+                f"tsscan server: didChange to publishDiagnostics, {rel} ({n} lines)",
+                med,
+                f"median of {changes} changes, max {worst:.3f} s; server CPU {cpu:.3f} s per change; {ndiag} diagnostics",
+            )
+        row(f"tsscan server RSS, all {len(files)} timm files open (MB)", server_rss, f"peak {server_peak:.0f} MB")
+
     scale = {1: cold}
-    if not args.quick:
+    if not (args.quick or args.skip_scale):
         for n in (2, 4):
             root = copies(n)
             scale[n] = best(lambda root=root: wall([*tsscan, "--no-cache", "."], root), 1)
@@ -346,7 +463,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     steps: dict[str, float] = {}
     rule_times: dict[str, float] = {}
-    if not args.quick:
+    if not (args.quick or args.skip_scale):
         steps, rule_times = profile(files)
 
     load_after = load()
@@ -364,8 +481,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         singles,
         cached_single,
         rss,
-        f8_without,
-        f8_with,
+        f8,
+        server,
         plugin,
         scale,
         steps,
@@ -399,8 +516,8 @@ def render(
     singles,
     cached_single,
     rss,
-    f8_without,
-    f8_with,
+    f8,
+    server,
     plugin,
     scale,
     steps,
@@ -445,14 +562,30 @@ def render(
         f"- one small file, unchanged (cached) <= {GOALS['single']} s: {cached_single:.3f} s: "
         f"**{verdict(cached_single <= GOALS['single'])}**"
     )
-    if f8_with is not None:
-        added = f8_with / f8_without - 1
-        out.append(
-            f"- flake8 plugin adds <= {GOALS['flake8'] * 100:.0f}% to flake8: +{added * 100:.0f}% "
-            f"({f8_with:.2f} s vs {f8_without:.2f} s): **{verdict(added <= GOALS['flake8'])}**"
-        )
+    if f8:
+        for label, (without, empty, cached) in f8.items():
+            for how, secs in (("cache empty", empty), ("cached", cached)):
+                added = secs / without - 1
+                out.append(
+                    f"- flake8 plugin adds <= {GOALS['flake8'] * 100:.0f}% to flake8, {label}, {how}: "
+                    f"{added * 100:+.0f}% ({secs:.2f} s vs {without:.2f} s): **{verdict(added <= GOALS['flake8'])}**"
+                )
     else:
         out.append("- flake8 plugin: not measured (the plugin is not installed)")
+    if server is not None:
+        latency, server_rss, server_peak = server
+        goals = dict(SERVER_FILES)
+        for rel, (n, med, worst, _, _) in latency.items():
+            out.append(
+                f"- language server, {rel} ({n} lines), didChange to diagnostics <= {goals[rel] * 1000:.0f} ms: "
+                f"median {med * 1000:.0f} ms (max {worst * 1000:.0f} ms): **{verdict(med <= goals[rel])}**"
+            )
+        out.append(
+            f"- language server memory <= {GOALS['server_rss']:.0f} MB with all of timm open: "
+            f"{server_rss:.0f} MB (peak {server_peak:.0f} MB): **{verdict(server_peak <= GOALS['server_rss'])}**"
+        )
+    else:
+        out.append("- language server: not measured (pygls/lsprotocol not installed)")
     if len(scale) > 1:
         worst = max(scale[n] / (n * scale[1]) for n in scale)
         line = (

@@ -18,7 +18,7 @@ from typing import NoReturn, TextIO
 from tsscan import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-COMMANDS = ("check", "rules", "explain", "explain-error")
+COMMANDS = ("check", "rules", "explain", "explain-error", "server")
 
 
 def _codes(value: str) -> list[str]:
@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find (and fix) what torch.jit.script rejects, without running anything.",
         epilog=(
             "Commands: tsscan [check] PATH... | tsscan rules | tsscan explain TS101 | "
-            "tsscan explain-error PATH... (run the compiler, map each error to a line and a rule). "
+            "tsscan explain-error PATH... (run the compiler, map each error to a line and a rule) | "
+            "tsscan server (language server over stdio). "
             "Exit codes: 0 clean, 1 findings, 2 usage, configuration or input error."
         ),
     )
@@ -119,6 +120,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return cmd_rules(argv, out, err)
         if command == "explain":
             return cmd_explain(argv, out, err)
+        if command == "server":  # the language server (LSP over stdio): tsscan/server.py
+            from tsscan.server import main as server_main
+
+            return server_main(argv, out, err)
         if command == "explain-error":
             from tsscan.verify.explain import cmd_explain_error
 

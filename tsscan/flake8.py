@@ -16,6 +16,12 @@ Options (command line or the ``[flake8]`` section of ``setup.cfg``/``tox.ini``/`
 Without them, ``target-version`` and ``rule-dirs`` from ``[tool.tsscan]`` in the nearest
 ``pyproject.toml`` apply, as for ``tsscan check``; then the installed torch's version.
 
+What it costs: a file in which TorchScript compiles nothing is answered from flake8's own
+``ast`` tree (no rules loaded, no libcst imported); a file already checked with the same content
+and settings is answered from ``.tsscan_cache/`` (the cache of ``tsscan check``, :mod:`tsscan.cache`,
+in a cache file of its own); the rules and libcst are loaded only for the first file that needs
+them. When flake8's selection leaves out every ``TS`` code, the plugin does nothing at all.
+
 A file tsscan cannot check (a compiled function libcst cannot parse, a failing rule, rules or
 ``[tool.tsscan]`` that cannot be loaded) is reported as ``TS000`` on line 1 rather than silently
 passing; ignore that code to hide it. flake8 itself reports files
@@ -26,15 +32,22 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tsscan import __version__
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tsscan.cache import Cache
 
 # one engine per (target version, rule directories) per process: rules are loaded once
 _ENGINES: dict[tuple[str, tuple[str, ...]], Any] = {}
 # [tool.tsscan] defaults per directory (one pyproject.toml read per directory, not per file):
-# (target version, rule directories, configuration problem or "")
-_SETTINGS: dict[str, tuple[str, list[str], str]] = {}
+# (target version, rule directories, configuration problem or "", project root)
+_SETTINGS: dict[str, tuple[str, list[str], str, str]] = {}
+# the content-keyed cache per (project root, target version, rule directories); None: not usable
+_CACHES: dict[tuple[str, str, tuple[str, ...]], Cache | None] = {}
+# this front end's entries go to a cache file of their own (flake8 applies its own selection)
+CACHE_OPTIONS = {"front end": "flake8"}
 
 ERROR_CODE = "TS000"
 
@@ -61,6 +74,7 @@ class Plugin:
     # set by parse_options (flake8 calls it once per process, before any file is checked)
     target_version: str | None = None
     rule_dirs: list[str] = []
+    ts_selected: bool = True  # False: flake8's selection leaves out every TS code
 
     def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
         # flake8's own parse of the file: the engine's scope analysis starts from it
@@ -91,9 +105,10 @@ class Plugin:
     def parse_options(cls, options: Any) -> None:
         cls.target_version = getattr(options, "tsscan_target_version", None) or None
         cls.rule_dirs = list(getattr(options, "tsscan_rule_dirs", None) or [])
+        cls.ts_selected = _any_ts_code_selected(options)
 
     @classmethod
-    def _settings(cls, filename: str) -> tuple[str, list[str], str]:
+    def _settings(cls, filename: str) -> tuple[str, list[str], str, str]:
         import os
 
         from tsscan.config import ConfigError, Settings, load_settings, target_version
@@ -111,29 +126,47 @@ class Plugin:
                 target_version(settings, cls.target_version),
                 list(cls.rule_dirs) or [str(d) for d in settings.rule_dirs],
                 problem,
+                str(settings.root),
             )
         return cached
 
     # ------------------------------------------------------------------ checking
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        from tsscan.engine import InputError
-        from tsscan.rule import RuleLoadError
-
-        text = "".join(self.lines)
+        if not self.ts_selected:
+            return
         try:
-            target, dirs, problem = self._settings(self.filename)
-            if problem:
-                yield 1, 0, f"{ERROR_CODE} tsscan configuration error: {problem}", type(self)
+            target, dirs, problem, root = self._settings(self.filename)
+        except ValueError as exc:
+            yield 1, 0, f"{ERROR_CODE} tsscan cannot load its rules: {exc}", type(self)
+            return
+        if problem:
+            yield 1, 0, f"{ERROR_CODE} tsscan configuration error: {problem}", type(self)
+        scope = None
+        if isinstance(self.tree, ast.Module):
+            from tsscan.semantic.compiled import analyse
+
+            scope = analyse(self.tree)
+            if scope.empty and not scope.init_functions:
+                return  # nothing compiled: no rule has anything to see (no rules, no libcst)
+        text = "".join(self.lines)
+        cache = _cache(root, target, dirs)
+        key = None
+        if cache is not None:
+            key = cache.key(text.encode("utf-8", "surrogatepass"), ())
+            hit = cache.get(self.filename, key)
+            if hit is not None:
+                yield from self._report(*hit)
+                return
+        from tsscan.rule import RuleLoadError  # (imports libcst: only for a file that needs the rules)
+
+        try:
             engine = _engine(target, dirs)
         except (RuleLoadError, ValueError) as exc:
             yield 1, 0, f"{ERROR_CODE} tsscan cannot load its rules: {exc}", type(self)
             return
-        try:
-            scope = None
-            if isinstance(self.tree, ast.Module):
-                from tsscan.semantic.compiled import analyse
+        from tsscan.engine import InputError
 
-                scope = analyse(self.tree)
+        try:
             result = engine.check(self.filename, text, scope=scope)
         except InputError as exc:  # flake8 reports syntax errors itself (E999)
             yield 1, 0, f"{ERROR_CODE} tsscan cannot check this file: {exc}", type(self)
@@ -142,8 +175,50 @@ class Plugin:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             yield 1, 0, f"{ERROR_CODE} tsscan internal error: {type(exc).__name__}: {first}", type(self)
             return
-        for problem in result.errors:
+        if cache is not None and key is not None:
+            cache.put(self.filename, key, result.diagnostics, result.errors)
+        yield from self._report(result.diagnostics, result.errors)
+
+    def _report(self, diagnostics: Sequence[Any], errors: Sequence[str]) -> Iterator[tuple[int, int, str, type]]:
+        for problem in errors:
             yield 1, 0, f"{ERROR_CODE} tsscan cannot check part of this file: {problem}", type(self)
-        for d in result.diagnostics:
+        for d in diagnostics:
             mark = " [*]" if d.fix == "safe" else ""
             yield d.line, d.col - 1, f"{d.code}{mark} {d.message}", type(self)
+
+
+def _cache(root: str, target: str, rule_dirs: Sequence[str]) -> Cache | None:
+    """The cache of this project and settings, opened once per process and saved when the
+    process ends (flake8's worker processes included)."""
+    key = (root, target, tuple(rule_dirs))
+    if key in _CACHES:
+        return _CACHES[key]
+    import multiprocessing.util
+    from pathlib import Path
+
+    from tsscan.cache import Cache, fingerprint
+
+    cache: Cache | None
+    try:
+        fp = fingerprint([Path(d) for d in rule_dirs], ("TS",), (), target, CACHE_OPTIONS)
+        cache = Cache(Path(root), fp)
+    except OSError:
+        cache = None  # a rule file that cannot be read: the rule loader will say so
+    else:
+        # run at exit by multiprocessing, in the main process and in a worker of flake8's pool
+        # (a pool worker ends without running atexit handlers)
+        multiprocessing.util.Finalize(cache, cache.save, exitpriority=10)
+    _CACHES[key] = cache
+    return cache
+
+
+def _any_ts_code_selected(options: Any) -> bool:
+    """Whether flake8's selection (``--select``, ``--ignore`` and their ``extend`` forms) keeps
+    any ``TS`` code; True when that cannot be told."""
+    try:
+        from flake8.style_guide import Decision, DecisionEngine  # type: ignore[import-untyped]
+
+        decide = DecisionEngine(options).decision_for
+        return any(decide(f"TS{i:03d}") is Decision.Selected for i in range(1000))
+    except (ImportError, AttributeError, TypeError):  # another flake8, or options without them
+        return True

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
+import weakref
 
 import libcst as cst
 
@@ -24,8 +25,10 @@ _ONE = {"visit_required", "visit_optional", "visit_sentinel"}
 _MANY = {"visit_sequence", "visit_iterable", "visit_body_sequence", "visit_body_iterable"}
 
 Plan = tuple[tuple[str, bool], ...]  # (field, holds a sequence of nodes), in visiting order
-_PLANS: dict[type[cst.CSTNode], Plan | None] = {}
-_ATTR_HOOKS: dict[type[cst.CSTVisitor], bool] = {}
+_PLANS: dict[type, Plan | None] = {}
+# weak keys: a visitor class made inside a function is new at every call, and its methods'
+# closures hold the nodes it collected; a long-lived process (tsscan server) must let them go
+_ATTR_HOOKS: weakref.WeakKeyDictionary[type[cst.CSTVisitor], bool] = weakref.WeakKeyDictionary()
 
 
 def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:

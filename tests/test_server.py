@@ -1,0 +1,280 @@
+"""``tsscan server``: the real server in a subprocess, spoken to over JSON-RPC on its stdio."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lsp_client import Client
+from test_flake8 import TWO_FINDINGS  # (a compiled function with TS101 and TS401)
+
+NOT_CONFIRMED = "(not confirmed by the compiler: run tsscan --fix for that)"
+
+TS101 = ("TS101", ((5, 4), (8, 13)))
+TS401 = ("TS401", ((6, 12), (6, 20)))
+
+
+def rng(d: dict) -> tuple[tuple[int, int], tuple[int, int]]:
+    r = d["range"]
+    return (r["start"]["line"], r["start"]["character"]), (r["end"]["line"], r["end"]["character"])
+
+
+def summary(diags: list[dict]) -> list[tuple[str, tuple]]:
+    return [(d["code"], rng(d)) for d in diags]
+
+
+def apply_edits(text: str, edits: list[dict]) -> str:
+    """Apply LSP TextEdits (UTF-16 positions; ranges in the original text) as an editor does."""
+    lines = text.splitlines(keepends=True)
+
+    def offset(pos: dict) -> int:
+        line = pos["line"]
+        if line >= len(lines):
+            return len(text)
+        units = lines[line].encode("utf-16-le")[: 2 * pos["character"]].decode("utf-16-le")
+        return sum(len(x) for x in lines[:line]) + len(units)
+
+    spans = sorted(
+        ((offset(e["range"]["start"]), offset(e["range"]["end"]), e["newText"]) for e in edits), reverse=True
+    )
+    for start, end, new in spans:
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def action(uri: str, diag_range: dict, only: list[str] | None = None) -> dict:
+    context: dict = {"diagnostics": []}
+    if only is not None:
+        context["only"] = only
+    return {"textDocument": {"uri": uri}, "range": diag_range, "context": context}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[tool.tsscan]\n")
+    return tmp_path
+
+
+@pytest.fixture
+def client(project: Path):
+    c = Client(project)
+    c.initialize(project)
+    yield c
+    c.kill()
+
+
+def test_diagnostics_quick_fix_fix_all_and_change(client: Client, project: Path) -> None:
+    path = project / "m.py"
+    path.write_text(TWO_FINDINGS)
+    uri = client.open(path, TWO_FINDINGS)
+    diags = client.diagnostics(uri, 1)
+    assert summary(diags) == [TS101, TS401]
+    assert all(d["source"] == "tsscan" for d in diags)
+    assert diags[1]["message"] == "`.bool()` is not a TorchScript Tensor method; use `.to(torch.bool)`"
+    assert diags[1]["codeDescription"]["href"].endswith("/rules/TS401.md")
+    assert diags[0]["codeDescription"]["href"].endswith("/rules/TS101.md")
+
+    # the same findings as `tsscan check` on the file
+    proc = subprocess.run(
+        [sys.executable, "-m", "tsscan", "check", "--format", "json", "m.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    cli = [
+        (d["code"], ((d["line"] - 1, d["column"] - 1), (d["end_line"] - 1, d["end_column"] - 1)))
+        for d in json.loads(proc.stdout)["diagnostics"]
+    ]
+    assert cli == summary(diags)
+
+    # on the TS401 finding: its quick fix, then "fix all"
+    actions = client.request("textDocument/codeAction", action(uri, diags[1]["range"]))
+    assert [(a["title"], a["kind"]) for a in actions] == [
+        (f"Fix TS401: use .to(torch.bool) {NOT_CONFIRMED}", "quickfix"),
+        (f"Fix all tsscan problems in this file (1 fix) {NOT_CONFIRMED}", "quickfix"),
+    ]
+    quick = actions[0]
+    assert [d["code"] for d in quick["diagnostics"]] == ["TS401"]
+    edits = quick["edit"]["changes"][uri]
+    assert edits == [
+        {
+            "range": {"start": {"line": 6, "character": 0}, "end": {"line": 7, "character": 0}},
+            "newText": "        y = x.to(torch.bool)\n",
+        }
+    ]
+    fixed = apply_edits(TWO_FINDINGS, edits)
+    assert fixed == TWO_FINDINGS.replace("x.bool()", "x.to(torch.bool)")
+    # TS101 has no fix: no action on its first line (where it does not overlap TS401)
+    first_line = {"start": {"line": 5, "character": 4}, "end": {"line": 5, "character": 4}}
+    assert client.request("textDocument/codeAction", action(uri, first_line)) == []
+
+    # the editor applies the fix: the change is checked from the new in-memory text
+    client.change(uri, fixed, 2)
+    assert summary(client.diagnostics(uri, 2)) == [TS101]
+    assert path.read_text() == TWO_FINDINGS  # nothing was written to disk
+    # nothing left to fix: no action at all
+    assert client.request("textDocument/codeAction", action(uri, diags[1]["range"])) == []
+    rc, err = client.stop()
+    assert rc == 0, err
+    assert "Traceback" not in err
+
+
+def test_fix_all_as_source_action_applies_every_safe_fix(client: Client, project: Path) -> None:
+    text = TWO_FINDINGS.replace("return y", "return x.bool() + y.bool()")
+    uri = client.open(project / "m.py", text)
+    codes = [d["code"] for d in client.diagnostics(uri, 1)]
+    assert codes.count("TS401") == 3, codes
+    nowhere = {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}
+    actions = client.request("textDocument/codeAction", action(uri, nowhere, ["source.fixAll"]))
+    assert [(a["title"], a["kind"]) for a in actions] == [
+        (f"Fix all tsscan problems in this file (3 fixes) {NOT_CONFIRMED}", "source.fixAll.tsscan")
+    ]
+    fixed = apply_edits(text, actions[0]["edit"]["changes"][uri])
+    assert fixed == TWO_FINDINGS.replace("x.bool()", "x.to(torch.bool)").replace(
+        "return y", "return x.to(torch.bool) + y.to(torch.bool)"
+    )
+    client.change(uri, fixed, 2)
+    assert summary(client.diagnostics(uri, 2)) == [TS101]
+    # asked for quick fixes only, away from any finding: nothing
+    assert client.request("textDocument/codeAction", action(uri, nowhere, ["quickfix"])) == []
+
+
+def test_syntax_error_is_a_diagnostic_not_a_crash(client: Client, project: Path) -> None:
+    broken = TWO_FINDINGS.replace("def f(x: torch.Tensor)", "def f(x: torch.Tensor")
+    uri = client.open(project / "m.py", broken)
+    (diag,) = client.diagnostics(uri, 1)
+    assert diag["code"] == "TS000"
+    assert diag["message"].startswith("syntax error:")
+    assert diag["range"]["start"]["line"] == 4
+    # the server is still there, and checks the repaired text
+    client.change(uri, TWO_FINDINGS, 2)
+    assert summary(client.diagnostics(uri, 2)) == [TS101, TS401]
+    rc, err = client.stop()
+    assert rc == 0 and "Traceback" not in err, err
+
+
+def test_positions_are_utf16_code_units(client: Client, project: Path) -> None:
+    # "😋" is one code point and two UTF-16 code units: `x.bool()` starts at code point 21, UTF-16 unit 22
+    text = TWO_FINDINGS.replace("y = x.bool()", 's = "😋"; y = x.bool()')
+    uri = client.open(project / "m.py", text)
+    diags = client.diagnostics(uri, 1)
+    assert summary(diags) == [("TS101", ((5, 4), (8, 13))), ("TS401", ((6, 22), (6, 30)))]
+    (quick, _) = client.request("textDocument/codeAction", action(uri, diags[1]["range"]))
+    assert apply_edits(text, quick["edit"]["changes"][uri]) == text.replace("x.bool()", "x.to(torch.bool)")
+
+
+def test_nearest_pyproject_is_honoured_and_reloaded(client: Client, project: Path) -> None:
+    sub = project / "sub"
+    sub.mkdir()
+    (sub / "pyproject.toml").write_text('[tool.tsscan]\nignore = ["TS401"]\n')
+    top_uri = client.open(project / "m.py", TWO_FINDINGS)
+    sub_uri = client.open(sub / "m.py", TWO_FINDINGS)
+    assert summary(client.diagnostics(top_uri, 1)) == [TS101, TS401]
+    assert summary(client.diagnostics(sub_uri, 1)) == [TS101]
+
+    # the configuration changes on disk; the client says so: every open file is checked again
+    (sub / "pyproject.toml").write_text(
+        '[tool.tsscan]\nignore = ["TS101"]\nper-file-ignores = {"other.py" = ["TS4"]}\n'
+    )
+    client.notify(
+        "workspace/didChangeWatchedFiles", {"changes": [{"uri": (sub / "pyproject.toml").as_uri(), "type": 2}]}
+    )
+    assert summary(client.diagnostics(sub_uri)) == [TS401]
+    assert summary(client.diagnostics(top_uri)) == [TS101, TS401]
+
+    # per-file-ignores apply by path; a broken table is one TS000, not silence
+    other_uri = client.open(sub / "other.py", TWO_FINDINGS)
+    assert summary(client.diagnostics(other_uri, 1)) == []
+    (sub / "pyproject.toml").write_text("[tool.tsscan]\nselct = ['TS1']\n")
+    client.change(sub_uri, TWO_FINDINGS, 2)  # (no notification: the next check sees the file changed)
+    (diag,) = client.diagnostics(sub_uri, 2)
+    assert diag["code"] == "TS000"
+    assert "configuration error" in diag["message"] and "selct" in diag["message"]
+
+
+def test_excluded_and_plain_files_get_no_diagnostics(client: Client, project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.tsscan]\nexclude = ["legacy/"]\n')
+    (project / "legacy").mkdir()
+    legacy = client.open(project / "legacy" / "m.py", TWO_FINDINGS)
+    assert client.diagnostics(legacy, 1) == []
+    plain = client.open(
+        project / "plain.py", "def f(x):\n    try:\n        return x\n    except ValueError:\n        pass\n"
+    )
+    assert client.diagnostics(plain, 1) == []
+
+
+GUARDED_SERVER = """
+import atexit, sys
+
+attempts = []
+
+class NoTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            frame = sys._getframe(1)
+            while frame is not None:  # an import statement, not importlib.util.find_spec (a lookup)
+                if frame.f_code.co_name == "_find_and_load":
+                    attempts.append(name)
+                    raise ImportError("torch imported by the language server")
+                frame = frame.f_back
+        return None
+
+sys.meta_path.insert(0, NoTorch())
+atexit.register(lambda: sys.stderr.write(f"IMPORTED torch={'torch' in sys.modules} attempts={attempts}\\n"))
+from tsscan.cli import main
+sys.exit(main(["server"]))
+"""
+
+
+def test_never_imports_torch_or_user_code(project: Path) -> None:
+    marker = project / "imported"
+    pkg = project / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    text = (
+        f"open({str(marker)!r}, 'w').close()\nimport pkg\nfrom torch import nn\n"
+        + TWO_FINDINGS
+        + "\n\nclass M(nn.Module):\n    def forward(self, x):\n        return x.bool()\n"
+    )
+    (project / "m.py").write_text(text)
+    client = Client(project, [sys.executable, "-c", GUARDED_SERVER])
+    try:
+        client.initialize(project)
+        uri = client.open(project / "m.py", text)
+        diags = client.diagnostics(uri, 1)
+        assert [d["code"] for d in diags] == ["TS101", "TS401", "TS401"]
+        nowhere = {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}
+        (fix_all,) = client.request("textDocument/codeAction", action(uri, nowhere, ["source"]))
+        assert "2 fixes" in fix_all["title"]
+        rc, err = client.stop()
+    finally:
+        client.kill()
+    assert rc == 0, err
+    assert "IMPORTED torch=False attempts=[]" in err
+    assert not marker.exists()
+
+
+def test_without_pygls_one_clear_line(tmp_path: Path) -> None:
+    # pygls hidden: `tsscan server` says what to install, exit 2, no traceback
+    hide = "import sys; sys.modules['pygls'] = None; from tsscan.cli import main; sys.exit(main(['server']))"
+    proc = subprocess.run([sys.executable, "-c", hide], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr == "tsscan: error: the language server needs pygls and lsprotocol: pip install 'tsscan[lsp]'\n"
+
+
+def test_code_actions_after_the_result_was_let_go(client: Client, project: Path) -> None:
+    # the engine's result is kept for the 8 most recently checked documents: the first of ten
+    # is checked again when the editor asks for its fixes
+    first = client.open(project / "m0.py", TWO_FINDINGS)
+    diags = client.diagnostics(first, 1)
+    for i in range(1, 10):
+        uri = client.open(project / f"m{i}.py", TWO_FINDINGS)
+        assert summary(client.diagnostics(uri, 1)) == [TS101, TS401]
+    actions = client.request("textDocument/codeAction", action(first, diags[1]["range"]))
+    assert [a["title"] for a in actions][0] == f"Fix TS401: use .to(torch.bool) {NOT_CONFIRMED}"
+    fixed = apply_edits(TWO_FINDINGS, actions[0]["edit"]["changes"][first])
+    assert fixed == TWO_FINDINGS.replace("x.bool()", "x.to(torch.bool)")
