@@ -148,6 +148,14 @@ def derived_value(name: str, p: inspect.Parameter, which: int):
 
     ann = _ann_text(p)
     low = name.lower()
+    if ann.startswith("Optional") or ann.endswith("| None") or "NoneType" in ann:
+        if which == 1:
+            return None
+        ann = re.sub(r"^Optional\[(.*)\]$", r"\1", ann)
+    if ann in ("dtype", "torch.dtype"):
+        return torch.float32
+    if ann == "type":
+        return nn.Identity
     if re.search(r"\bbool\b", ann) and "int" not in ann:
         return False
     if "Module" in ann and "Type" not in ann and "Callable" not in ann:
@@ -184,8 +192,12 @@ def derived_value(name: str, p: inspect.Parameter, which: int):
             return v
     if MODULE_NAMES.search(low) and not ann:
         return nn.Identity()
+    if re.search(r"transforms|modules|layers|blocks", low):
+        return [nn.Identity()]
     if "int" in ann:
         return 32 if which == 0 else 16
+    if seq:
+        return [32, 32] if which == 0 else [16, 16, 16]
     if not ann:
         if which == 0:
             return 32
@@ -264,9 +276,18 @@ def package_config(cls, name: str):
 
 def argument_sets(cls):
     """Yield (description, kwargs) candidates for building ``cls`` when ``cls()`` fails."""
-    try:
-        sig = inspect.signature(cls.__init__)
-    except (TypeError, ValueError):
+    sig = None
+    for klass in cls.__mro__:  # a subclass whose __init__ takes (*args, **kwargs): its base's
+        init = vars(klass).get("__init__")
+        if init is None:
+            continue
+        try:
+            sig = inspect.signature(init)
+        except (TypeError, ValueError):
+            return
+        if any(p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in list(sig.parameters.values())[1:]):
+            break
+    if sig is None:
         return
     params = [
         (n, p) for n, p in list(sig.parameters.items())[1:]
@@ -415,7 +436,10 @@ def label_package(pip_name: str, args) -> None:
         for line in out.read_text().splitlines():
             if line.strip():
                 r = json.loads(line)
-                done.add((r["module"], r["qualname"]))
+                if args.retry_unbuildable and r["status"] == "unbuildable":
+                    done.discard((r["module"], r["qualname"]))
+                else:
+                    done.add((r["module"], r["qualname"]))
     t0 = time.time()
     classes = collect_classes(import_name)
     pkg = importlib.import_module(import_name)
@@ -513,6 +537,7 @@ def main() -> None:
     ap.add_argument("--mem-gib", type=float, default=4.0)
     ap.add_argument("--limit", type=int, default=0, help="label at most N classes per package")
     ap.add_argument("--out", default=str(HERE / "labels"))
+    ap.add_argument("--retry-unbuildable", action="store_true", help="label again the classes labelled unbuildable (the new row wins)")
     args = ap.parse_args()
     for name in args.packages:
         # each package in its own process, so one package's imports do not weigh on the next

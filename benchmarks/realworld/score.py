@@ -5,7 +5,8 @@
         [--labels benchmarks/realworld/labels] [--package NAME ...] [--jobs 2]
 
 Reads ``labels/<package>.jsonl`` (made by ``build_corpus.py``), runs tsscan once per package over
-the package's ``.py`` files (JSON output) and compares:
+the package's ``.py`` files that hold a labelled class or a failure frame (JSON output; tsscan
+checks each file on its own, so the others change no figure) and compares:
 
 * *site recall*: a failure site (the first frame inside the package that the compiler names;
   several classes may share one) is found when a finding other than a TS6xx warning overlaps the
@@ -13,8 +14,8 @@ the package's ``.py`` files (JSON output) and compares:
 * *false alarms*: a class that scripts with a finding (TS6xx aside) inside its class body.
 
 Sites seen only in classes built with guessed arguments and whose message is about an attribute,
-``None`` or the type of a value (see ``ARG_MESSAGE``) are *argument-caused*: reported apart, not
-counted. Sites found only in a Python traceback (an exception raised while the scripter ran Python
+``None`` or the type of a value we could have passed (see ``ARG_MESSAGE``), or that call into (or
+mistype a value from) the ``nn.Identity`` passed for a module argument, are *argument-caused*: reported apart, not counted. Sites found only in a Python traceback (an exception raised while the scripter ran Python
 code, not a compiler error) are reported apart too. TS7xx findings ("may fail"), if the rules have
 any, form their own band. Markdown goes to stdout.
 """
@@ -48,10 +49,16 @@ IMPORT_NAMES = {
 }
 ARG_MESSAGE = re.compile(
     r"has no attribute|nonexistent attribute|NoneType|failed to convert Python type|"
-    r"Unsupported value kind|python value of type|Expected a value of type|"
+    r"Unsupported value kind|python value of type|object is not iterable|"
+    r"Expected a value of type .* but instead found type '(int|float|bool|str|NoneType|List\[(int|float|str)\]|Tuple\[int, int\])'|"
+    r"is not subscriptable|"
     r"cannot be used as a value|Unknown type constructor|is not a tuple|Tensor cannot be used as a tuple",
     re.I,
 )
+
+# a type mismatch in a class built with an nn.Identity standing in for a module argument
+TYPE_MESSAGE = re.compile(r"Expected a value of type|unsupported index type|cannot be used as a tuple|is not iterable|"
+                          r"Tried to access nonexistent attribute|has no attribute", re.I)
 
 
 def default_tsscan() -> list:
@@ -79,8 +86,17 @@ def load_labels(labels: Path, only):
     return {p: list(v.values()) for p, v in rows.items()}
 
 
-def run_tsscan(cmd, root: Path, target: str, jobs: int, cache: bool):
-    files = sorted(str(p) for p in root.rglob("*.py"))
+def files_to_check(root: Path, rows, all_files: bool):
+    """tsscan checks each file on its own, so only the files a figure reads are needed: those that
+    hold a labelled class or a frame of a failure (``--all-files``: every ``.py`` file)."""
+    if all_files:
+        return sorted(str(p) for p in root.rglob("*.py"))
+    rel = {r["file"] for r in rows if r.get("file")}
+    rel |= {f for r in rows for f, _ in r.get("frames") or []}
+    return sorted(str(root / f) for f in rel if not os.path.isabs(f) and (root / f).is_file())
+
+
+def run_tsscan(cmd, root: Path, files, target: str, jobs: int, cache: bool):
     argv = cmd + ["check", "--format", "json", "--exit-zero", "--jobs", str(jobs)]
     if target:
         argv += ["--target-version", target]
@@ -156,7 +172,11 @@ def score_package(pkg: str, rows, root: Path, by_file):
             continue
         key = (r["site"]["file"], r["site"]["line"])
         s = sites.setdefault(key, {"file": key[0], "line": key[1], "message": r["message"], "classes": [],
-                                   "builds": set(), "traceback": r.get("frames_from") == "traceback"})
+                                   "builds": set(), "traceback": r.get("frames_from") == "traceback",
+                                   "identity": False})
+        # a call into the nn.Identity we passed for a module argument
+        s["identity"] |= "torch.nn.modules.linear.Identity" in r.get("text_head", "") or (
+            "Identity" in (r.get("build_args") or "") and bool(TYPE_MESSAGE.search(r["message"])))
         s["classes"].append(r["qualname"])
         s["builds"].add(r.get("build"))
     for s in sites.values():
@@ -167,7 +187,7 @@ def score_package(pkg: str, rows, root: Path, by_file):
         s["maybe_by"] = sorted({d["code"] for d in hits if band(d["code"]) == "maybe"})
         s["kind"] = (
             "traceback" if s["traceback"]
-            else "argument" if s["builds"] == {"derived"} and ARG_MESSAGE.search(s["message"])
+            else "argument" if s["builds"] == {"derived"} and (ARG_MESSAGE.search(s["message"]) or s["identity"])
             else "counted"
         )
         s["builds"] = sorted(b or "-" for b in s["builds"])
@@ -265,6 +285,7 @@ def main() -> None:
     ap.add_argument("--target-version", default="2.14", help="torch version the labels were made with")
     ap.add_argument("--package", action="append", help="only these packages (pip names)")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--all-files", action="store_true", help="check every .py file of each package (same figures, slower)")
     ap.add_argument("--cache", action="store_true", help="let tsscan use its cache")
     ap.add_argument("--json", help="write every figure, site and false alarm here")
     args = ap.parse_args()
@@ -278,7 +299,8 @@ def main() -> None:
         root = Path(args.site_packages) / IMPORT_NAMES[pkg]
         if not root.is_dir():
             raise SystemExit(f"{root} not found: pass --site-packages")
-        by_file, nfiles, sec = run_tsscan(cmd, root, args.target_version, args.jobs, args.cache)
+        files = files_to_check(root, labels[pkg], args.all_files)
+        by_file, nfiles, sec = run_tsscan(cmd, root, files, args.target_version, args.jobs, args.cache)
         seconds += sec
         print(f"{pkg}: tsscan checked {nfiles} files in {sec:.0f} s", file=sys.stderr, flush=True)
         res = score_package(pkg, labels[pkg], root, by_file)
