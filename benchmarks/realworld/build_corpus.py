@@ -331,12 +331,28 @@ def argument_sets(cls):
         yield "AB"[which], kw
 
 
+# defaults that would download weights (nothing can be downloaded here): switched off, and the
+# build still counts as ``defaults``
+NO_DOWNLOAD = {"encoder_weights": None, "pretrained": False, "weights": None, "weights_backbone": None,
+               "pretrained_backbone": False, "pretrained_weights": None}
+
+
+def no_download(cls) -> dict:
+    try:
+        params = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {k: v for k, v in NO_DOWNLOAD.items()
+            if k in params and params[k].default not in (inspect.Parameter.empty, None, False)}
+
+
 def build(cls):
     """Returns (instance, kind, note) or raises with the reasons."""
     if inspect.isabstract(cls):
         raise RuntimeError("abstract class")
+    nodl = no_download(cls)
     try:
-        return cls(), "defaults", ""
+        return cls(**nodl), "defaults", ", ".join(f"{k}={v}" for k, v in nodl.items())
     except Exception as exc:
         first = f"cls(): {type(exc).__name__}: {str(exc)[:150]}"
     errors = [first]
@@ -344,6 +360,7 @@ def build(cls):
         if kw is None:
             errors.append(desc)
             continue
+        kw = {**nodl, **kw}
         try:
             return cls(**kw), "derived", desc + ": " + ", ".join(f"{k}={_short(v)}" for k, v in kw.items())
         except Exception as exc:
@@ -530,6 +547,8 @@ def label_package(pip_name: str, args) -> None:
 
 
 def main() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # fail at once instead of retrying a download
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("packages", nargs="*", default=list(PACKAGES), help="pip names (default: all ten)")
     ap.add_argument("--workers", type=int, default=2)
