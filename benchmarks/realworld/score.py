@@ -11,6 +11,8 @@ checks each file on its own, so the others change no figure) and compares:
 * *site recall*: a failure site (the first frame inside the package that the compiler names;
   several classes may share one) is found when a finding other than a TS6xx warning overlaps the
   lines of the statement at that frame (for a ``def``/``class``/``if``/``for``... only its header);
+  When the compiler names no frame inside the package (a decorated ``forward``), the line it
+  quotes is looked up in the class's file.
 * *false alarms*: a class that scripts with a finding (TS6xx aside) inside its class body.
 
 Sites seen only in classes built with guessed arguments and whose message is about an attribute,
@@ -163,7 +165,31 @@ def normalise(msg: str) -> str:
     return m.rstrip(" :")[:110]
 
 
+def site_from_source(root: Path, r):
+    """A failure whose frames lie outside the package (a decorated ``forward``: the compiler names
+    the decorator's file) still quotes the failing line above its ``~~~ <--- HERE`` marker: find
+    that line in the class's file, inside the class first, else once in the file."""
+    lines = (r.get("text_head") or "").split("\n")
+    quoted = next((lines[i - 1] for i in range(1, len(lines)) if "<--- HERE" in lines[i]), "").strip()
+    if not quoted or not r.get("file") or os.path.isabs(r["file"]):
+        return None
+    try:
+        text = (root / r["file"]).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    hits = [i + 1 for i, ln in enumerate(text) if ln.strip() == quoted]
+    lo, hi = r.get("span") or (None, None)
+    inside = [n for n in hits if lo and lo <= n <= hi]
+    pick = inside if len(inside) == 1 else hits if len(hits) == 1 else []
+    return {"file": r["file"], "line": pick[0]} if pick else None
+
+
 def score_package(pkg: str, rows, root: Path, by_file):
+    for r in rows:
+        if r["status"] == "fails" and not r.get("site"):
+            r["site"] = site_from_source(root, r)
+            if r["site"]:
+                r["frames_from"] = "quoted source"
     status = Counter(r["status"] for r in rows)
     builds = Counter(r.get("build") or "-" for r in rows if r["status"] != "unbuildable")
     sites = {}
