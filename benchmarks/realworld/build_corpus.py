@@ -442,6 +442,18 @@ def _send(wfd: int, row: dict) -> None:
 
 
 # ------------------------------------------------------------------------------- the driver
+def _drain(rfd: int, chunks: list) -> None:
+    """Read what a child has written so far (its pipe is non-blocking)."""
+    try:
+        while True:
+            b = os.read(rfd, 1 << 16)
+            if not b:
+                break
+            chunks.append(b)
+    except (BlockingIOError, OSError):
+        pass
+
+
 def label_package(pip_name: str, args) -> None:
     import torch  # noqa: F401 - imported once, before forking
 
@@ -495,14 +507,7 @@ def label_package(pip_name: str, args) -> None:
                 running[pid] = (key, rfd, time.time(), [])
             time.sleep(0.02)
             for pid, (key, rfd, start, chunks) in list(running.items()):
-                try:
-                    while True:
-                        b = os.read(rfd, 1 << 16)
-                        if not b:
-                            break
-                        chunks.append(b)
-                except BlockingIOError:
-                    pass
+                _drain(rfd, chunks)
                 wpid, status = os.waitpid(pid, os.WNOHANG)
                 timed_out = time.time() - start > args.timeout
                 if wpid == 0 and not timed_out:
@@ -513,14 +518,7 @@ def label_package(pip_name: str, args) -> None:
                     except ProcessLookupError:
                         pass
                     os.waitpid(pid, 0)
-                try:
-                    while True:
-                        b = os.read(rfd, 1 << 16)
-                        if not b:
-                            break
-                        chunks.append(b)
-                except (BlockingIOError, OSError):
-                    pass
+                _drain(rfd, chunks)
                 os.close(rfd)
                 del running[pid]
                 try:

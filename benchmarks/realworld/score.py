@@ -37,18 +37,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-IMPORT_NAMES = {
-    "torchvision": "torchvision",
-    "timm": "timm",
-    "segmentation-models-pytorch": "segmentation_models_pytorch",
-    "open-clip-torch": "open_clip",
-    "effdet": "effdet",
-    "x-transformers": "x_transformers",
-    "torch-geometric": "torch_geometric",
-    "speechbrain": "speechbrain",
-    "diffusers": "diffusers",
-    "transformers": "transformers",
-}
+sys.path.insert(0, str(HERE))
+from build_corpus import PACKAGES as IMPORT_NAMES  # noqa: E402 - pip name -> import name (imports no torch)
+
 ARG_MESSAGE = re.compile(
     r"has no attribute|nonexistent attribute|NoneType|failed to convert Python type|"
     r"Unsupported value kind|python value of type|object is not iterable|"
