@@ -660,7 +660,7 @@ def test_yolo_head_fix_leaves_only_what_it_reports_as_unfixable(unsafe, tmp_path
     fixed = path.read_text(encoding="utf-8")
     assert fixed != src and "fix reverted" not in out, out
     assert "def _make_grid(nx: int = 20, ny: int = 20)" in fixed  # TS210, safe
-    assert "TS210 fix unverified: only torch's frontend accepts it" in out
+    assert "TS210 fixed, unverified (applied: --keep-unverified): only torch's frontend accepts it" in out
     safeties = ("safe", "unsafe") if unsafe else ("safe",)
     result = engine.check(str(path), fixed)
     assert not [d for d in result.diagnostics if d.fix in safeties], "an offered fix was not applied"
