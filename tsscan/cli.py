@@ -32,7 +32,7 @@ def _patterns(value: str) -> list[str]:
 class _Parser(argparse.ArgumentParser):
     """argparse, with a usage error as one line on stderr and exit 2 (not usage + message)."""
 
-    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 

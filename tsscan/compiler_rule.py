@@ -45,4 +45,4 @@ class CompilerErrorCode(Rule):
     level = "type"
 
 
-COMPILER_CODES: list[type] = [CompilerErrorCode]
+COMPILER_CODES: list[type[Rule]] = [CompilerErrorCode]

@@ -30,15 +30,16 @@ import fnmatch
 import os
 import re
 import shutil
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python < 3.11
-    import tomli as tomllib  # type: ignore[no-redef]
+else:  # pragma: no cover - Python < 3.11
+    import tomli as tomllib
 
 
 class ConfigError(ValueError):
@@ -179,7 +180,7 @@ def check_version(value: object, where: str) -> str:
     else ConfigError listing the supported versions."""
     supported = supported_versions()
     m = _VERSION_RE.match(value) if isinstance(value, str) else None
-    if m is None:
+    if m is None or not isinstance(value, str):
         raise ConfigError(f"{where}: {value!r} is not a torch version (supported: {', '.join(supported)})")
     if f"{int(m.group(1))}.{int(m.group(2))}" not in supported:
         raise ConfigError(

@@ -9,10 +9,13 @@ import dataclasses
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tsscan import __version__
 from tsscan.diagnostic import Diagnostic
+
+if TYPE_CHECKING:
+    from tsscan.rule import Rule
 
 LEVELS = {
     1: "torch's frontend accepts it",
@@ -64,7 +67,7 @@ class RunSummary:
     fixed: list[Diagnostic] = field(default_factory=list)  # the fixes applied (as first reported)
     fix_notes: list[str] = field(default_factory=list)  # other notes (how fixes were confirmed...)
     fix_outcomes: list[dict] | None = None  # --fix/--diff: each fix\'s outcome (FixRecord.outcome)
-    rules: list[type] = field(default_factory=list)  # the rules that ran (sarif lists them)
+    rules: list[type[Rule]] = field(default_factory=list)  # the rules that ran (sarif lists them)
     fixing: bool = False  # a --fix / --diff run
     safeties: tuple[str, ...] = ("safe",)  # the fixes asked for (--unsafe-fixes adds "unsafe")
     fixes: list[FixOutcome] = field(default_factory=list)
@@ -327,7 +330,7 @@ def _artifact_location(path: str, root: str) -> dict:
     return {"uri": quote(rel), "uriBaseId": "%SRCROOT%"}
 
 
-def _sarif_rule(rule: type, base: str | None) -> dict:
+def _sarif_rule(rule: type[Rule], base: str | None) -> dict:
     from tsscan.docs import rule_page
 
     sections = rule.doc_sections()
@@ -352,7 +355,7 @@ def _sarif_rule(rule: type, base: str | None) -> dict:
     return out
 
 
-def _rule_named(code: str) -> type | None:
+def _rule_named(code: str) -> type[Rule] | None:
     from tsscan.compiler_rule import COMPILER_CODES
 
     return next((r for r in COMPILER_CODES if r.code == code), None)
@@ -397,12 +400,15 @@ def format_sarif(summary: RunSummary, out: TextIO) -> None:
         if d.fix:
             result["properties"] = {"fix": d.fix, "fixDescription": d.fix_description}
         if d.cell:  # a notebook: the region is in this code cell
-            result.setdefault("properties", {})["cell"] = d.cell
+            props = result.get("properties")
+            if not isinstance(props, dict):
+                props = result["properties"] = {}
+            props["cell"] = d.cell
         results.append(result)
     notifications = []
     for e in summary.errors:
         path, _, message = e.partition(": ")
-        note = {"level": "error", "message": {"text": message or e}}
+        note: dict[str, object] = {"level": "error", "message": {"text": message or e}}
         if message:
             note["locations"] = [{"physicalLocation": {"artifactLocation": _artifact_location(path, root)}}]
         notifications.append(note)

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tsscan.cache import Cache
 from tsscan.config import ConfigError, Settings, check_codes, load_config_file, settings_for, target_source
 from tsscan.diagnostic import Diagnostic
 from tsscan.files import SUFFIXES, FileError, Source, decode, is_excluded, iter_files, read_source
@@ -353,9 +354,9 @@ def check_paths(
 ) -> None:
     """Check every file under ``paths`` (``-``: ``stdin``), each with its own configuration;
     add files, diagnostics and errors to ``summary``."""
-    caches: dict[tuple[Path, EngineSpec], object] = {}
+    caches: dict[tuple[Path, EngineSpec], Cache | None] = {}
     # per path: its cache, key, outcome (None: to check), whether it counts as a file checked, notebook
-    slots: list[tuple[str, object, str | None, Outcome | None, bool, NotebookText | None]] = []
+    slots: list[tuple[str, Cache | None, str | None, Outcome | None, bool, NotebookText | None]] = []
     todo: list[Job] = []
     loaded: list[tuple[str, str, FileConfig, Source, NotebookText | None]] = []
     for path, config_path, fc, problem in _walk(paths, configs, stdin, summary):
@@ -476,7 +477,7 @@ def _open_cache(root: Path, spec: EngineSpec):
 def _progress(total: int) -> Callable[[str], None] | None:
     """A progress display on a terminal, when ``tsscan.progress`` provides one."""
     try:
-        from tsscan import progress  # type: ignore[attr-defined]
+        from tsscan import progress
     except ImportError:
         return None
     make = getattr(progress, "for_run", None)

@@ -183,14 +183,14 @@ class Checker:
         return checked
 
     def fix_one(self, checked: Checked, pf: PendingFix) -> str:
-        from tsscan.engine import apply_fixes
+        from tsscan.fix.edits import apply_fixes
 
         assert checked.result is not None
         return apply_fixes(checked.text, checked.result, [pf])
 
     def fix_all(self, checked: Checked, path: str) -> tuple[str, int]:
         """The text with every safe fix applied (to a fixed point), and how many were applied."""
-        from tsscan.engine import fix_text
+        from tsscan.fix.edits import fix_text
 
         assert checked.spec is not None
         new, applied, _ = fix_text(

@@ -20,6 +20,7 @@ frame inside the package), ``unbuildable`` (why), ``timeout`` or ``crashed``. Cl
 the file are skipped, so the run can be stopped and resumed. Big packages are walked in a fixed
 pseudo-random order (hash of the class name), so a partial run is a fair sample.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,7 +69,7 @@ def iter_modules(import_name: str):
     pkg = importlib.import_module(import_name)
     yield pkg
     for info in pkgutil.walk_packages(pkg.__path__, import_name + ".", onerror=lambda _n: None):
-        if SKIP_MODULE.search(info.name[len(import_name) + 1:]):
+        if SKIP_MODULE.search(info.name[len(import_name) + 1 :]):
             continue
         try:
             with warnings.catch_warnings():
@@ -123,14 +124,26 @@ INT_NAMES = [  # (regex on the parameter name, value in set A, value in set B)
     (r"scale_factor|upscale|factor|ratio|mult|expansion|reduction", 2, 4),
     (r"sample_rate|sampling_rate|sr$", 16000, 8000),
     (r"n_fft|win_length|hop", 16, 8),
-    (r"in_channels|in_chans|in_ch$|input_channels|inp$|inplanes|in_planes|in_dim|input_dim|in_features|c_in|channels_in", 32, 8),
-    (r"out_channels|out_chans|out_ch$|output_channels|oup$|planes|out_dim|output_dim|out_features|c_out|channels_out", 32, 16),
+    (
+        r"in_channels|in_chans|in_ch$|input_channels|inp$|inplanes|in_planes|in_dim|input_dim|in_features|c_in|channels_in",
+        32,
+        8,
+    ),
+    (
+        r"out_channels|out_chans|out_ch$|output_channels|oup$|planes|out_dim|output_dim|out_features|c_out|channels_out",
+        32,
+        16,
+    ),
     (r"dim|channels|hidden|features|embed|d_model|size|width|units|planes|chans|nf$|n_feats|emb", 32, 16),
     (r"^num_|^n_|count|number", 2, 4),
 ]
-FLOAT_NAMES = re.compile(r"drop|dropout|eps|rate|^p$|prob|scale|ratio|alpha|beta|gamma|momentum|temperature|theta|init|std|margin|tau|weight|lambda")
+FLOAT_NAMES = re.compile(
+    r"drop|dropout|eps|rate|^p$|prob|scale|ratio|alpha|beta|gamma|momentum|temperature|theta|init|std|margin|tau|weight|lambda"
+)
 LAYER_NAMES = re.compile(r"(_layer|_fn|_cls|_class|_type|activation|act)$|^act|^norm$|^activation")
-MODULE_NAMES = re.compile(r"(^|_)(module|model|block|layer|net|network|encoder|decoder|backbone|head|submodule|embedding|fn|func|function)s?$")
+MODULE_NAMES = re.compile(
+    r"(^|_)(module|model|block|layer|net|network|encoder|decoder|backbone|head|submodule|embedding|fn|func|function)s?$"
+)
 
 
 def _ann_text(p: inspect.Parameter) -> str:
@@ -180,8 +193,12 @@ def derived_value(name: str, p: inspect.Parameter, which: int):
             return 1e-5
         return 0.1 if which == 0 else 0.0
     seq = bool(re.search(r"List|Tuple|Sequence|list|tuple|Iterable", ann)) or bool(
-        re.search(r"(dims|sizes|depths|strides|widths|_channels_list|(encoder|decoder|hidden|block|stage)_channels|feature_info|offsets)$", low)
-        and not re.search(r"^(in|out|num|n)_", low))
+        re.search(
+            r"(dims|sizes|depths|strides|widths|_channels_list|(encoder|decoder|hidden|block|stage)_channels|feature_info|offsets)$",
+            low,
+        )
+        and not re.search(r"^(in|out|num|n)_", low)
+    )
     if which == 1 and not ann:
         seq = not seq and bool(re.search(r"s$", low))
     for rx, a, b in INT_NAMES:
@@ -206,13 +223,37 @@ def derived_value(name: str, p: inspect.Parameter, which: int):
 
 
 SHRINK = {
-    "hidden_size": 32, "d_model": 32, "n_embd": 32, "embed_dim": 32, "dim": 32, "hidden_dim": 32,
-    "num_hidden_layers": 1, "num_layers": 1, "n_layer": 1, "n_layers": 1, "encoder_layers": 1,
-    "decoder_layers": 1, "num_decoder_layers": 1, "num_encoder_layers": 1,
-    "num_attention_heads": 4, "n_head": 4, "n_heads": 4, "num_heads": 4, "encoder_attention_heads": 4,
-    "decoder_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 8,
-    "intermediate_size": 64, "encoder_ffn_dim": 64, "decoder_ffn_dim": 64, "n_inner": 64, "ffn_dim": 64,
-    "vocab_size": 100, "num_experts": 2, "num_local_experts": 2, "moe_intermediate_size": 32,
+    "hidden_size": 32,
+    "d_model": 32,
+    "n_embd": 32,
+    "embed_dim": 32,
+    "dim": 32,
+    "hidden_dim": 32,
+    "num_hidden_layers": 1,
+    "num_layers": 1,
+    "n_layer": 1,
+    "n_layers": 1,
+    "encoder_layers": 1,
+    "decoder_layers": 1,
+    "num_decoder_layers": 1,
+    "num_encoder_layers": 1,
+    "num_attention_heads": 4,
+    "n_head": 4,
+    "n_heads": 4,
+    "num_heads": 4,
+    "encoder_attention_heads": 4,
+    "decoder_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "head_dim": 8,
+    "intermediate_size": 64,
+    "encoder_ffn_dim": 64,
+    "decoder_ffn_dim": 64,
+    "n_inner": 64,
+    "ffn_dim": 64,
+    "vocab_size": 100,
+    "num_experts": 2,
+    "num_local_experts": 2,
+    "moe_intermediate_size": 32,
 }
 
 
@@ -249,7 +290,12 @@ def config_candidates(cls, p: inspect.Parameter):
     ann_name = ann if isinstance(ann, str) else ""
     names = sorted(vars(mod).items()) if mod else []
     for name, obj in names:
-        if inspect.isclass(obj) and issubclass(obj, PretrainedConfig) and obj is not PretrainedConfig and obj not in out:
+        if (
+            inspect.isclass(obj)
+            and issubclass(obj, PretrainedConfig)
+            and obj is not PretrainedConfig
+            and obj not in out
+        ):
             if ann_name and name in ann_name:
                 out.insert(0, obj)
             else:
@@ -259,7 +305,11 @@ def config_candidates(cls, p: inspect.Parameter):
         short = cls.__module__.rsplit(".", 1)[-1].replace("modeling_", "configuration_")
         try:
             cmod = importlib.import_module(f"{pkg}.{short}")
-            out += [o for o in vars(cmod).values() if inspect.isclass(o) and issubclass(o, PretrainedConfig) and o is not PretrainedConfig]
+            out += [
+                o
+                for o in vars(cmod).values()
+                if inspect.isclass(o) and issubclass(o, PretrainedConfig) and o is not PretrainedConfig
+            ]
         except Exception:
             pass
     return out[:4]
@@ -290,7 +340,8 @@ def argument_sets(cls):
     if sig is None:
         return
     params = [
-        (n, p) for n, p in list(sig.parameters.items())[1:]
+        (n, p)
+        for n, p in list(sig.parameters.items())[1:]
         if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.default is inspect.Parameter.empty
     ]
     cfg_params = [n for n, _ in params if n in ("config", "cfg", "model_config")]
@@ -333,8 +384,14 @@ def argument_sets(cls):
 
 # defaults that would download weights (nothing can be downloaded here): switched off, and the
 # build still counts as ``defaults``
-NO_DOWNLOAD = {"encoder_weights": None, "pretrained": False, "weights": None, "weights_backbone": None,
-               "pretrained_backbone": False, "pretrained_weights": None}
+NO_DOWNLOAD = {
+    "encoder_weights": None,
+    "pretrained": False,
+    "weights": None,
+    "weights_backbone": None,
+    "pretrained_backbone": False,
+    "pretrained_weights": None,
+}
 
 
 def no_download(cls) -> dict:
@@ -342,8 +399,11 @@ def no_download(cls) -> dict:
         params = inspect.signature(cls.__init__).parameters
     except (TypeError, ValueError):
         return {}
-    return {k: v for k, v in NO_DOWNLOAD.items()
-            if k in params and params[k].default not in (inspect.Parameter.empty, None, False)}
+    return {
+        k: v
+        for k, v in NO_DOWNLOAD.items()
+        if k in params and params[k].default not in (inspect.Parameter.empty, None, False)
+    }
 
 
 def build(cls):
@@ -383,7 +443,7 @@ def label_in_child(cls, import_name: str, pkg_root: str, mem_gib: float, wfd: in
 
     try:
         with open("/proc/self/status") as fh:
-            vm = next(int(l.split()[1]) * 1024 for l in fh if l.startswith("VmSize:"))
+            vm = next(int(row.split()[1]) * 1024 for row in fh if row.startswith("VmSize:"))
         limit = vm + int(mem_gib * (1 << 30))
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except Exception:
@@ -414,8 +474,10 @@ def label_in_child(cls, import_name: str, pkg_root: str, mem_gib: float, wfd: in
         row["error_type"] = type(exc).__name__
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         # the first line that is not a schema ("forward(Tensor x) -> Tensor:") nor a frame
-        row["message"] = next((ln for ln in lines if not SCHEMA_RE.match(ln) and not ln.startswith(("File ", "~", "The following"))),
-                              lines[0] if lines else type(exc).__name__)[:400]
+        row["message"] = next(
+            (ln for ln in lines if not SCHEMA_RE.match(ln) and not ln.startswith(("File ", "~", "The following"))),
+            lines[0] if lines else type(exc).__name__,
+        )[:400]
         row["text_head"] = "\n".join(lines[:8])[:1200]
         frames = []
         for f, n in FRAME_RE.findall(text):
@@ -482,8 +544,12 @@ def label_package(pip_name: str, args) -> None:
     )
     if args.limit:
         todo = todo[: max(0, args.limit - len(done))]
-    print(f"{pip_name} {ver}: {len(classes)} classes ({len(done)} labelled, {len(todo)} to do; "
-          f"import {time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
+    print(
+        f"{pip_name} {ver}: {len(classes)} classes ({len(done)} labelled, {len(todo)} to do; "
+        f"import {time.time() - t0:.0f}s)",
+        file=sys.stderr,
+        flush=True,
+    )
     running = {}  # pid -> (key, rfd, start, chunks)
     with open(out, "a") as sink:
         i = 0
@@ -526,21 +592,30 @@ def label_package(pip_name: str, args) -> None:
                 except ValueError:
                     row = None
                 if row is None:
-                    row = {"status": "timeout" if wpid == 0 else f"crashed"}
+                    row = {"status": "timeout" if wpid == 0 else "crashed"}
                     if wpid != 0:
                         row["reason"] = f"exit status {status}"
                 cls = classes[key]
                 f, lo, hi = class_span(cls)
                 row = {
-                    "package": pip_name, "version": ver, "module": key[0], "qualname": key[1],
+                    "package": pip_name,
+                    "version": ver,
+                    "module": key[0],
+                    "qualname": key[1],
                     "file": os.path.relpath(f, pkg_root) if f and f.startswith(pkg_root) else f,
-                    "span": [lo, hi], **row, "seconds": round(time.time() - start, 2),
+                    "span": [lo, hi],
+                    **row,
+                    "seconds": round(time.time() - start, 2),
                 }
                 sink.write(json.dumps(row) + "\n")
                 sink.flush()
                 i += 1
                 if i % 50 == 0:
-                    print(f"  {pip_name}: {i + len(done)}/{len(classes)} ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
+                    print(
+                        f"  {pip_name}: {i + len(done)}/{len(classes)} ({time.time() - t0:.0f}s)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
     print(f"{pip_name}: done in {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
 
 
@@ -554,7 +629,11 @@ def main() -> None:
     ap.add_argument("--mem-gib", type=float, default=4.0)
     ap.add_argument("--limit", type=int, default=0, help="label at most N classes per package")
     ap.add_argument("--out", default=str(HERE / "labels"))
-    ap.add_argument("--retry-unbuildable", action="store_true", help="label again the classes labelled unbuildable (the new row wins)")
+    ap.add_argument(
+        "--retry-unbuildable",
+        action="store_true",
+        help="label again the classes labelled unbuildable (the new row wins)",
+    )
     args = ap.parse_args()
     for name in args.packages:
         # each package in its own process, so one package's imports do not weigh on the next

@@ -21,6 +21,7 @@ mistype a value from) the ``nn.Identity`` passed for a module argument, are *arg
 code, not a compiler error) are reported apart too. TS7xx findings ("may fail"), if the rules have
 any, form their own band. Markdown goes to stdout.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,11 @@ ARG_MESSAGE = re.compile(
 )
 
 # a type mismatch in a class built with an nn.Identity standing in for a module argument
-TYPE_MESSAGE = re.compile(r"Expected a value of type|unsupported index type|cannot be used as a tuple|is not iterable|"
-                          r"Tried to access nonexistent attribute|has no attribute", re.I)
+TYPE_MESSAGE = re.compile(
+    r"Expected a value of type|unsupported index type|cannot be used as a tuple|is not iterable|"
+    r"Tried to access nonexistent attribute|has no attribute",
+    re.I,
+)
 
 
 def default_tsscan() -> list:
@@ -99,11 +103,11 @@ def run_tsscan(cmd, root: Path, files, target: str, jobs: int, cache: bool):
     diags = []
     # in chunks: the argument list of a big package is too long for one command line
     for i in range(0, len(files), 2000):
-        proc = subprocess.run(argv + files[i:i + 2000], capture_output=True, text=True)
+        proc = subprocess.run(argv + files[i : i + 2000], capture_output=True, text=True)
         try:
             doc = json.loads(proc.stdout)
         except ValueError:
-            raise SystemExit(f"tsscan gave no JSON (exit {proc.returncode}): {proc.stderr[-2000:]}")
+            raise SystemExit(f"tsscan gave no JSON (exit {proc.returncode}): {proc.stderr[-2000:]}") from None
         diags += doc["diagnostics"]
     by_file = defaultdict(list)
     for d in diags:
@@ -129,7 +133,11 @@ def statement_lines(root: Path, rel: str, line: int):
                 continue
             lo = min([n.lineno] + [d.lineno for d in getattr(n, "decorator_list", [])])
             body = getattr(n, "body", None)
-            hi = max(n.lineno, body[0].lineno - 1) if isinstance(body, list) and body and isinstance(body[0], ast.AST) else n.end_lineno
+            hi = (
+                max(n.lineno, body[0].lineno - 1)
+                if isinstance(body, list) and body and isinstance(body[0], ast.AST)
+                else n.end_lineno
+            )
             if isinstance(n, (ast.If, ast.For, ast.While, ast.With, ast.Try)) and body:
                 hi = max(n.lineno, body[0].lineno - 1)
             spans.append((lo, hi))
@@ -188,12 +196,22 @@ def score_package(pkg: str, rows, root: Path, by_file):
         if r["status"] != "fails" or not r.get("site"):
             continue
         key = (r["site"]["file"], r["site"]["line"])
-        s = sites.setdefault(key, {"file": key[0], "line": key[1], "message": r["message"], "classes": [],
-                                   "builds": set(), "traceback": r.get("frames_from") == "traceback",
-                                   "identity": False})
+        s = sites.setdefault(
+            key,
+            {
+                "file": key[0],
+                "line": key[1],
+                "message": r["message"],
+                "classes": [],
+                "builds": set(),
+                "traceback": r.get("frames_from") == "traceback",
+                "identity": False,
+            },
+        )
         # a call into the nn.Identity we passed for a module argument
         s["identity"] |= "torch.nn.modules.linear.Identity" in r.get("text_head", "") or (
-            "Identity" in (r.get("build_args") or "") and bool(TYPE_MESSAGE.search(r["message"])))
+            "Identity" in (r.get("build_args") or "") and bool(TYPE_MESSAGE.search(r["message"]))
+        )
         s["classes"].append(r["qualname"])
         s["builds"].add(r.get("build"))
     for s in sites.values():
@@ -203,8 +221,10 @@ def score_package(pkg: str, rows, root: Path, by_file):
         s["found_by"] = sorted({d["code"] for d in hits if band(d["code"]) == "error"})
         s["maybe_by"] = sorted({d["code"] for d in hits if band(d["code"]) == "maybe"})
         s["kind"] = (
-            "traceback" if s["traceback"]
-            else "argument" if s["builds"] == {"derived"} and (ARG_MESSAGE.search(s["message"]) or s["identity"])
+            "traceback"
+            if s["traceback"]
+            else "argument"
+            if s["builds"] == {"derived"} and (ARG_MESSAGE.search(s["message"]) or s["identity"])
             else "counted"
         )
         s["builds"] = sorted(b or "-" for b in s["builds"])
@@ -217,8 +237,13 @@ def score_package(pkg: str, rows, root: Path, by_file):
         errs = [d for d in inside if band(d["code"]) == "error"]
         fa_maybe += sum(1 for d in inside if band(d["code"]) == "maybe")
         if errs:
-            fa_classes.append({"class": f'{r["module"]}.{r["qualname"]}', "has_forward": r.get("has_forward"),
-                               "findings": [f'{r["file"]}:{d["line"]} {d["code"]}' for d in errs]})
+            fa_classes.append(
+                {
+                    "class": f"{r['module']}.{r['qualname']}",
+                    "has_forward": r.get("has_forward"),
+                    "findings": [f"{r['file']}:{d['line']} {d['code']}" for d in errs],
+                }
+            )
             fa_findings += len(errs)
     counted = [s for s in sites.values() if s["kind"] == "counted"]
     found = [s for s in counted if s["found_by"]]
@@ -252,15 +277,32 @@ def pct(a: int, b: int) -> str:
 
 
 def markdown(results, meta) -> str:
-    out = [f"tsscan `{' '.join(meta['tsscan'])}` ({meta['tsscan_version']}), target {meta['target'] or 'default'}; "
-           f"labels from `{meta['labels']}`; tsscan time {meta['seconds']:.0f} s.", ""]
-    out += ["| package | version | classes | built: defaults / derived | unbuildable | timeout+crashed | scripts | fails (no site in package) "
-            "| sites | found | recall | arg-caused sites (found) | traceback sites (found) | false-alarm classes (findings) | FA % of scripting |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out = [
+        f"tsscan `{' '.join(meta['tsscan'])}` ({meta['tsscan_version']}), target {meta['target'] or 'default'}; "
+        f"labels from `{meta['labels']}`; tsscan time {meta['seconds']:.0f} s.",
+        "",
+    ]
+    out += [
+        "| package | version | classes | built: defaults / derived | unbuildable | timeout+crashed | scripts | fails (no site in package) "
+        "| sites | found | recall | arg-caused sites (found) | traceback sites (found) | false-alarm classes (findings) | FA % of scripting |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     tot = Counter()
-    keys = ["classes", "sites", "sites_found", "argument_sites", "argument_sites_found", "traceback_sites",
-            "traceback_sites_found", "scripting_classes", "false_alarm_classes", "false_alarm_findings", "fails_without_site",
-            "sites_maybe_only", "maybe_findings_in_scripting_classes"]
+    keys = [
+        "classes",
+        "sites",
+        "sites_found",
+        "argument_sites",
+        "argument_sites_found",
+        "traceback_sites",
+        "traceback_sites_found",
+        "scripting_classes",
+        "false_alarm_classes",
+        "false_alarm_findings",
+        "fails_without_site",
+        "sites_maybe_only",
+        "maybe_findings_in_scripting_classes",
+    ]
     for r in results:
         st = Counter(r["status"])
         tot.update({k: r[k] for k in keys})
@@ -271,23 +313,33 @@ def markdown(results, meta) -> str:
             f"| {st.get('unbuildable', 0)} | {st.get('timeout', 0) + st.get('crashed', 0)} | {st.get('scripts', 0)} "
             f"| {st.get('fails', 0)} ({r['fails_without_site']}) | {r['sites']} | {r['sites_found']} | {pct(r['sites_found'], r['sites'])} "
             f"| {r['argument_sites']} ({r['argument_sites_found']}) | {r['traceback_sites']} ({r['traceback_sites_found']}) "
-            f"| {r['false_alarm_classes']} ({r['false_alarm_findings']}) | {pct(r['false_alarm_classes'], r['scripting_classes'])} |")
+            f"| {r['false_alarm_classes']} ({r['false_alarm_findings']}) | {pct(r['false_alarm_classes'], r['scripting_classes'])} |"
+        )
     out.append(
         f"| **total** | | {tot['classes']} | {tot['b_defaults']} / {tot['b_derived']} | {tot['s_unbuildable']} "
         f"| {tot['s_timeout'] + tot['s_crashed']} | {tot['s_scripts']} | {tot['s_fails']} ({tot['fails_without_site']}) "
         f"| {tot['sites']} | {tot['sites_found']} | **{pct(tot['sites_found'], tot['sites'])}** "
         f"| {tot['argument_sites']} ({tot['argument_sites_found']}) | {tot['traceback_sites']} ({tot['traceback_sites_found']}) "
-        f"| {tot['false_alarm_classes']} ({tot['false_alarm_findings']}) | **{pct(tot['false_alarm_classes'], tot['scripting_classes'])}** |")
+        f"| {tot['false_alarm_classes']} ({tot['false_alarm_findings']}) | **{pct(tot['false_alarm_classes'], tot['scripting_classes'])}** |"
+    )
     if tot["sites_maybe_only"] or tot["maybe_findings_in_scripting_classes"]:
-        out += ["", f"TS7xx band: {tot['sites_maybe_only']} more sites have only a TS7xx finding; "
-                    f"{tot['maybe_findings_in_scripting_classes']} TS7xx findings lie in classes that script."]
+        out += [
+            "",
+            f"TS7xx band: {tot['sites_maybe_only']} more sites have only a TS7xx finding; "
+            f"{tot['maybe_findings_in_scripting_classes']} TS7xx findings lie in classes that script.",
+        ]
     groups = defaultdict(list)
     for r in results:
         for s in r["site_list"]:
             if s["kind"] == "counted" and not s["found_by"]:
                 groups[normalise(s["message"])].append(f"{r['package']}:{s['file']}:{s['line']}")
-    out += ["", f"Missed sites grouped by compiler message (top 30 of {len(groups)} groups, {sum(map(len, groups.values()))} sites):", "",
-            "| sites | message (normalised) | example |", "|---:|---|---|"]
+    out += [
+        "",
+        f"Missed sites grouped by compiler message (top 30 of {len(groups)} groups, {sum(map(len, groups.values()))} sites):",
+        "",
+        "| sites | message (normalised) | example |",
+        "|---:|---|---|",
+    ]
     for msg, where in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:30]:
         out.append(f"| {len(where)} | `{msg.replace('|', '/')}` | {where[0]} |")
     return "\n".join(out)
@@ -296,13 +348,22 @@ def markdown(results, meta) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--labels", default=str(HERE / "labels"))
-    ap.add_argument("--site-packages", default=default_site_packages(),
-                    help="where the labelled packages are installed (default: /work/rwenv's)")
-    ap.add_argument("--tsscan", default=None, help="tsscan command (default: tsscan next to this Python, else /work/main/.venv/bin/tsscan)")
+    ap.add_argument(
+        "--site-packages",
+        default=default_site_packages(),
+        help="where the labelled packages are installed (default: /work/rwenv's)",
+    )
+    ap.add_argument(
+        "--tsscan",
+        default=None,
+        help="tsscan command (default: tsscan next to this Python, else /work/main/.venv/bin/tsscan)",
+    )
     ap.add_argument("--target-version", default="2.14", help="torch version the labels were made with")
     ap.add_argument("--package", action="append", help="only these packages (pip names)")
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--all-files", action="store_true", help="check every .py file of each package (same figures, slower)")
+    ap.add_argument(
+        "--all-files", action="store_true", help="check every .py file of each package (same figures, slower)"
+    )
     ap.add_argument("--cache", action="store_true", help="let tsscan use its cache")
     ap.add_argument("--json", help="write every figure, site and false alarm here")
     args = ap.parse_args()
@@ -321,10 +382,15 @@ def main() -> None:
         seconds += sec
         print(f"{pkg}: tsscan checked {nfiles} files in {sec:.0f} s", file=sys.stderr, flush=True)
         res = score_package(pkg, labels[pkg], root, by_file)
-        res.update(files_checked=nfiles, tsscan_seconds=round(sec, 1),
-                   findings=sum(len(v) for v in by_file.values()))
+        res.update(files_checked=nfiles, tsscan_seconds=round(sec, 1), findings=sum(len(v) for v in by_file.values()))
         results.append(res)
-    meta = {"tsscan": cmd, "tsscan_version": ver, "target": args.target_version, "labels": args.labels, "seconds": seconds}
+    meta = {
+        "tsscan": cmd,
+        "tsscan_version": ver,
+        "target": args.target_version,
+        "labels": args.labels,
+        "seconds": seconds,
+    }
     print(markdown(results, meta))
     if args.json:
         Path(args.json).write_text(json.dumps({"meta": meta, "packages": results}, indent=1, default=sorted))
