@@ -25,7 +25,7 @@ _ONE = {"visit_required", "visit_optional", "visit_sentinel"}
 _MANY = {"visit_sequence", "visit_iterable", "visit_body_sequence", "visit_body_iterable"}
 
 Plan = tuple[tuple[str, bool], ...]  # (field, holds a sequence of nodes), in visiting order
-_PLANS: dict[type, Plan | None] = {}
+_PLANS: dict[type[cst.CSTNode], Plan | None] = {}
 # weak keys: a visitor class made inside a function is new at every call, and its methods'
 # closures hold the nodes it collected; a long-lived process (tsscan server) must let them go
 _ATTR_HOOKS: weakref.WeakKeyDictionary[type[cst.CSTVisitor], bool] = weakref.WeakKeyDictionary()
