@@ -40,6 +40,7 @@ from tsscan.noqa import file_noqa
 from tsscan.semantic.compiled import analyse
 
 if TYPE_CHECKING:  # pragma: no cover
+    from tsscan.cache import Cache
     from tsscan.engine import Engine
     from tsscan.fixer import FixRun
     from tsscan.notebook import NotebookText
@@ -345,9 +346,9 @@ def check_paths(
 ) -> None:
     """Check every file under ``paths`` (``-``: ``stdin``), each with its own configuration;
     add files, diagnostics and errors to ``summary``."""
-    caches: dict[tuple[Path, EngineSpec], object] = {}
+    caches: dict[tuple[Path, EngineSpec], Cache | None] = {}
     # per path: its cache, key, outcome (None: to check), whether it counts as a file checked, notebook
-    slots: list[tuple[str, object, str | None, Outcome | None, bool, NotebookText | None]] = []
+    slots: list[tuple[str, Cache | None, str | None, Outcome | None, bool, NotebookText | None]] = []
     todo: list[Job] = []
     for path, config_path, fc, problem in _walk(paths, configs, stdin, summary):
         if fc is None:
@@ -401,7 +402,7 @@ def check_paths(
         summary.targets.setdefault(fc.spec.target_version, fc.version_source)
 
 
-def _open_cache(root: Path, spec: EngineSpec):
+def _open_cache(root: Path, spec: EngineSpec) -> Cache | None:
     """The cache file of one configuration: its fingerprint names the rules, selection and
     torch version (``Cache.key`` adds the file's bytes and per-file ignores)."""
     from tsscan.cache import Cache, fingerprint
