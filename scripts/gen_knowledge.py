@@ -15,13 +15,28 @@ Everything in the table is measured, not typed in:
   call shapes. *unsupported*: the compiler says "Python builtin ... is currently not supported";
   *opaque*: builtin classes (``map``, ``reversed``, ...) that TorchScript does not implement and
   treats as an unknown class whose constructor takes Tensors (so they fail on anything else).
-* ``tensor_method_overloads``: for supported Tensor methods that are ``aten::NAME`` operators,
-  the argument lists after ``self`` (name, type, keyword-only, has a default).
-* ``functions``: public callables of ``torch`` and ``torch.nn.functional``. ``builtin`` ones map
-  to a registered operator (``torch.jit._builtins``); their overloads come from the registered
-  schemas (argument name, type, keyword-only, has a default). ``python`` ones are compiled from
-  their source; their signature is the Python one. ``unknown-op`` maps to an operator with no
-  schema (``torch.Tensor`` -> ``aten::Tensor``: "Unknown builtin op").
+* ``schemas``: the signatures of every operator the tables refer to (``aten::cat``), in the
+  order the compiler tries them: the registered schemas (``torch._C._jit_get_schemas_for_operator``),
+  then TorchScript's builtin functions of that name (``div(float a, Tensor b)``), which only show in
+  the list of variants the compiler prints for a call that matches none. The text format is
+  described below (signatures).
+* ``functions``: public callables of ``torch``, ``torch.nn.functional``, ``torch.linalg``,
+  ``torch.fft`` and ``torch.special``. ``builtin`` ones map to an operator with schemas
+  (``torch.jit._builtins``, ``op``). ``python`` ones are compiled from their source: their
+  ``overloads`` are the schemas of the compiled function (each ``@_overload``, every branch of a
+  ``boolean_dispatch``); ``"compiles": false`` when ``torch.jit.script`` rejects it (then the
+  overload is its Python signature, names only). ``unknown-op`` maps to an operator with no
+  schema (``torch.is_tensor`` -> ``aten::is_tensor``: "Unknown builtin op").
+* ``tensor_method_signatures``: for each supported Tensor method, the operator the compiler calls
+  for ``x.NAME(...)`` (``x.type`` -> ``aten::to``; the overloads are its schemas with a ``self``
+  that takes a Tensor, wherever ``self`` is: ``aten::where.self(condition, self, other)``), or
+  for the special forms with no schema (``x.float()``) the signature of a call without argument.
+  ``tolist`` has none: its type comes from an annotation.
+* ``math_signatures``: for each supported ``math`` function, the operator ``math.NAME`` calls.
+* ``builtin_signatures``: for each supported Python builtin that the compiler maps to an operator
+  (``len`` -> ``aten::len``, ``round`` -> ``aten::round``), that operator.
+* ``value_types``: the TorchScript type of each Tensor property (``shape``: ``List[int]``) and
+  ``math`` constant, read from a compiled function that returns it.
 
 The output is deterministic (sorted), so ``tests/test_knowledge.py`` can regenerate it and compare.
 """
@@ -33,13 +48,14 @@ import builtins
 import inspect
 import json
 import math
+import re
 import sys
 import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tsscan" / "data"
-FORMAT = 1
+FORMAT = 2
 
 NO_MEMBER = ("has no attribute or method", "nonexistent attribute")
 NOT_SUPPORTED = "is currently not supported in Torchscript"
@@ -53,6 +69,16 @@ def _compile_error(src: str):
     except Exception as exc:  # noqa: BLE001 - any compiler error is an answer
         return str(exc) or type(exc).__name__
     return None
+
+
+def _compile(src: str):
+    """The compiled ``CompilationUnit`` of ``src``, or None when the compiler rejects it."""
+    import torch
+
+    try:
+        return torch.jit.CompilationUnit(src)
+    except Exception:  # noqa: BLE001 - any compiler error is an answer
+        return None
 
 
 def tensor_members():
@@ -107,22 +133,152 @@ def math_members():
     return out
 
 
-def _annotation(ann) -> str:
-    if ann is inspect.Parameter.empty:
-        return ""
-    if isinstance(ann, str):
-        return ann
-    return inspect.formatannotation(ann).replace("typing.", "")
+# ---- signatures -------------------------------------------------------------------------------
+#
+# A signature is stored as one line of text, in TorchScript's types (``str()`` of the schema's
+# types: ``List[int]``, ``Optional[Tensor]``, ``number`` for Scalar, ``int`` for ScalarType,
+# Layout and MemoryFormat, ``t`` for a type variable):
+#
+#     (tensors: List[Tensor], dim: int=, *, out: Tensor) -> Tensor
+#
+# ``=`` after a type: the parameter has a default; ``*``: the parameters after it are
+# keyword-only; ``*name`` / ``**name``: Python varargs (only in signatures of Python functions
+# that do not compile). The part after `` -> `` is one type, or ``(a: T, b: U)`` / ``(T, U)`` for
+# an operator with several (possibly named) returns, ``()`` for none. A parameter whose type is
+# unknown is written without ``: type``. ``tsscan/semantic/knowledge.py`` parses this.
+
+PROBE_KEYWORD = "tsscan_probe_keyword"
+_VARIANT = re.compile(r"^\s*([A-Za-z_][\w:.]*)\((.*)\) -> (.*):$")
 
 
-def functions():
+def _sig_text(params: list[tuple[str, str, bool, bool]], returns: list[tuple[str, str]]) -> str:
+    parts: list[str] = []
+    star = False
+    for name, typ, kwarg_only, has_default in params:
+        if kwarg_only and not star and not name.startswith("*"):
+            parts.append("*")
+            star = True
+        parts.append((f"{name}: {typ}" if typ else name) + ("=" if has_default else ""))
+    if len(returns) == 1:
+        ret = returns[0][1]
+    else:
+        ret = "(" + ", ".join(f"{n}: {t}" if n and all(r[0] for r in returns) else t for n, t in returns) + ")"
+    return f"({', '.join(parts)}) -> {ret}"
+
+
+def _schema_text(schema) -> str:
+    params = [(a.name, str(a.type), bool(a.kwarg_only), bool(a.has_default_value())) for a in schema.arguments]
+    return _sig_text(params, [(r.name or "", str(r.type)) for r in schema.returns])
+
+
+def _probe(call: str) -> list[str]:
+    """The variants the compiler lists for ``call(<an unknown keyword>)``, as schema texts (from
+    its "The following variants are available" message); empty when it lists none."""
+    err = _compile_error(f"def f(x: Tensor):\n    return {call}({PROBE_KEYWORD}=1)\n") or ""
+    return [m.group(1) + "(" + m.group(2) + ") -> " + m.group(3) for m in map(_VARIANT.match, err.splitlines()) if m]
+
+
+class Schemas:
+    """Schemas by operator (``aten::cat``), in the order the compiler tries them: registered
+    operators first, then TorchScript's builtin functions of that name (``div(float a, Tensor b)``),
+    which only show in the compiler's list of variants."""
+
+    def __init__(self) -> None:
+        self.table: dict[str, list[str]] = {}
+
+    def add(self, op: str, probe_call: str | None) -> bool:
+        """Record ``op``'s schemas (probing ``probe_call`` for builtin functions); False when it has none."""
+        import torch
+
+        if op not in self.table:
+            texts = [_schema_text(s) for s in torch._C._jit_get_schemas_for_operator(op)]
+            if probe_call is not None:
+                for variant in _probe(probe_call):
+                    if "::" not in variant.split("(", 1)[0]:
+                        texts.append(_schema_text(torch._C.parse_schema(variant)))
+            self.table[op] = texts
+        return bool(self.table[op])
+
+    def probed_op(self, probe_call: str) -> str | None:
+        """The operator the compiler resolves ``probe_call`` to (``x.type`` -> ``aten::to``)."""
+        for variant in _probe(probe_call):
+            name = variant.split("(", 1)[0]
+            if "::" in name:
+                return name.split(".", 1)[0]
+        return None
+
+    def resolve(self, call: str, name: str) -> str | None:
+        """The operator, with schemas, that ``call`` (``x.NAME``, ``math.NAME``) resolves to."""
+        op = self.probed_op(call) or f"aten::{name}"
+        return op if self.add(op, call) else None
+
+
+def _compiled_signatures(obj) -> dict | None:
+    """What TorchScript compiles for a Python function: ``{"overloads": [...]}``, the schemas of
+    each ``@_overload`` or of the function; for a ``boolean_dispatch`` (``F.max_pool2d``,
+    ``torch.unique``, nested) those of every function it may pick, plus ``"dispatch"``: the flag
+    that picks (``{"arg", "index", "default", "false", "true"}``, each branch a nested dispatch
+    or the list of its overloads' indices). None when it does not compile."""
     import torch
     import torch._jit_internal as _jit_internal
+
+    texts: list[str] = []
+
+    def walk(fn):
+        dispatch = _jit_internal.boolean_dispatched.get(fn)
+        if dispatch:
+            return {
+                "arg": dispatch["arg_name"],
+                "index": dispatch["index"],
+                "default": dispatch["default"],
+                "false": walk(dispatch["if_false"]),
+                "true": walk(dispatch["if_true"]),
+            }
+        overloads = torch.jit._script._get_overloads(fn)
+        indices = []
+        for schema in [o.schema for o in overloads] if overloads else [torch.jit.script(fn).schema]:
+            text = _schema_text(schema)
+            if text not in texts:
+                texts.append(text)
+            indices.append(texts.index(text))
+        return indices
+
+    try:
+        tree = walk(obj)
+    except Exception:  # noqa: BLE001 - any compiler error means: does not compile
+        return None
+    return {"overloads": texts, "dispatch": tree} if isinstance(tree, dict) else {"overloads": texts}
+
+
+def _python_signature(fn) -> str | None:
+    """The Python signature (names only: the types are unknown) of a function that does not compile."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    args = []
+    for p in params:
+        if p.kind is p.VAR_POSITIONAL:
+            args.append(("*" + p.name, "", False, False))
+        elif p.kind is p.VAR_KEYWORD:
+            args.append(("**" + p.name, "", True, False))
+        else:
+            args.append((p.name, "", p.kind is p.KEYWORD_ONLY, p.default is not p.empty))
+    return _sig_text(args, [("", "")])
+
+
+# public namespaces whose callables TorchScript resolves through torch.jit._builtins
+FUNCTION_MODULES = ("torch", "torch.nn.functional", "torch.linalg", "torch.fft", "torch.special")
+
+
+def functions(schemas: Schemas) -> dict:
+    import importlib
+
     import torch.jit._builtins as jit_builtins
-    import torch.nn.functional as F
 
     table = {}
-    for mod, prefix in ((torch, "torch"), (F, "torch.nn.functional")):
+    for prefix in FUNCTION_MODULES:
+        mod = importlib.import_module(prefix)
         for name in sorted(dir(mod)):
             if name.startswith("_"):
                 continue
@@ -138,67 +294,76 @@ def functions():
                 op = None
             qual = f"{prefix}.{name}"
             if op:
-                schemas = torch._C._jit_get_schemas_for_operator(op)
-                if not schemas:
-                    table[qual] = {"kind": "unknown-op", "op": op}
-                    continue
-                overloads = []
-                for s in schemas:
-                    overloads.append(
-                        [[a.name, str(a.type), bool(a.kwarg_only), bool(a.has_default_value())] for a in s.arguments]
-                    )
-                overloads.sort()
-                table[qual] = {"kind": "builtin", "op": op, "overloads": overloads}
+                known = schemas.add(op, qual)
+                table[qual] = {"kind": "builtin" if known else "unknown-op", "op": op}
             elif inspect.isfunction(obj):
-                # boolean_dispatch (torch.unique, F.max_pool2d, ...): TorchScript compiles one of
-                # two functions depending on a bool argument; both signatures are overloads
-                dispatch = _jit_internal.boolean_dispatched.get(obj)
-                targets = [dispatch["if_false"], dispatch["if_true"]] if dispatch else [obj]
-                overloads = [_python_signature(t) for t in targets]
-                overloads = [o for i, o in enumerate(overloads) if o is not None and o not in overloads[:i]]
-                if overloads:
-                    table[qual] = {"kind": "python", "overloads": overloads}
+                compiled = _compiled_signatures(obj)
+                if compiled:
+                    table[qual] = {"kind": "python", **compiled}
+                else:
+                    sig = _python_signature(obj)
+                    if sig is not None:
+                        table[qual] = {"kind": "python", "compiles": False, "overloads": [sig]}
     return table
 
 
-def _python_signature(fn):
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return None
-    args = []
-    for p in params:
-        if p.kind is p.VAR_POSITIONAL:
-            args.append(["*" + p.name, "", False, False])
-        elif p.kind is p.VAR_KEYWORD:
-            args.append(["**" + p.name, "", True, False])
-        else:
-            args.append(
-                [
-                    p.name,
-                    _annotation(p.annotation),
-                    p.kind is p.KEYWORD_ONLY,
-                    p.default is not p.empty,
-                ]
-            )
-    return args
-
-
-def tensor_method_overloads(methods):
-    """Argument lists (after ``self``) of the ``aten::NAME`` schemas of supported Tensor
-    methods; methods TorchScript implements otherwise are left out."""
-    import torch
-
-    out = {}
+def tensor_method_signatures(methods: list[str], schemas: Schemas) -> dict:
+    """For each supported Tensor method: the operator whose schemas with a ``self`` that takes a
+    Tensor are its overloads (``knowledge.py`` drops ``self``), or, for the special forms that
+    have no schema (``x.float()``), the signature of a call with no argument."""
+    out: dict[str, dict] = {}
     for name in methods:
-        overloads = []
-        for s in torch._C._jit_get_schemas_for_operator(f"aten::{name}"):
-            args = list(s.arguments)
-            if not args or args[0].name != "self" or str(args[0].type) != "Tensor":
-                continue
-            overloads.append([[a.name, str(a.type), bool(a.kwarg_only), bool(a.has_default_value())] for a in args[1:]])
-        if overloads:
-            out[name] = sorted(overloads)
+        op = schemas.resolve(f"x.{name}", name)
+        if op:
+            out[name] = {"op": op}
+            continue
+        cu = _compile(f"def f(x: Tensor):\n    return x.{name}()\n")
+        if cu is not None:
+            returns = [(r.name or "", str(r.type)) for r in cu.f.schema.returns]
+            out[name] = {"overloads": [_sig_text([], returns)]}
+    return out
+
+
+def math_signatures(supported: list[str], schemas: Schemas) -> dict:
+    """For each supported ``math`` function: the operator the compiler calls (``math.X`` ->
+    ``aten::X``)."""
+    out: dict[str, dict] = {}
+    for name in supported:
+        op = schemas.resolve(f"math.{name}", name)
+        if op:
+            out[name] = {"op": op}
+    return out
+
+
+def builtin_signatures(supported: list[str], schemas: Schemas) -> dict:
+    """For each supported Python builtin that the compiler maps to an operator (``len`` ->
+    ``aten::len``, ``round`` -> ``aten::round``, ``abs`` -> ``prim::abs``): that operator. The
+    special forms (``range``, ``isinstance``, ``getattr``, ``print``, ...) have none."""
+    out: dict[str, dict] = {}
+    for name in supported:
+        op = schemas.probed_op(name)
+        if op and schemas.add(op, name):
+            out[name] = {"op": op}
+    return out
+
+
+def _returned_type(expr: str, params: str) -> str | None:
+    cu = _compile(f"def f({params}):\n    return {expr}\n")
+    return str(cu.f.schema.returns[0].type) if cu is not None else None
+
+
+def value_types(tensor: dict, maths: dict) -> dict:
+    """The TorchScript type of each Tensor property (``x.shape``: ``List[int]``) and ``math``
+    constant (``math.pi``: ``float``), read from the compiled function that returns it."""
+    out: dict[str, dict[str, str]] = {"tensor_properties": {}, "math_constants": {}}
+    for name in tensor["properties"]:
+        typ = _returned_type(f"x.{name}", "x: Tensor")
+        if typ:
+            out["tensor_properties"][name] = typ
+    for name in maths["constants"]:
+        typ = _returned_type(f"math.{name}", "")
+        if typ:
+            out["math_constants"][name] = typ
     return out
 
 
@@ -209,15 +374,22 @@ def generate() -> dict:
         warnings.simplefilter("ignore")
         version = torch.__version__.split("+")[0]
         tensor = tensor_members()
+        maths = math_members()
+        schemas = Schemas()
+        py_builtins = python_builtins()
         return {
             "format": FORMAT,
             "torch_version": version,
             "generated_by": "scripts/gen_knowledge.py",
             "tensor": tensor,
-            "tensor_method_overloads": tensor_method_overloads(tensor["methods"]),
-            "builtins": python_builtins(),
-            "math": math_members(),
-            "functions": functions(),
+            "tensor_method_signatures": tensor_method_signatures(tensor["methods"], schemas),
+            "builtins": py_builtins,
+            "builtin_signatures": builtin_signatures(py_builtins["supported"], schemas),
+            "value_types": value_types(tensor, maths),
+            "math": maths,
+            "math_signatures": math_signatures(maths["supported"], schemas),
+            "functions": functions(schemas),
+            "schemas": {op: texts for op, texts in schemas.table.items() if texts},
         }
 
 
@@ -248,7 +420,8 @@ def main(argv=None) -> int:
         f"{path}: torch {table['torch_version']}, "
         f"{len(t['unsupported_methods'])} unsupported Tensor methods, "
         f"{len(t['unsupported_properties'])} unsupported properties, "
-        f"{len(table['functions'])} functions"
+        f"{len(table['functions'])} functions, {len(table['tensor_method_signatures'])} Tensor methods "
+        f"and {len(table['schemas'])} operators with signatures, {path.stat().st_size} bytes"
     )
     return 0
 

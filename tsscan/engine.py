@@ -38,7 +38,7 @@ from tsscan.walk import walk
 INIT_WHYS = ("__init__", "builder")
 
 
-def wanted_init_functions(scope: FileScope, rule_classes: Sequence[type]) -> list[CompiledFunction]:
+def wanted_init_functions(scope: FileScope, rule_classes: Sequence[type[Rule]]) -> list[CompiledFunction]:
     """The ``__init__`` methods and module builders that the selected ``sees_init`` rules
     need: those calling one of the rules' ``init_calls`` (all of them if a rule names none)."""
     wanted = [r for r in rule_classes if r.sees_init]
@@ -104,7 +104,7 @@ class CheckResult:
 class Engine:
     def __init__(
         self,
-        rules: Sequence[type],
+        rules: Sequence[type[Rule]],
         target_version: str,
         select: Sequence[str] = ("TS",),
         ignore: Sequence[str] = (),
@@ -117,7 +117,7 @@ class Engine:
         self.options = options or {}
         self.honour_noqa = True  # the flake8 plugin turns it off: flake8 applies # noqa itself
 
-    def rules_for(self, extra_ignore: Iterable[str] = ()) -> list[type]:
+    def rules_for(self, extra_ignore: Iterable[str] = ()) -> list[type[Rule]]:
         ignore = self.ignore + list(extra_ignore)
         return [r for r in self.all_rules if code_selected(r.code, self.select, ignore)]
 
@@ -189,6 +189,7 @@ class Engine:
             active[0] = init_rules if snip.cf.why in INIT_WHYS else rules
             if not active[0]:
                 continue
+            assert snip.func is not None, "every snippet holds the function it was cut for"
             try:
                 visit_batched(snip.func, active[0], before_visit, after_leave)
             except RecursionError:
@@ -295,7 +296,7 @@ class Engine:
         reports: list[Report],
         result: CheckResult,
     ) -> None:
-        assert snip.stmt is not None
+        assert isinstance(snip.stmt, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
         positions = MetadataWrapper(cst.Module(body=[snip.stmt]), unsafe_skip_copy=True).resolve(PositionProvider)
         quiet = snip.cf.dead + snip.cf.maybe_dead  # type-level rules are silent there
         base = snip.syn_start - (1 if snip.wrapped else 0)  # snippet-module line of stmt's line 1

@@ -18,12 +18,12 @@ from types import ModuleType
 from tsscan.rule import Rule, RuleLoadError, validate_rule
 
 
-def builtin_rules() -> list[type]:
+def builtin_rules() -> list[type[Rule]]:
     """The rules of the :mod:`tsscan.rules` package, one per module (``_`` modules are helpers)."""
     if _BUILTIN not in _loaded:
         import tsscan.rules as package
 
-        found: list[type] = []
+        found: list[type[Rule]] = []
         for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
             if info.name.startswith("_"):
                 continue
@@ -34,10 +34,10 @@ def builtin_rules() -> list[type]:
 
 
 _BUILTIN = Path("<tsscan.rules>")
-_loaded: dict[Path, list[type]] = {}
+_loaded: dict[Path, list[type[Rule]]] = {}
 
 
-def _rules_of(module: ModuleType, path: Path) -> list[type]:
+def _rules_of(module: ModuleType, path: Path) -> list[type[Rule]]:
     found = []
     for obj in vars(module).values():
         if (
@@ -52,13 +52,13 @@ def _rules_of(module: ModuleType, path: Path) -> list[type]:
     return found
 
 
-def load_rule_dir(directory: Path) -> list[type]:
+def load_rule_dir(directory: Path) -> list[type[Rule]]:
     directory = Path(directory).resolve()
     if directory in _loaded:
         return _loaded[directory]
     if not directory.is_dir():
         raise RuleLoadError(f"rule directory not found: {directory}")
-    found: list[type] = []
+    found: list[type[Rule]] = []
     # the directory becomes a package of its own, so its rule files can import their helper
     # modules (``from ._helpers import X``); its name is stable and unique per directory
     package = f"tsscan_user_rules_{hashlib.blake2b(str(directory).encode(), digest_size=6).hexdigest()}"
@@ -79,9 +79,9 @@ def load_rule_dir(directory: Path) -> list[type]:
     return found
 
 
-def load_rules(extra_dirs: Iterable[Path] = ()) -> list[type]:
-    rules: list[type] = []
-    seen: dict = {}
+def load_rules(extra_dirs: Iterable[Path] = ()) -> list[type[Rule]]:
+    rules: list[type[Rule]] = []
+    seen: dict[str, type[Rule]] = {}
     for r in [*builtin_rules(), *(r for d in extra_dirs for r in load_rule_dir(Path(d)))]:
         if r.code in seen:
             raise RuleLoadError(f"duplicate rule code {r.code}: {seen[r.code].__name__} and {r.__name__}")

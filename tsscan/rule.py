@@ -28,6 +28,10 @@ CODE_RE = re.compile(r"^TS[1-9]\d\d$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 DOC_HEADINGS = ("What it does", "Why is this bad", "Example", "Use instead")
 
+# what a fix puts in place of a node, as a libcst transformer's leave hook may return it: a node,
+# several statements in place of one (FlattenSentinel), or nothing (RemovalSentinel)
+Replacement = cst.CSTNode | cst.FlattenSentinel[cst.CSTNode] | cst.RemovalSentinel
+
 
 @dataclass(frozen=True)
 class Example:
@@ -60,7 +64,7 @@ class Fix:
     at module level unless the file already binds the name.
     """
 
-    replacements: list[tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=list)
+    replacements: list[tuple[cst.CSTNode, Replacement]] = field(default_factory=list)
     inserts: list[tuple[int, str]] = field(default_factory=list)
     imports: list[str] = field(default_factory=list)
     safety: str = SAFE
@@ -130,16 +134,16 @@ class Rule(cst.BatchableCSTVisitor):
         return doc.splitlines()[0].strip() if doc else cls.message
 
     @classmethod
-    def doc_sections(cls) -> dict:
+    def doc_sections(cls) -> dict[str, str]:
         """The docstring split on its ``Heading:`` lines (What it does, Why is this bad, ...)."""
         return split_doc(cls.__doc__ or "")
 
 
-def split_doc(doc: str) -> dict:
+def split_doc(doc: str) -> dict[str, str]:
     import textwrap
 
     lines = textwrap.dedent("\n".join(doc.strip("\n").splitlines()[1:])).splitlines() if doc else []
-    sections: dict = {}
+    sections: dict[str, list[str]] = {}
     current = "_summary"
     for line in lines:
         head = line.strip().rstrip(":")
@@ -188,7 +192,7 @@ class RuleLoadError(Exception):
     """A rule file that cannot be loaded, or a rule class that breaks the rule API."""
 
 
-def validate_rule(rule: type, path: Path) -> None:
+def validate_rule(rule: type[Rule], path: Path) -> None:
     problems = []
     if not CODE_RE.match(rule.code):
         problems.append(f"code {rule.code!r} is not TS + 3 digits")

@@ -19,9 +19,10 @@ def literal_type(node: cst.BaseExpression) -> str | None:
         return inner if inner in ("int", "float") else None
     if isinstance(node, cst.Tuple) and node.elements:
         parts = [literal_type(e.value) for e in node.elements]
-        if any(p is None for p in parts) or any(isinstance(e, cst.StarredElement) for e in node.elements):
+        known = [p for p in parts if p is not None]
+        if len(known) != len(parts) or any(isinstance(e, cst.StarredElement) for e in node.elements):
             return None
-        return f"Tuple[{', '.join(parts)}]"  # type: ignore[arg-type]
+        return f"Tuple[{', '.join(known)}]"
     return None
 
 

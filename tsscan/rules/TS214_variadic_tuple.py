@@ -148,7 +148,7 @@ def pick(x: torch.Tensor, dims: List[int], pair: Tuple[int, int]) -> torch.Tenso
                     value=cst.Name(head),
                     slice=[cst.SubscriptElement(cst.Index(items[0]))],
                 )
-                safe = kind == "param" and sub is ann and _only_read(node, param.name.value)
+                safe = kind == "param" and param is not None and sub is ann and _only_read(node, param.name.value)
                 self.report(
                     sub,
                     fix=Fix(

@@ -55,7 +55,7 @@ def scale(x: torch.Tensor, v: float, tag: Any) -> torch.Tensor:
     ]
 
     def on_function(self) -> None:
-        self._any = set()
+        self._any: set[str] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is self.ctx.node:

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic.types import in_quiet_arm
+from tsscan.semantic.types import FunctionTypes, in_quiet_arm
 
 
 class TupleOfList(Rule):
@@ -54,7 +54,7 @@ def join(xs: List[torch.Tensor]) -> torch.Tensor:
     ]
 
     def on_function(self) -> None:
-        self._types = None
+        self._types: FunctionTypes | None = None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is self.ctx.node:

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import UNSAFE, Example, Fix, Rule
-from tsscan.semantic.types import in_quiet_arm, is_chained_tensor_comparison
+from tsscan.semantic.types import FunctionTypes, in_quiet_arm, is_chained_tensor_comparison
 
 
 def _paren(e: cst.BaseExpression) -> cst.BaseExpression:
@@ -90,8 +90,8 @@ def in_unit(x: torch.Tensor) -> torch.Tensor:
     ]
 
     def on_function(self) -> None:
-        self._types = None
-        self._wanted = set()
+        self._types: FunctionTypes | None = None
+        self._wanted: set[int] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is not self.ctx.node:

@@ -64,13 +64,13 @@ def repeat_add(x: torch.Tensor, n: int, m):
     ]
 
     def on_function(self) -> None:
-        self._untyped = set()
+        self._untyped: set[str] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is not self.ctx.node:
             return
         self_name = self.ctx.self_name
-        rebound = set()  # `n = int(n)` first: then range(n) is fine
+        rebound: set[str] = set()  # `n = int(n)` first: then range(n) is fine
         for sub in walk_expr(node.body):
             if isinstance(sub, cst.AssignTarget):
                 rebound.update(n.value for n in walk_expr(sub.target) if isinstance(n, cst.Name))

@@ -176,7 +176,7 @@ class Head(nn.Module):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         name = self.ctx.self_attr(node)
         cls = self.ctx.cls
-        if name is None or not A.plain_module(cls) or name in self._seen or name.startswith("__"):
+        if name is None or cls is None or not A.plain_module(cls) or name in self._seen or name.startswith("__"):
             return
         t = A.attribute_type(cls, name, self.ctx.module)
         if t.origin != "class" or t.constant or t.kind not in _READABLE:

@@ -119,7 +119,7 @@ class Memory(nn.Module):
 
     def _check(self, node, targets) -> None:
         cls = self.ctx.cls
-        if not A.plain_module(cls) or not A.fully_known(cls):
+        if cls is None or not A.plain_module(cls) or not A.fully_known(cls):
             return
         for t in targets:
             elts = [e.value for e in t.elements] if isinstance(t, (cst.Tuple, cst.List)) else [t]
@@ -173,7 +173,7 @@ class Memory(nn.Module):
         )
 
     def on_function(self) -> None:
-        self._seen = set()
+        self._seen: set[str] = set()
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._check(node, [t.target for t in node.targets])

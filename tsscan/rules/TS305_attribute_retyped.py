@@ -101,7 +101,13 @@ class Cache(nn.Module):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         cls = self.ctx.cls
-        if not A.plain_module(cls) or self.ctx.node is None or len(node.targets) != 1 or not A.fully_known(cls):
+        if (
+            cls is None
+            or not A.plain_module(cls)
+            or self.ctx.node is None
+            or len(node.targets) != 1
+            or not A.fully_known(cls)
+        ):
             return
         if self.ctx.function.node.name == "__setstate__":  # its argument is typed by __getstate__
             return
@@ -121,9 +127,10 @@ class Cache(nn.Module):
         value = node.value
         if isinstance(value, cst.Name) and value.value not in types.params:
             # a local bound exactly once (`y = x * 2` ... `self.state = y`) has its value's type
-            value = A.single_bindings(self.ctx.node).get(value.value)
-            if value is None:
+            bound = A.single_bindings(self.ctx.node).get(value.value)
+            if not isinstance(bound, cst.BaseExpression):  # not bound once (None)
                 return
+            value = bound
         new = types.type_of(value)
         if new not in _KINDS.values() or new == old:
             return

@@ -1,3 +1,5 @@
+from typing import TypeGuard
+
 import libcst as cst
 
 from tsscan.context import cst_dotted
@@ -129,7 +131,7 @@ class Heads(nn.Module):
     ]
 
     def on_function(self) -> None:
-        self._types = None
+        self._types: _ts1_support.LocalTypes | None = None
 
     def visit_For(self, node: cst.For) -> None:
         self._check(node.iter)
@@ -137,7 +139,7 @@ class Heads(nn.Module):
     def visit_CompFor(self, node: cst.CompFor) -> None:
         self._check(node.iter)
 
-    def _builtin(self, call: cst.BaseExpression, name: str) -> bool:
+    def _builtin(self, call: cst.BaseExpression, name: str) -> TypeGuard[cst.Call]:
         return (
             isinstance(call, cst.Call)
             and cst_dotted(call.func) == name
@@ -179,7 +181,9 @@ class Heads(nn.Module):
         return self.ctx.self_attr(e)
 
     def _kind(self, name: str) -> str:
-        return A.attribute_type(self.ctx.cls, name, self.ctx.module).kind
+        cls = self.ctx.cls
+        assert cls is not None, "_kind is asked only about a name _attr found on the class"
+        return A.attribute_type(cls, name, self.ctx.module).kind
 
     def _dynamic(self, e: cst.BaseExpression) -> str | None:
         """What ``e`` is when its length is not static, else None."""

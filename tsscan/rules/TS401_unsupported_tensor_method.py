@@ -267,9 +267,13 @@ class Masker(nn.Module):
         ):
             recv = cst.Module(body=[]).code_for_node(func.value)
             data = cst.Module(body=[]).code_for_node(node.args[0].value)
-            new = cst.parse_expression(f"{self._torch_name()}.tensor({data}, dtype={recv}.dtype, device={recv}.device)")
+            tensor = cst.parse_expression(
+                f"{self._torch_name()}.tensor({data}, dtype={recv}.dtype, device={recv}.device)"
+            )
             message += "; use `torch.tensor(data, dtype=x.dtype, device=x.device)`"
-            fix = Fix(replacements=[(node, new)], description="use torch.tensor(data, dtype=x.dtype, device=x.device)")
+            fix = Fix(
+                replacements=[(node, tensor)], description="use torch.tensor(data, dtype=x.dtype, device=x.device)"
+            )
         elif method in _HINTS:
             message += f"; {_HINTS[method]}"
         self.report(node, message, fix)

@@ -67,7 +67,7 @@ def values(x: torch.Tensor) -> List[float]:
     ]
 
     def on_function(self) -> None:
-        self._hinted = set()
+        self._hinted: set[int] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is self.ctx.node and node.returns is not None:

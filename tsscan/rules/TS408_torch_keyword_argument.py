@@ -101,7 +101,7 @@ def probs(x: torch.Tensor) -> torch.Tensor:
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        kws = [a for a in node.args if a.keyword is not None]
+        kws = [(a, a.keyword.value) for a in node.args if a.keyword is not None]
         if not kws or any(a.star == "**" for a in node.args):
             return
         func = node.func
@@ -123,7 +123,7 @@ def probs(x: torch.Tensor) -> torch.Tensor:
             only_aliases = False
         elif (
             isinstance(func, cst.Attribute)
-            and any(a.keyword.value in _ALIASES for a in kws)
+            and any(kw in _ALIASES for _, kw in kws)
             and knowledge.tensor_method_overloads(func.attr.value)
             and self.ctx.kinds.can_be_tensor(func.value)
             and not (
@@ -141,9 +141,8 @@ def probs(x: torch.Tensor) -> torch.Tensor:
             return
         if names is None:
             return
-        passed = {a.keyword.value for a in kws}
-        for arg in kws:
-            kw = arg.keyword.value
+        passed = {kw for _, kw in kws}
+        for arg, kw in kws:
             if kw in names or (kw == "requires_grad" and is_function):
                 continue
             target = _ALIASES.get(kw) if c_function else None

@@ -116,7 +116,7 @@ class Select(nn.Module):
     ]
 
     def on_function(self) -> None:
-        self._types = None
+        self._types: _ts1_support.LocalTypes | None = None
         self._comp = 0
 
     # names inside comprehensions and lambdas are their own scope: not judged

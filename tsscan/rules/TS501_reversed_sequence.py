@@ -1,3 +1,5 @@
+from typing import TypeGuard
+
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
@@ -209,7 +211,7 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
         it = node.iter
         if not self._is_reversed(it) or node.orelse is not None:
             return
-        arg = it.args[0].value  # type: ignore[attr-defined]
+        arg = it.args[0].value
         fix = self._range_fix(node, it, arg) or self._index_fix(node, arg)
         if fix is not None:
             self._fixed.add(id(it))
@@ -221,7 +223,7 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
         if self.ctx.kinds.kind(node.args[0].value) == SEQUENCE:
             self.report(node)
 
-    def _is_reversed(self, node: cst.BaseExpression) -> bool:
+    def _is_reversed(self, node: cst.BaseExpression) -> TypeGuard[cst.Call]:
         return (
             isinstance(node, cst.Call)
             and isinstance(node.func, cst.Name)

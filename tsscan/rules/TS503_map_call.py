@@ -1,3 +1,5 @@
+from typing import TypeGuard
+
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
@@ -80,7 +82,7 @@ def truncate(xs: List[float]) -> List[int]:
     def on_function(self) -> None:
         self._done: set[int] = set()
 
-    def _is_map(self, node: cst.BaseExpression) -> bool:
+    def _is_map(self, node: cst.BaseExpression) -> TypeGuard[cst.Call]:
         return (
             isinstance(node, cst.Call)
             and isinstance(node.func, cst.Name)
@@ -101,7 +103,7 @@ def truncate(xs: List[float]) -> List[int]:
             and self._is_map(node.args[0].value)
         ):
             inner = node.args[0].value
-            args = inner.args  # type: ignore[attr-defined]
+            args = inner.args
             if (
                 len(args) == 2
                 and all(a.keyword is None and a.star == "" for a in args)

@@ -135,8 +135,8 @@ def bits(v: float) -> float:
         self.report(node.func, self.message.format(name="isclose") + f"; {_HINTS['isclose']}", fix)
 
     def on_function(self) -> None:
-        self._reported = set()
-        self._top = set()
+        self._reported: set[int] = set()
+        self._top: set[int] = set()
 
     def _qual(self, node: cst.BaseExpression) -> str | None:
         if not (self.ctx.qualname(node) or "").startswith("math."):

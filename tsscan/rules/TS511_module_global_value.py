@@ -181,7 +181,7 @@ def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
             return False
         return self._value(value, seen | {name})
 
-    def _value(self, e: ast.expr | None, seen: set[str]) -> bool:  # noqa: C901 - flat dispatch
+    def _value(self, e: ast.expr | None, seen: set[str]) -> bool:
         mod = self.ctx.module
         if e is None:
             return False

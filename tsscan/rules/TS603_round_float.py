@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic.types import in_quiet_arm
+from tsscan.semantic.types import FunctionTypes, in_quiet_arm
 
 
 class RoundReturnsFloat(Rule):
@@ -54,8 +54,8 @@ def steps(v: float, x: torch.Tensor) -> int:
     ]
 
     def on_function(self) -> None:
-        self._types = None
-        self._wrapped = set()
+        self._types: FunctionTypes | None = None
+        self._wrapped: set[int] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is self.ctx.node:

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic.types import in_quiet_arm
+from tsscan.semantic.types import FunctionTypes, in_quiet_arm
 
 
 def _has_fields(text: str) -> bool:
@@ -64,7 +64,7 @@ def key(scale: float, n: int) -> str:
     ]
 
     def on_function(self) -> None:
-        self._types = None
+        self._types: FunctionTypes | None = None
         self._in_error = 0
 
     # error messages (`raise ValueError(f"bad lr {lr}")`, `assert ..., msg`) are not results

@@ -66,8 +66,8 @@ def push(xs: List[int], v: int) -> List[int]:
     ]
 
     def on_function(self) -> None:
-        self._lists = set()
-        self._done = set()
+        self._lists: set[str] = set()
+        self._done: set[str] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is not self.ctx.node:

@@ -15,6 +15,11 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from tsscan.rule import SAFE as _SAFE
+from tsscan.rule import UNSAFE as _UNSAFE
+from tsscan.rule import Fix as _Fix
+from tsscan.rule import Replacement
+from tsscan.rule import Rule as _Rule
 from tsscan.semantic.types import ExprTyper, annotation_type, bind_target, element_type
 from tsscan.walk import walk
 
@@ -124,17 +129,18 @@ class LocalTypes:
     def _binding_type(self, name: str, kind: str, value: cst.CSTNode) -> str | None:
         parts = kind.split("#")
         if parts[0] == "aug":
-            aug: cst.AugAssign = value  # type: ignore[assignment]
-            op = type(aug.operator).__name__
+            assert isinstance(value, cst.AugAssign), "an 'aug' binding holds its AugAssign"
+            op = type(value.operator).__name__
             if op in ("AddAssign", "SubtractAssign", "MultiplyAssign", "FloorDivideAssign", "ModuloAssign"):
-                t = self.expr(aug.value)
+                t = self.expr(value.value)
                 if t in ("int", "float", "Tensor"):
                     return t  # joined with the other bindings by name_type
             return None
+        assert isinstance(value, cst.BaseExpression), "a 'value' or 'iter' binding holds an expression"
         if parts[0] == "value":
-            t = self.expr(value)  # type: ignore[arg-type]
+            t = self.expr(value)
         else:
-            t = element_type_of_iter(value, self)  # type: ignore[arg-type]
+            t = element_type_of_iter(value, self)
         for idx in parts[1:]:
             if t is None:
                 return None
@@ -270,7 +276,7 @@ def comprehension_fix(
     stmt: cst.BaseStatement,
     in_sequence: bool,
     fn: cst.FunctionDef,
-) -> tuple[cst.CSTNode, cst.CSTNode, list[str], bool, str] | None:
+) -> tuple[cst.CSTNode, Replacement, list[str], bool, str] | None:
     """Rewrite ``stmt`` so that the list comprehension ``comp`` in it becomes explicit loops
     placed before it. Returns (old, new, imports, safe, why-unsafe) or None (no fix)."""
     if not isinstance(comp, cst.ListComp) or not in_sequence:
@@ -340,7 +346,11 @@ def comprehension_fix(
     ren = _Rename(renames)
 
     def r(node: cst.CSTNode) -> str:
-        return code(node.visit(ren)) if renames else code(node)
+        if not renames:
+            return code(node)
+        renamed = node.visit(ren)
+        assert isinstance(renamed, cst.CSTNode), "_Rename changes names, it removes nothing"
+        return code(renamed)
 
     lines: list[str] = []
     imports: list[str] = []
@@ -370,10 +380,11 @@ def comprehension_fix(
         return None
     loop_stmts[0] = loop_stmts[0].with_changes(leading_lines=stmt.leading_lines)
     if direct and isinstance(region, (cst.Assign, cst.AnnAssign)):
+        assert isinstance(stmt, cst.SimpleStatementLine), "an assignment region is a line's only statement"
         new_stmts = loop_stmts
-        if stmt.trailing_whitespace.comment is not None:  # type: ignore[union-attr]
+        if stmt.trailing_whitespace.comment is not None:
             last = new_stmts[0]
-            new_stmts[0] = last.with_changes(trailing_whitespace=stmt.trailing_whitespace)  # type: ignore[union-attr]
+            new_stmts[0] = last.with_changes(trailing_whitespace=stmt.trailing_whitespace)
     else:
         replaced = _replace_node(stmt, comp, cst.Name(target)).with_changes(leading_lines=[])
         new_stmts = loop_stmts + [replaced]
@@ -391,12 +402,16 @@ def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         yield from _walk(c)
 
 
-def _replace_node(root: cst.CSTNode, old: cst.CSTNode, new: cst.CSTNode) -> cst.CSTNode:
+def _replace_node(
+    root: cst.BaseStatement, old: cst.CSTNode, new: cst.CSTNode
+) -> cst.SimpleStatementLine | cst.BaseCompoundStatement:
     class T(cst.CSTTransformer):
-        def on_leave(self, original, updated):  # type: ignore[override]
+        def on_leave(self, original, updated):
             return new if original is old else updated
 
-    return root.visit(T())
+    replaced = root.visit(T())
+    assert isinstance(replaced, (cst.SimpleStatementLine, cst.BaseCompoundStatement)), "old is inside root"
+    return replaced
 
 
 def _evaluated_before(region: cst.CSTNode, comp: cst.CSTNode) -> list[cst.CSTNode]:
@@ -430,11 +445,6 @@ def _evaluated_before(region: cst.CSTNode, comp: cst.CSTNode) -> list[cst.CSTNod
 
 
 # --------------------------------------------------------------------------- TS103 / TS104 base
-from tsscan.rule import SAFE as _SAFE  # noqa: E402
-from tsscan.rule import UNSAFE as _UNSAFE  # noqa: E402
-from tsscan.rule import Fix as _Fix  # noqa: E402
-from tsscan.rule import Rule as _Rule  # noqa: E402
-
 _OTHER_COMPOUND = (cst.While, cst.With, cst.Try, cst.ClassDef, cst.Match)
 
 
@@ -447,7 +457,7 @@ class ComprehensionRule(_Rule):
 
     def on_function(self) -> None:
         self._depth = 0
-        self._stmts: list[tuple[cst.CSTNode, bool]] = []
+        self._stmts: list[tuple[cst.BaseStatement, bool]] = []
         self._elifs: set[int] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -478,14 +488,14 @@ class ComprehensionRule(_Rule):
     def leave_For(self, original_node: cst.For) -> None:
         self._stmts.pop()
 
-    def _push_other(self, node: cst.CSTNode) -> None:
+    def _push_other(self, node: cst.BaseStatement) -> None:
         self._stmts.append((node, False))
 
-    def _pop_other(self, original_node: cst.CSTNode) -> None:
+    def _pop_other(self, original_node: cst.BaseStatement) -> None:
         self._stmts.pop()
 
-    visit_While = visit_With = visit_Try = visit_ClassDef = visit_Match = _push_other  # type: ignore[assignment]
-    leave_While = leave_With = leave_Try = leave_ClassDef = leave_Match = _pop_other  # type: ignore[assignment]
+    visit_While = visit_With = visit_Try = visit_ClassDef = visit_Match = _push_other
+    leave_While = leave_With = leave_Try = leave_ClassDef = leave_Match = _pop_other
 
     def _check(self, node) -> None:
         fors = comp_fors(node)

@@ -85,7 +85,6 @@ __all__ = [
     "attribute_type",
     "class_body_insert_point",
     "class_writes",
-    "cst_expr_to_ast",
     "externally_assigned",
     "fully_known",
     "init_called_methods",
@@ -378,17 +377,6 @@ def attribute_type(cls: ClassInfo, name: str, module: ModuleInfo, _depth: int = 
         cache[key] = UNKNOWN_T  # recursion guard (self.a = self.b; self.b = self.a)
         cache[key] = _attribute_type(cls, name, module, _depth)
     return cache[key]
-
-
-def cst_expr_to_ast(node) -> ast.expr | None:
-    """The stdlib ``ast`` of a libcst expression (None if it does not parse alone)."""
-    import libcst as cst
-
-    try:
-        code = cst.Module(body=[]).code_for_node(node)
-        return ast.parse("(" + code + ")", mode="eval").body
-    except (SyntaxError, ValueError, TypeError):
-        return None
 
 
 def _attribute_type(cls: ClassInfo, name: str, module: ModuleInfo, _depth: int) -> AttrType:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import libcst as cst
 
 from tsscan.semantic.annotations import walk_expr
+from tsscan.semantic.crossing import cst_to_ast
 from tsscan.semantic.function import FunctionFacts as FunctionContext
+from tsscan.semantic.static import Evaluator
 
 
 def _target_names(t: cst.BaseExpression) -> list[cst.Name]:
@@ -79,16 +81,10 @@ def _static_truth(test: cst.BaseExpression, ctx: FunctionContext | None) -> str 
     (:mod:`tsscan.semantic.static`)."""
     if ctx is None:
         return None
-    try:
-        from tsscan.semantic.attributes import cst_expr_to_ast
-        from tsscan.semantic.static import Evaluator
-
-        node = cst_expr_to_ast(test)
-        if node is None:
-            return None
-        return Evaluator(ctx.module, ctx.cls, ctx.self_name)(node)
-    except Exception:  # an expression the evaluator does not know: decided at run time
+    node = cst_to_ast(test)
+    if node is None:
         return None
+    return Evaluator(ctx.module, ctx.cls, ctx.self_name)(node)
 
 
 def _scripting_live_arm(s: cst.If, ctx: FunctionContext | None) -> int | None:

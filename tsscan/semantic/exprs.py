@@ -6,42 +6,19 @@ bindings agree, the declared names).
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
+from tsscan.semantic import attributes
 from tsscan.semantic.annotations import SCALARS, annotation_type, split_type_args
+from tsscan.semantic.crossing import text_to_cst
 from tsscan.semantic.function import FunctionFacts as FunctionContext
 from tsscan.semantic.function import cst_dotted
+from tsscan.semantic.knowledge import Knowledge
+from tsscan.semantic.knowledge import load as load_knowledge
 
 # --------------------------------------------------------------------------- expressions
-TORCH_TENSOR_FUNCS = frozenset(
-    """cat stack zeros ones full empty arange linspace logspace tensor as_tensor from_numpy
-    zeros_like ones_like full_like empty_like rand randn randint rand_like randn_like randint_like
-    where sigmoid tanh relu exp log log2 log10 sqrt rsqrt abs clamp clip matmul mm bmm einsum
-    softmax log_softmax flatten reshape transpose permute squeeze unsqueeze sum mean prod cumsum
-    maximum minimum floor ceil sin cos atan2 pow mul add sub div neg masked_fill gather index_select
-    stack hstack vstack cdist norm outer tril triu eye diag argmax argmin sort_values logical_and
-    logical_or logical_not isnan isinf isfinite nonzero_static bucketize flip roll repeat_interleave
-    tile narrow clone detach concat concatenate exp log1p expm1 floor ceil round sign bitwise_and
-    bitwise_or diag trace erf square nonzero""".split()
-)
-
-TORCH_TENSOR_LISTS = frozenset("split chunk unbind meshgrid broadcast_tensors tensor_split".split())
-
-TENSOR_METHODS = frozenset(
-    """view reshape permute contiguous float long int half double to sigmoid tanh relu sum mean
-    clone detach unsqueeze squeeze transpose flatten expand expand_as repeat exp log abs clamp
-    softmax log_softmax masked_fill type_as cpu cuda sqrt pow mul add sub div neg t matmul
-    view_as reshape_as argmax argmin floor ceil round sign norm cumsum prod gather index_select
-    narrow flip roll new_zeros new_ones new_full new_empty mul_ add_ sub_ div_ clamp_ fill_
-    zero_ copy_ masked_fill_ sigmoid_ relu_ logical_not logical_and logical_or eq ne lt le gt ge
-    isnan all any nonzero repeat_interleave sin cos square rsqrt reciprocal unfold diff log1p expm1
-    exp_ std var softplus uniform_ normal_ triu tril select new_tensor clamp_min clamp_max
-    bool""".split()
-)
-
-TENSOR_LIST_METHODS = frozenset("split chunk unbind tensor_split".split())
-
-INT_FUNCS = {"len": "int", "int": "int", "float": "float", "str": "str", "bool": "bool", "ord": "int", "chr": "str"}
 
 
 def _num_join(a: str, b: str) -> str | None:
@@ -167,12 +144,7 @@ class ExprTyper:
         if isinstance(node, cst.Attribute):
             owner = self._type(node.value)
             if owner == "Tensor":
-                if node.attr.value == "shape":
-                    return "List[int]"
-                if node.attr.value in ("T", "mT", "data", "real", "imag"):
-                    return "Tensor"
-                if node.attr.value == "ndim":
-                    return "int"
+                return _spoken(self._knowledge().property_type(node.attr.value))
             if self.ctx is not None:
                 name = self.ctx.self_attr(node)
                 if name == "training":
@@ -257,61 +229,64 @@ class ExprTyper:
         return element_type(self._type(it))
 
     def _call(self, node: cst.Call) -> str | None:
+        """What a call returns, from the knowledge tables' signatures (torch functions, Tensor
+        methods, builtins, ``math``) for the argument types the model knows."""
         func = node.func
-        if isinstance(func, cst.Name) and self.lookup(func.value) is None:
-            if func.value == "abs" and len(node.args) == 1:
-                t = self._type(node.args[0].value)
-                return t if t in ("int", "float", "Tensor") else None
-            if func.value in ("min", "max") and len(node.args) == 2 and not any(a.keyword for a in node.args):
-                a, b = (self._type(x.value) for x in node.args)
-                return a if a == b and a in ("int", "float") else None
-        if isinstance(func, cst.Name) and func.value in INT_FUNCS and self.lookup(func.value) is None:
-            if func.value in ("int", "float") and node.args and self._type(node.args[0].value) == "Tensor":
-                return func.value
-            return INT_FUNCS[func.value]
-        if (
-            isinstance(func, cst.Name)
-            and func.value == "round"
-            and len(node.args) == 1
-            and self.lookup("round") is None
-        ):
-            inner = self._type(node.args[0].value)
-            return "float" if inner in ("int", "float") else ("Tensor" if inner == "Tensor" else None)
+        if any(a.star for a in node.args):
+            return None
+        args = [self._type(a.value) for a in node.args if a.keyword is None]
+        keywords = {a.keyword.value: self._type(a.value) for a in node.args if a.keyword is not None}
+        knowledge = self._knowledge()
+        if isinstance(func, cst.Name) and self.lookup(func.value) is None and not self._defined_in_file(func.value):
+            if func.value in ("int", "float") and args[:1] == ["Tensor"]:
+                return func.value  # int(t) / float(t): the builtin converts, whatever the table lists
+            return _spoken(knowledge.builtin_return(func.value, args, keywords))
         qual = self.ctx.qualname(func) if self.ctx is not None else cst_dotted(func)
         if qual and qual.startswith("torch."):
-            last = qual.rsplit(".", 1)[-1]
-            mod = qual[: -len(last) - 1]
-            if mod in ("torch", "torch.nn.functional", "torch.special", "torch.linalg"):
-                if last in TORCH_TENSOR_LISTS:
-                    return "List[Tensor]"
-                if any(a.keyword is not None and a.keyword.value.startswith("return_") for a in node.args):
-                    return None  # return_indices=True and friends give tuples
-                if last in TORCH_TENSOR_FUNCS or (
-                    mod == "torch.nn.functional"
-                    and not last.startswith("_")
-                    and not last.endswith("_with_indices")
-                    and last not in ("multi_head_attention_forward", "has_torch_function", "pad_sequence")
-                ):
-                    return "Tensor"
-            return None
+            flags = {k: v.value == "True" for k, v in _keyword_values(node).items()}
+            return _spoken(knowledge.function_return(qual, args, keywords, flags))
+        if qual and qual.startswith("math."):
+            return _spoken(knowledge.math_return(qual[len("math.") :], args, keywords))
         if isinstance(func, cst.Attribute):
             recv = self._type(func.value)
             name = func.attr.value
             if recv == "Tensor":
-                if name in ("size",):
-                    return "int" if node.args else "List[int]"
-                if name in ("dim", "numel", "ndimension", "nelement", "element_size", "get_device"):
-                    return "int"
-                if name in TENSOR_LIST_METHODS:
-                    return "List[Tensor]"
-                if name in ("max", "min", "sort", "topk", "item", "tolist", "unique"):
-                    return "Tensor" if name in ("max", "min") and not node.args else None
-                if name in TENSOR_METHODS:
-                    return "Tensor"
-                return None
+                return _spoken(knowledge.method_return(name, args, keywords))
             if recv == "str" and name in ("upper", "lower", "strip", "lstrip", "rstrip", "replace", "join", "format"):
                 return "str"
         return None
+
+    def _knowledge(self) -> Knowledge:
+        return self.ctx.knowledge if self.ctx is not None else load_knowledge(None)
+
+    def _defined_in_file(self, name: str) -> bool:
+        mod = self.ctx.module if self.ctx is not None else None
+        return mod is not None and (name in mod.functions or name in mod.classes or name in mod.aliases)
+
+
+def _keyword_values(node: cst.Call) -> dict[str, cst.Name]:
+    """Keyword arguments given as ``True``/``False`` (the flags a boolean_dispatch reads)."""
+    return {
+        a.keyword.value: a.value
+        for a in node.args
+        if a.keyword is not None and isinstance(a.value, cst.Name) and a.value.value in ("True", "False")
+    }
+
+
+_SPOKEN = re.compile(
+    r"(Tensor|int|float|bool|str|complex|None|(List|Tuple|Optional|Dict)\[[^\[\]]*(\[[^\[\]]*\][^\[\]]*)*\])"
+)
+
+
+def _spoken(t: str | None) -> str | None:
+    """``t`` when the model's vocabulary has it; the tables also speak of ``number`` (int or
+    float, decided at run time), ``Device``, type variables ...: unknown here."""
+    if t is None or not _SPOKEN.fullmatch(t):
+        return None
+    inner = split_type_args(t) if "[" in t else None
+    if inner is not None and any(_spoken(i) is None for i in inner if i not in ("...", "()")):
+        return None
+    return t
 
 
 def element_type(t: str | None) -> str | None:
@@ -354,16 +329,12 @@ def module_attribute_type(ctx: FunctionContext, name: str) -> str | None:
     if name in cache:
         return cache[name]
     out: str | None = None
-    try:
-        from tsscan.semantic import attributes as attributes
-
-        at = attributes.attribute_type(ctx.cls, name, ctx.module)
-        ok_origin = at.origin in ("init", "buffer", "parameter", "builtin") or (
-            at.annotated and at.origin in ("annotation", "init")
-        )
-        if at.known and at.ts and ok_origin and at.kind not in attributes.UNCONVERTIBLE:
-            out = annotation_type(cst.parse_expression(at.ts), ctx)
-    except Exception:  # the helper is optional; an attribute we cannot type is unknown
-        out = None
+    at = attributes.attribute_type(ctx.cls, name, ctx.module)
+    ok_origin = at.origin in ("init", "buffer", "parameter", "builtin") or (
+        at.annotated and at.origin in ("annotation", "init")
+    )
+    if at.known and at.ts and ok_origin and at.kind not in attributes.UNCONVERTIBLE:
+        written = text_to_cst(at.ts)
+        out = annotation_type(written, ctx) if written is not None else None
     cache[name] = out
     return out

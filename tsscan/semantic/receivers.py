@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tsscan.semantic.annotations import annotation_type
 from tsscan.semantic.exprs import ExprTyper
 from tsscan.semantic.flow import analyse
 from tsscan.semantic.function import FunctionFacts as FunctionContext
@@ -57,6 +58,10 @@ def annotation_kind(ann: cst.BaseExpression | None, ctx: FunctionContext) -> str
     or a scalar (a TorchScript class, a NamedTuple, ...) is ``MODULE``: never a Tensor."""
     if ann is None:
         return UNKNOWN
+    known = kind_of_type(annotation_type(ann, ctx))
+    if known != UNKNOWN:
+        return known
+    # what the type model does not spell: classes of the file and imported names
     if isinstance(ann, cst.BinaryOperation):  # X | None
         return UNKNOWN
     if isinstance(ann, (cst.SimpleString, cst.ConcatenatedString)):
