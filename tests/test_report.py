@@ -158,9 +158,8 @@ def test_sarif_on_every_fixture_and_clean_run_validates():
 
 
 def test_sarif_rule_pages_exist():
-    from tsscan.report import docs_url
-
     from tsscan.config import tomllib
+    from tsscan.report import docs_url
 
     base = docs_url()
     documentation = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Documentation"]
