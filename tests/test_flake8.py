@@ -144,12 +144,12 @@ CUSTOM_RULE = textwrap.dedent(
 
 
     class NoPrint(Rule):
-        """`print` in compiled code (a test rule for old torch versions)."""
+        """`print` in compiled code (a test rule for torch 2.14 only)."""
 
         code = "TS950"
         name = "no-print-old-torch"
         message = "print() before torch 2"
-        fails_in = "<2.0"
+        fails_in = ">=2.14"
 
         def visit_Call(self, node: cst.Call) -> None:
             if isinstance(node.func, cst.Name) and node.func.value == "print":
@@ -174,11 +174,11 @@ def test_plugin_options_from_flake8_config(tmp_path):
     (tmp_path / "myrules").mkdir()
     (tmp_path / "myrules" / "no_print.py").write_text(CUSTOM_RULE)
     (tmp_path / "m.py").write_text(PRINTS)
-    # the rule is for torch < 2: with the default target (the installed torch) it does not run
+    # the rule is for torch 2.14: with the default target (the installed torch, 2.13) it does not run
     (tmp_path / "setup.cfg").write_text("[flake8]\ntsscan-rule-dirs = myrules\n")
     _, rows = flake8("--select", "TS", "m.py", cwd=tmp_path)
     assert rows == []
-    (tmp_path / "setup.cfg").write_text("[flake8]\ntsscan-rule-dirs = myrules\ntsscan-target-version = 1.13\n")
+    (tmp_path / "setup.cfg").write_text("[flake8]\ntsscan-rule-dirs = myrules\ntsscan-target-version = 2.14\n")
     _, rows = flake8("--select", "TS", "m.py", cwd=tmp_path)
     assert [(r, c, code) for _, r, c, code, _ in rows] == [(6, 5, "TS950")]
     # the same on the command line; in several worker processes (each parses the options)
@@ -194,7 +194,7 @@ def test_plugin_options_from_flake8_config(tmp_path):
         "--tsscan-rule-dirs",
         "myrules",
         "--tsscan-target-version",
-        "1.13",
+        "2.14",
         ".",
         cwd=tmp_path,
     )
@@ -205,7 +205,7 @@ def test_pyproject_settings_apply_and_bad_ones_are_reported(tmp_path):
     (tmp_path / "myrules").mkdir()
     (tmp_path / "myrules" / "no_print.py").write_text(CUSTOM_RULE)
     (tmp_path / "m.py").write_text(PRINTS)
-    (tmp_path / "pyproject.toml").write_text('[tool.tsscan]\nrule-dirs = ["myrules"]\ntarget-version = "1.13"\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.tsscan]\nrule-dirs = ["myrules"]\ntarget-version = "2.14"\n')
     _, rows = flake8("--isolated", "--select", "TS", "m.py", cwd=tmp_path)
     assert [(r, code) for _, r, _, code, _ in rows] == [(6, "TS950")]
     (tmp_path / "pyproject.toml").write_text('[tool.tsscan]\nselekt = ["TS"]\n')

@@ -100,14 +100,26 @@ def find_pyproject(start: Path) -> Path | None:
     """The nearest ``pyproject.toml`` at or above ``start``, whatever it holds."""
     for d in _dirs_up(start):
         candidate = d / "pyproject.toml"
-        if candidate.is_file():
+        if _is_file(candidate):
             return candidate
     return None
 
 
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False for a path the system cannot even look at (too long...)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def _dirs_up(start: Path) -> list[Path]:
     start = Path(os.path.realpath(start))  # (Path.resolve raises on a symlink loop)
-    if start.is_file() or not start.exists():
+    try:
+        is_dir = start.is_dir()
+    except OSError:
+        is_dir = False
+    if not is_dir:
         start = start.parent
     return [start, *start.parents]
 
@@ -187,7 +199,7 @@ def check_version(value: object, where: str) -> str:
             f"{where}: torch {value} is not supported: tsscan has knowledge tables for torch "
             f"{', '.join(supported)} only"
         )
-    return value.strip()
+    return str(value).strip()
 
 
 def table_version(version: str) -> str:
@@ -242,11 +254,12 @@ def settings_for(path: str | Path) -> Settings:
     if found is not None:
         return found
     try:
-        settings = _find_settings(dirs)
+        settings, searched = _find_settings(dirs)
     except ConfigError as exc:
         _BY_DIR[key] = exc
         raise
-    _BY_DIR[key] = settings
+    for d in searched:  # every directory on the way up has the same answer
+        _BY_DIR.setdefault(str(d), settings)
     return settings
 
 
@@ -255,21 +268,21 @@ def clear_cache() -> None:
     _BY_DIR.clear()
 
 
-def _find_settings(dirs: Sequence[Path]) -> Settings:
+def _find_settings(dirs: Sequence[Path]) -> tuple[Settings, list[Path]]:
+    """The settings for the first of ``dirs`` and the directories searched to find them."""
     first: Path | None = None
-    settings: Settings | None = None
-    for d in dirs:
+    for i, d in enumerate(dirs):
+        known = _BY_DIR.get(str(d)) if i else None
+        if isinstance(known, Settings) and first is None:
+            return known, list(dirs[:i])
         candidate = d / "pyproject.toml"
-        if not candidate.is_file():
+        if not _is_file(candidate):
             continue
         first = first or candidate
         table = _table(_read(candidate))
         if table is not None:
-            settings = _settings(candidate, table)
-            break
-    if settings is None:
-        settings = Settings(root=first.parent if first else Path.cwd().resolve())
-    return settings
+            return _settings(candidate, table), list(dirs[: i + 1])
+    return Settings(root=first.parent if first else Path.cwd().resolve()), [dirs[0]]
 
 
 def _settings(pyproject: Path, table: dict | None) -> Settings:

@@ -61,21 +61,35 @@ def split_lines(text: str) -> list[str]:
 
 
 def line_map(old: str, new: str) -> Callable[[int], int]:
-    """Line N of ``old`` -> its line in ``new`` (a changed line: where its replacement starts)."""
+    """Line N of ``old`` -> its line in ``new`` (a changed line: where its replacement starts).
+
+    The lines the two texts share at the start and at the end map by offset; the changed middle
+    is matched with difflib (fixes are local, so the middle is small; a big one is matched with
+    difflib's autojunk heuristic, which keeps it near linear)."""
     import difflib
 
-    if old == new:
-        return lambda n: n
-    blocks = difflib.SequenceMatcher(None, split_lines(old), split_lines(new), autojunk=False).get_opcodes()
+    a, b = split_lines(old), split_lines(new)
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    mid_a, mid_b = a[head : len(a) - tail], b[head : len(b) - tail]
+    blocks = difflib.SequenceMatcher(None, mid_a, mid_b, autojunk=len(mid_a) > 2000).get_opcodes()
 
     def where(n: int) -> int:
         i = n - 1
+        if i < head:
+            return n
+        if i >= len(a) - tail:
+            return n + len(b) - len(a)
+        i -= head
         for tag, i1, i2, j1, j2 in blocks:
-            if i1 <= i < i2 or (tag == "insert" and i == i1):
+            if i1 <= i < i2:
                 if tag == "equal":
-                    return j1 + (i - i1) + 1
-                if tag != "insert":
-                    return min(j1 + (i - i1), max(j1, j2 - 1)) + 1
+                    return head + j1 + (i - i1) + 1
+                return head + min(j1 + (i - i1), max(j1, j2 - 1)) + 1
         return n
 
     return where

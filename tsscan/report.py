@@ -388,7 +388,7 @@ def format_sarif(summary: RunSummary, out: TextIO) -> None:
         if d.end_line >= d.line and d.end_col > 0:
             region["endLine"] = d.end_line
             region["endColumn"] = d.end_col
-        result = {
+        result: dict[str, Any] = {
             "ruleId": d.code,
             "ruleIndex": index[d.code],
             "level": "error",

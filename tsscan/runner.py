@@ -41,6 +41,7 @@ from tsscan.noqa import file_noqa
 from tsscan.semantic.compiled import analyse
 
 if TYPE_CHECKING:  # pragma: no cover
+    from tsscan.cache import Cache
     from tsscan.engine import Engine
     from tsscan.fix.fixer import FixRun
     from tsscan.notebook import NotebookText
@@ -462,7 +463,7 @@ def _package_roots(files: Sequence[tuple[str, str]]) -> dict[str, frozenset[str]
     return package_roots(trees)
 
 
-def _open_cache(root: Path, spec: EngineSpec):
+def _open_cache(root: Path, spec: EngineSpec) -> Cache | None:
     """The cache file of one configuration: its fingerprint names the rules, selection and
     torch version (``Cache.key`` adds the file's bytes and per-file ignores)."""
     from tsscan.cache import Cache, fingerprint
