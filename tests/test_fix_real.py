@@ -190,9 +190,9 @@ def test_fix_follows_the_compiler_into_another_file_of_the_named_paths(tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "y * y.to(torch.bool)" in (pkg / "parts.py").read_text(encoding="utf-8")
     assert "x: torch.Tensor, scale: float = 2.0)" in (pkg / "net.py").read_text(encoding="utf-8")
-    assert "pkg/net.py:12:43: TS202 fixed, confirmed (level 3" in r.stdout, r.stdout
+    assert "pkg/net.py, line 12 (Net.forward): TS202 fixed, confirmed (level 3" in r.stdout, r.stdout
     assert "Net built from derived set A: dim=32" in r.stdout
-    assert "fixed 2" in r.stdout
+    assert "(2 fixed, 0 remaining)" in r.stdout
 
 
 def test_a_file_outside_the_named_paths_is_listed_never_written(tmp_path):

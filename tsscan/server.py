@@ -99,7 +99,7 @@ class Checker:
 
     def settings_for(self, path: str) -> Settings | str:
         """The settings for ``path`` (or the configuration error, one line)."""
-        from tsscan.config import ConfigError, find_pyproject, load_settings
+        from tsscan.config import ConfigError, clear_cache, find_pyproject, load_settings
 
         directory = Path(os.path.dirname(os.path.abspath(path))) if path else self._default_root
         pyproject = find_pyproject(directory)
@@ -112,6 +112,7 @@ class Checker:
         if cached is not None and cached[0] == stamp:
             return cached[1]
         settings: Settings | str
+        clear_cache()  # tsscan.config reads each directory once per process: this one changed
         try:
             settings = load_settings([str(directory)])
         except ConfigError as exc:
