@@ -74,6 +74,7 @@ def sizes(x: torch.Tensor) -> List[int]:
     return out
 """,
             inputs="[(torch.zeros(2, 3),), (torch.tensor(1.0),), (torch.zeros(0, 4),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -85,7 +86,8 @@ def scaled(x, k):
     # type: (Tensor, float) -> Tensor
     y = x * k  # type: Tensor
     return y
-"""
+""",
+            fix=SAFE,
         ),
         Example(
             """
