@@ -7,6 +7,7 @@ the worker is a real subprocess either way.
 
 import io
 import os
+import re
 import shutil
 import sys
 import textwrap
@@ -288,10 +289,21 @@ def test_fixture_model_fails_then_scripts_with_the_same_outputs(name, tmp_path):
     original = FIX_FIXTURES / f"{name}.py"
     fixed = FIX_FIXTURES / f"{name}.fixed.py"
     with quiet():
-        with pytest.raises(Exception):  # noqa: B017 (issue 15: assert where it fails)
+        try:
             mod = _load(original, f"fx_orig_{name}", eager=False)  # @torch.jit.script at import
             for _, obj, _ in _targets(mod):
                 torch.jit.script(obj)
+        except (RuntimeError, torch.jit.frontend.FrontendError) as exc:  # what the compiler raises
+            message = str(exc)
+        else:
+            raise AssertionError(f"{name}.py scripts")
+    # it fails where tsscan says: a line the compiler names lies inside a finding
+    named = {int(n) for n in re.findall(rf'File "[^"]*{re.escape(original.name)}", line (\d+)', message)}
+    text = original.read_text(encoding="utf-8")
+    found = Engine(RULES, "2.13.0").check(str(original), text).diagnostics
+    flagged = {n for d in found for n in range(d.line, max(d.line, d.end_line) + 1)}
+    assert named & flagged, (named, flagged, message)
+    with quiet():
         eager = {n: (o, i) for n, o, i in _targets(_load(original, f"fx_eager_{name}", eager=True))}
         fixed_mod = _load(fixed, f"fx_fixed_{name}", eager=False)
         compared = 0
