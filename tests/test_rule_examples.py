@@ -18,7 +18,7 @@ a different outcome (value, python type, or raise vs return) than the eager code
 import textwrap
 
 import pytest
-from harness import agree, compiler_error, eager_all, outcome, script_all
+from harness import EAGER_RAISES, agree, compiler_error, eager_all, outcome, script_all
 
 from tsscan.engine import Engine, fix_text
 from tsscan.rule import SAFE, UNSAFE, load_rules
@@ -258,10 +258,6 @@ KNOWN_DIFFERENCES = {
     ("TS124", 0): "the safe fix of next(iter(xs)) raises IndexError where Python raises StopIteration",
     ("TS128", 0): "the safe fix of a starred unpacking raises IndexError where Python raises ValueError",
 }
-
-# Fixed examples whose original is broken in Python too (it raises this on every input): the
-# scripted fix is compared with the eager *fixed* text instead.
-EAGER_RAISES = {("TS123", 3): "TypeError"}  # `with torch.no_grad:` (no call)
 
 
 def _known(items):
