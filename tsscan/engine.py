@@ -33,7 +33,7 @@ from tsscan.scope import CompiledFunction, FileScope, analyse
 from tsscan.static import in_ranges
 from tsscan.walk import walk
 
-NOQA_RE = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
+NOQA_RE = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 _SEP_RE = re.compile(r"[,\s]+")
 
 
