@@ -9,7 +9,6 @@ directory first) would leave a marker too. See docs/safety.md.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,8 +50,10 @@ def markers(root: Path):
 def run(root: Path, *args: str, module: bool = False) -> subprocess.CompletedProcess:
     if module:
         cmd = [sys.executable, "-m", "tsscan", *args]
-    else:  # the console script, as users and pre-commit run it
-        cmd = [shutil.which("tsscan") or "tsscan", *args]
+    else:  # the console script, as users and pre-commit run it: this venv's, never one on PATH
+        script = Path(sys.executable).parent / "tsscan"
+        assert script.is_file(), f"no tsscan console script next to {sys.executable}"
+        cmd = [str(script), *args]
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     return subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300, env=env)
