@@ -196,7 +196,7 @@ def profile(files: Sequence[Path]) -> tuple[dict[str, float], dict[str, float]]:
             fn = getattr(cls, name, None)
             if fn is not None and callable(fn):
                 setattr(cls, name, timed(cls.code, fn, rules))
-    runner_mod.analyse = timed("ast scope analysis (tsscan.scope)", runner_mod.analyse, steps)
+    runner_mod.analyse = timed("ast scope analysis (tsscan.semantic.compiled)", runner_mod.analyse, steps)
     engine_mod.Engine._snippet_module = timed("libcst parse of compiled code", engine_mod.Engine._snippet_module, steps)
     engine_mod.visit_batched = timed("batched rule walk (rules included)", engine_mod.visit_batched, steps)
     engine_mod.Engine._diagnose = timed("positions and noqa, for reports", engine_mod.Engine._diagnose, steps)

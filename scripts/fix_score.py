@@ -57,7 +57,8 @@ def run_one(engine, verifier, path: Path, text: str, safeties):
 def main() -> int:
     from tsscan.config import Settings
     from tsscan.engine import Engine
-    from tsscan.rule import SAFE, UNSAFE, load_rules
+    from tsscan.registry import load_rules
+    from tsscan.rule import SAFE, UNSAFE
     from tsscan.verify import Verifier
 
     ap = argparse.ArgumentParser()

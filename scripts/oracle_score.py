@@ -46,7 +46,7 @@ def _ranges(text: str):
 
 def score(oracle: Path):
     from tsscan.engine import Engine
-    from tsscan.rule import load_rules
+    from tsscan.registry import load_rules
 
     results = json.loads((oracle / "RESULTS.json").read_text())["results"]
     engine = Engine(load_rules(), "2.13.0")

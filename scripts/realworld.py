@@ -199,7 +199,7 @@ def class_ranges(path: str):
 def tsscan_findings(package_dir: Path, target: str):
     from tsscan.engine import Engine
     from tsscan.files import read_source
-    from tsscan.rule import load_rules
+    from tsscan.registry import load_rules
 
     engine = Engine(load_rules(), target)
     by_file = defaultdict(list)

@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 @pytest.fixture(scope="session")
 def rules():
-    from tsscan.rule import load_rules
+    from tsscan.registry import load_rules
 
     return load_rules()
 

@@ -1,4 +1,4 @@
-"""tsscan.attributes against the compiler: what it predicts for each attribute of a module is
+"""tsscan.semantic.attributes against the compiler: what it predicts for each attribute of a module is
 what torch.jit.script builds (an attribute it cannot convert, or one that lives on the class
 only, is missing from the scripted module; the others have the predicted Python type)."""
 
@@ -9,8 +9,8 @@ import pytest
 import torch
 from harness import load, quiet
 
-from tsscan import attributes as A
-from tsscan.scope import analyse
+from tsscan.semantic import attributes as A
+from tsscan.semantic.compiled import analyse
 
 SOURCE = textwrap.dedent(
     """

@@ -21,7 +21,8 @@ from tsscan.cli import main
 from tsscan.config import Settings
 from tsscan.engine import Engine
 from tsscan.fixer import fix_file
-from tsscan.rule import SAFE, UNSAFE, load_rules
+from tsscan.registry import load_rules
+from tsscan.rule import SAFE, UNSAFE
 from tsscan.verify import Verifier
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tsscan import knowledge
 from tsscan.engine import Engine
-from tsscan.rule import load_rules
+from tsscan.registry import load_rules
+from tsscan.semantic import knowledge as knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -134,7 +134,7 @@ NO_TORCH = textwrap.dedent(
     """
     import sys
     from tsscan.engine import Engine
-    from tsscan.rule import load_rules
+    from tsscan.registry import load_rules
 
     src = '''
     import math

@@ -7,7 +7,8 @@ import torch
 from harness import agree, eager_all, outcome, script_all
 
 from tsscan.engine import Engine, fix_text
-from tsscan.rule import SAFE, UNSAFE, load_rules
+from tsscan.registry import load_rules
+from tsscan.rule import SAFE, UNSAFE
 
 TS310 = [r for r in load_rules() if r.code == "TS310"]
 

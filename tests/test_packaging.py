@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tsscan.rule import load_rules
+from tsscan.registry import load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = """

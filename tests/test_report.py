@@ -55,7 +55,7 @@ def project(tmp_path):
 
 # --------------------------------------------------------------------------- text
 def _rule(code):
-    from tsscan.rule import load_rules
+    from tsscan.registry import load_rules
 
     return next(r for r in load_rules() if r.code == code)
 

@@ -21,7 +21,8 @@ import pytest
 from harness import EAGER_RAISES, agree, compiler_error, eager_all, outcome, script_all
 
 from tsscan.engine import Engine, fix_text
-from tsscan.rule import SAFE, UNSAFE, load_rules
+from tsscan.registry import load_rules
+from tsscan.rule import SAFE, UNSAFE
 
 RULES = load_rules()
 WARNING_BAND = "TS6"  # scripts, but eager and scripted behaviour differ

@@ -5,7 +5,8 @@ import textwrap
 import libcst as cst
 
 from tsscan.engine import Engine
-from tsscan.rule import Example, Rule, load_rules
+from tsscan.registry import load_rules
+from tsscan.rule import Example, Rule
 
 SOURCE = textwrap.dedent(
     """

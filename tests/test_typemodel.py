@@ -12,7 +12,7 @@ import pytest
 from harness import compiler_error, script_all
 
 from tsscan.engine import Engine
-from tsscan.rule import load_rules
+from tsscan.registry import load_rules
 
 MODEL_CODES = ("TS220", "TS221", "TS222", "TS223", "TS224", "TS225", "TS226", "TS227")
 

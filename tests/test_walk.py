@@ -137,7 +137,9 @@ def _attribute_hooks_by_dir(cls: type) -> bool:
 
 
 def test_attribute_hook_detection_matches_dir():
-    from tsscan import engine, receivers, typemodel
+    from tsscan import engine
+    from tsscan.semantic import receivers
+    from tsscan.semantic import types as typemodel
     from tsscan.walk import _has_attribute_hooks
 
     class Field(cst.CSTVisitor):

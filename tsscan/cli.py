@@ -106,7 +106,8 @@ def _setup(args: argparse.Namespace, err: TextIO, with_rules: bool = True):
         return None
     rules = None
     if with_rules:  # importing the rules imports libcst
-        from tsscan.rule import RuleLoadError, load_rules
+        from tsscan.registry import load_rules
+        from tsscan.rule import RuleLoadError
 
         try:
             rules = load_rules(settings.rule_dirs)

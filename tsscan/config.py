@@ -179,7 +179,7 @@ DEFAULT_TARGET = "2.13"
 
 def newest_known_version() -> str:
     """The torch version of the newest shipped knowledge table (``DEFAULT_TARGET`` if none)."""
-    from tsscan import knowledge
+    from tsscan.semantic import knowledge as knowledge
 
     tables = knowledge.available()
     if not tables:

@@ -1,80 +1,47 @@
-"""What a rule sees besides the CST of the function it checks."""
+"""What a rule sees besides the CST of the function it checks: :class:`FunctionContext`, the
+only way a rule reaches the semantic model."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import libcst as cst
 
-from tsscan.scope import ClassInfo, CompiledFunction, FileScope, ModuleInfo
+from tsscan.semantic.function import FunctionFacts, cst_dotted
+from tsscan.semantic.receivers import Kinds, kinds_for
+from tsscan.semantic.types import FunctionTypes, analyse, iter_annotations
 
-
-def cst_dotted(node: cst.CSTNode) -> str | None:
-    """``a.b.c`` for libcst Name/Attribute chains, None otherwise."""
-    parts: list[str] = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if isinstance(node, cst.Name):
-        parts.append(node.value)
-        return ".".join(reversed(parts))
-    return None
+__all__ = ["FunctionContext", "cst_dotted"]
 
 
 @dataclass
-class FunctionContext:
+class FunctionContext(FunctionFacts):
     """One compiled function, with the facts about its file and class that rules need."""
 
-    path: str
-    scope: FileScope
-    function: CompiledFunction
-    target_version: str
-    options: dict[str, Any] = field(default_factory=dict)
-    _knowledge: Any = None
-    # the libcst FunctionDef being checked (set by the engine before the rules see it)
-    node: cst.FunctionDef | None = None
+    # names that fixes made for this function chose in the current round, so that two rules'
+    # fixes never pick the same fresh name
+    fresh_names: set[str] = field(default_factory=set)
 
     @property
-    def module(self) -> ModuleInfo:
-        return self.scope.module
+    def function_node(self) -> cst.FunctionDef:
+        """The libcst ``FunctionDef`` being checked (rules see it once the walk has started)."""
+        assert self.node is not None, "the engine sets the function before the rules run"
+        return self.node
 
     @property
-    def cls(self) -> ClassInfo | None:
-        return self.function.cls
+    def types(self) -> FunctionTypes:
+        """The flow types of the function's values (made once, shared by every rule)."""
+        return analyse(self.function_node, self)
 
     @property
-    def self_name(self) -> str | None:
-        """The name of ``self`` in a method (None in free functions and static methods)."""
-        fn = self.function.node
-        if self.cls is None:
-            return None
-        if any(self.module.resolve_node(d) == "staticmethod" for d in fn.decorator_list):
-            return None
-        args = fn.args.posonlyargs + fn.args.args
-        return args[0].arg if args else None
-
-    def qualname(self, node: cst.CSTNode) -> str | None:
-        """The dotted origin of a Name/Attribute expression: ``F.relu`` -> ``torch.nn.functional.relu``."""
-        return self.module.resolve(cst_dotted(node))
-
-    def self_attr(self, node: cst.CSTNode) -> str | None:
-        """``X`` when ``node`` is ``self.X``, else None."""
-        me = self.self_name
-        if (
-            me is not None
-            and isinstance(node, cst.Attribute)
-            and isinstance(node.value, cst.Name)
-            and node.value.value == me
-        ):
-            return node.attr.value
-        return None
+    def kinds(self) -> Kinds:
+        """What each expression of the function can be: Tensor, sequence, scalar, module."""
+        return kinds_for(self, self.function_node)
 
     @property
-    def knowledge(self) -> Any:
-        """The generated table of what TorchScript knows, for the target torch version."""
-        if self._knowledge is None:
-            from tsscan import knowledge
-
-            self._knowledge = knowledge.load(self.target_version)
-        return self._knowledge
+    def annotations(self) -> list[tuple[cst.BaseExpression, str, cst.Param | None]]:
+        """Every annotation of the function: (annotation, "param"/"return"/"local", param)."""
+        known = self.cached("annotations", self.function_node)
+        if known is None:
+            known = self.remember("annotations", self.function_node, list(iter_annotations(self.function_node)))
+        return known

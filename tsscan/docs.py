@@ -16,7 +16,7 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from tsscan.rule import SAFE, UNSAFE
+from tsscan.rule import SAFE, UNSAFE, Rule
 
 BANDS = {
     "1": "Statements and syntax",
@@ -107,7 +107,7 @@ def render_section(body: str) -> str:
     return "\n\n".join(out) + "\n"
 
 
-def rule_page(rule: type) -> str:
+def rule_page(rule: type[Rule]) -> str:
     sections: dict[str, str] = rule.doc_sections()
     out: list[str] = [f"# {rule.code} {rule.name}\n", f"\n{rule.summary()}\n"]
     if "{" not in rule.message:  # a template message is filled in per finding
@@ -123,6 +123,7 @@ def rule_page(rule: type) -> str:
     fixed = [ex for ex in rule.invalid if ex.fixed]
     if fixed:
         ex = fixed[0]
+        assert ex.fixed is not None, "fixed holds only examples with a fix"
         command = "tsscan --fix --unsafe-fixes" if rule.fix_safety == UNSAFE else "tsscan --fix"
         out.append("\nBefore:\n\n" + _code_block(ex.code) + f"\nAfter `{command}`:\n\n" + _code_block(ex.fixed))
         if ex.inputs:
@@ -173,7 +174,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def index_page(rules: Sequence[type]) -> str:
+def index_page(rules: Sequence[type[Rule]]) -> str:
     out = [
         "# Rules\n",
         "\nEvery rule exists because `torch.jit.script` rejects the construct (each is checked "
@@ -183,7 +184,7 @@ def index_page(rules: Sequence[type]) -> str:
         "`tests/test_docs.py` fails when they drift from the rules. "
         f"{len(rules)} rules.\n",
     ]
-    by_band: dict[str, list[type]] = {}
+    by_band: dict[str, list[type[Rule]]] = {}
     for r in rules:
         by_band.setdefault(r.code[2], []).append(r)
     for band in sorted(by_band):
@@ -198,10 +199,10 @@ def index_page(rules: Sequence[type]) -> str:
     return "".join(out)
 
 
-def documented_rules(extra_dirs: Sequence[Path] = ()) -> list[type]:
+def documented_rules(extra_dirs: Sequence[Path] = ()) -> list[type[Rule]]:
     """Every code `tsscan rules` lists: the rules in the rule directories, and the TS9xx codes
     that ``--verify`` reports (no static rule finds those)."""
-    from tsscan.rule import load_rules
+    from tsscan.registry import load_rules
 
     rules = list(load_rules(extra_dirs))
     try:
@@ -211,13 +212,13 @@ def documented_rules(extra_dirs: Sequence[Path] = ()) -> list[type]:
     return sorted(rules + list(COMPILER_CODES), key=lambda r: r.code)
 
 
-def generated_pages(rules: Sequence[type]) -> dict[str, str]:
+def generated_pages(rules: Sequence[type[Rule]]) -> dict[str, str]:
     pages = {f"{r.code}.md": rule_page(r) for r in rules}
     pages["index.md"] = index_page(rules)
     return pages
 
 
-def write_pages(target: Path, rules: Sequence[type]) -> dict[str, str]:
+def write_pages(target: Path, rules: Sequence[type[Rule]]) -> dict[str, str]:
     target.mkdir(parents=True, exist_ok=True)
     pages = generated_pages(rules)
     for old in target.glob("TS*.md"):

@@ -2,7 +2,7 @@
 
 The flow for one file:
 
-1. ``ast.parse`` the whole file (cheap) and find the compiled functions (:mod:`tsscan.scope`).
+1. ``ast.parse`` the whole file (cheap) and find the compiled functions (:mod:`tsscan.semantic.compiled`).
 2. Cut the source of those functions out of the file and join them into one small *snippet
    module* (functions that are indented in the file are wrapped in ``if 1:`` so they parse
    as they are, columns unchanged). Only this module is parsed by libcst: code TorchScript
@@ -29,8 +29,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from tsscan.context import FunctionContext
 from tsscan.files import split_lines
 from tsscan.rule import SAFE, Diagnostic, Fix, Report, Rule, code_selected, version_matches
-from tsscan.scope import CompiledFunction, FileScope, analyse
-from tsscan.static import in_ranges
+from tsscan.semantic.compiled import CompiledFunction, FileScope, analyse
+from tsscan.semantic.static import in_ranges
 from tsscan.walk import walk
 
 NOQA_RE = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)

@@ -44,7 +44,7 @@ def _engine(target: str, rule_dirs: Sequence[str]):
         from pathlib import Path
 
         from tsscan.engine import Engine
-        from tsscan.rule import load_rules
+        from tsscan.registry import load_rules
 
         rules = load_rules([Path(d) for d in rule_dirs])
         engine = _ENGINES[key] = Engine(rules, target)
@@ -128,7 +128,7 @@ class Plugin:
         try:
             scope = None
             if isinstance(self.tree, ast.Module):
-                from tsscan.scope import analyse
+                from tsscan.semantic.compiled import analyse
 
                 scope = analyse(self.tree)
             result = engine.check(self.filename, text, scope=scope)

@@ -11,15 +11,10 @@ Rule directories are scanned for ``*.py`` files (names starting with ``_`` are s
 
 from __future__ import annotations
 
-import hashlib
-import importlib
-import pkgutil
 import re
-import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
@@ -32,6 +27,10 @@ if TYPE_CHECKING:  # pragma: no cover
 CODE_RE = re.compile(r"^TS[1-9]\d\d$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 DOC_HEADINGS = ("What it does", "Why is this bad", "Example", "Use instead")
+
+# what a fix puts in place of a node, as a libcst transformer's leave hook may return it: a node,
+# several statements in place of one (FlattenSentinel), or nothing (RemovalSentinel)
+Replacement = cst.CSTNode | cst.FlattenSentinel[cst.CSTNode] | cst.RemovalSentinel
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ class Fix:
     at module level unless the file already binds the name.
     """
 
-    replacements: list[tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=list)
+    replacements: list[tuple[cst.CSTNode, Replacement]] = field(default_factory=list)
     inserts: list[tuple[int, str]] = field(default_factory=list)
     imports: list[str] = field(default_factory=list)
     safety: str = SAFE
@@ -138,16 +137,16 @@ class Rule(cst.BatchableCSTVisitor):
         return doc.splitlines()[0].strip() if doc else cls.message
 
     @classmethod
-    def doc_sections(cls) -> dict:
+    def doc_sections(cls) -> dict[str, str]:
         """The docstring split on its ``Heading:`` lines (What it does, Why is this bad, ...)."""
         return split_doc(cls.__doc__ or "")
 
 
-def split_doc(doc: str) -> dict:
+def split_doc(doc: str) -> dict[str, str]:
     import textwrap
 
     lines = textwrap.dedent("\n".join(doc.strip("\n").splitlines()[1:])).splitlines() if doc else []
-    sections: dict = {}
+    sections: dict[str, list[str]] = {}
     current = "_summary"
     for line in lines:
         head = line.strip().rstrip(":")
@@ -192,73 +191,11 @@ def version_matches(version: str, specifier: str) -> bool:
     return True
 
 
-# --------------------------------------------------------------------------- loading
 class RuleLoadError(Exception):
-    pass
+    """A rule file that cannot be loaded, or a rule class that breaks the rule API."""
 
 
-def builtin_rules() -> list[type]:
-    """The rules of the :mod:`tsscan.rules` package, one per module (``_`` modules are helpers)."""
-    if _BUILTIN not in _loaded:
-        import tsscan.rules as package
-
-        found: list[type] = []
-        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-            if info.name.startswith("_"):
-                continue
-            module = importlib.import_module(f"{package.__name__}.{info.name}")
-            found.extend(_rules_of(module, Path(module.__file__ or info.name)))
-        _loaded[_BUILTIN] = found
-    return _loaded[_BUILTIN]
-
-
-_BUILTIN = Path("<tsscan.rules>")
-_loaded: dict[Path, list[type]] = {}
-
-
-def _rules_of(module: ModuleType, path: Path) -> list[type]:
-    found = []
-    for obj in vars(module).values():
-        if (
-            isinstance(obj, type)
-            and issubclass(obj, Rule)
-            and obj is not Rule
-            and obj.__module__ == module.__name__
-            and obj.code
-        ):
-            validate_rule(obj, path)
-            found.append(obj)
-    return found
-
-
-def load_rule_dir(directory: Path) -> list[type]:
-    directory = Path(directory).resolve()
-    if directory in _loaded:
-        return _loaded[directory]
-    if not directory.is_dir():
-        raise RuleLoadError(f"rule directory not found: {directory}")
-    found: list[type] = []
-    # the directory becomes a package of its own, so its rule files can import their helper
-    # modules (``from ._helpers import X``); its name is stable and unique per directory
-    package = f"tsscan_user_rules_{hashlib.blake2b(str(directory).encode(), digest_size=6).hexdigest()}"
-    if package not in sys.modules:
-        module = ModuleType(package)
-        module.__path__ = [str(directory)]
-        module.__package__ = package
-        sys.modules[package] = module
-    for path in sorted(directory.glob("*.py")):
-        if path.name.startswith("_"):
-            continue
-        try:
-            module = importlib.import_module(f"{package}.{path.stem}")
-        except Exception as exc:  # a broken user rule must not look like a tsscan crash
-            raise RuleLoadError(f"{path}: cannot load rule file: {type(exc).__name__}: {exc}") from exc
-        found.extend(_rules_of(module, path))
-    _loaded[directory] = found
-    return found
-
-
-def validate_rule(rule: type, path: Path) -> None:
+def validate_rule(rule: type[Rule], path: Path) -> None:
     problems = []
     if not CODE_RE.match(rule.code):
         problems.append(f"code {rule.code!r} is not TS + 3 digits")
@@ -276,17 +213,6 @@ def validate_rule(rule: type, path: Path) -> None:
         problems.append(str(exc))
     if problems:
         raise RuleLoadError(f"{path}: rule {rule.__name__}: " + "; ".join(problems))
-
-
-def load_rules(extra_dirs: Iterable[Path] = ()) -> list[type]:
-    rules: list[type] = []
-    seen: dict = {}
-    for r in [*builtin_rules(), *(r for d in extra_dirs for r in load_rule_dir(Path(d)))]:
-        if r.code in seen:
-            raise RuleLoadError(f"duplicate rule code {r.code}: {seen[r.code].__name__} and {r.__name__}")
-        seen[r.code] = r
-        rules.append(r)
-    return sorted(rules, key=lambda r: r.code)
 
 
 def code_selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tsscan.diagnostic import Diagnostic
-from tsscan.scope import analyse
+from tsscan.semantic.compiled import analyse
 
 if TYPE_CHECKING:  # pragma: no cover
     from tsscan.config import Settings
@@ -51,7 +51,8 @@ class EngineSpec:
         engine = _ENGINES.get(self)
         if engine is None:
             from tsscan.engine import Engine
-            from tsscan.rule import RuleLoadError, load_rules
+            from tsscan.registry import load_rules
+            from tsscan.rule import RuleLoadError
 
             try:
                 rules = load_rules([Path(d) for d in self.rule_dirs])

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from tsscan.rule import Diagnostic, Rule
-from tsscan.scope import FileScope, analyse
+from tsscan.semantic.compiled import FileScope, analyse
 
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_MEMORY_MB = 6144
@@ -683,7 +683,8 @@ def cmd_explain_error(argv: list[str], out: Any, err: Any) -> int:
     from tsscan.config import ConfigError, load_settings, target_version
     from tsscan.engine import Engine, InputError
     from tsscan.files import FileError, iter_files, read_source
-    from tsscan.rule import RuleLoadError, load_rules
+    from tsscan.registry import load_rules
+    from tsscan.rule import RuleLoadError
 
     p = argparse.ArgumentParser(
         prog="tsscan explain-error",

@@ -24,8 +24,8 @@ _ONE = {"visit_required", "visit_optional", "visit_sentinel"}
 _MANY = {"visit_sequence", "visit_iterable", "visit_body_sequence", "visit_body_iterable"}
 
 Plan = tuple[tuple[str, bool], ...]  # (field, holds a sequence of nodes), in visiting order
-_PLANS: dict[type, Plan | None] = {}
-_ATTR_HOOKS: dict[type, bool] = {}
+_PLANS: dict[type[cst.CSTNode], Plan | None] = {}
+_ATTR_HOOKS: dict[type[cst.CSTVisitor], bool] = {}
 
 
 def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
@@ -56,14 +56,14 @@ def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, attr_hooks: bool) -> None:
     visitor.on_leave(node)
 
 
-def _plan(cls: type) -> Plan | None:
+def _plan(cls: type[cst.CSTNode]) -> Plan | None:
     """The fields ``cls._visit_and_replace_children`` visits, in order; None if it does more
     than ``return Cls(field=visit_xxx(self, "field", self.field, visitor), ...)``."""
     plan: Plan | None = None
     try:
         src = textwrap.dedent(inspect.getsource(cls._visit_and_replace_children))
         fn = ast.parse(src).body[0]
-        plan = _read_plan(fn)  # type: ignore[arg-type]
+        plan = _read_plan(fn) if isinstance(fn, ast.FunctionDef) else None
     except (OSError, TypeError, SyntaxError, IndexError):
         plan = None
     _PLANS[cls] = plan
@@ -99,7 +99,7 @@ def _read_plan(fn: ast.FunctionDef) -> Plan | None:
     return tuple(steps)
 
 
-def _has_attribute_hooks(cls: type) -> bool:
+def _has_attribute_hooks(cls: type[cst.CSTVisitor]) -> bool:
     """Whether calling ``on_visit_attribute``/``on_leave_attribute`` can do anything."""
     found = _ATTR_HOOKS.get(cls)
     if found is None:
@@ -114,10 +114,10 @@ def _has_attribute_hooks(cls: type) -> bool:
 
 # per base class: the names in its own __dict__ that look like attribute hooks, and those of
 # them that do something (libcst's CSTVisitor bases define some 1,200 no-op ones)
-_OWN_HOOKS: dict[type, tuple[frozenset, frozenset]] = {}
+_OWN_HOOKS: dict[type, tuple[frozenset[str], frozenset[str]]] = {}
 
 
-def _own_hooks(k: type) -> tuple[frozenset, frozenset]:
+def _own_hooks(k: type) -> tuple[frozenset[str], frozenset[str]]:
     names = frozenset(n for n in vars(k) if n.count("_") >= 2 and n.startswith(("visit_", "leave_")))
     live = frozenset(
         n for n in names if callable(getattr(k, n, None)) and not getattr(getattr(k, n), "_is_no_op", False)
@@ -130,14 +130,11 @@ def _has_live_hook(cls: type) -> bool:
     that is not one of libcst's no-ops. Each name resolves to the first class of the MRO that
     defines it, so the classes are read in MRO order; the bases' own names are read once per
     base (a visitor class made inside a function is new at every call)."""
-    seen: set = set()
+    seen: set[str] = set()
     for i, k in enumerate(cls.__mro__):
-        if i == 0:
-            own = _own_hooks(k)
-        else:
-            own = _OWN_HOOKS.get(k)  # type: ignore[assignment]
-            if own is None:
-                own = _OWN_HOOKS[k] = _own_hooks(k)
+        own = _own_hooks(k) if i == 0 else _OWN_HOOKS.get(k)
+        if own is None:
+            own = _OWN_HOOKS[k] = _own_hooks(k)
         names, live = own
         if live and not live <= seen:
             return True

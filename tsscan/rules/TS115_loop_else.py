@@ -145,7 +145,10 @@ def _fix(loop):
     ):
         return None
     moved = list(block.body)
-    moved[0] = moved[0].with_changes(leading_lines=list(orelse.leading_lines) + list(moved[0].leading_lines))
+    first = moved[0]
+    if not isinstance(first, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):  # libcst has no other
+        return None
+    moved[0] = first.with_changes(leading_lines=list(orelse.leading_lines) + list(first.leading_lines))
     return Fix(
         replacements=[(loop, cst.FlattenSentinel([loop.with_changes(orelse=None)] + moved))],
         description="no `break`: the else block always runs, move it after the loop",

@@ -156,7 +156,7 @@ class Reshape(nn.Module):
     ]
 
     def on_function(self) -> None:
-        self._types = None
+        self._types: _ts1_support.LocalTypes | None = None
         self._in_target = 0
 
     def _is_list(self, e: cst.BaseExpression) -> bool:
@@ -197,7 +197,7 @@ class Reshape(nn.Module):
         else:
             qual = self.ctx.qualname(func)
             ok = (
-                bool(qual)
+                qual is not None
                 and qual.startswith("torch.")
                 and qual.rsplit(".", 1)[-1] in _SIZE_FACTORIES
                 and qual.count(".") == 1

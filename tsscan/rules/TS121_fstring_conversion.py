@@ -84,7 +84,7 @@ def check(mode: str) -> str:
     ]
 
     def on_function(self) -> None:
-        self._types = None
+        self._types: _ts1_support.LocalTypes | None = None
 
     def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
         if node.conversion is None and node.equal is None:

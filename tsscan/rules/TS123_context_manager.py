@@ -214,8 +214,9 @@ class Head(nn.Module):
 
     def _check(self, stmt: cst.With, node: cst.WithItem) -> None:
         item = node.item
-        called = isinstance(item, cst.Call)
-        target = item.func if called else item  # type: ignore[attr-defined]
+        call = item if isinstance(item, cst.Call) else None
+        called = call is not None
+        target = call.func if call is not None else item
         name = self.ctx.qualname(target)
         if not name:
             return
@@ -223,8 +224,8 @@ class Head(nn.Module):
             return
         if name in _REJECTED or name.startswith(_REJECTED_PREFIXES):
             fix = None
-            if called:
-                fix = self._fix(stmt, node, name, item)  # type: ignore[arg-type]
+            if call is not None:
+                fix = self._fix(stmt, node, name, call)
             self.report(node, self.message.format(name=f"{name}(...)" if called else name), fix)
         elif not called and name in _NEEDS_CALL:
             fix = Fix(
@@ -268,7 +269,10 @@ class Head(nn.Module):
             ):
                 return None
             stmts = list(body.body)
-            stmts[0] = stmts[0].with_changes(leading_lines=list(stmt.leading_lines) + list(stmts[0].leading_lines))
+            first = stmts[0]
+            if not isinstance(first, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):  # libcst has no other
+                return None
+            stmts[0] = first.with_changes(leading_lines=list(stmt.leading_lines) + list(first.leading_lines))
             return Fix(
                 replacements=[(stmt, cst.FlattenSentinel(stmts))],
                 description="remove the no-op `with nullcontext():`, keep its body",

@@ -124,8 +124,8 @@ def best(scores: torch.Tensor) -> torch.Tensor:
     ]
 
     def on_function(self) -> None:
-        self._types = None
-        self._inner = set()
+        self._types: _ts1_support.LocalTypes | None = None
+        self._inner: set[int] = set()
 
     def _builtin(self, func: cst.BaseExpression, name: str) -> bool:
         mod = self.ctx.module

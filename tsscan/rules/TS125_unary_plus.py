@@ -82,7 +82,7 @@ def shift(x: torch.Tensor, k: int) -> torch.Tensor:
     ]
 
     def on_function(self) -> None:
-        self._types = None
+        self._types: _ts1_support.LocalTypes | None = None
 
     def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
         if not isinstance(node.operator, cst.Plus):

@@ -91,7 +91,7 @@ def pooled_size(x: torch.Tensor, levels: int) -> int:
     ]
 
     def on_function(self) -> None:
-        self._types = None
+        self._types: _ts1_support.LocalTypes | None = None
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if not isinstance(node.operator, cst.FloorDivideAssign):

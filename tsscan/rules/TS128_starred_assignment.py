@@ -88,8 +88,8 @@ def split_head(sizes: List[int]) -> List[int]:
     ]
 
     def on_function(self) -> None:
-        self._types = None
-        self._line = None
+        self._types: _ts1_support.LocalTypes | None = None
+        self._line: cst.SimpleStatementLine | None = None
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         self._line = node
@@ -116,10 +116,11 @@ def split_head(sizes: List[int]) -> List[int]:
         target, value = assign.targets[0].target, assign.value
         if not isinstance(value, cst.Name):
             return None
-        elements = list(target.elements)  # type: ignore[attr-defined]
-        if not all(isinstance(e.value, cst.Name) for e in elements):
+        assert isinstance(target, (cst.Tuple, cst.List)), "_check offers a fix only for a starred tuple or list"
+        elements = list(target.elements)
+        names = [e.value.value for e in elements if isinstance(e.value, cst.Name)]
+        if len(names) != len(elements):
             return None
-        names = [e.value.value for e in elements]
         if value.value in names or len(set(names)) != len(names):
             return None
         star = next(i for i, e in enumerate(elements) if isinstance(e, cst.StarredElement))

@@ -1,6 +1,6 @@
 import libcst as cst
 
-from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.rule import SAFE, Example, Fix, Replacement, Rule
 from tsscan.walk import walk
 
 
@@ -111,7 +111,7 @@ def sign(x: torch.Tensor) -> int:
     ]
 
     def on_function(self) -> None:
-        self._done = set()
+        self._done: set[int] = set()
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         body = list(node.body)
@@ -145,7 +145,7 @@ def sign(x: torch.Tensor) -> int:
             new = nxt.with_changes(
                 body=[cst.AnnAssign(target=assign.targets[0].target, annotation=ann.annotation, value=assign.value)]
             )
-            replacements = [(stmt, cst.RemovalSentinel.REMOVE)]
+            replacements: list[tuple[cst.CSTNode, Replacement]] = [(stmt, cst.RemovalSentinel.REMOVE)]
             follower = rest[0]
             if follower is nxt:
                 new = new.with_changes(leading_lines=list(stmt.leading_lines) + list(nxt.leading_lines))

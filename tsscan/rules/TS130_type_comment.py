@@ -3,6 +3,7 @@ import re
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic.crossing import text_to_cst
 
 # what torch.jit.annotations.get_type_line does with the function's source lines
 _IGNORE = re.compile(r"# type:\ ignore(\[[a-zA-Z-]+\])?$")
@@ -125,8 +126,8 @@ def shifted(x: torch.Tensor, k: float) -> torch.Tensor:
 
     def on_function(self) -> None:
         self._depth = 0
-        self._comments = []
-        self._owner = {}
+        self._comments: list[cst.Comment] = []
+        self._owner: dict[int, cst.SimpleStatementLine] = {}
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._depth += 1
@@ -171,9 +172,8 @@ def shifted(x: torch.Tensor, k: float) -> torch.Tensor:
             and isinstance(assign.targets[0].target, cst.Name)
         ):
             return None
-        try:
-            ann = cst.parse_expression(m.group("type"))
-        except Exception:
+        ann = text_to_cst(m.group("type"))
+        if ann is None:
             return None
         names = set()
 
@@ -193,7 +193,9 @@ def shifted(x: torch.Tensor, k: float) -> torch.Tensor:
                     return cst.Attribute(value=cst.Name("torch"), attr=cst.Name("Tensor"))
                 return updated
 
-        ann = ann.visit(Qualify())
+        qualified = ann.visit(Qualify())
+        assert isinstance(qualified, cst.BaseExpression), "Qualify only turns a name into an attribute"
+        ann = qualified
         imports = [f"from typing import {n}" for n in _TYPING if n in names]
         if "Tensor" in names:
             imports.append("import torch")

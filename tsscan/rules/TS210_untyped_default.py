@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
-from tsscan.typemodel import RootOnly, param_list
+from tsscan.semantic.types import param_list
 
 
 def literal_type(node: cst.BaseExpression) -> str | None:
@@ -19,9 +19,10 @@ def literal_type(node: cst.BaseExpression) -> str | None:
         return inner if inner in ("int", "float") else None
     if isinstance(node, cst.Tuple) and node.elements:
         parts = [literal_type(e.value) for e in node.elements]
-        if any(p is None for p in parts) or any(isinstance(e, cst.StarredElement) for e in node.elements):
+        known = [p for p in parts if p is not None]
+        if len(known) != len(parts) or any(isinstance(e, cst.StarredElement) for e in node.elements):
             return None
-        return f"Tuple[{', '.join(parts)}]"  # type: ignore[arg-type]
+        return f"Tuple[{', '.join(known)}]"
     return None
 
 
@@ -136,7 +137,7 @@ def scale(x: torch.Tensor, r: float = 0.5, bias: Optional[torch.Tensor] = None) 
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
         self_name = self.ctx.self_name
         for k, p in enumerate(param_list(node)):

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, param_list
+from tsscan.semantic.types import param_list
 
 _MUTABLE_CALLS = ("list", "dict", "set")
 
@@ -65,7 +65,7 @@ def total(x: torch.Tensor, dims: Optional[List[int]] = None) -> torch.Tensor:
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
         for p in param_list(node):
             d = p.default

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse, in_quiet_arm, is_optional, refined_names, value_uses
+from tsscan.semantic.types import in_quiet_arm, is_optional, refined_names, value_uses
 
 
 class OptionalUnrefined(Rule):
@@ -63,9 +63,9 @@ def add_bias(x: torch.Tensor, bias: Optional[torch.Tensor]) -> torch.Tensor:
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
-        types = analyse(node, self.ctx)
+        types = self.ctx.types
         optional = {n: t for n, t in types.declared.items() if is_optional(t)}
         if not optional:
             return

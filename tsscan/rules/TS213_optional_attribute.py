@@ -1,11 +1,13 @@
 import libcst as cst
+from libcst.helpers import ensure_type
 
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
-from tsscan.typemodel import RootOnly, in_quiet_arm, is_optional, module_attribute_type, value_uses, walk_expr
+from tsscan.semantic import attributes
+from tsscan.semantic.types import in_quiet_arm, is_optional, module_attribute_type, value_uses, walk_expr
 
 
-def optional_attribute(ctx, name: str):
-    """The Optional type of ``self.<name>`` (from :mod:`tsscan.attributes`), else None.
+def optional_attribute(ctx, name: str) -> str | None:
+    """The Optional type of ``self.<name>`` (from :mod:`tsscan.semantic.attributes`), else None.
 
     Only a class-level annotation makes a module attribute Optional: without one the
     compiler types the attribute from the value ``__init__`` stored (``self.steps = steps``
@@ -17,12 +19,7 @@ def optional_attribute(ctx, name: str):
     t = module_attribute_type(ctx, name)
     if not is_optional(t):
         return None
-    try:
-        from tsscan import attributes
-
-        if not attributes.attribute_type(cls, name, ctx.module).annotated:
-            return None
-    except Exception:
+    if not attributes.attribute_type(cls, name, ctx.module).annotated:
         return None
     return t
 
@@ -157,14 +154,12 @@ class StridedAnchors(Anchors):
     ]
 
     def on_function(self) -> None:
-        self._cands = {}
-        self._ifs = []  # (If node, is an elif)
-        self._root = None
+        self._cands: dict[int, tuple[str, str]] = {}
+        self._ifs: list[tuple[cst.If, bool]] = []  # (If node, is an elif)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node) or self.ctx.cls is None:
+        if node is not self.ctx.node or self.ctx.cls is None:
             return
-        self._root = node
         for n in value_uses(node, self.ctx).values():
             name = self.ctx.self_attr(n)
             if name is None:
@@ -204,9 +199,9 @@ class StridedAnchors(Anchors):
             if self._tests(node.test, name):
                 guard = None if is_elif else node
                 break
-        if guard is None or self._root is None:
+        if guard is None or self.ctx.node is None:
             return None
-        nodes = walk_expr(self._root)
+        nodes = walk_expr(self.ctx.node)
         not_vars = {id(n.attr) for n in nodes if isinstance(n, cst.Attribute)} | {
             id(n.keyword) for n in nodes if isinstance(n, cst.Arg) and n.keyword is not None
         }
@@ -215,6 +210,8 @@ class StridedAnchors(Anchors):
         if local in used:
             return None
         me = self.ctx.self_name
+        cls = self.ctx.cls
+        assert cls is not None, "visit_FunctionDef reports only in methods of a class"
         ctx = self.ctx
 
         class Swap(cst.CSTTransformer):
@@ -229,9 +226,9 @@ class StridedAnchors(Anchors):
                 risky = True  # the attribute changes inside: the local would go stale
             elif isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute):
                 recv = n.func.value
-                if isinstance(recv, cst.Name) and recv.value == me and ctx.cls.find_method(n.func.attr.value):
+                if isinstance(recv, cst.Name) and recv.value == me and cls.find_method(n.func.attr.value):
                     risky = True  # a method of the class may change the attribute
-        new_if = guard.visit(Swap()).with_changes(leading_lines=[])
+        new_if = ensure_type(guard.visit(Swap()), cst.If).with_changes(leading_lines=[])
         assign = cst.SimpleStatementLine(
             body=[cst.Assign(targets=[cst.AssignTarget(cst.Name(local))], value=cst.parse_expression(f"{me}.{name}"))],
             leading_lines=guard.leading_lines,

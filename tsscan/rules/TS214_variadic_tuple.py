@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
-from tsscan.typemodel import RootOnly, annotation_head, iter_annotations, subscript_items, walk_expr
+from tsscan.semantic.types import annotation_head, subscript_items, walk_expr
 
 
 def _only_read(fn: cst.FunctionDef, name: str) -> bool:
@@ -133,9 +133,9 @@ def pick(x: torch.Tensor, dims: List[int], pair: Tuple[int, int]) -> torch.Tenso
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
-        for ann, kind, param in iter_annotations(node):
+        for ann, kind, param in self.ctx.annotations:
             for sub in walk_expr(ann):
                 if not isinstance(sub, cst.Subscript) or annotation_head(sub, self.ctx) != "Tuple":
                     continue

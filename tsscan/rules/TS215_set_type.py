@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, annotation_head, iter_annotations, walk_expr
+from tsscan.semantic.types import annotation_head, walk_expr
 
 
 class SetType(Rule):
@@ -53,9 +53,9 @@ def count(x: torch.Tensor, labels: Dict[int, bool]) -> int:
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
-        for ann, _, _ in iter_annotations(node):
+        for ann, _, _ in self.ctx.annotations:
             for sub in walk_expr(ann):
                 if (
                     isinstance(sub, (cst.Subscript, cst.Name, cst.Attribute))

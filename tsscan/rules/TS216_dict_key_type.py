@@ -1,7 +1,12 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, annotation_head, annotation_type, iter_annotations, subscript_items, walk_expr
+from tsscan.semantic.types import (
+    annotation_head,
+    annotation_type,
+    subscript_items,
+    walk_expr,
+)
 
 _KEYS = ("int", "float", "complex", "Tensor", "str", "bool", "Device", "Any")
 
@@ -57,9 +62,9 @@ def lookup(x: torch.Tensor, table: Dict[str, int]) -> int:
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
-        for ann, _, _ in iter_annotations(node):
+        for ann, _, _ in self.ctx.annotations:
             for sub in walk_expr(ann):
                 if isinstance(sub, cst.Subscript) and annotation_head(sub, self.ctx) == "Dict":
                     items = subscript_items(sub)

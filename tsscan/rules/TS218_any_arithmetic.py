@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse, in_quiet_arm
+from tsscan.semantic.types import in_quiet_arm
 
 
 class AnyArithmetic(Rule):
@@ -55,11 +55,11 @@ def scale(x: torch.Tensor, v: float, tag: Any) -> torch.Tensor:
     ]
 
     def on_function(self) -> None:
-        self._any = set()
+        self._any: set[str] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if RootOnly.is_root(self, node):
-            types = analyse(node, self.ctx)
+        if node is self.ctx.node:
+            types = self.ctx.types
             self._any = {n for n, t in types.declared.items() if t == "Any"}
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:

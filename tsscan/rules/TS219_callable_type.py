@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, annotation_head, iter_annotations, walk_expr
+from tsscan.semantic.types import annotation_head, walk_expr
 
 
 class CallableType(Rule):
@@ -57,9 +57,9 @@ def apply(x: torch.Tensor, kind: str) -> torch.Tensor:
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
-        for ann, _, _ in iter_annotations(node):
+        for ann, _, _ in self.ctx.annotations:
             for sub in walk_expr(ann):
                 if (
                     isinstance(sub, (cst.Subscript, cst.Name, cst.Attribute))

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse, split_type_args
+from tsscan.semantic.types import split_type_args
 
 
 def arity(ret: cst.Return, t: str | None) -> int | None:
@@ -77,10 +77,10 @@ def split(x: torch.Tensor, flag: int) -> Tuple[torch.Tensor, Optional[torch.Tens
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
         first = None
-        for r in analyse(node, self.ctx).returns:
+        for r in self.ctx.types.returns:
             n = arity(r.node, r.type)
             if n is None:
                 continue

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse, assignable, split_type_args, unifiable
+from tsscan.semantic.types import assignable, split_type_args, unifiable
 
 _SIMPLE = ("int", "float", "bool", "str", "Tensor")
 # (annotation, returned) pairs the compiler converts at a return (measured on torch 2.13)
@@ -102,9 +102,9 @@ class Merge(nn.Module):
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
-        types = analyse(node, self.ctx)
+        types = self.ctx.types
         ann = types.return_annotation
         if types.has_return_annotation:
             if ann not in _SIMPLE:

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse, unifiable
+from tsscan.semantic.types import unifiable
 
 
 class IfExpTypes(Rule):
@@ -56,9 +56,9 @@ def merge(xs: List[torch.Tensor], flat: bool) -> List[torch.Tensor]:
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
-        for n, a, b in analyse(node, self.ctx).ifexps:
+        for n, a, b in self.ctx.types.ifexps:
             if unifiable(a, b):
                 continue
             self.report(n, self.message.format(a=a, b=b))

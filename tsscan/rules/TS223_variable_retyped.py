@@ -1,7 +1,6 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse
 
 
 class VariableRetyped(Rule):
@@ -117,9 +116,9 @@ class Focal(nn.Module):
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
-        types = analyse(node, self.ctx)
+        types = self.ctx.types
         for r in types.retypes:
             msg = self.message.format(var=r.var, old=r.old, new=r.new)
             if r.in_loop and r.old.startswith("Tuple[") and r.new.startswith("Tuple["):

@@ -1,7 +1,6 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse
 
 
 class MaybeUndefined(Rule):
@@ -103,10 +102,10 @@ class Branches(nn.Module):
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
         reported = set()
-        for u in analyse(node, self.ctx).bad_uses:
+        for u in self.ctx.types.bad_uses:
             if u.kind == "maybe" and u.var not in reported:
                 reported.add(u.var)  # the first use is enough
                 self.report(u.node, self.message.format(var=u.var))

@@ -3,7 +3,7 @@ import re
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
-from tsscan.typemodel import RootOnly, analyse, in_quiet_arm
+from tsscan.semantic.types import in_quiet_arm
 
 
 class EmptyListAppend(Rule):
@@ -116,9 +116,9 @@ def sizes(x: torch.Tensor) -> List[int]:
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
-        types = analyse(node, self.ctx)
+        types = self.ctx.types
         elems: dict = {}
         for _call, var, elem, _current in types.appends:
             elems.setdefault(var, set()).add(elem)

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse, in_quiet_arm
+from tsscan.semantic.types import FunctionTypes, in_quiet_arm
 
 
 class TupleOfList(Rule):
@@ -54,11 +54,11 @@ def join(xs: List[torch.Tensor]) -> torch.Tensor:
     ]
 
     def on_function(self) -> None:
-        self._types = None
+        self._types: FunctionTypes | None = None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if RootOnly.is_root(self, node):
-            self._types = analyse(node, self.ctx)
+        if node is self.ctx.node:
+            self._types = self.ctx.types
 
     def visit_Call(self, node: cst.Call) -> None:
         if not (isinstance(node.func, cst.Name) and node.func.value == "tuple" and len(node.args) == 1):

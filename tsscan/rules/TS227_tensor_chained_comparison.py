@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import UNSAFE, Example, Fix, Rule
-from tsscan.typemodel import RootOnly, analyse, in_quiet_arm, is_chained_tensor_comparison
+from tsscan.semantic.types import FunctionTypes, in_quiet_arm, is_chained_tensor_comparison
 
 
 def _paren(e: cst.BaseExpression) -> cst.BaseExpression:
@@ -91,13 +91,13 @@ def in_unit(x: torch.Tensor) -> torch.Tensor:
     ]
 
     def on_function(self) -> None:
-        self._types = None
-        self._wanted = set()
+        self._types: FunctionTypes | None = None
+        self._wanted: set[int] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
-        self._types = analyse(node, self.ctx)
+        self._types = self.ctx.types
         if self._types.return_annotation in ("Tensor", "Optional[Tensor]"):
             for r in self._types.returns:
                 if r.node.value is not None:

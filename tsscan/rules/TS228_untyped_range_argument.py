@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse, in_quiet_arm, param_list, walk_expr
+from tsscan.semantic.types import in_quiet_arm, param_list, walk_expr
 
 
 class UntypedRangeArgument(Rule):
@@ -64,14 +64,13 @@ def repeat_add(x: torch.Tensor, n: int, m):
     ]
 
     def on_function(self) -> None:
-        self._untyped = set()
+        self._untyped: set[str] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
-        analyse(node, self.ctx)
         self_name = self.ctx.self_name
-        rebound = set()  # `n = int(n)` first: then range(n) is fine
+        rebound: set[str] = set()  # `n = int(n)` first: then range(n) is fine
         for sub in walk_expr(node.body):
             if isinstance(sub, cst.AssignTarget):
                 rebound.update(n.value for n in walk_expr(sub.target) if isinstance(n, cst.Name))

@@ -2,9 +2,10 @@ import ast
 
 import libcst as cst
 
-from tsscan import attributes as A
-from tsscan import typemodel
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic import attributes as A
+from tsscan.semantic import types as typemodel
+from tsscan.semantic.crossing import ast_function_to_cst, ast_to_cst
 
 
 class _Uses:
@@ -31,16 +32,16 @@ def _elem_type(e: ast.expr, fn, ctx) -> A.AttrType:
     t = A.value_type(e, ctx.module, ctx.cls, fn)
     if t.known:
         return t
-    try:  # the type model of compiled code (parameters and declared locals, no flow)
-        cst_fn = cst.parse_statement(ast.unparse(fn.__class__(**{**fn.__dict__, "decorator_list": []})))
-        tm = typemodel.analyse(cst_fn, None).type_of(cst.parse_expression(ast.unparse(e)))
-    except Exception:  # a parse problem only means: unknown
+    # the type model of compiled code (parameters and declared locals, no flow)
+    cst_fn, cst_e = ast_function_to_cst(fn), ast_to_cst(e)
+    if cst_fn is None or cst_e is None:
         return A.UNKNOWN_T
+    tm = typemodel.analyse(cst_fn, None).type_of(cst_e)
     kind = _TM_KINDS.get(tm or "")
     return A.AttrType(kind, A.SCALARS[kind]) if kind else A.UNKNOWN_T
 
 
-def _collect_uses(ctx, owner_cls, name: str) -> _Uses | None:
+def _collect_uses(ctx, owner_cls, name: str) -> _Uses:
     uses = _Uses()
     for cf in ctx.scope.compiled:
         if cf.cls is None or cf.cls not in list(ctx.cls.mro()) and ctx.cls not in list(cf.cls.mro()):
@@ -331,13 +332,14 @@ class History(nn.Module):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         name = self.ctx.self_attr(node)
         cls = self.ctx.cls
-        if name is None or not A.plain_module(cls) or name in self._seen or not A.fully_known(cls):
+        if name is None or cls is None or not A.plain_module(cls) or name in self._seen or not A.fully_known(cls):
             return
         t = A.attribute_type(cls, name, self.ctx.module)
         if t.kind not in (A.EMPTY_LIST, A.EMPTY_DICT) or t.annotated or t.origin != "init":
             return
         self._seen.add(name)
         owner = next((c for c in cls.mro() if name in c.init_attrs), cls)
+        ann: str | None
         if t.init_annotation:
             # `self.x: List[int] = []` in __init__: the compiler ignores that annotation
             ann = t.init_annotation

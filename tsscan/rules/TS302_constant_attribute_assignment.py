@@ -1,7 +1,7 @@
 import libcst as cst
 
-from tsscan import attributes as A
 from tsscan.rule import Example, Rule
+from tsscan.semantic import attributes as A
 
 
 def assigned_self_attrs(node, ctx) -> list[cst.Attribute]:
@@ -14,7 +14,7 @@ def assigned_self_attrs(node, ctx) -> list[cst.Attribute]:
     for t in targets:
         elts = [e.value for e in t.elements] if isinstance(t, (cst.Tuple, cst.List)) else [t]
         for e in elts:
-            if ctx.self_attr(e) is not None:
+            if isinstance(e, cst.Attribute) and ctx.self_attr(e) is not None:
                 out.append(e)
     return out
 
@@ -112,10 +112,11 @@ class Scaler(nn.Module):
 
     def _check(self, node) -> None:
         cls = self.ctx.cls
-        if not A.plain_module(cls):
+        if cls is None or not A.plain_module(cls):
             return
         for t in assigned_self_attrs(node, self.ctx):
             name = self.ctx.self_attr(t)
+            assert name is not None, "assigned_self_attrs returns only self.X targets"
             if A.is_constant(cls, name):
                 self.report(node, self.message.format(name=name))
                 return

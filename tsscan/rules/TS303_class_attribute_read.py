@@ -2,8 +2,8 @@ import ast
 
 import libcst as cst
 
-from tsscan import attributes as A
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic import attributes as A
 
 _READABLE = {A.BOOL, A.INT, A.FLOAT, A.STR, A.NONE, A.TUPLE, A.LIST, A.DICT, A.TENSOR, A.EMPTY_LIST, A.EMPTY_DICT}
 
@@ -178,7 +178,7 @@ class Head(nn.Module):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         name = self.ctx.self_attr(node)
         cls = self.ctx.cls
-        if name is None or not A.plain_module(cls) or name in self._seen or name.startswith("__"):
+        if name is None or cls is None or not A.plain_module(cls) or name in self._seen or name.startswith("__"):
             return
         t = A.attribute_type(cls, name, self.ctx.module)
         if t.origin != "class" or t.constant or t.kind not in _READABLE:

@@ -2,9 +2,8 @@ import re
 
 import libcst as cst
 
-from tsscan import attributes as A
-from tsscan import typemodel
 from tsscan.rule import UNSAFE, Example, Fix, Rule
+from tsscan.semantic import attributes as A
 
 _TYPING = ("List", "Dict", "Tuple", "Optional")
 
@@ -121,7 +120,7 @@ class Memory(nn.Module):
 
     def _check(self, node, targets) -> None:
         cls = self.ctx.cls
-        if not A.plain_module(cls) or not A.fully_known(cls):
+        if cls is None or not A.plain_module(cls) or not A.fully_known(cls):
             return
         for t in targets:
             elts = [e.value for e in t.elements] if isinstance(t, (cst.Tuple, cst.List)) else [t]
@@ -141,11 +140,11 @@ class Memory(nn.Module):
                 self._seen.add(name)
                 vt = None
                 whole = len(targets) == 1 and targets[0] is e  # `self.x = v`, not `self.x, y = v`
-                if whole and self._fn is not None and node.value is not None:
-                    types = typemodel.analyse(self._fn, self.ctx)
+                if whole and self.ctx.node is not None and node.value is not None:
+                    types = self.ctx.types
                     value = node.value
                     if isinstance(value, cst.Name) and value.value not in types.params:
-                        value = A.single_bindings(self._fn).get(value.value)
+                        value = A.single_bindings(self.ctx.node).get(value.value)
                     vt = types.type_of(value) if value is not None else None
                 shown = re.sub(r"\bTensor\b", "torch.Tensor", vt) if vt and vt not in ("None", "Any") else None
                 self.report(node, self.message.format(name=name, type=shown or "..."), self._fix(cls, name, shown))
@@ -175,12 +174,7 @@ class Memory(nn.Module):
         )
 
     def on_function(self) -> None:
-        self._seen = set()
-        self._fn: cst.FunctionDef | None = None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._fn is None:
-            self._fn = node
+        self._seen: set[str] = set()
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._check(node, [t.target for t in node.targets])

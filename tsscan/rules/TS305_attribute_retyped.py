@@ -1,8 +1,7 @@
 import libcst as cst
 
-from tsscan import attributes as A
-from tsscan import typemodel
 from tsscan.rule import Example, Rule
+from tsscan.semantic import attributes as A
 
 # attribute kinds and how typemodel spells the same type
 _KINDS = {A.INT: "int", A.FLOAT: "float", A.BOOL: "bool", A.STR: "str", A.TENSOR: "Tensor", A.NONE: "None"}
@@ -100,16 +99,15 @@ class Cache(nn.Module):
         ),
     ]
 
-    def on_function(self) -> None:
-        self._fn: cst.FunctionDef | None = None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._fn is None:
-            self._fn = node
-
     def visit_Assign(self, node: cst.Assign) -> None:
         cls = self.ctx.cls
-        if not A.plain_module(cls) or self._fn is None or len(node.targets) != 1 or not A.fully_known(cls):
+        if (
+            cls is None
+            or not A.plain_module(cls)
+            or self.ctx.node is None
+            or len(node.targets) != 1
+            or not A.fully_known(cls)
+        ):
             return
         if self.ctx.function.node.name == "__setstate__":  # its argument is typed by __getstate__
             return
@@ -125,13 +123,14 @@ class Cache(nn.Module):
         ):
             return
         old = _KINDS[t.kind]
-        types = typemodel.analyse(self._fn, self.ctx)
+        types = self.ctx.types
         value = node.value
         if isinstance(value, cst.Name) and value.value not in types.params:
             # a local bound exactly once (`y = x * 2` ... `self.state = y`) has its value's type
-            value = A.single_bindings(self._fn).get(value.value)
-            if value is None:
+            bound = A.single_bindings(self.ctx.node).get(value.value)
+            if not isinstance(bound, cst.BaseExpression):  # not bound once (None)
                 return
+            value = bound
         new = types.type_of(value)
         if new not in _KINDS.values() or new == old:
             return

@@ -3,8 +3,9 @@ import builtins
 
 import libcst as cst
 
-from tsscan import attributes as A
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
+from tsscan.semantic import attributes as A
+from tsscan.semantic.module import ClassInfo
 from tsscan.walk import walk
 
 _INDEXED = {A.MODULELIST: "ModuleList", A.SEQUENTIAL: "Sequential", A.PARAMLIST: "ParameterList"}
@@ -36,6 +37,13 @@ def container_subscript(node: cst.Subscript, ctx, kinds) -> str | None:
     if A.attribute_type(cls, name, ctx.module).kind not in kinds:
         return None
     return name
+
+
+def _index(node: cst.Subscript) -> cst.BaseExpression:
+    """The index of a subscript :func:`container_subscript` matched."""
+    element = node.slice[0].slice
+    assert isinstance(element, cst.Index), "container_subscript matches only self.A[<one index>]"
+    return element.value
 
 
 class _Names(cst.CSTVisitor):
@@ -92,10 +100,13 @@ class _Subs(cst.CSTVisitor):
     def __init__(self, ctx) -> None:
         self.ctx = ctx
         self.subs: list[cst.Subscript] = []
+        self.names: dict[int, str] = {}  # id of each of subs: its container's name
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
-        if container_subscript(node, self.ctx, set(_INDEXED)) is not None:
+        name = container_subscript(node, self.ctx, set(_INDEXED))
+        if name is not None:
             self.subs.append(node)
+            self.names[id(node)] = name
 
 
 class _Targets(cst.CSTVisitor):
@@ -314,15 +325,16 @@ class Heads(nn.Module):
         name = container_subscript(node, self.ctx, set(_INDEXED))
         if name is None:
             return
-        index = node.slice[0].slice.value  # type: ignore[union-attr]
-        if literal_index(index, self.ctx):
+        if literal_index(_index(node), self.ctx):
             return
         fix = None
         for plan in reversed(self._loops):
             if plan.get("fix") is not None and id(node) in plan["subs"]:
                 fix, plan["fix"] = plan["fix"], None  # one fix per loop
                 break
-        kind = _INDEXED[A.attribute_type(self.ctx.cls, name, self.ctx.module).kind]
+        cls = self.ctx.cls
+        assert cls is not None, "container_subscript matches only in methods of a module class"
+        kind = _INDEXED[A.attribute_type(cls, name, self.ctx.module).kind]
         self.report(node, self.message.format(name=name, kind=kind), fix)
 
     # ------------------------------------------------------------------ the fix
@@ -348,14 +360,12 @@ class Heads(nn.Module):
         i = loop.target.value
         subs = _Subs(ctx)
         walk(loop.body, subs)
-        mine = [
-            s for s in subs.subs if isinstance(s.slice[0].slice.value, cst.Name) and s.slice[0].slice.value.value == i
-        ]
+        mine = [s for s in subs.subs if isinstance(index := _index(s), cst.Name) and index.value == i]
         if not mine:
             return plan
         order: list[str] = []
         for s in mine:
-            n = ctx.self_attr(s.value)
+            n = subs.names[id(s)]
             if n not in order:
                 order.append(n)
         kinds = {n: A.attribute_type(cls, n, ctx.module).kind for n in order}
@@ -373,12 +383,12 @@ class Heads(nn.Module):
         if any(id(s) in targets.ids for s in mine):  # `self.m[i] = ...` is no call site
             return plan
         plan["subs"] = {id(s) for s in mine}
-        safety = self._safety(it.args[0].value, order)
+        safety = self._safety(cls, it.args[0].value, order)
         if safety is None:
             return plan
         fn_names = _Names()
         # every name of the function (params too) and of the file is taken
-        root = self._root
+        root = self.ctx.node
         if root is not None:
             walk(root, fn_names)
         taken = (
@@ -398,7 +408,7 @@ class Heads(nn.Module):
             head = f"for {i}, ({vs}) in enumerate(zip({cs})):\n    pass\n"
         proto = cst.parse_statement(head)
         assert isinstance(proto, cst.For)
-        mapping = {id(s): var[ctx.self_attr(s.value)] for s in mine}
+        mapping = {id(s): var[subs.names[id(s)]] for s in mine}
         new_body = loop.body.visit(_ReplaceSubs(mapping))
         new = loop.with_changes(target=proto.target, iter=proto.iter, body=new_body)
         what = ", ".join(f"self.{n}[{i}]" for n in order)
@@ -409,16 +419,8 @@ class Heads(nn.Module):
         )
         return plan
 
-    @property
-    def _root(self) -> cst.FunctionDef | None:
-        return getattr(self, "_fn", None)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not self._loops and getattr(self, "_fn_for", None) is not self.ctx:
-            self._fn, self._fn_for = node, self.ctx
-
-    def _safety(self, bound: cst.BaseExpression, order: list[str]) -> str | None:
-        ctx, cls = self.ctx, self.ctx.cls
+    def _safety(self, cls: ClassInfo, bound: cst.BaseExpression, order: list[str]) -> str | None:
+        ctx = self.ctx
         lengths = [A.module_container_length(cls, n, ctx.module) for n in order]
         init = cls.find_method("__init__")
         init_assigned: set[str] = set()
@@ -455,11 +457,11 @@ class Heads(nn.Module):
         if isinstance(bound, cst.Integer):
             expect = A._canon(ast.Constant(int(bound.evaluated_value)))
         else:
-            n = ctx.self_attr(bound)
-            if n is not None:
+            attr = ctx.self_attr(bound)
+            if attr is not None:
                 w = A.class_writes(cls)
-                if all(m == "__init__" for m, _ in w.assigned.get(n, [])) and not w.mutated.get(n):
-                    expect = A.init_value_canon(cls, n)
+                if all(m == "__init__" for m, _ in w.assigned.get(attr, [])) and not w.mutated.get(attr):
+                    expect = A.init_value_canon(cls, attr)
         if expect is not None and canon_ok(expect) and all(ln == expect for ln in lengths):
             return SAFE
         return UNSAFE

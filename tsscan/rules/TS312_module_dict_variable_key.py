@@ -1,7 +1,7 @@
 import libcst as cst
 
-from tsscan import attributes as A
 from tsscan.rule import Example, Rule
+from tsscan.semantic import attributes as A
 
 
 class ModuleDictVariableKey(Rule):

@@ -1,7 +1,7 @@
 import libcst as cst
 
-from tsscan import attributes as A
 from tsscan.rule import Example, Rule
+from tsscan.semantic import attributes as A
 
 
 class UnconvertibleAttribute(Rule):
@@ -121,7 +121,7 @@ class Scaled(nn.Module):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         name = self.ctx.self_attr(node)
         cls = self.ctx.cls
-        if name is None or not A.plain_module(cls) or name in self._seen or not A.fully_known(cls):
+        if name is None or cls is None or not A.plain_module(cls) or name in self._seen or not A.fully_known(cls):
             return
         t = A.attribute_type(cls, name, self.ctx.module)
         if t.kind != A.PYOBJECT or t.annotated or t.origin != "init":

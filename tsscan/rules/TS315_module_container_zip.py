@@ -1,9 +1,11 @@
+from typing import TypeGuard
+
 import libcst as cst
 
-from tsscan import attributes as A
 from tsscan.context import cst_dotted
 from tsscan.rule import Example, Rule
 from tsscan.rules import _ts1_support
+from tsscan.semantic import attributes as A
 
 _CONTAINERS = {A.MODULELIST, A.SEQUENTIAL, A.MODULEDICT}
 
@@ -129,12 +131,7 @@ class Heads(nn.Module):
     ]
 
     def on_function(self) -> None:
-        self._root = None
-        self._types = None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._root is None:
-            self._root = node
+        self._types: _ts1_support.LocalTypes | None = None
 
     def visit_For(self, node: cst.For) -> None:
         self._check(node.iter)
@@ -142,7 +139,7 @@ class Heads(nn.Module):
     def visit_CompFor(self, node: cst.CompFor) -> None:
         self._check(node.iter)
 
-    def _builtin(self, call: cst.BaseExpression, name: str) -> bool:
+    def _builtin(self, call: cst.BaseExpression, name: str) -> TypeGuard[cst.Call]:
         return (
             isinstance(call, cst.Call)
             and cst_dotted(call.func) == name
@@ -184,7 +181,9 @@ class Heads(nn.Module):
         return self.ctx.self_attr(e)
 
     def _kind(self, name: str) -> str:
-        return A.attribute_type(self.ctx.cls, name, self.ctx.module).kind
+        cls = self.ctx.cls
+        assert cls is not None, "_kind is asked only about a name _attr found on the class"
+        return A.attribute_type(cls, name, self.ctx.module).kind
 
     def _dynamic(self, e: cst.BaseExpression) -> str | None:
         """What ``e`` is when its length is not static, else None."""
@@ -196,7 +195,7 @@ class Heads(nn.Module):
         if name is not None:
             return f"list attribute `self.{name}`" if self._kind(name) == A.LIST else None
         if self._types is None:
-            self._types = _ts1_support.LocalTypes(self._root, self.ctx, compiler_view=True)
+            self._types = _ts1_support.local_types(self.ctx, compiler_view=True)
         t = self._types.expr(e)
         if t and t.startswith("List["):
             return f"a list (`{t}`)"

@@ -1,7 +1,7 @@
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot, torch_prefix
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic.receivers import torch_prefix
 
 # unsupported Tensor method -> (replacement method, its argument): exact equivalents
 _RENAMES = {
@@ -41,7 +41,7 @@ def _data_literal(node: cst.BaseExpression) -> bool:
     return False
 
 
-class UnsupportedTensorMethod(FunctionRoot, Rule):
+class UnsupportedTensorMethod(Rule):
     """A Tensor method that TorchScript's Tensor type does not have (`.bool()`, `.numpy()`, ...).
 
     What it does:
@@ -231,7 +231,7 @@ class Masker(nn.Module):
         method = func.attr.value
         if method not in self.ctx.knowledge.unsupported_tensor_methods:
             return
-        if not self.kinds.can_be_tensor(func.value):
+        if not self.ctx.kinds.can_be_tensor(func.value):
             return
         message = self.message.format(method=method)
         fix = None
@@ -273,9 +273,13 @@ class Masker(nn.Module):
         ):
             recv = cst.Module(body=[]).code_for_node(func.value)
             data = cst.Module(body=[]).code_for_node(node.args[0].value)
-            new = cst.parse_expression(f"{self._torch_name()}.tensor({data}, dtype={recv}.dtype, device={recv}.device)")
+            tensor = cst.parse_expression(
+                f"{self._torch_name()}.tensor({data}, dtype={recv}.dtype, device={recv}.device)"
+            )
             message += "; use `torch.tensor(data, dtype=x.dtype, device=x.device)`"
-            fix = Fix(replacements=[(node, new)], description="use torch.tensor(data, dtype=x.dtype, device=x.device)")
+            fix = Fix(
+                replacements=[(node, tensor)], description="use torch.tensor(data, dtype=x.dtype, device=x.device)"
+            )
         elif method in _HINTS:
             message += f"; {_HINTS[method]}"
         self.report(node, message, fix)
@@ -283,6 +287,6 @@ class Masker(nn.Module):
     def _torch_name(self):
         """The name the torch module is bound to in this file (None: not imported as a module)."""
         prefix = torch_prefix(self.ctx, "")
-        if prefix is None or prefix[:-1] in self.kinds.local_names:
+        if prefix is None or prefix[:-1] in self.ctx.kinds.local_names:
             return None
         return prefix[:-1]

@@ -1,10 +1,9 @@
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
 
 
-class UnsupportedTensorProperty(FunctionRoot, Rule):
+class UnsupportedTensorProperty(Rule):
     """A Tensor attribute that TorchScript's Tensor type does not have (`.grad_fn`, ...).
 
     What it does:
@@ -59,6 +58,6 @@ def is_input(x: torch.Tensor) -> bool:
         attr = node.attr.value
         if attr not in self.ctx.knowledge.unsupported_tensor_properties:
             return
-        if not self.kinds.can_be_tensor(node.value):
+        if not self.ctx.kinds.can_be_tensor(node.value):
             return
         self.report(node, self.message.format(attr=attr))

@@ -1,7 +1,7 @@
 import libcst as cst
 
-from tsscan.receivers import torch_prefix
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic.receivers import torch_prefix
 
 
 def _data(node: cst.BaseExpression) -> bool:

@@ -1,7 +1,7 @@
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot, torch_prefix
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic.receivers import torch_prefix
 
 _CPU_TYPES = {
     "FloatTensor": "float",
@@ -17,7 +17,7 @@ _CPU_TYPES = {
 }
 
 
-class LegacyTensorType(FunctionRoot, Rule):
+class LegacyTensorType(Rule):
     """`x.type()` without argument, or `x.type(torch.LongTensor)` with a legacy tensor type.
 
     What it does:
@@ -98,7 +98,7 @@ def as_index(x: torch.Tensor) -> torch.Tensor:
         func = node.func
         if not (isinstance(func, cst.Attribute) and func.attr.value == "type"):
             return
-        if not self.kinds.can_be_tensor(func.value):
+        if not self.ctx.kinds.can_be_tensor(func.value):
             return
         args = node.args
         if not args:

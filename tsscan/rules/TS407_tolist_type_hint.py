@@ -1,11 +1,10 @@
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
 from tsscan.walk import walk
 
 
-class TolistTypeHint(FunctionRoot, Rule):
+class TolistTypeHint(Rule):
     """`x.tolist()` whose result type TorchScript cannot know.
 
     What it does:
@@ -68,13 +67,10 @@ def values(x: torch.Tensor) -> List[float]:
     ]
 
     def on_function(self) -> None:
-        super().on_function()
-        self._hinted = set()
+        self._hinted: set[int] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        first = self._root is None
-        super().visit_FunctionDef(node)
-        if first and node.returns is not None:
+        if node is self.ctx.node and node.returns is not None:
             for ret in _returns(node.body):
                 if ret.value is not None:
                     self._hinted.add(id(ret.value))
@@ -90,7 +86,7 @@ def values(x: torch.Tensor) -> List[float]:
             return
         if not (isinstance(func, cst.Attribute) and func.attr.value == "tolist" and not node.args):
             return
-        if id(node) in self._hinted or not self.kinds.can_be_tensor(func.value):
+        if id(node) in self._hinted or not self.ctx.kinds.can_be_tensor(func.value):
             return
         self.report(node)
 

@@ -1,8 +1,7 @@
 import libcst as cst
 
-from tsscan.knowledge import Arg
-from tsscan.receivers import FunctionRoot
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic.knowledge import Arg
 
 # numpy-compatible spellings that eager torch's argument parser accepts for C functions and
 # Tensor methods (python_arg_parser's numpy_compatibility_arg_names); TorchScript does not
@@ -19,7 +18,7 @@ def _names(overloads: list[list[Arg]]) -> set | None:
     return names
 
 
-class TorchKeywordArgument(FunctionRoot, Rule):
+class TorchKeywordArgument(Rule):
     """A keyword argument that the torch function or Tensor method does not take in TorchScript.
 
     What it does:
@@ -103,7 +102,7 @@ def probs(x: torch.Tensor) -> torch.Tensor:
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        kws = [a for a in node.args if a.keyword is not None]
+        kws = [(a, a.keyword.value) for a in node.args if a.keyword is not None]
         if not kws or any(a.star == "**" for a in node.args):
             return
         func = node.func
@@ -116,7 +115,7 @@ def probs(x: torch.Tensor) -> torch.Tensor:
             isinstance(head, cst.Name)
             and head.value in self.ctx.module.aliases
             and knowledge.function_kind(qual) in ("builtin", "python")
-            and head.value not in self.kinds.local_names
+            and head.value not in self.ctx.kinds.local_names
         )
         if is_function:
             names = _names(knowledge.overloads(qual))
@@ -125,13 +124,13 @@ def probs(x: torch.Tensor) -> torch.Tensor:
             only_aliases = False
         elif (
             isinstance(func, cst.Attribute)
-            and any(a.keyword.value in _ALIASES for a in kws)
+            and any(kw in _ALIASES for _, kw in kws)
             and knowledge.tensor_method_overloads(func.attr.value)
-            and self.kinds.can_be_tensor(func.value)
+            and self.ctx.kinds.can_be_tensor(func.value)
             and not (
                 isinstance(head, cst.Name)
                 and head.value in self.ctx.module.aliases
-                and head.value not in self.kinds.local_names
+                and head.value not in self.ctx.kinds.local_names
             )
         ):
             overloads = knowledge.tensor_method_overloads(func.attr.value)
@@ -143,9 +142,8 @@ def probs(x: torch.Tensor) -> torch.Tensor:
             return
         if names is None:
             return
-        passed = {a.keyword.value for a in kws}
-        for arg in kws:
-            kw = arg.keyword.value
+        passed = {kw for _, kw in kws}
+        for arg, kw in kws:
             if kw in names or (kw == "requires_grad" and is_function):
                 continue
             target = _ALIASES.get(kw) if c_function else None

@@ -1,8 +1,8 @@
 import libcst as cst
 
-from tsscan.knowledge import Arg
 from tsscan.rule import Example, Rule
 from tsscan.rules import _ts1_support
+from tsscan.semantic.knowledge import Arg
 
 
 def _wants_list(overloads: list[list[Arg]], index: int | None, keyword: str | None) -> str | None:
@@ -116,13 +116,8 @@ class Select(nn.Module):
     ]
 
     def on_function(self) -> None:
-        self._root = None
-        self._types = None
+        self._types: _ts1_support.LocalTypes | None = None
         self._comp = 0
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._root is None:
-            self._root = node
 
     # names inside comprehensions and lambdas are their own scope: not judged
     def _enter(self, node: cst.CSTNode) -> None:
@@ -163,7 +158,7 @@ class Select(nn.Module):
     def _tensor(self, e: cst.BaseExpression) -> str | None:
         """A reason text when ``e`` is certainly a Tensor in the compiled code, else None."""
         if self._types is None:
-            self._types = _ts1_support.LocalTypes(self._root, self.ctx, compiler_view=True)
+            self._types = _ts1_support.local_types(self.ctx, compiler_view=True)
         types = self._types
         if isinstance(e, cst.Name):
             name = e.value
@@ -180,7 +175,7 @@ class Select(nn.Module):
         return "" if types.expr(e) == "Tensor" else None
 
     def _param(self, name: str) -> cst.Param | None:
-        params = self._root.params
+        params = self.ctx.function_node.params
         for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
             if p.name.value == name:
                 return p

@@ -1,7 +1,9 @@
+from typing import TypeGuard
+
 import libcst as cst
 
-from tsscan.receivers import SEQUENCE, FunctionRoot
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic.receivers import SEQUENCE
 from tsscan.walk import walk
 
 
@@ -66,7 +68,7 @@ def _names_in(node: cst.CSTNode) -> set[str]:
     return v.names
 
 
-class ReversedSequence(FunctionRoot, Rule):
+class ReversedSequence(Rule):
     """`reversed(...)` over a list, tuple, string, range or module container.
 
     What it does:
@@ -205,14 +207,13 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
     ]
 
     def on_function(self) -> None:
-        super().on_function()
         self._fixed: set[int] = set()
 
     def visit_For(self, node: cst.For) -> None:
         it = node.iter
         if not self._is_reversed(it) or node.orelse is not None:
             return
-        arg = it.args[0].value  # type: ignore[attr-defined]
+        arg = it.args[0].value
         fix = self._range_fix(node, it, arg) or self._index_fix(node, arg)
         if fix is not None:
             self._fixed.add(id(it))
@@ -221,16 +222,16 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
     def visit_Call(self, node: cst.Call) -> None:
         if id(node) in self._fixed or not self._is_reversed(node):
             return
-        if self.kinds.kind(node.args[0].value) == SEQUENCE:
+        if self.ctx.kinds.kind(node.args[0].value) == SEQUENCE:
             self.report(node)
 
-    def _is_reversed(self, node: cst.BaseExpression) -> bool:
+    def _is_reversed(self, node: cst.BaseExpression) -> TypeGuard[cst.Call]:
         return (
             isinstance(node, cst.Call)
             and isinstance(node.func, cst.Name)
             and node.func.value == "reversed"
-            and "reversed" not in self.kinds.local_names
-            and not self.kinds._shadowed("reversed")
+            and "reversed" not in self.ctx.kinds.local_names
+            and not self.ctx.kinds._shadowed("reversed")
             and len(node.args) == 1
             and node.args[0].keyword is None
             and node.args[0].star == ""
@@ -241,7 +242,7 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
             isinstance(arg, cst.Call)
             and isinstance(arg.func, cst.Name)
             and arg.func.value == "range"
-            and not self.kinds._shadowed("range")
+            and not self.ctx.kinds._shadowed("range")
             and 1 <= len(arg.args) <= 2
             and all(a.keyword is None and a.star == "" and _pure(a.value) for a in arg.args)
         ):
@@ -256,13 +257,13 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
     def _index_fix(self, loop: cst.For, arg: cst.BaseExpression) -> Fix | None:
         if not isinstance(arg, cst.Name) or not self._indexable(arg.value):
             return None
-        if any(self.kinds._shadowed(b) or b in self.kinds.local_names for b in ("len", "range")):
+        if any(self.ctx.kinds._shadowed(b) or b in self.ctx.kinds.local_names for b in ("len", "range")):
             return None
         if not isinstance(loop.body, cst.IndentedBlock):
             return None
         if arg.value in _names_in(loop.body) or arg.value in _names_in(loop.target):
             return None
-        used = _names_in(self._root) | set(self.ctx.module.globals) | set(self.ctx.module.aliases)
+        used = _names_in(self.ctx.function_node) | set(self.ctx.module.globals) | set(self.ctx.module.aliases)
         index = next(n for n in ("i", "idx", "_i", "i_", "_idx", "i0", "i1", "i2") if n not in used)
         target = cst.Module(body=[]).code_for_node(loop.target)
         assign = cst.parse_statement(f"{target} = {arg.value}[{index}]\n")
@@ -275,7 +276,7 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
 
     def _indexable(self, name: str) -> bool:
         """A List or str name: indexable with a variable in TorchScript."""
-        k = self.kinds
+        k = self.ctx.kinds
         ann = None
         if name in k.annotated:
             ann = self._annotation_of_local(name)
@@ -288,7 +289,7 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
         return resolved.rsplit(".", 1)[-1] in ("List", "list", "str")
 
     def _annotation_of_param(self, name: str) -> cst.BaseExpression | None:
-        ps = self._root.params  # type: ignore[union-attr]
+        ps = self.ctx.function_node.params
         for p in [*ps.posonly_params, *ps.params, *ps.kwonly_params]:
             if p.name.value == name and p.annotation is not None:
                 return p.annotation.annotation
@@ -296,6 +297,6 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
 
     def _annotation_of_local(self, name: str) -> cst.BaseExpression | None:
         finder = _AnnotationsOf(name)
-        walk(self._root, finder)  # type: ignore[arg-type]
+        walk(self.ctx.function_node, finder)
         found = finder.found
-        return found[0] if len(found) == 1 and name not in self.kinds.assigned else None
+        return found[0] if len(found) == 1 and name not in self.ctx.kinds.assigned else None

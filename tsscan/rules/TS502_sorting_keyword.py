@@ -1,10 +1,10 @@
 import libcst as cst
 
-from tsscan.receivers import MODULE, FunctionRoot
 from tsscan.rule import Example, Rule
+from tsscan.semantic.receivers import MODULE
 
 
-class SortingKeyword(FunctionRoot, Rule):
+class SortingKeyword(Rule):
     """`key=` in `sorted`/`min`/`max`/`list.sort`, or `reverse=` in `sorted`.
 
     What it does:
@@ -82,11 +82,15 @@ def largest_first(xs: List[float]) -> List[float]:
             return
         if isinstance(func, cst.Name):
             name = func.value
-            if name not in ("sorted", "min", "max") or name in self.kinds.local_names or self.kinds._shadowed(name):
+            if (
+                name not in ("sorted", "min", "max")
+                or name in self.ctx.kinds.local_names
+                or self.ctx.kinds._shadowed(name)
+            ):
                 return
             bad = [k for k in kws if k == "key" or (name == "sorted" and k == "reverse")]
             if bad:
                 self.report(node, self.message.format(call=name, kw=bad[0]))
         elif isinstance(func, cst.Attribute) and func.attr.value == "sort" and "key" in kws:
-            if self.kinds.kind(func.value) != MODULE:
+            if self.ctx.kinds.kind(func.value) != MODULE:
                 self.report(node, self.message.format(call=".sort", kw="key"))

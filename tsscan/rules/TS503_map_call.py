@@ -1,6 +1,7 @@
+from typing import TypeGuard
+
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.walk import walk
 
@@ -13,7 +14,7 @@ class _Names(cst.CSTVisitor):
         self.names.add(node.value)
 
 
-class MapCall(FunctionRoot, Rule):
+class MapCall(Rule):
     """`map(f, xs)` in compiled code.
 
     What it does:
@@ -80,38 +81,37 @@ def truncate(xs: List[float]) -> List[int]:
     ]
 
     def on_function(self) -> None:
-        super().on_function()
         self._done: set[int] = set()
 
-    def _is_map(self, node: cst.BaseExpression) -> bool:
+    def _is_map(self, node: cst.BaseExpression) -> TypeGuard[cst.Call]:
         return (
             isinstance(node, cst.Call)
             and isinstance(node.func, cst.Name)
             and node.func.value == "map"
-            and "map" not in self.kinds.local_names
-            and not self.kinds._shadowed("map")
+            and "map" not in self.ctx.kinds.local_names
+            and not self.ctx.kinds._shadowed("map")
         )
 
     def visit_Call(self, node: cst.Call) -> None:
         if (
             isinstance(node.func, cst.Name)
             and node.func.value == "list"
-            and not self.kinds._shadowed("list")
-            and "list" not in self.kinds.local_names
+            and not self.ctx.kinds._shadowed("list")
+            and "list" not in self.ctx.kinds.local_names
             and len(node.args) == 1
             and node.args[0].keyword is None
             and node.args[0].star == ""
             and self._is_map(node.args[0].value)
         ):
             inner = node.args[0].value
-            args = inner.args  # type: ignore[attr-defined]
+            args = inner.args
             if (
                 len(args) == 2
                 and all(a.keyword is None and a.star == "" for a in args)
                 and isinstance(args[0].value, (cst.Name, cst.Attribute))
             ):
                 v = _Names()
-                walk(self._root, v)  # type: ignore[union-attr]
+                walk(self.ctx.function_node, v)
                 used = v.names | set(self.ctx.module.globals) | set(self.ctx.module.aliases)
                 var = next(n for n in ("v", "item", "x_", "v_", "_v", "elem") if n not in used)
                 code = cst.Module(body=[]).code_for_node

@@ -1,10 +1,9 @@
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
 
 
-class FilterCall(FunctionRoot, Rule):
+class FilterCall(Rule):
     """`filter(f, xs)` in compiled code.
 
     What it does:
@@ -72,7 +71,7 @@ def positives(xs: List[int]) -> List[int]:
         if (
             isinstance(node.func, cst.Name)
             and node.func.value == "filter"
-            and "filter" not in self.kinds.local_names
-            and not self.kinds._shadowed("filter")
+            and "filter" not in self.ctx.kinds.local_names
+            and not self.ctx.kinds._shadowed("filter")
         ):
             self.report(node)

@@ -1,10 +1,9 @@
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
 
 
-class RoundNdigits(FunctionRoot, Rule):
+class RoundNdigits(Rule):
     """`round(v, ndigits)` in compiled code.
 
     What it does:
@@ -58,8 +57,8 @@ def cents(x: torch.Tensor, v: float) -> torch.Tensor:
         if not (
             isinstance(node.func, cst.Name)
             and node.func.value == "round"
-            and "round" not in self.kinds.local_names
-            and not self.kinds._shadowed("round")
+            and "round" not in self.ctx.kinds.local_names
+            and not self.ctx.kinds._shadowed("round")
         ):
             return
         if len(node.args) >= 2 or any(a.keyword is not None and a.keyword.value == "ndigits" for a in node.args):

@@ -1,6 +1,5 @@
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot
 from tsscan.rule import SAFE, Example, Fix, Rule
 
 _HINTS = {
@@ -26,7 +25,7 @@ def _operand(node: cst.BaseExpression) -> str | None:
     return None
 
 
-class UnsupportedMath(FunctionRoot, Rule):
+class UnsupportedMath(Rule):
     """A `math` function that TorchScript does not support (`math.isclose`, `math.log2`, ...).
 
     What it does:
@@ -122,7 +121,10 @@ def bits(v: float) -> float:
 
     def visit_Name(self, node: cst.Name) -> None:
         # from math import isclose
-        if self.ctx.module.aliases.get(node.value, "").startswith("math.") and node.value not in self.kinds.local_names:
+        if (
+            self.ctx.module.aliases.get(node.value, "").startswith("math.")
+            and node.value not in self.ctx.kinds.local_names
+        ):
             self._check(node)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -134,19 +136,18 @@ def bits(v: float) -> float:
         self.report(node.func, self.message.format(name="isclose") + f"; {_HINTS['isclose']}", fix)
 
     def on_function(self) -> None:
-        super().on_function()
-        self._reported = set()
-        self._top = set()
+        self._reported: set[int] = set()
+        self._top: set[int] = set()
 
     def _qual(self, node: cst.BaseExpression) -> str | None:
         if not (self.ctx.qualname(node) or "").startswith("math."):
             return None
-        if isinstance(node, cst.Name) and node.value in self.kinds.local_names:
+        if isinstance(node, cst.Name) and node.value in self.ctx.kinds.local_names:
             return None
         if (
             isinstance(node, cst.Attribute)
             and isinstance(node.value, cst.Name)
-            and node.value.value in self.kinds.local_names
+            and node.value.value in self.ctx.kinds.local_names
         ):
             return None
         qual = self.ctx.qualname(node)
@@ -186,7 +187,7 @@ def bits(v: float) -> float:
             return None
         math_name = next((k for k, v in self.ctx.module.aliases.items() if v == "math"), None)
         imports = []
-        if math_name is None or math_name in self.kinds.local_names:
+        if math_name is None or math_name in self.ctx.kinds.local_names:
             math_name, imports = "math", ["import math"]
         text = f"{a} == {b} or (abs({a} - {b}) <= 1e-09 * max(abs({a}), abs({b})) and abs({a} - {b}) < {math_name}.inf)"
         new = cst.parse_expression(text)

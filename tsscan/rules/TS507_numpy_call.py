@@ -1,10 +1,9 @@
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
 
 
-class NumpyCall(FunctionRoot, Rule):
+class NumpyCall(Rule):
     """A numpy function called in compiled code.
 
     What it does:
@@ -60,7 +59,7 @@ def gate(x: torch.Tensor) -> torch.Tensor:
         head = func
         while isinstance(head, cst.Attribute):
             head = head.value
-        if not isinstance(head, cst.Name) or head.value in self.kinds.local_names:
+        if not isinstance(head, cst.Name) or head.value in self.ctx.kinds.local_names:
             return
         origin = self.ctx.module.aliases.get(head.value, "")
         if origin != "numpy" and not origin.startswith("numpy."):

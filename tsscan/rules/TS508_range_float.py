@@ -1,10 +1,9 @@
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
 
 
-class RangeFloat(FunctionRoot, Rule):
+class RangeFloat(Rule):
     """`range()` with a float argument.
 
     What it does:
@@ -76,8 +75,8 @@ def half(n: int, v: float) -> int:
         if not (
             isinstance(node.func, cst.Name)
             and node.func.value == "range"
-            and "range" not in self.kinds.local_names
-            and not self.kinds._shadowed("range")
+            and "range" not in self.ctx.kinds.local_names
+            and not self.ctx.kinds._shadowed("range")
         ):
             return
         for a in node.args:
@@ -100,8 +99,8 @@ def half(n: int, v: float) -> int:
             return (
                 isinstance(node.func, cst.Name)
                 and node.func.value == "float"
-                and "float" not in self.kinds.local_names
-                and not self.kinds._shadowed("float")
+                and "float" not in self.ctx.kinds.local_names
+                and not self.ctx.kinds._shadowed("float")
             )
         if isinstance(node, cst.Name):
             return self._name_is_float(node.value, seen)
@@ -111,9 +110,9 @@ def half(n: int, v: float) -> int:
         if name in seen:
             return False
         seen = seen | {name}
-        k = self.kinds
+        k = self.ctx.kinds
         annotations = []
-        ps = self._root.params  # type: ignore[union-attr]
+        ps = self.ctx.function_node.params
         for p in [*ps.posonly_params, *ps.params, *ps.kwonly_params]:
             if p.name.value == name:
                 annotations.append(p.annotation.annotation if p.annotation else None)

@@ -1,6 +1,5 @@
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
 
 # iter()/next() have their own rule (the iterator protocol)
@@ -14,7 +13,7 @@ _HINTS = {
 }
 
 
-class UnsupportedBuiltin(FunctionRoot, Rule):
+class UnsupportedBuiltin(Rule):
     """A Python builtin that TorchScript does not support (`open`, `repr`, `format`, ...).
 
     What it does:
@@ -86,7 +85,7 @@ def size_of(path: str) -> int:
         name = func.value
         if name in _ELSEWHERE or name not in self.ctx.knowledge.builtins_unsupported:
             return
-        if name in self.kinds.local_names or self.kinds._shadowed(name):
+        if name in self.ctx.kinds.local_names or self.ctx.kinds._shadowed(name):
             return
         message = self.message.format(name=name)
         if name in _HINTS:

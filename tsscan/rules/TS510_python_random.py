@@ -1,10 +1,9 @@
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
 
 
-class PythonRandom(FunctionRoot, Rule):
+class PythonRandom(Rule):
     """Python's `random` module in compiled code.
 
     What it does:
@@ -59,7 +58,7 @@ def jitter(x: torch.Tensor) -> torch.Tensor:
         head = node.func
         while isinstance(head, cst.Attribute):
             head = head.value
-        if not isinstance(head, cst.Name) or head.value in self.kinds.local_names:
+        if not isinstance(head, cst.Name) or head.value in self.ctx.kinds.local_names:
             return
         origin = self.ctx.module.aliases.get(head.value, "")
         if origin == "random" or origin.startswith("random."):

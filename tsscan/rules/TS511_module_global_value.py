@@ -2,7 +2,6 @@ import ast
 
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
 
 _MATH_CONSTANTS = {"pi", "e", "inf", "nan", "tau"}
@@ -48,7 +47,7 @@ _VALUE_BUILTINS = {
 }
 
 
-class ModuleGlobalValue(FunctionRoot, Rule):
+class ModuleGlobalValue(Rule):
     """A module-level variable read in compiled code (`SCALE = 2` ... `x * SCALE`).
 
     What it does:
@@ -120,7 +119,6 @@ def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
     ]
 
     def on_function(self) -> None:
-        super().on_function()
         self._skip_depth = 0
         self._skip_ids: set[int] = set()
 
@@ -169,7 +167,7 @@ def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
         mod = self.ctx.module
         if name not in mod.globals or name in mod.functions or name in mod.classes or name in mod.aliases:
             return
-        if name in self.kinds.local_names:
+        if name in self.ctx.kinds.local_names:
             return
         if self._is_value(name, set()):
             self.report(node, self.message.format(name=name))
@@ -183,7 +181,7 @@ def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
             return False
         return self._value(value, seen | {name})
 
-    def _value(self, e: ast.expr | None, seen: set[str]) -> bool:  # noqa: C901 - flat dispatch
+    def _value(self, e: ast.expr | None, seen: set[str]) -> bool:
         mod = self.ctx.module
         if e is None:
             return False

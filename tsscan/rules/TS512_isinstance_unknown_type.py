@@ -1,6 +1,5 @@
 import libcst as cst
 
-from tsscan.receivers import FunctionRoot
 from tsscan.rule import Example, Rule
 
 # builtins TorchScript has no type for: "Unknown type name 'dict'"
@@ -37,7 +36,7 @@ _HINTS = {
 }
 
 
-class IsinstanceUnknownType(FunctionRoot, Rule):
+class IsinstanceUnknownType(Rule):
     """`isinstance(x, dict)`, `isinstance(x, set)` or a bare `typing` name in compiled code.
 
     What it does:
@@ -156,7 +155,7 @@ class Unpack(nn.Module):
         func = node.func
         if not (isinstance(func, cst.Name) and func.value == "isinstance"):
             return
-        if func.value in self.kinds.local_names or self.kinds._shadowed("isinstance"):
+        if func.value in self.ctx.kinds.local_names or self.ctx.kinds._shadowed("isinstance"):
             return
         if len(node.args) != 2 or node.args[1].keyword is not None or node.args[1].star:
             return
@@ -173,9 +172,9 @@ class Unpack(nn.Module):
 
     def _unknown(self, item: cst.BaseExpression):
         if isinstance(item, cst.Name):
-            if item.value in self.kinds.local_names:
+            if item.value in self.ctx.kinds.local_names:
                 return None
-            if item.value in _BUILTINS and not self.kinds._shadowed(item.value):
+            if item.value in _BUILTINS and not self.ctx.kinds._shadowed(item.value):
                 return item.value
         if not isinstance(item, (cst.Name, cst.Attribute)):
             return None

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse, in_quiet_arm
+from tsscan.semantic.types import FunctionTypes, in_quiet_arm
 
 
 class RoundReturnsFloat(Rule):
@@ -54,12 +54,12 @@ def steps(v: float, x: torch.Tensor) -> int:
     ]
 
     def on_function(self) -> None:
-        self._types = None
-        self._wrapped = set()
+        self._types: FunctionTypes | None = None
+        self._wrapped: set[int] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if RootOnly.is_root(self, node):
-            self._types = analyse(node, self.ctx)
+        if node is self.ctx.node:
+            self._types = self.ctx.types
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         if isinstance(node.operator, cst.Divide):  # a float either way

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
-from tsscan.typemodel import RootOnly, param_list, refined_names
+from tsscan.semantic.types import param_list, refined_names
 
 
 class UntypedNoneDefault(Rule):
@@ -79,7 +79,7 @@ def masked(x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
         self_name = self.ctx.self_name
         refined = None

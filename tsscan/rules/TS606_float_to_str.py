@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse, in_quiet_arm
+from tsscan.semantic.types import FunctionTypes, in_quiet_arm
 
 
 def _has_fields(text: str) -> bool:
@@ -64,7 +64,7 @@ def key(scale: float, n: int) -> str:
     ]
 
     def on_function(self) -> None:
-        self._types = None
+        self._types: FunctionTypes | None = None
         self._in_error = 0
         # the small statement being visited, for the variable types in force there (None in
         # the test of an `if`/`while`/`for`, which is no small statement)
@@ -84,8 +84,8 @@ def key(scale: float, n: int) -> str:
         self._in_error -= 1
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if RootOnly.is_root(self, node):
-            self._types = analyse(node, self.ctx)
+        if node is self.ctx.node:
+            self._types = self.ctx.types
 
     # the small statement being visited, for the variable types in force there
     def visit_Assign(self, node: cst.Assign) -> None:

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.typemodel import RootOnly, analyse, in_quiet_arm
+from tsscan.semantic.types import in_quiet_arm
 
 _MUTATORS = frozenset("append extend insert pop remove clear sort reverse".split())
 
@@ -66,15 +66,15 @@ def push(xs: List[int], v: int) -> List[int]:
     ]
 
     def on_function(self) -> None:
-        self._lists = set()
-        self._done = set()
+        self._lists: set[str] = set()
+        self._done: set[str] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not RootOnly.is_root(self, node):
+        if node is not self.ctx.node:
             return
         if self.ctx.function.why not in ("forward", "export", "script"):
             return
-        types = analyse(node, self.ctx)
+        types = self.ctx.types
         self._lists = {n for n, t in types.params.items() if t.startswith("List[")}
 
     def _hit(self, node: cst.CSTNode, name: str) -> None:

@@ -15,7 +15,12 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from tsscan.context import cst_dotted
+from tsscan.rule import SAFE as _SAFE
+from tsscan.rule import UNSAFE as _UNSAFE
+from tsscan.rule import Fix as _Fix
+from tsscan.rule import Replacement
+from tsscan.rule import Rule as _Rule
+from tsscan.semantic.types import ExprTyper, annotation_type, bind_target, element_type
 from tsscan.walk import walk
 
 _code = cst.Module(body=[]).code_for_node
@@ -25,106 +30,23 @@ def code(node: cst.CSTNode) -> str:
     return _code(node)
 
 
-# --------------------------------------------------------------------------- annotations
-_SIMPLE = {
-    "torch.Tensor": "Tensor",
-    "Tensor": "Tensor",
-    "int": "int",
-    "float": "float",
-    "bool": "bool",
-    "str": "str",
-}
-_LISTS = {"List", "list", "typing.List"}
-_TUPLES = {"Tuple", "tuple", "typing.Tuple"}
-
-
-def annotation_type(node: cst.BaseExpression | None, ctx) -> str | None:
-    if node is None:
-        return None
-    if isinstance(node, cst.Subscript):
-        head = ctx.qualname(node.value) if cst_dotted(node.value) else None
-        items = []
-        for el in node.slice:
-            if not isinstance(el.slice, cst.Index):
-                return None
-            t = annotation_type(el.slice.value, ctx)
-            if t is None:
-                return None
-            items.append(t)
-        if head in _LISTS and len(items) == 1:
-            return f"List[{items[0]}]"
-        if head in _TUPLES and items and "..." not in items:
-            return f"Tuple[{', '.join(items)}]"
-        return None
-    dotted = cst_dotted(node)
-    if dotted is None:
-        return None
-    return _SIMPLE.get(ctx.qualname(node) or dotted) or _SIMPLE.get(dotted)
-
-
 def split_args(t: str) -> list[str] | None:
     """``Tuple[int, List[int]]`` -> ``["int", "List[int]"]`` (the type model's own splitter)."""
-    from tsscan.typemodel import split_type_args
+    from tsscan.semantic.types import split_type_args
 
     return split_type_args(t)
-
-
-def element_type(t: str | None) -> str | None:
-    """The type a ``for`` loop over a value of type ``t`` binds."""
-    if t is None:
-        return None
-    if t == "Tensor":
-        return "Tensor"
-    if t == "str":
-        return "str"
-    if t.startswith("List["):
-        return split_args(t)[0]  # type: ignore[index]
-    if t.startswith("Tuple["):
-        items = split_args(t) or []
-        return items[0] if items and all(i == items[0] for i in items) else None
-    return None
-
-
-# --------------------------------------------------------------------------- local types
-_TORCH_TENSOR_FUNCS = set(
-    """tensor as_tensor zeros ones empty full rand randn randint randperm arange linspace
-    logspace eye zeros_like ones_like empty_like full_like rand_like randn_like randint_like
-    cat concat concatenate stack hstack vstack where exp log log2 log10 log1p expm1 sigmoid tanh relu
-    softmax log_softmax matmul mm bmm einsum clamp clip abs sqrt rsqrt sum mean prod cumsum
-    flatten reshape transpose permute squeeze unsqueeze flip roll gather index_select
-    masked_select nonzero argmax argmin maximum minimum sin cos atan2 floor ceil round sign
-    logical_and logical_or logical_not isnan isfinite isinf bitwise_and bitwise_or outer
-    tril triu diag trace cdist norm erf pow mul add sub div neg square narrow
-    repeat_interleave tile meshgrid_ clone detach""".split()
-)
-_F_TENSOR_FUNCS = set(
-    """relu relu6 gelu silu elu leaky_relu sigmoid tanh softmax log_softmax softplus
-    interpolate pad conv1d conv2d conv3d linear dropout normalize layer_norm batch_norm
-    group_norm embedding cross_entropy mse_loss l1_loss smooth_l1_loss binary_cross_entropy
-    binary_cross_entropy_with_logits nll_loss avg_pool2d adaptive_avg_pool2d one_hot
-    grid_sample hardswish hardsigmoid mish glu cosine_similarity""".split()
-)
-_TENSOR_METHODS = set(
-    """view reshape permute transpose contiguous float long int half double bool_ to clone
-    detach sigmoid softmax log_softmax sum mean exp log abs clamp clamp_min clamp_max flatten
-    unsqueeze squeeze expand expand_as repeat masked_fill index_select gather matmul t cpu
-    cuda type_as new_zeros new_ones new_full new_empty new_tensor narrow select sqrt pow mul
-    add sub div neg relu tanh argmax argmin any all norm view_as reshape_as flip roll
-    floor ceil round sign cumsum prod std var softplus le lt ge gt eq ne logical_not
-    logical_and logical_or nonzero repeat_interleave sin cos square rsqrt reciprocal
-    unfold diff log1p expm1 exp_ mul_ add_ sub_ div_ clamp_ zero_ fill_ copy_ masked_fill_
-    sigmoid_ relu_ uniform_ normal_ triu tril""".split()
-)
-_BUILTIN_CALLS = {"int": "int", "float": "float", "str": "str", "bool": "bool", "len": "int"}
 
 
 def local_types(ctx, compiler_view: bool = False) -> LocalTypes:
     """The :class:`LocalTypes` of the function ``ctx`` checks, built once per function and view
     and shared by the rules that ask."""
-    cache = ctx.__dict__.setdefault("_ts1_local_types", {})
-    if compiler_view not in cache:
-        cache[compiler_view] = LocalTypes(ctx.node, ctx, compiler_view=compiler_view)
-    return cache[compiler_view]
+    kind = "local-types/compiler" if compiler_view else "local-types"
+    known = ctx.cached(kind, ctx.node)
+    return (
+        known
+        if known is not None
+        else ctx.remember(kind, ctx.node, LocalTypes(ctx.node, ctx, compiler_view=compiler_view))
+    )
 
 
 class LocalTypes:
@@ -207,17 +129,18 @@ class LocalTypes:
     def _binding_type(self, name: str, kind: str, value: cst.CSTNode) -> str | None:
         parts = kind.split("#")
         if parts[0] == "aug":
-            aug: cst.AugAssign = value  # type: ignore[assignment]
-            op = type(aug.operator).__name__
+            assert isinstance(value, cst.AugAssign), "an 'aug' binding holds its AugAssign"
+            op = type(value.operator).__name__
             if op in ("AddAssign", "SubtractAssign", "MultiplyAssign", "FloorDivideAssign", "ModuloAssign"):
-                t = self.expr(aug.value)
+                t = self.expr(value.value)
                 if t in ("int", "float", "Tensor"):
                     return t  # joined with the other bindings by name_type
             return None
+        assert isinstance(value, cst.BaseExpression), "a 'value' or 'iter' binding holds an expression"
         if parts[0] == "value":
-            t = self.expr(value)  # type: ignore[arg-type]
+            t = self.expr(value)
         else:
-            t = element_type_of_iter(value, self)  # type: ignore[arg-type]
+            t = element_type_of_iter(value, self)
         for idx in parts[1:]:
             if t is None:
                 return None
@@ -232,183 +155,15 @@ class LocalTypes:
                 return None
         return t
 
-    # expressions -----------------------------------------------------------------
+    # expressions: the semantic model's one expression typer, over this function's names
     def expr(self, e: cst.BaseExpression, scope: dict[str, str | None] | None = None) -> str | None:
-        scope = scope or {}
-        if isinstance(e, cst.Integer):
-            return "int"
-        if isinstance(e, cst.Float):
-            return "float"
-        if isinstance(e, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
-            return "str" if not (isinstance(e, cst.SimpleString) and e.prefix.lower().startswith("b")) else None
-        if isinstance(e, cst.Name):
-            if e.value in ("True", "False"):
-                return "bool"
-            if e.value in scope:
-                return scope[e.value]
-            return self.name_type(e.value)
-        if isinstance(e, cst.Attribute):
-            base = self.expr(e.value, scope)
-            if base == "Tensor":
-                if e.attr.value == "shape":
-                    return "List[int]"
-                if e.attr.value in ("T", "mT", "data", "real", "imag"):
-                    return "Tensor"
-                if e.attr.value == "ndim":
-                    return "int"
-            return None
-        if isinstance(e, cst.Subscript):
-            base = self.expr(e.value, scope)
-            if base == "Tensor":
-                return "Tensor"
-            single = len(e.slice) == 1 and isinstance(e.slice[0].slice, cst.Index)
-            if base and base.startswith("List["):
-                return element_type(base) if single else base
-            if base == "str":
-                return "str"
-            if base and base.startswith("Tuple[") and single:
-                idx = e.slice[0].slice.value  # type: ignore[attr-defined]
-                if isinstance(idx, cst.Integer):
-                    items = split_args(base) or []
-                    i = int(idx.value, 0)
-                    return items[i] if -len(items) <= i < len(items) else None
-            return None
-        if isinstance(e, cst.Call):
-            return self._call(e, scope)
-        if isinstance(e, cst.UnaryOperation):
-            t = self.expr(e.expression, scope)
-            if isinstance(e.operator, cst.Not):
-                return "Tensor" if t == "Tensor" else ("bool" if t else None)
-            if isinstance(e.operator, cst.BitInvert):
-                return t if t in ("int", "Tensor") else None
-            return t if t in ("int", "float", "Tensor") else None
-        if isinstance(e, cst.BinaryOperation):
-            a, b = self.expr(e.left, scope), self.expr(e.right, scope)
-            op = type(e.operator).__name__
-            if a == "Tensor" or b == "Tensor":
-                # whatever the other operand is, a compiled arithmetic op with a tensor gives one
-                return "Tensor"
-            if a in ("int", "float") and b in ("int", "float"):
-                if op == "Divide":
-                    return "float"
-                if op in ("Add", "Subtract", "Multiply", "FloorDivide", "Modulo"):
-                    return "float" if "float" in (a, b) else "int"
-                return None
-            if a == b == "str" and op == "Add":
-                return "str"
-            if a and b and a == b and a.startswith("List[") and op == "Add":
-                return a
-            return None
-        if isinstance(e, cst.Comparison):
-            parts = [self.expr(e.left, scope)] + [self.expr(c.comparator, scope) for c in e.comparisons]
-            if all(isinstance(c.operator, (cst.In, cst.NotIn, cst.Is, cst.IsNot)) for c in e.comparisons):
-                return "bool"
-            if len(e.comparisons) == 1 and "Tensor" in parts:
-                return "Tensor"
-            if "Tensor" not in parts and None not in parts:
-                return "bool"
-            return None
-        if isinstance(e, cst.IfExp):
-            a, b = self.expr(e.body, scope), self.expr(e.orelse, scope)
-            return a if a == b else None
-        if isinstance(e, cst.List):
-            types = {self.expr(el.value, scope) if isinstance(el, cst.Element) else None for el in e.elements}
-            if len(types) == 1 and None not in types:
-                return f"List[{types.pop()}]"
-            return None
-        if isinstance(e, cst.Tuple):
-            items = [self.expr(el.value, scope) if isinstance(el, cst.Element) else None for el in e.elements]
-            if items and None not in items:
-                return f"Tuple[{', '.join(items)}]"  # type: ignore[arg-type]
-            return None
-        if isinstance(e, cst.ListComp):
-            inner = dict(scope)
-            for gen in comp_fors(e):
-                bind_target(gen.target, element_type_of_iter(gen.iter, self, inner), inner)
-            t = self.expr(e.elt, inner)
-            return f"List[{t}]" if t else None
-        return None
-
-    def _call(self, e: cst.Call, scope: dict[str, str | None]) -> str | None:
-        func = e.func
-        dotted = cst_dotted(func)
-        if (
-            dotted is not None
-            and "." not in dotted
-            and dotted not in scope
-            and dotted not in self.fixed
-            and dotted not in self.bindings
-        ):
-            if dotted in _BUILTIN_CALLS and dotted not in self.ctx.module.functions:
-                return _BUILTIN_CALLS[dotted]
-            if dotted in ("abs",) and len(e.args) == 1:
-                t = self.expr(e.args[0].value, scope)
-                return t if t in ("int", "float", "Tensor") else None
-            if dotted in ("min", "max") and len(e.args) == 2 and not any(a.keyword for a in e.args):
-                a, b = (self.expr(x.value, scope) for x in e.args)
-                return a if a == b and a in ("int", "float") else None
-        qual = self.ctx.qualname(func) if dotted else None
-        if qual:
-            head, _, last = qual.rpartition(".")
-            if head == "torch" and last in _TORCH_TENSOR_FUNCS:
-                return "Tensor"
-            if head == "torch.nn.functional" and last in _F_TENSOR_FUNCS:
-                return "Tensor"
-        if isinstance(func, cst.Attribute):
-            recv = self.expr(func.value, scope)
-            m = func.attr.value
-            if recv == "Tensor":
-                if m in ("max", "min") and not e.args:
-                    return "Tensor"
-                if m in _TENSOR_METHODS:
-                    return "Tensor"
-                if m == "size":
-                    return "int" if e.args else "List[int]"
-                if m in ("dim", "numel", "ndimension", "nelement", "element_size", "get_device"):
-                    return "int"
-                if m in ("split", "chunk", "unbind"):
-                    return "List[Tensor]"
-            if recv == "str" and m in ("upper", "lower", "strip", "lstrip", "rstrip", "replace", "join", "format"):
-                return "str"
-        return None
-
-
-def bind_target(target: cst.BaseExpression, t: str | None, scope: dict[str, str | None]) -> None:
-    if isinstance(target, cst.Name):
-        scope[target.value] = t
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        items = split_args(t) if t and t.startswith("Tuple[") else None
-        for i, el in enumerate(target.elements):
-            sub = None
-            if items is not None and i < len(items) and not isinstance(el, cst.StarredElement):
-                sub = items[i]
-            elif t and t.startswith("List["):
-                sub = element_type(t)
-            elif t == "Tensor":
-                sub = "Tensor"
-            bind_target(el.value, sub, scope)
+        inner = scope or {}
+        return ExprTyper(self.ctx, lambda name: inner[name] if name in inner else self.name_type(name))(e)
 
 
 def element_type_of_iter(it: cst.BaseExpression, types: LocalTypes, scope=None) -> str | None:
-    scope = scope or {}
-    if isinstance(it, cst.Call) and cst_dotted(it.func) in ("range", "enumerate", "zip"):
-        name = cst_dotted(it.func)
-        if name in types.ctx.module.functions or name in types.bindings or name in types.fixed:
-            return None
-        args = [a for a in it.args]
-        if any(a.keyword is not None or a.star for a in args):
-            if not (name == "enumerate" and all(a.keyword is None or a.keyword.value == "start" for a in args)):
-                return None
-        if name == "range":
-            return "int"
-        if name == "enumerate" and args:
-            inner = element_type_of_iter(args[0].value, types, scope)
-            return f"Tuple[int, {inner}]" if inner else None
-        if name == "zip" and args:
-            inner = [element_type_of_iter(a.value, types, scope) for a in args]
-            return f"Tuple[{', '.join(inner)}]" if None not in inner else None  # type: ignore[arg-type]
-        return None
-    return element_type(types.expr(it, scope))
+    inner = scope or {}
+    return ExprTyper(types.ctx, lambda name: inner[name] if name in inner else types.name_type(name)).iter_element(it)
 
 
 # --------------------------------------------------------------------------- names
@@ -521,7 +276,7 @@ def comprehension_fix(
     stmt: cst.BaseStatement,
     in_sequence: bool,
     fn: cst.FunctionDef,
-) -> tuple[cst.CSTNode, cst.CSTNode, list[str], bool, str] | None:
+) -> tuple[cst.CSTNode, Replacement, list[str], bool, str] | None:
     """Rewrite ``stmt`` so that the list comprehension ``comp`` in it becomes explicit loops
     placed before it. Returns (old, new, imports, safe, why-unsafe) or None (no fix)."""
     if not isinstance(comp, cst.ListComp) or not in_sequence:
@@ -562,7 +317,7 @@ def comprehension_fix(
     outside = names_outside_comprehensions(fn)
     # names other fixes of this function chose in the same round (shared through the
     # FunctionContext, which all rules of one function share)
-    reserved: set[str] = rule.ctx.__dict__.setdefault("_ts1_fresh_names", set())
+    reserved: set[str] = rule.ctx.fresh_names
     taken = names_in(fn) | outside | reserved
     renames: dict[str, str] = {}
     for gen in fors:
@@ -591,7 +346,11 @@ def comprehension_fix(
     ren = _Rename(renames)
 
     def r(node: cst.CSTNode) -> str:
-        return code(node.visit(ren)) if renames else code(node)
+        if not renames:
+            return code(node)
+        renamed = node.visit(ren)
+        assert isinstance(renamed, cst.CSTNode), "_Rename changes names, it removes nothing"
+        return code(renamed)
 
     lines: list[str] = []
     imports: list[str] = []
@@ -621,10 +380,11 @@ def comprehension_fix(
         return None
     loop_stmts[0] = loop_stmts[0].with_changes(leading_lines=stmt.leading_lines)
     if direct and isinstance(region, (cst.Assign, cst.AnnAssign)):
+        assert isinstance(stmt, cst.SimpleStatementLine), "an assignment region is a line's only statement"
         new_stmts = loop_stmts
-        if stmt.trailing_whitespace.comment is not None:  # type: ignore[union-attr]
+        if stmt.trailing_whitespace.comment is not None:
             last = new_stmts[0]
-            new_stmts[0] = last.with_changes(trailing_whitespace=stmt.trailing_whitespace)  # type: ignore[union-attr]
+            new_stmts[0] = last.with_changes(trailing_whitespace=stmt.trailing_whitespace)
     else:
         replaced = _replace_node(stmt, comp, cst.Name(target)).with_changes(leading_lines=[])
         new_stmts = loop_stmts + [replaced]
@@ -642,12 +402,16 @@ def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         yield from _walk(c)
 
 
-def _replace_node(root: cst.CSTNode, old: cst.CSTNode, new: cst.CSTNode) -> cst.CSTNode:
+def _replace_node(
+    root: cst.BaseStatement, old: cst.CSTNode, new: cst.CSTNode
+) -> cst.SimpleStatementLine | cst.BaseCompoundStatement:
     class T(cst.CSTTransformer):
-        def on_leave(self, original, updated):  # type: ignore[override]
+        def on_leave(self, original, updated):
             return new if original is old else updated
 
-    return root.visit(T())
+    replaced = root.visit(T())
+    assert isinstance(replaced, (cst.SimpleStatementLine, cst.BaseCompoundStatement)), "old is inside root"
+    return replaced
 
 
 def _evaluated_before(region: cst.CSTNode, comp: cst.CSTNode) -> list[cst.CSTNode]:
@@ -681,11 +445,6 @@ def _evaluated_before(region: cst.CSTNode, comp: cst.CSTNode) -> list[cst.CSTNod
 
 
 # --------------------------------------------------------------------------- TS103 / TS104 base
-from tsscan.rule import SAFE as _SAFE  # noqa: E402
-from tsscan.rule import UNSAFE as _UNSAFE  # noqa: E402
-from tsscan.rule import Fix as _Fix  # noqa: E402
-from tsscan.rule import Rule as _Rule  # noqa: E402
-
 _OTHER_COMPOUND = (cst.While, cst.With, cst.Try, cst.ClassDef, cst.Match)
 
 
@@ -697,14 +456,11 @@ class ComprehensionRule(_Rule):
         raise NotImplementedError
 
     def on_function(self) -> None:
-        self._root = None
         self._depth = 0
-        self._stmts: list[tuple[cst.CSTNode, bool]] = []
+        self._stmts: list[tuple[cst.BaseStatement, bool]] = []
         self._elifs: set[int] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._root is None:
-            self._root = node
         self._depth += 1
         self._stmts.append((node, False))
 
@@ -732,14 +488,14 @@ class ComprehensionRule(_Rule):
     def leave_For(self, original_node: cst.For) -> None:
         self._stmts.pop()
 
-    def _push_other(self, node: cst.CSTNode) -> None:
+    def _push_other(self, node: cst.BaseStatement) -> None:
         self._stmts.append((node, False))
 
-    def _pop_other(self, original_node: cst.CSTNode) -> None:
+    def _pop_other(self, original_node: cst.BaseStatement) -> None:
         self._stmts.pop()
 
-    visit_While = visit_With = visit_Try = visit_ClassDef = visit_Match = _push_other  # type: ignore[assignment]
-    leave_While = leave_With = leave_Try = leave_ClassDef = leave_Match = _pop_other  # type: ignore[assignment]
+    visit_While = visit_With = visit_Try = visit_ClassDef = visit_Match = _push_other
+    leave_While = leave_With = leave_Try = leave_ClassDef = leave_Match = _pop_other
 
     def _check(self, node) -> None:
         fors = comp_fors(node)
@@ -748,7 +504,7 @@ class ComprehensionRule(_Rule):
         fix = None
         if isinstance(node, cst.ListComp) and self._depth == 1 and self._stmts:
             stmt, in_seq = self._stmts[-1]
-            found = comprehension_fix(self, node, stmt, in_seq, self._root)  # type: ignore[arg-type]
+            found = comprehension_fix(self, node, stmt, in_seq, self.ctx.function_node)
             if found is not None:
                 old, new, imports, safe, why = found
                 fix = _Fix(

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsscan.context import FunctionContext, cst_dotted
+from tsscan.semantic.exprs import ExprTyper
+from tsscan.semantic.flow import analyse
+from tsscan.semantic.function import FunctionFacts as FunctionContext
+from tsscan.semantic.function import cst_dotted
 from tsscan.walk import walk
 
 TENSOR = "tensor"
@@ -77,6 +80,19 @@ def annotation_kind(ann: cst.BaseExpression | None, ctx: FunctionContext) -> str
     if resolved.startswith(("typing.", "torch.")):
         return UNKNOWN
     return MODULE if name in ctx.module.aliases else UNKNOWN
+
+
+def kind_of_type(t: str | None) -> str:
+    """The coarse view of a TorchScript type (see :mod:`tsscan.semantic.types`)."""
+    if t is None:
+        return UNKNOWN
+    if t == "Tensor":
+        return TENSOR
+    if t in ("int", "float", "bool", "complex", "None"):
+        return SCALAR
+    if t == "str" or t.startswith(("List[", "Tuple[", "Dict[")):
+        return SEQUENCE
+    return UNKNOWN
 
 
 def _const_kind(node: cst.BaseExpression) -> str | None:
@@ -189,12 +205,29 @@ class Kinds:
                 return MODULE  # a submodule or a TorchScript class instance
         return UNKNOWN
 
-    def kind(self, node: cst.BaseExpression | None) -> str:  # noqa: C901 - a flat dispatch
+    def kind(self, node: cst.BaseExpression | None) -> str:
+        """The type model's answer where it has one (:func:`kind_of_type`); else what the
+        names' bindings, the file's imports and the class's attributes say."""
         if node is None:
             return UNKNOWN
         const = _const_kind(node)
         if const is not None:
             return const
+        known = kind_of_type(ExprTyper(self.ctx, self._name_type)(node)) if self.ctx.node is not None else UNKNOWN
+        return known if known != UNKNOWN else self._kind(node)
+
+    def _name_type(self, name: str) -> str | None:
+        """A name's TorchScript type where no binding in the function can change it: an
+        annotated name, or a parameter never assigned; other names are left to :meth:`name_kind`."""
+        assert self.ctx.node is not None
+        types = analyse(self.ctx.node, self.ctx)
+        if name in types.declared:
+            return types.declared[name]
+        if name in self.params and name not in self.assigned:
+            return types.params.get(name)
+        return None
+
+    def _kind(self, node: cst.BaseExpression) -> str:  # noqa: C901 - a flat dispatch
         if isinstance(node, cst.Name):
             return self.name_kind(node.value)
         if isinstance(node, cst.Attribute):
@@ -282,30 +315,8 @@ class _Collector(cst.CSTVisitor):
 def kinds_for(ctx: FunctionContext, fn: cst.FunctionDef) -> Kinds:
     """The :class:`Kinds` of ``fn``, the function ``ctx`` describes (cached on ``ctx``, which
     the engine creates per compiled function and shares between the rules)."""
-    cached = getattr(ctx, "_receiver_kinds", None)
-    if cached is None or cached[0] is not fn:
-        cached = (fn, Kinds(fn, ctx))
-        ctx._receiver_kinds = cached
-    return cached[1]
-
-
-class FunctionRoot:
-    """Mixin for rules: ``self.kinds`` is the :class:`Kinds` of the compiled function being
-    visited. Call ``super().on_function()`` and ``FunctionRoot.visit_FunctionDef`` if overriding."""
-
-    _root: cst.FunctionDef | None = None
-
-    def on_function(self) -> None:
-        self._root = None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._root is None:
-            self._root = node
-
-    @property
-    def kinds(self) -> Kinds:
-        assert self._root is not None
-        return kinds_for(self.ctx, self._root)  # type: ignore[attr-defined]
+    known = ctx.cached("kinds", fn)
+    return known if known is not None else ctx.remember("kinds", fn, Kinds(fn, ctx))
 
 
 def torch_prefix(ctx: FunctionContext, written: str) -> str | None:

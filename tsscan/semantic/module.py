@@ -1,15 +1,8 @@
-"""What ``torch.jit.script`` compiles in one file, found with the stdlib ``ast`` (cheap).
-
-The compiler compiles, for every ``nn.Module`` subclass: ``forward``, every method reachable
-from compiled code through ``self.method(...)``, every ``@torch.jit.export`` method and every
-``@property`` (unless listed in ``__jit_unused_properties__``); for ``@torch.jit.unused``
-methods only the signature; never ``__init__`` or ``@torch.jit.ignore`` methods. Functions
-decorated ``@torch.jit.script`` (or passed to ``torch.jit.script(...)`` at module level) and
-every free function of the file called from compiled code are compiled too, recursively.
-Classes decorated ``@torch.jit.script`` are TorchScript classes: all their methods compile.
-
-The result also records facts the compiler derives from code it does *not* compile (import
-aliases, what ``__init__`` assigns, class-level attributes), because rules need them.
+"""Per-file facts from the stdlib ``ast`` (cheap): imports and aliases, classes with their bases,
+methods and the attributes ``__init__`` and the class body assign, module-level functions and
+values. These are the facts the compiler derives from code it does *not* compile, and what a
+package-wide index joins across files; reachability (what is compiled) is
+:mod:`tsscan.semantic.compiled`.
 """
 
 from __future__ import annotations
@@ -20,8 +13,11 @@ from dataclasses import dataclass, field
 
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 
+
 # bases from torch.nn that are nn.Module subclasses (any torch.nn.<Capitalized> name counts)
 _MODULE_PREFIXES = ("torch.nn.", "torch.jit.ScriptModule")
+
+
 _NOT_MODULES = {"torch.nn.Parameter", "torch.nn.parameter.Parameter"}
 
 
@@ -58,7 +54,7 @@ class ClassInfo:
     local_bases: list[ClassInfo] = field(default_factory=list)
     methods: dict[str, FuncNode] = field(default_factory=dict)
     init_attrs: dict[str, Attr] = field(default_factory=dict)  # own __init__ only
-    init_assigned_later: dict[str, list[ast.expr]] = field(default_factory=dict)
+    init_assigned_later: dict[str, list[ast.expr | None]] = field(default_factory=dict)
     class_attrs: dict[str, Attr] = field(default_factory=dict)
     constants: set[str] = field(default_factory=set)  # __constants__ and Final[...]
     unused_properties: set[str] = field(default_factory=set)
@@ -103,30 +99,6 @@ class ClassInfo:
 
 
 @dataclass
-class CompiledFunction:
-    node: FuncNode
-    cls: ClassInfo | None
-    why: str  # "forward", "export", "property", "called from X.forward", "script", ...
-    body_compiled: bool = True  # False for @torch.jit.unused (signature only)
-    # line ranges of the body the compiler drops (static conditions, see tsscan/static.py):
-    # ``dead`` surely, ``maybe_dead`` depending on how the module was built
-    dead: list[tuple[int, int]] = field(default_factory=list)
-    maybe_dead: list[tuple[int, int]] = field(default_factory=list)
-
-    @property
-    def qualname(self) -> str:
-        return f"{self.cls.name}.{self.node.name}" if self.cls else self.node.name
-
-    @property
-    def start_line(self) -> int:
-        return min([d.lineno for d in self.node.decorator_list] + [self.node.lineno])
-
-    @property
-    def end_line(self) -> int:
-        return self.node.end_lineno or self.node.lineno
-
-
-@dataclass
 class ModuleInfo:
     tree: ast.Module
     aliases: dict[str, str] = field(default_factory=dict)  # local name -> dotted origin
@@ -136,6 +108,9 @@ class ModuleInfo:
     scripted_names: set[str] = field(default_factory=set)  # torch.jit.script(name) at top level
     last_import_line: int = 0  # line after which new imports go
     future_import_line: int = 0
+    # class name -> the methods the compiler compiles for it (its own and its bases'), set by
+    # the reachability analysis (tsscan.semantic.compiled)
+    compiled_methods: dict[str, set[str]] | None = None
 
     def resolve(self, name: str | None) -> str | None:
         """Resolve the head of a dotted name through the file's imports: ``nn.Linear`` ->
@@ -150,38 +125,6 @@ class ModuleInfo:
 
     def resolve_node(self, node: ast.AST) -> str | None:
         return self.resolve(dotted(node))
-
-
-@dataclass
-class FileScope:
-    module: ModuleInfo
-    compiled: list[CompiledFunction]
-    # code the compiler never compiles but whose effects it sees when scripting: the
-    # ``__init__`` of every nn.Module subclass (why="__init__") and module-level functions,
-    # not compiled themselves, that build torch.nn modules (why="builder"). Only rules with
-    # ``sees_init = True`` are run over these.
-    init_functions: list[CompiledFunction] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not self.compiled
-
-
-# --------------------------------------------------------------------------- analysis
-def _decorator_names(fn: FuncNode, mod: ModuleInfo) -> dict[str, ast.expr]:
-    out = {}
-    for d in fn.decorator_list:
-        target = d.func if isinstance(d, ast.Call) else d
-        name = mod.resolve_node(target)
-        if name:
-            out[name] = d
-    return out
-
-
-def _is_drop_ignore(dec: ast.expr) -> bool:
-    return isinstance(dec, ast.Call) and any(
-        k.arg == "drop" and isinstance(k.value, ast.Constant) and k.value.value is True for k in dec.keywords
-    )
 
 
 def _collect_imports(tree: ast.Module, mod: ModuleInfo) -> None:
@@ -222,11 +165,12 @@ def _module_level_statements(tree: ast.Module) -> Iterator[ast.stmt]:
         yield stmt
         if isinstance(stmt, ast.If):
             stack.extend(stmt.body + stmt.orelse)
-        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
-            stack.extend(stmt.body)
-            for h in stmt.handlers:
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":  # ast.TryStar: Python 3.11+
+            tried: ast.Try = stmt  # type: ignore[assignment]  # TryStar has Try's fields
+            stack.extend(tried.body)
+            for h in tried.handlers:
                 stack.extend(h.body)
-            stack.extend(stmt.orelse + stmt.finalbody)
+            stack.extend(tried.orelse + tried.finalbody)
 
 
 def _ann_text(src_lines: list[str], node: ast.expr) -> str:
@@ -275,13 +219,13 @@ def _string_items(node: ast.expr) -> set[str]:
     return set()
 
 
-def _self_name(fn: FuncNode) -> str | None:
+def self_name(fn: FuncNode) -> str | None:
     args = fn.args.posonlyargs + fn.args.args
     return args[0].arg if args else None
 
 
 def _collect_init_attrs(init: FuncNode, info: ClassInfo, mod: ModuleInfo) -> None:
-    me = _self_name(init)
+    me = self_name(init)
     if me is None:
         return
     for node in ast.walk(init):
@@ -349,13 +293,8 @@ def _resolve_bases(classes: dict[str, ClassInfo]) -> None:
         info.is_module = not info.is_script_class and is_module(info, set())
 
 
-def _calls_in(fn: FuncNode) -> Iterator[ast.Call]:
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Call):
-            yield node
-
-
-def analyse(tree: ast.Module) -> FileScope:
+def module_facts(tree: ast.Module) -> ModuleInfo:
+    """Everything :class:`ModuleInfo` knows about one parsed file."""
     mod = ModuleInfo(tree=tree)
     _collect_imports(tree, mod)
     for stmt in tree.body:
@@ -378,115 +317,4 @@ def analyse(tree: ast.Module) -> FileScope:
             ):
                 mod.scripted_names.add(node.args[0].id)
     _resolve_bases(mod.classes)
-    compiled = _compiled_functions(mod)
-    return FileScope(module=mod, compiled=compiled, init_functions=_init_functions(mod, compiled))
-
-
-def _init_functions(mod: ModuleInfo, compiled: list[CompiledFunction]) -> list[CompiledFunction]:
-    """``__init__`` of module classes and uncompiled module-level builders of torch.nn modules."""
-    out: list[CompiledFunction] = []
-    for cls in mod.classes.values():
-        init = cls.methods.get("__init__")
-        if cls.is_module and init is not None:
-            out.append(CompiledFunction(init, cls, "__init__"))
-    done = {id(cf.node) for cf in compiled}
-    for fn in mod.functions.values():
-        if id(fn) in done:
-            continue
-        for call in _calls_in(fn):
-            name = mod.resolve_node(call.func) or ""
-            head, _, last = name.rpartition(".")
-            local = mod.classes.get(name)
-            if (head.startswith("torch.nn") and last[:1].isupper()) or (local is not None and local.is_module):
-                out.append(CompiledFunction(fn, None, "builder"))
-                break
-    out.sort(key=lambda c: c.node.lineno)
-    return out
-
-
-def _compiled_functions(mod: ModuleInfo) -> list[CompiledFunction]:
-    out: list[CompiledFunction] = []
-    done: set[int] = set()
-    queue: list[CompiledFunction] = []
-
-    def add(cf: CompiledFunction) -> None:
-        if id(cf.node) in done:
-            return
-        done.add(id(cf.node))
-        out.append(cf)
-        if cf.body_compiled:
-            queue.append(cf)
-
-    def add_method(cls: ClassInfo, name: str, why: str) -> None:
-        found = cls.find_method(name)
-        if not found:
-            return
-        fn, owner = found
-        decs = _decorator_names(fn, mod)
-        if "torch.jit.ignore" in decs:
-            if _is_drop_ignore(decs["torch.jit.ignore"]):
-                add(CompiledFunction(fn, owner, why, body_compiled=False))
-            return
-        if "torch.jit.unused" in decs:
-            add(CompiledFunction(fn, owner, why, body_compiled=False))
-            return
-        if name == "__init__" and not cls.is_script_class:
-            return
-        add(CompiledFunction(fn, owner, why))
-
-    # roots
-    for cls in mod.classes.values():
-        if cls.is_script_class:
-            for name in cls.methods:
-                add_method(cls, name, "script class")
-            continue
-        if not cls.is_module:
-            continue
-        if cls.find_method("__prepare_scriptable__"):
-            continue  # torch.jit.script compiles what this hook returns instead (torchvision v2 transforms)
-        if "forward" in cls.methods:
-            add_method(cls, "forward", "forward")
-        for name, fn in cls.methods.items():
-            decs = _decorator_names(fn, mod)
-            if "torch.jit.export" in decs or "torch.jit.script_method" in decs:
-                add_method(cls, name, "export")
-            elif ("property" in decs or "functools.cached_property" in decs) and (name not in cls.unused_properties):
-                add_method(cls, name, "property")
-    for name, fn in mod.functions.items():
-        decs = _decorator_names(fn, mod)
-        if "torch.jit.script" in decs or name in mod.scripted_names:
-            add(CompiledFunction(fn, None, "script"))
-
-    # reachability: calls in code a static condition makes dead are not followed
-    from tsscan.static import in_ranges, regions
-
-    while queue:
-        cf = queue.pop(0)
-        cf.dead, cf.maybe_dead = regions(cf.node, mod, cf.cls)
-        me = _self_name(cf.node) if cf.cls is not None else None
-        for call in _calls_in(cf.node):
-            if cf.dead and in_ranges(call.lineno, cf.dead):
-                continue
-            f = call.func
-            if cf.cls is not None and isinstance(f, ast.Attribute):
-                recv = f.value
-                if isinstance(recv, ast.Name) and recv.id in (me, cf.cls.name):
-                    add_method(cf.cls, f.attr, f"called from {cf.qualname}")
-                elif isinstance(recv, ast.Call) and isinstance(recv.func, ast.Name) and recv.func.id == "super":
-                    for base in cf.cls.local_bases:
-                        add_method(base, f.attr, f"called from {cf.qualname}")
-            elif isinstance(f, ast.Name) and f.id in mod.functions:
-                fn = mod.functions[f.id]
-                decs = _decorator_names(fn, mod)
-                if "torch.jit.ignore" in decs:
-                    continue
-                add(
-                    CompiledFunction(
-                        fn,
-                        None,
-                        f"called from {cf.qualname}",
-                        body_compiled="torch.jit.unused" not in decs,
-                    )
-                )
-    out.sort(key=lambda c: c.node.lineno)
-    return out
+    return mod

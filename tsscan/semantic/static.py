@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import ast
 
-from tsscan.scope import ClassInfo, ModuleInfo
+from tsscan.semantic.module import ClassInfo, ModuleInfo
 
 TRUE, FALSE, VARIES = "true", "false", "varies"  # None: decided at run time
 Range = tuple[int, int]
 
 
-def _self_name(fn: ast.AST) -> str | None:
-    args = fn.args.posonlyargs + fn.args.args  # type: ignore[attr-defined]
+def _self_name(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    args = fn.args.posonlyargs + fn.args.args
     return args[0].arg if args else None
 
 
@@ -170,7 +170,9 @@ class Evaluator:
         return []
 
 
-def regions(fn: ast.AST, mod: ModuleInfo, cls: ClassInfo | None) -> tuple[list[Range], list[Range]]:
+def regions(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, mod: ModuleInfo, cls: ClassInfo | None
+) -> tuple[list[Range], list[Range]]:
     """(dead, maybe dead) line ranges of a compiled function's body."""
     me = _self_name(fn) if cls is not None else None
     ev = Evaluator(mod, cls, me)
@@ -198,11 +200,12 @@ def regions(fn: ast.AST, mod: ModuleInfo, cls: ClassInfo | None) -> tuple[list[R
         if isinstance(stmt, ast.If):
             v = ev(stmt.test)
             if v == TRUE:
-                if stmt.orelse:
-                    dead.append(span(stmt.orelse))  # type: ignore[arg-type]
+                if (else_span := span(stmt.orelse)) is not None:
+                    dead.append(else_span)
                 return block(stmt.body)
             if v == FALSE:
-                dead.append(span(stmt.body))  # type: ignore[arg-type]
+                if (body_span := span(stmt.body)) is not None:
+                    dead.append(body_span)
                 return block(stmt.orelse)
             if v == VARIES:
                 for part in (stmt.body, stmt.orelse):
@@ -221,7 +224,7 @@ def regions(fn: ast.AST, mod: ModuleInfo, cls: ClassInfo | None) -> tuple[list[R
             block(case.body)
         return False
 
-    block(fn.body)  # type: ignore[attr-defined]
+    block(fn.body)
     return dead, maybe
 
 

@@ -1,0 +1,367 @@
+"""The one expression type model: :class:`ExprTyper` answers "what TorchScript type will the
+compiler give this expression?" given the types of the names in scope. Every rule that needs a
+type asks it, through the function's environments (:mod:`tsscan.semantic.flow`, the names whose
+bindings agree, the declared names).
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tsscan.semantic import attributes
+from tsscan.semantic.annotations import SCALARS, annotation_type, split_type_args
+from tsscan.semantic.crossing import text_to_cst
+from tsscan.semantic.function import FunctionFacts as FunctionContext
+from tsscan.semantic.function import cst_dotted
+
+# --------------------------------------------------------------------------- expressions
+TORCH_TENSOR_FUNCS = frozenset(
+    """cat stack zeros ones full empty arange linspace logspace tensor as_tensor from_numpy
+    zeros_like ones_like full_like empty_like rand randn randint rand_like randn_like randint_like
+    where sigmoid tanh relu exp log log2 log10 sqrt rsqrt abs clamp clip matmul mm bmm einsum
+    softmax log_softmax flatten reshape transpose permute squeeze unsqueeze sum mean prod cumsum
+    maximum minimum floor ceil sin cos atan2 pow mul add sub div neg masked_fill gather index_select
+    stack hstack vstack cdist norm outer tril triu eye diag argmax argmin sort_values logical_and
+    logical_or logical_not isnan isinf isfinite nonzero_static bucketize flip roll repeat_interleave
+    tile narrow clone detach concat concatenate exp log1p expm1 floor ceil round sign bitwise_and
+    bitwise_or diag trace erf square nonzero""".split()
+)
+
+TORCH_TENSOR_LISTS = frozenset("split chunk unbind meshgrid broadcast_tensors tensor_split".split())
+
+TENSOR_METHODS = frozenset(
+    """view reshape permute contiguous float long int half double to sigmoid tanh relu sum mean
+    clone detach unsqueeze squeeze transpose flatten expand expand_as repeat exp log abs clamp
+    softmax log_softmax masked_fill type_as cpu cuda sqrt pow mul add sub div neg t matmul
+    view_as reshape_as argmax argmin floor ceil round sign norm cumsum prod gather index_select
+    narrow flip roll new_zeros new_ones new_full new_empty mul_ add_ sub_ div_ clamp_ fill_
+    zero_ copy_ masked_fill_ sigmoid_ relu_ logical_not logical_and logical_or eq ne lt le gt ge
+    isnan all any nonzero repeat_interleave sin cos square rsqrt reciprocal unfold diff log1p expm1
+    exp_ std var softplus uniform_ normal_ triu tril select new_tensor clamp_min clamp_max
+    bool""".split()
+)
+
+TENSOR_LIST_METHODS = frozenset("split chunk unbind tensor_split".split())
+
+INT_FUNCS = {"len": "int", "int": "int", "float": "float", "str": "str", "bool": "bool", "ord": "int", "chr": "str"}
+
+
+def _num_join(a: str, b: str) -> str | None:
+    if a == b and a in ("int", "float", "complex"):
+        return a
+    nums = ("bool", "int", "float", "complex")
+    if a in nums and b in nums:
+        return nums[max(nums.index(a), nums.index(b), 1)]
+    return None
+
+
+def is_chained_tensor_comparison(node: cst.Comparison, env_type) -> bool:
+    if len(node.comparisons) < 2:
+        return False
+    operands = [node.left] + [c.comparator for c in node.comparisons]
+    return any(env_type(o) == "Tensor" for o in operands)
+
+
+class ExprTyper:
+    """Types of expressions given a variable environment (a mapping name -> type or None)."""
+
+    def __init__(self, ctx: FunctionContext | None, lookup) -> None:
+        self.ctx = ctx
+        self.lookup = lookup
+
+    def __call__(self, node: cst.BaseExpression | None) -> str | None:
+        try:
+            return self._type(node)
+        except RecursionError:  # pragma: no cover - absurdly deep expressions
+            return None
+
+    def _type(self, node) -> str | None:  # noqa: C901 - a flat dispatch
+        if node is None:
+            return None
+        if isinstance(node, cst.Integer):
+            return "int"
+        if isinstance(node, cst.Float):
+            return "float"
+        if isinstance(node, cst.Imaginary):
+            return "complex"
+        if isinstance(node, cst.SimpleString):
+            return None if node.prefix.lower().startswith("b") else "str"  # bytes are not str
+        if isinstance(node, (cst.ConcatenatedString, cst.FormattedString)):
+            return "str"
+        if isinstance(node, cst.Name):
+            if node.value in ("True", "False"):
+                return "bool"
+            if node.value == "None":
+                return "None"
+            return self.lookup(node.value)
+        if isinstance(node, cst.List):
+            if not node.elements:
+                return "List[Tensor]"
+            if any(isinstance(e, cst.StarredElement) for e in node.elements):
+                return None
+            types = {self._type(e.value) for e in node.elements}
+            if len(types) == 1 and None not in types:
+                return f"List[{types.pop()}]"
+            return None
+        if isinstance(node, cst.Tuple):
+            if not node.elements:
+                return "Tuple[()]"
+            if any(isinstance(e, cst.StarredElement) for e in node.elements):
+                return None
+            maybe = [self._type(e.value) for e in node.elements]
+            parts = [p for p in maybe if p is not None]
+            if len(parts) != len(maybe):
+                return None
+            return f"Tuple[{', '.join(parts)}]"
+        if isinstance(node, cst.UnaryOperation):
+            inner = self._type(node.expression)
+            if isinstance(node.operator, cst.Not):
+                return "bool"
+            if isinstance(node.operator, cst.Minus) and inner in ("int", "float", "Tensor", "complex"):
+                return inner
+            return None
+        if isinstance(node, cst.BinaryOperation):
+            return self._binop(node)
+        if isinstance(node, cst.Comparison):
+            if is_chained_tensor_comparison(node, self._type):
+                return None
+            if len(node.comparisons) == 1:
+                op = node.comparisons[0].operator
+                if isinstance(op, (cst.Is, cst.IsNot, cst.In, cst.NotIn)):
+                    return "bool"
+                left, right = self._type(node.left), self._type(node.comparisons[0].comparator)
+                if "Tensor" in (left, right):
+                    return "Tensor"
+                if left in SCALARS and right in SCALARS:
+                    return "bool"
+            return None
+        if isinstance(node, cst.BooleanOperation):
+            left, right = self._type(node.left), self._type(node.right)
+            return "bool" if left == right == "bool" else None
+        if isinstance(node, cst.IfExp):
+            a, b = self._type(node.body), self._type(node.orelse)
+            return a if a == b else None
+        if isinstance(node, cst.Call):
+            return self._call(node)
+        if isinstance(node, cst.ListComp):
+            return self._list_comp(node)
+        if isinstance(node, cst.Subscript):
+            base = self._type(node.value)
+            if base == "Tensor":
+                return "Tensor"
+            if base == "str":
+                return "str"
+            if base and base.startswith("List[") and len(node.slice) == 1:
+                sl = node.slice[0].slice
+                inner = base[len("List[") : -1]
+                if isinstance(sl, cst.Slice):
+                    return base
+                assert isinstance(sl, cst.Index)
+                return inner if self._type(sl.value) == "int" else None
+            if base and base.startswith("Tuple[") and len(node.slice) == 1:
+                sl = node.slice[0].slice
+                if isinstance(sl, cst.Index) and isinstance(sl.value, cst.Integer):
+                    elements = split_type_args(base)
+                    idx = int(sl.value.value, 0)
+                    if elements is not None and "..." not in elements and -len(elements) <= idx < len(elements):
+                        return elements[idx]
+            return None
+        if isinstance(node, cst.Attribute):
+            owner = self._type(node.value)
+            if owner == "Tensor":
+                if node.attr.value == "shape":
+                    return "List[int]"
+                if node.attr.value in ("T", "mT", "data", "real", "imag"):
+                    return "Tensor"
+                if node.attr.value == "ndim":
+                    return "int"
+            if self.ctx is not None:
+                name = self.ctx.self_attr(node)
+                if name == "training":
+                    return "bool"
+                if name is not None:
+                    return module_attribute_type(self.ctx, name)
+            return None
+        return None
+
+    def _binop(self, node: cst.BinaryOperation) -> str | None:
+        left, right = self._type(node.left), self._type(node.right)
+        op = node.operator
+        if isinstance(op, cst.Modulo) and left == "str":
+            return "str"
+        if "Tensor" in (left, right):
+            if (
+                isinstance(op, cst.MatrixMultiply)
+                or left in ("int", "float", "bool", "Tensor")
+                or right in ("int", "float", "bool", "Tensor")
+            ):
+                return "Tensor"
+            return None
+        if left is None or right is None:
+            return None
+        if isinstance(op, cst.Add):
+            if left == right == "str":
+                return "str"
+            if left.startswith("Tuple[") and right.startswith("Tuple["):
+                lp, rp = split_type_args(left), split_type_args(right)
+                if lp is None or rp is None or "..." in lp + rp:
+                    return None
+                joined = lp + rp
+                return f"Tuple[{', '.join(joined)}]" if joined else "Tuple[()]"
+            if left == right and left.startswith("List["):
+                return left
+        if isinstance(op, cst.Divide):
+            return "float" if left in ("int", "float", "bool") and right in ("int", "float", "bool") else None
+        if isinstance(op, (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide, cst.Modulo)):
+            if left in ("int", "float") and right in ("int", "float"):
+                return _num_join(left, right)
+        return None
+
+    def _list_comp(self, node: cst.ListComp) -> str | None:
+        """``[elt for t in it ...]``: its targets are the comprehension's own names."""
+        scope: dict[str, str | None] = {}
+        outer = self.lookup
+        self.lookup = lambda name: scope[name] if name in scope else outer(name)
+        try:
+            fc: cst.CompFor | None = node.for_in
+            while fc is not None:
+                bind_target(fc.target, self.iter_element(fc.iter), scope)
+                fc = fc.inner_for_in
+            elt = self._type(node.elt)
+        finally:
+            self.lookup = outer
+        return f"List[{elt}]" if elt else None
+
+    def iter_element(self, it: cst.BaseExpression) -> str | None:
+        """The type a ``for`` over ``it`` binds to its target."""
+        if (
+            isinstance(it, cst.Call)
+            and isinstance(it.func, cst.Name)
+            and it.func.value in ("range", "enumerate", "zip")
+        ):
+            name = it.func.value
+            if self.lookup(name) is not None or (self.ctx is not None and name in self.ctx.module.functions):
+                return None
+            args = list(it.args)
+            if any(a.keyword is not None or a.star for a in args):
+                if not (name == "enumerate" and all(a.keyword is None or a.keyword.value == "start" for a in args)):
+                    return None
+            if name == "range":
+                return "int"
+            if name == "enumerate" and args:
+                inner = self.iter_element(args[0].value)
+                return f"Tuple[int, {inner}]" if inner else None
+            if name == "zip" and args:
+                maybe = [self.iter_element(a.value) for a in args]
+                items = [t for t in maybe if t is not None]
+                return f"Tuple[{', '.join(items)}]" if len(items) == len(maybe) else None
+            return None
+        return element_type(self._type(it))
+
+    def _call(self, node: cst.Call) -> str | None:
+        func = node.func
+        if isinstance(func, cst.Name) and self.lookup(func.value) is None:
+            if func.value == "abs" and len(node.args) == 1:
+                t = self._type(node.args[0].value)
+                return t if t in ("int", "float", "Tensor") else None
+            if func.value in ("min", "max") and len(node.args) == 2 and not any(a.keyword for a in node.args):
+                a, b = (self._type(x.value) for x in node.args)
+                return a if a == b and a in ("int", "float") else None
+        if isinstance(func, cst.Name) and func.value in INT_FUNCS and self.lookup(func.value) is None:
+            if func.value in ("int", "float") and node.args and self._type(node.args[0].value) == "Tensor":
+                return func.value
+            return INT_FUNCS[func.value]
+        if (
+            isinstance(func, cst.Name)
+            and func.value == "round"
+            and len(node.args) == 1
+            and self.lookup("round") is None
+        ):
+            inner = self._type(node.args[0].value)
+            return "float" if inner in ("int", "float") else ("Tensor" if inner == "Tensor" else None)
+        qual = self.ctx.qualname(func) if self.ctx is not None else cst_dotted(func)
+        if qual and qual.startswith("torch."):
+            last = qual.rsplit(".", 1)[-1]
+            mod = qual[: -len(last) - 1]
+            if mod in ("torch", "torch.nn.functional", "torch.special", "torch.linalg"):
+                if last in TORCH_TENSOR_LISTS:
+                    return "List[Tensor]"
+                if any(a.keyword is not None and a.keyword.value.startswith("return_") for a in node.args):
+                    return None  # return_indices=True and friends give tuples
+                if last in TORCH_TENSOR_FUNCS or (
+                    mod == "torch.nn.functional"
+                    and not last.startswith("_")
+                    and not last.endswith("_with_indices")
+                    and last not in ("multi_head_attention_forward", "has_torch_function", "pad_sequence")
+                ):
+                    return "Tensor"
+            return None
+        if isinstance(func, cst.Attribute):
+            recv = self._type(func.value)
+            name = func.attr.value
+            if recv == "Tensor":
+                if name in ("size",):
+                    return "int" if node.args else "List[int]"
+                if name in ("dim", "numel", "ndimension", "nelement", "element_size", "get_device"):
+                    return "int"
+                if name in TENSOR_LIST_METHODS:
+                    return "List[Tensor]"
+                if name in ("max", "min", "sort", "topk", "item", "tolist", "unique"):
+                    return "Tensor" if name in ("max", "min") and not node.args else None
+                if name in TENSOR_METHODS:
+                    return "Tensor"
+                return None
+            if recv == "str" and name in ("upper", "lower", "strip", "lstrip", "rstrip", "replace", "join", "format"):
+                return "str"
+        return None
+
+
+def element_type(t: str | None) -> str | None:
+    """The type a ``for`` loop over a value of type ``t`` binds."""
+    if t is None:
+        return None
+    if t in ("Tensor", "str"):
+        return t
+    if t.startswith("List["):
+        return t[len("List[") : -1]
+    if t.startswith("Tuple["):
+        items = split_type_args(t) or []
+        return items[0] if items and all(i == items[0] for i in items) else None
+    return None
+
+
+def bind_target(target: cst.BaseExpression, t: str | None, scope: dict[str, str | None]) -> None:
+    """Give the names of an assignment or loop target their part of ``t``."""
+    if isinstance(target, cst.Name):
+        scope[target.value] = t
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        items = split_type_args(t) if t and t.startswith("Tuple[") else None
+        for i, el in enumerate(target.elements):
+            sub = None
+            if items is not None and i < len(items) and not isinstance(el, cst.StarredElement):
+                sub = items[i]
+            elif t and t.startswith("List["):
+                sub = element_type(t)
+            elif t == "Tensor":
+                sub = "Tensor"
+            bind_target(el.value, sub, scope)
+
+
+def module_attribute_type(ctx: FunctionContext, name: str) -> str | None:
+    """The type of ``self.<name>`` as :mod:`tsscan.semantic.attributes` (the module-structure helper)
+    infers it from ``__init__`` and the class annotations; None when it is not certain."""
+    if ctx.cls is None:
+        return None
+    cache = ctx.attribute_types
+    if name in cache:
+        return cache[name]
+    out: str | None = None
+    at = attributes.attribute_type(ctx.cls, name, ctx.module)
+    ok_origin = at.origin in ("init", "buffer", "parameter", "builtin") or (
+        at.annotated and at.origin in ("annotation", "init")
+    )
+    if at.known and at.ts and ok_origin and at.kind not in attributes.UNCONVERTIBLE:
+        written = text_to_cst(at.ts)
+        out = annotation_type(written, ctx) if written is not None else None
+    cache[name] = out
+    return out

@@ -1,0 +1,640 @@
+"""A small model of what TorchScript infers for one compiled function: what type rules need.
+
+This is not a type checker. It knows the handful of facts the compiler applies and that
+flow-dependent rules need, and it answers "unknown" (``None``) whenever it is not sure, so
+that rules built on it stay silent rather than guess:
+
+* a parameter without annotation is a ``Tensor``, whatever its default;
+* a local takes the type of its first assignment; ``[]`` is ``List[Tensor]``, ``None`` is
+  ``NoneType`` unless the local is annotated ``Optional[...]``;
+* a straight-line rebinding in the same block may change the type; an assignment inside a
+  nested block (``if`` arm, loop body) to a variable of an enclosing block may not;
+* where the arms of an ``if`` merge, a variable defined in one arm only (the other arm not
+  ending in ``return``/``raise``/``break``/``continue``) is undefined afterwards, and one
+  defined with different types in the two arms has no type; a variable first defined in a
+  loop body is undefined after the loop;
+* all ``return`` statements of a function without return annotation share one type
+  (``None`` and ``T`` merge to ``Optional[T]``);
+* a loop over a module container (``for blk in self.blocks``, ``enumerate``/``zip`` of one)
+  is unrolled: its body is straight-line code in the enclosing block, and what it binds has
+  an unknown type afterwards (the number of copies is not known here);
+* a comprehension's targets are its own, not the function's variables;
+* an annotated variable rebound on a straight line takes the new type; a Tensor stored
+  into an existing ``int``/``float`` variable is converted (``aten::IntImplicit``), not a
+  type change;
+* ``if`` tests the compiler decides while compiling (:mod:`tsscan.semantic.static`: ``torch.jit.is_scripting()``
+  and ``and``/``or``/``not`` of it, attributes always or never None, ``Final`` bools) keep
+  only the live arm; after a taken arm that returns or raises the block ends.
+
+Types are plain strings in TorchScript's spelling: ``Tensor``, ``int``, ``float``, ``bool``,
+``str``, ``None``, ``List[int]``, ``Tuple[Tensor, int]``, ``Optional[Tensor]``, ``Any``.
+The analysis runs on the libcst ``FunctionDef`` a rule visits and is cached on the rule's
+``FunctionContext``, so the rules that use it share one pass per function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from tsscan.semantic.annotations import (
+    Stmts,
+    annotation_type,
+    assignable,
+    implicitly_converted,
+    is_optional,
+    param_list,
+    split_type_args,
+    unifiable,
+    walk_expr,
+)
+from tsscan.semantic.branches import _has_isinstance, _scripting_live_arm, _static_truth, _target_names, unrolled_loop
+from tsscan.semantic.exprs import ExprTyper
+from tsscan.semantic.function import FunctionFacts as FunctionContext
+from tsscan.walk import walk
+
+# --------------------------------------------------------------------------- flow analysis
+MAYBE = "<maybe-undefined>"
+
+CONFLICT = "<conflict>"
+
+
+@dataclass
+class Retype:
+    node: cst.CSTNode  # the assignment target
+    var: str
+    old: str
+    new: str
+    in_loop: bool
+
+
+@dataclass
+class BadUse:
+    node: cst.Name
+    var: str
+    kind: str  # "maybe" (defined on some paths only) or "conflict" (different types per arm)
+    detail: str = ""
+
+
+@dataclass
+class ReturnInfo:
+    node: cst.Return
+    type: str | None  # "None" for a bare return
+
+
+@dataclass
+class FunctionTypes:
+    """What :func:`analyse` learned about one compiled function."""
+
+    node: cst.FunctionDef
+    params: dict[str, str] = field(default_factory=dict)  # as the compiler types them
+    declared: dict[str, str] = field(default_factory=dict)  # annotated params/locals
+    return_annotation: str | None = None
+    has_return_annotation: bool = False
+    retypes: list[Retype] = field(default_factory=list)
+    bad_uses: list[BadUse] = field(default_factory=list)
+    returns: list[ReturnInfo] = field(default_factory=list)
+    # (call, var, element type, the list's type there)
+    appends: list[tuple[cst.Call, str, str | None, str | None]] = field(default_factory=list)
+    empty_list_vars: dict[str, cst.CSTNode] = field(default_factory=dict)
+    empty_list_assigns: dict[str, cst.Assign] = field(default_factory=dict)  # first `v = []`
+    ifexps: list[tuple[cst.IfExp, str | None, str | None]] = field(default_factory=list)
+    env_at: dict[int, dict[str, str | None]] = field(default_factory=dict)  # id(small stmt) -> env
+    # ids of the nodes in ``if`` arms the compiler may drop (``isinstance`` / ``is None`` tests
+    # it can fold on types we do not know): rules should not report there
+    quiet_nodes: set[int] = field(default_factory=set)
+    ctx: FunctionContext | None = None
+    typer: ExprTyper | None = None
+
+    def type_in(self, stmt: cst.CSTNode, node: cst.BaseExpression) -> str | None:
+        """The type of ``node`` with the variable types in force at small statement ``stmt``
+        (falls back to :meth:`type_of` for statements the flow walk did not see)."""
+        env = self.env_at.get(id(stmt))
+        if env is None:
+            return self.type_of(node)
+        return ExprTyper(self.ctx, env.get)(node)
+
+    def type_of(self, node: cst.BaseExpression) -> str | None:
+        """The type of an expression using the *parameter and declared* types only (no flow)."""
+        assert self.typer is not None
+        return self.typer(node)
+
+
+class _Frame:
+    def __init__(self, loop: bool) -> None:
+        self.vars: dict[str, str | None] = {}
+        self.loop = loop
+
+
+def _terminates(block: Stmts) -> bool:
+    if not block:
+        return False
+    last = block[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        # only return/raise: TorchScript still wants variables defined in an arm that ends
+        # in break/continue ("y is not defined in the true branch")
+        return any(isinstance(s, (cst.Return, cst.Raise)) for s in last.body)
+    if isinstance(last, cst.If):
+        if last.orelse is None:
+            return False
+        if isinstance(last.orelse, cst.Else):
+            return _terminates(last.body.body) and _terminates(last.orelse.body.body)
+        return _terminates(last.body.body) and _terminates([last.orelse])
+    return False
+
+
+class _Analyser:
+    def __init__(self, fn: cst.FunctionDef, ctx: FunctionContext | None) -> None:
+        self.fn = fn
+        self.ctx = ctx
+        self.out = FunctionTypes(fn, ctx=ctx)
+        self.frames: list[_Frame] = [_Frame(False)]
+        self.declared_level: dict[str, int] = {}  # frame depth of each annotation
+        # annotated names a straight-line assignment gave another type: ordinary variables now
+        self.rebound: set[str] = set()
+        # ids of ``if`` statements whose statically taken arm returns or raises
+        self.leaves: set[int] = set()
+        # Optional locals refined by the ``is not None`` / ``is None`` test of the arm being walked
+        self.refined: list[dict[str, str]] = []
+        # > 0 inside arms the compiler may drop (an ``is None`` test it may fold on a type we
+        # do not know): walked for the variables they bind, but nothing in them is reported
+        self.quiet = 0
+        self.type_comment = False
+        self.current_assign: cst.Assign | None = None
+        self.typer = ExprTyper(ctx, self.lookup)
+        self.out.typer = ExprTyper(ctx, self._declared_lookup)
+
+    # ---- environment
+    def lookup(self, name: str) -> str | None:
+        for ref in reversed(self.refined):
+            if name in ref:
+                return ref[name]
+        for fr in reversed(self.frames):
+            if name in fr.vars:
+                t = fr.vars[name]
+                return None if t in (MAYBE, CONFLICT) else t
+        return None
+
+    def _declared_lookup(self, name: str) -> str | None:
+        return self.out.declared.get(name) or self.out.params.get(name)
+
+    def _find(self, name: str) -> tuple[int, str | None]:
+        for i in range(len(self.frames) - 1, -1, -1):
+            if name in self.frames[i].vars:
+                return i, self.frames[i].vars[name]
+        return -1, None
+
+    def assign(self, target: cst.Name, t: str | None, value: cst.CSTNode | None = None) -> None:
+        name = target.value
+        for ref in self.refined:
+            ref.pop(name, None)  # a new value: the test no longer says anything about it
+        if name in self.out.declared and name not in self.rebound:
+            # annotated: the annotation is its type; an empty literal takes it as a hint
+            level = self.declared_level.get(name, 0)
+            empty = isinstance(value, (cst.List, cst.Dict)) and not value.elements
+            declared = self.out.declared[name]
+            if t is None or empty or assignable(declared, t) or implicitly_converted(declared, t):
+                return
+            if len(self.frames) - 1 == level:
+                # a straight-line rebinding in the annotation's own block gives the variable
+                # the new type (`x: List[Tensor]` then `x = torch.cat(x, 1)` compiles); from
+                # here on it is an ordinary variable
+                self.rebound.add(name)
+                self.frames[level].vars[name] = t
+                return
+            in_loop = any(fr.loop for fr in self.frames[level + 1 :])
+            if not self.quiet:
+                self.out.retypes.append(Retype(target, name, declared, t, in_loop))
+            return
+        i, old = self._find(name)
+        top = len(self.frames) - 1
+        if i == -1 or old in (MAYBE, CONFLICT):
+            self.frames[top].vars[name] = t
+            return
+        if i == top:
+            self.frames[top].vars[name] = t  # straight-line rebinding may change the type
+            return
+        if isinstance(value, cst.List) and not value.elements and old is not None and old.startswith("List["):
+            return  # `x = []` in a nested block takes x's list type as its hint (not so for `{}`)
+        if old is not None and t is not None and not assignable(old, t) and not implicitly_converted(old, t):
+            in_loop = any(fr.loop for fr in self.frames[i + 1 :])
+            if not self.quiet:
+                self.out.retypes.append(Retype(target, name, old, t, in_loop))
+            return
+        self.frames[i].vars[name] = old if t is None else (old or t)
+
+    # ---- uses
+    def uses(self, node: cst.CSTNode) -> None:
+        class Uses(cst.CSTVisitor):
+            def __init__(inner) -> None:
+                super().__init__()
+                inner.bound: list[str] = []
+
+            def visit_Attribute(inner, n: cst.Attribute) -> bool:
+                walk(n.value, inner)
+                return False
+
+            def visit_Arg(inner, n: cst.Arg) -> bool:
+                walk(n.value, inner)
+                return False
+
+            def visit_CompFor(inner, n: cst.CompFor) -> None:
+                for nm in _target_names(n.target):
+                    inner.bound.append(nm.value)
+
+            def _comprehension(inner, n: cst.ListComp | cst.SetComp | cst.DictComp | cst.GeneratorExp) -> None:
+                # the element is visited before the ``for`` clauses: bind their targets first
+                # (a comprehension's own variables are not the function's)
+                fc: cst.CompFor | None = n.for_in
+                while fc is not None:
+                    for nm in _target_names(fc.target):
+                        inner.bound.append(nm.value)
+                    fc = fc.inner_for_in
+
+            def visit_ListComp(inner, n: cst.ListComp) -> None:
+                inner._comprehension(n)
+
+            def visit_SetComp(inner, n: cst.SetComp) -> None:
+                inner._comprehension(n)
+
+            def visit_DictComp(inner, n: cst.DictComp) -> None:
+                inner._comprehension(n)
+
+            def visit_GeneratorExp(inner, n: cst.GeneratorExp) -> None:
+                inner._comprehension(n)
+
+            def visit_Lambda(inner, n: cst.Lambda) -> bool:
+                return False
+
+            def visit_IfExp(inner, n: cst.IfExp) -> None:
+                if (
+                    not inner.bound
+                    and not self.quiet
+                    and not self.uncertain_none_test(n.test)
+                    and not _has_isinstance(n.test)
+                ):
+                    self.out.ifexps.append((n, self.typer(n.body), self.typer(n.orelse)))
+
+            def visit_Name(inner, n: cst.Name) -> None:
+                if n.value in inner.bound:
+                    return
+                _, t = self._find(n.value)
+                if self.quiet:
+                    return
+                if t == MAYBE:
+                    self.out.bad_uses.append(BadUse(n, n.value, "maybe"))
+                elif t == CONFLICT:
+                    self.out.bad_uses.append(BadUse(n, n.value, "conflict"))
+
+        walk(node, Uses())
+
+    # ---- statements
+    def block(self, stmts: Stmts) -> bool:
+        """Walk a block; True when a statically taken arm in it returns or raises (the rest
+        of the block is not compiled)."""
+        for s in stmts:
+            self.statement(s)
+            if isinstance(s, cst.If) and id(s) in self.leaves:
+                return True
+        return False
+
+    def statement(self, s: cst.BaseStatement | cst.BaseSmallStatement) -> None:
+        if isinstance(s, cst.SimpleStatementLine):
+            comment = s.trailing_whitespace.comment
+            # ``x = []  # type: List[int]``: another rule's finding; do not guess the type here
+            self.type_comment = comment is not None and comment.value.lstrip("#").strip().startswith("type:")
+            for small in s.body:
+                self.small(small)
+            self.type_comment = False
+        elif isinstance(s, cst.If):
+            self.if_(s)
+        elif isinstance(s, cst.For) and unrolled_loop(s.iter, self.ctx):
+            self.uses(s.iter)
+            self._unrolled(s)
+        elif isinstance(s, (cst.For, cst.While)):
+            if isinstance(s, cst.For):
+                self.uses(s.iter)
+            else:
+                self.uses(s.test)
+            fr = _Frame(True)
+            self.frames.append(fr)
+            if isinstance(s, cst.For):
+                for nm in _target_names(s.target):
+                    fr.vars[nm.value] = self._loop_target_type(s)
+            self.block(s.body.body)
+            self.frames.pop()
+            # names first bound in the loop (its target too) are undefined after it
+            for name in fr.vars:
+                if self._find(name)[0] == -1:
+                    self.frames[-1].vars[name] = MAYBE
+        elif isinstance(s, cst.With):
+            for item in s.items:
+                self.uses(item.item)
+                if item.asname is not None:
+                    for nm in _target_names(item.asname.name):
+                        self.assign(nm, None)
+            self.block(s.body.body)
+        elif isinstance(s, cst.FunctionDef):
+            pass
+        else:  # try and other compound statements: be quiet
+            pass
+
+    def _unrolled(self, s: cst.For) -> None:
+        """A loop over a module container: the compiler unrolls it, one copy of the body per
+        module, so the body is straight-line code in the enclosing block. The number of copies
+        is not known here (none at all for an empty container), so every variable the body
+        binds or changes has an unknown type afterwards."""
+        top = self.frames[-1]
+        before = dict(top.vars)
+        for nm in _target_names(s.target):
+            top.vars[nm.value] = None
+        self.block(s.body.body)
+        for name, t in list(top.vars.items()):
+            if name not in before or before[name] != t:
+                top.vars[name] = None
+
+    def _loop_target_type(self, s: cst.For) -> str | None:
+        it = s.iter
+        if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range":
+            return "int" if isinstance(s.target, cst.Name) else None
+        t = self.typer(it)
+        if isinstance(s.target, cst.Name) and t and t.startswith("List["):
+            return t[len("List[") : -1]
+        return None
+
+    def _none_test_live_arm(self, s: cst.If) -> int | None:
+        """0/1: the arm that stays when the test is ``v is None`` / ``v is not None`` and
+        ``v``'s type decides it (the compiler skips the other arm: ``None`` is always None, a
+        Tensor or int never is)."""
+        test = s.test
+        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+            return None
+        op = test.comparisons[0].operator
+        left, right = test.left, test.comparisons[0].comparator
+        if isinstance(left, cst.Name) and left.value == "None":
+            left, right = right, left
+        if not (
+            isinstance(op, (cst.Is, cst.IsNot))
+            and isinstance(left, cst.Name)
+            and isinstance(right, cst.Name)
+            and right.value == "None"
+        ):
+            return None
+        t = self.lookup(left.value)
+        if t is None or t.startswith(("Optional[", "Union[")) or t == "Any":
+            return None
+        is_none = t == "None"
+        if isinstance(op, cst.IsNot):
+            is_none = not is_none
+        return 0 if is_none else 1
+
+    def uncertain_none_test(self, test: cst.BaseExpression) -> bool:
+        """True when ``test`` compares something with ``None`` (``is``/``is not``) whose type
+        we do not know to be Optional: the compiler folds such tests when the value's type is
+        NoneType or can never be None, and then drops an arm."""
+        for n in walk_expr(test):
+            if not isinstance(n, cst.Comparison):
+                continue
+            operands = [n.left] + [c.comparator for c in n.comparisons]
+            for k, c in enumerate(n.comparisons):
+                if not isinstance(c.operator, (cst.Is, cst.IsNot)):
+                    continue
+                a, b = operands[k], operands[k + 1]
+                if isinstance(a, cst.Name) and a.value == "None":
+                    a, b = b, a
+                if not (isinstance(b, cst.Name) and b.value == "None"):
+                    continue
+                t = self.typer(a)
+                if t is None or not (t.startswith(("Optional[", "Union[")) or t == "Any"):
+                    return True
+        return False
+
+    def if_(self, s: cst.If) -> None:
+        self.uses(s.test)
+        live = _scripting_live_arm(s, self.ctx)
+        static = None
+        if live is None:
+            static = _static_truth(s.test, self.ctx)
+            if static == "true":
+                live = 0
+            elif static == "false":
+                live = 1
+        if live is None:
+            live = self._none_test_live_arm(s)
+        if live is not None:
+            arm = (
+                s.body.body
+                if live == 0
+                else (
+                    s.orelse.body.body
+                    if isinstance(s.orelse, cst.Else)
+                    else ([s.orelse] if s.orelse is not None else None)
+                )
+            )
+            if arm is not None and _terminates(arm):
+                self.leaves.add(id(s))
+        if live is None and (static == "varies" or self.uncertain_none_test(s.test) or _has_isinstance(s.test)):
+            self.quiet += 1
+            for suite in (s.body, s.orelse):
+                if suite is not None:
+                    self.out.quiet_nodes.update(id(n) for n in walk_expr(suite))
+            try:
+                self._if_arms(s, None)
+            finally:
+                self.quiet -= 1
+            return
+        self._if_arms(s, live)
+
+    def _if_arms(self, s: cst.If, live: int | None) -> None:
+        arms: list[Stmts | None] = [s.body.body]
+        if s.orelse is None:
+            arms.append(None)
+        elif isinstance(s.orelse, cst.Else):
+            arms.append(s.orelse.body.body)
+        else:
+            arms.append([s.orelse])
+        if live is not None:
+            taken = arms[live]
+            if taken is not None and self.block(taken):
+                self.leaves.add(id(s))
+            return
+        results: list[dict[str, str | None] | None] = []
+        for k, arm in enumerate(arms):
+            fr = _Frame(False)
+            self.frames.append(fr)
+            self.refined.append(self._refinements(s.test, k == 0))
+            left = False
+            try:
+                if arm is not None:
+                    left = self.block(arm)
+            finally:
+                self.refined.pop()
+            self.frames.pop()
+            results.append(None if arm is not None and (left or _terminates(arm)) else fr.vars)
+        live_arms = [r for r in results if r is not None]
+        if not live_arms:
+            return
+        names = set().union(*[set(r) for r in live_arms])
+        for name in names:
+            if self._find(name)[0] != -1 and self._find(name)[1] not in (MAYBE, CONFLICT):
+                continue
+            types = [r.get(name, MAYBE) for r in live_arms]
+            if self.quiet and (MAYBE in types or len(set(types)) > 1):
+                self.frames[-1].vars[name] = None  # which arm survives is not known
+            elif MAYBE in types:
+                self.frames[-1].vars[name] = MAYBE
+            elif len(set(types)) == 1:
+                self.frames[-1].vars[name] = types[0]
+            elif None in types or any(t == CONFLICT for t in types):
+                self.frames[-1].vars[name] = None
+            elif all(unifiable(a, b) for a in types for b in types):
+                self.frames[-1].vars[name] = None  # an Optional or a merged tuple: not modelled
+            else:
+                self.frames[-1].vars[name] = CONFLICT
+
+    def _refinements(self, test: cst.BaseExpression, true_arm: bool) -> dict[str, str]:
+        """``{name: T}`` for Optional[T] locals the test proves not None in this arm
+        (``v is not None`` and ``and`` chains of it in the true arm, ``v is None`` in the
+        false arm): the compiler refines them there."""
+        out: dict[str, str] = {}
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And) and true_arm:
+            out.update(self._refinements(test.left, True))
+            out.update(self._refinements(test.right, True))
+            return out
+        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+            return out
+        op = test.comparisons[0].operator
+        left, right = test.left, test.comparisons[0].comparator
+        if isinstance(left, cst.Name) and left.value == "None":
+            left, right = right, left
+        if not (isinstance(left, cst.Name) and isinstance(right, cst.Name) and right.value == "None"):
+            return out
+        if isinstance(op, cst.IsNot) == true_arm and isinstance(op, (cst.Is, cst.IsNot)):
+            t = self.lookup(left.value)
+            if is_optional(t):
+                out[left.value] = t[len("Optional[") : -1]
+        return out
+
+    def _flat_env(self) -> dict[str, str | None]:
+        env: dict[str, str | None] = {}
+        for fr in self.frames:
+            for k, v in fr.vars.items():
+                env[k] = None if v in (MAYBE, CONFLICT) else v
+        return env
+
+    def small(self, s: cst.BaseSmallStatement) -> None:
+        self.out.env_at[id(s)] = self._flat_env()
+        if isinstance(s, cst.Assign):
+            self.uses(s.value)
+            t = None if self.type_comment else self.typer(s.value)
+            self.current_assign = s
+            for tgt in s.targets:
+                self._bind(tgt.target, t, s.value)
+            self.current_assign = None
+        elif isinstance(s, cst.AnnAssign):
+            if s.value is not None:
+                self.uses(s.value)
+            if isinstance(s.target, cst.Name):
+                at = annotation_type(s.annotation, self.ctx)
+                if at is not None:
+                    self.out.declared[s.target.value] = at
+                    self.declared_level.setdefault(s.target.value, len(self.frames) - 1)
+                    self.frames[-1].vars.setdefault(s.target.value, at)
+                else:
+                    self.frames[-1].vars[s.target.value] = None
+        elif isinstance(s, cst.AugAssign):
+            self.uses(s.value)
+            self.uses(s.target)
+            if isinstance(s.target, cst.Name):
+                bop = (
+                    cst.BinaryOperation(s.target, _AUG_TO_BIN.get(type(s.operator), cst.Add)(), s.value)
+                    if type(s.operator) in _AUG_TO_BIN
+                    else None
+                )
+                self.assign(s.target, self.typer(bop) if bop is not None else None)
+        elif isinstance(s, cst.Return):
+            if s.value is not None:
+                self.uses(s.value)
+            if not self.quiet:  # a return in an arm the compiler may drop does not count
+                self.out.returns.append(ReturnInfo(s, self.typer(s.value) if s.value is not None else "None"))
+        elif isinstance(s, cst.Expr):
+            self.uses(s.value)
+            v = s.value
+            if (
+                isinstance(v, cst.Call)
+                and isinstance(v.func, cst.Attribute)
+                and v.func.attr.value == "append"
+                and isinstance(v.func.value, cst.Name)
+                and len(v.args) == 1
+            ):
+                var = v.func.value.value
+                if not self.quiet:
+                    self.out.appends.append((v, var, self.typer(v.args[0].value), self.lookup(var)))
+        else:
+            self.uses(s)
+
+    def _bind(self, target: cst.BaseExpression, t: str | None, value: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            if isinstance(value, cst.List) and not value.elements and not self.type_comment:
+                self.out.empty_list_vars.setdefault(target.value, target)
+                if self.current_assign is not None and len(self.current_assign.targets) == 1:
+                    self.out.empty_list_assigns.setdefault(target.value, self.current_assign)
+            self.assign(target, t, value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            parts = split_type_args(t) if t and t.startswith("Tuple[") else None
+            elts = target.elements
+            for k, el in enumerate(elts):
+                sub = el.value
+                st = parts[k] if parts is not None and len(parts) == len(elts) and "..." not in parts else None
+                if t == "List[int]" or (t and t.startswith("List[")):
+                    st = t[len("List[") : -1]
+                if isinstance(sub, (cst.Name, cst.Tuple, cst.List)):
+                    self._bind(sub, st, value)
+        else:
+            self.uses(target)
+
+
+# concrete operator classes (mypy cannot tell them from the abstract base in a plain dict)
+_AUG_TO_BIN: dict[type[cst.BaseAugOp], Callable[[], cst.BaseBinaryOp]] = {
+    cst.AddAssign: cst.Add,
+    cst.SubtractAssign: cst.Subtract,
+    cst.MultiplyAssign: cst.Multiply,
+    cst.DivideAssign: cst.Divide,
+    cst.ModuloAssign: cst.Modulo,
+}
+
+
+def analyse(fn: cst.FunctionDef, ctx: FunctionContext | None) -> FunctionTypes:
+    """Analyse ``fn`` (cached on ``ctx`` per function node)."""
+    if ctx is not None and (known := ctx.cached("types", fn)) is not None:
+        return known
+    an = _Analyser(fn, ctx)
+    self_name = ctx.self_name if ctx is not None else None
+    params = param_list(fn)
+    for k, p in enumerate(params):
+        name = p.name.value
+        if k == 0 and self_name is not None and name == self_name:
+            continue
+        if p.annotation is None:
+            t: str | None = "Tensor"
+        else:
+            t = annotation_type(p.annotation.annotation, ctx)
+            if t is not None:
+                an.out.declared[name] = t
+        if t is not None:
+            an.out.params[name] = t
+        an.frames[0].vars[name] = t
+    for star in (fn.params.star_arg, fn.params.star_kwarg):
+        if isinstance(star, cst.Param):
+            an.frames[0].vars[star.name.value] = None
+    an.out.has_return_annotation = fn.returns is not None
+    if fn.returns is not None:
+        an.out.return_annotation = annotation_type(fn.returns.annotation, ctx)
+    body = fn.body
+    if isinstance(body, cst.IndentedBlock):
+        an.block(body.body)
+    if ctx is not None:
+        ctx.remember("types", fn, an.out)
+    return an.out

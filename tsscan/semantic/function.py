@@ -1,0 +1,101 @@
+"""One compiled function as the semantic model sees it: its file, class, ``self`` and the
+knowledge table for the target torch version, with a cache slot for each analysis made of it.
+
+Rules do not use this directly: they get :class:`tsscan.context.FunctionContext`, which extends
+it with the questions rules ask. Keeping the facts here lets the model's own modules take them
+without importing anything above the semantic layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from tsscan.semantic.compiled import CompiledFunction, FileScope
+from tsscan.semantic.module import ClassInfo, ModuleInfo
+
+
+def cst_dotted(node: cst.CSTNode) -> str | None:
+    """``a.b.c`` for libcst Name/Attribute chains, None otherwise."""
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+        return ".".join(reversed(parts))
+    return None
+
+
+@dataclass
+class FunctionFacts:
+    """One compiled function, with the facts about its file and class that the model needs."""
+
+    path: str
+    scope: FileScope
+    function: CompiledFunction
+    target_version: str
+    options: dict[str, Any] = field(default_factory=dict)
+    _knowledge: Any = None
+    # the libcst FunctionDef being checked (set by the engine before the rules see it)
+    node: cst.FunctionDef | None = None
+    # analyses of ``node``, made once and shared by every rule (see tsscan.semantic.types and
+    # tsscan.semantic.receivers): keyed by the analysis, each holds (node, result)
+    analyses: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    # ``self.<name>`` -> its TorchScript type (None: not certain)
+    attribute_types: dict[str, str | None] = field(default_factory=dict)
+
+    def cached(self, kind: str, node: Any) -> Any:
+        """The analysis ``kind`` of ``node`` made earlier for this function, or None."""
+        hit = self.analyses.get(kind)
+        return hit[1] if hit is not None and hit[0] is node else None
+
+    def remember(self, kind: str, node: Any, result: Any) -> Any:
+        self.analyses[kind] = (node, result)
+        return result
+
+    @property
+    def module(self) -> ModuleInfo:
+        return self.scope.module
+
+    @property
+    def cls(self) -> ClassInfo | None:
+        return self.function.cls
+
+    @property
+    def self_name(self) -> str | None:
+        """The name of ``self`` in a method (None in free functions and static methods)."""
+        fn = self.function.node
+        if self.cls is None:
+            return None
+        if any(self.module.resolve_node(d) == "staticmethod" for d in fn.decorator_list):
+            return None
+        args = fn.args.posonlyargs + fn.args.args
+        return args[0].arg if args else None
+
+    def qualname(self, node: cst.CSTNode) -> str | None:
+        """The dotted origin of a Name/Attribute expression: ``F.relu`` -> ``torch.nn.functional.relu``."""
+        return self.module.resolve(cst_dotted(node))
+
+    def self_attr(self, node: cst.CSTNode) -> str | None:
+        """``X`` when ``node`` is ``self.X``, else None."""
+        me = self.self_name
+        if (
+            me is not None
+            and isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Name)
+            and node.value.value == me
+        ):
+            return node.attr.value
+        return None
+
+    @property
+    def knowledge(self) -> Any:
+        """The generated table of what TorchScript knows, for the target torch version."""
+        if self._knowledge is None:
+            from tsscan.semantic import knowledge as knowledge
+
+            self._knowledge = knowledge.load(self.target_version)
+        return self._knowledge
