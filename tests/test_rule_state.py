@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tsscan.rule import load_rules
+from tsscan.registry import load_rules
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "tsscan" / "rules"
 INITIALISING = {"__init__", "on_function"}
