@@ -141,19 +141,33 @@ def test_expected_kinds():
     assert PRED["grid"].ts == "List[torch.Tensor]"
 
 
+# attributes tsscan makes no prediction for (UNKNOWN): whether torch 2.13 keeps them
+COMPILER_DECIDES = {"mixed": False, "obj": True}  # a list of int and str; a plain class (a TorchScript class)
+
+
+def test_every_unknown_attribute_is_pinned():
+    assert {n for n, t in PRED.items() if t.kind == A.UNKNOWN} == set(COMPILER_DECIDES)
+    assert [n for n, t in PRED.items() if t.constant] == ["limit"]
+
+
 @pytest.mark.parametrize("name", sorted(PRED))
 def test_prediction_matches_the_compiler(name, scripted):
     t = PRED[name]
     prefix, _, attr = name.rpartition(".")
     module = scripted[prefix + "." if prefix else ""]
     has = module._c.hasattr(attr)
-    if t.constant or t.kind == A.FUNCTION:
-        return  # constants are folded; functions are compiled when called
+    if t.constant:  # a Final: kept, as a constant with its value
+        assert has and getattr(module, attr) == 4, name
+        return
+    if t.kind == A.FUNCTION:  # compiled when called, never an attribute of the module
+        assert not has, name
+        return
     if t.kind in A.UNCONVERTIBLE or t.origin in ("class", "annotation"):
         assert not has, f"{name}: predicted {t.kind}/{t.origin} to be dropped, the compiler kept it"
         return
-    if t.kind == A.UNKNOWN:
-        return  # no claim
+    if t.kind == A.UNKNOWN:  # no prediction; what the compiler does, pinned
+        assert has == COMPILER_DECIDES[name], name
+        return
     assert has, f"{name}: predicted {t.kind}, the compiler dropped it"
     if t.kind in _PYTYPES:
         assert isinstance(module._c.getattr(attr), _PYTYPES[t.kind]), name

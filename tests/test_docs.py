@@ -2,9 +2,12 @@
 
 import io
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tsscan.cli import main
 from tsscan.docs import documented_rules, generated_pages, render_section, rule_page
@@ -123,7 +126,7 @@ EXAMPLES = DOCS / "examples"
 SKIP = ("--fix", "--diff", "--verify", "explain-error")
 
 
-def _shown_commands():
+def _shown_commands(skip=SKIP):
     """``$ tsscan ...`` / ``$ flake8 ...`` lines in ```text blocks of the README and the guide,
     with the output shown under them (up to a line ``...``)."""
     out = []
@@ -140,7 +143,7 @@ def _shown_commands():
     return [
         (page, cmd, shown)
         for page, cmd, shown in out
-        if cmd.split()[0] in ("tsscan", "flake8") and not any(s in cmd.split() for s in SKIP)
+        if cmd.split()[0] in ("tsscan", "flake8") and not any(s in cmd.split() for s in skip)
     ]
 
 
@@ -179,3 +182,73 @@ def test_relative_links_resolve():
             if not path.exists():
                 broken.append(f"{page.relative_to(ROOT)} -> {target}")
     assert not broken, broken
+
+
+# ---------------------------------------------------------------- --fix / --diff examples
+_TIMES = re.compile(r"\d+\.\d+ s\b")
+
+
+def _split_streams(shown: list[str], out: str, err: str) -> tuple[list[str], list[str], list[str], list[str]]:
+    """The lines shown in a doc block that belong to stdout and to stderr (a terminal interleaves
+    them; pipes do not), next to the real ones; timings normalised."""
+    out_lines = [_TIMES.sub("N s", ln) for ln in out.splitlines()]
+    err_lines = [_TIMES.sub("N s", ln) for ln in err.splitlines()]
+    shown = [_TIMES.sub("N s", ln) for ln in shown]
+    shown_out = [ln for ln in shown if ln in out_lines]
+    shown_err = [ln for ln in shown if ln not in out_lines]
+    return shown_out, out_lines, shown_err, err_lines
+
+
+def _fixing_commands():
+    shown = _shown_commands(skip=("explain-error",))
+    return [(page, cmd, out) for page, cmd, out in shown if {"--fix", "--diff"} & set(cmd.split())]
+
+
+def test_docs_show_fix_and_diff():
+    assert [(page, cmd) for page, cmd, _ in _fixing_commands()] == [
+        ("cli.md", "tsscan --diff models/"),
+        ("cli.md", "tsscan --fix models/"),
+    ]
+
+
+@pytest.mark.parametrize("page,cmd,shown", _fixing_commands(), ids=lambda v: v if isinstance(v, str) else "")
+def test_fix_and_diff_output_shown_in_the_docs_is_real(tmp_path, page, cmd, shown):
+    import shlex
+
+    work = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, work)
+    argv = shlex.split(cmd)
+    proc = subprocess.run(
+        [sys.executable, "-m", *argv, "--no-cache"], cwd=work, capture_output=True, text=True, timeout=600
+    )
+    while shown and shown[-1] == "":
+        shown = shown[:-1]
+    shown_out, out, shown_err, err = _split_streams(shown, proc.stdout, proc.stderr)
+    assert (shown_out, shown_err) == (out, err), f"{page}: `{cmd}` prints something else now"
+    assert proc.returncode == 1
+
+
+def test_readme_fix_example_is_real(tmp_path):
+    """The README's `tsscan --fix fixtures/fix/yolo_detect.py` block (its first and last lines;
+    `...` stands for the others) and the file it writes."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```text\n(.*?)```", readme, flags=re.S) if "fixed, confirmed" in b)
+    head, _, tail = block.strip("\n").partition("\n...\n")
+    fix_dir = tmp_path / "fixtures" / "fix"
+    fix_dir.mkdir(parents=True)
+    for name in ("yolo_detect.py", "pyproject.toml"):
+        shutil.copy(ROOT / "fixtures" / "fix" / name, fix_dir / name)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tsscan", "--fix", "--no-cache", "fixtures/fix/yolo_detect.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    real = [_TIMES.sub("N s", ln) for ln in (proc.stderr + proc.stdout).splitlines()]
+    shown_head = [_TIMES.sub("N s", ln) for ln in head.splitlines()]
+    shown_tail = [_TIMES.sub("N s", ln) for ln in tail.splitlines()]
+    assert real[: len(shown_head)] == shown_head
+    assert real[-len(shown_tail) :] == shown_tail
+    assert (fix_dir / "yolo_detect.py").read_text() == (ROOT / "fixtures" / "fix" / "yolo_detect.fixed.py").read_text()

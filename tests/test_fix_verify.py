@@ -7,6 +7,7 @@ the worker is a real subprocess either way.
 
 import io
 import os
+import re
 import shutil
 import sys
 import textwrap
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from harness import EAGER_RAISES
 
 from tsscan.cli import main
 from tsscan.config import Settings
@@ -66,9 +68,9 @@ def engine():
 def test_every_fix_is_confirmed_by_the_compiler(item, verifier, tmp_path):
     """The rewrite (exactly the example's `fixed`) and its confirmation: scripted by
     torch.jit.script (level 2) and, with the example's inputs, same outputs (level 3)."""
-    rule, _, ex = item
+    rule, i, ex = item
     only = Engine(RULES, "2.13.0", select=[rule.code])
-    safeties = (SAFE,) if rule.fix_safety == SAFE else (SAFE, UNSAFE)
+    safeties = (SAFE,) if ex.fix == SAFE else (SAFE, UNSAFE)
     path = tmp_path / "example.py"
     path.write_text(_src(ex.code), encoding="utf-8")
     verifier.inputs = {}
@@ -77,14 +79,15 @@ def test_every_fix_is_confirmed_by_the_compiler(item, verifier, tmp_path):
 
         names = [n.name for n in ast.parse(_src(ex.code)).body if isinstance(n, (ast.ClassDef, ast.FunctionDef))]
         verifier.inputs = {name: ex.inputs for name in names}
+    checks = verifier.checks
     ff = fix_file(only, str(path), _src(ex.code), safeties, verifier=verifier)
     assert ff.new_text == _src(ex.fixed)
     assert ff.applied and not ff.dropped, [r.note() for r in ff.dropped]
-    for rec in ff.applied:
-        assert rec.status == "confirmed", rec.note()
-        assert rec.level >= 2, rec.note()
-        if ex.inputs:
-            assert rec.level == 3, rec.note()
+    assert verifier.checks > checks, "the worker was never asked"
+    assert verifier.worker.proc is not None and verifier.worker.proc.poll() is None
+    # every fixed example has inputs: level 3, unless the eager original raises on all of them
+    level = 2 if (rule.code, i) in EAGER_RAISES else 3
+    assert [(rec.status, rec.level) for rec in ff.applied] == [("confirmed", level)] * len(ff.applied)
 
 
 # --------------------------------------------------------------------------- broken fixes
@@ -290,10 +293,21 @@ def test_fixture_model_fails_then_scripts_with_the_same_outputs(name, tmp_path):
     original = FIX_FIXTURES / f"{name}.py"
     fixed = FIX_FIXTURES / f"{name}.fixed.py"
     with quiet():
-        with pytest.raises(Exception):  # noqa: B017 (issue 15: assert where it fails)
+        try:
             mod = _load(original, f"fx_orig_{name}", eager=False)  # @torch.jit.script at import
             for _, obj, _ in _targets(mod):
                 torch.jit.script(obj)
+        except (RuntimeError, torch.jit.frontend.FrontendError) as exc:  # what the compiler raises
+            message = str(exc)
+        else:
+            raise AssertionError(f"{name}.py scripts")
+    # it fails where tsscan says: a line the compiler names lies inside a finding
+    named = {int(n) for n in re.findall(rf'File "[^"]*{re.escape(original.name)}", line (\d+)', message)}
+    text = original.read_text(encoding="utf-8")
+    found = Engine(RULES, "2.13.0").check(str(original), text).diagnostics
+    flagged = {n for d in found for n in range(d.line, max(d.line, d.end_line) + 1)}
+    assert named & flagged, (named, flagged, message)
+    with quiet():
         eager = {n: (o, i) for n, o, i in _targets(_load(original, f"fx_eager_{name}", eager=True))}
         fixed_mod = _load(fixed, f"fx_fixed_{name}", eager=False)
         compared = 0

@@ -35,12 +35,12 @@ def flake8(*args, cwd=ROOT):
         text=True,
         timeout=300,
     )
-    assert proc.returncode in (0, 1), proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
     rows = []
     for line in proc.stdout.splitlines():
         path, row, col, code, text = line.split("|", 4)
         rows.append((path, int(row), int(col), code, text))
+    assert proc.returncode == (1 if rows else 0), proc.stderr  # flake8: 1 exactly when it reports
     return proc, rows
 
 
@@ -52,8 +52,9 @@ def tsscan_json(*args, cwd=ROOT):
         text=True,
         timeout=300,
     )
-    assert proc.returncode in (0, 1), proc.stderr
-    return json.loads(proc.stdout)
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == (1 if doc["diagnostics"] else 0), proc.stderr
+    return doc
 
 
 def _fixture_files():

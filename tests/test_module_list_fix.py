@@ -4,7 +4,7 @@ lengths; otherwise offered as unsafe. Both rewrites are compiled and compared wi
 import textwrap
 
 import torch
-from harness import eager_all, outcome, same, script_all
+from harness import agree, eager_all, outcome, script_all
 
 from tsscan.engine import Engine
 from tsscan.fix.edits import fix_text
@@ -63,7 +63,7 @@ def test_the_unsafe_rewrite_scripts_and_matches_eager_when_lengths_agree(tmp_pat
     eager = dict(eager_all(HEAD, tmp_path))["Detect"]
     for args in INPUTS:
         e, s = outcome(eager, args), outcome(scripted, args)
-        assert e[0] == s[0] == "ok" and same(e[1], s[1])
+        assert e.kind == s.kind == "ok" and agree(e, s)
 
 
 def test_a_bound_init_ties_to_the_lengths_is_safe():

@@ -1,10 +1,18 @@
 """The built-in rules are found from a regular wheel install and from an editable install,
-each in a fresh virtual environment (its dependencies come from the system site-packages)."""
+each in a fresh virtual environment.
+
+Self-contained: the new venv sees no package of the base Python (no system site-packages);
+its dependencies (libcst, torch) and build dependencies (hatchling, editables: the test extra)
+come from the venv running the tests, through a ``.pth`` line naming that venv's
+site-packages. Lines of a ``.pth`` file only extend ``sys.path``: the ``.pth`` files there
+(the editable install of this checkout) are not run, so the new venv's own tsscan is the one
+tested. No network is needed."""
 
 import json
 import os
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
@@ -28,8 +36,15 @@ class M(nn.Module):
 
 
 def _venv(path: Path) -> Path:
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(path)
-    return path / "bin"
+    venv.EnvBuilder(system_site_packages=False, with_pip=True).create(path)
+    bin_dir = path / "bin"
+    site = _run([str(bin_dir / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], path)
+    ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    Path(site.stdout.strip(), "tsscan_test_venv.pth").write_text("".join(f"{p}\n" for p in sorted(ours)))
+    paths = _run([str(bin_dir / "python"), "-c", "import sys; print(repr(sys.path))"], path)
+    base = sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})["purelib"]
+    assert base not in eval(paths.stdout), "the base Python's site-packages leaked in"
+    return bin_dir
 
 
 def _run(args, cwd):

@@ -20,6 +20,9 @@ from pathlib import Path
 
 import pytest
 
+# pre-commit builds the hook environment with pip: hatchling and libcst come from the package index
+pytestmark = pytest.mark.network
+
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = ["pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "tsscan", "rules", "LICENSE"]
 

@@ -9,7 +9,7 @@ failure (stay silent) but must never invent one.
 import textwrap
 
 import pytest
-from harness import script_all
+from harness import compiler_error, script_all
 
 from tsscan.engine import Engine
 from tsscan.registry import load_rules
@@ -138,10 +138,13 @@ def model_engine():
 
 @pytest.mark.parametrize("name,src,codes", ALL, ids=[a[0] for a in ALL])
 def test_model_matches_compiler(name, src, codes, model_engine, tmp_path):
-    found = {d.code for d in model_engine.check("case.py", src).diagnostics}
-    assert found == set(codes), src
+    found = model_engine.check("case.py", src).diagnostics
+    assert {d.code for d in found} == set(codes), src
     if codes:
-        with pytest.raises(Exception):  # noqa: B017 (issue 15: assert where it fails)
-            script_all(src, tmp_path)
+        # the compiler fails, at a line a finding covers
+        err = compiler_error(src, tmp_path)
+        assert err is not None and err.lines, err
+        flagged = {n for d in found for n in range(d.line, max(d.line, d.end_line) + 1)}
+        assert err.lines & flagged, (err.lines, flagged, err.message)
     else:
         assert script_all(src, tmp_path)

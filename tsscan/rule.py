@@ -42,12 +42,15 @@ class Example:
     decorated ``@torch.jit.script`` is scripted on import. For an *invalid* example, ``fixed``
     is the exact source the rule's fix must produce (None: the rule offers no fix here), and
     ``inputs`` is a Python expression, evaluated in the example's namespace, giving a list of
-    argument tuples on which eager ``code`` and scripted ``fixed`` must agree.
+    argument tuples on which eager ``code`` and scripted ``fixed`` must agree. ``fix`` declares
+    the safety of the fix the rule offers on an invalid example: SAFE, UNSAFE, or None (none
+    offered); the test suite checks the rule offers exactly that.
     """
 
     code: str
     fixed: str | None = None
     inputs: str | None = None
+    fix: str | None = None
     # torch versions in which this example is expected to fail (defaults to the rule's)
     note: str = ""
 

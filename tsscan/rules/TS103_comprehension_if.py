@@ -68,6 +68,7 @@ def positive(xs: List[int]) -> List[int]:
     return keep
 """,
             inputs="[([3, -1, 0, 7],), ([],), ([-5],)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -99,6 +100,7 @@ class NonEmpty(nn.Module):
         return torch.cat(items, 0)
 """,
             inputs="[([torch.randn(2, 2), torch.zeros(0), torch.tensor([float('nan'), -1.0])],), ([torch.zeros(0)],)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -127,6 +129,7 @@ def widths(x: torch.Tensor, i: int) -> List[int]:
     return sizes + [i]
 """,
             inputs="[(torch.zeros(2, 1, 3), 5), (torch.tensor(1.0), 0), (torch.zeros(1, 0), -1)]",
+            fix=SAFE,
         ),
         Example(
             """

@@ -61,6 +61,7 @@ def flatten(rows: List[List[int]]) -> List[int]:
     return flat
 """,
             inputs="[([[1, -2], [], [3]],), ([],), ([[-1]],)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -90,6 +91,7 @@ class Pairs(nn.Module):
         return torch.stack(items)
 """,
             inputs="[([torch.tensor([1.0, float('nan')])], [torch.tensor([2.0, -1.0]), torch.zeros(2)]), ([torch.tensor([1, 2])], [torch.tensor([3, 4])])]",
+            fix=SAFE,
         ),
         Example(
             """

@@ -85,6 +85,7 @@ def halvings(n: int) -> int:
     return steps
 """,
             inputs="[(0,), (1,), (37,), (-4,)]",
+            fix=SAFE,
         ),
     ]
     valid = [

@@ -95,6 +95,7 @@ class Reshape(nn.Module):
         return x.view(shape) + torch.zeros(shape, dtype=x.dtype)
 """,
             inputs="[(torch.arange(6.0), [2, 3]), (torch.tensor([1, -2, 3, 4]), [-1, 2]), (torch.zeros(0), [0, 5])]",
+            fix=UNSAFE,
         ),
         Example(
             """
@@ -131,6 +132,8 @@ class Unroll(nn.Module):
         cur_size = self.size
         return x.view(([B] + cur_size + [C]))
 """,
+            inputs="[(torch.randn(2, 4, 3),), (torch.zeros(1, 4, 5),), (torch.ones(2, 3, 3),)]",
+            fix=UNSAFE,
         ),
         Example(
             """

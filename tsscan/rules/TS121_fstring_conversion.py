@@ -53,6 +53,7 @@ def describe(x: torch.Tensor, name: str) -> str:
     return f"{name}: {x.dim()} dims"
 """,
             inputs="[(torch.zeros(2, 3), 'feat'), (torch.zeros(0), ''), (torch.tensor(1), 'é')]",
+            fix=SAFE,
         ),
         Example(
             """

@@ -85,7 +85,8 @@ class Head(nn.Module):
         with torch.inference_mode():
             y = self.fc(x)
         return y
-"""
+""",
+            fix=UNSAFE,
         ),
         Example(
             """
@@ -118,6 +119,7 @@ def double(x: torch.Tensor) -> torch.Tensor:
     return y
 """,
             inputs="[(torch.tensor([1.0, float('nan'), -0.0]),), (torch.zeros(0),), (torch.tensor([3, -4]),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -141,6 +143,7 @@ def frozen(x: torch.Tensor) -> torch.Tensor:
     return y
 """,
             inputs="[(torch.tensor([1.0, -2.0], requires_grad=True),), (torch.zeros(0),), (torch.tensor([1, 2]),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -163,6 +166,8 @@ def frozen(x: torch.Tensor) -> torch.Tensor:
         y = x * 2
     return y
 """,
+            inputs="[(torch.tensor([1.0, -2.0], requires_grad=True),), (torch.zeros(0),)]",
+            fix=SAFE,
         ),
     ]
     valid = [

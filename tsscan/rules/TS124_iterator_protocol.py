@@ -63,6 +63,7 @@ def first_scale(scales: List[float], x: torch.Tensor) -> torch.Tensor:
     return x * scales[0] + x[0]
 """,
             inputs="[([2.0, 3.0], torch.tensor([1.0, float('nan')])), ([-0.5], torch.tensor([[1, 2], [3, 4]])), ([], torch.ones(2)), ([1.0], torch.zeros(0))]",
+            fix=SAFE,
         ),
         Example(
             """

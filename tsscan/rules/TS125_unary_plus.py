@@ -53,6 +53,7 @@ def shift(x: torch.Tensor, k: int) -> torch.Tensor:
     return x + offset
 """,
             inputs="[(torch.tensor([1.0, float('nan')]), -3), (torch.zeros(0), 0), (torch.tensor([2, 5]), 7)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -64,6 +65,7 @@ class Identity(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return +x
 """,
+            fix=UNSAFE,
         ),
     ]
     valid = [

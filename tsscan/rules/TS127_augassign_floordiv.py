@@ -58,6 +58,7 @@ def pooled_size(x: torch.Tensor, levels: int) -> int:
     return n
 """,
             inputs="[(torch.zeros(2, 17), 2), (torch.zeros(0), 3), (torch.zeros(5), 0)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -69,6 +70,7 @@ def halve(x: torch.Tensor) -> torch.Tensor:
     x //= 2
     return x
 """,
+            fix=UNSAFE,
         ),
     ]
     valid = [

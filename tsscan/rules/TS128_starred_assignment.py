@@ -66,6 +66,7 @@ def split_head(sizes: List[int]) -> List[int]:
     return dims + [head, last]
 """,
             inputs="[([1, 2, 3, 4],), ([5, 6],), ([7],), ([],)]",
+            fix=SAFE,
         ),
     ]
     valid = [

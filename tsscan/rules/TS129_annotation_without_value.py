@@ -91,6 +91,7 @@ def longest(xs: List[str]) -> Optional[str]:
     return best if n > 0 else None
 """,
             inputs="[(['ab', 'abc', 'x'],), ([],), (['', 'é'],)]",
+            fix=SAFE,
         ),
     ]
     valid = [

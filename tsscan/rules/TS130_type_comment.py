@@ -75,6 +75,7 @@ def sizes(x: torch.Tensor) -> List[int]:
     return out
 """,
             inputs="[(torch.zeros(2, 3),), (torch.tensor(1.0),), (torch.zeros(0, 4),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -86,7 +87,8 @@ def scaled(x, k):
     # type: (Tensor, float) -> Tensor
     y = x * k  # type: Tensor
     return y
-"""
+""",
+            fix=SAFE,
         ),
         Example(
             """

@@ -92,6 +92,7 @@ class Grid(nn.Module):
         return x + self.make_grid(2, 2).sum()
 """,
             inputs="[(torch.randn(3),), (torch.zeros(0),), (torch.tensor([float('nan'), -1.0]),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -116,6 +117,7 @@ def scale(x: torch.Tensor, r: float = 0.5, flip: bool = False, size: Tuple[int, 
     return x * r + size[0]
 """,
             inputs="[(torch.randn(3),), (torch.tensor([1, -2]), 2.0, True), (torch.zeros(0),)]",
+            fix=SAFE,
         ),
     ]
     valid = [

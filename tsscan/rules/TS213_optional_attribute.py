@@ -101,6 +101,7 @@ class Shift(nn.Module):
         return x
 """,
             inputs="[(torch.tensor([1.0, -2.0, float('nan')]),), (torch.zeros(0),), (torch.tensor([3]),)]",
+            fix=SAFE,
         ),
     ]
     valid = [

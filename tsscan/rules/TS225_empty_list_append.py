@@ -65,6 +65,7 @@ def sizes(x: torch.Tensor) -> List[int]:
     return out
 """,
             inputs="[(torch.zeros(2, 3),), (torch.tensor(1.0),), (torch.zeros(0, 4, dtype=torch.int64),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -91,6 +92,7 @@ def pairs(x: torch.Tensor):
     return out
 """,
             inputs="[(torch.tensor([[1.0, -2.0], [float('nan'), 3.0]]),), (torch.tensor([[1, 2]]),)]",
+            fix=SAFE,
         ),
     ]
     valid = [

@@ -71,6 +71,7 @@ def in_unit(x: torch.Tensor) -> torch.Tensor:
     return (0 < x) & (x < 1)
 """,
             inputs="[(torch.tensor([0.5]),), (torch.tensor([2.0]),), (torch.tensor(-1.0),), (torch.tensor([float('nan')]),), (torch.tensor([0]),)]",
+            fix=UNSAFE,
         ),
     ]
     valid = [

@@ -200,6 +200,7 @@ class History(nn.Module):
         return len(self.seen)
 """,
             inputs="[(torch.tensor([1.0, float('nan')]),), (torch.zeros(0),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -237,6 +238,7 @@ class Counter(nn.Module):
         return 0
 """,
             inputs='[(torch.ones(2), "a"), (torch.zeros(0), "b"), (torch.ones(3), "a"), (torch.ones(1), "\u00e9t\u00e9")]',
+            fix=SAFE,
         ),
         Example(
             """
@@ -273,6 +275,7 @@ class Window(nn.Module):
         return x
 """,
             inputs="[(torch.arange(4),), (torch.zeros(0),)]",
+            fix=SAFE,
         ),
         Example(
             """

@@ -82,6 +82,7 @@ class Memory(nn.Module):
         return x
 """,
             inputs="[(torch.tensor([1.0, -2.0, float('nan')]),), (torch.zeros(0),), (torch.tensor([3]),)]",
+            fix=UNSAFE,
         ),
     ]
     valid = [

@@ -62,6 +62,7 @@ class Steps(nn.Module):
         return x * self.k
 """,
             inputs="[(torch.tensor([1.5, float('nan')]),), (torch.zeros(0, 2),), (torch.tensor(3),)]",
+            fix=SAFE,
         ),
     ]
     valid = [

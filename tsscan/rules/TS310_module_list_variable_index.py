@@ -233,6 +233,7 @@ class Heads(nn.Module):
         return out
 """,
             inputs="[([torch.randn(1, 2), torch.randn(4, 2), torch.zeros(0, 2)],), ([torch.randn(1, 2)],)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -268,6 +269,7 @@ class Tower(nn.Module):
         return x
 """,
             inputs="[(torch.randn(3, 4),), (torch.zeros(0, 4),), (torch.full((1, 4), float('nan')),)]",
+            fix=SAFE,
         ),
         Example(
             """

@@ -100,6 +100,7 @@ class Masker(nn.Module):
         return x.to(torch.bool)
 """,
             inputs="[(torch.tensor([-1.0, 0.0, 2.0, float('nan'), -0.0]),), (torch.zeros(0),), (torch.tensor([0, 3, -2]),), (torch.tensor([True, False]),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -118,6 +119,8 @@ import torch
 def half_precision(x: torch.Tensor) -> torch.Tensor:
     return x.to(torch.bfloat16) * 2
 """,
+            inputs="[(torch.tensor([1.0, 2.5, -3.0, float('nan')]),), (torch.zeros(0),), (torch.tensor([1, 2]),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -143,6 +146,7 @@ class Flatten(nn.Module):
         return x
 """,
             inputs="[(torch.zeros(2, 3, 4),), (torch.zeros(0, 3, 4),), (torch.tensor([1, -2]),), (torch.tensor(5.0),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -164,6 +168,7 @@ def labels(x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     return torch.unique(x, return_inverse=True)
 """,
             inputs="[(torch.tensor([3, 1, 3, -2]),), (torch.tensor([float('nan'), 1.0, 1.0, -0.0, 0.0]),), (torch.zeros(0),), (torch.tensor([True, False, True]),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -185,6 +190,7 @@ class Offsets(nn.Module):
         return x + torch.tensor([1, -2, 0], dtype=x.dtype, device=x.device)
 """,
             inputs="[(torch.tensor([0.5, float('nan'), -1.0]),), (torch.tensor([1, 2, 3]),), (torch.tensor([True, False, True]),)]",
+            fix=SAFE,
         ),
         Example(
             """

@@ -76,6 +76,7 @@ def shift(x: torch.Tensor) -> torch.Tensor:
     return x + offsets
 """,
             inputs="[(torch.tensor([0.5, float('nan'), -1.0]),), (torch.tensor([1, 2, 3]),), (torch.tensor([True, False, True]),), (torch.zeros(0),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -99,6 +100,7 @@ class Scratch(nn.Module):
         return buf.zero_() + x.sum()
 """,
             inputs="[(torch.tensor([0.5, -1.0]),), (torch.zeros(0),), (torch.tensor([float('nan')]),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -120,6 +122,7 @@ def grid(x: Tensor) -> Tensor:
     return x + th.tensor([[0, 1], [-2, 3]], dtype=th.float)
 """,
             inputs="[(torch.tensor([1, 2]),), (torch.tensor([[float('nan'), -0.0]]),), (torch.tensor([True, False]),)]",
+            fix=SAFE,
         ),
     ]
     valid = [

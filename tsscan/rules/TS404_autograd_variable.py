@@ -57,6 +57,7 @@ def double(x: torch.Tensor) -> torch.Tensor:
     return v * 2
 """,
             inputs="[(torch.tensor([-1.5, float('nan'), 0.0]),), (torch.zeros(0),), (torch.tensor([1, -2]),), (torch.ones(2, requires_grad=True) * 3,)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -78,6 +79,7 @@ class Weights(nn.Module):
         return (x * 2).detach().requires_grad_(True)
 """,
             inputs="[(torch.tensor([-1.5, float('nan'), 0.0]),), (torch.zeros(0),), (torch.tensor([1, -2]),)]",
+            fix=SAFE,
         ),
     ]
     valid = [

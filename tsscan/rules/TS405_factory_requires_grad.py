@@ -83,6 +83,7 @@ def weights(x: torch.Tensor) -> torch.Tensor:
     return w * x.sum()
 """,
             inputs="[(torch.tensor([1.5, -2.0]),), (torch.zeros(0),), (torch.tensor([float('nan')]),), (torch.tensor([3, -1]),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -106,6 +107,7 @@ class Noise(nn.Module):
         return z + torch.full([1], 2.0)
 """,
             inputs="[(torch.tensor([1.5, -2.0]), True), (torch.zeros(0), False), (torch.tensor([3, -1]), True)]",
+            fix=SAFE,
         ),
     ]
     valid = [

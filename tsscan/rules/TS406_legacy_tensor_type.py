@@ -68,6 +68,7 @@ def as_index(x: torch.Tensor) -> torch.Tensor:
     return x.to(device="cpu", dtype=torch.long)
 """,
             inputs="[(torch.tensor([1.7, -2.5, 0.0]),), (torch.zeros(0),), (torch.tensor([3, -1]),), (torch.tensor([True, False]),)]",
+            fix=SAFE,
         ),
         Example(
             """

@@ -71,6 +71,7 @@ def column_sums(x: torch.Tensor) -> torch.Tensor:
     return torch.sum(x, dim=0, keepdim=True) + x.amax(dim=0)
 """,
             inputs="[(torch.tensor([[1.0, -2.0], [float('nan'), 0.5]]),), (torch.tensor([[3, -1], [2, 7]]),), (torch.zeros(1, 0),)]",
+            fix=SAFE,
         ),
         Example(
             """

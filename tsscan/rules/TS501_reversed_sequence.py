@@ -133,6 +133,7 @@ def backwards(xs: List[int]) -> List[int]:
     return out
 """,
             inputs="[([1, -2, 3],), ([],), ([0],)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -166,6 +167,7 @@ class Countdown(nn.Module):
         return out
 """,
             inputs="[(torch.zeros(3), 0, 4), (torch.zeros(0), 5, 2), (torch.zeros(1), -3, 1), (torch.zeros(2), 2, 2)]",
+            fix=SAFE,
         ),
         Example(
             """

@@ -63,6 +63,7 @@ def truncate(xs: List[float]) -> List[int]:
     return [int(v) for v in xs]
 """,
             inputs="[([1.5, -2.5, 0.0],), ([],), ([-0.0, 7.9],)]",
+            fix=SAFE,
         ),
     ]
     valid = [

@@ -85,6 +85,7 @@ def same(a: float, b: float) -> bool:
                 "(float('inf'), 1.0), (float('-inf'), float('inf')), (float('nan'), float('nan')), "
                 "(1e308, -1e308), (-2.5, -2.5000000001), (1e-320, 0.0)]"
             ),
+            fix=SAFE,
         ),
         Example(
             """

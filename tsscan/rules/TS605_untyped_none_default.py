@@ -62,6 +62,7 @@ def masked(x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor
     return x
 """,
             inputs="[(torch.tensor([1.0, -2.0]),), (torch.tensor([1.0, float('nan')]), torch.tensor([0.0, 1.0])), (torch.zeros(0),)]",
+            fix=SAFE,
         ),
     ]
     valid = [

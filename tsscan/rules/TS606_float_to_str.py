@@ -66,6 +66,9 @@ def key(scale: float, n: int) -> str:
     def on_function(self) -> None:
         self._types: FunctionTypes | None = None
         self._in_error = 0
+        # the small statement being visited, for the variable types in force there (None in
+        # the test of an `if`/`while`/`for`, which is no small statement)
+        self._stmt: cst.CSTNode | None = None
 
     # error messages (`raise ValueError(f"bad lr {lr}")`, `assert ..., msg`) are not results
     def visit_Raise(self, node: cst.Raise) -> None:
@@ -79,7 +82,6 @@ def key(scale: float, n: int) -> str:
 
     def leave_Assert(self, original_node: cst.Assert) -> None:
         self._in_error -= 1
-        self._stmt: cst.CSTNode | None = None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is self.ctx.node:
@@ -100,6 +102,18 @@ def key(scale: float, n: int) -> str:
 
     def visit_Expr(self, node: cst.Expr) -> None:
         self._stmt = node
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._stmt = None  # a statement after an `if`/`for` header must not see the last one's
+
+    def visit_If(self, node: cst.If) -> None:
+        self._stmt = None
+
+    def visit_While(self, node: cst.While) -> None:
+        self._stmt = None
+
+    def visit_For(self, node: cst.For) -> None:
+        self._stmt = None
 
     def _is_float(self, expr: cst.BaseExpression) -> bool:
         if self._types is None or self._in_error:
