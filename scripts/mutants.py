@@ -95,7 +95,7 @@ MUTANTS = [
         "`# noqa: CODE` silences that code (prefix) only",
         (
             (
-                "tsscan/engine.py",
+                "tsscan/noqa.py",
                 "    return any(code.startswith(c.upper()) for c in _SEP_RE.split(codes.strip()) if c)\n",
                 "    return True\n",
             ),
@@ -119,7 +119,7 @@ MUTANTS = [
         "every fix is confirmed by the compiler before it is kept",
         (
             (
-                "tsscan/fixer.py",
+                "tsscan/fix/fixer.py",
                 "        if not records or verifier is None:\n            break\n",
                 "        if True:\n            break\n",
             ),
@@ -131,10 +131,9 @@ MUTANTS = [
         "--diff prints the change and writes nothing",
         (
             (
-                "tsscan/cli.py",
-                "                        diff_out.append(_diff(path, source.text, new_text))\n",
-                "                        diff_out.append(_diff(path, source.text, new_text))\n"
-                "                        write_atomic(source, new_text)\n",
+                "tsscan/runner.py",
+                '                    if options.write and config_path != "-" and not write_atomic(source, new_text):\n',
+                '                    if config_path != "-" and not write_atomic(source, new_text):\n',
             ),
         ),
         ("tests/test_fix_verify.py", "-k", "diff_prints_and_writes_nothing"),
@@ -166,13 +165,13 @@ MUTANTS = [
     Mutant(
         "unsafe-fix-applied-by-fix",
         "--fix applies safe fixes only (--unsafe-fixes for the others)",
-        (("tsscan/engine.py", "        if pf.fix.safety not in safeties:\n", "        if False:\n"),),
+        (("tsscan/fix/edits.py", "        if pf.fix.safety not in safeties:\n", "        if False:\n"),),
         ("tests/test_rule_examples.py", "-k", "fix_produces_fixed_example and (TS119 or TS123)"),
     ),
     Mutant(
         "same-always-agrees",
-        "'behaves the same' (verify_worker.same) tells values apart",
-        (("tsscan/verify_worker.py", "    return type(a) is type(b) and a == b\n", "    return True\n"),),
+        "'behaves the same' (verify.torch_worker.same) tells values apart",
+        (("tsscan/verify/torch_worker.py", "    return type(a) is type(b) and a == b\n", "    return True\n"),),
         ("tests/test_rule_examples.py", "-k", "behaves_differently"),
     ),
     Mutant(
