@@ -100,7 +100,7 @@ class Head(nn.Module):
         return x * self.scale
 """,
             inputs="[(torch.tensor([1.0, -2.0, float('nan')]),), (torch.zeros(0),)]",
-            fix=SAFE,
+            fix=UNSAFE,
         ),
         Example(
             """
@@ -128,7 +128,7 @@ class Shift(nn.Module):
         return x + self.offset
 """,
             inputs="[(torch.tensor([1, 0, -3]),), (torch.tensor([0.5, float('nan')]),)]",
-            fix=SAFE,
+            fix=UNSAFE,
         ),
         Example(
             """
