@@ -424,32 +424,31 @@ def _attribute_value_type(
     cls: ClassInfo, owner: ClassInfo, init_attr: Attr, name: str, module: ModuleInfo, constant: bool, _depth: int
 ) -> AttrType:
     line = init_attr.line
-    if True:  # noqa: SIM108 (kept as a block for readability)
-        init = owner.methods.get("__init__")
-        env = _Env(module, cls, init, _typer)
-        env.depth = _depth
-        t = _vt(init_attr.value, env) if init_attr.value is not None else UNKNOWN_T
-        later = owner.init_assigned_later.get(name, [])
-        if later:
-            others = [_vt(v, env) if v is not None else UNKNOWN_T for v in later]
-            t = _same([t, *others])  # the value at script time may be any of them
-        writes = class_writes(cls)
-        # changed in place by code the compiler does not compile: the value at script time
-        # may differ from what __init__ shows
-        outside = [
-            m
-            for m, _ in writes.mutated.get(name, []) + writes.assigned.get(name, [])
-            if m != "__init__" and runs_before_scripting(cls, module, m)
-        ]
-        before = [(m, n) for m, n in writes.mutated.get(name, []) if runs_before_scripting(cls, module, m)]
-        if t.kind == EMPTY_LIST and before and not outside and all(m == "__init__" for m, _ in before):
-            # filled by __init__ itself: self.blocks = [] ... self.blocks.append(Block())
-            t = _filled_list_type([n for _, n in before], env)
-        elif t.kind in (EMPTY_LIST, EMPTY_DICT, NONE, LIST, DICT) and before:
-            t = UNKNOWN_T
-        elif outside and t.kind in (EMPTY_LIST, EMPTY_DICT, NONE):
-            t = UNKNOWN_T
-        return t.with_(origin="init", constant=constant, line=line)
+    init = owner.methods.get("__init__")
+    env = _Env(module, cls, init, _typer)
+    env.depth = _depth
+    t = _vt(init_attr.value, env) if init_attr.value is not None else UNKNOWN_T
+    later = owner.init_assigned_later.get(name, [])
+    if later:
+        others = [_vt(v, env) if v is not None else UNKNOWN_T for v in later]
+        t = _same([t, *others])  # the value at script time may be any of them
+    writes = class_writes(cls)
+    # changed in place by code the compiler does not compile: the value at script time
+    # may differ from what __init__ shows
+    outside = [
+        m
+        for m, _ in writes.mutated.get(name, []) + writes.assigned.get(name, [])
+        if m != "__init__" and runs_before_scripting(cls, module, m)
+    ]
+    before = [(m, n) for m, n in writes.mutated.get(name, []) if runs_before_scripting(cls, module, m)]
+    if t.kind == EMPTY_LIST and before and not outside and all(m == "__init__" for m, _ in before):
+        # filled by __init__ itself: self.blocks = [] ... self.blocks.append(Block())
+        t = _filled_list_type([n for _, n in before], env)
+    elif t.kind in (EMPTY_LIST, EMPTY_DICT, NONE, LIST, DICT) and before:
+        t = UNKNOWN_T
+    elif outside and t.kind in (EMPTY_LIST, EMPTY_DICT, NONE):
+        t = UNKNOWN_T
+    return t.with_(origin="init", constant=constant, line=line)
 
 
 def _filled_list_type(mutations: list[ast.AST], env: _Env) -> AttrType:

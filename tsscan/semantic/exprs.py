@@ -50,7 +50,7 @@ class ExprTyper:
         except RecursionError:  # pragma: no cover - absurdly deep expressions
             return None
 
-    def _type(self, node) -> str | None:  # noqa: C901 - a flat dispatch
+    def _type(self, node) -> str | None:  # a flat dispatch
         if node is None:
             return None
         if isinstance(node, cst.Integer):

@@ -232,7 +232,7 @@ class Kinds:
             return types.params.get(name)
         return None
 
-    def _kind(self, node: cst.BaseExpression) -> str:  # noqa: C901 - a flat dispatch
+    def _kind(self, node: cst.BaseExpression) -> str:  # a flat dispatch
         if isinstance(node, cst.Name):
             return self.name_kind(node.value)
         if isinstance(node, cst.Attribute):

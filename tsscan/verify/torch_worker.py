@@ -55,7 +55,7 @@ def hello() -> dict[str, Any]:
     global torch
     try:
         with quiet():
-            import torch as _torch  # noqa: WPS433 (the worker is where torch lives)
+            import torch as _torch  # the worker is where torch lives
         torch = _torch
     except BaseException as exc:  # ImportError, or a broken install raising anything
         return {"ok": False, "reason": f"torch cannot be imported: {type(exc).__name__}: {exc}"}
