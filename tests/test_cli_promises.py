@@ -68,7 +68,6 @@ def findings(stdout: str) -> list[str]:
     return out
 
 
-ISSUE_13 = pytest.mark.xfail(strict=True, reason="issue 13")
 
 # (id, files, args, exit code, findings)
 ROWS = [
@@ -203,15 +202,14 @@ ROWS = [
     ("missing-path", {}, ["check", "nowhere.py"], 2, []),
     ("unknown-key", {"m.py": MODEL, "pyproject.toml": _toml("selct = []")}, ["check", "m.py"], 2, []),
     ("unknown-option", {"m.py": MODEL}, ["check", "m.py", "--selekt", "TS1"], 2, []),
-    # --- promises broken today, fixed by issue 13
-    pytest.param("unknown-selector", {"m.py": MODEL}, ["check", "m.py", "--select", "XYZ"], 2, [], marks=ISSUE_13),
+    # --- promises issue 13 made true (strict xfails until it landed)
+    pytest.param("unknown-selector", {"m.py": MODEL}, ["check", "m.py", "--select", "XYZ"], 2, []),
     pytest.param(
         "unknown-selector-config",
         {"m.py": MODEL, "pyproject.toml": _toml('select = ["BOGUS"]')},
         ["check", "m.py"],
         2,
         [],
-        marks=ISSUE_13,
     ),
     pytest.param(
         "unknown-verify-key",
@@ -219,7 +217,6 @@ ROWS = [
         ["check", "m.py"],
         2,
         [],
-        marks=ISSUE_13,
     ),
     # each file gets the configuration nearest to it, whatever the order of the paths
     pytest.param(
@@ -228,7 +225,6 @@ ROWS = [
         ["check", "pa/m.py", "pb/m.py"],
         1,
         ["pa/m.py:7 TS101", "pa/m.py:8 TS401", "pa/m.py:13 TS401"],
-        marks=ISSUE_13,
     ),
     pytest.param(
         "per-file-configuration-other-order",
@@ -236,7 +232,6 @@ ROWS = [
         ["check", "pb/m.py", "pa/m.py"],
         1,
         ["pa/m.py:7 TS101", "pa/m.py:8 TS401", "pa/m.py:13 TS401"],
-        marks=ISSUE_13,
     ),
 ]
 

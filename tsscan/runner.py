@@ -434,7 +434,7 @@ def _cached_package_roots(loaded, use_cache: bool, caches: dict) -> dict[str, fr
         *(
             part
             for path, source in sorted(files, key=lambda f: f[0])
-            for part in (os.path.abspath(path).encode(), source.raw)
+            for part in (os.fsencode(os.path.abspath(path)), source.raw)
         )
     )
     if cache is not None and (known := cache.get_roots(key)) is not None:
