@@ -71,7 +71,7 @@ def load_rule_dir(directory: Path) -> list[type[Rule]]:
         if path.name.startswith("_"):
             continue
         try:
-            module = importlib.import_module(f"{package}.{path.stem}")
+            module = _load_source(f"{package}.{path.stem}", path)
         except Exception as exc:  # a broken user rule must not look like a tsscan crash
             raise RuleLoadError(f"{path}: cannot load rule file: {type(exc).__name__}: {exc}") from exc
         found.extend(_rules_of(module, path))
@@ -88,3 +88,18 @@ def load_rules(extra_dirs: Iterable[Path] = ()) -> list[type[Rule]]:
         seen[r.code] = r
         rules.append(r)
     return sorted(rules, key=lambda r: r.code)
+
+
+def _load_source(name: str, path: Path) -> ModuleType:
+    """A user's rule module, compiled from its source every time: a bytecode file written by an
+    earlier run within the same second (same size) would otherwise hide an edit."""
+    module = ModuleType(name)
+    module.__file__ = str(path)
+    module.__package__ = name.rpartition(".")[0]
+    sys.modules[name] = module
+    try:
+        exec(compile(path.read_bytes(), str(path), "exec"), module.__dict__)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module

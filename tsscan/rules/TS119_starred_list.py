@@ -70,6 +70,7 @@ class SplitHeads(nn.Module):
         return x.view(list(x.shape[:-1]) + [2, x.shape[-1] // 2])
 """,
             inputs="[(torch.randn(2, 3, 8),), (torch.tensor([[1.0, float('nan')]]),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -143,7 +144,8 @@ import torch
 @torch.jit.script
 def flat_rows(x: torch.Tensor) -> torch.Tensor:
     return x.reshape(-1, *x.shape[2:])
-"""
+""",
+            fix=SAFE,
         ),
         Example(
             """

@@ -67,6 +67,7 @@ class Block(nn.Module):
         return self.fc(x)
 """,
             inputs="[(torch.randn(2, 4),), (torch.tensor([[1.0, float('nan'), -2.0, 0.0]]),)]",
+            fix=UNSAFE,
         ),
         Example(
             """

@@ -57,6 +57,7 @@ class Temperature(nn.Module):
         return logits / t
 """,
             inputs="[(torch.randn(2, 3),), (torch.tensor([1.0, float('nan')]),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -78,6 +79,7 @@ def blend(x: torch.Tensor, y: torch.Tensor, w: float = 0.5, clamp: bool = False)
     return z.clamp(-1.0, 1.0) if clamp else z
 """,
             inputs="[(torch.randn(3), torch.randn(3)), (torch.tensor([2.0, -3.0]), torch.zeros(2))]",
+            fix=SAFE,
         ),
     ]
     valid = [

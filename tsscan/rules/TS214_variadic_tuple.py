@@ -156,6 +156,7 @@ class Pool(nn.Module):
         return x * 2
 """,
             inputs="[(torch.randn(2, 6),), (torch.tensor([1.0, float('nan')]),)]",
+            fix=SAFE,
         ),
         Example(
             """
