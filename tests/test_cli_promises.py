@@ -68,7 +68,6 @@ def findings(stdout: str) -> list[str]:
     return out
 
 
-
 # (id, files, args, exit code, findings)
 ROWS = [
     # --- # noqa (docs/cli.md "Suppressing a finding")
