@@ -168,8 +168,7 @@ def site_from_source(root: Path, r):
     """A failure whose frames lie outside the package (a decorated ``forward``: the compiler names
     the decorator's file) still quotes the failing line above its ``~~~ <--- HERE`` marker: find
     that line in the class's file, inside the class first, else once in the file."""
-    lines = (r.get("text_head") or "").split("\n")
-    quoted = next((lines[i - 1] for i in range(1, len(lines)) if "<--- HERE" in lines[i]), "").strip()
+    quoted = quoted_line(r)
     if not quoted or not r.get("file") or os.path.isabs(r["file"]):
         return None
     try:
@@ -183,11 +182,38 @@ def site_from_source(root: Path, r):
     return {"file": r["file"], "line": pick[0]} if pick else None
 
 
+def quoted_line(r) -> str:
+    lines = (r.get("text_head") or "").split("\n")
+    return next((lines[i - 1] for i in range(1, len(lines)) if "<--- HERE" in lines[i]), "").strip()
+
+
+def misplaced(root: Path, r) -> bool:
+    """The compiler names the file of the outermost wrapper of a decorated function (or of the
+    class that defines ``__call__``) with the line number of the wrapped function's source: the
+    line it quotes is then nowhere near that line of that file."""
+    quoted, site = quoted_line(r), r["site"]
+    if not quoted or os.path.isabs(site["file"]):
+        return False
+    try:
+        text = (root / site["file"]).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return False
+    near = text[max(0, site["line"] - 60) : site["line"] + 60]
+    return all(ln.strip() != quoted for ln in near)
+
+
 def score_package(pkg: str, rows, root: Path, by_file):
     for r in rows:
-        if r["status"] == "fails" and not r.get("site"):
+        if r["status"] != "fails":
+            continue
+        if not r.get("site"):
             r["site"] = site_from_source(root, r)
             if r["site"]:
+                r["frames_from"] = "quoted source"
+        elif misplaced(root, r):
+            moved = site_from_source(root, r)
+            if moved:
+                r["compiler_site"], r["site"] = r["site"], moved
                 r["frames_from"] = "quoted source"
     status = Counter(r["status"] for r in rows)
     builds = Counter(r.get("build") or "-" for r in rows if r["status"] != "unbuildable")
