@@ -27,6 +27,7 @@ from pathlib import Path
 
 from tsscan.semantic.compiled import FileScope, analyse, class_roots, self_function_attribute
 from tsscan.semantic.module import ClassInfo, is_torch_module_name, self_name
+from tsscan.semantic.static import in_ranges
 
 # how many ``__init__`` re-exports a name is followed through
 _REEXPORT_HOPS = 4
@@ -180,8 +181,8 @@ def summarize(path: str | Path, scope: FileScope) -> Summary:
             continue
         me = self_name(cf.node) if cf.cls is not None else None
         for node in ast.walk(cf.node):
-            if not isinstance(node, ast.Call):
-                continue
+            if not isinstance(node, ast.Call) or (cf.dead and in_ranges(node.lineno, cf.dead)):
+                continue  # a call in code the compiler drops compiles nothing
             f = node.func
             target = None
             if isinstance(f, ast.Name) and f.id in aliases and f.id not in mod.functions:

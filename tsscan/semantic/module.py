@@ -94,9 +94,12 @@ class ClassInfo:
 
     @property
     def has_unknown_bases(self) -> bool:
-        """True when a base is imported from elsewhere: it may set attributes we cannot see."""
+        """True when a base is imported from elsewhere: it may set attributes we cannot see (a
+        private torch base such as ``_InstanceNorm`` or ``_Loss`` sets them in its ``__init__``)."""
         return any(
-            not b.startswith("torch.") and b not in ("object",) and not any(lb.name == b for lb in self.local_bases)
+            (not b.startswith("torch.") or b.rsplit(".", 1)[-1].startswith("_"))
+            and b not in ("object",)
+            and not any(lb.name == b for lb in self.local_bases)
             for b in self.bases
         )
 
