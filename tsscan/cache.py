@@ -30,7 +30,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from tsscan import __version__
@@ -261,11 +261,11 @@ class SummaryCache:
         return data if isinstance(data, dict) else {}
 
     @staticmethod
-    def key(path: str, text: str, roots: dict[str, str]) -> str:
+    def key(path: str, text: str, roots: Mapping[str, str], roots_only: bool = False) -> str:
         return digest(
             os.fsencode(os.path.abspath(path)),
             text.encode("utf-8", "surrogatepass"),
-            json.dumps(roots, sort_keys=True).encode(),
+            json.dumps([dict(roots), roots_only], sort_keys=True).encode(),
         )
 
     def get(self, key: str) -> object | None:
