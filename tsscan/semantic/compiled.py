@@ -85,10 +85,13 @@ def _is_property(fn: FuncNode, mod: ModuleInfo) -> bool:
     return "property" in decs or "functools.cached_property" in decs
 
 
-def _calls_in(fn: FuncNode) -> Iterator[ast.Call]:
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Call):
-            yield node
+def calls_in(fn: FuncNode) -> Iterator[ast.Call]:
+    """The calls of a function's body: its decorators and default values are run by Python when
+    the ``def`` runs, never compiled."""
+    for stmt in fn.body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call):
+                yield node
 
 
 def analyse(tree: ast.Module, external: Iterable[str] | Mapping[str, str] = (), roots_only: bool = False) -> FileScope:
@@ -130,7 +133,7 @@ def _init_functions(mod: ModuleInfo, compiled: list[CompiledFunction]) -> list[C
     for fn in mod.functions.values():
         if id(fn) in done:
             continue
-        for call in _calls_in(fn):
+        for call in calls_in(fn):
             name = mod.resolve_node(call.func) or ""
             head, _, last = name.rpartition(".")
             local = mod.classes.get(name)
@@ -255,7 +258,7 @@ def _compiled_functions(
         cf = queue.pop(0)
         cf.dead, cf.maybe_dead = regions(cf.node, mod, cf.cls)
         me = self_name(cf.node) if cf.cls is not None else None
-        for call in _calls_in(cf.node):
+        for call in calls_in(cf.node):
             if cf.dead and in_ranges(call.lineno, cf.dead):
                 continue
             f = call.func

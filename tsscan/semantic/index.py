@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tsscan.semantic.compiled import FileScope, analyse, class_roots, self_function_attribute
+from tsscan.semantic.compiled import FileScope, analyse, calls_in, class_roots, self_function_attribute
 from tsscan.semantic.module import ClassInfo, is_torch_module_name, self_name
 from tsscan.semantic.static import in_ranges
 
@@ -195,8 +195,8 @@ def summarize(path: str | Path, scope: FileScope, text: str | None = None) -> Su
         if not cf.body_compiled:
             continue
         me = self_name(cf.node) if cf.cls is not None else None
-        for node in ast.walk(cf.node):
-            if not isinstance(node, ast.Call) or (cf.dead and in_ranges(node.lineno, cf.dead)):
+        for node in calls_in(cf.node):
+            if cf.dead and in_ranges(node.lineno, cf.dead):
                 continue  # a call in code the compiler drops compiles nothing
             f = node.func
             target = None
