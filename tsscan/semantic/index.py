@@ -333,9 +333,10 @@ class PackageIndex:
             return  # nothing from another file: compiled.py sees it all
         if not torch_module and not (unknown and cls.guessed_module):
             return
-        local_only = all(p == path for p, _ in mro) and cls.guessed_module
-        if local_only:
-            return
+        if all(p == path for p, _ in mro) and cls.guessed_module:
+            return  # compiled.py sees it all
+        if any("__prepare_scriptable__" in c.methods for _, c in mro):
+            return  # torch.jit.script compiles what this hook returns instead
 
         def find(name: str) -> tuple[str, ClassSummary] | None:
             return next(((p, c) for p, c in mro if name in c.methods), None)
