@@ -131,6 +131,9 @@ BASES = {
         "\n"
         "    def unused(self, x, *args):\n"
         "        return x\n"
+        "\n"
+        "def eager_only(x, *args):\n"
+        "    return x\n"
     ),
     "lib/mixins.py": (
         "import torch\n"
@@ -149,11 +152,13 @@ BASES = {
     "lib/model.py": (
         "import torch\n"
         "from torch import nn\n"
-        "from .conv import MessagePassing\n"
+        "from .conv import MessagePassing, eager_only\n"
         "from .mixins import ForwardMixin, PropertyMixin\n"
         "\n"
         "class Conv(MessagePassing):\n"
         "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
+        "        if not torch.jit.is_scripting():\n"
+        "            x = eager_only(x)\n"
         "        return self.propagate(x)\n"
         "\n"
         "class Head(ForwardMixin, PropertyMixin, nn.Module):\n"
@@ -169,14 +174,15 @@ def test_methods_of_bases_in_other_files_are_checked(tmp_path):
     proc = _run(tmp_path, "check", "--no-cache", "--format", "json", "lib/model.py")
     assert proc.returncode == 1, proc.stderr
     # MessagePassing.propagate (through Conv.forward's self.propagate), the mixin's forward and
-    # its property are compiled with the module classes of model.py; MessagePassing.unused is not
+    # its property are compiled with the module classes of model.py; MessagePassing.unused is
+    # not, nor ``eager_only``, called only where the compiler does not compile
     assert _found(proc) == {
         ("lib/conv.py", 5, "TS201"),
         ("lib/mixins.py", 4, "TS201"),
         ("lib/mixins.py", 10, "TS108"),
     }
     notes = {d["path"]: d["message"] for d in json.loads(proc.stdout)["diagnostics"]}
-    assert "compiled with the module `Head` at lib/model.py:10" in notes["lib/mixins.py"]
+    assert "compiled with the module `Head` at lib/model.py:12" in notes["lib/mixins.py"]
 
 
 ONE_FILE = (
