@@ -188,17 +188,7 @@ class Cache:
             # files that are gone take their entries with them
             current = {p: e for p, e in current.items() if p in self.new or os.path.exists(p)}
             payload = json.dumps({"tsscan": __version__, "entries": current}, separators=(",", ":")).encode()
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.file.parent)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(payload)
-                os.replace(tmp, self.file)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            _replace(self.file, payload)
             self.entries = current
             self.new = {}
             self._prune()
@@ -216,6 +206,21 @@ class Cache:
                 old.unlink()
             except OSError:
                 pass
+
+
+def _replace(file: Path, payload: bytes) -> None:
+    """Write ``file`` atomically (a temporary file beside it, renamed over it)."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=file.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+        os.replace(tmp, file)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def _prepare_dir(cache_dir: Path, file: Path) -> None:
@@ -286,17 +291,7 @@ class SummaryCache:
             kept = dict(list(current.items())[-SUMMARIES_KEPT:])
             kept.update(self.used)
             payload = json.dumps(kept, separators=(",", ":")).encode()
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.file.parent)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(payload)
-                os.replace(tmp, self.file)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            _replace(self.file, payload)
             self.entries = kept
         except OSError:
             pass  # a read-only checkout, a full disk: the next run summarises again
