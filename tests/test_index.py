@@ -231,6 +231,17 @@ ONE_FILE = (
     "        if torch.jit.is_scripting():\n"
     "            return act(self.fn(x))\n"
     "        return self.other(x)\n"
+    "\n"
+    "class Plain(nn.Module):\n"
+    "    def encode(self, x: torch.Tensor) -> torch.Tensor:\n"
+    "        return x\n"
+    "\n"
+    "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
+    "        return self.encode(x)\n"
+    "\n"
+    "class Over(Plain):\n"
+    "    def encode(self, x: torch.Tensor, *args) -> torch.Tensor:\n"
+    "        return x\n"
 )
 
 
@@ -240,8 +251,10 @@ def test_reachability_within_a_file(tmp_path):
     assert proc.returncode == 1, proc.stderr
     # the _Loss subclass is a module; the fallback ``act`` of the module-level try (line 8), the
     # function stored on self and called (11), the inherited property (20) and the setter (38)
-    # are compiled; ``never_used`` is called only where the compiler does not compile
+    # are compiled; ``never_used`` is called only where the compiler does not compile. Plain's
+    # forward, scripted with Over, calls Over's encode (55)
     assert _found(proc) == {
+        ("loss.py", 55, "TS201"),
         ("loss.py", 8, "TS201"),
         ("loss.py", 11, "TS201"),
         ("loss.py", 20, "TS101"),

@@ -363,8 +363,6 @@ def check_paths(
     add files, diagnostics and errors to ``summary``. ``verify`` (``check --verify``): the files
     are checked with every rule, each file's selection is applied afterwards, and the compiler
     is run on each file; its errors that no rule reports become TS901 findings."""
-    from tsscan.rule import code_selected
-
     caches: dict[tuple[Path, EngineSpec], Cache | None] = {}
     # per path: its cache, key, outcome (None: to check), whether it counts as a file checked, notebook
     slots: list[tuple[str, Cache | None, str | None, Outcome | None, bool, NotebookText | None]] = []
@@ -430,6 +428,8 @@ def check_paths(
         summary.files += counts
         diagnostics = outcome.diagnostics
         if path in to_verify:
+            from tsscan.rule import code_selected  # libcst: only when verifying
+
             text, fc, extra = to_verify[path]
             known, ignore = diagnostics, [*fc.spec.ignore, *extra]
             diagnostics = [d for d in known if code_selected(d.code, fc.spec.select, ignore)]

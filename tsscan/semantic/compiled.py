@@ -252,7 +252,13 @@ def _compiled_functions(
         elif not owner_name and name in mod.functions:
             add_function(mod.functions[name], "called from another file", notes[name])
 
-    # reachability: calls in code a static condition makes dead are not followed
+    # reachability: calls in code a static condition makes dead are not followed; ``self.m()`` in
+    # a base class's method compiles, for each module subclass of this file, its own ``m``
+    subclasses: dict[int, list[ClassInfo]] = {}
+    for cls in mod.classes.values():
+        if cls.is_module:
+            for base in list(cls.mro())[1:]:
+                subclasses.setdefault(id(base), []).append(cls)
 
     while queue:
         cf = queue.pop(0)
@@ -268,6 +274,9 @@ def _compiled_functions(
                 recv = f.value
                 if isinstance(recv, ast.Name) and recv.id in (me, cf.cls.name):
                     add_method(cf.cls, f.attr, why, note)
+                    if recv.id == me:  # dispatched on the instance: a module subclass's override
+                        for sub in subclasses.get(id(cf.cls), ()):
+                            add_method(sub, f.attr, why, note)
                     stored = self_function_attribute(cf.cls, f.attr, mod) if recv.id == me else None
                     if stored is not None and stored in mod.functions:
                         add_function(mod.functions[stored], why, note)

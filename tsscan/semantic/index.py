@@ -367,6 +367,7 @@ class Built:
 
     roots: dict[str, dict[str, str]] = field(default_factory=dict)
     extra: dict[str, str] = field(default_factory=dict)
+    read: dict[str, str] = field(default_factory=dict)  # every file read besides those given
 
 
 SummaryStore = tuple[Callable[[str], "Summary | None"], Callable[[str, Summary], None]]
@@ -453,7 +454,8 @@ def build(
                 if s is not None:
                     summaries[path] = s
         roots = new
-    return Built(roots, {p: t for p, t in texts.items() if p not in files and p in roots})
+    read = {p: t for p, t in texts.items() if p not in files}
+    return Built(roots, {p: t for p, t in read.items() if p in roots}, read)
 
 
 def _module_file(module: str, base: Path) -> Path | None:
