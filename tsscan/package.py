@@ -45,7 +45,7 @@ def package_index(loaded, use_cache: bool, configs: Any) -> Built:
         def get(key: str) -> Summary | None:
             value = cache.get(key) if cache is not None else None
             try:
-                return Summary.from_json(value) if isinstance(value, list) else None  # type: ignore[arg-type]
+                return Summary.from_json(value) if isinstance(value, list) else None
             except (TypeError, ValueError, IndexError):
                 return None  # written by something else: a miss
 
