@@ -70,6 +70,8 @@ ELSEWHERE = {
     ("TS203", 0): ("RuntimeError", "undefined value x", {6}),
     # the slice compiles to a plain Linear; calling an element of it fails
     ("TS311", 0): ("RuntimeError", "has no attribute or method '__call__'", {13}),
+    # the compiler fails inside torch: the body of torch.onnx.is_in_onnx_export imports
+    ("TS421", 1): ("UnsupportedNodeError", "import statements aren't supported", {358}),
     # the compiler names no line for these
     ("TS123", 1): ("RuntimeError", "nullcontext.__aenter__", set()),
     ("TS216", 0): ("RuntimeError", "Cannot create dict for key type '(int, int)'", set()),

@@ -80,7 +80,7 @@ def depth(n: int) -> int:
 def levels(n: int) -> int:
     d = 0
     while n > 1:
-        n //= 2
+        n = n // 2
         d += 1
     return d
 

@@ -80,6 +80,19 @@ class Head(torch.nn.Module):
         ),
     ]
 
+    def on_function(self) -> None:
+        self._top: set[int] = set()  # expressions that need no parentheses
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._top.add(id(node.value))
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None:
+            self._top.add(id(node.value))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        self._top.add(id(node.value))
+
     def visit_Call(self, node: cst.Call) -> None:
         if self.ctx.qualname(node.func) != "typing.cast":
             return
@@ -94,7 +107,11 @@ class Head(torch.nn.Module):
             value = args[1].value
             if node.lpar and not value.lpar:
                 value = value.with_changes(lpar=node.lpar, rpar=node.rpar)
-            elif not isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) and not value.lpar:
+            elif (
+                id(node) not in self._top
+                and not isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript))
+                and not value.lpar
+            ):
                 value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
             fix = Fix(replacements=[(node, value)], description="use the value itself")
         self.report(node, fix=fix)
