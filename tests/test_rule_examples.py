@@ -257,11 +257,10 @@ def test_every_fixed_example_has_inputs():
 
 
 # Known behaviour differences of a fix, found by these tests (issue 15): each is a bug to fix in
-# the rule (or its fix made UNSAFE); strict, so the test turns red once it is fixed.
-KNOWN_DIFFERENCES = {
-    ("TS124", 0): "the safe fix of next(iter(xs)) raises IndexError where Python raises StopIteration",
-    ("TS128", 0): "the safe fix of a starred unpacking raises IndexError where Python raises ValueError",
-}
+# the rule (or its fix made UNSAFE); strict, so the test turns red once it is fixed. (TS124-0
+# and TS128-0 raised IndexError where Python raises StopIteration/ValueError: their fixes now
+# check the length first.)
+KNOWN_DIFFERENCES: dict[tuple[str, int], str] = {}
 
 
 def _known(items):
