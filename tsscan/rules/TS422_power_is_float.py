@@ -24,7 +24,9 @@ class PowerIsFloat(Rule):
         `float`, where the call needs an int: a torch operator or Tensor method none of whose
         overloads, from the generated table, takes a float there (`x.view(n, c // (bs ** 2))`,
         `x.repeat(1, 1, p ** 2 * 3)`, `torch.zeros(n ** 2)`), a `range()` bound, or a bound
-        of a slice.
+        of a slice. A base `self.<attr>` whose type is not known (set from a constructor
+        argument or a config value) counts as a number: a tensor attribute is registered as
+        a buffer or parameter, or built from a torch call, and then its type is known.
 
     Why is this bad:
         Python's `int ** int` is an int; TorchScript's `aten::pow.int` returns a float, and a
@@ -127,6 +129,30 @@ class Tile(torch.nn.Module):
             return self._types.type_in(self._stmt, node)
         return self._types.type_of(node)
 
+    def _number_type(self, node: cst.BaseExpression) -> str | None:
+        """The type of ``node``; where that is unknown only because ``self.<attr> ** <int>``
+        has a base of unknown type (a constructor argument, a config value), the type it has
+        when that base is a number (an attribute set from an argument is a Python value,
+        not a tensor)."""
+        known = self._type(node)
+        if known is not None:
+            return known
+        unknown = [p for p in _powers(node) if self._type(p) is None and self._attribute_power(p)]
+        if not unknown:
+            return None
+        assumed = node
+        for p in unknown:
+            assumed = assumed.deep_replace(p, cst.Float("1.0", lpar=p.lpar, rpar=p.rpar))
+        return self._type(assumed)
+
+    def _attribute_power(self, node: cst.CSTNode) -> bool:
+        return (
+            isinstance(node, cst.BinaryOperation)
+            and isinstance(node.right, cst.Integer)
+            and self.ctx.self_attr(node.left) is not None
+            and self.ctx.self_attr(node.left) != "training"
+        )
+
     def visit_Call(self, node: cst.Call) -> None:
         if any(a.star for a in node.args):
             return
@@ -136,14 +162,14 @@ class Tile(torch.nn.Module):
         func = node.func
         if isinstance(func, cst.Name) and func.value == "range" and self._builtin("range"):
             for a in suspects:
-                if self._type(a.value) == "float":
+                if self._number_type(a.value) == "float":
                     self._report(a.value, " (a `range()` bound)")
             return
         overloads = self._overloads(func)
         if not overloads:
             return
         args = [a for a in node.args if a.keyword is None]
-        types = {id(a): self._type(a.value) for a in node.args}
+        types = {id(a): (self._number_type(a.value) if a in suspects else self._type(a.value)) for a in node.args}
         for a in suspects:
             if types[id(a)] != "float":
                 continue
@@ -155,7 +181,7 @@ class Tile(torch.nn.Module):
 
     def visit_Slice(self, node: cst.Slice) -> None:
         for bound in (node.lower, node.upper, node.step):
-            if bound is not None and _powers(bound) and self._type(bound) == "float":
+            if bound is not None and _powers(bound) and self._number_type(bound) == "float":
                 self._report(bound, " (a slice bound)")
 
     @staticmethod
