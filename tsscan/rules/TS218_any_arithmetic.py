@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic.knowledge import Signature
+from tsscan.semantic.callee import operator_overloads
 from tsscan.semantic.types import FunctionTypes, in_quiet_arm
 
 
@@ -82,7 +82,7 @@ def scale(x: torch.Tensor, v: float, tag: Any, device: torch.device) -> torch.Te
         passed = [a for a in node.args if isinstance(a.value, cst.Name) and a.value.value in self._any]
         if not passed or self._types is None or any(a.star for a in node.args):
             return
-        overloads = self._overloads(node.func)
+        overloads = operator_overloads(self.ctx, node.func, self._types.type_of)
         if not overloads:
             return
         args = [self._types.type_of(a.value) for a in node.args if a.keyword is None]
@@ -92,23 +92,6 @@ def scale(x: torch.Tensor, v: float, tag: Any, device: torch.device) -> torch.Te
         for a in passed:
             assert isinstance(a.value, cst.Name)
             self.report(a, self.message.format(name=a.value.value))
-
-    def _overloads(self, func: cst.BaseExpression) -> list[Signature]:
-        """The overloads of a torch operator or a Tensor method (empty: not one of those)."""
-        knowledge = self.ctx.knowledge
-        qual = self.ctx.qualname(func) or ""
-        head = func
-        while isinstance(head, cst.Attribute):
-            head = head.value
-        if (
-            isinstance(head, cst.Name)
-            and head.value in self.ctx.module.aliases
-            and head.value not in self.ctx.kinds.local_names
-        ):
-            return knowledge.function_overloads(qual) if knowledge.function_kind(qual) == "builtin" else []
-        if isinstance(func, cst.Attribute) and self._types is not None and self._types.type_of(func.value) == "Tensor":
-            return knowledge.method_overloads(func.attr.value)
-        return []
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         for side in (node.left, node.right):

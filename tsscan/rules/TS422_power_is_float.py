@@ -1,13 +1,17 @@
+from collections.abc import Sequence
+
 import libcst as cst
 
-from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.rule import SAFE, Example, Fix, Replacement, Rule
+from tsscan.rules._statement_types import StatementTypes
+from tsscan.semantic.callee import operator_overloads
 from tsscan.semantic.knowledge import Signature
-from tsscan.semantic.types import FunctionTypes, in_quiet_arm, walk_expr
+from tsscan.semantic.types import in_quiet_arm, walk_expr
 
 
-def _powers(node: cst.BaseExpression) -> list[cst.CSTNode]:
+def _powers(node: cst.BaseExpression) -> list[cst.BaseExpression]:
     """The `a ** b` operations and `pow(a, b)` calls inside ``node``."""
-    out: list[cst.CSTNode] = []
+    out: list[cst.BaseExpression] = []
     for sub in walk_expr(node):
         if isinstance(sub, cst.BinaryOperation) and isinstance(sub.operator, cst.Power):
             out.append(sub)
@@ -16,7 +20,7 @@ def _powers(node: cst.BaseExpression) -> list[cst.CSTNode]:
     return out
 
 
-class PowerIsFloat(Rule):
+class PowerIsFloat(StatementTypes, Rule):
     """`a ** b` (a float in TorchScript) where an int is needed: a size, a `range` bound, a slice.
 
     What it does:
@@ -112,22 +116,8 @@ class Tile(torch.nn.Module):
         ),
     ]
 
-    def on_function(self) -> None:
-        self._types: FunctionTypes | None = None
-        self._stmt: cst.CSTNode | None = None
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self._stmt = node.body[0] if node.body else None
-
-    def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self._stmt = None
-
     def _type(self, node: cst.BaseExpression) -> str | None:
-        if self._types is None:
-            self._types = self.ctx.types
-        if self._stmt is not None:
-            return self._types.type_in(self._stmt, node)
-        return self._types.type_of(node)
+        return self.type_here(node)
 
     def _number_type(self, node: cst.BaseExpression) -> str | None:
         """The type of ``node``; where that is unknown only because ``self.<attr> ** <int>``
@@ -165,7 +155,7 @@ class Tile(torch.nn.Module):
                 if self._number_type(a.value) == "float":
                     self._report(a.value, " (a `range()` bound)")
             return
-        overloads = self._overloads(func)
+        overloads = operator_overloads(self.ctx, func, self._type)
         if not overloads:
             return
         args = [a for a in node.args if a.keyword is None]
@@ -185,26 +175,15 @@ class Tile(torch.nn.Module):
                 self._report(bound, " (a slice bound)")
 
     @staticmethod
-    def _binds(overloads: list[Signature], positional: list[cst.Arg], every: list[cst.Arg], types) -> bool:
+    def _binds(
+        overloads: list[Signature],
+        positional: Sequence[cst.Arg],
+        every: Sequence[cst.Arg],
+        types: dict[int, str | None],
+    ) -> bool:
         args = [types[id(a)] for a in positional]
         keywords = {a.keyword.value: types[id(a)] for a in every if a.keyword is not None}
         return any(sig.binds(args, keywords) for sig in overloads)
-
-    def _overloads(self, func: cst.BaseExpression) -> list[Signature]:
-        knowledge = self.ctx.knowledge
-        head = func
-        while isinstance(head, cst.Attribute):
-            head = head.value
-        if (
-            isinstance(head, cst.Name)
-            and head.value in self.ctx.module.aliases
-            and head.value not in self.ctx.kinds.local_names
-        ):
-            qual = self.ctx.qualname(func) or ""
-            return knowledge.function_overloads(qual) if knowledge.function_kind(qual) == "builtin" else []
-        if isinstance(func, cst.Attribute) and self._type(func.value) == "Tensor":
-            return knowledge.method_overloads(func.attr.value)
-        return []
 
     def _builtin(self, name: str) -> bool:
         mod = self.ctx.module
@@ -216,7 +195,9 @@ class Tile(torch.nn.Module):
         if in_quiet_arm(self.ctx, node):
             return
         powers = _powers(node)
-        replacements = [r for r in (self._square(p, p is node) for p in powers) if r is not None]
+        replacements: list[tuple[cst.CSTNode, Replacement]] = [
+            r for r in (self._square(p, p is node) for p in powers) if r is not None
+        ]
         fix = None
         if powers and len(replacements) == len(powers):
             fix = Fix(replacements=replacements, description="multiply instead of `**`")

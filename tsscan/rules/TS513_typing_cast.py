@@ -94,7 +94,7 @@ class Head(torch.nn.Module):
         self._top.add(id(node.value))
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.ctx.qualname(node.func) != "typing.cast":
+        if self.ctx.qualname(node.func) not in ("typing.cast", "typing_extensions.cast"):
             return
         head = node.func
         while isinstance(head, cst.Attribute):

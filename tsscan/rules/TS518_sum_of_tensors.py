@@ -1,10 +1,11 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic.types import FunctionTypes, in_quiet_arm
+from tsscan.rules._statement_types import StatementTypes
+from tsscan.semantic.types import in_quiet_arm
 
 
-class SumOfTensors(Rule):
+class SumOfTensors(StatementTypes, Rule):
     """`sum(...)` over tensors (a list of tensors, or a generator of them).
 
     What it does:
@@ -73,16 +74,6 @@ class Total(torch.nn.Module):
         ),
     ]
 
-    def on_function(self) -> None:
-        self._types: FunctionTypes | None = None
-        self._stmt: cst.CSTNode | None = None
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self._stmt = node.body[0] if node.body else None
-
-    def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self._stmt = None
-
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if not (isinstance(func, cst.Name) and func.value == "sum" and len(node.args) == 1):
@@ -96,8 +87,5 @@ class Total(torch.nn.Module):
         value = arg.value
         if isinstance(value, cst.GeneratorExp):  # typed as the list comprehension it iterates like
             value = cst.ListComp(elt=value.elt, for_in=value.for_in)
-        if self._types is None:
-            self._types = self.ctx.types
-        t = self._types.type_in(self._stmt, value) if self._stmt is not None else self._types.type_of(value)
-        if t == "List[Tensor]" and not in_quiet_arm(self.ctx, node):
+        if self.type_here(value) == "List[Tensor]" and not in_quiet_arm(self.ctx, node):
             self.report(node)

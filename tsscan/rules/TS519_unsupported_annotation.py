@@ -123,8 +123,8 @@ class Expand(torch.nn.Module):
             elif qual.startswith(_ABSTRACT_HOMES) and qual.rpartition(".")[2] in _ABSTRACT:
                 instead = _ABSTRACT[qual.rpartition(".")[2]]
             elif id(sub) not in subscripted and qual in _NEEDS_ITEMS:
-                if qual == "dict" and (sub.value != "dict" or self._shadowed("dict")):  # type: ignore[union-attr]
-                    continue
+                if qual == "dict" and self._shadowed("dict"):
+                    continue  # a class or value of the file named `dict`
                 instead = _NEEDS_ITEMS[qual]
             if instead is not None:
                 shown = cst.Module(body=[]).code_for_node(sub)
