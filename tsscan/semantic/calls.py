@@ -60,6 +60,15 @@ def _node(key: Callee, mod: ModuleInfo, cls: ClassInfo | None) -> FuncNode | Non
 
 
 def _edges(key: Callee, mod: ModuleInfo, cls: ClassInfo | None) -> set[Callee]:
+    """The functions ``key`` calls (cached on ``mod``: every compiled function of a file asks)."""
+    cache: dict[tuple[int, Callee], set[Callee]] = mod.__dict__.setdefault("_tsscan_call_edges", {})
+    slot = (id(cls), key)
+    if slot not in cache:
+        cache[slot] = _calls_of(key, mod, cls)
+    return cache[slot]
+
+
+def _calls_of(key: Callee, mod: ModuleInfo, cls: ClassInfo | None) -> set[Callee]:
     fn = _node(key, mod, cls)
     if fn is None or not _compiled_body(fn, mod):
         return set()
