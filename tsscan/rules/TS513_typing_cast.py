@@ -1,9 +1,10 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.rules._bare import BareExpressions
 
 
-class TypingCast(Rule):
+class TypingCast(BareExpressions, Rule):
     """`typing.cast(T, v)` in compiled code.
 
     What it does:
@@ -81,17 +82,7 @@ class Head(torch.nn.Module):
     ]
 
     def on_function(self) -> None:
-        self._top: set[int] = set()  # expressions that need no parentheses
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        self._top.add(id(node.value))
-
-    def visit_Return(self, node: cst.Return) -> None:
-        if node.value is not None:
-            self._top.add(id(node.value))
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        self._top.add(id(node.value))
+        self.reset_bare()
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.ctx.qualname(node.func) not in ("typing.cast", "typing_extensions.cast"):
@@ -108,7 +99,7 @@ class Head(torch.nn.Module):
             if node.lpar and not value.lpar:
                 value = value.with_changes(lpar=node.lpar, rpar=node.rpar)
             elif (
-                id(node) not in self._top
+                id(node) not in self.bare
                 and not isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript))
                 and not value.lpar
             ):
