@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic.calls import Callee, cycle_path, recursive_functions
+from tsscan.semantic.callgraph import Callee, cycle_path, recursive_functions
 
 
 class RecursiveCall(Rule):

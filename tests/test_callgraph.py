@@ -1,9 +1,9 @@
-"""The call graph that TS137 (recursion) reads: tsscan.semantic.calls, on small files."""
+"""The call graph that TS137 (recursion) reads: tsscan.semantic.callgraph, on small files."""
 
 import ast
 import textwrap
 
-from tsscan.semantic.calls import cycle_path, recursive_functions
+from tsscan.semantic.callgraph import cycle_path, recursive_functions
 from tsscan.semantic.module import module_facts
 
 SOURCE = textwrap.dedent(
