@@ -47,14 +47,21 @@ _VALUE_BUILTINS = {
 }
 
 
+_DEBUG = (
+    "`__debug__` cannot be read in TorchScript (a Python bool it does not capture); decide outside the compiled code"
+)
+
+
 class ModuleGlobalValue(Rule):
     """A module-level variable read in compiled code (`SCALE = 2` ... `x * SCALE`).
 
     What it does:
         Flags names in compiled code that refer to a module-level variable holding a value:
         a number, string, bool, `None`, tuple, list, dict, a dtype or device, a tensor, or an
-        expression of those (`math.pi` assigned to a name counts too). Module-level functions,
-        classes and imported modules are fine, and so is `math.pi` written in place.
+        expression of those (`math.pi` assigned to a name counts too), also when it is bound
+        inside a top-level `try`/`if` (`try: import x; has_x = True` / `except ImportError:
+        has_x = False`); and the builtin `__debug__`. Module-level functions, classes and
+        imported modules are fine, and so is `math.pi` written in place.
 
     Why is this bad:
         TorchScript does not capture global variables: "python value of type 'int' cannot be
@@ -89,6 +96,36 @@ SCALE = 2.0
 @torch.jit.script
 def scale(x: torch.Tensor) -> torch.Tensor:
     return x * SCALE
+"""
+        ),
+        Example(
+            """
+import torch
+
+try:
+    import torch.distributed.nn
+
+    has_distributed = True
+except ImportError:
+    has_distributed = False
+
+
+class Gather(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        assert has_distributed, "torch.distributed did not import"
+        return x
+"""
+        ),
+        Example(
+            """
+import torch
+
+
+class Check(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not __debug__:
+            return x
+        return x.clamp(min=0.0)
 """
         ),
     ]
@@ -165,6 +202,9 @@ def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
             return
         name = node.value
         mod = self.ctx.module
+        if name == "__debug__" and name not in self.ctx.kinds.local_names:
+            self.report(node, _DEBUG)
+            return
         if name not in mod.globals or name in mod.functions or name in mod.classes or name in mod.aliases:
             return
         if name in self.ctx.kinds.local_names:

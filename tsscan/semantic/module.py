@@ -346,6 +346,12 @@ def module_facts(tree: ast.Module) -> ModuleInfo:
                 if isinstance(t, ast.Name):
                     mod.globals[t.id] = stmt
     for stmt in _module_level_statements(tree):
+        # names bound only inside a top-level if/try (`try: ...; has_x = True except: has_x = False`):
+        # the first binding, as the unguarded ones above win
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt not in tree.body:
+            for t in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                if isinstance(t, ast.Name):
+                    mod.globals.setdefault(t.id, stmt)
         for node in ast.walk(stmt) if isinstance(stmt, (ast.Assign, ast.Expr)) else ():
             if (
                 isinstance(node, ast.Call)
