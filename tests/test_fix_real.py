@@ -202,3 +202,70 @@ def test_a_file_outside_the_named_paths_is_listed_never_written(tmp_path):
     assert (pkg / "net.py").read_text(encoding="utf-8") == NET  # Net never compiled: level 1 only
     assert "pkg/net.py: the compiler stops in pkg/parts.py, outside the paths named: not fixed" in r.stdout, r.stdout
     assert "TS202 fix not applied (unverified" in r.stdout and r.returncode == 1
+
+
+ATTENTION = _src("""
+    from typing import Optional
+
+    import torch
+    from torch import nn
+
+
+    def swish_fwd(x):
+        return x.mul(torch.sigmoid(x))
+
+
+    class SwishFn(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return swish_fwd(x)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            x = ctx.saved_tensors[0]
+            s = torch.sigmoid(x)
+            return grad_output * (s * (1 + x * (1 - s)))
+
+
+    class Attention(nn.Module):
+        def __init__(self, dim: int, use_table: bool = False) -> None:
+            super().__init__()
+            self.proj = nn.Linear(dim, dim)
+            if use_table:
+                self.table = nn.Parameter(torch.zeros(dim))
+            else:
+                self.table = None
+
+        def forward(self, x: torch.Tensor, shared: Optional[torch.Tensor] = None) -> torch.Tensor:
+            bias = None
+            if self.table is not None:
+                bias = self.table * 2
+            elif shared is not None:
+                bias = shared
+            x = self.proj(x)
+            if bias is not None:
+                x = x + bias
+            return SwishFn.apply(x)
+""")
+
+
+def test_real_failures_none_local_and_autograd_apply_are_fixed_and_confirmed(tmp_path):
+    """The beit/maxxvit pattern (`bias = None`, then a Tensor in every arm of an `if` on an
+    attribute that may be None) gets `Optional[torch.Tensor]` (SAFE); timm's `SwishFn.apply`
+    (rejected from torch 2.14 on) gets the forward math under `torch.jit.is_scripting()`, only
+    with --unsafe-fixes. Both are confirmed at level 3 on a class built from derived arguments."""
+    path = tmp_path / "attn.py"
+    path.write_text(ATTENTION, encoding="utf-8")
+    r = tsscan("--fix", "--target-version", "2.14", "--format", "json", "attn.py", cwd=tmp_path)
+    outcomes = json.loads(r.stdout)["fix_outcomes"]
+    assert [(o["code"], o["status"], o["level"], o["written"]) for o in outcomes] == [("TS223", "confirmed", 3, True)]
+    assert "derived" in outcomes[0]["built_by"]
+    text = path.read_text(encoding="utf-8")
+    assert "        bias: Optional[torch.Tensor] = None\n" in text and "return SwishFn.apply(x)" in text
+    assert r.returncode == 1  # the unsafe TS430 finding remains
+    r = tsscan("--fix", "--unsafe-fixes", "--target-version", "2.14", "--format", "json", "attn.py", cwd=tmp_path)
+    outcomes = json.loads(r.stdout)["fix_outcomes"]
+    assert [(o["code"], o["status"], o["level"], o["written"]) for o in outcomes] == [("TS430", "confirmed", 3, True)]
+    assert "return (swish_fwd(x) if torch.jit.is_scripting() else SwishFn.apply(x))" in path.read_text(encoding="utf-8")
+    assert r.returncode == 0, r.stdout + r.stderr
