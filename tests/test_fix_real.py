@@ -12,6 +12,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from tsscan.rules.TS430_autograd_function_apply import AutogradFunctionApply
+
 
 def _src(code: str) -> str:
     return textwrap.dedent(code).lstrip("\n")
@@ -204,55 +206,37 @@ def test_a_file_outside_the_named_paths_is_listed_never_written(tmp_path):
     assert "TS202 fix not applied (unverified" in r.stdout and r.returncode == 1
 
 
-ATTENTION = _src("""
-    from typing import Optional
-
-    import torch
-    from torch import nn
-
-
-    def swish_fwd(x):
-        return x.mul(torch.sigmoid(x))
-
-
-    class SwishFn(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return swish_fwd(x)
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            x = ctx.saved_tensors[0]
-            s = torch.sigmoid(x)
-            return grad_output * (s * (1 + x * (1 - s)))
-
-
+# timm's activations_me pattern: the rule's own example of a custom autograd.Function
+SWISH_FN = _src(AutogradFunctionApply.invalid[0].code).split("\n\n\nclass Swish(")[0]
+ATTENTION = (
+    "from typing import Optional\n\n"
+    + SWISH_FN
+    + "\n\n\n"
+    + _src("""
     class Attention(nn.Module):
         def __init__(self, dim: int, use_table: bool = False) -> None:
             super().__init__()
             self.proj = nn.Linear(dim, dim)
-            if use_table:
-                self.table = nn.Parameter(torch.zeros(dim))
-            else:
-                self.table = None
+            self.table = nn.Parameter(torch.zeros(dim)) if use_table else None
 
         def forward(self, x: torch.Tensor, shared: Optional[torch.Tensor] = None) -> torch.Tensor:
-            bias = None
-            if self.table is not None:
-                bias = self.table * 2
-            elif shared is not None:
-                bias = shared
+            attn_bias = None
+            if self.table is None:
+                if shared is not None:
+                    attn_bias = shared
+            else:
+                attn_bias = self.table * 2
             x = self.proj(x)
-            if bias is not None:
-                x = x + bias
+            if attn_bias is not None:
+                x = x + attn_bias
             return SwishFn.apply(x)
 """)
+)
 
 
 def test_real_failures_none_local_and_autograd_apply_are_fixed_and_confirmed(tmp_path):
-    """The beit/maxxvit pattern (`bias = None`, then a Tensor in every arm of an `if` on an
-    attribute that may be None) gets `Optional[torch.Tensor]` (SAFE); timm's `SwishFn.apply`
+    """The beit/maxxvit pattern (`attn_bias = None`, then a Tensor in every arm of an `if` on
+    an attribute that may be None) gets `Optional[torch.Tensor]` (SAFE); timm's `SwishFn.apply`
     (rejected from torch 2.14 on) gets the forward math under `torch.jit.is_scripting()`, only
     with --unsafe-fixes. Both are confirmed at level 3 on a class built from derived arguments."""
     path = tmp_path / "attn.py"
@@ -262,7 +246,7 @@ def test_real_failures_none_local_and_autograd_apply_are_fixed_and_confirmed(tmp
     assert [(o["code"], o["status"], o["level"], o["written"]) for o in outcomes] == [("TS223", "confirmed", 3, True)]
     assert "derived" in outcomes[0]["built_by"]
     text = path.read_text(encoding="utf-8")
-    assert "        bias: Optional[torch.Tensor] = None\n" in text and "return SwishFn.apply(x)" in text
+    assert "        attn_bias: Optional[torch.Tensor] = None\n" in text and "return SwishFn.apply(x)" in text
     assert r.returncode == 1  # the unsafe TS430 finding remains
     r = tsscan("--fix", "--unsafe-fixes", "--target-version", "2.14", "--format", "json", "attn.py", cwd=tmp_path)
     outcomes = json.loads(r.stdout)["fix_outcomes"]
