@@ -94,6 +94,9 @@ class FunctionTypes:
     return_annotation: str | None = None
     has_return_annotation: bool = False
     retypes: list[Retype] = field(default_factory=list)
+    # retypes of a local bound to None, in arms the compiler may drop (see none_locals)
+    quiet_retypes: list[Retype] = field(default_factory=list)
+    none_assigns: dict[str, cst.Assign] = field(default_factory=dict)  # first binding `v = None`
     bad_uses: list[BadUse] = field(default_factory=list)
     returns: list[ReturnInfo] = field(default_factory=list)
     # (call, var, element type, the list's type there)
@@ -246,6 +249,8 @@ class _Analyser:
             in_loop = any(fr.loop for fr in self.frames[i + 1 :])
             if not self.quiet:
                 self.out.retypes.append(Retype(target, name, old, t, in_loop))
+            elif old == "None":
+                self.out.quiet_retypes.append(Retype(target, name, old, t, in_loop))
             return
         self.frames[i].vars[name] = old if t is None else (old or t)
 
@@ -607,6 +612,9 @@ class _Analyser:
                 self.out.empty_list_vars.setdefault(target.value, target)
                 if self.current_assign is not None and len(self.current_assign.targets) == 1:
                     self.out.empty_list_assigns.setdefault(target.value, self.current_assign)
+            one = self.current_assign is not None and len(self.current_assign.targets) == 1
+            if one and isinstance(value, cst.Name) and value.value == "None" and self._find(target.value)[0] == -1:
+                self.out.none_assigns.setdefault(target.value, self.current_assign)
             self.assign(target, t, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             parts = split_type_args(t) if t and t.startswith("Tuple[") else None
