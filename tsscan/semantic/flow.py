@@ -301,6 +301,8 @@ class _Analyser:
         return False
 
     def statement(self, s: cst.BaseStatement | cst.BaseSmallStatement) -> None:
+        if isinstance(s, (cst.If, cst.For, cst.While)):
+            self.out.env_at[id(s)] = self._flat_env()  # the types its test or iterable sees
         if isinstance(s, cst.SimpleStatementLine):
             comment = s.trailing_whitespace.comment
             # ``x = []  # type: List[int]``: another rule's finding; do not guess the type here
@@ -522,6 +524,8 @@ class _Analyser:
         for fr in self.frames:
             for k, v in fr.vars.items():
                 env[k] = None if v in (MAYBE, CONFLICT) else v
+        for ref in self.refined:  # `if v is not None:` arms see v's refined type
+            env.update(ref)
         return env
 
     def small(self, s: cst.BaseSmallStatement) -> None:
