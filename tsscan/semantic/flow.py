@@ -76,6 +76,9 @@ class BadUse:
     var: str
     kind: str  # "maybe" (defined on some paths only) or "conflict" (different types per arm)
     detail: str = ""
+    # "maybe": the ``if`` that defines the variable in one arm only (the compiler's error points
+    # at it: "y is not defined in the false branch"); None when a loop left it undefined
+    origin: cst.If | None = None
 
 
 @dataclass
@@ -163,6 +166,7 @@ class _Analyser:
         self.quiet = 0
         self.type_comment = False
         self.current_assign: cst.Assign | None = None
+        self.maybe_origin: dict[str, cst.If] = {}  # variable -> the ``if`` that left it undefined
         self.typer = ExprTyper(ctx, self.lookup)
         self.out.typer = ExprTyper(ctx, self._declared_lookup)
 
@@ -284,7 +288,7 @@ class _Analyser:
                 if self.quiet:
                     return
                 if t == MAYBE:
-                    self.out.bad_uses.append(BadUse(n, n.value, "maybe"))
+                    self.out.bad_uses.append(BadUse(n, n.value, "maybe", origin=self.maybe_origin.get(n.value)))
                 elif t == CONFLICT:
                     self.out.bad_uses.append(BadUse(n, n.value, "conflict"))
 
@@ -331,6 +335,7 @@ class _Analyser:
             for name in fr.vars:
                 if self._find(name)[0] == -1:
                     self.frames[-1].vars[name] = MAYBE
+                    self.maybe_origin.pop(name, None)
         elif isinstance(s, cst.With):
             for item in s.items:
                 self.uses(item.item)
@@ -487,6 +492,10 @@ class _Analyser:
                 self.frames[-1].vars[name] = None  # which arm survives is not known
             elif MAYBE in types:
                 self.frames[-1].vars[name] = MAYBE
+                inner = self.maybe_origin.get(name)
+                # the innermost ``if`` that leaves it undefined is where the compiler points
+                if inner is None or not any(n is inner for n in walk_expr(s)):
+                    self.maybe_origin[name] = s
             elif len(set(types)) == 1:
                 self.frames[-1].vars[name] = types[0]
             elif None in types or any(t == CONFLICT for t in types):
