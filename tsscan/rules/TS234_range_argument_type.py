@@ -15,7 +15,9 @@ class RangeArgumentType(StatementRule):
 
     Why is this bad:
         Python calls `__index__`; TorchScript's `range` takes ints only: "all inputs of
-        range must be ints, found Tensor in argument 0".
+        range must be ints, found Tensor in argument 0". `a or b` is a bool in TorchScript
+        whatever `a` and `b` are, so `chunk = self.chunk_size or n` then
+        `range(0, n, chunk)` fails too ("found bool in argument 2").
 
     Example:
         n = torch.randint(1, 4, (1,))
@@ -23,12 +25,12 @@ class RangeArgumentType(StatementRule):
             x = x + i
 
     Use instead:
-        Convert it: `range(int(n))`.
+        Convert it: `range(int(n))`; pick the int explicitly: `chunk if chunk != 0 else n`.
     """
 
     code = "TS234"
     name = "range-argument-type"
-    message = "`{arg}` is a `{type}` to TorchScript and `range()` takes ints only; convert it with `int(...)`"
+    message = "`{arg}` is a `{type}` to TorchScript and `range()` takes ints only; {hint}"
     level = "type"
 
     invalid = [
@@ -42,6 +44,19 @@ def repeat(x: torch.Tensor) -> torch.Tensor:
     n = torch.randint(1, 4, (1,))
     for _ in range(n):
         x = x + 1
+    return x
+"""
+        ),
+        Example(
+            """
+import torch
+
+
+@torch.jit.script
+def chunked(x: torch.Tensor, chunk: int) -> torch.Tensor:
+    size = chunk or x.size(0)
+    for start in range(0, x.size(0), size):
+        x = x + start
     return x
 """
         ),
@@ -76,4 +91,9 @@ def repeat(x: torch.Tensor) -> torch.Tensor:
                 continue  # an unannotated parameter: TS228
             t = self.type_here(v)
             if t in ("Tensor", "bool") and not in_quiet_arm(self.ctx, node):
-                self.report(v, self.message.format(arg=cst.Module(body=[]).code_for_node(v), type=t))
+                hint = (
+                    "convert it with `int(...)`"
+                    if t == "Tensor"
+                    else "`a or b` is a bool in TorchScript, write `a if a != 0 else b`"
+                )
+                self.report(v, self.message.format(arg=cst.Module(body=[]).code_for_node(v), type=t, hint=hint))
