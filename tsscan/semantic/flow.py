@@ -167,6 +167,7 @@ class _Analyser:
         self.type_comment = False
         self.current_assign: cst.Assign | None = None
         self.maybe_origin: dict[str, cst.If] = {}  # variable -> the ``if`` that left it undefined
+        self.elif_head: dict[int, cst.If] = {}  # id of an ``elif`` -> the ``if`` its chain starts with
         self.typer = ExprTyper(ctx, self.lookup)
         self.out.typer = ExprTyper(ctx, self._declared_lookup)
 
@@ -462,6 +463,7 @@ class _Analyser:
             arms.append(s.orelse.body.body)
         else:
             arms.append([s.orelse])
+            self.elif_head[id(s.orelse)] = self.elif_head.get(id(s), s)
         if live is not None:
             taken = arms[live]
             if taken is not None and self.block(taken):
@@ -493,9 +495,9 @@ class _Analyser:
             elif MAYBE in types:
                 self.frames[-1].vars[name] = MAYBE
                 inner = self.maybe_origin.get(name)
-                # the innermost ``if`` that leaves it undefined is where the compiler points
+                # the compiler points at the innermost ``if``/``elif`` chain that leaves it undefined
                 if inner is None or not any(n is inner for n in walk_expr(s)):
-                    self.maybe_origin[name] = s
+                    self.maybe_origin[name] = self.elif_head.get(id(s), s)
             elif len(set(types)) == 1:
                 self.frames[-1].vars[name] = types[0]
             elif None in types or any(t == CONFLICT for t in types):
