@@ -1,11 +1,10 @@
 import libcst as cst
 
-from tsscan.rule import Example
-from tsscan.rules._statement import StatementRule
+from tsscan.rule import Example, Rule
 from tsscan.semantic.types import in_quiet_arm
 
 
-class EllipsisTensorIndex(StatementRule):
+class EllipsisTensorIndex(Rule):
     """A Tensor or list index after `...` (`x[..., idx[0], idx[1]]`).
 
     What it does:
@@ -68,9 +67,9 @@ def upper(cov: torch.Tensor, k: int) -> torch.Tensor:
                 continue
             if not seen_ellipsis:
                 continue
-            t = self.type_here(sl.value)
+            t = self.ctx.types.type_at(sl.value)
             if t is not None and (t == "Tensor" or t.startswith("List[")):
-                if self.type_here(node.value) == "Tensor" and not in_quiet_arm(self.ctx, node):
+                if self.ctx.types.type_at(node.value) == "Tensor" and not in_quiet_arm(self.ctx, node):
                     index = cst.Module(body=[]).code_for_node(sl.value)
                     self.report(sl.value, self.message.format(index=index, type=t))
                 return

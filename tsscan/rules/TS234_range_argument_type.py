@@ -1,11 +1,10 @@
 import libcst as cst
 
-from tsscan.rule import Example
-from tsscan.rules._statement import StatementRule
+from tsscan.rule import Example, Rule
 from tsscan.semantic.types import in_quiet_arm
 
 
-class RangeArgumentType(StatementRule):
+class RangeArgumentType(Rule):
     """`range()` given a Tensor or a bool (`range(n)` with `n = torch.randint(...)`).
 
     What it does:
@@ -80,16 +79,16 @@ def repeat(x: torch.Tensor) -> torch.Tensor:
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not (isinstance(node.func, cst.Name) and node.func.value == "range") or self._stmt is None:
+        if not (isinstance(node.func, cst.Name) and node.func.value == "range"):
             return
         types = self.ctx.types
-        if self.type_here(node.func) is not None:
+        if self.ctx.types.type_at(node.func) is not None:
             return  # a local named range
         for a in node.args:
             v = a.value
             if isinstance(v, cst.Name) and v.value in types.params and v.value not in types.declared:
                 continue  # an unannotated parameter: TS228
-            t = self.type_here(v)
+            t = self.ctx.types.type_at(v)
             if t in ("Tensor", "bool") and not in_quiet_arm(self.ctx, node):
                 hint = (
                     "convert it with `int(...)`"
