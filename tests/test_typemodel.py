@@ -14,7 +14,7 @@ from harness import compiler_error, script_all
 from tsscan.engine import Engine
 from tsscan.registry import load_rules
 
-MODEL_CODES = ("TS220", "TS221", "TS222", "TS223", "TS224", "TS225", "TS226", "TS227")
+MODEL_CODES = ("TS220", "TS221", "TS222", "TS223", "TS224", "TS225", "TS226", "TS227", "TS229", "TS233", "TS234")
 
 CASES = {
     # ---- variables at merges
@@ -103,6 +103,29 @@ CASES = {
     "tuple-of-genexp": ("return torch.cat(tuple(t for t in [x, x]))", ("TS226",)),
     "cat-of-genexp": ("return torch.cat([t for t in [x, x]])", ()),
     "chained-in-if": ("if 0 < x < 1:\n    return x\nreturn x * 2", ()),
+    # ---- truth values: `or` is a bool, an Optional has none unless its arm refined it
+    "or-is-bool": ("n = k or 3\nfor i in range(n):\n    x = x + i\nreturn x", ("TS234",)),
+    "or-converted": ("n = k or 3\nfor i in range(int(n)):\n    x = x + i\nreturn x", ()),
+    "optional-truth": ("o: Optional[int] = None\nif c:\n    o = k\nif o:\n    return x\nreturn x", ("TS233",)),
+    "optional-refined-arm": (
+        "o: Optional[int] = None\nif c:\n    o = k\nif o is not None:\n    if o:\n        return x\nreturn x",
+        (),
+    ),
+    "optional-refined-early": (
+        "o: Optional[int] = None\nif c:\n    o = k\nif o is None:\n    return x\nreturn x * 2 if o else x",
+        (),
+    ),
+    "optional-or-default": ("o: Optional[int] = None\nif c:\n    o = k\nreturn x + (o or 0)", ("TS233",)),
+    # ---- unpacking
+    "tensor-unpacked": ("a, b = x\nreturn a", ("TS229",)),
+    "tuple-unpacked": ("a, b = x, x * 2\nreturn a", ()),
+    "list-unpacked": ("a, b = [x, x]\nreturn a", ()),
+    "rebound-unpacked": ("y = x.shape\na, b = y[0], y[1]\nreturn x", ()),
+    # ---- one arm: the finding is on the innermost `if` that leaves it undefined
+    "one-arm-nested": (
+        "if c:\n    if k > 1:\n        y = x\n    elif k > 0:\n        y = x * 2\n    x = y\nreturn x",
+        ("TS224",),
+    ),
 }
 
 ANNOTATED = {  # (return annotation, body, codes)

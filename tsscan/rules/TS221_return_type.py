@@ -8,6 +8,50 @@ _SIMPLE = ("int", "float", "bool", "str", "Tensor")
 _IMPLICIT = {("int", "Tensor"), ("float", "Tensor"), ("int", "bool"), ("float", "bool")}
 
 
+def _shape(t: str | None) -> tuple[str, int] | None:
+    """What a return annotation or a returned type is, as far as the compiler never converts
+    between them: ("simple", 1) for Tensor/int/float/bool/str, ("tuple", n) for a tuple of n
+    elements (-1: of unknown length), ("list", 0); None for anything else (Optional, Union, Any)."""
+    if t is None:
+        return None
+    if t in _SIMPLE:
+        return ("simple", 1)
+    if t.startswith("Tuple["):
+        parts = split_type_args(t)
+        return ("tuple", -1 if parts is None or "..." in parts else len(parts))
+    if t.startswith("List["):
+        return ("list", 0)
+    return None
+
+
+def _shape_mismatch(ann: str | None, ret: cst.Return, t: str | None) -> bool:
+    """The annotation and the returned value differ in kind (a Tensor where a tuple or list is
+    annotated, a tuple where a Tensor is) or in tuple length. A tuple returned where a list is
+    annotated is converted (measured on torch 2.13), so that pair is never reported."""
+    if ann is not None and ann.startswith("Optional[") and ann.endswith("]"):
+        inner = ann[len("Optional[") : -1]
+        if not inner.startswith("Tuple["):
+            return False
+        ann = inner  # Optional[Tuple[...]]: the tuple's length still counts
+        if t in _SIMPLE:
+            return False
+    want = _shape(ann)
+    value = ret.value
+    if isinstance(value, cst.Tuple) and not any(isinstance(e, cst.StarredElement) for e in value.elements):
+        got: tuple[str, int] | None = ("tuple", len(value.elements))
+    elif isinstance(value, (cst.List, cst.Dict, cst.ListComp, cst.DictComp)):
+        return False
+    else:
+        got = _shape(t)
+    if want is None or got is None:
+        return False
+    if {want[0], got[0]} == {"tuple", "list"}:
+        return False
+    if want[0] != got[0]:
+        return True
+    return want[0] == "tuple" and -1 not in (want[1], got[1]) and want[1] != got[1]
+
+
 def _arity(t: str) -> int:
     if t.startswith("Tuple["):
         parts = split_type_args(t)
@@ -21,7 +65,11 @@ class ReturnType(Rule):
     What it does:
         Flags a `return` whose type differs from an earlier return's (in a function without
         return annotation), or from a simple return annotation (`-> float` with
-        `return 1`). Returns of `None` are left alone (they make the type Optional).
+        `return 1`), or whose kind or length differs from the return annotation (a Tensor
+        returned where `-> List[Tensor]` or a tuple is annotated, a tuple of 3 where
+        `-> Tuple[Tensor, Tensor]` is, a tuple where `-> Tensor` is). Returns of `None` are
+        left alone (they make the type Optional), and so is a tuple returned where a list
+        is annotated (the compiler converts it).
 
     Why is this bad:
         TorchScript does not widen types: "Previous return statement returned a value of
@@ -43,6 +91,43 @@ class ReturnType(Rule):
     level = "type"
 
     invalid = [
+        Example(
+            """
+from typing import List
+
+import torch
+from torch import nn
+
+
+class Stem(nn.Module):
+    def forward(self, x) -> List[torch.Tensor]:
+        # an unannotated parameter is a Tensor, not the list the annotation promises
+        return x
+"""
+        ),
+        Example(
+            """
+from typing import Tuple
+
+import torch
+
+
+@torch.jit.script
+def gates(x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    return x, x * 2, x * 3
+"""
+        ),
+        Example(
+            """
+import torch
+
+
+@torch.jit.script
+def embed(x: torch.Tensor) -> torch.Tensor:
+    h, w = x.shape[-2], x.shape[-1]
+    return x.flatten(2), (h, w)
+"""
+        ),
         Example(
             """
 import torch
@@ -67,6 +152,26 @@ def count(x: torch.Tensor) -> float:
         ),
     ]
     valid = [
+        Example(
+            """
+from typing import List, Optional, Tuple
+
+import torch
+
+
+@torch.jit.script
+def pair(x: torch.Tensor) -> List[torch.Tensor]:
+    # a tuple returned where a list is annotated is converted
+    return x, x * 2
+
+
+@torch.jit.script
+def maybe(x: torch.Tensor) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
+    if x.numel() == 0:
+        return None
+    return x, x * 2
+"""
+        ),
         Example(
             """
 import torch
@@ -107,6 +212,14 @@ class Merge(nn.Module):
         types = self.ctx.types
         ann = types.return_annotation
         if types.has_return_annotation:
+            for r in types.returns:
+                if r.node.value is not None and _shape_mismatch(ann, r.node, r.type):
+                    value = r.node.value
+                    got = r.type or (
+                        f"a tuple of {len(value.elements)}" if isinstance(value, cst.Tuple) else "another kind"
+                    )
+                    self.report(r.node, self.message.format(new=got, where="the annotation says", old=ann))
+                    return
             if ann not in _SIMPLE:
                 return
             for r in types.returns:

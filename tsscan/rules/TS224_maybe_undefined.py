@@ -7,9 +7,11 @@ class MaybeUndefined(Rule):
     """A variable used where it is defined on some paths only.
 
     What it does:
-        Flags the use of a variable that is assigned in only one arm of an `if` (the other
-        arm not ending in `return` or `raise`; an arm ending in `break`/`continue` still
-        counts), or first assigned inside a loop (the loop variable too), and used after it.
+        Flags a variable that is assigned in only one arm of an `if` (the other arm not
+        ending in `return` or `raise`; an arm ending in `break`/`continue` still counts) and
+        used after it (the finding is on the `if`, where the compiler points), or first
+        assigned inside a loop (the loop variable too) and used after it (the finding is on
+        the use).
 
     Why is this bad:
         TorchScript needs every variable defined on every path: "y is not defined in the
@@ -30,6 +32,7 @@ class MaybeUndefined(Rule):
     code = "TS224"
     name = "maybe-undefined"
     message = "`{var}` is not defined on every path to this use (assigned in one branch only, or first in a loop); define it before"
+    if_message = "`{var}` is assigned in one arm of this `if` only and used after it; define it before the `if`"
     level = "type"
 
     invalid = [
@@ -108,4 +111,8 @@ class Branches(nn.Module):
         for u in self.ctx.types.bad_uses:
             if u.kind == "maybe" and u.var not in reported:
                 reported.add(u.var)  # the first use is enough
-                self.report(u.node, self.message.format(var=u.var))
+                if u.origin is not None:
+                    # where the compiler points: the `if` that defines it in one arm only
+                    self.report(u.origin, self.if_message.format(var=u.var))
+                else:
+                    self.report(u.node, self.message.format(var=u.var))

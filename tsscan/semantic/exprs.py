@@ -111,8 +111,11 @@ class ExprTyper:
                     return "bool"
             return None
         if isinstance(node, cst.BooleanOperation):
+            # `a or b` casts both operands: a bool whatever they are (measured on torch 2.13 for
+            # int, float, Tensor, str and List[int]); an Optional operand does not compile
             left, right = self._type(node.left), self._type(node.right)
-            return "bool" if left == right == "bool" else None
+            castable = all(t is not None and t != "None" and not t.startswith("Optional[") for t in (left, right))
+            return "bool" if castable else None
         if isinstance(node, cst.IfExp):
             a, b = self._type(node.body), self._type(node.orelse)
             return a if a == b else None

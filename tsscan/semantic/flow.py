@@ -76,6 +76,9 @@ class BadUse:
     var: str
     kind: str  # "maybe" (defined on some paths only) or "conflict" (different types per arm)
     detail: str = ""
+    # "maybe": the ``if`` that defines the variable in one arm only (the compiler's error points
+    # at it: "y is not defined in the false branch"); None when a loop left it undefined
+    origin: cst.If | None = None
 
 
 @dataclass
@@ -190,6 +193,8 @@ class _Analyser:
         self.quiet = 0
         self.type_comment = False
         self.current_assign: cst.Assign | None = None
+        self.maybe_origin: dict[str, cst.If] = {}  # variable -> the ``if`` that left it undefined
+        self.elif_head: dict[int, cst.If] = {}  # id of an ``elif`` -> the ``if`` its chain starts with
         self.typer = ExprTyper(ctx, self.lookup)
         self.out.typer = ExprTyper(ctx, self._declared_lookup)
 
@@ -313,7 +318,7 @@ class _Analyser:
                 if self.quiet:
                     return
                 if t == MAYBE:
-                    self.out.bad_uses.append(BadUse(n, n.value, "maybe"))
+                    self.out.bad_uses.append(BadUse(n, n.value, "maybe", origin=self.maybe_origin.get(n.value)))
                 elif t == CONFLICT:
                     self.out.bad_uses.append(BadUse(n, n.value, "conflict"))
 
@@ -359,6 +364,7 @@ class _Analyser:
             for name in fr.vars:
                 if self._find(name)[0] == -1:
                     self.frames[-1].vars[name] = MAYBE
+                    self.maybe_origin.pop(name, None)
         elif isinstance(s, cst.With):
             for item in s.items:
                 self.uses(item.item)
@@ -486,6 +492,7 @@ class _Analyser:
             arms.append(s.orelse.body.body)
         else:
             arms.append([s.orelse])
+            self.elif_head[id(s.orelse)] = self.elif_head.get(id(s), s)
         if live is not None:
             taken = arms[live]
             if taken is not None and self.block(taken):
@@ -516,6 +523,10 @@ class _Analyser:
                 self.frames[-1].vars[name] = None  # which arm survives is not known
             elif MAYBE in types:
                 self.frames[-1].vars[name] = MAYBE
+                inner = self.maybe_origin.get(name)
+                # the compiler points at the innermost ``if``/``elif`` chain that leaves it undefined
+                if inner is None or not any(n is inner for n in walk_expr(s)):
+                    self.maybe_origin[name] = self.elif_head.get(id(s), s)
             elif len(set(types)) == 1:
                 self.frames[-1].vars[name] = types[0]
             elif None in types or any(t == CONFLICT for t in types):
@@ -553,6 +564,8 @@ class _Analyser:
         for fr in self.frames:
             for k, v in fr.vars.items():
                 env[k] = None if v in (MAYBE, CONFLICT) else v
+        for ref in self.refined:  # `if v is not None:` arms see v's refined type
+            env.update(ref)
         return env
 
     def small(self, s: cst.BaseSmallStatement) -> None:
