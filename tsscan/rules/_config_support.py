@@ -26,12 +26,13 @@ _ROLE = {
 }
 
 
-def describe(v: Verdict, cls_name: str) -> str:
+def describe(v: Verdict) -> str:
     """The message of a finding: what the attribute is, when, how it is used, and what the
     compiler says."""
-    name = v.use.name
+    name, cls_name = v.use.name, v.cls_name
+    subclass = " (a subclass)" if v.cls_name != v.owner_name else ""
     when = (
-        f"when `{cls_name}` is built with its defaults"
+        f"when `{cls_name}`{subclass} is built with its defaults"
         if v.mode == C.DEFAULTS
         else ("whatever the constructor arguments" if v.band == "error" else "for some constructor arguments")
     )
@@ -60,5 +61,5 @@ class ConfigRule(Rule):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         v = self._found.get(id(node))
-        if v is not None and self.ctx.cls is not None:
-            self.report(node, describe(v, self.ctx.cls.name))
+        if v is not None:
+            self.report(node, describe(v))

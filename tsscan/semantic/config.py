@@ -512,3 +512,69 @@ def _configuration(cls: ClassInfo, module: ModuleInfo, mode: str) -> Config:
     if attrs is None:  # __init__ always raises: nothing to say
         return Config({}, opaque=True)
     return Config(attrs, sites=run.sites)
+
+
+# --------------------------------------------------------------------------- what a class compiles
+_NOT_FOLLOWED = {"torch.jit.ignore", "torch.jit.unused"}
+
+
+def loops_over_modules(cls: ClassInfo, module: ModuleInfo, it: ast.expr, me: str | None) -> bool:
+    """True when a ``for`` over ``it`` is unrolled per submodule (``self.blocks``,
+    ``enumerate(self.blocks)``): its body is not compiled at all when the container is empty."""
+    for n in ast.walk(it):
+        if _self_attr(n, me):
+            assert isinstance(n, ast.Attribute)
+            kind = A.attribute_type(cls, n.attr, module).kind
+            if kind in A.MODULE_CONTAINERS or kind == A.UNKNOWN:
+                return True
+    return False
+
+
+def reached(cls: ClassInfo, module: ModuleInfo) -> dict[int, bool]:
+    """The methods ``torch.jit.script`` compiles for an instance of ``cls`` (id of the function
+    node -> True when surely compiled, False when only reached from the body of a loop over a
+    module container, which may be empty)."""
+    cache = cls.__dict__.setdefault("_tsscan_config_cache", {})
+    key = ("reached", id(module))
+    if key in cache:
+        return cache[key]
+    out: dict[int, bool] = {}
+    queue: list[tuple[FuncNode, bool]] = []
+
+    def add(name: str, strong: bool) -> None:
+        found = cls.find_method(name)
+        if found is None:
+            return
+        fn = found[0]
+        decs = {module.resolve_node(d.func if isinstance(d, ast.Call) else d) for d in fn.decorator_list}
+        if decs & _NOT_FOLLOWED or (name == "__init__"):
+            return
+        if out.get(id(fn)) is True or out.get(id(fn)) == strong:
+            return
+        out[id(fn)] = strong or out.get(id(fn), False)
+        queue.append((fn, strong))
+
+    for c in cls.mro():
+        for name, fn in c.methods.items():
+            decs = {module.resolve_node(d.func if isinstance(d, ast.Call) else d) for d in fn.decorator_list}
+            if (
+                name == "forward"
+                or "torch.jit.export" in decs
+                or ("property" in decs and name not in c.unused_properties)
+            ):
+                add(name, True)
+    while queue:
+        fn, strong = queue.pop(0)
+        me = self_name(fn)
+        weak_calls: set[int] = set()
+        for node in ast.walk(fn):
+            if isinstance(node, (ast.For, ast.comprehension)) and loops_over_modules(cls, module, node.iter, me):
+                body = node.body if isinstance(node, ast.For) else []
+                for part in body:
+                    weak_calls |= {id(x) for x in ast.walk(part)}
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Call) and _self_attr(node.func, me):
+                assert isinstance(node.func, ast.Attribute)
+                add(node.func.attr, strong and id(node) not in weak_calls)
+    cache[key] = out
+    return out

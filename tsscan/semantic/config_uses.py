@@ -66,8 +66,8 @@ class Use:
     name: str
     role: str  # truth, call, compare, arith, attr, subscript, iter, read
     detail: str = ""
-    # possibilities per configuration where the use is compiled (absent key: not compiled there)
-    seen: dict[str, frozenset] = field(default_factory=dict)
+    # (class, configuration, surely compiled) -> possibilities where the use is compiled
+    seen: dict[tuple[str, str, bool], frozenset] = field(default_factory=dict)
 
 
 @dataclass
@@ -81,6 +81,8 @@ class Verdict:
     missing: bool
     message: str  # what the compiler says
     possibility: C.Poss  # the value that fails
+    cls_name: str  # the class built (the method's own class or a subclass)
+    owner_name: str = ""  # the class that defines the method
     why: str = ""  # where the value comes from, for messages
 
 
@@ -91,6 +93,7 @@ class _Walker:
         self.mode = mode
         self.states = states  # name -> possibilities in this configuration
         self.uses: dict[int, Use] = {}
+        self.weak = 0  # > 0: inside code compiled only for some instances (a loop over modules)
 
     # ---- the compiler's static tests
     def _ast(self, node: cst.BaseExpression) -> ast.expr | None:
@@ -176,7 +179,8 @@ class _Walker:
     # ---- uses
     def record(self, node: cst.Attribute, name: str, role: str, env: dict, detail: str = "") -> None:
         use = self.uses.setdefault(id(node), Use(node, name, role, detail))
-        use.seen[self.mode] = use.seen.get(self.mode, frozenset()) | self.state(env, name)
+        key = (self.cls.name, self.mode, self.weak == 0)
+        use.seen[key] = use.seen.get(key, frozenset()) | self.state(env, name)
 
     def expr(self, n: cst.CSTNode, role: str, env: dict) -> None:
         fx = self.facts
@@ -297,7 +301,13 @@ class _Walker:
             return env
         if isinstance(s, cst.For):
             self.expr(s.iter, "iter", env)
+            tree = self._ast(s.iter)
+            unrolled = tree is not None and C.loops_over_modules(
+                self.cls, self.facts.module, tree, self.facts.self_name
+            )
+            self.weak += unrolled  # an empty container: the body is not compiled
             self.body(s.body, env)
+            self.weak -= unrolled
             if s.orelse is not None:
                 self.body(s.orelse.body, env)
             return env
@@ -404,29 +414,43 @@ def verdicts(facts: FunctionFacts, fn: cst.FunctionDef) -> list[Verdict]:
 
 
 def _verdicts(facts: FunctionFacts, fn: cst.FunctionDef) -> list[Verdict]:
-    cls = facts.cls
-    if cls is None or facts.self_name is None or not facts.function.body_compiled:
+    owner = facts.cls
+    if owner is None or facts.self_name is None or not facts.function.body_compiled:
         return []
-    names = _candidates(cls, facts)
-    if not names:
-        return []
+    node = facts.function.node
+    # the classes of the file that compile this method: the owner and its subclasses
+    family = [c for c in facts.module.classes.values() if owner in list(c.mro()) and c.is_module]
     uses: dict[int, Use] = {}
-    for mode in (C.DEFAULTS, C.ANY):
-        conf = C.configuration(cls, facts.module, mode)
-        if conf.opaque:
-            return []
-        states = {n: conf.state(n) for n in names}
-        w = _Walker(facts, cls, mode, states)
-        w.uses = uses
-        w.body(fn.body, {})
+    names: dict[str, set[str]] = {}
+    classes: dict[str, ClassInfo] = {}
+    for cls in family:
+        strong = C.reached(cls, facts.module).get(id(node))
+        if strong is None:
+            continue
+        cand = _candidates(cls, facts)
+        confs = [C.configuration(cls, facts.module, mode) for mode in (C.DEFAULTS, C.ANY)]
+        if not cand or any(c.opaque for c in confs):
+            continue
+        names[cls.name], classes[cls.name] = cand, cls
+        for mode, conf in zip((C.DEFAULTS, C.ANY), confs, strict=True):
+            w = _Walker(facts, cls, mode, {n: conf.state(n) for n in cand})
+            w.uses = uses
+            w.weak = 0 if strong else 1
+            w.body(fn.body, {})
     out: list[Verdict] = []
     for use in uses.values():
-        if use.name not in names:
+        found = [v for name, cls in classes.items() if use.name in names[name] and (v := _judge(use, cls)) is not None]
+        if not found:
             continue
-        v = _judge(use, cls)
-        if v is not None:
-            v.why = _why(cls, facts, use.name, v.missing)
-            out.append(v)
+        for v in found:
+            if v.cls_name != owner.name:
+                # a subclass fails in a method of its base: the base may script, and users may
+                # never build that subclass as it is: a warning
+                v.band = "maybe"
+        v = min(found, key=lambda v: (v.band != "error", v.cls_name != owner.name))
+        v.why = _why(classes[v.cls_name], facts, use.name, v.missing)
+        v.owner_name = owner.name
+        out.append(v)
     return out
 
 
@@ -453,12 +477,14 @@ def _judge(use: Use, cls: ClassInfo) -> Verdict | None:
         return {p: m for p in vals if (m := failure(use.role, p, cls.name, use.name, use.detail)) is not None}
 
     for mode, band in ((C.DEFAULTS, "error"), (C.ANY, "error"), (C.ANY, "maybe")):
-        vals = use.seen.get(mode)
+        vals = use.seen.get((cls.name, mode, True), frozenset())
+        if band == "maybe":
+            vals |= use.seen.get((cls.name, mode, False), frozenset())
         if not vals:
             continue
         bad = fails(vals)
         if not bad or (band == "error" and len(bad) != len(vals)):
             continue
         p = C.ABSENT if C.ABSENT in bad else next(iter(sorted(bad, key=repr)))
-        return Verdict(use, band, mode, p == C.ABSENT, bad[p], p)
+        return Verdict(use, band, mode, p == C.ABSENT, bad[p], p, cls.name)
     return None
