@@ -438,7 +438,8 @@ def _verdicts(facts: FunctionFacts, fn: cst.FunctionDef) -> list[Verdict]:
             w.weak = 0 if strong else 1
             w.body(fn.body, {})
     out: list[Verdict] = []
-    for use in uses.values():
+    missing_seen: set[str] = set()
+    for use in uses.values():  # in the order of the source
         found = [v for name, cls in classes.items() if use.name in names[name] and (v := _judge(use, cls)) is not None]
         if not found:
             continue
@@ -450,6 +451,10 @@ def _verdicts(facts: FunctionFacts, fn: cst.FunctionDef) -> list[Verdict]:
         v = min(found, key=lambda v: (v.band != "error", v.cls_name != owner.name))
         v.why = _why(classes[v.cls_name], facts, use.name, v.missing)
         v.owner_name = owner.name
+        if v.missing:
+            if use.name in missing_seen:
+                continue  # the first read says it; the compiler stops there too
+            missing_seen.add(use.name)
         out.append(v)
     return out
 
