@@ -272,8 +272,18 @@ class _Run:
         return state
 
     def stmt(self, s: ast.stmt, env, attrs, me, owner) -> tuple[dict, dict] | None:
-        if isinstance(s, (ast.Return, ast.Raise)):
+        if isinstance(s, ast.Return):
+            self.effects(s.value, env, attrs, me, owner)
             return None
+        if isinstance(s, ast.Raise):
+            return None
+        if isinstance(s, (ast.If, ast.While)) or isinstance(s, (ast.For, ast.AsyncFor)):
+            after = self.effects(
+                s.test if not isinstance(s, (ast.For, ast.AsyncFor)) else s.iter, env, attrs, me, owner
+            )
+            if after is None:
+                return None
+            env, attrs = after
         if isinstance(s, ast.If):
             t = self.truth(s.test, env, attrs, me)
             self.tests.append(ast.unparse(s.test))
@@ -322,7 +332,8 @@ class _Run:
         if isinstance(s, ast.Assert):
             return (env, attrs) if self.truth(s.test, env, attrs, me) is not False else None
         if isinstance(s, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            return self.assign(s, env, attrs, me)
+            after = self.effects(s.value, env, attrs, me, owner)  # self._make_layer(...) sets attributes
+            return None if after is None else self.assign(s, after[0], after[1], me)
         if isinstance(s, ast.Delete):
             attrs = dict(attrs)
             for t in s.targets:
@@ -330,10 +341,17 @@ class _Run:
                     attrs[t.attr] = frozenset({ABSENT})  # type: ignore[union-attr]
             return env, attrs
         if isinstance(s, ast.Expr):
-            if isinstance(s.value, ast.Call):
-                return self.expr_call(s.value, env, attrs, me, owner)
-            return env, attrs
+            return self.effects(s.value, env, attrs, me, owner)
         raise _Opaque(type(s).__name__)
+
+    def effects(self, e: ast.expr | None, env, attrs, me, owner) -> tuple[dict, dict] | None:
+        """Run the calls inside ``e`` that may set attributes (``self.add_module(...),`` in a
+        tuple, ``x = self._make_layer(...)``), in order."""
+        state: tuple[dict, dict] | None = (env, attrs)
+        for node in ast.walk(e) if e is not None else ():
+            if isinstance(node, ast.Call) and state is not None:
+                state = self.expr_call(node, state[0], state[1], me, owner)
+        return state
 
     def assign(self, s, env, attrs, me) -> tuple[dict, dict]:
         env, attrs = dict(env), dict(attrs)
