@@ -37,6 +37,8 @@ Poss = tuple
 TOP: Poss = ("?",)
 ABSENT: Poss = ("absent",)
 Vals = frozenset
+State = tuple[dict, dict]  # (locals, attributes) of one world
+_MAX_WORLDS = 24
 
 _LITERAL_KINDS = {type(None): A.NONE, bool: A.BOOL, int: A.INT, float: A.FLOAT, str: A.STR, tuple: A.TUPLE}
 _MAX_DEPTH = 6
@@ -74,15 +76,22 @@ def type_text(p: Poss) -> str:
 
 @dataclass
 class Config:
-    """The attributes of instances of one class in one configuration."""
+    """The attributes of instances of one class in one configuration: one dict per *world* (a
+    path through ``__init__`` that the configuration does not decide), so that attributes set
+    together stay together (``self.pos_embed`` is None exactly when ``self.pos_embed_spatial``
+    is not)."""
 
-    attrs: dict[str, Vals]
+    worlds: list[dict[str, Vals]]
     opaque: bool = False
     # where each attribute is assigned in the evaluated code: name -> [(line, if-tests on the way)]
     sites: dict[str, list[tuple[int, tuple[str, ...]]]] = field(default_factory=dict)
 
     def state(self, name: str) -> Vals:
-        return self.attrs.get(name, frozenset({ABSENT}))
+        """Every possibility of ``self.<name>`` across the worlds."""
+        out: frozenset = frozenset()
+        for w in self.worlds:
+            out |= w.get(name, frozenset({ABSENT}))
+        return out
 
 
 class _Opaque(Exception):
@@ -97,6 +106,7 @@ class _Run:
         self.depth = 0
         self.sites: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
         self.tests: list[str] = []
+        self.returned: list[list[State]] = []  # per running method: the worlds that returned
 
     # ---- abstract values
     def value(self, e: ast.expr, env: dict[str, Vals], attrs: dict[str, Vals], me: str | None) -> Vals:
@@ -218,18 +228,23 @@ class _Run:
         return truths.pop() if len(truths) == 1 else None
 
     # ---- statements
-    def call(self, fn: FuncNode, owner: ClassInfo, args: list[Vals] | None, kwargs: dict[str, Vals], attrs):
+    def call(
+        self, fn: FuncNode, owner: ClassInfo, args: list[Vals] | None, kwargs: dict[str, Vals], attrs: dict
+    ) -> list[dict]:
         """Run ``fn`` (a method of ``owner``) on ``attrs`` with the given arguments (``args``
-        None: the configuration decides each parameter). Returns the attributes after it."""
+        None: the configuration decides each parameter). Returns the attributes of each world
+        it can finish in (none: it always raises)."""
         self.depth += 1
         if self.depth > _MAX_DEPTH:
             raise _Opaque("too deep")
+        self.returned.append([])
         try:
             env = self._bind(fn, args, kwargs)
             me = self_name(fn)
-            out = self.block(fn.body, env, dict(attrs), me, owner)
-            return out[1] if out is not None else None
+            out = self.block(fn.body, [(env, dict(attrs))], me, owner) + self.returned[-1]
+            return [a for _e, a in _cap(out)]
         finally:
+            self.returned.pop()
             self.depth -= 1
 
     def _bind(self, fn: FuncNode, args: list[Vals] | None, kwargs: dict[str, Vals]) -> dict[str, Vals]:
@@ -262,96 +277,89 @@ class _Run:
                 env[extra.arg] = frozenset({TOP})
         return env
 
-    def block(self, stmts: list[ast.stmt], env, attrs, me, owner) -> tuple[dict, dict] | None:
-        """Run a block; None when every path leaves it (return/raise)."""
-        state: tuple[dict, dict] | None = (env, attrs)
+    def block(self, stmts: list[ast.stmt], states: list[State], me, owner) -> list[State]:
+        """Run a block in each world; the worlds that reach its end."""
         for s in stmts:
-            if state is None:
-                return None
-            state = self.stmt(s, state[0], state[1], me, owner)
-        return state
+            nxt: list[State] = []
+            for env, attrs in states:
+                nxt.extend(self.stmt(s, env, attrs, me, owner))
+            states = _cap(nxt)
+            if not states:
+                break
+        return states
 
-    def stmt(self, s: ast.stmt, env, attrs, me, owner) -> tuple[dict, dict] | None:
+    def stmt(self, s: ast.stmt, env, attrs, me, owner) -> list[State]:
         if isinstance(s, ast.Return):
-            self.effects(s.value, env, attrs, me, owner)
-            return None
+            self.returned[-1].extend(self.effects(s.value, env, attrs, me, owner))
+            return []
         if isinstance(s, ast.Raise):
-            return None
-        if isinstance(s, (ast.If, ast.While)) or isinstance(s, (ast.For, ast.AsyncFor)):
-            after = self.effects(
-                s.test if not isinstance(s, (ast.For, ast.AsyncFor)) else s.iter, env, attrs, me, owner
-            )
-            if after is None:
-                return None
-            env, attrs = after
-        if isinstance(s, ast.If):
-            t = self.truth(s.test, env, attrs, me)
-            self.tests.append(ast.unparse(s.test))
-            try:
-                if t is True:
-                    return self.block(s.body, dict(env), dict(attrs), me, owner)
-                if t is False:
-                    self.tests[-1] = "not (" + self.tests[-1] + ")"
-                    return self.block(s.orelse, dict(env), dict(attrs), me, owner)
-                a = self.block(s.body, dict(env), dict(attrs), me, owner)
-                self.tests[-1] = "not (" + self.tests[-1] + ")"
-                b = self.block(s.orelse, dict(env), dict(attrs), me, owner)
-            finally:
-                self.tests.pop()
-            return _merge(a, b)
-        if isinstance(s, (ast.For, ast.While, ast.AsyncFor)):
-            self.tests.append("a loop")
-            try:
-                once = self.block(s.body, dict(env), dict(attrs), me, owner)
-            finally:
-                self.tests.pop()
-            loop_state = _merge((env, attrs), once)
-            if loop_state is None:
-                return None
-            env2 = dict(loop_state[0])
-            for n in _stored_names(s):
-                env2[n] = frozenset({TOP})
-            return _merge((env2, loop_state[1]), self.block(s.orelse, env2, dict(loop_state[1]), me, owner))
+            return []
+        if isinstance(s, (ast.If, ast.While, ast.For, ast.AsyncFor)):
+            head = s.iter if isinstance(s, (ast.For, ast.AsyncFor)) else s.test
+            return [x for e, a in self.effects(head, env, attrs, me, owner) for x in self._compound(s, e, a, me, owner)]
         if isinstance(s, (ast.With, ast.AsyncWith)):
-            return self.block(s.body, env, attrs, me, owner)
+            return self.block(s.body, [(env, attrs)], me, owner)
         if isinstance(s, ast.Try):
-            body = self.block(s.body + s.orelse, dict(env), dict(attrs), me, owner)
-            outs = [body] + [self.block(h.body, dict(env), dict(attrs), me, owner) for h in s.handlers]
-            merged = None
-            for o in outs:
-                merged = _merge(merged, o)
-            if merged is None:
-                return None
-            return self.block(s.finalbody, merged[0], merged[1], me, owner)
+            outs = self.block(s.body + s.orelse, [(dict(env), dict(attrs))], me, owner)
+            for h in s.handlers:
+                outs += self.block(h.body, [(dict(env), dict(attrs))], me, owner)
+            return self.block(s.finalbody, _cap(outs), me, owner) if outs else []
         if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             env = dict(env)
             env[s.name] = frozenset({TOP})
-            return env, attrs
+            return [(env, attrs)]
         if isinstance(s, (ast.Import, ast.ImportFrom, ast.Pass, ast.Global, ast.Nonlocal)):
-            return env, attrs
+            return [(env, attrs)]
         if isinstance(s, ast.Assert):
-            return (env, attrs) if self.truth(s.test, env, attrs, me) is not False else None
+            return [(env, attrs)] if self.truth(s.test, env, attrs, me) is not False else []
         if isinstance(s, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            after = self.effects(s.value, env, attrs, me, owner)  # self._make_layer(...) sets attributes
-            return None if after is None else self.assign(s, after[0], after[1], me)
+            # self._make_layer(...) in the value may set attributes
+            return [self.assign(s, e, a, me) for e, a in self.effects(s.value, env, attrs, me, owner)]
         if isinstance(s, ast.Delete):
             attrs = dict(attrs)
             for t in s.targets:
                 if _self_attr(t, me):
                     attrs[t.attr] = frozenset({ABSENT})  # type: ignore[union-attr]
-            return env, attrs
+            return [(env, attrs)]
         if isinstance(s, ast.Expr):
             return self.effects(s.value, env, attrs, me, owner)
         raise _Opaque(type(s).__name__)
 
-    def effects(self, e: ast.expr | None, env, attrs, me, owner) -> tuple[dict, dict] | None:
+    def _compound(self, s: ast.If | ast.While | ast.For | ast.AsyncFor, env, attrs, me, owner) -> list[State]:
+        if isinstance(s, ast.If):
+            t = self.truth(s.test, env, attrs, me)
+            out: list[State] = []
+            text = ast.unparse(s.test)
+            if t is not False:
+                self.tests.append(text)
+                out += self.block(s.body, [(dict(env), dict(attrs))], me, owner)
+                self.tests.pop()
+            if t is not True:
+                self.tests.append("not (" + text + ")")
+                out += self.block(s.orelse, [(dict(env), dict(attrs))], me, owner)
+                self.tests.pop()
+            return out
+        self.tests.append("a loop")
+        try:
+            once = self.block(s.body, [(dict(env), dict(attrs))], me, owner)
+        finally:
+            self.tests.pop()
+        states = []
+        for e, a in [(env, attrs), *once]:
+            e = dict(e)
+            for n in _stored_names(s):
+                e[n] = frozenset({TOP})
+            states.append((e, a))
+        return self.block(s.orelse, _cap(states), me, owner)
+
+    def effects(self, e: ast.expr | None, env, attrs, me, owner) -> list[State]:
         """Run the calls inside ``e`` that may set attributes (``self.add_module(...),`` in a
         tuple, ``x = self._make_layer(...)``), in order."""
-        state: tuple[dict, dict] | None = (env, attrs)
+        states: list[State] = [(env, attrs)]
         for node in ast.walk(e) if e is not None else ():
-            if isinstance(node, ast.Call) and state is not None:
-                state = self.expr_call(node, state[0], state[1], me, owner)
-        return state
+            if isinstance(node, ast.Call):
+                states = _cap([x for st in states for x in self.expr_call(node, st[0], st[1], me, owner)])
+        return states
 
     def assign(self, s, env, attrs, me) -> tuple[dict, dict]:
         env, attrs = dict(env), dict(attrs)
@@ -379,7 +387,7 @@ class _Run:
                     attrs[name] = attrs.get(name, frozenset({TOP})) - {ABSENT} or frozenset({TOP})
         return env, attrs
 
-    def expr_call(self, c: ast.Call, env, attrs, me, owner) -> tuple[dict, dict] | None:
+    def expr_call(self, c: ast.Call, env, attrs, me, owner) -> list[State]:
         f = c.func
         args = [self.value(a, env, attrs, me) for a in c.args if not isinstance(a, ast.Starred)]
         starred = any(isinstance(a, ast.Starred) for a in c.args) or any(k.arg is None for k in c.keywords)
@@ -388,7 +396,7 @@ class _Run:
         if isinstance(f, ast.Attribute) and f.attr == "__init__":
             base = self._init_target(f.value, owner, me)
             if base == "torch":
-                return env, attrs
+                return [(env, attrs)]
             if base is None or starred:
                 raise _Opaque("unknown base __init__")
             if not (isinstance(f.value, ast.Call)):
@@ -397,19 +405,17 @@ class _Run:
             if found is None:
                 if base.has_unknown_bases:
                     raise _Opaque("unknown base")
-                return env, attrs
-            out = self.call(found[0], found[1], args, kwargs, attrs)
-            return None if out is None else (env, out)
+                return [(env, attrs)]
+            return [(env, a) for a in self.call(found[0], found[1], args, kwargs, attrs)]
         if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == me:
             if f.attr in ("register_buffer", "register_parameter", "add_module", "register_module"):
-                return self._register(c, f.attr, env, attrs, me)
+                return [self._register(c, f.attr, env, attrs, me)]
             found = self.cls.find_method(f.attr)
             if found is not None and not starred:
-                out = self.call(found[0], found[1], args, kwargs, attrs)
-                return None if out is None else (env, out)
+                return [(env, a) for a in self.call(found[0], found[1], args, kwargs, attrs)]
             if found is not None:
                 raise _Opaque("starred call")
-            return env, attrs  # an nn.Module method (apply, to, ...)
+            return [(env, attrs)]  # an nn.Module method (apply, to, ...)
         if isinstance(f, ast.Attribute) and _self_attr(f.value, me):
             # self.x.append(...), self.x.update(...): the value changes
             assert isinstance(f.value, ast.Attribute)
@@ -418,7 +424,7 @@ class _Run:
                 attrs = dict(attrs)
                 attrs[name] = attrs.get(name, frozenset({TOP})) - {ABSENT} or frozenset({TOP})
                 attrs[name] = frozenset(p for p in attrs[name] if p[0] != "c") | {TOP}
-            return env, attrs
+            return [(env, attrs)]
         if isinstance(f, ast.Name) and f.id == "setattr":
             if len(c.args) >= 3 and isinstance(c.args[0], ast.Name) and c.args[0].id == me:
                 key = c.args[1]
@@ -426,9 +432,9 @@ class _Run:
                     attrs = dict(attrs)
                     attrs[key.value] = args[2] - {ABSENT} or frozenset({TOP})
                     self.sites.setdefault(key.value, []).append((c.lineno, tuple(self.tests)))
-                    return env, attrs
+                    return [(env, attrs)]
                 raise _Opaque("setattr with a computed name")
-        return env, attrs
+        return [(env, attrs)]
 
     def _register(self, c: ast.Call, how: str, env, attrs, me) -> tuple[dict, dict]:
         if not c.args or not (isinstance(c.args[0], ast.Constant) and isinstance(c.args[0].value, str)):
@@ -496,6 +502,25 @@ def _truth_of(p: Poss) -> bool | None:
     return None
 
 
+def _cap(states: list[State]) -> list[State]:
+    """At most ``_MAX_WORLDS`` worlds: worlds with the same attributes become one (their locals
+    merged); beyond that, one world holding every possibility."""
+    if len(states) <= _MAX_WORLDS // 2:
+        return states
+    groups: dict[frozenset, State] = {}
+    for st in states:
+        key = frozenset(st[1].items())
+        old = groups.get(key)
+        groups[key] = st if old is None else (_merge(old, st) or st)
+    states = list(groups.values())
+    if len(states) <= _MAX_WORLDS:
+        return states
+    merged: State | None = None
+    for st in states:
+        merged = _merge(merged, st)
+    return [merged] if merged is not None else []
+
+
 def _merge(a: tuple[dict, dict] | None, b: tuple[dict, dict] | None) -> tuple[dict, dict] | None:
     if a is None:
         return b
@@ -518,18 +543,18 @@ def configuration(cls: ClassInfo, module: ModuleInfo, mode: str) -> Config:
 
 def _configuration(cls: ClassInfo, module: ModuleInfo, mode: str) -> Config:
     if not A.fully_known(cls) or not A.plain_module(cls):
-        return Config({}, opaque=True)
+        return Config([], opaque=True)
     run = _Run(cls, module, mode)
     found = cls.find_method("__init__")
     try:
         if found is None:
-            return Config({})
-        attrs = run.call(found[0], found[1], None, {}, {})
+            return Config([{}])
+        worlds = run.call(found[0], found[1], None, {}, {})
     except _Opaque:
-        return Config({}, opaque=True)
-    if attrs is None:  # __init__ always raises: nothing to say
-        return Config({}, opaque=True)
-    return Config(attrs, sites=run.sites)
+        return Config([], opaque=True)
+    if not worlds:  # __init__ always raises: nothing to say
+        return Config([], opaque=True)
+    return Config(worlds, sites=run.sites)
 
 
 # --------------------------------------------------------------------------- what a class compiles
@@ -548,18 +573,23 @@ def loops_over_modules(cls: ClassInfo, module: ModuleInfo, it: ast.expr, me: str
     return False
 
 
-def reached(cls: ClassInfo, module: ModuleInfo) -> dict[int, bool]:
-    """The methods ``torch.jit.script`` compiles for an instance of ``cls`` (id of the function
-    node -> True when surely compiled, False when only reached from the body of a loop over a
-    module container, which may be empty)."""
+SURE, LOOP, GUARDED = 2, 1, 0  # how surely a method is compiled (see reached)
+
+
+def reached(cls: ClassInfo, module: ModuleInfo) -> dict[int, int]:
+    """The methods ``torch.jit.script`` compiles for an instance of ``cls``: id of the function
+    node -> SURE; LOOP when only called from the body of a loop over a module container (not
+    compiled when it is empty); GUARDED when only called under a test the compiler decides per
+    instance (``if self.rope is not None:``, ``hasattr``, a ``Final`` flag, or after such a test
+    that returns), where the attributes are not what they are elsewhere."""
     cache = cls.__dict__.setdefault("_tsscan_config_cache", {})
     key = ("reached", id(module))
     if key in cache:
         return cache[key]
-    out: dict[int, bool] = {}
-    queue: list[tuple[FuncNode, bool]] = []
+    out: dict[int, int] = {}
+    queue: list[tuple[FuncNode, int]] = []
 
-    def add(name: str, strong: bool) -> None:
+    def add(name: str, level: int) -> None:
         found = cls.find_method(name)
         if found is None:
             return
@@ -567,10 +597,10 @@ def reached(cls: ClassInfo, module: ModuleInfo) -> dict[int, bool]:
         decs = {module.resolve_node(d.func if isinstance(d, ast.Call) else d) for d in fn.decorator_list}
         if decs & _NOT_FOLLOWED or (name == "__init__"):
             return
-        if out.get(id(fn)) is True or out.get(id(fn)) == strong:
+        if out.get(id(fn), -1) >= level:
             return
-        out[id(fn)] = strong or out.get(id(fn), False)
-        queue.append((fn, strong))
+        out[id(fn)] = level
+        queue.append((fn, level))
 
     for c in cls.mro():
         for name, fn in c.methods.items():
@@ -580,19 +610,59 @@ def reached(cls: ClassInfo, module: ModuleInfo) -> dict[int, bool]:
                 or "torch.jit.export" in decs
                 or ("property" in decs and name not in c.unused_properties)
             ):
-                add(name, True)
+                add(name, SURE)
     while queue:
-        fn, strong = queue.pop(0)
+        fn, level = queue.pop(0)
         me = self_name(fn)
-        weak_calls: set[int] = set()
+        loop_nodes: set[int] = set()
         for node in ast.walk(fn):
             if isinstance(node, (ast.For, ast.comprehension)) and loops_over_modules(cls, module, node.iter, me):
-                body = node.body if isinstance(node, ast.For) else []
-                for part in body:
-                    weak_calls |= {id(x) for x in ast.walk(part)}
+                for part in node.body if isinstance(node, ast.For) else []:
+                    loop_nodes |= {id(x) for x in ast.walk(part)}
+        guarded = _guarded_nodes(fn.body, cls, module, me)
         for node in ast.walk(fn):
             if isinstance(node, ast.Call) and _self_attr(node.func, me):
                 assert isinstance(node.func, ast.Attribute)
-                add(node.func.attr, strong and id(node) not in weak_calls)
+                here = GUARDED if id(node) in guarded else LOOP if id(node) in loop_nodes else SURE
+                add(node.func.attr, min(level, here))
     cache[key] = out
+    return out
+
+
+def _static_test(test: ast.expr, cls: ClassInfo, module: ModuleInfo, me: str | None) -> bool:
+    """A test the compiler may decide per instance (so the code it guards sees narrowed attributes)."""
+    for n in ast.walk(test):
+        if isinstance(n, ast.Compare) and any(isinstance(o, (ast.Is, ast.IsNot)) for o in n.ops):
+            if any(_self_attr(x, me) for x in [n.left, *n.comparators]):
+                return True
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "hasattr":
+            return True
+        if isinstance(n, ast.Call) and module.resolve_node(n.func) == "torch.jit.is_scripting":
+            return True
+        if _self_attr(n, me) and A.is_constant(cls, n.attr):  # type: ignore[attr-defined]
+            return True
+    return False
+
+
+def _guarded_nodes(stmts: list[ast.stmt], cls: ClassInfo, module: ModuleInfo, me: str | None) -> set[int]:
+    """Ids of the nodes under a test :func:`_static_test` accepts, or after one whose arm leaves."""
+    out: set[int] = set()
+    for i, s in enumerate(stmts):
+        if isinstance(s, ast.If) and _static_test(s.test, cls, module, me):
+            for part in (s.body, s.orelse):
+                for x in part:
+                    out |= {id(n) for n in ast.walk(x)}
+            if any(isinstance(x, (ast.Return, ast.Raise)) for x in s.body + s.orelse):
+                for rest in stmts[i + 1 :]:
+                    out |= {id(n) for n in ast.walk(rest)}
+                return out
+            continue
+        for n in ast.walk(s):
+            if isinstance(n, ast.IfExp) and _static_test(n.test, cls, module, me):
+                out |= {id(x) for part in (n.body, n.orelse) for x in ast.walk(part)}
+        for field_name in ("body", "orelse", "finalbody", "handlers"):
+            sub = getattr(s, field_name, None)
+            if isinstance(sub, list) and sub:
+                inner = [h for x in sub for h in (x.body if isinstance(x, ast.ExceptHandler) else [x])]
+                out |= _guarded_nodes(inner, cls, module, me)
     return out

@@ -20,6 +20,7 @@ is compiled both ways whatever the flag holds.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -66,8 +67,8 @@ class Use:
     name: str
     role: str  # truth, call, compare, arith, attr, subscript, iter, read
     detail: str = ""
-    # (class, configuration, surely compiled) -> possibilities where the use is compiled
-    seen: dict[tuple[str, str, bool], frozenset] = field(default_factory=dict)
+    # (class, configuration, world, surely compiled) -> possibilities where the use is compiled
+    seen: dict[tuple[str, str, int, bool], frozenset] = field(default_factory=dict)
 
 
 @dataclass
@@ -94,6 +95,7 @@ class _Walker:
         self.states = states  # name -> possibilities in this configuration
         self.uses: dict[int, Use] = {}
         self.weak = 0  # > 0: inside code compiled only for some instances (a loop over modules)
+        self.world = 0  # which world of the configuration (tsscan.semantic.config.Config.worlds)
 
     # ---- the compiler's static tests
     def _ast(self, node: cst.BaseExpression) -> ast.expr | None:
@@ -150,25 +152,26 @@ class _Walker:
             and _is_self_attr(e.left, me)
         ):
             assert isinstance(e.left, ast.Attribute)
-            t, f = self._split(env, e.left.attr, lambda p: p == C.lit(None), keep_absent=False)
+            t, f = self._split(env, e.left.attr, lambda p: None if p == C.TOP else p == C.lit(None), keep_absent=False)
             return (t, f) if isinstance(e.ops[0], ast.Is) else (f, t)
         if _is_self_attr(e, me) and A.is_constant(self.cls, e.attr):  # type: ignore[union-attr]
             assert isinstance(e, ast.Attribute)
             vals = self.state(env, e.attr)
             if vals and all(p[0] == "c" and isinstance(p[1], bool) for p in vals):
-                return self._split(env, e.attr, lambda p: bool(p[1]))
+                return self._split(env, e.attr, lambda p: bool(p[1]) if p[0] == "c" else None)
         return env, env
 
-    def _split(self, env: dict, name: str, pred, keep_absent: bool = True) -> tuple[dict | None, dict | None]:
+    def _split(
+        self, env: dict, name: str, pred: Callable[[C.Poss], bool | None], keep_absent: bool = True
+    ) -> tuple[dict | None, dict | None]:
         vals = self.state(env, name)
-        if C.TOP in vals:
-            return env, env
         if not keep_absent:
             vals = vals - {C.ABSENT}
             if not vals:
                 return env, env
-        yes = frozenset(p for p in vals if pred(p))
-        no = vals - yes
+        # a value the model does not know (TOP) may go either way
+        yes = frozenset(p for p in vals if pred(p) is not False)
+        no = frozenset(p for p in vals if pred(p) is not True)
         return (_with(env, name, yes) if yes else None), (_with(env, name, no) if no else None)
 
     def state(self, env: dict[str, frozenset], name: str) -> frozenset:
@@ -179,7 +182,7 @@ class _Walker:
     # ---- uses
     def record(self, node: cst.Attribute, name: str, role: str, env: dict, detail: str = "") -> None:
         use = self.uses.setdefault(id(node), Use(node, name, role, detail))
-        key = (self.cls.name, self.mode, self.weak == 0)
+        key = (self.cls.name, self.mode, self.world, self.weak == 0)
         use.seen[key] = use.seen.get(key, frozenset()) | self.state(env, name)
 
     def expr(self, n: cst.CSTNode, role: str, env: dict) -> None:
@@ -423,24 +426,32 @@ def _verdicts(facts: FunctionFacts, fn: cst.FunctionDef) -> list[Verdict]:
     uses: dict[int, Use] = {}
     names: dict[str, set[str]] = {}
     classes: dict[str, ClassInfo] = {}
+    worlds: dict[str, dict[str, int]] = {}  # class -> configuration -> how many worlds
     for cls in family:
-        strong = C.reached(cls, facts.module).get(id(node))
-        if strong is None:
-            continue
+        level = C.reached(cls, facts.module).get(id(node))
+        if level is None or level == C.GUARDED:
+            continue  # not compiled, or only where a test narrows what the attributes are
         cand = _candidates(cls, facts)
         confs = [C.configuration(cls, facts.module, mode) for mode in (C.DEFAULTS, C.ANY)]
         if not cand or any(c.opaque for c in confs):
             continue
         names[cls.name], classes[cls.name] = cand, cls
+        worlds[cls.name] = {}
         for mode, conf in zip((C.DEFAULTS, C.ANY), confs, strict=True):
-            w = _Walker(facts, cls, mode, {n: conf.state(n) for n in cand})
-            w.uses = uses
-            w.weak = 0 if strong else 1
-            w.body(fn.body, {})
+            worlds[cls.name][mode] = len(conf.worlds)
+            for i, world in enumerate(conf.worlds):
+                w = _Walker(facts, cls, mode, {n: world.get(n, frozenset({C.ABSENT})) for n in cand})
+                w.uses, w.world = uses, i
+                w.weak = 0 if level == C.SURE else 1
+                w.body(fn.body, {})
     out: list[Verdict] = []
     missing_seen: set[str] = set()
     for use in uses.values():  # in the order of the source
-        found = [v for name, cls in classes.items() if use.name in names[name] and (v := _judge(use, cls)) is not None]
+        found = [
+            v
+            for name, cls in classes.items()
+            if use.name in names[name] and (v := _judge(use, cls, worlds[name])) is not None
+        ]
         if not found:
             continue
         for v in found:
@@ -477,19 +488,25 @@ def _why(cls: ClassInfo, facts: FunctionFacts, name: str, missing: bool) -> str:
     return f"set at line {line}"
 
 
-def _judge(use: Use, cls: ClassInfo) -> Verdict | None:
+def _judge(use: Use, cls: ClassInfo, worlds: dict[str, int]) -> Verdict | None:
+    """ "error": the use fails in every world of the defaults (or of any arguments), being
+    compiled in each; "maybe": it fails in some world of any arguments."""
+
     def fails(vals: frozenset) -> dict:
         return {p: m for p in vals if (m := failure(use.role, p, cls.name, use.name, use.detail)) is not None}
 
     for mode, band in ((C.DEFAULTS, "error"), (C.ANY, "error"), (C.ANY, "maybe")):
-        vals = use.seen.get((cls.name, mode, True), frozenset())
+        per_world = [use.seen.get((cls.name, mode, i, True), frozenset()) for i in range(worlds[mode])]
         if band == "maybe":
-            vals |= use.seen.get((cls.name, mode, False), frozenset())
-        if not vals:
-            continue
-        bad = fails(vals)
-        if not bad or (band == "error" and len(bad) != len(vals)):
-            continue
-        p = C.ABSENT if C.ABSENT in bad else next(iter(sorted(bad, key=repr)))
-        return Verdict(use, band, mode, p == C.ABSENT, bad[p], p, cls.name)
+            per_world = [v | use.seen.get((cls.name, mode, i, False), frozenset()) for i, v in enumerate(per_world)]
+        bad: dict = {}
+        for vals in per_world:
+            got = fails(vals)
+            if band == "error" and (not vals or len(got) != len(vals)):
+                break
+            bad.update(got)
+        else:
+            if bad:
+                p = C.ABSENT if C.ABSENT in bad else next(iter(sorted(bad, key=repr)))
+                return Verdict(use, band, mode, p == C.ABSENT, bad[p], p, cls.name)
     return None
