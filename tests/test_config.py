@@ -275,3 +275,24 @@ class M(Block):
         self.a = None
 """
     assert _conf(src, "M", C.DEFAULTS).opaque
+
+
+def test_type_at_defaults():
+    src = """
+import torch.nn as nn
+
+class M(nn.Module):
+    def __init__(self, scale=None, dim: int = 4, norm: bool = True):
+        super().__init__()
+        self.scale = scale
+        self.dim = dim
+        self.norm = nn.LayerNorm(dim) if norm else None
+        if dim > 8:
+            self.extra = 1
+"""
+    mod = module_facts(ast.parse(textwrap.dedent(src)))
+    cls = mod.classes["M"]
+    assert C.type_at_defaults(cls, mod, "scale").kind == "none"
+    assert C.type_at_defaults(cls, mod, "dim").ts == "int"
+    assert C.type_at_defaults(cls, mod, "norm").kind == "module"
+    assert C.type_at_defaults(cls, mod, "extra") is None

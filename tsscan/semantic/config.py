@@ -557,6 +557,25 @@ def _configuration(cls: ClassInfo, module: ModuleInfo, mode: str) -> Config:
     return Config(worlds, sites=run.sites)
 
 
+def type_at_defaults(cls: ClassInfo, module: ModuleInfo, name: str) -> A.AttrType | None:
+    """The type ``self.<name>`` has when ``cls`` is built with its defaults, when every way
+    through ``__init__`` gives the same one (``self.scale = scale`` with ``scale=None``:
+    NoneType); None when it is not certain or the attribute may not exist. For callers that
+    type values from attributes (call checking)."""
+    conf = configuration(cls, module, DEFAULTS)
+    if conf.opaque:
+        return None
+    vals = conf.state(name)
+    if len(vals) != 1 or TOP in vals or ABSENT in vals:
+        return None
+    (p,) = vals
+    kind = kind_of(p)
+    if kind == A.UNKNOWN:
+        return None
+    ts = {A.NONE: "None", A.INT: "int", A.FLOAT: "float", A.BOOL: "bool", A.STR: "str"}.get(kind)
+    return A.AttrType(kind, ts if p[0] == "c" else p[2], origin="init", detail=p[3] if p[0] == "t" else "")
+
+
 # --------------------------------------------------------------------------- what a class compiles
 _NOT_FOLLOWED = {"torch.jit.ignore", "torch.jit.unused"}
 
