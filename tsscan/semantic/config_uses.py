@@ -27,6 +27,7 @@ import libcst as cst
 
 from tsscan.semantic import attributes as A
 from tsscan.semantic import config as C
+from tsscan.semantic import config_reach as R
 from tsscan.semantic.function import FunctionFacts, cst_dotted
 from tsscan.semantic.module import ClassInfo
 
@@ -149,12 +150,12 @@ class _Walker:
             and isinstance(e.ops[0], (ast.Is, ast.IsNot))
             and isinstance(e.comparators[0], ast.Constant)
             and e.comparators[0].value is None
-            and _is_self_attr(e.left, me)
+            and C.is_self_attr(e.left, me)
         ):
             assert isinstance(e.left, ast.Attribute)
             t, f = self._split(env, e.left.attr, lambda p: None if p == C.TOP else p == C.lit(None), keep_absent=False)
             return (t, f) if isinstance(e.ops[0], ast.Is) else (f, t)
-        if _is_self_attr(e, me) and A.is_constant(self.cls, e.attr):  # type: ignore[union-attr]
+        if C.is_self_attr(e, me) and A.is_constant(self.cls, e.attr):  # type: ignore[union-attr]
             assert isinstance(e, ast.Attribute)
             vals = self.state(env, e.attr)
             if vals and all(p[0] == "c" and isinstance(p[1], bool) for p in vals):
@@ -305,7 +306,7 @@ class _Walker:
         if isinstance(s, cst.For):
             self.expr(s.iter, "iter", env)
             tree = self._ast(s.iter)
-            unrolled = tree is not None and C.loops_over_modules(
+            unrolled = tree is not None and R.loops_over_modules(
                 self.cls, self.facts.module, tree, self.facts.self_name
             )
             self.weak += unrolled  # an empty container: the body is not compiled
@@ -357,10 +358,6 @@ class _Walker:
             self.expr(s.value, "read", env)
             return env
         return env
-
-
-def _is_self_attr(e: ast.expr, me: str | None) -> bool:
-    return me is not None and isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and e.value.id == me
 
 
 def _with(env: dict, name: str, vals: frozenset) -> dict:
@@ -428,8 +425,8 @@ def _verdicts(facts: FunctionFacts, fn: cst.FunctionDef) -> list[Verdict]:
     classes: dict[str, ClassInfo] = {}
     worlds: dict[str, dict[str, int]] = {}  # class -> configuration -> how many worlds
     for cls in family:
-        level = C.reached(cls, facts.module).get(id(node))
-        if level is None or level == C.GUARDED:
+        level = R.reached(cls, facts.module).get(id(node))
+        if level is None or level == R.GUARDED:
             continue  # not compiled, or only where a test narrows what the attributes are
         cand = _candidates(cls, facts)
         confs = [C.configuration(cls, facts.module, mode) for mode in (C.DEFAULTS, C.ANY)]
@@ -442,7 +439,7 @@ def _verdicts(facts: FunctionFacts, fn: cst.FunctionDef) -> list[Verdict]:
             for i, world in enumerate(conf.worlds):
                 w = _Walker(facts, cls, mode, {n: world.get(n, frozenset({C.ABSENT})) for n in cand})
                 w.uses, w.world = uses, i
-                w.weak = 0 if level == C.SURE else 1
+                w.weak = 0 if level == R.SURE else 1
                 w.body(fn.body, {})
     out: list[Verdict] = []
     missing_seen: set[str] = set()
