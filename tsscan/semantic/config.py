@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from tsscan.semantic import attributes as A
@@ -356,9 +355,8 @@ class _Run:
         """Run the calls inside ``e`` that may set attributes (``self.add_module(...),`` in a
         tuple, ``x = self._make_layer(...)``), in order."""
         states: list[State] = [(env, attrs)]
-        for node in ast.walk(e) if e is not None else ():
-            if isinstance(node, ast.Call):
-                states = _cap([x for st in states for x in self.expr_call(node, st[0], st[1], me, owner)])
+        for node in _effect_calls(e):
+            states = _cap([x for st in states for x in self.expr_call(node, st[0], st[1], me, owner)])
         return states
 
     def assign(self, s, env, attrs, me) -> tuple[dict, dict]:
@@ -389,6 +387,14 @@ class _Run:
 
     def expr_call(self, c: ast.Call, env, attrs, me, owner) -> list[State]:
         f = c.func
+        if not (
+            (
+                isinstance(f, ast.Attribute)
+                and (f.attr == "__init__" or is_self_attr(f, me) or is_self_attr(f.value, me))
+            )
+            or (isinstance(f, ast.Name) and f.id == "setattr")
+        ):
+            return [(env, attrs)]  # cannot change the attributes (seen from this file)
         args = [self.value(a, env, attrs, me) for a in c.args if not isinstance(a, ast.Starred)]
         starred = any(isinstance(a, ast.Starred) for a in c.args) or any(k.arg is None for k in c.keywords)
         kwargs = {k.arg: self.value(k.value, env, attrs, me) for k in c.keywords if k.arg is not None}
@@ -476,10 +482,29 @@ class _Run:
         return None
 
 
-def _stored_names(s: ast.stmt) -> Iterator[str]:
-    for n in ast.walk(s):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-            yield n.id
+def _effect_calls(e: ast.expr | None) -> list[ast.Call]:
+    """The calls inside ``e`` that may set attributes: method calls and ``setattr`` (kept on
+    the node: every world and configuration asks again)."""
+    if e is None:
+        return []
+    known = e.__dict__.get("_tsscan_effect_calls")
+    if known is None:
+        known = [
+            n
+            for n in ast.walk(e)
+            if isinstance(n, ast.Call)
+            and (isinstance(n.func, ast.Attribute) or (isinstance(n.func, ast.Name) and n.func.id == "setattr"))
+        ]
+        e.__dict__["_tsscan_effect_calls"] = known
+    return known
+
+
+def _stored_names(s: ast.stmt) -> list[str]:
+    known = s.__dict__.get("_tsscan_stored")
+    if known is None:
+        known = [n.id for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+        s.__dict__["_tsscan_stored"] = known
+    return known
 
 
 def _is_none(e: ast.expr) -> bool:

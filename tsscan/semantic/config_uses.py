@@ -97,13 +97,18 @@ class _Walker:
         self.uses: dict[int, Use] = {}
         self.weak = 0  # > 0: inside code compiled only for some instances (a loop over modules)
         self.world = 0  # which world of the configuration (tsscan.semantic.config.Config.worlds)
+        self.parsed: dict[int, ast.expr | None] = {}  # libcst test -> stdlib ast (shared by walkers)
 
     # ---- the compiler's static tests
     def _ast(self, node: cst.BaseExpression) -> ast.expr | None:
+        if id(node) in self.parsed:
+            return self.parsed[id(node)]
         try:
-            return ast.parse("(" + _EMPTY.code_for_node(node) + ")", mode="eval").body
+            tree: ast.expr | None = ast.parse("(" + _EMPTY.code_for_node(node) + ")", mode="eval").body
         except SyntaxError:
-            return None
+            tree = None
+        self.parsed[id(node)] = tree
+        return tree
 
     def narrow(self, test: cst.BaseExpression, env: dict[str, frozenset]) -> tuple[dict | None, dict | None]:
         """(env in the true arm, env in the false arm); None for an arm the compiler drops."""
@@ -381,7 +386,15 @@ def _meet(env: dict, arms: list[dict | None]) -> dict | None:
     return out
 
 
-def _candidates(cls: ClassInfo, facts: FunctionFacts) -> set[str] | None:
+def _candidates(cls: ClassInfo, facts: FunctionFacts) -> set[str]:
+    cache = cls.__dict__.setdefault("_tsscan_config_cache", {})
+    key = ("candidates", id(facts.module))
+    if key not in cache:
+        cache[key] = _find_candidates(cls, facts)
+    return cache[key]
+
+
+def _find_candidates(cls: ClassInfo, facts: FunctionFacts) -> set[str]:
     """Attribute names the configurations can answer for: assigned by ``__init__`` code of the
     class, its bases or its subclasses in the file; not methods, class attributes, names set
     by other methods before scripting, or from outside the class."""
@@ -424,6 +437,10 @@ def _verdicts(facts: FunctionFacts, fn: cst.FunctionDef) -> list[Verdict]:
     names: dict[str, set[str]] = {}
     classes: dict[str, ClassInfo] = {}
     worlds: dict[str, dict[str, int]] = {}  # class -> configuration -> how many worlds
+    parsed: dict[int, ast.expr | None] = {}
+    absent = frozenset({C.ABSENT})
+    me = facts.self_name
+    read = {n.attr for n in ast.walk(node) if C.is_self_attr(n, me)}  # type: ignore[attr-defined]
     for cls in family:
         level = R.reached(cls, facts.module).get(id(node))
         if level is None or level == R.GUARDED:
@@ -434,11 +451,14 @@ def _verdicts(facts: FunctionFacts, fn: cst.FunctionDef) -> list[Verdict]:
             continue
         names[cls.name], classes[cls.name] = cand, cls
         worlds[cls.name] = {}
+        used = cand & read
         for mode, conf in zip((C.DEFAULTS, C.ANY), confs, strict=True):
-            worlds[cls.name][mode] = len(conf.worlds)
-            for i, world in enumerate(conf.worlds):
-                w = _Walker(facts, cls, mode, {n: world.get(n, frozenset({C.ABSENT})) for n in cand})
-                w.uses, w.world = uses, i
+            # worlds that differ only in attributes this method does not read walk alike
+            views = list(dict.fromkeys(frozenset((n, w.get(n, absent)) for n in used) for w in conf.worlds))
+            worlds[cls.name][mode] = len(views)
+            for i, view in enumerate(views):
+                w = _Walker(facts, cls, mode, dict(view))
+                w.uses, w.world, w.parsed = uses, i, parsed
                 w.weak = 0 if level == R.SURE else 1
                 w.body(fn.body, {})
     out: list[Verdict] = []
