@@ -25,6 +25,7 @@ BANDS = {
     "4": "Tensor API and torch calls",
     "5": "Python builtins and other libraries",
     "6": "Scripts, but behaves differently",
+    "7": "May fail: depends on constructor arguments other than the defaults",
     "9": "Compiler errors no rule predicted",
 }
 
@@ -134,6 +135,8 @@ def rule_page(rule: type[Rule]) -> str:
 
     warning = rule.code.startswith("TS6")  # scripts, but behaves differently once scripted
     verb = "compiles this but runs it differently" if warning else "rejects this"
+    if rule.code.startswith("TS7"):  # may fail: the class scripts with its defaults
+        verb = "rejects this for the constructor arguments the rule names"
     out.append(
         f"\n## Torch versions\n\n`torch.jit.script` {verb} in torch `{rule.fails_in}`; "
         "tsscan runs the rule when the target torch version (`--target-version`, "
