@@ -18,8 +18,9 @@ def rules():
 @pytest.fixture(scope="session")
 def engine(rules):
     from tsscan.engine import Engine
+    from tsscan.rule import OPT_IN_BANDS
 
-    return Engine(rules, "2.13.0")
+    return Engine(rules, "2.13.0", select=("TS", *OPT_IN_BANDS))  # every rule, the opt-in bands too
 
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0

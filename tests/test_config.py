@@ -225,6 +225,27 @@ def test_warnings_where_other_arguments_fail(engine):
     assert [d.code for d in engine.check("m.py", code).diagnostics] == ["TS701"]
 
 
+def test_may_fail_band_is_opt_in(rules, tmp_path):
+    """TS7xx is selected by `TS7` or a code, never by `TS` alone; the CLI says the same."""
+    import subprocess
+    import sys
+
+    from tsscan.engine import Engine
+
+    code = textwrap.dedent(HEAD + CASES["flag-on-by-default"]).lstrip("\n")
+    assert [d.code for d in Engine(rules, "2.13.0").check("m.py", code).diagnostics] == []
+    for select in (("TS", "TS7"), ("TS701",), ("TS70",)):
+        assert [d.code for d in Engine(rules, "2.13.0", select=select).check("m.py", code).diagnostics] == ["TS701"]
+    assert Engine(rules, "2.13.0", select=("TS", "TS7"), ignore=("TS701",)).check("m.py", code).diagnostics == []
+    (tmp_path / "m.py").write_text(code, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.tsscan]\n", encoding="utf-8")
+    cli = [sys.executable, "-m", "tsscan", "check", "--no-cache", "--target-version", "2.13", "m.py"]
+    quiet = subprocess.run(cli, cwd=tmp_path, capture_output=True, text=True)
+    loud = subprocess.run([*cli, "--extend-select", "TS7"], cwd=tmp_path, capture_output=True, text=True)
+    assert quiet.returncode == 0 and "TS701" not in quiet.stdout, quiet.stdout + quiet.stderr
+    assert loud.returncode == 1 and "m.py:" in loud.stdout and " TS701 " in loud.stdout, loud.stdout + loud.stderr
+
+
 def _conf(src: str, cls: str, mode: str) -> C.Config:
     mod = module_facts(ast.parse(textwrap.dedent(src)))
     return C.configuration(mod.classes[cls], mod, mode)

@@ -16,7 +16,7 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from tsscan.rule import SAFE, UNSAFE, Rule
+from tsscan.rule import OPT_IN_BANDS, SAFE, UNSAFE, Rule
 
 BANDS = {
     "1": "Statements and syntax",
@@ -142,6 +142,11 @@ def rule_page(rule: type[Rule]) -> str:
         "tsscan runs the rule when the target torch version (`--target-version`, "
         "`[tool.tsscan] target-version`, else the installed torch) is in that range.\n"
     )
+    if any(rule.code.startswith(b) for b in OPT_IN_BANDS):
+        out.append(
+            f"\nNot in the default selection (`TS` does not select the {rule.code[:3]}xx band): "
+            f'turn it on with `--extend-select {rule.code[:3]}` or `extend-select = ["{rule.code[:3]}"]`.\n'
+        )
     out.append("\n" + LEVEL_TEXT.get(rule.level, "") + "\n")
     if sections.get("Versions"):
         out.append("\n" + render_section(sections["Versions"]))

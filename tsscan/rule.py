@@ -215,8 +215,17 @@ def validate_rule(rule: type[Rule], path: Path) -> None:
         raise RuleLoadError(f"{path}: rule {rule.__name__}: " + "; ".join(problems))
 
 
+# bands a selection must name to turn on: `TS` alone does not select them, `TS7` or a code does
+# (TS7xx: "may fail", findings that depend on constructor arguments other than the defaults)
+OPT_IN_BANDS = ("TS7",)
+
+
 def code_selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
-    """ruff/flake8 semantics: the longest matching prefix between select and ignore wins."""
+    """ruff/flake8 semantics: the longest matching prefix between select and ignore wins. A code
+    of an :data:`OPT_IN_BANDS` band is selected only by a prefix at least as long as its band's."""
     best_sel = max((len(p) for p in select if code.startswith(p)), default=-1)
     best_ign = max((len(p) for p in ignore if code.startswith(p)), default=-1)
+    band = next((b for b in OPT_IN_BANDS if code.startswith(b)), None)
+    if band is not None and best_sel < len(band):
+        return False
     return best_sel >= 0 and best_sel > best_ign

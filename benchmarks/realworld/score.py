@@ -94,7 +94,7 @@ def files_to_check(root: Path, rows, all_files: bool):
 
 
 def run_tsscan(cmd, root: Path, files, target: str, jobs: int, cache: bool):
-    argv = cmd + ["check", "--format", "json", "--exit-zero", "--jobs", str(jobs)]
+    argv = cmd + ["check", "--format", "json", "--exit-zero", "--jobs", str(jobs), "--extend-select", "TS7"]
     if target:
         argv += ["--target-version", target]
     if not cache:
