@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, module_facts, self_name
 from tsscan.semantic.static import in_ranges, regions
+from tsscan.semantic.wrappers import FACT_PREFIX, Wrapper, decode
 
 
 @dataclass
@@ -55,6 +56,9 @@ class FileScope:
     # not compiled themselves, that build torch.nn modules (why="builder"). Only rules with
     # ``sees_init = True`` are run over these.
     init_functions: list[CompiledFunction] = field(default_factory=list)
+    # functools.wraps decorators of other files of the package, as the package index found them
+    # (by their dotted name as written here; see tsscan.semantic.wrappers)
+    foreign_wrappers: dict[str, Wrapper] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -87,10 +91,11 @@ def analyse(tree: ast.Module, external: Iterable[str] = ()) -> FileScope:
     """The module facts of ``tree`` and what the compiler compiles in it; ``external`` names
     module-level functions that compiled code in another file of the package calls
     (:mod:`tsscan.semantic.index`)."""
+    facts = {e for e in external if e.startswith(FACT_PREFIX)}
     mod = module_facts(tree)
-    compiled = _compiled_functions(mod, frozenset(external))
+    compiled = _compiled_functions(mod, frozenset(external) - facts)
     _record(mod, compiled)
-    return FileScope(module=mod, compiled=compiled, init_functions=_init_functions(mod, compiled))
+    return FileScope(mod, compiled, _init_functions(mod, compiled), decode(facts))
 
 
 def record_compiled_methods(mod: ModuleInfo) -> None:

@@ -19,7 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from tsscan.semantic import wrappers
 from tsscan.semantic.compiled import FileScope, analyse
+from tsscan.semantic.module import dotted
 
 # how many ``__init__`` re-exports a name is followed through
 _REEXPORT_HOPS = 4
@@ -46,6 +48,13 @@ class Summary:
     functions: frozenset[str]  # module-level functions defined here
     aliases: tuple[tuple[str, str], ...]  # imported name -> absolute dotted origin
     calls: frozenset[str]  # absolute dotted targets of the calls its compiled code makes
+    # decorators of compiled functions and of module classes, as written (``rope_utils.update``)
+    decorators: frozenset[str] = frozenset()
+    # functools.wraps decorators defined here: name -> (line, closure, methods replaced)
+    wrappers: tuple[tuple[str, tuple[int, tuple[str, ...], tuple[str, ...]]], ...] = ()
+    names: tuple[tuple[str, str], ...] | None = ()  # top-level names (tsscan.semantic.wrappers)
+    exports: tuple[str, ...] = ()  # what ``from <this module> import *`` takes
+    stars: tuple[str, ...] = ()  # absolute names of the modules it imports ``*`` from
 
 
 def _absolute(origin: str, module: str, is_package: bool) -> str:
@@ -80,13 +89,29 @@ def summarize(path: str | Path, scope: FileScope) -> Summary:
                 calls.add(aliases[f.id])  # from .utils import pad_to; pad_to(x)
             elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in aliases:
                 calls.add(f"{aliases[f.value.id]}.{f.attr}")  # from . import utils; utils.pad_to(x)
+    wrapping = wrappers.wrapping_functions(mod)
+    stars: list[str] = []
+    names = wrappers.top_level_names(mod.tree) if wrapping else {}
+    exports = wrappers.exported(mod.tree, stars)
     return Summary(
         module=module,
         is_package=is_package,
         functions=frozenset(mod.functions),
         aliases=tuple(sorted(aliases.items())),
         calls=frozenset(calls),
+        decorators=frozenset(_decorators(scope)),
+        wrappers=tuple(sorted(wrapping.items())),
+        names=tuple(sorted(names.items())) if names is not None else None,
+        exports=exports,
+        stars=tuple(_absolute(star, module, is_package) for star in stars),
     )
+
+
+def _decorators(scope: FileScope) -> set[str]:
+    """The dotted names (as written) of the decorators of compiled functions and module classes."""
+    decs = [d for cf in scope.compiled if cf.body_compiled for d in cf.node.decorator_list]
+    decs += [d for c in scope.module.classes.values() if c.is_module for d in c.node.decorator_list]
+    return {name for d in decs if (name := dotted(d.func if isinstance(d, ast.Call) else d))}
 
 
 class PackageIndex:
@@ -113,6 +138,51 @@ class PackageIndex:
             target = origin
         return None
 
+    def wrapper_facts(self) -> dict[str, set[str]]:
+        """For each file, the functools.wraps decorators of another file its compiled code or
+        module classes use, as :func:`tsscan.semantic.wrappers.encode`-d facts."""
+        out: dict[str, set[str]] = {}
+        for path, summary in self.summaries.items():
+            aliases = dict(summary.aliases)
+            for local in summary.decorators:
+                head, _, rest = local.partition(".")
+                if head not in aliases:
+                    continue
+                found = self.locate(f"{aliases[head]}.{rest}" if rest else aliases[head])
+                if found is None or found[0] == path:
+                    continue
+                there = self.summaries[found[0]]
+                wrapping = dict(there.wrappers).get(found[1])
+                if wrapping is None:
+                    continue
+                line, closure, methods = wrapping
+                names = self._names(there)
+                out.setdefault(path, set()).add(
+                    wrappers.encode(local, there.module, found[0], line, names, closure, methods)
+                )
+        return out
+
+    def _names(self, summary: Summary) -> dict[str, str] | None:
+        """The top-level names of a wrapper's module, with those its ``import *`` take from
+        modules of the package; None when they are not known."""
+        if summary.names is None:
+            return None
+        names = dict(summary.names)
+        todo, seen = list(summary.stars), set()
+        while todo:
+            star = todo.pop()
+            path = self._by_module.get(star)
+            if path is None:
+                return None  # a module outside the files indexed
+            if star in seen:
+                continue
+            seen.add(star)
+            there = self.summaries[path]
+            for name in there.exports:
+                names.setdefault(name, wrappers.UNKNOWN)
+            todo.extend(there.stars)
+        return names
+
     def external_roots(self) -> dict[str, set[str]]:
         """For each file, the functions it defines that compiled code in another file calls."""
         roots: dict[str, set[str]] = {}
@@ -127,7 +197,8 @@ class PackageIndex:
 def package_roots(trees: Mapping[str, ast.Module], rounds: int = 8) -> dict[str, frozenset[str]]:
     """For each parsed file, the functions compiled because another file's compiled code calls
     them, followed to a fixed point (such a function may call into a third file). Each round
-    analyses again only the files whose roots changed."""
+    analyses again only the files whose roots changed. A file's set also carries the facts of
+    the functools.wraps decorators of other files it uses (:mod:`tsscan.semantic.wrappers`)."""
     roots: dict[str, frozenset[str]] = {}
     summaries = {path: summarize(path, analyse(tree)) for path, tree in trees.items()}
     for _ in range(rounds):
@@ -139,4 +210,5 @@ def package_roots(trees: Mapping[str, ast.Module], rounds: int = 8) -> dict[str,
             if new.get(path) != roots.get(path):
                 summaries[path] = summarize(path, analyse(trees[path], new.get(path, ())))
         roots = new
-    return roots
+    facts = PackageIndex(summaries).wrapper_facts()
+    return {path: roots.get(path, frozenset()) | facts.get(path, set()) for path in set(roots) | set(facts)}
