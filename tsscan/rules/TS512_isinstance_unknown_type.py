@@ -48,8 +48,9 @@ class IsinstanceUnknownType(Rule):
         (`Dict`, `List`, `Tuple`, `Optional`, `Set`, `Mapping`, `Sequence`, `Iterable`,
         `Callable`, ...), `collections.abc` classes, anything from numpy (`np.ndarray`),
         `torch.Size`, and `nn.Module` classes (torch's and the file's own) tested on a value of a
-        TorchScript type (on a submodule, `isinstance(self.norm, nn.Identity)` compiles). `int`, `float`, `bool`, `str`,
-        `complex`, `list`, `tuple`, `torch.Tensor` and subscripted generics
+        TorchScript type (on a submodule, `isinstance(self.norm, nn.Identity)` compiles).
+        `int`, `float`, `bool`, `str`, `complex`, `list`, `tuple`, `torch.Tensor` and
+        subscripted generics
         (`Dict[str, Tensor]`) are fine and left alone.
 
     Why is this bad:
