@@ -53,7 +53,9 @@ class ModuleGlobalValue(Rule):
     What it does:
         Flags names in compiled code that refer to a module-level variable holding a value:
         a number, string, bool, `None`, tuple, list, dict, a dtype or device, a tensor, or an
-        expression of those (`math.pi` assigned to a name counts too). Module-level functions,
+        expression of those (`math.pi` assigned to a name counts too), a `Logger`
+        (`logging.getLogger(...)`) or a torch flag (`torch.backends.mkldnn.is_available()`); and
+        constants imported by name (`from math import pi`, `from torch import float32`). Module-level functions,
         classes and imported modules are fine, and so is `math.pi` written in place.
 
     Why is this bad:
@@ -91,11 +93,55 @@ def scale(x: torch.Tensor) -> torch.Tensor:
     return x * SCALE
 """
         ),
+        Example(
+            """
+from math import pi
+
+import torch
+
+
+@torch.jit.script
+def scale(x: torch.Tensor) -> torch.Tensor:
+    return x * pi
+"""
+        ),
+        Example(
+            """
+import logging
+
+import torch
+from torch import nn
+
+logger = logging.getLogger(__name__)
+
+
+class Noisy(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logger.info("forward")
+        return x
+"""
+        ),
+        Example(
+            """
+import torch
+from torch import nn
+
+_MKLDNN = torch.backends.mkldnn.is_available()
+
+
+class Pick(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if _MKLDNN:
+            return x * 2
+        return x
+"""
+        ),
     ]
     valid = [
         Example(
             """
 import math
+from math import inf
 
 import torch
 import torch.nn.functional as F
@@ -113,7 +159,7 @@ def helper(x: torch.Tensor) -> torch.Tensor:
 @torch.jit.script
 def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
     p: Pair = (1, 2)
-    return act(helper(x)) * k + p[0]
+    return act(helper(x)).clamp(max=inf) * k + p[0]
 """
         ),
     ]
@@ -165,12 +211,23 @@ def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
             return
         name = node.value
         mod = self.ctx.module
+        if name in mod.aliases and name not in mod.globals and name not in self.ctx.kinds.local_names:
+            if self._imported_value(mod.aliases[name]):
+                self.report(node, self.message.format(name=name))
+            return
         if name not in mod.globals or name in mod.functions or name in mod.classes or name in mod.aliases:
             return
         if name in self.ctx.kinds.local_names:
             return
         if self._is_value(name, set()):
             self.report(node, self.message.format(name=name))
+
+    @staticmethod
+    def _imported_value(origin: str) -> bool:
+        """``from math import pi`` / ``from torch import float32``: a constant imported by name is
+        a Python value (measured; ``inf`` alone is known to the compiler)."""
+        head, _, attr = origin.rpartition(".")
+        return (head == "math" and attr in _MATH_CONSTANTS - {"inf"}) or (head == "torch" and attr in _TORCH_DTYPES)
 
     def _is_value(self, name: str, seen: set[str]) -> bool:
         stmt = self.ctx.module.globals.get(name)
@@ -217,6 +274,11 @@ def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
                 return True
             if qual == "torch.device" or qual in ("os.environ.get", "os.getenv"):
                 return True
+            last = qual.rpartition(".")[2]
+            if last in ("getLogger", "get_logger"):
+                return True  # a Logger: "attribute lookup is not defined on python value of type 'Logger'"
+            if qual.startswith("torch.") and last.startswith(("is_", "has_")):
+                return True  # torch.backends.mkldnn.is_available(): a bool
             if qual.startswith("torch.") and self.ctx.knowledge.function_kind(qual) == "builtin":
                 return True
         return False
