@@ -68,25 +68,31 @@ __all__ = [
 ]
 
 
-def _ends_block(body: cst.BaseSuite) -> bool:
-    """The block ends with ``return``/``raise``/``continue``/``break``."""
-    stmts = body.body if isinstance(body, cst.IndentedBlock) else [body]
-    last = stmts[-1] if stmts else None
-    small = (
-        last.body[-1] if isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) and last.body else None
-    )
-    return isinstance(small, (cst.Return, cst.Raise, cst.Continue, cst.Break))
+def _may_leave(body: cst.BaseSuite) -> bool:
+    """The block holds a ``return``/``raise``/``continue``/``break`` anywhere (nested arms that
+    all leave refine as well as a last statement that does)."""
+    found = False
+
+    class V(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            nonlocal found
+            found = found or isinstance(node, (cst.Return, cst.Raise, cst.Continue, cst.Break))
+            return not found
+
+    body.visit(V())
+    return found
 
 
 def _refines_nothing(n: cst.If) -> bool:
-    """``if v is None: <no exit>`` with no ``else``: ``v`` is as Optional after it as before."""
+    """``if v is None: <nothing that leaves>`` with no ``else``: ``v`` is as Optional after it
+    as before."""
     t = n.test
     return (
         n.orelse is None
         and isinstance(t, cst.Comparison)
         and len(t.comparisons) == 1
         and isinstance(t.comparisons[0].operator, cst.Is)
-        and not _ends_block(n.body)
+        and not _may_leave(n.body)
     )
 
 
