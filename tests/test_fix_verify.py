@@ -568,6 +568,22 @@ def test_verify_reports_uncovered_compiler_errors_as_ts901(tmp_path):
     assert code == 0 and "--verify" in out
 
 
+def test_verify_reads_each_files_own_configuration(tmp_path):
+    """`check --verify` over two projects: each file's `[tool.tsscan]` decides whether its
+    uncovered compiler errors are reported (the selection is applied per file, after one check
+    with every rule)."""
+    for name, config in (("loud", "[tool.tsscan]\n"), ("quiet", '[tool.tsscan]\nignore = ["TS901"]\n')):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "pyproject.toml").write_text(config, encoding="utf-8")
+        (tmp_path / name / "odd.py").write_text(_src(UNCOVERED), encoding="utf-8")
+    for order in (["quiet", "loud"], ["loud", "quiet"]):
+        code, out, err = run_cli("check", "--verify", *(f"{d}/odd.py" for d in order), cwd=tmp_path)
+        assert code == 1, err
+        ts901 = [ln.split(":")[0] for ln in out.splitlines() if ": TS901 " in ln]
+        assert ts901 == [os.path.join("loud", "odd.py")], out
+        assert out.count("TS101") == 2, out  # both files' own findings, once each
+
+
 def test_compiler_error_shapes_map_to_lines(tmp_path, verifier):
     """Frontend errors (File/line in the message), C++ errors whose first frame is the site
     and later frames the call stack, and errors with no location."""

@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tsscan.fix.fixer import FixRun
     from tsscan.notebook import NotebookText
     from tsscan.report import RunSummary
+    from tsscan.verify.explain import VerifyJob
 
 PARALLEL_MIN_FILES = 8
 PARALLEL_MIN_BYTES = 256 * 1024
@@ -352,12 +353,18 @@ def check_paths(
     workers: int | None = None,
     use_cache: bool = True,
     stdin: Stdin | None = None,
+    verify: bool = False,
 ) -> None:
     """Check every file under ``paths`` (``-``: ``stdin``), each with its own configuration;
-    add files, diagnostics and errors to ``summary``."""
+    add files, diagnostics and errors to ``summary``. ``verify`` (``check --verify``): the files
+    are checked with every rule, each file's selection is applied afterwards, and the compiler
+    is run on each file; its errors that no rule reports become TS901 findings."""
+    from tsscan.rule import code_selected
+
     caches: dict[tuple[Path, EngineSpec], Cache | None] = {}
     # per path: its cache, key, outcome (None: to check), whether it counts as a file checked, notebook
     slots: list[tuple[str, Cache | None, str | None, Outcome | None, bool, NotebookText | None]] = []
+    to_verify: dict[str, tuple[str, FileConfig, tuple[str, ...]]] = {}
     todo: list[Job] = []
     loaded: list[tuple[str, str, FileConfig, Source, NotebookText | None]] = []
     for path, config_path, fc, problem in _walk(paths, configs, stdin, summary):
@@ -374,11 +381,15 @@ def check_paths(
     for path, config_path, fc, source, nb in loaded:
         external = roots.get(path, frozenset())
         extra = tuple(fc.settings.ignores_for(path))
+        spec = fc.spec
+        if verify and config_path != "-" and nb is None:
+            to_verify[path] = (source.text, fc, extra)
+            spec, extra = _every_rule(spec), ()
         cache = None
         if use_cache and config_path != "-":
-            where = (fc.settings.root, fc.spec)
+            where = (fc.settings.root, spec)
             if where not in caches:
-                caches[where] = _open_cache(fc.settings.root, fc.spec)
+                caches[where] = _open_cache(fc.settings.root, spec)
             cache = caches[where]
         key = None
         if cache is not None:
@@ -388,7 +399,7 @@ def check_paths(
                 slots.append((path, None, key, Outcome(path, *hit), True, None))
                 continue
         slots.append((path, cache, key, None, True, nb))
-        todo.append((fc.spec, path, source.text, extra, external))
+        todo.append((spec, path, source.text, extra, external))
         summary.targets[fc.spec.target_version] = fc.version_source
 
     progress = _progress(len(todo))
@@ -397,6 +408,7 @@ def check_paths(
     finally:
         if progress is not None and hasattr(progress, "close"):
             progress.close()  # erase the line, also when interrupted
+    verify_jobs: list[VerifyJob] = []
     for path, cache, key, outcome, counts, nb in slots:
         if outcome is None:
             outcome = next(done)
@@ -407,13 +419,36 @@ def check_paths(
             if cache is not None and key is not None and outcome.cacheable:
                 cache.put(path, key, outcome.diagnostics, outcome.errors)
         summary.files += counts
-        summary.diagnostics.extend(outcome.diagnostics)
+        diagnostics = outcome.diagnostics
+        if path in to_verify:
+            text, fc, extra = to_verify[path]
+            known, ignore = diagnostics, [*fc.spec.ignore, *extra]
+            diagnostics = [d for d in known if code_selected(d.code, fc.spec.select, ignore)]
+            ts901 = code_selected("TS901", fc.spec.select, ignore)
+            verify_jobs.append(_verify_job(path, text, fc.settings, known, ts901))
+        summary.diagnostics.extend(diagnostics)
         summary.errors.extend(f"{path}: {e}" for e in outcome.errors)
     for c in caches.values():
         if c is not None:
             c.save()
+    if verify_jobs:
+        from tsscan.verify.explain import add_compiler_findings
+
+        add_compiler_findings(summary, verify_jobs)
     for fc in configs.used():
         summary.targets.setdefault(fc.spec.target_version, fc.version_source)
+
+
+def _verify_job(*args) -> VerifyJob:
+    from tsscan.verify.explain import VerifyJob
+
+    return VerifyJob(*args)
+
+
+def _every_rule(spec: EngineSpec) -> EngineSpec:
+    """The same rules and target with nothing deselected (``check --verify`` needs every
+    rule's findings to tell which compiler errors a rule covers)."""
+    return EngineSpec(spec.rule_dirs, spec.target_version)
 
 
 def _cached_package_roots(loaded, use_cache: bool, caches: dict) -> dict[str, frozenset[str]]:

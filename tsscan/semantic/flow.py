@@ -109,6 +109,7 @@ class FunctionTypes:
     quiet_nodes: set[int] = field(default_factory=set)
     ctx: FunctionContext | None = None
     typer: ExprTyper | None = None
+    _where: dict[int, cst.CSTNode] | None = field(default=None, repr=False)  # see type_at
 
     def type_in(self, stmt: cst.CSTNode, node: cst.BaseExpression) -> str | None:
         """The type of ``node`` with the variable types in force at small statement ``stmt``
@@ -122,6 +123,29 @@ class FunctionTypes:
         """The type of an expression using the *parameter and declared* types only (no flow)."""
         assert self.typer is not None
         return self.typer(node)
+
+    def type_at(self, node: cst.BaseExpression) -> str | None:
+        """The type of ``node`` with the variable types in force where it lies: in a small
+        statement, an ``if``/``while`` test or a ``for`` iterable the flow walk reached. None
+        (unknown) anywhere else: a statement the walk never saw is not typed from the
+        parameters alone."""
+        stmt = self._statements().get(id(node))
+        if stmt is None:
+            return None
+        return ExprTyper(self.ctx, self.env_at[id(stmt)].get)(node)
+
+    def _statements(self) -> dict[int, cst.CSTNode]:
+        where = self._where
+        if where is None:
+            where = {}
+            for n in walk_expr(self.node):
+                if id(n) not in self.env_at:
+                    continue
+                part = n.test if isinstance(n, (cst.If, cst.While)) else n.iter if isinstance(n, cst.For) else n
+                for inner in walk_expr(part):
+                    where[id(inner)] = n  # nested statements come later and win
+            self._where = where
+        return where
 
 
 class _Frame:
@@ -316,6 +340,7 @@ class _Analyser:
             self.uses(s.iter)
             self._unrolled(s)
         elif isinstance(s, (cst.For, cst.While)):
+            self.out.env_at[id(s)] = self._flat_env()  # for the iterable or the test
             if isinstance(s, cst.For):
                 self.uses(s.iter)
             else:
@@ -414,6 +439,7 @@ class _Analyser:
         return False
 
     def if_(self, s: cst.If) -> None:
+        self.out.env_at[id(s)] = self._flat_env()  # for the test
         self.uses(s.test)
         live = _scripting_live_arm(s, self.ctx)
         static = None
