@@ -290,6 +290,8 @@ def wrapping_functions(mod: ModuleInfo) -> dict[str, tuple[int, tuple[str, ...],
     name -> (line of the wrapper, its closure names, the methods it replaces when it is a
     class decorator assigning ``cls.forward = wrapper``)."""
     out: dict[str, tuple[int, tuple[str, ...], tuple[str, ...]]] = {}
+    if not any(origin in ("functools", "functools.wraps") for origin in mod.aliases.values()):
+        return out  # no file without functools imported can use functools.wraps
     for name, fn in mod.functions.items():
         inner = [
             n
