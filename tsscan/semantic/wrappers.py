@@ -244,9 +244,10 @@ def defined_names(tree: ast.Module, stars: list[str] | None = None) -> dict[str,
             names[stmt.name] = CLASS
         elif isinstance(stmt, ast.If):
             stack.extend(stmt.orelse if _is_type_checking(stmt.test) else stmt.body + stmt.orelse)
-        elif isinstance(stmt, (ast.Try, getattr(ast, "TryStar", ast.Try))):
-            stack.extend(stmt.body + [s for h in stmt.handlers for s in h.body] + stmt.orelse + stmt.finalbody)
-            names.update(dict.fromkeys((h.name for h in stmt.handlers if h.name), UNKNOWN))
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":  # ast.TryStar: Python 3.11+
+            tried: ast.Try = stmt  # type: ignore[assignment]  # TryStar has Try's fields
+            stack.extend(tried.body + [s for h in tried.handlers for s in h.body] + tried.orelse + tried.finalbody)
+            names.update(dict.fromkeys((h.name for h in tried.handlers if h.name), UNKNOWN))
         elif isinstance(stmt, (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith)):
             names.update(dict.fromkeys(_bound_targets(stmt), UNKNOWN))
             stack.extend(stmt.body + getattr(stmt, "orelse", []))
@@ -277,7 +278,7 @@ def exported(tree: ast.Module, stars: list[str] | None = None) -> tuple[str, ...
             and isinstance(stmt.value, (ast.List, ast.Tuple))
             and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in stmt.value.elts)
         ):
-            return tuple(sorted(e.value for e in stmt.value.elts))  # type: ignore[union-attr]
+            return tuple(sorted(str(e.value) for e in stmt.value.elts if isinstance(e, ast.Constant)))
     return tuple(sorted(n for n in defined_names(tree, stars) if not n.startswith("_")))
 
 
