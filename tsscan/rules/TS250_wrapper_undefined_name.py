@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from tsscan.rule import Example, Rule
 from tsscan.semantic.wrappers import Wrapper
 
@@ -7,7 +9,24 @@ def where(wrapper: Wrapper) -> str:
     return f"`{wrapper.module}` ({wrapper.where})" if wrapper.where else f"`{wrapper.module}`"
 
 
-class WrapperUndefinedName(Rule):
+class WrapperNameRule(Rule):
+    """TS250 and TS251: the global names a decorated compiled function reads, resolved in its
+    outermost wrapper's module (:attr:`FunctionContext.wrapped_bad_reads`)."""
+
+    # True: the names that module lacks; False: those it binds to a value that is not a module
+    missing: ClassVar[bool] = True
+
+    def on_function(self) -> None:
+        wrapper = self.ctx.wrapper
+        if wrapper is None:
+            return
+        for bad in self.ctx.wrapped_bad_reads:
+            if (bad.bound is None) == self.missing:
+                text = self.message.format(name=bad.name, decorator=wrapper.decorator, module=where(wrapper))
+                self.report(bad.node, text)
+
+
+class WrapperUndefinedName(WrapperNameRule):
     """A decorated compiled function reads a global name its wrapper's module does not have.
 
     What it does:
@@ -102,12 +121,3 @@ class Embed(nn.Module):
 """
         ),
     ]
-
-    def on_function(self) -> None:
-        wrapper = self.ctx.wrapper
-        for bad in self.ctx.wrapped_bad_reads:
-            if bad.bound is None and wrapper is not None:
-                self.report(
-                    bad.node,
-                    self.message.format(name=bad.name, decorator=wrapper.decorator, module=where(wrapper)),
-                )

@@ -1,8 +1,8 @@
-from tsscan.rule import Example, Rule
-from tsscan.rules.TS250_wrapper_undefined_name import where
+from tsscan.rule import Example
+from tsscan.rules.TS250_wrapper_undefined_name import WrapperNameRule
 
 
-class WrapperShadowedName(Rule):
+class WrapperShadowedName(WrapperNameRule):
     """A decorated compiled function uses a module that its wrapper's module binds to another value.
 
     What it does:
@@ -35,6 +35,7 @@ class WrapperShadowedName(Rule):
         " where TorchScript resolves its global names and `{name}` is not a module"
     )
     level = "type"
+    missing = False
 
     invalid = [
         Example(
@@ -66,12 +67,3 @@ class Act(nn.Module):
 """
         ),
     ]
-
-    def on_function(self) -> None:
-        wrapper = self.ctx.wrapper
-        for bad in self.ctx.wrapped_bad_reads:
-            if bad.bound is not None and wrapper is not None:
-                self.report(
-                    bad.node,
-                    self.message.format(name=bad.name, decorator=wrapper.decorator, module=where(wrapper)),
-                )
