@@ -47,16 +47,23 @@ _VALUE_BUILTINS = {
 }
 
 
+_DEBUG = (
+    "`__debug__` cannot be read in TorchScript (a Python bool it does not capture); decide outside the compiled code"
+)
+
+
 class ModuleGlobalValue(Rule):
     """A module-level variable read in compiled code (`SCALE = 2` ... `x * SCALE`).
 
     What it does:
         Flags names in compiled code that refer to a module-level variable holding a value:
         a number, string, bool, `None`, tuple, list, dict, a dtype or device, a tensor, or an
-        expression of those (`math.pi` assigned to a name counts too), a `Logger`
-        (`logging.getLogger(...)`) or a torch flag (`torch.backends.mkldnn.is_available()`); and
-        constants imported by name (`from math import pi`, `from torch import float32`). Module-level functions,
-        classes and imported modules are fine, and so is `math.pi` written in place.
+        expression of those (`math.pi` assigned to a name counts too), also when it is bound
+        inside a top-level `try`/`if` (`try: import x; has_x = True` / `except ImportError:
+        has_x = False`); the builtin `__debug__`; a `Logger` (`logging.getLogger(...)`) or a
+        torch flag (`torch.backends.mkldnn.is_available()`); and constants imported by name
+        (`from math import pi`, `from torch import float32`). Module-level functions, classes
+        and imported modules are fine, and so is `math.pi` written in place.
 
     Why is this bad:
         TorchScript does not capture global variables: "python value of type 'int' cannot be
@@ -124,6 +131,24 @@ class Noisy(nn.Module):
         Example(
             """
 import torch
+
+try:
+    import torch.distributed.nn
+
+    has_distributed = True
+except ImportError:
+    has_distributed = False
+
+
+class Gather(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        assert has_distributed, "torch.distributed did not import"
+        return x
+"""
+        ),
+        Example(
+            """
+import torch
 from torch import nn
 
 _MKLDNN = torch.backends.mkldnn.is_available()
@@ -134,6 +159,18 @@ class Pick(nn.Module):
         if _MKLDNN:
             return x * 2
         return x
+"""
+        ),
+        Example(
+            """
+import torch
+
+
+class Check(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not __debug__:
+            return x
+        return x.clamp(min=0.0)
 """
         ),
     ]
@@ -211,6 +248,9 @@ def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
             return
         name = node.value
         mod = self.ctx.module
+        if name == "__debug__" and name not in self.ctx.kinds.local_names:
+            self.report(node, _DEBUG)
+            return
         if name in mod.aliases and name not in mod.globals and name not in self.ctx.kinds.local_names:
             if self._imported_value(mod.aliases[name]):
                 self.report(node, self.message.format(name=name))
