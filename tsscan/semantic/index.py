@@ -23,7 +23,7 @@ import functools
 import os
 import re
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -551,7 +551,7 @@ def _decorator_targets(summary: Summary) -> list[tuple[str, str]]:
 
 
 def _with_wrapper_facts(
-    roots: dict[str, dict[str, str]], summaries: Mapping[str, Summary], files: Sequence[str] | Mapping[str, str]
+    roots: dict[str, dict[str, str]], summaries: Mapping[str, Summary], files: Collection[str]
 ) -> dict[str, dict[str, str]]:
     """``roots`` with, for each file checked, the facts of the decorators of other files it uses."""
     out = {path: dict(names) for path, names in roots.items()}
