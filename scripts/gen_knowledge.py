@@ -38,6 +38,16 @@ Everything in the table is measured, not typed in:
 * ``value_types``: the TorchScript type of each Tensor property (``shape``: ``List[int]``) and
   ``math`` constant, read from a compiled function that returns it.
 
+* ``decorators``: what TorchScript sees of a compiled function under each torch decorator. It
+  reads the source of the innermost function (``inspect`` follows ``__wrapped__``) but resolves
+  global names through the outermost wrapper's ``__globals__`` and closure, then ``typing``, then
+  ``builtins``. ``wrap``: for each decorator form (``torch.no_grad()`` called, ``torch.no_grad``
+  bare), measured by decorating a function: the module of the wrapper it returns and that
+  wrapper's closure names, or null when it returns the function itself. ``modules``: each such
+  module's global names: the module a name is bound to, ``"class"`` for a class, ``""`` for any
+  other value.
+  ``typing`` / ``builtins``: the names the resolution falls back to.
+
 The output is deterministic (sorted), so ``tests/test_knowledge.py`` can regenerate it and compare.
 """
 
@@ -367,6 +377,85 @@ def value_types(tensor: dict, maths: dict) -> dict:
     return out
 
 
+# ---- decorators -------------------------------------------------------------------------------
+#
+# name -> the arguments of its called form (None: only the bare form is measured); each is also
+# tried bare. Which of them wrap, and where, is measured.
+DECORATORS: dict[str, str | None] = {
+    "torch.no_grad": "",
+    "torch.enable_grad": "",
+    "torch.inference_mode": "",
+    "torch.set_grad_enabled": "False",
+    "torch.autograd.no_grad": "",
+    "torch.autograd.enable_grad": "",
+    "torch.autograd.inference_mode": "",
+    "torch.autograd.set_grad_enabled": "False",
+    "torch.autograd.grad_mode.no_grad": "",
+    "torch.autograd.grad_mode.enable_grad": "",
+    "torch.autograd.grad_mode.inference_mode": "",
+    "torch.autograd.grad_mode.set_grad_enabled": "False",
+    "torch.autograd.forward_ad.dual_level": "",
+    "torch.autocast": "'cpu'",
+    "torch.amp.autocast": "'cpu'",
+    "torch.cpu.amp.autocast": "",
+    "torch.cuda.amp.autocast": "",
+    "torch.amp.custom_fwd": "device_type='cpu'",
+    "torch.amp.custom_bwd": "device_type='cpu'",
+    "torch.cuda.amp.custom_fwd": "",
+    "torch.cuda.amp.custom_bwd": None,
+    "torch.compiler.disable": "",
+    "torch._dynamo.disable": "",
+    "torch.compile": "",
+    "torch.autograd.profiler.record_function": "'f'",
+    "torch.profiler.record_function": "'f'",
+    "torch.random.fork_rng": "",
+    "torch.nn.attention.sdpa_kernel": "torch.nn.attention.SDPBackend.MATH",
+    "torch.autograd.function.once_differentiable": None,
+    "torch.jit.export": None,
+    "torch.jit.unused": None,
+    "torch.jit.ignore": "",
+    "torch.compiler.allow_in_graph": None,
+    "torch.compiler.assume_constant_result": None,
+    "torch._dynamo.assume_constant_result": None,
+}
+
+
+def _undecorated(x):
+    return x
+
+
+def decorators() -> dict:
+    import torch  # noqa: F401  (the decorator expressions name it)
+
+    wrap: dict[str, dict | None] = {}
+    modules: dict[str, dict[str, str]] = {}
+    for name, args in DECORATORS.items():
+        forms = {name: name} if args is None else {name: name, f"{name}()": f"{name}({args})"}
+        for key, expr in forms.items():
+            try:
+                got = eval(expr, {"torch": sys.modules["torch"]})(_undecorated)  # noqa: S307
+            except Exception:  # noqa: BLE001  (a form that is not a decorator: not recorded)
+                continue
+            if got is _undecorated:
+                wrap[key] = None
+            elif getattr(got, "__wrapped__", None) is not None and hasattr(got, "__globals__"):
+                where = got.__globals__["__name__"]
+                wrap[key] = {"module": where, "closure": sorted(got.__code__.co_freevars)}
+                if where not in modules:
+                    modules[where] = {
+                        k: v.__name__ if inspect.ismodule(v) else "class" if inspect.isclass(v) else ""
+                        for k, v in sorted(got.__globals__.items())
+                    }
+    import typing
+
+    return {
+        "wrap": wrap,
+        "modules": modules,
+        "typing": sorted(dir(typing)),
+        "builtins": sorted(dir(builtins)),
+    }
+
+
 def generate() -> dict:
     import torch
 
@@ -389,6 +478,7 @@ def generate() -> dict:
             "math": maths,
             "math_signatures": math_signatures(maths["supported"], schemas),
             "functions": functions(schemas),
+            "decorators": decorators(),
             "schemas": {op: texts for op, texts in schemas.table.items() if texts},
         }
 

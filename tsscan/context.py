@@ -10,6 +10,7 @@ import libcst as cst
 from tsscan.semantic.function import FunctionFacts, cst_dotted
 from tsscan.semantic.receivers import Kinds, kinds_for
 from tsscan.semantic.types import FunctionTypes, analyse, iter_annotations
+from tsscan.semantic.wrappers import BadRead, Wrapper, bad_reads, outer_wrapper
 
 __all__ = ["FunctionContext", "cst_dotted"]
 
@@ -44,4 +45,27 @@ class FunctionContext(FunctionFacts):
         known = self.cached("annotations", self.function_node)
         if known is None:
             known = self.remember("annotations", self.function_node, list(iter_annotations(self.function_node)))
+        return known
+
+    @property
+    def wrapper(self) -> Wrapper | None:
+        """The outermost wrapper of a decorated compiled function, whose module resolves the
+        function's global names (None: undecorated, not wrapped, or a decorator not known)."""
+        cf = self.function
+        table = self.knowledge.raw_decorators
+        return outer_wrapper(cf.node, cf.cls.node if cf.cls else None, self.module, table, self.scope.foreign_wrappers)
+
+    @property
+    def wrapped_bad_reads(self) -> list[BadRead]:
+        """The global names the function reads that its wrapper's module lacks or binds to
+        something else (:func:`tsscan.semantic.wrappers.bad_reads`)."""
+        known = self.cached("wrapped_bad_reads", self.function_node)
+        if known is None:
+            wrapper = self.wrapper
+            found = (
+                []
+                if wrapper is None
+                else bad_reads(self.function_node, wrapper, self.module, self.knowledge.raw_decorators)
+            )
+            known = self.remember("wrapped_bad_reads", self.function_node, found)
         return known

@@ -13,8 +13,8 @@ class StarredList(Rule):
     What it does:
         Flags `*` unpacking, in calls and in list/tuple displays, of values known to be
         lists in code that `torch.jit.script` compiles: `List[...]` parameters and locals,
-        list displays, `x.shape`, `x.size()`, their slices and sums with a list
-        (`[B] + self.size + [C]`). Unpacking a *tuple*
+        list displays, `x.shape`, `x.size()`, their slices, `list(...)` of them, repeated lists
+        (`[1] * x.dim()`) and sums with a list (`[B] + self.size + [C]`). Unpacking a *tuple*
         (`f(*pair)` with `pair = (1, 2)`) compiles and is not flagged.
 
     Why is this bad:
@@ -136,6 +136,34 @@ class Unroll(nn.Module):
 """,
             inputs="[(torch.randn(2, 4, 3),), (torch.zeros(1, 4, 5),), (torch.ones(2, 3, 3),)]",
             fix=SAFE,
+        ),
+        Example(
+            """
+import torch
+from torch import nn
+
+
+class Broadcast(nn.Module):
+    def forward(self, x: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        shape = [1] * x.dim()
+        shape[1] = b.shape[0]
+        size = list(x.shape)
+        return x.new_zeros(*size) + b.reshape(*shape)
+""",
+            fixed="""
+import torch
+from torch import nn
+
+
+class Broadcast(nn.Module):
+    def forward(self, x: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        shape = [1] * x.dim()
+        shape[1] = b.shape[0]
+        size = list(x.shape)
+        return x.new_zeros(size) + b.reshape(shape)
+""",
+            inputs="[(torch.randn(2, 3, 4), torch.randn(3)), (torch.zeros(1, 2), torch.ones(2))]",
+            fix=UNSAFE,
         ),
         Example(
             """

@@ -10,7 +10,9 @@ class OptionalUnrefined(Rule):
     What it does:
         Flags uses of a parameter or annotated local of type `Optional[T]` as a `T`
         (arithmetic, method call, indexing) in functions that
-        never refine it (`is None`/`is not None`, `assert`, `isinstance`, rebinding).
+        never refine it (`is None`/`is not None`, `assert`, `isinstance`, rebinding), and
+        operands of `==`/`!=` (`n == 2` does not compile either). An `if v is None:` that
+        neither leaves nor has an `else` refines nothing.
 
     Why is this bad:
         TorchScript checks Optional types strictly: `x + y` with `y: Optional[Tensor]` is
@@ -34,6 +36,36 @@ class OptionalUnrefined(Rule):
     level = "type"
 
     invalid = [
+        Example(
+            """
+from typing import Optional
+
+import torch
+from torch import nn
+
+
+class Pick(nn.Module):
+    def forward(self, x: torch.Tensor, n: Optional[int] = None) -> torch.Tensor:
+        if n == 2:
+            return x * 2
+        return x
+"""
+        ),
+        Example(
+            """
+from typing import Optional
+
+import torch
+from torch import nn
+
+
+class Add(nn.Module):
+    def forward(self, x: torch.Tensor, y: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if y is None:
+            print("no bias")
+        return x + y
+"""
+        ),
         Example(
             """
 import torch
@@ -69,11 +101,11 @@ def add_bias(x: torch.Tensor, bias: Optional[torch.Tensor]) -> torch.Tensor:
         optional = {n: t for n, t in types.declared.items() if is_optional(t)}
         if not optional:
             return
-        refined = refined_names(node)
+        refined = refined_names(node, strict=True)
         candidates = {n: t for n, t in optional.items() if n not in refined}
         if not candidates:
             return
-        for n in value_uses(node, self.ctx).values():
+        for n in value_uses(node, self.ctx, equality=True).values():
             if isinstance(n, cst.Name) and n.value in candidates:
                 if not in_quiet_arm(self.ctx, n):
                     self.report(n, self.message.format(name=n.value, type=candidates[n.value]))

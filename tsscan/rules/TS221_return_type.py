@@ -134,6 +134,16 @@ import torch
 
 
 @torch.jit.script
+def pad_amount(size: int, ratio: float) -> int:
+    return round(size * ratio)
+"""
+        ),
+        Example(
+            """
+import torch
+
+
+@torch.jit.script
 def ratio(x: torch.Tensor):
     if x.numel() > 2:
         return 1

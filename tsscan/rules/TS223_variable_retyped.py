@@ -50,6 +50,21 @@ class VariableRetyped(Rule):
         Example(
             """
 import torch
+from torch import nn
+
+
+class Scale(nn.Module):
+    def forward(self, x: torch.Tensor, per_channel: bool) -> torch.Tensor:
+        if per_channel:
+            scale = x.shape[-1]
+        else:
+            scale = 0.5
+        return x * scale
+"""
+        ),
+        Example(
+            """
+import torch
 
 
 @torch.jit.script
@@ -244,7 +259,7 @@ class Focal(nn.Module):
             if u.kind == "conflict" and u.var not in reported:
                 reported.add(u.var)
                 self.report(
-                    u.node,
+                    types.conflict_sites.get(u.var, u.node),
                     f"`{u.var}` is given different types in the arms of an `if` and used after it; "
                     "TorchScript needs one type where the arms merge",
                 )

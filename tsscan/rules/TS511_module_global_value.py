@@ -61,8 +61,10 @@ class ModuleGlobalValue(Rule):
         a number, string, bool, `None`, tuple, list, dict, a dtype or device, a tensor, or an
         expression of those (`math.pi` assigned to a name counts too), also when it is bound
         inside a top-level `try`/`if` (`try: import x; has_x = True` / `except ImportError:
-        has_x = False`); and the builtin `__debug__`. Module-level functions, classes and
-        imported modules are fine, and so is `math.pi` written in place.
+        has_x = False`); the builtin `__debug__`; a `Logger` (`logging.getLogger(...)`) or a
+        torch flag (`torch.backends.mkldnn.is_available()`); and constants imported by name
+        (`from math import pi`, `from torch import float32`). Module-level functions, classes
+        and imported modules are fine, and so is `math.pi` written in place.
 
     Why is this bad:
         TorchScript does not capture global variables: "python value of type 'int' cannot be
@@ -148,6 +150,34 @@ class TwoWayLoss(nn.Module):
         ),
         Example(
             """
+from math import pi
+
+import torch
+
+
+@torch.jit.script
+def scale(x: torch.Tensor) -> torch.Tensor:
+    return x * pi
+"""
+        ),
+        Example(
+            """
+import logging
+
+import torch
+from torch import nn
+
+logger = logging.getLogger(__name__)
+
+
+class Noisy(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logger.info("forward")
+        return x
+"""
+        ),
+        Example(
+            """
 import torch
 
 try:
@@ -161,6 +191,21 @@ except ImportError:
 class Gather(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         assert has_distributed, "torch.distributed did not import"
+        return x
+"""
+        ),
+        Example(
+            """
+import torch
+from torch import nn
+
+_MKLDNN = torch.backends.mkldnn.is_available()
+
+
+class Pick(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if _MKLDNN:
+            return x * 2
         return x
 """
         ),
@@ -181,6 +226,7 @@ class Check(torch.nn.Module):
         Example(
             """
 import math
+from math import inf
 
 import torch
 import torch.nn.functional as F
@@ -198,7 +244,7 @@ def helper(x: torch.Tensor) -> torch.Tensor:
 @torch.jit.script
 def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
     p: Pair = (1, 2)
-    return act(helper(x)) * k + p[0]
+    return act(helper(x)).clamp(max=inf) * k + p[0]
 """
         ),
     ]
@@ -255,6 +301,10 @@ def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
         if name == "__debug__" and name not in self.ctx.kinds.local_names:
             self.report(node, _DEBUG)
             return
+        if name in mod.aliases and name not in mod.globals and name not in self.ctx.kinds.local_names:
+            if self._imported_value(mod.aliases[name]):
+                self.report(node, self.message.format(name=name))
+            return
         if name not in mod.globals or name in mod.functions or name in mod.classes or name in mod.aliases:
             return
         if name in self.ctx.kinds.local_names:
@@ -263,6 +313,13 @@ def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
             self.report(
                 node, self.message.format(name=name), _inline_fix(self.ctx.module, node, id(node) in self._arg_values)
             )
+
+    @staticmethod
+    def _imported_value(origin: str) -> bool:
+        """``from math import pi`` / ``from torch import float32``: a constant imported by name is
+        a Python value (measured; ``inf`` alone is known to the compiler)."""
+        head, _, attr = origin.rpartition(".")
+        return (head == "math" and attr in _MATH_CONSTANTS - {"inf"}) or (head == "torch" and attr in _TORCH_DTYPES)
 
     def _is_value(self, name: str, seen: set[str]) -> bool:
         stmt = self.ctx.module.globals.get(name)
@@ -309,6 +366,11 @@ def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
                 return True
             if qual == "torch.device" or qual in ("os.environ.get", "os.getenv"):
                 return True
+            last = qual.rpartition(".")[2]
+            if last in ("getLogger", "get_logger"):
+                return True  # a Logger: "attribute lookup is not defined on python value of type 'Logger'"
+            if qual.startswith("torch.") and last.startswith(("is_", "has_")):
+                return True  # torch.backends.mkldnn.is_available(): a bool
             if qual.startswith("torch.") and self.ctx.knowledge.function_kind(qual) == "builtin":
                 return True
         return False

@@ -24,6 +24,8 @@ _TYPING = {
     "NamedTuple",
     "Type",
 }
+# torch.nn names that are not modules (isinstance of them compiles)
+_NOT_MODULES = {"Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"}
 _HINTS = {
     "dict": "`Dict[K, V]` with the key and value types of the annotation",
     "Dict": "`Dict[K, V]` with the key and value types of the annotation",
@@ -44,8 +46,11 @@ class IsinstanceUnknownType(Rule):
         when it names a type TorchScript cannot use in a type test: the builtins `dict`, `set`,
         `frozenset`, `bytes`, `bytearray`, `object`, `type`, `range`, bare `typing` generics
         (`Dict`, `List`, `Tuple`, `Optional`, `Set`, `Mapping`, `Sequence`, `Iterable`,
-        `Callable`, ...) and `collections.abc` classes. `int`, `float`, `bool`, `str`,
-        `complex`, `list`, `tuple`, `torch.Tensor` and subscripted generics
+        `Callable`, ...), `collections.abc` classes, anything from numpy (`np.ndarray`),
+        `torch.Size`, and `nn.Module` classes (torch's and the file's own) tested on a value of a
+        TorchScript type (on a submodule, `isinstance(self.norm, nn.Identity)` compiles).
+        `int`, `float`, `bool`, `str`, `complex`, `list`, `tuple`, `torch.Tensor` and
+        subscripted generics
         (`Dict[str, Tensor]`) are fine and left alone.
 
     Why is this bad:
@@ -71,6 +76,25 @@ class IsinstanceUnknownType(Rule):
     level = "type"
 
     invalid = [
+        Example(
+            """
+import numpy as np
+import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+class Unwrap(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if isinstance(x, (torch.Tensor, np.ndarray)) or isinstance(x, (Block, nn.Linear)):
+            return x + 1
+        return x
+"""
+        ),
         Example(
             """
 from typing import Dict, Union
@@ -161,8 +185,11 @@ class Unpack(nn.Module):
             return
         types = node.args[1].value
         items = [el.value for el in types.elements] if isinstance(types, cst.Tuple) else [types]
+        # a module class is fine when the value tested is a module (``isinstance(self.norm,
+        # nn.Identity)`` is decided when compiling); it fails on a value of a TorchScript type
+        valued = self.ctx.types.type_of(node.args[0].value) is not None
         for item in items:
-            name = self._unknown(item)
+            name = self._unknown(item, valued)
             if name is not None:
                 hint = _HINTS.get(
                     name,
@@ -170,7 +197,7 @@ class Unpack(nn.Module):
                 )
                 self.report(item, self.message.format(name=name, hint=hint))
 
-    def _unknown(self, item: cst.BaseExpression):
+    def _unknown(self, item: cst.BaseExpression, valued: bool):
         if isinstance(item, cst.Name):
             if item.value in self.ctx.kinds.local_names:
                 return None
@@ -184,4 +211,14 @@ class Unpack(nn.Module):
             return last
         if head == "collections.abc" and last:
             return last
+        if qual.split(".")[0] == "numpy" or qual == "torch.Size":
+            return qual  # measured: np.ndarray, np.generic, torch.Size: "Unknown type name"
+        if not valued:
+            return None
+        if (head == "torch.nn" or head.startswith("torch.nn.modules.")) and last[:1].isupper():
+            if last not in _NOT_MODULES:
+                return qual  # nn.Module and its subclasses are not types TorchScript can test
+        if isinstance(item, cst.Name) and item.value in self.ctx.module.classes:
+            if self.ctx.module.classes[item.value].is_module:
+                return item.value
         return None

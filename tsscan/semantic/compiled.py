@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, module_facts, self_name
 from tsscan.semantic.static import in_ranges, regions
+from tsscan.semantic.wrappers import FACT_PREFIX, Wrapper, decode
 
 
 @dataclass
@@ -58,6 +59,9 @@ class FileScope:
     # not compiled themselves, that build torch.nn modules (why="builder"). Only rules with
     # ``sees_init = True`` are run over these.
     init_functions: list[CompiledFunction] = field(default_factory=list)
+    # functools.wraps decorators of other files of the package, as the package index found them
+    # (by their dotted name as written here; see tsscan.semantic.wrappers)
+    foreign_wrappers: dict[str, Wrapper] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -99,12 +103,16 @@ def analyse(tree: ast.Module, external: Iterable[str] | Mapping[str, str] = (), 
     module-level functions (``f``) and methods (``Cls.m``) that compiled code in another file of
     the package compiles (:mod:`tsscan.semantic.index`); as a mapping, each with the note its
     findings carry. ``roots_only``: only those, and what they call (a file checked only because
-    another file's compiled code reaches into it)."""
+    another file's compiled code reaches into it). Entries that start with
+    :data:`tsscan.semantic.wrappers.FACT_PREFIX` are facts of decorators of other files."""
     mod = module_facts(tree)
     notes = dict(external) if isinstance(external, Mapping) else dict.fromkeys(external, "")
+    facts = {e for e in notes if e.startswith(FACT_PREFIX)}
+    for fact in facts:
+        del notes[fact]
     compiled = _compiled_functions(mod, notes, roots_only)
     _record(mod, compiled)
-    return FileScope(module=mod, compiled=compiled, init_functions=_init_functions(mod, compiled))
+    return FileScope(mod, compiled, _init_functions(mod, compiled), decode(facts))
 
 
 def record_compiled_methods(mod: ModuleInfo) -> None:

@@ -183,6 +183,10 @@ class ExprTyper:
                 return f"Tuple[{', '.join(joined)}]" if joined else "Tuple[()]"
             if left == right and left.startswith("List["):
                 return left
+        if isinstance(op, cst.Multiply) and "int" in (left, right):
+            seq = right if left == "int" else left  # [0] * n, n * [0]: the list repeated
+            if seq.startswith("List["):
+                return seq
         if isinstance(op, cst.Divide):
             return "float" if left in ("int", "float", "bool") and right in ("int", "float", "bool") else None
         if isinstance(op, cst.Power):  # aten::pow.int(int a, int b) -> float: `2 ** 3` is 8.0
@@ -245,6 +249,8 @@ class ExprTyper:
         if isinstance(func, cst.Name) and self.lookup(func.value) is None and not self._defined_in_file(func.value):
             if func.value in ("int", "float") and args[:1] == ["Tensor"]:
                 return func.value  # int(t) / float(t): the builtin converts, whatever the table lists
+            if func.value == "list" and len(args) == 1 and not keywords:
+                return _as_list(args[0])  # no operator: the table has no signature for it
             return _spoken(knowledge.builtin_return(func.value, args, keywords))
         qual = self.ctx.qualname(func) if self.ctx is not None else cst_dotted(func)
         if qual and qual.startswith("torch."):
@@ -292,6 +298,15 @@ def _spoken(t: str | None) -> str | None:
     if inner is not None and any(_spoken(i) is None for i in inner if i not in ("...", "()")):
         return None
     return t
+
+
+def _as_list(t: str | None) -> str | None:
+    """``list(v)`` for a ``v`` of type ``t`` (measured: ``list(x.shape)`` is ``List[int]``,
+    ``list(tensor)`` ``List[Tensor]``, ``list(Tuple[int, int])`` ``List[int]``)."""
+    if t is not None and t.startswith("List["):
+        return t
+    item = element_type(t)
+    return f"List[{item}]" if item is not None else None
 
 
 def element_type(t: str | None) -> str | None:

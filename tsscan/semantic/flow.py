@@ -108,6 +108,8 @@ class FunctionTypes:
     empty_list_assigns: dict[str, cst.Assign] = field(default_factory=dict)  # first `v = []`
     ifexps: list[tuple[cst.IfExp, str | None, str | None]] = field(default_factory=list)
     env_at: dict[int, dict[str, str | None]] = field(default_factory=dict)  # id(small stmt) -> env
+    # var -> the ``if`` whose arms give it different types
+    conflict_sites: dict[str, cst.If] = field(default_factory=dict)
     # ids of the nodes in ``if`` arms the compiler may drop (``isinstance`` / ``is None`` tests
     # it can fold on types we do not know): rules should not report there
     quiet_nodes: set[int] = field(default_factory=set)
@@ -535,6 +537,7 @@ class _Analyser:
                 self.frames[-1].vars[name] = None  # an Optional or a merged tuple: not modelled
             else:
                 self.frames[-1].vars[name] = CONFLICT
+                self.out.conflict_sites[name] = s  # where the compiler says it (and where it is used)
 
     def _refinements(self, test: cst.BaseExpression, true_arm: bool) -> dict[str, str]:
         """``{name: T}`` for Optional[T] locals the test proves not None in this arm

@@ -23,12 +23,13 @@ import functools
 import os
 import re
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tsscan.semantic import wrappers
 from tsscan.semantic.compiled import FileScope, analyse, calls_in, class_roots, self_function_attribute
-from tsscan.semantic.module import ClassInfo, is_torch_module_name, self_name
+from tsscan.semantic.module import ClassInfo, dotted, is_torch_module_name, self_name
 from tsscan.semantic.static import in_ranges
 
 # how many ``__init__`` re-exports a name is followed through
@@ -76,6 +77,13 @@ class Summary:
     # (target, caller's qualified name, line) of each of those calls
     call_sites: tuple[tuple[str, str, int], ...] = ()
     classes: tuple[ClassSummary, ...] = ()
+    # decorators of compiled functions and of module classes, as written (``rope_utils.update``)
+    decorators: frozenset[str] = frozenset()
+    # functools.wraps decorators defined here: name -> (line, closure, methods replaced)
+    wrappers: tuple[tuple[str, tuple[int, tuple[str, ...], tuple[str, ...]]], ...] = ()
+    names: tuple[tuple[str, str], ...] | None = ()  # top-level names (tsscan.semantic.wrappers)
+    exports: tuple[str, ...] = ()  # what ``from <this module> import *`` takes
+    stars: tuple[str, ...] = ()  # absolute names of the modules it imports ``*`` from
 
     def to_json(self) -> list:
         return [
@@ -98,12 +106,19 @@ class Summary:
                 ]
                 for c in self.classes
             ],
+            sorted(self.decorators),
+            [[n, [w[0], list(w[1]), list(w[2])]] for n, w in self.wrappers],
+            None if self.names is None else [list(n) for n in self.names],
+            list(self.exports),
+            list(self.stars),
         ]
 
     @classmethod
     def from_json(cls, data: list) -> Summary:
         """The summary :meth:`to_json` gave; raises ValueError/TypeError/IndexError for anything else."""
-        module, is_package, functions, aliases, calls, sites, classes = data
+        module, is_package, functions, aliases, calls, sites, classes, decorators, wrapping, names, exports, stars = (
+            data
+        )
         return cls(
             module=str(module),
             is_package=bool(is_package),
@@ -124,6 +139,11 @@ class Summary:
                 )
                 for c in classes
             ),
+            decorators=frozenset(map(str, decorators)),
+            wrappers=tuple((str(n), (int(w[0]), tuple(map(str, w[1])), tuple(map(str, w[2])))) for n, w in wrapping),
+            names=None if names is None else tuple((str(a), str(b)) for a, b in names),
+            exports=tuple(map(str, exports)),
+            stars=tuple(map(str, stars)),
         )
 
 
@@ -218,7 +238,26 @@ def summarize(path: str | Path, scope: FileScope, text: str | None = None) -> Su
         calls=frozenset(t for t, _, _ in sites),
         call_sites=tuple(sorted(sites)),
         classes=tuple(_class_summary(c, scope, module, is_package, lines) for c in mod.classes.values()),
+        **_wrapper_fields(scope, module, is_package),
     )
+
+
+def _wrapper_fields(scope: FileScope, module: str, is_package: bool) -> dict:
+    """The summary's facts about decorators (:mod:`tsscan.semantic.wrappers`)."""
+    mod = scope.module
+    wrapping = wrappers.wrapping_functions(mod)
+    stars: list[str] = []
+    names = wrappers.top_level_names(mod.tree) if wrapping else {}
+    exports = wrappers.exported(mod.tree, stars)
+    decs = [d for cf in scope.compiled if cf.body_compiled for d in cf.node.decorator_list]
+    decs += [d for c in mod.classes.values() if c.is_module for d in c.node.decorator_list]
+    return {
+        "decorators": frozenset(n for d in decs if (n := dotted(d.func if isinstance(d, ast.Call) else d))),
+        "wrappers": tuple(sorted(wrapping.items())),
+        "names": tuple(sorted(names.items())) if names is not None else None,
+        "exports": exports,
+        "stars": tuple(_absolute(star, module, is_package) for star in stars),
+    }
 
 
 def shown(path: str) -> str:
@@ -274,14 +313,55 @@ class PackageIndex:
         return path, self._classes[(path, name)]
 
     def missing(self) -> set[str]:
-        """Modules not indexed that a call target or a base class of the indexed files names."""
+        """Modules not indexed that a call target, a base class or a decorator of the indexed
+        files names."""
         out: set[str] = set()
         for s in self.summaries.values():
-            for target in [*s.calls, *(b for c in s.classes for b in c.bases)]:
+            decorators = [t for _, t in _decorator_targets(s)]
+            for target in [*s.calls, *(b for c in s.classes for b in c.bases), *decorators]:
                 _, module = self._follow(target, lambda s, n: n in s.functions or any(c.name == n for c in s.classes))
                 if module:
                     out.add(module)
         return out
+
+    def wrapper_facts(self) -> dict[str, set[str]]:
+        """For each file, the functools.wraps decorators of another file its compiled code or
+        module classes use, as :func:`tsscan.semantic.wrappers.encode`-d facts."""
+        out: dict[str, set[str]] = {}
+        for path, summary in self.summaries.items():
+            for local, target in _decorator_targets(summary):
+                found = self.locate(target)
+                if found is None or found[0] == path:
+                    continue
+                there = self.summaries[found[0]]
+                wrapping = dict(there.wrappers).get(found[1])
+                if wrapping is None:
+                    continue
+                line, closure, methods = wrapping
+                fact = wrappers.encode(local, there.module, shown(found[0]), line, self._names(there), closure, methods)
+                out.setdefault(path, set()).add(fact)
+        return out
+
+    def _names(self, summary: Summary) -> dict[str, str] | None:
+        """The top-level names of a wrapper's module, with those its ``import *`` take from
+        modules of the package; None when they are not known."""
+        if summary.names is None:
+            return None
+        names = dict(summary.names)
+        todo, seen = list(summary.stars), set()
+        while todo:
+            star = todo.pop()
+            path = self._by_module.get(star)
+            if path is None:
+                return None  # a module outside the files indexed
+            if star in seen:
+                continue
+            seen.add(star)
+            there = self.summaries[path]
+            for name in there.exports:
+                names.setdefault(name, wrappers.UNKNOWN)
+            todo.extend(there.stars)
+        return names
 
     def mro(self, path: str, cls: ClassSummary) -> tuple[list[tuple[str, ClassSummary]], bool, bool]:
         """The classes of ``cls``'s MRO that the index knows (breadth first), whether one of
@@ -455,7 +535,30 @@ def build(
                     summaries[path] = s
         roots = new
     read = {p: t for p, t in texts.items() if p not in files}
+    roots = _with_wrapper_facts(roots, summaries, files)
     return Built(roots, {p: t for p, t in read.items() if p in roots}, read)
+
+
+def _decorator_targets(summary: Summary) -> list[tuple[str, str]]:
+    """(as written, absolute dotted name) of each imported decorator a summary lists."""
+    aliases = dict(summary.aliases)
+    out = []
+    for local in sorted(summary.decorators):
+        head, _, rest = local.partition(".")
+        if head in aliases:
+            out.append((local, f"{aliases[head]}.{rest}" if rest else aliases[head]))
+    return out
+
+
+def _with_wrapper_facts(
+    roots: dict[str, dict[str, str]], summaries: Mapping[str, Summary], files: Collection[str]
+) -> dict[str, dict[str, str]]:
+    """``roots`` with, for each file checked, the facts of the decorators of other files it uses."""
+    out = {path: dict(names) for path, names in roots.items()}
+    for path, facts in PackageIndex(summaries).wrapper_facts().items():
+        if path in files or path in out:
+            out.setdefault(path, {}).update(dict.fromkeys(facts, ""))
+    return out
 
 
 def _module_file(module: str, base: Path) -> Path | None:
@@ -480,4 +583,5 @@ def package_roots(trees: Mapping[str, ast.Module], rounds: int = 8) -> dict[str,
             if new.get(path) != roots.get(path):
                 summaries[path] = summarize(path, analyse(trees[path], new.get(path, {})))
         roots = new
+    roots = _with_wrapper_facts(roots, summaries, trees)
     return {path: frozenset(names) for path, names in roots.items()}

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 _NAME_RE = re.compile(r"^torch-(\d+)\.(\d+)\.json$")
@@ -198,6 +199,9 @@ class Knowledge:
     raw_schemas: dict[str, list[str]] = field(repr=False, default_factory=dict)
     property_types: dict[str, str] = field(repr=False, default_factory=dict)
     math_constant_types: dict[str, str] = field(repr=False, default_factory=dict)
+    # torch decorators: the module of the wrapper each returns, its closure, the global names of
+    # those modules, and the typing/builtins names name resolution falls back to
+    raw_decorators: dict[str, Any] = field(repr=False, default_factory=dict)
     source: Path | None = None
     _parsed: dict[str, tuple[Signature, ...]] = field(repr=False, default_factory=dict)
 
@@ -439,6 +443,7 @@ def _from_json(data: dict, source: Path | None) -> Knowledge:
         raw_schemas=data["schemas"],
         property_types=data["value_types"]["tensor_properties"],
         math_constant_types=data["value_types"]["math_constants"],
+        raw_decorators=data.get("decorators", {}),
         source=source,
     )
 

@@ -68,14 +68,54 @@ __all__ = [
 ]
 
 
-def refined_names(fn: cst.FunctionDef) -> set[str]:
-    """Names the function compares with ``is``/``is not``, checks with ``isinstance``,
-    unwraps, asserts on or rebinds: any of these may refine an Optional, so rules stay quiet."""
-    out: set[str] = set()
+def _may_leave(body: cst.BaseSuite) -> bool:
+    """The block holds a ``return``/``raise``/``continue``/``break`` anywhere (nested arms that
+    all leave refine as well as a last statement that does)."""
+    found = False
 
     class V(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            nonlocal found
+            found = found or isinstance(node, (cst.Return, cst.Raise, cst.Continue, cst.Break))
+            return not found
+
+    body.visit(V())
+    return found
+
+
+def _refines_nothing(n: cst.If) -> bool:
+    """``if v is None: <nothing that leaves>`` with no ``else``: ``v`` is as Optional after it
+    as before."""
+    t = n.test
+    return (
+        n.orelse is None
+        and isinstance(t, cst.Comparison)
+        and len(t.comparisons) == 1
+        and isinstance(t.comparisons[0].operator, cst.Is)
+        and not _may_leave(n.body)
+    )
+
+
+def refined_names(fn: cst.FunctionDef, strict: bool = False) -> set[str]:
+    """Names the function compares with ``is``/``is not``, checks with ``isinstance``,
+    unwraps, asserts on or rebinds: any of these may refine an Optional, so rules stay quiet.
+    Unless ``strict`` (measured), also names compared with ``==``/``!=``; with it, an
+    ``if v is None:`` whose body does not leave and that has no ``else`` refines nothing."""
+    out: set[str] = set()
+    ops: tuple[type, ...] = (cst.Is, cst.IsNot) if strict else (cst.Is, cst.IsNot, cst.Equal, cst.NotEqual)
+    idle: set[int] = set()  # tests of ifs that refine nothing
+
+    class V(cst.CSTVisitor):
+        def visit_If(self, n: cst.If) -> None:
+            if strict and _refines_nothing(n):
+                idle.add(id(n.test))
+            if isinstance(n.test, cst.Name):
+                out.add(n.test.value)
+
         def visit_Comparison(self, n: cst.Comparison) -> None:
-            if any(isinstance(c.operator, (cst.Is, cst.IsNot, cst.Equal, cst.NotEqual)) for c in n.comparisons):
+            if id(n) in idle:
+                return
+            if any(isinstance(c.operator, ops) for c in n.comparisons):
                 for sub in [n.left] + [c.comparator for c in n.comparisons]:
                     if isinstance(sub, cst.Name):
                         out.add(sub.value)
@@ -102,10 +142,6 @@ def refined_names(fn: cst.FunctionDef) -> set[str]:
             if isinstance(n.target, cst.Name):
                 out.add(n.target.value)
 
-        def visit_If(self, n: cst.If) -> None:
-            if isinstance(n.test, cst.Name):
-                out.add(n.test.value)
-
         def visit_BooleanOperation(self, n: cst.BooleanOperation) -> None:
             for side in (n.left, n.right):
                 if isinstance(side, cst.Name):
@@ -115,13 +151,23 @@ def refined_names(fn: cst.FunctionDef) -> set[str]:
     return out
 
 
-def value_uses(fn: cst.FunctionDef, ctx) -> dict[int, cst.CSTNode]:
+def value_uses(fn: cst.FunctionDef, ctx, equality: bool = False) -> dict[int, cst.CSTNode]:
     """id -> node for expressions used as *values* that must not be None: operands of
     arithmetic, receivers of method calls and attribute reads, subscripted values. (Not
-    call arguments: many torch functions take Optional arguments.)"""
+    call arguments: many torch functions take Optional arguments.) With ``equality``, also
+    operands of ``==``/``!=`` (measured: ``n == 2`` with ``n: Optional[int]`` does not compile)."""
     out: dict[int, cst.CSTNode] = {}
 
     class V(cst.CSTVisitor):
+        def visit_Comparison(self, n: cst.Comparison) -> None:
+            if not equality:
+                return
+            operands = [n.left] + [c.comparator for c in n.comparisons]
+            for k, c in enumerate(n.comparisons):
+                if isinstance(c.operator, (cst.Equal, cst.NotEqual)):
+                    for side in (operands[k], operands[k + 1]):
+                        out[id(side)] = side
+
         def visit_BinaryOperation(self, n: cst.BinaryOperation) -> None:
             out[id(n.left)] = n.left
             out[id(n.right)] = n.right
