@@ -42,11 +42,9 @@ def resolve(ctx: FunctionFacts, node: cst.Call, shadowed: set[str], receiver_typ
         return None
     head = written.split(".", 1)[0]
     me = ctx.self_name
-    if head in shadowed and head != me:
-        return None
     knowledge = ctx.knowledge
     qual = ctx.qualname(func) or ""
-    if head in ctx.module.aliases and qual.startswith("torch."):
+    if head in ctx.module.aliases and head not in shadowed and qual.startswith("torch."):
         if knowledge.function_compiles(qual) is not True:
             return None
         flags = {
@@ -55,7 +53,7 @@ def resolve(ctx: FunctionFacts, node: cst.Call, shadowed: set[str], receiver_typ
             if a.keyword is not None and isinstance(a.value, cst.Name) and a.value.value in ("True", "False")
         }
         return Callee(written, tuple(knowledge.function_overloads(qual, flags)))
-    if isinstance(func, cst.Name) and func.value in ctx.module.functions and func.value != me:
+    if isinstance(func, cst.Name) and func.value in ctx.module.functions and func.value not in shadowed:
         fn = ctx.module.functions[func.value]
         if _overloaded(ctx.module.tree.body, func.value):
             return None
