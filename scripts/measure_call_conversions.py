@@ -88,16 +88,36 @@ CASES: list[tuple[str, str, str, str]] = [
     ("python", "Optional[float]", "int literal", "def f(x: Tensor): return F.pad(x, [1, 1], value=0)"),
     ("python", "Optional[float]", "float literal", "def f(x: Tensor): return F.pad(x, [1, 1], value=0.0)"),
     ("python", "Optional[float]", "Tensor", "def f(x: Tensor, v): return F.pad(x, [1, 1], value=v)"),
-    ("python", "Optional[List[float]] / Optional[float]", "int literal",
-     "def f(x: Tensor): return F.interpolate(x, scale_factor=2)"),
-    ("python", "Optional[List[float]] / Optional[float]", "float literal",
-     "def f(x: Tensor): return F.interpolate(x, scale_factor=2.0)"),
-    ("python", "Optional[List[float]]", "Tuple[int, int]",
-     "def f(x: Tensor): return F.interpolate(x, scale_factor=(2, 2))"),
-    ("python", "Optional[List[float]]", "Tuple[float, float]",
-     "def f(x: Tensor): return F.interpolate(x, scale_factor=(2.0, 2.0))"),
-    ("python", "Optional[int] / Optional[List[int]]", "Tuple[int, int]",
-     "def f(x: Tensor): return F.interpolate(x, size=(2, 2))"),
+    (
+        "python",
+        "Optional[List[float]] / Optional[float]",
+        "int literal",
+        "def f(x: Tensor): return F.interpolate(x, scale_factor=2)",
+    ),
+    (
+        "python",
+        "Optional[List[float]] / Optional[float]",
+        "float literal",
+        "def f(x: Tensor): return F.interpolate(x, scale_factor=2.0)",
+    ),
+    (
+        "python",
+        "Optional[List[float]]",
+        "Tuple[int, int]",
+        "def f(x: Tensor): return F.interpolate(x, scale_factor=(2, 2))",
+    ),
+    (
+        "python",
+        "Optional[List[float]]",
+        "Tuple[float, float]",
+        "def f(x: Tensor): return F.interpolate(x, scale_factor=(2.0, 2.0))",
+    ),
+    (
+        "python",
+        "Optional[int] / Optional[List[int]]",
+        "Tuple[int, int]",
+        "def f(x: Tensor): return F.interpolate(x, size=(2, 2))",
+    ),
     ("user", "float", "int literal", "def f(x: Tensor): return user_float(x, 2)"),
     ("user", "float", "int variable", "def f(x: Tensor, n: int): return user_float(x, n)"),
     ("user", "float", "Tensor", "def f(x: Tensor, n): return user_float(x, n)"),
@@ -134,17 +154,29 @@ CASES: list[tuple[str, str, str, str]] = [
     ("aten", "List[int]", "List[Tensor]", "def f(x: Tensor, a, b): return torch.zeros([a, b])"),
     ("aten", "List[int]", "Tuple[int, float]", "def f(x: Tensor): return torch.zeros((2, 3.0))"),
     ("aten", "List[int]", "int", "def f(x: Tensor): return torch.zeros(2)"),
-    ("aten", "List[int]", "Optional[int] in tuple",
-     "def f(x: Tensor, a: Optional[int]): return x.new_zeros((2, a, 3))"),
+    (
+        "aten",
+        "List[int]",
+        "Optional[int] in tuple",
+        "def f(x: Tensor, a: Optional[int]): return x.new_zeros((2, a, 3))",
+    ),
     ("aten", "List[Tensor]", "Tuple[Tensor, Tensor]", "def f(x: Tensor): return torch.cat((x, x))"),
-    ("aten", "List[Tensor]", "List[Optional[Tensor]]",
-     "def f(x: Tensor, y: Optional[Tensor]): return torch.cat([x, y])"),
+    (
+        "aten",
+        "List[Tensor]",
+        "List[Optional[Tensor]]",
+        "def f(x: Tensor, y: Optional[Tensor]): return torch.cat([x, y])",
+    ),
     ("aten", "List[Tensor]", "Tensor", "def f(x: Tensor): return torch.cat(x)"),
     ("aten", "List[float] (SymInt?)", "Tuple[int,int]", "def f(x: Tensor): return torch.tensor([1, 2])"),
     ("python", "List[int]", "Tuple[int, int]", "def f(x: Tensor): return F.adaptive_avg_pool2d(x, (2, 2))"),
     ("python", "List[int]", "int", "def f(x: Tensor): return F.adaptive_avg_pool2d(x, 2)"),
-    ("python", "List[int]", "Union[Tuple[int,int], int]",
-     "def f(x: Tensor, s: Union[Tuple[int, int], int]): return F.adaptive_avg_pool2d(x, s)"),
+    (
+        "python",
+        "List[int]",
+        "Union[Tuple[int,int], int]",
+        "def f(x: Tensor, s: Union[Tuple[int, int], int]): return F.adaptive_avg_pool2d(x, s)",
+    ),
     ("python", "List[int]", "Tensor", "def f(x: Tensor, s): return F.adaptive_avg_pool2d(x, s)"),
     ("python", "List[int]", "Tuple[int, Tensor]", "def f(x: Tensor, s): return F.adaptive_avg_pool2d(x, (2, s))"),
     ("python", "List[int]", "List[Tensor]", "def f(x: Tensor, s): return F.adaptive_avg_pool2d(x, [2, s])"),
@@ -165,8 +197,12 @@ CASES: list[tuple[str, str, str, str]] = [
     ("aten", "Device? device", "Tensor", "def f(x: Tensor, d): return torch.zeros([2], device=d)"),
     ("aten", "Device? device", "str", "def f(x: Tensor): return torch.zeros([2], device='cpu')"),
     ("aten", "Device? device", "int", "def f(x: Tensor): return torch.zeros([2], device=0)"),
-    ("aten", "Device? device", "Optional[str]",
-     "def f(x: Tensor, d: Optional[str]): return torch.zeros([2], device=d)"),
+    (
+        "aten",
+        "Device? device",
+        "Optional[str]",
+        "def f(x: Tensor, d: Optional[str]): return torch.zeros([2], device=d)",
+    ),
     ("aten method", "ScalarType dtype (x.to)", "Tensor", "def f(x: Tensor, d): return x.to(d)"),
     ("aten method", "ScalarType dtype", "Tensor", "def f(x: Tensor, d): return x.to(dtype=d)"),
     ("aten method", "Device device", "Tensor", "def f(x: Tensor, d): return x.to(device=d)"),
@@ -194,8 +230,12 @@ CASES: list[tuple[str, str, str, str]] = [
     ("user", "Tensor (unannotated)", "None", "def f(x: Tensor): return user_untyped(x, None)"),
     ("user", "Tensor (unannotated)", "int", "def f(x: Tensor): return user_untyped(x, 1)"),
     ("user", "Tensor (unannotated)", "bool", "def f(x: Tensor): return user_untyped(x, True)"),
-    ("user", "Tensor (unannotated)", "Optional[Tensor]",
-     "def f(x: Tensor, y: Optional[Tensor]): return user_untyped(x, y)"),
+    (
+        "user",
+        "Tensor (unannotated)",
+        "Optional[Tensor]",
+        "def f(x: Tensor, y: Optional[Tensor]): return user_untyped(x, y)",
+    ),
     ("user", "Optional[Tensor]", "int", "def f(x: Tensor): return user_opt_tensor(x, 1)"),
     ("user", "Optional[Tensor]", "None", "def f(x: Tensor): return user_opt_tensor(x, None)"),
     # ---- arity
@@ -215,8 +255,12 @@ CASES: list[tuple[str, str, str, str]] = [
     ("user", "unannotated, default None", "int", "def f(x: Tensor): return user_none_default(x, 1)"),
     ("user", "Optional[float]", "bool", "def f(x: Tensor): return user_opt_float(x, True)"),
     ("user", "float", "Optional[float]", "def f(x: Tensor, p: Optional[float]): return user_float(x, p)"),
-    ("user", "Tensor", "Optional[Tensor] after assert",
-     "def f(x: Tensor, y: Optional[Tensor]):\n    assert y is not None\n    return user_tensor(x, y)"),
+    (
+        "user",
+        "Tensor",
+        "Optional[Tensor] after assert",
+        "def f(x: Tensor, y: Optional[Tensor]):\n    assert y is not None\n    return user_tensor(x, y)",
+    ),
     ("python", "Optional[List[float]]", "List[int]", "def f(x: Tensor): return F.interpolate(x, scale_factor=[2, 2])"),
     ("python", "Optional[float]", "int variable", "def f(x: Tensor, s: int): return F.interpolate(x, scale_factor=s)"),
     ("aten", "Tensor", "Parameter attribute", "def f(x: Tensor): return torch.relu(x)"),
@@ -229,49 +273,101 @@ CASES: list[tuple[str, str, str, str]] = [
 
 MODULE_CASES: list[tuple[str, str, str, str]] = [
     # submodules' forward (torch.nn modules are compiled from their Python source)
-    ("submodule torch.nn", "arity", "too many positional",
-     "class Mod(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.n = nn.GroupNorm(2, 4)\n"
-     "    def forward(self, x: Tensor, z: Tensor):\n        return self.n(x, z)"),
-    ("submodule torch.nn", "Tensor", "None",
-     "class Mod(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.n = nn.Linear(2, 4)\n"
-     "    def forward(self, x: Tensor):\n        return self.n(None)"),
-    ("submodule torch.nn", "Tensor", "Optional[Tensor]",
-     "class Mod(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.n = nn.Linear(2, 4)\n"
-     "    def forward(self, x: Optional[Tensor]):\n        return self.n(x)"),
-    ("submodule torch.nn", "Tensor", "int",
-     "class Mod(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.n = nn.SiLU()\n"
-     "    def forward(self, x: Tensor):\n        return self.n(1)"),
-    ("submodule torch.nn", "Optional[Tuple[Tensor,Tensor]] (LSTM hx)", "Tensor",
-     "class Mod(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.n = nn.LSTM(2, 4)\n"
-     "    def forward(self, x: Tensor, h):\n        return self.n(x, h)"),
-    ("submodule user", "float", "int literal",
-     "class Sub(nn.Module):\n    def forward(self, x: Tensor, p: float):\n        return x * p\n"
-     "class Mod(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.n = Sub()\n"
-     "    def forward(self, x: Tensor):\n        return self.n(x, 2)"),
-    ("submodule user", "arity", "too many positional",
-     "class Sub(nn.Module):\n    def forward(self, x: Tensor):\n        return x\n"
-     "class Mod(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.n = Sub()\n"
-     "    def forward(self, x: Tensor):\n        return self.n(x, x)"),
-    ("submodule user", "Tensor (unannotated)", "None",
-     "class Sub(nn.Module):\n    def forward(self, x, y):\n        return x\n"
-     "class Mod(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.n = Sub()\n"
-     "    def forward(self, x: Tensor):\n        return self.n(x, None)"),
-    ("same-class method", "float", "int literal",
-     "class Mod(nn.Module):\n    def g(self, x: Tensor, p: float) -> Tensor:\n        return x * p\n"
-     "    def forward(self, x: Tensor):\n        return self.g(x, 2)"),
-    ("same-class method", "float", "int attribute (self.p = 2)",
-     "class Mod(nn.Module):\n    def __init__(self, p=2):\n        super().__init__()\n        self.p = p\n"
-     "    def forward(self, x: Tensor):\n        return F.normalize(x, p=self.p)"),
-    ("submodule user", "unannotated, default None", "Tensor",
-     "class Sub(nn.Module):\n    def forward(self, x, mask=None):\n        return x\n"
-     "class Mod(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.n = Sub()\n"
-     "    def forward(self, x: Tensor):\n        return self.n(x, x)"),
-    ("same-class method", "arity", "too many positional",
-     "class Mod(nn.Module):\n    def g(self, x: Tensor) -> Tensor:\n        return x\n"
-     "    def forward(self, x: Tensor):\n        return self.g(x, x)"),
-    ("same-class method", "Tensor", "Optional[Tensor]",
-     "class Mod(nn.Module):\n    def g(self, x: Tensor) -> Tensor:\n        return x\n"
-     "    def forward(self, x: Optional[Tensor] = None):\n        return self.g(x)"),
+    (
+        "submodule torch.nn",
+        "arity",
+        "too many positional",
+        "class Mod(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.n = nn.GroupNorm(2, 4)\n"
+        "    def forward(self, x: Tensor, z: Tensor):\n        return self.n(x, z)",
+    ),
+    (
+        "submodule torch.nn",
+        "Tensor",
+        "None",
+        "class Mod(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.n = nn.Linear(2, 4)\n"
+        "    def forward(self, x: Tensor):\n        return self.n(None)",
+    ),
+    (
+        "submodule torch.nn",
+        "Tensor",
+        "Optional[Tensor]",
+        "class Mod(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.n = nn.Linear(2, 4)\n"
+        "    def forward(self, x: Optional[Tensor]):\n        return self.n(x)",
+    ),
+    (
+        "submodule torch.nn",
+        "Tensor",
+        "int",
+        "class Mod(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.n = nn.SiLU()\n"
+        "    def forward(self, x: Tensor):\n        return self.n(1)",
+    ),
+    (
+        "submodule torch.nn",
+        "Optional[Tuple[Tensor,Tensor]] (LSTM hx)",
+        "Tensor",
+        "class Mod(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.n = nn.LSTM(2, 4)\n"
+        "    def forward(self, x: Tensor, h):\n        return self.n(x, h)",
+    ),
+    (
+        "submodule user",
+        "float",
+        "int literal",
+        "class Sub(nn.Module):\n    def forward(self, x: Tensor, p: float):\n        return x * p\n"
+        "class Mod(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.n = Sub()\n"
+        "    def forward(self, x: Tensor):\n        return self.n(x, 2)",
+    ),
+    (
+        "submodule user",
+        "arity",
+        "too many positional",
+        "class Sub(nn.Module):\n    def forward(self, x: Tensor):\n        return x\n"
+        "class Mod(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.n = Sub()\n"
+        "    def forward(self, x: Tensor):\n        return self.n(x, x)",
+    ),
+    (
+        "submodule user",
+        "Tensor (unannotated)",
+        "None",
+        "class Sub(nn.Module):\n    def forward(self, x, y):\n        return x\n"
+        "class Mod(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.n = Sub()\n"
+        "    def forward(self, x: Tensor):\n        return self.n(x, None)",
+    ),
+    (
+        "same-class method",
+        "float",
+        "int literal",
+        "class Mod(nn.Module):\n    def g(self, x: Tensor, p: float) -> Tensor:\n        return x * p\n"
+        "    def forward(self, x: Tensor):\n        return self.g(x, 2)",
+    ),
+    (
+        "same-class method",
+        "float",
+        "int attribute (self.p = 2)",
+        "class Mod(nn.Module):\n    def __init__(self, p=2):\n        super().__init__()\n        self.p = p\n"
+        "    def forward(self, x: Tensor):\n        return F.normalize(x, p=self.p)",
+    ),
+    (
+        "submodule user",
+        "unannotated, default None",
+        "Tensor",
+        "class Sub(nn.Module):\n    def forward(self, x, mask=None):\n        return x\n"
+        "class Mod(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.n = Sub()\n"
+        "    def forward(self, x: Tensor):\n        return self.n(x, x)",
+    ),
+    (
+        "same-class method",
+        "arity",
+        "too many positional",
+        "class Mod(nn.Module):\n    def g(self, x: Tensor) -> Tensor:\n        return x\n"
+        "    def forward(self, x: Tensor):\n        return self.g(x, x)",
+    ),
+    (
+        "same-class method",
+        "Tensor",
+        "Optional[Tensor]",
+        "class Mod(nn.Module):\n    def g(self, x: Tensor) -> Tensor:\n        return x\n"
+        "    def forward(self, x: Optional[Tensor] = None):\n        return self.g(x)",
+    ),
 ]
 
 

@@ -163,7 +163,9 @@ class Block(nn.Module):
 
     def hint(self, verdict: Verdict) -> str:
         r = verdict.reason
-        expected = r.expected.removeprefix("Optional[").removesuffix("]") if r.expected.startswith("Optional[") else r.expected
+        expected = (
+            r.expected.removeprefix("Optional[").removesuffix("]") if r.expected.startswith("Optional[") else r.expected
+        )
         if r.found == "int" and (expected == "float" or expected == "List[float]"):
             return "; an int is never converted to a float: pass a float (`2.0`, `float(n)`)"
         if r.found.startswith("Optional[") or r.found == "None":

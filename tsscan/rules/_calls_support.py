@@ -105,7 +105,7 @@ class CallCheckRule(Rule):
         self.report(
             node,
             f"`{callee.shown}`{where} does not take these arguments in TorchScript: "
-            f"the compiler will say \"{verdict.compiler_says}\"{self.hint(verdict)}",
+            f'the compiler will say "{verdict.compiler_says}"{self.hint(verdict)}',
         )
 
     def wanted(self, verdict: calls.Verdict, callee: calls.Callee) -> bool:

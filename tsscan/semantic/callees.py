@@ -20,7 +20,7 @@ import ast
 
 import libcst as cst
 
-from tsscan.semantic import attributes
+from tsscan.semantic import attributes, nn_forwards
 from tsscan.semantic.annotations import annotation_type
 from tsscan.semantic.calls import Callee
 from tsscan.semantic.crossing import ast_to_cst
@@ -41,7 +41,6 @@ def resolve(ctx: FunctionFacts, node: cst.Call, shadowed: set[str], receiver_typ
     if written is None:
         return None
     head = written.split(".", 1)[0]
-    me = ctx.self_name
     knowledge = ctx.knowledge
     qual = ctx.qualname(func) or ""
     if head in ctx.module.aliases and head not in shadowed and qual.startswith("torch."):
@@ -65,14 +64,25 @@ def resolve(ctx: FunctionFacts, node: cst.Call, shadowed: set[str], receiver_typ
         name = func.attr.value
         if name in knowledge.unsupported_tensor_methods:
             return None
-        return Callee(f"Tensor.{name}", tuple(knowledge.method_overloads(name)))
+        return Callee(f"Tensor.{name}", tuple(knowledge.method_overloads(name)), method=True)
     return None
 
 
 def _self_callee(ctx: FunctionFacts, cls: ClassInfo, attr: str, written: str) -> Callee | None:
     if cls.attribute(attr) is not None or cls.class_attribute(attr) is not None:
+        if any(attr in c.init_assigned_later for c in cls.mro()):
+            return None  # assigned more than once: which module it holds depends on the arguments
         t = attributes.attribute_type(cls, attr, ctx.module)
-        sub = ctx.module.classes.get(t.detail) if t.kind == MODULE and t.origin == "init" else None
+        if t.kind != MODULE or t.origin != "init":
+            return None
+        if t.detail.startswith("torch.nn."):
+            fwd = nn_forwards.forward_of(t.detail, ctx.target_version)
+            if fwd is None:
+                return None
+            name = t.detail.rsplit(".", 1)[-1]
+            shown = f"nn.{name}.forward"
+            return Callee(written, (fwd.signature,), user=True, where=shown, inferred=fwd.inferred, method=True)
+        sub = ctx.module.classes.get(t.detail)
         if sub is None or not sub.is_module:
             return None
         found = _own_method(sub, "forward")
@@ -139,4 +149,5 @@ def _user_callee(ctx: FunctionFacts, fn: FuncNode, shown: str, method: bool) -> 
             return None  # `x: Tensor = None`: the callee's own problem (TS605's)
         params.append(Param(arg.arg, t or "", kw_only, default is not None))
     sig = Signature(tuple(params), ("",))
-    return Callee(shown, (sig,), user=True, where=f"line {fn.lineno}", inferred=frozenset(inferred))
+    bound = method and "staticmethod" not in decorators
+    return Callee(shown, (sig,), user=True, where=f"line {fn.lineno}", inferred=frozenset(inferred), method=bound)

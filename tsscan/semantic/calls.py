@@ -227,7 +227,9 @@ def match(
         used += 1
         bound.add(p.name)
     if used < len(args):
-        return Failure("arity", f"Expected at most {len(positional)} arguments but found {len(args)} positional arguments.")
+        return Failure(
+            "arity", f"Expected at most {len(positional)} arguments but found {len(args)} positional arguments."
+        )
     by_name = {p.name: p for p in sig.params}
     for name, arg in keywords.items():
         p = by_name.get(name)
@@ -264,6 +266,7 @@ class Callee:
     user: bool = False  # signatures from annotations in the user's code
     where: str = ""  # "file.py:12" for a callee defined in user code
     inferred: frozenset[str] = frozenset()  # its unannotated (Tensor) parameters
+    method: bool = False  # called on an object: the compiler counts ``self`` among the arguments
 
 
 @dataclass(frozen=True)
@@ -302,7 +305,12 @@ def check(
     if not callee.signatures:
         return None
     failures = []
+    if callee.method:  # the receiver is the first argument, already bound
+        args = [None, *args]
+        arg_inferred = [False, *arg_inferred]
     for sig in callee.signatures:
+        if callee.method:
+            sig = Signature((Param("self", "", False, False), *sig.params), sig.returns, sig.return_names)
         f = match(
             sig,
             args,
