@@ -27,6 +27,7 @@ class CallCheckRule(Rule):
         self._shadowed: set[str] | None = None
         self._unannotated: set[str] = set()
         self._refined: set[str] = set()
+        self._retyped: set[str] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is self.ctx.node:
@@ -34,6 +35,7 @@ class CallCheckRule(Rule):
             self._shadowed = set(self.ctx.kinds.local_names)
             self._unannotated = {p.name.value for p in param_list(node) if p.annotation is None}
             self._refined = refined_names(node)
+            self._retyped = {r.var for r in self._types.retypes} | {b.var for b in self._types.bad_uses}
 
     def _enter(self, node: cst.CSTNode) -> None:
         self._scope += 1
@@ -62,9 +64,28 @@ class CallCheckRule(Rule):
         if self._stmt is None:
             return None  # outside a small statement the flow types are not recorded
         t = types.type_in(self._stmt, expr)
-        if t is not None and t.startswith(("Optional[", "Union[")) and self._names_in(expr) & self._refined:
-            return None  # an `is None` test, assert or isinstance the flow walk may not follow
+        if t is None:
+            return None
+        names = self._names_in(expr)
+        if names & self._retyped:
+            return None  # the compiler stops at the retyping first (TS223's)
+        if "Optional[" in t or "Union[" in t:
+            if names & self._refined:
+                return None  # an `is None` test, assert or isinstance the flow walk may not follow
+            if self._has_self_attribute(expr):
+                # typed from an `__init__` parameter's annotation; the compiler types the
+                # attribute from the value it holds, which is one member of the Union
+                return None
         return t
+
+    def _has_self_attribute(self, expr: cst.BaseExpression) -> bool:
+        stack: list[cst.CSTNode] = [expr]
+        while stack:
+            n = stack.pop()
+            if self.ctx.self_attr(n) is not None:
+                return True
+            stack.extend(n.children)
+        return False
 
     @staticmethod
     def _names_in(expr: cst.BaseExpression) -> set[str]:
