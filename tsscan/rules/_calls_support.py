@@ -111,6 +111,8 @@ class CallCheckRule(Rule):
             return
         positional = [a.value for a in node.args if a.keyword is None]
         named = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        if not callee.user and any(all(k not in {p.name for p in s.params} for s in callee.signatures) for k in named):
+            return  # a keyword no overload has: TS408's (the compiler's reason names it)
         verdict = calls.check(
             callee,
             [self._type(e) for e in positional],

@@ -82,7 +82,10 @@ def known(t: str | None) -> bool:
     items = _items(t)
     if head == "Tuple" and items == []:
         return True  # Tuple[()]
-    return bool(items) and "..." not in items and all(known(i) for i in items)
+    arity = {"List": (1, 1), "Optional": (1, 1), "Dict": (2, 2), "Union": (2, 99), "Tuple": (1, 99)}[head]
+    if not arity[0] <= len(items) <= arity[1]:
+        return False
+    return "..." not in items and all(known(i) for i in items)
 
 
 def subtype(param: str, arg: str) -> bool | None:
