@@ -163,6 +163,7 @@ class Failure:
     param: str = ""
     expected: str = ""  # for a type failure: the parameter's type and the argument's
     found: str = ""
+    position: int = 0  # how far binding got (the failing parameter's index)
 
 
 def spoken(t: str, inferred: bool = False) -> str:
@@ -221,12 +222,13 @@ def match(
                         p.name,
                         elem,
                         args[j] or "",
+                        i,
                     )
             used = len(args)
             bound.add(p.name)
             break
         if accepts(p.type, arg, broadcast=not user) is False:
-            return _type_failure(p, arg or "", inferred, used < len(arg_inferred) and arg_inferred[used])
+            return _type_failure(p, arg or "", inferred, used < len(arg_inferred) and arg_inferred[used], i)
         used += 1
         bound.add(p.name)
     if used < len(args):
@@ -241,7 +243,8 @@ def match(
         if name in bound:
             return Failure("arity", f"Keyword argument {name} specified twice.", name)
         if accepts(p.type, arg, broadcast=not user) is False:
-            return _type_failure(p, arg or "", inferred, kw_inferred.get(name, False))
+            where = next(i for i, q in enumerate(sig.params) if q is p)
+            return _type_failure(p, arg or "", inferred, kw_inferred.get(name, False), where)
         bound.add(name)
     for p in sig.params:
         if p.name not in bound and not p.has_default:
@@ -249,7 +252,7 @@ def match(
     return None
 
 
-def _type_failure(p: Param, arg: str, inferred: frozenset[str], arg_inferred: bool) -> Failure:
+def _type_failure(p: Param, arg: str, inferred: frozenset[str], arg_inferred: bool, position: int) -> Failure:
     want = spoken(p.type, p.name in inferred)
     return Failure(
         "type",
@@ -257,6 +260,7 @@ def _type_failure(p: Param, arg: str, inferred: frozenset[str], arg_inferred: bo
         p.name,
         p.type,
         arg,
+        position,
     )
 
 
@@ -286,8 +290,10 @@ class Verdict:
 
     @property
     def reason(self) -> Failure:
-        """The failure to show: the first of the verdict's kind."""
-        return next(f for f in self.failures if f.kind == self.kind)
+        """The failure to show: of the verdict's kind, the one of the signature that took the
+        most arguments before failing (the first such)."""
+        mine = [f for f in self.failures if f.kind == self.kind]
+        return max(mine, key=lambda f: f.position)
 
     @property
     def compiler_says(self) -> str:
