@@ -122,6 +122,26 @@ class Block(nn.Module):
         return self.shift(x, emb)
 """
         ),
+        Example(
+            """
+from typing import Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+size_2_t = Union[int, Tuple[int, int]]
+
+
+def avg_max_pool(x: torch.Tensor, output_size: size_2_t = 1) -> torch.Tensor:
+    return F.adaptive_avg_pool2d(x, output_size) + F.adaptive_max_pool2d(x, output_size)
+
+
+class Pool(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return avg_max_pool(x, 1)
+"""
+        ),
     ]
     valid = [
         Example(

@@ -51,7 +51,8 @@ def resolve(ctx: FunctionFacts, node: cst.Call, shadowed: set[str], receiver_typ
             for a in node.args
             if a.keyword is not None and isinstance(a.value, cst.Name) and a.value.value in ("True", "False")
         }
-        return Callee(written, tuple(knowledge.function_overloads(qual, flags)))
+        python = knowledge.function_kind(qual) == "python"
+        return Callee(written, tuple(knowledge.function_overloads(qual, flags)), packs=not python)
     if isinstance(func, cst.Name) and func.value in ctx.module.functions and func.value not in shadowed:
         fn = ctx.module.functions[func.value]
         if _overloaded(ctx.module.tree.body, func.value):

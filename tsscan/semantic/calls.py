@@ -190,12 +190,14 @@ def match(
     inferred: frozenset[str] = frozenset(),
     arg_inferred: Sequence[bool] = (),
     kw_inferred: Mapping[str, bool] | None = None,
+    packs: bool = True,
 ) -> Failure | None:
     """The reason ``sig`` rejects a call with positional argument types ``args`` and keyword
     argument types ``keywords`` (None: unknown), or None when it may bind. ``user``: the
     signature comes from annotations (its lists are not broadcasting lists). ``inferred``: its
     parameters typed Tensor for want of an annotation; ``arg_inferred``/``kw_inferred``: which
-    arguments are such parameters of the caller (for the compiler's wording)."""
+    arguments are such parameters of the caller (for the compiler's wording). ``packs``: its
+    last positional list parameter may take the remaining positional values."""
     if any(p.variadic for p in sig.params):
         return None
     kw_inferred = kw_inferred or {}
@@ -206,7 +208,7 @@ def match(
         if used >= len(args):
             break
         arg = args[used]
-        if _packable(sig, i) and not (arg or "").startswith("List["):
+        if packs and _packable(sig, i) and not (arg or "").startswith("List["):
             whole = accepts(p.type, arg, broadcast=not user) if used + 1 == len(args) else False
             if whole is not False:
                 used += 1
@@ -274,6 +276,9 @@ class Callee:
     where: str = ""  # "file.py:12" for a callee defined in user code
     inferred: frozenset[str] = frozenset()  # its unannotated (Tensor) parameters
     method: bool = False  # called on an object: the compiler counts ``self`` among the arguments
+    # False for torch functions compiled from source: their list parameters are broadcasting
+    # lists (``BroadcastingList2[int]``), which take one item but never the remaining values
+    packs: bool = True
 
 
 @dataclass(frozen=True)
@@ -328,6 +333,7 @@ def check(
             inferred=callee.inferred,
             arg_inferred=arg_inferred,
             kw_inferred=kw_inferred,
+            packs=callee.packs,
         )
         if f is None:
             return None
