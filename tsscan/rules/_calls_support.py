@@ -69,7 +69,7 @@ class CallCheckRule(Rule):
         names = self._names_in(expr)
         if names & self._retyped:
             return None  # the compiler stops at the retyping first (TS223's)
-        if "Optional[" in t or "Union[" in t:
+        if "Optional[" in t or "Union[" in t or "None" in t:
             if names & self._refined:
                 return None  # an `is None` test, assert or isinstance the flow walk may not follow
             if self._has_self_attribute(expr):
