@@ -12,7 +12,7 @@ import libcst as cst
 
 from tsscan.rule import Rule
 from tsscan.semantic import callees, calls
-from tsscan.semantic.types import FunctionTypes, in_quiet_arm, param_list, refined_names
+from tsscan.semantic.types import FunctionTypes, in_quiet_arm, param_list
 
 
 class CallCheckRule(Rule):
@@ -34,7 +34,7 @@ class CallCheckRule(Rule):
             self._types = self.ctx.types
             self._shadowed = set(self.ctx.kinds.local_names)
             self._unannotated = {p.name.value for p in param_list(node) if p.annotation is None}
-            self._refined = refined_names(node)
+            self._refined = callees.tested_names(node)
             self._retyped = {r.var for r in self._types.retypes} | {b.var for b in self._types.bad_uses}
 
     def _enter(self, node: cst.CSTNode) -> None:

@@ -21,13 +21,14 @@ import ast
 import libcst as cst
 
 from tsscan.semantic import attributes, nn_forwards
-from tsscan.semantic.annotations import annotation_type
+from tsscan.semantic.annotations import annotation_type, walk_expr
 from tsscan.semantic.calls import Callee
 from tsscan.semantic.crossing import ast_to_cst
 from tsscan.semantic.function import FunctionFacts, cst_dotted
 from tsscan.semantic.knowledge import Param, Signature
 from tsscan.semantic.module import ClassInfo, FuncNode
 from tsscan.semantic.values import MODULE
+from tsscan.walk import walk
 
 _ALLOWED_DECORATORS = {"torch.jit.script", "staticmethod", "torch.jit.export"}
 
@@ -152,3 +153,41 @@ def _user_callee(ctx: FunctionFacts, fn: FuncNode, shown: str, method: bool) -> 
     sig = Signature(tuple(params), ("",))
     bound = method and "staticmethod" not in decorators
     return Callee(shown, (sig,), user=True, where=f"line {fn.lineno}", inferred=frozenset(inferred), method=bound)
+
+
+def tested_names(fn: cst.FunctionDef) -> set[str]:
+    """Names an ``is None`` test, a truth test, ``assert`` or ``isinstance`` may refine (the
+    compiler narrows an Optional in the arms such a test guards, and after an early exit).
+    A comparison whose result is only stored (``ok = x is not None``) refines nothing."""
+    out: set[str] = set()
+
+    def names(expr: cst.CSTNode) -> None:
+        for n in walk_expr(expr):
+            if isinstance(n, cst.Name):
+                out.add(n.value)
+
+    class V(cst.CSTVisitor):
+        def visit_If(self, n: cst.If) -> None:
+            names(n.test)
+
+        def visit_While(self, n: cst.While) -> None:
+            names(n.test)
+
+        def visit_Assert(self, n: cst.Assert) -> None:
+            names(n.test)
+
+        def visit_IfExp(self, n: cst.IfExp) -> None:
+            names(n.test)
+
+        def visit_BooleanOperation(self, n: cst.BooleanOperation) -> None:
+            names(n)
+
+        def visit_Call(self, n: cst.Call) -> None:
+            f = n.func
+            name = f.value if isinstance(f, cst.Name) else (f.attr.value if isinstance(f, cst.Attribute) else "")
+            if name in ("isinstance", "_unwrap_optional"):
+                for a in n.args:
+                    names(a.value)
+
+    walk(fn.body, V())
+    return out
