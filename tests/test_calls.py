@@ -185,3 +185,83 @@ def test_the_measurements_hold_for_the_installed_torch(tmp_path):
         except RuntimeError:
             verdicts[name] = False
         assert accepts(param, arg) is verdicts[name], name
+
+
+# --------------------------------------------------------------------------- the rules on code
+REFINED = """
+from typing import Optional
+
+import torch
+from torch import nn
+
+
+def g(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+class M(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm = nn.GroupNorm(2, 4)
+
+    def forward(
+        self,
+        a: Optional[torch.Tensor],
+        b: Optional[torch.Tensor],
+        c: Optional[torch.Tensor],
+        d: Optional[torch.Tensor],
+        e: Optional[torch.Tensor],
+        f: Optional[torch.Tensor],
+        t: torch.Tensor,
+        k: Optional[torch.Tensor],
+    ) -> torch.Tensor:
+        assert a is not None
+        y = g(a)
+        if b is None:
+            return t
+        y = g(b)
+        if c is None:
+            c = t
+        y = g(c)
+        if d is not None and t.sum() > 0:
+            y = g(d)
+        e = e if e is not None else t
+        y = g(e)
+        if f is None:
+            raise ValueError("f")
+        y = g(f) + self.norm(y)
+        ok = k is not None
+        if ok:
+            y = g(k)
+        return y
+"""
+
+
+def _findings(code: str) -> list[tuple[int, str]]:
+    from tsscan.engine import Engine
+    from tsscan.registry import load_rules
+
+    engine = Engine(load_rules(), "2.13", select=("TS410", "TS411"))
+    result = engine.check("example.py", textwrap.dedent(code).lstrip("\n"))
+    return sorted((d.line, d.code) for d in result.diagnostics)
+
+
+def test_only_the_optional_the_compiler_does_not_refine_is_reported(tmp_path):
+    """assert, early return/raise, rebinding under a test, `and`, a conditional expression
+    refine; a test stored in a variable does not. The compiler agrees (it stops at that line)."""
+    found = _findings(REFINED)
+    line = next(i for i, text in enumerate(textwrap.dedent(REFINED).lstrip("\n").splitlines(), 1) if "g(k)" in text)
+    assert found == [(line, "TS410")]
+    pytest.importorskip("torch")
+    from harness import compiler_error
+
+    error = compiler_error(REFINED, tmp_path)
+    assert error is not None and line in error.lines
+
+
+def test_a_torch_nn_submodule_called_with_too_many_arguments():
+    code = REFINED.replace("self.norm(y)", "self.norm(y, t)")
+    line = next(
+        i for i, text in enumerate(textwrap.dedent(code).lstrip("\n").splitlines(), 1) if "self.norm(y, t)" in text
+    )
+    assert (line, "TS411") in _findings(code)
