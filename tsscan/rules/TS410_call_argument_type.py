@@ -1,6 +1,6 @@
 from tsscan.rule import Example
 from tsscan.rules._calls_support import CallCheckRule
-from tsscan.semantic.calls import Verdict
+from tsscan.semantic.calls import Callee, Verdict
 
 
 class CallArgumentType(CallCheckRule):
@@ -180,6 +180,13 @@ class Block(nn.Module):
 """
         ),
     ]
+
+    def wanted(self, verdict: Verdict, callee: Callee) -> bool:
+        r = verdict.reason
+        # a Tensor where a torch function takes a list of tensors: TS409's (it names the fix)
+        return not (
+            not callee.user and r.found == "Tensor" and r.expected.startswith("List[") and "Tensor" in r.expected
+        )
 
     def hint(self, verdict: Verdict) -> str:
         r = verdict.reason
