@@ -12,6 +12,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from tsscan.rules.TS430_autograd_function_apply import AutogradFunctionApply
+
 
 def _src(code: str) -> str:
     return textwrap.dedent(code).lstrip("\n")
@@ -202,3 +204,52 @@ def test_a_file_outside_the_named_paths_is_listed_never_written(tmp_path):
     assert (pkg / "net.py").read_text(encoding="utf-8") == NET  # Net never compiled: level 1 only
     assert "pkg/net.py: the compiler stops in pkg/parts.py, outside the paths named: not fixed" in r.stdout, r.stdout
     assert "TS202 fix not applied (unverified" in r.stdout and r.returncode == 1
+
+
+# timm's activations_me pattern: the rule's own example of a custom autograd.Function
+SWISH_FN = _src(AutogradFunctionApply.invalid[0].code).split("\n\n\nclass Swish(")[0]
+ATTENTION = (
+    "from typing import Optional\n\n"
+    + SWISH_FN
+    + "\n\n\n"
+    + _src("""
+    class Attention(nn.Module):
+        def __init__(self, dim: int, use_table: bool = False) -> None:
+            super().__init__()
+            self.proj = nn.Linear(dim, dim)
+            self.table = nn.Parameter(torch.zeros(dim)) if use_table else None
+
+        def forward(self, x: torch.Tensor, shared: Optional[torch.Tensor] = None) -> torch.Tensor:
+            attn_bias = None
+            if self.table is None:
+                if shared is not None:
+                    attn_bias = shared
+            else:
+                attn_bias = self.table * 2
+            x = self.proj(x)
+            if attn_bias is not None:
+                x = x + attn_bias
+            return SwishFn.apply(x)
+""")
+)
+
+
+def test_real_failures_none_local_and_autograd_apply_are_fixed_and_confirmed(tmp_path):
+    """The beit/maxxvit pattern (`attn_bias = None`, then a Tensor in every arm of an `if` on
+    an attribute that may be None) gets `Optional[torch.Tensor]` (SAFE); timm's `SwishFn.apply`
+    (rejected from torch 2.14 on) gets the forward math under `torch.jit.is_scripting()`, only
+    with --unsafe-fixes. Both are confirmed at level 3 on a class built from derived arguments."""
+    path = tmp_path / "attn.py"
+    path.write_text(ATTENTION, encoding="utf-8")
+    r = tsscan("--fix", "--target-version", "2.14", "--format", "json", "attn.py", cwd=tmp_path)
+    outcomes = json.loads(r.stdout)["fix_outcomes"]
+    assert [(o["code"], o["status"], o["level"], o["written"]) for o in outcomes] == [("TS223", "confirmed", 3, True)]
+    assert "derived" in outcomes[0]["built_by"]
+    text = path.read_text(encoding="utf-8")
+    assert "        attn_bias: Optional[torch.Tensor] = None\n" in text and "return SwishFn.apply(x)" in text
+    assert r.returncode == 1  # the unsafe TS430 finding remains
+    r = tsscan("--fix", "--unsafe-fixes", "--target-version", "2.14", "--format", "json", "attn.py", cwd=tmp_path)
+    outcomes = json.loads(r.stdout)["fix_outcomes"]
+    assert [(o["code"], o["status"], o["level"], o["written"]) for o in outcomes] == [("TS430", "confirmed", 3, True)]
+    assert "return (swish_fwd(x) if torch.jit.is_scripting() else SwishFn.apply(x))" in path.read_text(encoding="utf-8")
+    assert r.returncode == 0, r.stdout + r.stderr

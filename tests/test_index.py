@@ -87,3 +87,204 @@ def test_the_cli_checks_a_helper_where_it_is_defined(tmp_path):
     # pad_to's *args (line 3) and inner's try (line 7) are compiled through model.py's forward;
     # unused_helper is called by no compiled code: its **kw and try are not reported
     assert found == {("pkg/helpers.py", 3, "TS201"), ("pkg/helpers.py", 7, "TS101")}
+
+
+def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tsscan", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _found(proc: subprocess.CompletedProcess) -> set[tuple[str, int, str]]:
+    return {(Path(d["path"]).as_posix(), d["line"], d["code"]) for d in json.loads(proc.stdout)["diagnostics"]}
+
+
+def test_a_helper_in_a_file_not_given_is_checked_and_its_findings_name_the_caller(tmp_path):
+    root = _tree(tmp_path)
+    proc = _run(root, "check", "--no-cache", "--format", "json", "pkg/sub/model.py")
+    assert proc.returncode == 1, proc.stderr
+    diagnostics = json.loads(proc.stdout)["diagnostics"]
+    assert {(d["path"], d["line"], d["code"]) for d in diagnostics} == {
+        ("pkg/helpers.py", 3, "TS201"),
+        ("pkg/helpers.py", 7, "TS101"),
+    }
+    # each finding says which file and line compiled the helper
+    assert all("compiled from `M.forward` at pkg/sub/model.py:10" in d["message"] for d in diagnostics)
+
+
+BASES = {
+    "lib/__init__.py": "",
+    "lib/conv.py": (
+        "import torch\n"
+        "from torch import nn\n"
+        "\n"
+        "class MessagePassing(nn.Module):\n"
+        "    def propagate(self, x: torch.Tensor, **kwargs) -> torch.Tensor:\n"
+        "        return self.message(x)\n"
+        "\n"
+        "    def message(self, x: torch.Tensor) -> torch.Tensor:\n"
+        "        return x\n"
+        "\n"
+        "    def unused(self, x, *args):\n"
+        "        return x\n"
+        "\n"
+        "def eager_only(x, *args):\n"
+        "    return x\n"
+    ),
+    "lib/mixins.py": (
+        "import torch\n"
+        "\n"
+        "class ForwardMixin:\n"
+        "    def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:\n"
+        "        return x\n"
+        "\n"
+        "class PropertyMixin:\n"
+        "    @property\n"
+        "    def procs(self) -> int:\n"
+        "        def inner(a: int) -> int:\n"
+        "            return a\n"
+        "        return inner(1)\n"
+    ),
+    "lib/model.py": (
+        "import torch\n"
+        "from torch import nn\n"
+        "from .conv import MessagePassing, eager_only\n"
+        "from .mixins import ForwardMixin, PropertyMixin\n"
+        "\n"
+        "class Conv(MessagePassing):\n"
+        "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
+        "        if not torch.jit.is_scripting():\n"
+        "            x = eager_only(x)\n"
+        "        return self.propagate(x)\n"
+        "\n"
+        "class Head(ForwardMixin, PropertyMixin, nn.Module):\n"
+        "    pass\n"
+    ),
+}
+
+
+def test_methods_of_bases_in_other_files_are_checked(tmp_path):
+    for rel, text in BASES.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    proc = _run(tmp_path, "check", "--no-cache", "--format", "json", "lib/model.py")
+    assert proc.returncode == 1, proc.stderr
+    # MessagePassing.propagate (through Conv.forward's self.propagate), the mixin's forward and
+    # its property are compiled with the module classes of model.py; MessagePassing.unused is
+    # not, nor ``eager_only``, called only where the compiler does not compile
+    assert _found(proc) == {
+        ("lib/conv.py", 5, "TS201"),
+        ("lib/mixins.py", 4, "TS201"),
+        ("lib/mixins.py", 10, "TS108"),
+    }
+    notes = {d["path"]: d["message"] for d in json.loads(proc.stdout)["diagnostics"]}
+    assert "compiled with the module `Head` at lib/model.py:12" in notes["lib/mixins.py"]
+
+
+ONE_FILE = (
+    "import torch\n"
+    "from torch import nn\n"
+    "from torch.nn.modules.loss import _Loss\n"
+    "\n"
+    "try:\n"
+    "    from fast_kernels import act\n"
+    "except ImportError:\n"
+    "    def act(x, *args):\n"
+    "        return x\n"
+    "\n"
+    "def stored(x, **kw):\n"
+    "    return x\n"
+    "\n"
+    "def never_used(x, **kw):\n"
+    "    return x\n"
+    "\n"
+    "class Base:\n"
+    "    @property\n"
+    "    def size(self) -> int:\n"
+    "        try:\n"
+    "            return 1\n"
+    "        except Exception:\n"
+    "            return 2\n"
+    "\n"
+    "class L(_Loss, Base):\n"
+    "    def __init__(self):\n"
+    "        super().__init__()\n"
+    "        self.fn = stored\n"
+    "        self.other = never_used\n"
+    "        self._v = 1\n"
+    "\n"
+    "    @property\n"
+    "    def v(self) -> int:\n"
+    "        return self._v\n"
+    "\n"
+    "    @v.setter\n"
+    "    def v(self, value: int) -> None:\n"
+    "        def inner() -> None:\n"
+    "            pass\n"
+    "        self._v = value\n"
+    "\n"
+    "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
+    "        if torch.jit.is_scripting():\n"
+    "            return act(self.fn(x))\n"
+    "        return self.other(x)\n"
+    "\n"
+    "class Plain(nn.Module):\n"
+    "    def encode(self, x: torch.Tensor) -> torch.Tensor:\n"
+    "        return x\n"
+    "\n"
+    "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
+    "        return self.encode(x)\n"
+    "\n"
+    "class Over(Plain):\n"
+    "    def encode(self, x: torch.Tensor, *args) -> torch.Tensor:\n"
+    "        return x\n"
+)
+
+
+def test_reachability_within_a_file(tmp_path):
+    (tmp_path / "loss.py").write_text(ONE_FILE)
+    proc = _run(tmp_path, "check", "--no-cache", "--format", "json", "loss.py")
+    assert proc.returncode == 1, proc.stderr
+    # the _Loss subclass is a module; the fallback ``act`` of the module-level try (line 8), the
+    # function stored on self and called (11), the inherited property (20) and the setter (38)
+    # are compiled; ``never_used`` is called only where the compiler does not compile. Plain's
+    # forward, scripted with Over, calls Over's encode (55)
+    assert _found(proc) == {
+        ("loss.py", 55, "TS201"),
+        ("loss.py", 8, "TS201"),
+        ("loss.py", 11, "TS201"),
+        ("loss.py", 20, "TS101"),
+        ("loss.py", 38, "TS108"),
+    }
+
+
+def test_summaries_are_cached_by_content_as_json(tmp_path):
+    root = _tree(tmp_path)
+    first = _run(root, "check", "--format", "json", "pkg/sub/model.py")
+    index = list((root / ".tsscan_cache").rglob("index/*.json"))
+    assert len(index) == 1
+    stored = json.loads(index[0].read_text())
+    assert len(stored) >= 2  # model.py and helpers.py at least
+    second = _run(root, "check", "--format", "json", "pkg/sub/model.py")
+    assert _found(first) == _found(second) == {("pkg/helpers.py", 3, "TS201"), ("pkg/helpers.py", 7, "TS101")}
+    # an edit to the helper is seen: its summary is made again
+    helpers = root / "pkg/helpers.py"
+    helpers.write_text(
+        helpers.read_text().replace(
+            "    try:\n        return x\n    except Exception:\n        return x\n", "    return x\n", 1
+        )
+    )
+    third = _run(root, "check", "--format", "json", "pkg/sub/model.py")
+    assert _found(third) == {("pkg/helpers.py", 3, "TS201")}
+
+
+def test_fix_reports_what_check_reports(tmp_path):
+    root = _tree(tmp_path)
+    check = _run(root, "check", "--no-cache", "--format", "json", "pkg")
+    # nothing here has a fix: --fix leaves the files as they are and reports what is left
+    fixed = _run(root, "check", "--fix", "--no-verify", "--format", "json", "pkg")
+    assert _found(check) == _found(fixed) == {("pkg/helpers.py", 3, "TS201"), ("pkg/helpers.py", 7, "TS101")}

@@ -437,3 +437,24 @@ def test_boolean_dispatch_returns_match_the_compiler(call, qual, args, keywords,
     assert k.function_return(qual, args, kw_types, flags) == _compiled_return(call)
     if flags:
         assert k.function_return(qual, args, kw_types) is None
+
+
+# --------------------------------------------------------------------------- comparisons (TS260)
+import measure_comparisons  # noqa: E402
+
+from tsscan.semantic import operators  # noqa: E402
+
+_CMP = operators.table()
+_CMP_CASES = [
+    (a, op, b)
+    for i, (op, a, b) in enumerate((op, a, b) for op in _CMP["ops"] for a in _CMP["types"] for b in _CMP["types"])
+    if i % 61 == 0  # a spread sample: every operator, every type on both sides
+]
+
+
+@pytest.mark.parametrize("a,op,b", _CMP_CASES, ids=[" ".join(c) for c in _CMP_CASES])
+def test_comparison_table_matches_the_installed_compiler(a, op, b, tmp_path):
+    """``tsscan/data/comparisons.json`` says what the installed torch does with ``a op b``."""
+    assert measure_comparisons.torch.__version__.split("+")[0] in _CMP["torch"]
+    got = measure_comparisons.compiles(tmp_path / "cmp.py", a, op, b)
+    assert (got is None) == (operators.comparison_fails(a, op, b) is None), got

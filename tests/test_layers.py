@@ -18,7 +18,7 @@ LAYERS: list[tuple[str, ...]] = [
     # the fix-and-confirm loop drives the verifier: it is a step of the runner, above verify/
     # (tsscan.fix.fixer runs it, tsscan.fix.judge reads the compiler's outcome; tsscan.fix.edits
     # is the edit layer below verify/)
-    ("tsscan.runner", "tsscan.fixer", "tsscan.fix.fixer", "tsscan.fix.judge"),
+    ("tsscan.runner", "tsscan.package", "tsscan.fixer", "tsscan.fix.fixer", "tsscan.fix.judge"),
     ("tsscan.report", "tsscan.docs", "tsscan.output"),
     ("tsscan.verify", "tsscan.verify_worker"),
     ("tsscan.fix",),

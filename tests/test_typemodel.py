@@ -113,6 +113,10 @@ ANNOTATED = {  # (return annotation, body, codes)
     "ret-tensor-int": ("torch.Tensor", "return k", ("TS221",)),
     "ret-tensor-chain": ("torch.Tensor", "return 0 < x < 1", ("TS227",)),
     "ret-list-empty": ("List[int]", "return []", ()),
+    # aten::pow.int(int a, int b) -> float: Python's int ** int is an int, TorchScript's a float
+    "ret-int-power": ("int", "return k ** 2", ("TS221",)),
+    "ret-float-power": ("float", "return k ** 2 + s ** 2", ()),
+    "ret-tensor-power": ("torch.Tensor", "return x ** k", ()),
 }
 
 

@@ -30,7 +30,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from tsscan import __version__
@@ -135,7 +135,8 @@ class Cache:
             self.entries = data["entries"]
 
     # the package index's result for a set of files (tsscan.semantic.index), stored under the
-    # cache directory's own path: an entry whose "file" exists, so saving keeps it
+    # cache directory's own path: an entry whose "file" exists, so saving keeps it. Kept for
+    # callers of the earlier API; the runner keeps per-file summaries (:class:`SummaryCache`).
     def get_roots(self, key: str) -> dict[str, frozenset[str]] | None:
         entry = self.entries.get(str(self.dir))
         if not isinstance(entry, list) or len(entry) < 2 or entry[0] != key or not isinstance(entry[1], dict):
@@ -187,17 +188,7 @@ class Cache:
             # files that are gone take their entries with them
             current = {p: e for p, e in current.items() if p in self.new or os.path.exists(p)}
             payload = json.dumps({"tsscan": __version__, "entries": current}, separators=(",", ":")).encode()
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.file.parent)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(payload)
-                os.replace(tmp, self.file)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            _replace(self.file, payload)
             self.entries = current
             self.new = {}
             self._prune()
@@ -205,11 +196,7 @@ class Cache:
             pass  # a read-only checkout, a full disk: the next run checks again
 
     def _prepare_dir(self) -> None:
-        self.file.parent.mkdir(parents=True, exist_ok=True)
-        for name, text in ((".gitignore", "# created by tsscan\n*\n"), ("CACHEDIR.TAG", CACHEDIR_TAG)):
-            p = self.dir / name
-            if not p.exists():
-                p.write_text(text, encoding="utf-8")
+        _prepare_dir(self.dir, self.file)
 
     def _prune(self) -> None:
         """Keep the newest :data:`KEEP` cache files of this version (older settings)."""
@@ -219,3 +206,92 @@ class Cache:
                 old.unlink()
             except OSError:
                 pass
+
+
+def _replace(file: Path, payload: bytes) -> None:
+    """Write ``file`` atomically (a temporary file beside it, renamed over it)."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=file.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+        os.replace(tmp, file)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _prepare_dir(cache_dir: Path, file: Path) -> None:
+    file.parent.mkdir(parents=True, exist_ok=True)
+    for name, text in ((".gitignore", "# created by tsscan\n*\n"), ("CACHEDIR.TAG", CACHEDIR_TAG)):
+        p = cache_dir / name
+        if not p.exists():
+            p.write_text(text, encoding="utf-8")
+
+
+def code_digest() -> str:
+    """A digest of tsscan's own code and data (what a summary of a file depends on besides it)."""
+    global _CODE_DIGEST
+    if _CODE_DIGEST is None:
+        _CODE_DIGEST = digest(__version__.encode(), sys.version.encode(), *_package_bytes())
+    return _CODE_DIGEST
+
+
+_CODE_DIGEST: str | None = None
+SUMMARIES_KEPT = 50_000  # summaries kept in the file besides those of the last run
+
+
+class SummaryCache:
+    """Per-file summaries of the package index (:mod:`tsscan.semantic.index`), kept by content
+    in ``.tsscan_cache/<version>/index/<code digest>.json`` (plain JSON: a cache directory
+    checked out with a project is read as data, never run). :meth:`get` and :meth:`put` plain
+    JSON values under keys made with :meth:`key`; :meth:`save` writes them atomically, merged
+    with what another run wrote meanwhile; it never raises."""
+
+    def __init__(self, root: Path) -> None:
+        self.dir = Path(root) / CACHE_DIR
+        # not beside the cache files: Cache._prune keeps only the newest few of those
+        self.file = self.dir / __version__ / "index" / f"{code_digest()}.json"
+        self.entries: dict[str, object] = self._read()
+        self.used: dict[str, object] = {}
+
+    def _read(self) -> dict[str, object]:
+        try:
+            with open(self.file, "rb") as f:
+                data = json.loads(f.read())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    @staticmethod
+    def key(path: str, text: str, roots: Mapping[str, str], roots_only: bool = False) -> str:
+        return digest(
+            os.fsencode(os.path.abspath(path)),
+            text.encode("utf-8", "surrogatepass"),
+            json.dumps([dict(roots), roots_only], sort_keys=True).encode(),
+        )
+
+    def get(self, key: str) -> object | None:
+        value = self.entries.get(key)
+        if value is not None:
+            self.used[key] = value
+        return value
+
+    def put(self, key: str, value: object) -> None:
+        self.used[key] = value
+
+    def save(self) -> None:
+        if all(k in self.entries for k in self.used):
+            return  # nothing new
+        try:
+            _prepare_dir(self.dir, self.file)
+            current = self._read()
+            kept = dict(list(current.items())[-SUMMARIES_KEPT:])
+            kept.update(self.used)
+            payload = json.dumps(kept, separators=(",", ":")).encode()
+            _replace(self.file, payload)
+            self.entries = kept
+        except OSError:
+            pass  # a read-only checkout, a full disk: the next run summarises again

@@ -262,16 +262,16 @@ def cmd_check(argv: list[str], out: TextIO, err: TextIO) -> int:
             write_files = args.fix and not args.diff
             fix = FixOptions(summary.safeties, not args.no_verify, args.keep_unverified, write_files)
             changed = fix_paths(paths, configs, summary, fix, stdin)
+            if args.verify:  # the compiler's errors that no rule reports, in the fixed files
+                after = RunSummary()
+                check_paths([p for p in paths if p != "-"], configs, after, args.jobs, False, None, verify=True)
+                summary.diagnostics += [d for d in after.diagnostics if d.code == "TS901"]
+                summary.fix_notes += after.fix_notes
         else:
-            check_paths(paths, configs, summary, args.jobs, not args.no_cache, stdin)
+            check_paths(paths, configs, summary, args.jobs, not args.no_cache, stdin, verify=args.verify)
             if args.format == "sarif":  # it lists the rules that ran
                 summary.rules = [r for fc in configs.used() for r in fc.spec.engine().rules_for()]
                 summary.rules = list({r.code: r for r in summary.rules}.values())
-        if args.verify:
-            from tsscan.verify.explain import add_compiler_findings
-
-            first = configs.for_file(paths[0] if paths[0] != "-" else (args.stdin_filename or "."))
-            add_compiler_findings(summary, [p for p in paths if p != "-"], first.settings, first.spec.engine())
     except (RulesError, ConfigError) as exc:
         err.write(f"tsscan: error: {exc}\n")
         return EXIT_ERROR

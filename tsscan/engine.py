@@ -321,7 +321,7 @@ class Engine:
                 line=line,
                 col=pos.start.column + 1,
                 code=rep.rule.code,
-                message=rep.message,
+                message=f"{rep.message} ({snip.cf.note})" if snip.cf.note else rep.message,
                 name=rep.rule.name,
                 end_line=end_line,
                 end_col=pos.end.column + 1,

@@ -28,7 +28,7 @@ import ast
 import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +38,7 @@ from tsscan.config import ConfigError, Settings, check_codes, load_config_file, 
 from tsscan.diagnostic import Diagnostic
 from tsscan.files import SUFFIXES, FileError, Source, decode, is_excluded, iter_files, read_source
 from tsscan.noqa import file_noqa
+from tsscan.package import index_key, package_index, reached_files
 from tsscan.semantic.compiled import analyse
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -46,6 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tsscan.fix.fixer import FixRun
     from tsscan.notebook import NotebookText
     from tsscan.report import RunSummary
+    from tsscan.verify.explain import VerifyJob
 
 PARALLEL_MIN_FILES = 8
 PARALLEL_MIN_BYTES = 256 * 1024
@@ -98,11 +100,14 @@ def check_file(
     path: str,
     text: str,
     extra_ignore: Sequence[str] = (),
-    external: frozenset[str] = frozenset(),
+    external: frozenset[str] | Mapping[str, str] = frozenset(),
+    roots_only: bool = False,
 ) -> Outcome:
-    """Check one file's text; ``external`` names its functions that compiled code in another
-    file calls (:mod:`tsscan.semantic.index`). Raises only :class:`RulesError`; a problem with
-    the file, or a bug, is an error of its outcome."""
+    """Check one file's text; ``external`` names its functions and methods that compiled code
+    in another file compiles (:mod:`tsscan.semantic.index`; a mapping: with the note of each);
+    ``roots_only``: check only those (a file read because another file's compiled code reaches
+    into it). Raises only :class:`RulesError`; a problem with the file, or a bug, is an error of
+    its outcome."""
     try:
         try:
             with warnings.catch_warnings():
@@ -110,7 +115,7 @@ def check_file(
                 tree: ast.Module | None = ast.parse(text, filename=path)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             tree = None  # the engine says what is wrong, in its words
-        scope = analyse(tree, external) if tree is not None else None
+        scope = analyse(tree, external, roots_only) if tree is not None else None
     except (Exception, RecursionError) as exc:
         return _internal_error(path, exc)
     if file_noqa(text):
@@ -270,8 +275,8 @@ def _walk(paths: Sequence[str], configs: Configs, stdin: Stdin | None, summary: 
 
 
 # --------------------------------------------------------------------------- many files
-# engine, path, text, per-file ignores, functions compiled from other files
-Job = tuple[EngineSpec, str, str, tuple[str, ...], frozenset[str]]
+# engine, path, text, per-file ignores, what other files compile in it (name -> note), roots only
+Job = tuple[EngineSpec, str, str, tuple[str, ...], Mapping[str, str], bool]
 
 
 def cpu_count() -> int:
@@ -352,12 +357,16 @@ def check_paths(
     workers: int | None = None,
     use_cache: bool = True,
     stdin: Stdin | None = None,
+    verify: bool = False,
 ) -> None:
     """Check every file under ``paths`` (``-``: ``stdin``), each with its own configuration;
-    add files, diagnostics and errors to ``summary``."""
+    add files, diagnostics and errors to ``summary``. ``verify`` (``check --verify``): the files
+    are checked with every rule, each file's selection is applied afterwards, and the compiler
+    is run on each file; its errors that no rule reports become TS901 findings."""
     caches: dict[tuple[Path, EngineSpec], Cache | None] = {}
     # per path: its cache, key, outcome (None: to check), whether it counts as a file checked, notebook
     slots: list[tuple[str, Cache | None, str | None, Outcome | None, bool, NotebookText | None]] = []
+    to_verify: dict[str, tuple[str, FileConfig, tuple[str, ...]]] = {}
     todo: list[Job] = []
     loaded: list[tuple[str, str, FileConfig, Source, NotebookText | None]] = []
     for path, config_path, fc, problem in _walk(paths, configs, stdin, summary):
@@ -370,25 +379,34 @@ def check_paths(
             slots.append((path, None, None, Outcome(path, errors=[str(exc)]), True, None))
             continue
         loaded.append((path, config_path, fc, source, nb))
-    roots = _cached_package_roots(loaded, use_cache, caches)
-    for path, config_path, fc, source, nb in loaded:
-        external = roots.get(path, frozenset())
+    built = package_index(loaded, use_cache, configs)
+    reached = [
+        (path, path, fc, Source(path, text.encode("utf-8", "surrogatepass"), text, "utf-8"), None)
+        for path, text, fc in reached_files(built, configs)
+    ]
+    for path, config_path, fc, source, nb in [*loaded, *reached]:
+        external = built.roots.get(path, {})
+        roots_only = path in built.extra
         extra = tuple(fc.settings.ignores_for(path))
+        spec = fc.spec
+        if verify and config_path != "-" and nb is None and not roots_only:
+            to_verify[path] = (source.text, fc, extra)
+            spec, extra = _every_rule(spec), ()
         cache = None
         if use_cache and config_path != "-":
-            where = (fc.settings.root, fc.spec)
+            where = (fc.settings.root, spec)
             if where not in caches:
-                caches[where] = _open_cache(fc.settings.root, fc.spec)
+                caches[where] = _open_cache(fc.settings.root, spec)
             cache = caches[where]
         key = None
         if cache is not None:
-            key = cache.key(source.raw, (*extra, *(f"compiled-from:{name}" for name in sorted(external))))
+            key = cache.key(source.raw, (*extra, *index_key(external, roots_only)))
             hit = cache.get(path, key)
             if hit is not None:
-                slots.append((path, None, key, Outcome(path, *hit), True, None))
+                slots.append((path, None, key, Outcome(path, *hit), not roots_only, None))
                 continue
-        slots.append((path, cache, key, None, True, nb))
-        todo.append((fc.spec, path, source.text, extra, external))
+        slots.append((path, cache, key, None, not roots_only, nb))
+        todo.append((spec, path, source.text, extra, external, roots_only))
         summary.targets[fc.spec.target_version] = fc.version_source
 
     progress = _progress(len(todo))
@@ -397,6 +415,7 @@ def check_paths(
     finally:
         if progress is not None and hasattr(progress, "close"):
             progress.close()  # erase the line, also when interrupted
+    verify_jobs: list[VerifyJob] = []
     for path, cache, key, outcome, counts, nb in slots:
         if outcome is None:
             outcome = next(done)
@@ -407,60 +426,38 @@ def check_paths(
             if cache is not None and key is not None and outcome.cacheable:
                 cache.put(path, key, outcome.diagnostics, outcome.errors)
         summary.files += counts
-        summary.diagnostics.extend(outcome.diagnostics)
+        diagnostics = outcome.diagnostics
+        if path in to_verify:
+            from tsscan.rule import code_selected  # libcst: only when verifying
+
+            text, fc, extra = to_verify[path]
+            known, ignore = diagnostics, [*fc.spec.ignore, *extra]
+            diagnostics = [d for d in known if code_selected(d.code, fc.spec.select, ignore)]
+            ts901 = code_selected("TS901", fc.spec.select, ignore)
+            verify_jobs.append(_verify_job(path, text, fc.settings, known, ts901))
+        summary.diagnostics.extend(diagnostics)
         summary.errors.extend(f"{path}: {e}" for e in outcome.errors)
     for c in caches.values():
         if c is not None:
             c.save()
+    if verify_jobs:
+        from tsscan.verify.explain import add_compiler_findings
+
+        add_compiler_findings(summary, verify_jobs)
     for fc in configs.used():
         summary.targets.setdefault(fc.spec.target_version, fc.version_source)
 
 
-def _cached_package_roots(loaded, use_cache: bool, caches: dict) -> dict[str, frozenset[str]]:
-    """:func:`_package_roots` of the loaded files, from the cache when no file changed."""
-    files = [(path, source) for path, config_path, _, source, nb in loaded if nb is None and config_path != "-"]
-    if len(files) < 2:
-        return {}
-    cache = None
-    if use_cache:
-        fc = loaded[0][2]
-        where = (fc.settings.root, fc.spec)
-        if where not in caches:
-            caches[where] = _open_cache(fc.settings.root, fc.spec)
-        cache = caches[where]
-    from tsscan.cache import digest
+def _verify_job(*args) -> VerifyJob:
+    from tsscan.verify.explain import VerifyJob
 
-    key = digest(
-        *(
-            part
-            for path, source in sorted(files, key=lambda f: f[0])
-            for part in (os.fsencode(os.path.abspath(path)), source.raw)
-        )
-    )
-    if cache is not None and (known := cache.get_roots(key)) is not None:
-        return known
-    roots = _package_roots([(path, source.text) for path, source in files])
-    if cache is not None:
-        cache.put_roots(key, roots)
-    return roots
+    return VerifyJob(*args)
 
 
-def _package_roots(files: Sequence[tuple[str, str]]) -> dict[str, frozenset[str]]:
-    """For each file, the functions compiled because another of ``files`` calls them from
-    compiled code (the package index; a file that does not parse takes no part)."""
-    if len(files) < 2:
-        return {}
-    from tsscan.semantic.index import package_roots
-
-    trees = {}
-    for path, text in files:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                trees[path] = ast.parse(text, filename=path)
-        except (SyntaxError, ValueError, MemoryError, RecursionError):
-            continue  # its own check reports it
-    return package_roots(trees)
+def _every_rule(spec: EngineSpec) -> EngineSpec:
+    """The same rules and target with nothing deselected (``check --verify`` needs every
+    rule's findings to tell which compiler errors a rule covers)."""
+    return EngineSpec(spec.rule_dirs, spec.target_version)
 
 
 def _open_cache(root: Path, spec: EngineSpec) -> Cache | None:
@@ -520,8 +517,11 @@ def fix_paths(
     runs: dict[int, FixRun] = {}
     changed: list[Changed] = []
     summary.fixing = True
+    walked = list(_walk(paths, configs, stdin, summary))
+    # the findings left are those ``check`` gives: with what other files' compiled code compiles
+    roots = package_index(_loaded_for_index(walked, stdin), True, configs).roots
     try:
-        for path, config_path, fc, problem in _walk(paths, configs, stdin, summary):
+        for path, config_path, fc, problem in walked:
             if fc is None:
                 summary.errors.append(f"{path}: {problem}")
                 continue
@@ -531,7 +531,7 @@ def fix_paths(
                 extra = fc.settings.ignores_for(path)
                 summary.targets[fc.spec.target_version] = fc.version_source
                 if nb is not None or file_noqa(source.text):  # checked, never rewritten
-                    _check_unfixed(fc, path, source.text, extra, nb, summary)
+                    _check_unfixed(fc, path, source.text, extra, nb, summary, roots.get(path, {}))
                     continue
                 run = runs.get(id(fc))
                 if run is None:
@@ -567,7 +567,11 @@ def fix_paths(
                 msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                 summary.errors.append(f"{path}: internal error: {type(exc).__name__}: {msg}")
                 continue
-            summary.diagnostics.extend(result.diagnostics if written else _recheck(fc, path, source.text, extra))
+            if roots.get(path) or not written:  # the fixer checked the file alone
+                left = _recheck(fc, path, new_text if written else source.text, extra, roots.get(path, {}))
+            else:
+                left = result.diagnostics
+            summary.diagnostics.extend(left)
             summary.errors.extend(f"{path}: {e}" for e in result.errors)
     finally:
         for run in runs.values():
@@ -578,8 +582,16 @@ def fix_paths(
     return changed
 
 
-def _check_unfixed(fc: FileConfig, path: str, text: str, extra, nb: NotebookText | None, summary: RunSummary) -> None:
-    outcome = check_file(fc.spec, path, text, tuple(extra))
+def _check_unfixed(
+    fc: FileConfig,
+    path: str,
+    text: str,
+    extra,
+    nb: NotebookText | None,
+    summary: RunSummary,
+    external: Mapping[str, str] = {},  # noqa: B006 - read only
+) -> None:
+    outcome = check_file(fc.spec, path, text, tuple(extra), external)
     if nb is not None:
         from tsscan.notebook import map_diagnostics
 
@@ -590,9 +602,31 @@ def _check_unfixed(fc: FileConfig, path: str, text: str, extra, nb: NotebookText
     summary.errors.extend(f"{path}: {e}" for e in outcome.errors)
 
 
-def _recheck(fc: FileConfig, path: str, text: str, extra) -> list[Diagnostic]:
-    """The findings of the unchanged file (a fix was computed but not written)."""
-    return check_file(fc.spec, path, text, tuple(extra)).diagnostics
+def _recheck(
+    fc: FileConfig,
+    path: str,
+    text: str,
+    extra,
+    external: Mapping[str, str] = {},  # noqa: B006 - read only
+) -> list[Diagnostic]:
+    """The findings of the file as it is left (the fixed text, or the unchanged file when a fix
+    was computed but not written), with what other files' compiled code compiles in it."""
+    return check_file(fc.spec, path, text, tuple(extra), external).diagnostics
+
+
+def _loaded_for_index(walked, stdin: Stdin | None) -> list:
+    """The files of a walk, read, as :func:`tsscan.package.package_index` takes them (unreadable
+    ones left out: the loop over the files says why)."""
+    out = []
+    for path, config_path, fc, _problem in walked:
+        if fc is None or config_path == "-":
+            continue
+        try:
+            source, nb = _load(config_path, stdin)
+        except FileError:
+            continue
+        out.append((path, config_path, fc, source, nb))
+    return out
 
 
 # --------------------------------------------------------------------------- --add-noqa

@@ -3,7 +3,7 @@
 
     python benchmarks/realworld/fix_score.py [--labels DIR] [--site-packages DIR]
         [--python /work/rwenv/bin/python] [--package NAME ...] [--unsafe-fixes]
-        [--work DIR] [--json OUT]
+        [--work DIR] [--json OUT] [--target-version 2.14]
 
 For each package of ``labels/<package>.jsonl`` (made by ``build_corpus.py``):
 
@@ -12,9 +12,9 @@ For each package of ``labels/<package>.jsonl`` (made by ``build_corpus.py``):
    corpus's torch interpreter;
 2. every failing class is built (``build_corpus.build``: defaults, else derived arguments, as
    the labels were made) and scripted in the copy, in that interpreter: the baseline;
-3. ``tsscan --fix --format json`` runs (with this interpreter, tsscan's own) on the files of the
-   failing classes and of their failure sites; it confirms each fix in its worker (the corpus's
-   torch);
+3. ``tsscan --fix --format json --target-version 2.14`` (the labels' torch, as in ``score.py``)
+   runs (with this interpreter, tsscan's own) on the files of the failing classes and of their
+   failure sites; it confirms each fix in its worker (the corpus's torch);
 4. the classes are built and scripted again.
 
 Prints, per package and in total: failing classes (baseline), classes that script afterwards,
@@ -125,7 +125,7 @@ def run_package(package: str, args) -> dict:
         | {r["site"]["file"] for r in failing if r.get("site") and f"{r['module']}:{r['qualname']}" in still_failing}
     )
     paths = [f"{import_name}/{f}" for f in files if (site / import_name / f).is_file()]
-    cmd = [sys.executable, "-m", "tsscan", "--fix", "--format", "json"]
+    cmd = [sys.executable, "-m", "tsscan", "--fix", "--format", "json", "--target-version", args.target_version]
     if args.unsafe_fixes:
         cmd.append("--unsafe-fixes")
     t0 = time.monotonic()
@@ -177,6 +177,7 @@ def main() -> int:
     ap.add_argument("--python", default="/work/rwenv/bin/python")
     ap.add_argument("--package", action="append")
     ap.add_argument("--unsafe-fixes", action="store_true")
+    ap.add_argument("--target-version", default="2.14", help="torch version the labels were made with")
     ap.add_argument("--work", type=Path, default=Path("/tmp/tsscan-fix-score"))
     ap.add_argument("--json", type=Path)
     ap.add_argument("--file-timeout", type=float, default=300)

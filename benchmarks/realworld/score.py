@@ -202,6 +202,22 @@ def misplaced(root: Path, r) -> bool:
     return all(ln.strip() != quoted for ln in near)
 
 
+def in_own_file(root: Path, r):
+    """The line the compiler names, in the class's own file: it lies in the class and the line
+    quoted is there (a ``forward`` of a class whose base defines ``__call__`` is reported in the
+    base's file with the subclass's line numbers)."""
+    site, span, quoted = r["site"], r.get("span") or (None, None), quoted_line(r)
+    if not quoted or site["file"] == r.get("file") or not span[0] or not span[0] <= site["line"] <= span[1]:
+        return None
+    try:
+        text = (root / r["file"]).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    near = [n for n in range(site["line"] - 15, site["line"] + 16) if span[0] <= n <= span[1] and n <= len(text)]
+    hits = [n for n in near if text[n - 1].strip() == quoted]
+    return {"file": r["file"], "line": min(hits, key=lambda n: abs(n - site["line"]))} if hits else None
+
+
 def score_package(pkg: str, rows, root: Path, by_file):
     for r in rows:
         if r["status"] != "fails":
@@ -210,8 +226,8 @@ def score_package(pkg: str, rows, root: Path, by_file):
             r["site"] = site_from_source(root, r)
             if r["site"]:
                 r["frames_from"] = "quoted source"
-        elif misplaced(root, r):
-            moved = site_from_source(root, r)
+        elif misplaced(root, r) or in_own_file(root, r):
+            moved = in_own_file(root, r) or site_from_source(root, r)
             if moved:
                 r["compiler_site"], r["site"] = r["site"], moved
                 r["frames_from"] = "quoted source"

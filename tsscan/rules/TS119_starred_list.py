@@ -36,7 +36,8 @@ class StarredList(Rule):
         `reshape`, `permute`, `repeat`, `expand`, `new_zeros`/`new_ones`/`new_empty` or of
         `torch.zeros`/`ones`/`empty`/`rand`/`randn`, the `*` is dropped. UNSAFE: the same
         result for every non-empty list, but with an empty list eager raises (`x.view()`)
-        while `x.view([])` returns a 0-dim view. When the call also has plain sizes
+        while `x.view([])` returns a 0-dim view; SAFE when the list is a display with an
+        element or a sum with one (`*([B] + size + [C])`), which is never empty. When the call also has plain sizes
         (`x.view(*x.shape[:-1], 2, -1)`), all of them become one list,
         `x.view(list(x.shape[:-1]) + [2, -1])` (`list(...)` because eager `torch.Size + list`
         raises): SAFE, that list is never empty.
@@ -131,10 +132,10 @@ class Unroll(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, _, C = x.shape
         cur_size = self.size
-        return x.view(([B] + cur_size + [C]))
+        return x.view([B] + cur_size + [C])
 """,
             inputs="[(torch.randn(2, 4, 3),), (torch.zeros(1, 4, 5),), (torch.ones(2, 3, 3),)]",
-            fix=UNSAFE,
+            fix=SAFE,
         ),
         Example(
             """
@@ -230,7 +231,12 @@ class Reshape(nn.Module):
             )
         if not ok:
             return None
-        new_arg = arg.with_changes(star="", whitespace_after_star=cst.SimpleWhitespace(""))
+        value = arg.value
+        if isinstance(value, (cst.BinaryOperation, cst.List, cst.Name, cst.Attribute)) and value.lpar:
+            value = value.with_changes(lpar=[], rpar=[])  # `*([B] + size)` -> `[B] + size`
+        new_arg = arg.with_changes(star="", whitespace_after_star=cst.SimpleWhitespace(""), value=value)
+        if _nonempty(arg.value):
+            return Fix(replacements=[(arg, new_arg)], safety=SAFE, description="pass the list itself (never empty)")
         return Fix(
             replacements=[(arg, new_arg)],
             safety=UNSAFE,
@@ -286,3 +292,12 @@ class Reshape(nn.Module):
 
     def leave_AssignTarget(self, original_node: cst.AssignTarget) -> None:
         self._in_target -= 1
+
+
+def _nonempty(e: cst.BaseExpression) -> bool:
+    """A list display with a plain element, or a sum with one: the list is never empty."""
+    if isinstance(e, cst.List):
+        return any(isinstance(el, cst.Element) for el in e.elements)
+    if isinstance(e, cst.BinaryOperation) and isinstance(e.operator, cst.Add):
+        return _nonempty(e.left) or _nonempty(e.right)
+    return False

@@ -1,6 +1,6 @@
 import libcst as cst
 
-from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
 from tsscan.rules import _ts1_support
 
 
@@ -28,9 +28,13 @@ class IteratorProtocol(Rule):
         (`for i in range(1, len(scores))`).
 
     Fix:
-        `next(iter(xs))` becomes `xs[0]` when `xs` is known to be a list or a tensor. SAFE:
-        the same first element, and an empty `xs` raises in both versions (StopIteration
-        before, IndexError after).
+        `v = next(iter(xs))` (also `return next(iter(xs))`), with `xs` a name or an attribute
+        known to be a list or a tensor, becomes `if len(xs) == 0: raise
+        StopIteration(...)` followed by `v = xs[0]`. SAFE: the same first element, and the
+        same exception for an empty `xs` (StopIteration) or a 0-d tensor (TypeError, from
+        `len`). Elsewhere (`x * next(iter(xs))`, where a check placed before the statement
+        could run before other parts of it) `next(iter(xs))` becomes `xs[0]` alone, UNSAFE:
+        an empty `xs` then raises IndexError instead of StopIteration.
     """
 
     code = "TS124"
@@ -38,7 +42,7 @@ class IteratorProtocol(Rule):
     message = "`{what}` is not supported by TorchScript; index the sequence or use a for loop"
     fails_in = ">=1.0"
     level = "type"
-    fix_safety = SAFE
+    fix_safety = SAFE  # UNSAFE where no check can go before the statement
 
     invalid = [
         Example(
@@ -50,7 +54,9 @@ import torch
 
 @torch.jit.script
 def first_scale(scales: List[float], x: torch.Tensor) -> torch.Tensor:
-    return x * next(iter(scales)) + next(iter(x))
+    s = next(iter(scales))
+    first = next(iter(x))
+    return x * s + first
 """,
             fixed="""
 from typing import List
@@ -60,10 +66,32 @@ import torch
 
 @torch.jit.script
 def first_scale(scales: List[float], x: torch.Tensor) -> torch.Tensor:
-    return x * scales[0] + x[0]
+    if len(scales) == 0:
+        raise StopIteration("next() of an empty sequence")
+    s = scales[0]
+    if len(x) == 0:
+        raise StopIteration("next() of an empty sequence")
+    first = x[0]
+    return x * s + first
 """,
-            inputs="[([2.0, 3.0], torch.tensor([1.0, float('nan')])), ([-0.5], torch.tensor([[1, 2], [3, 4]])), ([], torch.ones(2)), ([1.0], torch.zeros(0))]",
+            inputs=(
+                "[([2.0, 3.0], torch.tensor([1.0, float('nan')])), ([-0.5], torch.tensor([[1, 2], [3, 4]])), "
+                "([], torch.ones(2)), ([1.0], torch.zeros(0)), ([1.0], torch.tensor(2.0))]"
+            ),
             fix=SAFE,
+        ),
+        Example(
+            """
+from typing import List
+
+import torch
+
+
+@torch.jit.script
+def first_scale(scales: List[float], x: torch.Tensor) -> torch.Tensor:
+    return x * next(iter(scales))
+""",
+            fix=UNSAFE,
         ),
         Example(
             """
@@ -126,6 +154,13 @@ def best(scores: torch.Tensor) -> torch.Tensor:
     def on_function(self) -> None:
         self._types: _ts1_support.LocalTypes | None = None
         self._inner: set[int] = set()
+        self._line: cst.SimpleStatementLine | None = None
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._line = node
+
+    def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._line = None
 
     def _builtin(self, func: cst.BaseExpression, name: str) -> bool:
         mod = self.ctx.module
@@ -152,20 +187,47 @@ def best(scores: torch.Tensor) -> torch.Tensor:
                         self._types = _ts1_support.local_types(self.ctx)
                     t = self._types.expr(seq.value)
                     if t == "Tensor" or (t or "").startswith("List["):
-                        value = seq.value
-                        new = cst.Subscript(
-                            value=value,
-                            slice=[cst.SubscriptElement(slice=cst.Index(value=cst.Integer("0")))],
-                            lpar=node.lpar,
-                            rpar=node.rpar,
-                        )
-                        if not isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) and not value.lpar:
-                            new = new.with_changes(
-                                value=value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-                            )
-                        fix = Fix(replacements=[(node, new)], description="index the first element")
+                        fix = self._first_fix(node, seq.value)
             self.report(node, self.message.format(what="next()"), fix)
         elif self._builtin(func, "iter"):
             self.report(node, self.message.format(what="iter()"))
         elif isinstance(func, cst.Attribute) and func.attr.value in ("__next__", "__iter__") and not node.args:
             self.report(node, self.message.format(what=f".{func.attr.value}()"))
+
+    def _first_fix(self, node: cst.Call, value: cst.BaseExpression) -> Fix:
+        """``next(iter(xs))`` -> ``xs[0]``, after ``if len(xs) == 0: raise StopIteration(...)``
+        when the call is a statement's whole value and ``xs`` a name or attribute (SAFE: the
+        same value, the same exception type); otherwise ``xs[0]`` alone (UNSAFE: an empty
+        ``xs`` raises IndexError instead of StopIteration)."""
+        new = cst.Subscript(
+            value=value,
+            slice=[cst.SubscriptElement(slice=cst.Index(value=cst.Integer("0")))],
+            lpar=node.lpar,
+            rpar=node.rpar,
+        )
+        if not isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) and not value.lpar:
+            new = new.with_changes(value=value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()]))
+        line = self._line
+        small = line.body[0] if line is not None and len(line.body) == 1 else None
+        whole = isinstance(small, (cst.Assign, cst.AnnAssign, cst.Return, cst.Expr)) and small.value is node
+        if line is None or small is None or not whole or not _plain(value):
+            return Fix(
+                replacements=[(node, new)],
+                safety=UNSAFE,
+                description="index the first element (an empty sequence raises IndexError)",
+            )
+        seq = cst.Module(body=[]).code_for_node(value)
+        guard = cst.parse_statement(f'if len({seq}) == 0:\n    raise StopIteration("next() of an empty sequence")\n')
+        guard = guard.with_changes(leading_lines=line.leading_lines)
+        rest = line.with_changes(body=[small.with_changes(value=new)], leading_lines=[])
+        return Fix(
+            replacements=[(line, cst.FlattenSentinel([guard, rest]))],
+            description="index the first element, raising StopIteration when there is none",
+        )
+
+
+def _plain(node: cst.BaseExpression) -> bool:
+    """A name or an attribute chain on a name: read twice, it gives the same value."""
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return isinstance(node, cst.Name)

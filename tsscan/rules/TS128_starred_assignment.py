@@ -24,8 +24,9 @@ class StarredAssignment(Rule):
     Fix:
         For a statement `a, b, *rest = xs` (or `*init, last = xs`) whose value is a name
         known to hold a list: one assignment per target, `a = xs[0]`, `b = xs[1]`,
-        `rest = xs[2:]` (`init = xs[:-1]`, `last = xs[-1]`). SAFE: the same values, and a
-        list too short raises in both versions. Not offered for a star in the middle (a
+        `rest = xs[2:]` (`init = xs[:-1]`, `last = xs[-1]`), after
+        `if len(xs) < 2: raise ValueError(...)`. SAFE: the same values, and a list too short
+        raises ValueError in both versions. Not offered for a star in the middle (a
         too-short list would no longer raise), for tuples (`rest` would become a tuple) or
         tensors.
     """
@@ -59,8 +60,12 @@ import torch
 
 @torch.jit.script
 def split_head(sizes: List[int]) -> List[int]:
+    if len(sizes) < 1:
+        raise ValueError("not enough values to unpack")
     head = sizes[0]  # the rest are widths
     tail = sizes[1:]
+    if len(tail) < 1:
+        raise ValueError("not enough values to unpack")
     dims = tail[:-1]
     last = tail[-1]
     return dims + [head, last]
@@ -142,7 +147,16 @@ def split_head(sizes: List[int]) -> List[int]:
             else:
                 rhs = f"{src}[-{len(names) - i}]"
             stmts.append(cst.parse_statement(f"{name} = {rhs}\n"))
-        stmts[0] = stmts[0].with_changes(leading_lines=line.leading_lines, trailing_whitespace=line.trailing_whitespace)
+        stmts[0] = stmts[0].with_changes(trailing_whitespace=line.trailing_whitespace)
+        needed = len(names) - 1
+        if needed:  # Python's unpacking raises ValueError on a list too short, indexing IndexError
+            stmts.insert(
+                0,
+                cst.parse_statement(
+                    f'if len({src}) < {needed}:\n    raise ValueError("not enough values to unpack")\n'
+                ),
+            )
+        stmts[0] = stmts[0].with_changes(leading_lines=line.leading_lines)
         return Fix(
             replacements=[(line, cst.FlattenSentinel(stmts))],
             description="index and slice the list",

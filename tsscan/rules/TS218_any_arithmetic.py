@@ -1,18 +1,22 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic.types import in_quiet_arm
+from tsscan.semantic.callee import operator_overloads
+from tsscan.semantic.types import FunctionTypes, in_quiet_arm
 
 
 class AnyArithmetic(Rule):
-    """A value of type `Any` used in arithmetic.
+    """A value of type `Any` used in arithmetic or passed to a torch operator.
 
     What it does:
-        Flags arithmetic on a parameter or local annotated `typing.Any`.
+        Flags arithmetic on a parameter or local annotated `typing.Any`, and such a value
+        passed to a torch operator or Tensor method (`torch.zeros(n, device=device)`,
+        `x.to(v)`) where no overload, from the generated table, takes `Any` there.
 
     Why is this bad:
         TorchScript lets `Any` values be passed around, but no operator accepts one:
-        `x * v` with `v: Any` is "Arguments for call are not valid".
+        `x * v` with `v: Any` is "Arguments for call are not valid", and so is
+        `torch.zeros(3, device=device)` with `device: Any`.
 
     Example:
         def scale(x: torch.Tensor, v: Any) -> torch.Tensor:
@@ -39,6 +43,17 @@ def scale(x: torch.Tensor, v: Any) -> torch.Tensor:
     return x * v
 """
         ),
+        Example(
+            """
+import torch
+from typing import Any
+
+
+class Grid(torch.nn.Module):
+    def forward(self, x: torch.Tensor, device: Any) -> torch.Tensor:
+        return x + torch.zeros(3, device=device)
+"""
+        ),
     ]
     valid = [
         Example(
@@ -48,19 +63,35 @@ from typing import Any
 
 
 @torch.jit.script
-def scale(x: torch.Tensor, v: float, tag: Any) -> torch.Tensor:
-    return x * v
+def scale(x: torch.Tensor, v: float, tag: Any, device: torch.device) -> torch.Tensor:
+    return x * v + torch.zeros(3, device=device)
 """
         ),
     ]
 
     def on_function(self) -> None:
         self._any: set[str] = set()
+        self._types: FunctionTypes | None = None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is self.ctx.node:
-            types = self.ctx.types
-            self._any = {n for n, t in types.declared.items() if t == "Any"}
+            self._types = self.ctx.types
+            self._any = {n for n, t in self._types.declared.items() if t == "Any"}
+
+    def visit_Call(self, node: cst.Call) -> None:
+        passed = [a for a in node.args if isinstance(a.value, cst.Name) and a.value.value in self._any]
+        if not passed or self._types is None or any(a.star for a in node.args):
+            return
+        overloads = operator_overloads(self.ctx, node.func, self._types.type_of)
+        if not overloads:
+            return
+        args = [self._types.type_of(a.value) for a in node.args if a.keyword is None]
+        keywords = {a.keyword.value: self._types.type_of(a.value) for a in node.args if a.keyword is not None}
+        if any(sig.binds(args, keywords) for sig in overloads) or in_quiet_arm(self.ctx, node):
+            return
+        for a in passed:
+            assert isinstance(a.value, cst.Name)
+            self.report(a, self.message.format(name=a.value.value))
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         for side in (node.left, node.right):

@@ -1,6 +1,10 @@
+import re
+
 import libcst as cst
 
-from tsscan.rule import Example, Rule
+from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic.flow import FunctionTypes, Retype
+from tsscan.semantic.none_locals import none_retypes
 
 
 class VariableRetyped(Rule):
@@ -26,12 +30,21 @@ class VariableRetyped(Rule):
     Use instead:
         Use a new name for the new type, or give the variable one type on every path
         (`List[int]` plus `append` instead of a growing tuple).
+
+    Fix:
+        A variable first bound to `None` (`mask = None`) and given one type `T` in a branch is
+        annotated `mask: Optional[T] = None`. SAFE: an annotation on a local is not evaluated
+        at run time, so the eager code does not change. When the branches that give it the
+        type are arms the compiler may drop depending on how the module was built (an
+        `is not None` test of an attribute), it is reported only when every arm of an
+        enclosing `if` binds the variable: the finding is that `if`.
     """
 
     code = "TS223"
     name = "variable-retyped"
     message = "`{var}` had type `{old}` and is given type `{new}` here; inside a branch or loop TorchScript keeps one type per variable"
     level = "type"
+    fix_safety = SAFE
 
     invalid = [
         Example(
@@ -73,6 +86,91 @@ def pick(x: torch.Tensor) -> float:
         y = 2.0
     return y
 """
+        ),
+        Example(
+            """
+import torch
+
+
+@torch.jit.script
+def masked(x: torch.Tensor, k: int) -> torch.Tensor:
+    mask = None
+    if k > 0:
+        mask = x > k
+    if mask is not None:
+        x = x.masked_fill(mask, 0.0)
+    return x
+""",
+            fixed="""
+import torch
+from typing import Optional
+
+
+@torch.jit.script
+def masked(x: torch.Tensor, k: int) -> torch.Tensor:
+    mask: Optional[torch.Tensor] = None
+    if k > 0:
+        mask = x > k
+    if mask is not None:
+        x = x.masked_fill(mask, 0.0)
+    return x
+""",
+            inputs="[(torch.tensor([1.0, 5.0, float('nan')]), 2), (torch.arange(4.0), 0), (torch.zeros(0), 3)]",
+            fix=SAFE,
+        ),
+        Example(
+            """
+from typing import Optional
+
+import torch
+from torch import nn
+
+
+class Attention(nn.Module):
+    def __init__(self, table: bool = False) -> None:
+        super().__init__()
+        if table:
+            self.table = nn.Parameter(torch.zeros(4))
+        else:
+            self.table = None
+
+    def forward(self, x: torch.Tensor, shared: Optional[torch.Tensor] = None) -> torch.Tensor:
+        bias = None
+        if self.table is not None:
+            bias = self.table * 2
+        elif shared is not None:
+            bias = shared
+        if bias is not None:
+            x = x + bias
+        return x
+""",
+            fixed="""
+from typing import Optional
+
+import torch
+from torch import nn
+
+
+class Attention(nn.Module):
+    def __init__(self, table: bool = False) -> None:
+        super().__init__()
+        if table:
+            self.table = nn.Parameter(torch.zeros(4))
+        else:
+            self.table = None
+
+    def forward(self, x: torch.Tensor, shared: Optional[torch.Tensor] = None) -> torch.Tensor:
+        bias: Optional[torch.Tensor] = None
+        if self.table is not None:
+            bias = self.table * 2
+        elif shared is not None:
+            bias = shared
+        if bias is not None:
+            x = x + bias
+        return x
+""",
+            inputs="[(torch.randn(2, 4), torch.randn(4)), (torch.randn(3, 4), None)]",
+            fix=SAFE,
         ),
     ]
     valid = [
@@ -119,6 +217,7 @@ class Focal(nn.Module):
         if node is not self.ctx.node:
             return
         types = self.ctx.types
+        from_none = none_retypes(types)
         for r in types.retypes:
             msg = self.message.format(var=r.var, old=r.old, new=r.new)
             if r.in_loop and r.old.startswith("Tuple[") and r.new.startswith("Tuple["):
@@ -126,7 +225,20 @@ class Focal(nn.Module):
                     f"tuple `{r.var}` grows in a loop (`{r.old}` becomes `{r.new}`); TorchScript tuples have a "
                     "fixed length, use a `List` and `append`"
                 )
-            self.report(r.node, msg)
+            self.report(r.node, msg, optional_fix(types, from_none, r) if r.old == "None" else None)
+        # retypes in arms the compiler may drop depending on how the module was built (where
+        # type-level findings are not shown), when every arm of an enclosing `if` binds the
+        # variable: reported on that `if`
+        done = {r.var for r in types.retypes}
+        for r, stmt in from_none:
+            if stmt is None or r.var in done:
+                continue
+            done.add(r.var)
+            msg = (
+                f"`{r.var}` had type `None` and every arm of this `if` gives it another type (`{r.new}`); "
+                "TorchScript keeps one type per variable"
+            )
+            self.report(stmt, msg, optional_fix(types, from_none, r))
         reported = set()
         for u in types.bad_uses:
             if u.kind == "conflict" and u.var not in reported:
@@ -136,3 +248,24 @@ class Focal(nn.Module):
                     f"`{u.var}` is given different types in the arms of an `if` and used after it; "
                     "TorchScript needs one type where the arms merge",
                 )
+
+
+def optional_fix(types: FunctionTypes, from_none: list[tuple[Retype, cst.If | None]], r: Retype) -> Fix | None:
+    """`v = None` (the first binding of `v`) becomes `v: Optional[T] = None`, when every
+    retype of `v` gives the same spellable type T. Local annotations are not evaluated at run
+    time, so the eager code is unchanged."""
+    assign = types.none_assigns.get(r.var)
+    if assign is None or r.var in types.declared or {x.new for x, _ in from_none if x.var == r.var} != {r.new}:
+        return None
+    if r.new in ("None", "Any") or "..." in r.new or r.new.startswith(("Optional[", "Union[")):
+        return None
+    inner = re.sub(r"\bTensor\b", "torch.Tensor", r.new)
+    imports = ["from typing import Optional"]
+    imports += [f"from typing import {g}" for g in ("List", "Tuple", "Dict") if g + "[" in inner]
+    if "torch.Tensor" in inner:
+        imports.append("import torch")
+    text = f"Optional[{inner}]"
+    new = cst.AnnAssign(
+        target=assign.targets[0].target, annotation=cst.Annotation(cst.parse_expression(text)), value=assign.value
+    )
+    return Fix(replacements=[(assign, new)], imports=imports, safety=SAFE, description=f"annotate `{r.var}: {text}`")

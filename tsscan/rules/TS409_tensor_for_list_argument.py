@@ -1,14 +1,17 @@
+import re
+
 import libcst as cst
 
-from tsscan.rule import Example, Rule
+from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.rules import _ts1_support
 from tsscan.semantic.knowledge import Arg
 
 
-def _wants_list(overloads: list[list[Arg]], index: int | None, keyword: str | None) -> str | None:
-    """The parameter name when every overload that has this argument wants a list of tensors
-    there and cannot pack a single value into one, else None."""
+def _wants_list(overloads: list[list[Arg]], index: int | None, keyword: str | None) -> tuple[str, set[str]] | None:
+    """The parameter name and its list types when every overload that has this argument wants
+    a list of tensors there and cannot pack a single value into one, else None."""
     found = None
+    types: set[str] = set()
     for ov in overloads:
         if any(a.name.startswith("*") for a in ov):
             return None
@@ -27,7 +30,8 @@ def _wants_list(overloads: list[list[Arg]], index: int | None, keyword: str | No
         if keyword is None and last:
             return None
         found = arg.name
-    return found
+        types.add(arg.type)
+    return None if found is None else (found, types)
 
 
 class TensorForListArgument(Rule):
@@ -55,6 +59,11 @@ class TensorForListArgument(Rule):
     Use instead:
         Annotate the parameter (`def forward(self, x: List[torch.Tensor])`), or pass a list
         (`torch.cat([x, y], dim=1)`, `torch.cat(x.unbind(0), dim=1)`).
+
+    Fix:
+        A parameter without annotation passed there is annotated with the schema's list type
+        (`x: List[torch.Tensor]`). SAFE: an annotation does not change what eager code does
+        (the compiler then checks the parameter's other uses; a fix it rejects is reverted).
     """
 
     code = "TS409"
@@ -62,6 +71,7 @@ class TensorForListArgument(Rule):
     message = "`{func}` takes a list of tensors as `{param}`, and this is a Tensor{why}; annotate it `List[Tensor]` or pass a list"
     fails_in = ">=1.0"
     level = "type"
+    fix_safety = SAFE
 
     invalid = [
         Example(
@@ -79,7 +89,25 @@ class Select(nn.Module):
         if self.mode == "index":
             return x[0]
         return torch.cat(x, dim=1)
-"""
+""",
+            fixed="""
+import torch
+from torch import nn
+from typing import List
+
+
+class Select(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.mode = "cat"
+
+    def forward(self, x: List[torch.Tensor]) -> torch.Tensor:
+        if self.mode == "index":
+            return x[0]
+        return torch.cat(x, dim=1)
+""",
+            inputs="[([torch.randn(2, 3), torch.randn(2, 1)],), ([torch.tensor([[float('nan')]])],)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -146,14 +174,31 @@ class Select(nn.Module):
             if arg.star:
                 return  # positions after `*args` are unknown
             keyword = arg.keyword.value if arg.keyword is not None else None
-            param = _wants_list(overloads, None if keyword else index, keyword)
+            wants = _wants_list(overloads, None if keyword else index, keyword)
             if keyword is None:
                 index += 1
-            if param is None:
+            if wants is None:
                 continue
             why = self._tensor(arg.value)
             if why is not None:
-                self.report(arg.value, self.message.format(func=qual, param=param, why=why))
+                fix = self._annotate(arg.value, wants[1]) if "no annotation" in why else None
+                self.report(arg.value, self.message.format(func=qual, param=wants[0], why=why), fix)
+
+    def _annotate(self, e: cst.BaseExpression, types: set[str]) -> Fix | None:
+        """The unannotated parameter ``e`` gets the schema's list type."""
+        param = self._param(e.value) if isinstance(e, cst.Name) else None
+        if param is None or len(types) != 1:
+            return None
+        (t,) = types
+        text = re.sub(r"\bTensor\b", "torch.Tensor", t)
+        imports = [f"from typing import {g}" for g in ("List", "Optional") if g + "[" in text] + ["import torch"]
+        new = param.with_changes(annotation=cst.Annotation(cst.parse_expression(text)))
+        return Fix(
+            replacements=[(param, new)],
+            imports=imports,
+            safety=SAFE,
+            description=f"annotate `{param.name.value}: {text}`",
+        )
 
     def _tensor(self, e: cst.BaseExpression) -> str | None:
         """A reason text when ``e`` is certainly a Tensor in the compiled code, else None."""

@@ -1,6 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.rules._bare import BareExpressions
 
 _HINTS = {
     "log2": "use `math.log(v, 2)` (may differ in the last bit) or `torch.log2`",
@@ -25,7 +26,7 @@ def _operand(node: cst.BaseExpression) -> str | None:
     return None
 
 
-class UnsupportedMath(Rule):
+class UnsupportedMath(BareExpressions, Rule):
     """A `math` function that TorchScript does not support (`math.isclose`, `math.log2`, ...).
 
     What it does:
@@ -137,7 +138,7 @@ def bits(v: float) -> float:
 
     def on_function(self) -> None:
         self._reported: set[int] = set()
-        self._top: set[int] = set()
+        self.reset_bare()  # where an `or` needs no parentheses
 
     def _qual(self, node: cst.BaseExpression) -> str | None:
         if not (self.ctx.qualname(node) or "").startswith("math."):
@@ -191,31 +192,13 @@ def bits(v: float) -> float:
             math_name, imports = "math", ["import math"]
         text = f"{a} == {b} or (abs({a} - {b}) <= 1e-09 * max(abs({a}), abs({b})) and abs({a} - {b}) < {math_name}.inf)"
         new = cst.parse_expression(text)
-        if id(node) not in self._top and not node.lpar:
+        if id(node) not in self.bare and not node.lpar:
             new = new.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
         else:
             new = new.with_changes(lpar=node.lpar, rpar=node.rpar)
         return Fix(replacements=[(node, new)], imports=imports, description="spell out math.isclose")
 
-    # expressions where an `or` needs no parentheses
-    def visit_Return(self, node: cst.Return) -> None:
-        if node.value is not None:
-            self._top.add(id(node.value))
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        self._top.add(id(node.value))
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self._top.add(id(node.value))
-
-    def visit_If(self, node: cst.If) -> None:
-        self._top.add(id(node.test))
-
-    def visit_While(self, node: cst.While) -> None:
-        self._top.add(id(node.test))
-
     def visit_Arg(self, node: cst.Arg) -> None:
-        self._top.add(id(node.value))
+        super().visit_Arg(node)
         if node.keyword is not None:
             self._reported.add(id(node.keyword))

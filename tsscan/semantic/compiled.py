@@ -15,7 +15,7 @@ aliases, what ``__init__`` assigns, class-level attributes), because rules need 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, module_facts, self_name
@@ -32,6 +32,9 @@ class CompiledFunction:
     # ``dead`` surely, ``maybe_dead`` depending on how the module was built
     dead: list[tuple[int, int]] = field(default_factory=list)
     maybe_dead: list[tuple[int, int]] = field(default_factory=list)
+    # for code compiled because of another file (tsscan.semantic.index): which file and line
+    # compiled it, said in each finding ("compiled from `M.forward` at model.py:12")
+    note: str = ""
 
     @property
     def qualname(self) -> str:
@@ -77,18 +80,29 @@ def _is_drop_ignore(dec: ast.expr) -> bool:
     )
 
 
-def _calls_in(fn: FuncNode) -> Iterator[ast.Call]:
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Call):
-            yield node
+def _is_property(fn: FuncNode, mod: ModuleInfo) -> bool:
+    decs = _decorator_names(fn, mod)
+    return "property" in decs or "functools.cached_property" in decs
 
 
-def analyse(tree: ast.Module, external: Iterable[str] = ()) -> FileScope:
+def calls_in(fn: FuncNode) -> Iterator[ast.Call]:
+    """The calls of a function's body: its decorators and default values are run by Python when
+    the ``def`` runs, never compiled."""
+    for stmt in fn.body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call):
+                yield node
+
+
+def analyse(tree: ast.Module, external: Iterable[str] | Mapping[str, str] = (), roots_only: bool = False) -> FileScope:
     """The module facts of ``tree`` and what the compiler compiles in it; ``external`` names
-    module-level functions that compiled code in another file of the package calls
-    (:mod:`tsscan.semantic.index`)."""
+    module-level functions (``f``) and methods (``Cls.m``) that compiled code in another file of
+    the package compiles (:mod:`tsscan.semantic.index`); as a mapping, each with the note its
+    findings carry. ``roots_only``: only those, and what they call (a file checked only because
+    another file's compiled code reaches into it)."""
     mod = module_facts(tree)
-    compiled = _compiled_functions(mod, frozenset(external))
+    notes = dict(external) if isinstance(external, Mapping) else dict.fromkeys(external, "")
+    compiled = _compiled_functions(mod, notes, roots_only)
     _record(mod, compiled)
     return FileScope(module=mod, compiled=compiled, init_functions=_init_functions(mod, compiled))
 
@@ -119,7 +133,7 @@ def _init_functions(mod: ModuleInfo, compiled: list[CompiledFunction]) -> list[C
     for fn in mod.functions.values():
         if id(fn) in done:
             continue
-        for call in _calls_in(fn):
+        for call in calls_in(fn):
             name = mod.resolve_node(call.func) or ""
             head, _, last = name.rpartition(".")
             local = mod.classes.get(name)
@@ -130,7 +144,46 @@ def _init_functions(mod: ModuleInfo, compiled: list[CompiledFunction]) -> list[C
     return out
 
 
-def _compiled_functions(mod: ModuleInfo, external: frozenset[str] = frozenset()) -> list[CompiledFunction]:
+def self_function_attribute(cls: ClassInfo, name: str, mod: ModuleInfo) -> str | None:
+    """The name of the module-level function (local, or imported: its alias) that ``__init__``
+    stores on ``self.<name>`` (``self.fn = some_function``): ``self.fn(x)`` in compiled code
+    compiles it (the compiler scripts a function attribute when the module is scripted)."""
+    if cls.find_method(name) is not None:
+        return None
+    attr = cls.attribute(name)
+    if attr is None or attr.annotation or not isinstance(attr.value, ast.Name):
+        return None
+    for c in cls.mro():
+        if name in c.init_assigned_later:
+            return None  # assigned twice: which one is unknown
+    target = attr.value.id
+    return target if target in mod.functions or target in mod.aliases else None
+
+
+def class_roots(cls: ClassInfo, mod: ModuleInfo) -> Iterator[tuple[str, str]]:
+    """(method name, why) of what the compiler compiles first in a module class: ``forward``,
+    ``@torch.jit.export`` methods and properties (with their setters), its bases' included."""
+    unused = {n for c in cls.mro() for n in c.unused_properties}
+    seen: set[str] = set()
+    if cls.find_method("forward"):
+        seen.add("forward")
+        yield "forward", "forward"
+    for c in cls.mro():
+        for name, fn in c.methods.items():
+            found = cls.find_method(name)
+            if name in seen or found is None or found[0] is not fn:
+                continue  # overridden by a class before it
+            seen.add(name)
+            decs = _decorator_names(fn, mod)
+            if "torch.jit.export" in decs or "torch.jit.script_method" in decs:
+                yield name, "export"
+            elif ("property" in decs or "functools.cached_property" in decs) and name not in unused:
+                yield name, "property"
+
+
+def _compiled_functions(
+    mod: ModuleInfo, external: Mapping[str, str] | frozenset[str] = frozenset(), roots_only: bool = False
+) -> list[CompiledFunction]:
     out: list[CompiledFunction] = []
     done: set[int] = set()
     queue: list[CompiledFunction] = []
@@ -143,7 +196,7 @@ def _compiled_functions(mod: ModuleInfo, external: frozenset[str] = frozenset())
         if cf.body_compiled:
             queue.append(cf)
 
-    def add_method(cls: ClassInfo, name: str, why: str) -> None:
+    def add_method(cls: ClassInfo, name: str, why: str, note: str = "") -> None:
         found = cls.find_method(name)
         if not found:
             return
@@ -151,17 +204,25 @@ def _compiled_functions(mod: ModuleInfo, external: frozenset[str] = frozenset())
         decs = _decorator_names(fn, mod)
         if "torch.jit.ignore" in decs:
             if _is_drop_ignore(decs["torch.jit.ignore"]):
-                add(CompiledFunction(fn, owner, why, body_compiled=False))
+                add(CompiledFunction(fn, owner, why, body_compiled=False, note=note))
             return
         if "torch.jit.unused" in decs:
-            add(CompiledFunction(fn, owner, why, body_compiled=False))
+            add(CompiledFunction(fn, owner, why, body_compiled=False, note=note))
             return
         if name == "__init__" and not cls.is_script_class:
             return
-        add(CompiledFunction(fn, owner, why))
+        add(CompiledFunction(fn, owner, why, note=note))
+        setter = owner.setters.get(name)
+        if why == "property" and setter is not None:
+            add(CompiledFunction(setter, owner, why, note=note))
+
+    def add_function(fn: FuncNode, why: str, note: str = "") -> None:
+        decs = _decorator_names(fn, mod)
+        if "torch.jit.ignore" not in decs:
+            add(CompiledFunction(fn, None, why, body_compiled="torch.jit.unused" not in decs, note=note))
 
     # roots
-    for cls in mod.classes.values():
+    for cls in () if roots_only else mod.classes.values():
         if cls.is_script_class:
             for name in cls.methods:
                 add_method(cls, name, "script class")
@@ -170,55 +231,59 @@ def _compiled_functions(mod: ModuleInfo, external: frozenset[str] = frozenset())
             continue
         if cls.find_method("__prepare_scriptable__"):
             continue  # torch.jit.script compiles what this hook returns instead (torchvision v2 transforms)
-        if "forward" in cls.methods:
-            add_method(cls, "forward", "forward")
-        for name, fn in cls.methods.items():
-            decs = _decorator_names(fn, mod)
-            if "torch.jit.export" in decs or "torch.jit.script_method" in decs:
-                add_method(cls, name, "export")
-            elif ("property" in decs or "functools.cached_property" in decs) and (name not in cls.unused_properties):
-                add_method(cls, name, "property")
-    for name, fn in mod.functions.items():
+        for name, why in class_roots(cls, mod):
+            add_method(cls, name, why)
+    for name, fn in () if roots_only else mod.functions.items():
         decs = _decorator_names(fn, mod)
         if "torch.jit.script" in decs or name in mod.scripted_names:
             add(CompiledFunction(fn, None, "script"))
 
-    for name in sorted(external):
-        called = mod.functions.get(name)
-        if called is not None and "torch.jit.ignore" not in (decs := _decorator_names(called, mod)):
-            add(
-                CompiledFunction(called, None, "called from another file", body_compiled="torch.jit.unused" not in decs)
+    notes = external if isinstance(external, Mapping) else dict.fromkeys(external, "")
+    for name in sorted(notes):
+        owner_name, _, method = name.rpartition(".")
+        owner = mod.classes.get(owner_name)
+        if owner is not None and method in owner.methods:
+            add_method(
+                owner,
+                method,
+                "property" if _is_property(owner.methods[method], mod) else "called from another file",
+                notes[name],
             )
+        elif not owner_name and name in mod.functions:
+            add_function(mod.functions[name], "called from another file", notes[name])
 
-    # reachability: calls in code a static condition makes dead are not followed
+    # reachability: calls in code a static condition makes dead are not followed; ``self.m()`` in
+    # a base class's method compiles, for each module subclass of this file, its own ``m``
+    subclasses: dict[int, list[ClassInfo]] = {}
+    for cls in mod.classes.values():
+        if cls.is_module:
+            for base in list(cls.mro())[1:]:
+                subclasses.setdefault(id(base), []).append(cls)
 
     while queue:
         cf = queue.pop(0)
         cf.dead, cf.maybe_dead = regions(cf.node, mod, cf.cls)
         me = self_name(cf.node) if cf.cls is not None else None
-        for call in _calls_in(cf.node):
+        for call in calls_in(cf.node):
             if cf.dead and in_ranges(call.lineno, cf.dead):
                 continue
             f = call.func
+            why = f"called from {cf.qualname}"
+            note = f"{cf.note} through `{cf.qualname}`" if cf.note else ""
             if cf.cls is not None and isinstance(f, ast.Attribute):
                 recv = f.value
                 if isinstance(recv, ast.Name) and recv.id in (me, cf.cls.name):
-                    add_method(cf.cls, f.attr, f"called from {cf.qualname}")
+                    add_method(cf.cls, f.attr, why, note)
+                    if recv.id == me:  # dispatched on the instance: a module subclass's override
+                        for sub in subclasses.get(id(cf.cls), ()):
+                            add_method(sub, f.attr, why, note)
+                    stored = self_function_attribute(cf.cls, f.attr, mod) if recv.id == me else None
+                    if stored is not None and stored in mod.functions:
+                        add_function(mod.functions[stored], why, note)
                 elif isinstance(recv, ast.Call) and isinstance(recv.func, ast.Name) and recv.func.id == "super":
                     for base in cf.cls.local_bases:
-                        add_method(base, f.attr, f"called from {cf.qualname}")
+                        add_method(base, f.attr, why, note)
             elif isinstance(f, ast.Name) and f.id in mod.functions:
-                fn = mod.functions[f.id]
-                decs = _decorator_names(fn, mod)
-                if "torch.jit.ignore" in decs:
-                    continue
-                add(
-                    CompiledFunction(
-                        fn,
-                        None,
-                        f"called from {cf.qualname}",
-                        body_compiled="torch.jit.unused" not in decs,
-                    )
-                )
+                add_function(mod.functions[f.id], why, note)
     out.sort(key=lambda c: c.node.lineno)
     return out

@@ -182,6 +182,8 @@ class ExprTyper:
                 return left
         if isinstance(op, cst.Divide):
             return "float" if left in ("int", "float", "bool") and right in ("int", "float", "bool") else None
+        if isinstance(op, cst.Power):  # aten::pow.int(int a, int b) -> float: `2 ** 3` is 8.0
+            return "float" if left in ("int", "float") and right in ("int", "float") else None
         if isinstance(op, (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide, cst.Modulo)):
             if left in ("int", "float") and right in ("int", "float"):
                 return _num_join(left, right)

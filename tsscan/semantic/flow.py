@@ -94,6 +94,9 @@ class FunctionTypes:
     return_annotation: str | None = None
     has_return_annotation: bool = False
     retypes: list[Retype] = field(default_factory=list)
+    # retypes of a local bound to None, in arms the compiler may drop (see none_locals)
+    quiet_retypes: list[Retype] = field(default_factory=list)
+    none_assigns: dict[str, cst.Assign] = field(default_factory=dict)  # first binding `v = None`
     bad_uses: list[BadUse] = field(default_factory=list)
     returns: list[ReturnInfo] = field(default_factory=list)
     # (call, var, element type, the list's type there)
@@ -107,6 +110,7 @@ class FunctionTypes:
     quiet_nodes: set[int] = field(default_factory=set)
     ctx: FunctionContext | None = None
     typer: ExprTyper | None = None
+    _where: dict[int, cst.CSTNode] | None = field(default=None, repr=False)  # see type_at
 
     def type_in(self, stmt: cst.CSTNode, node: cst.BaseExpression) -> str | None:
         """The type of ``node`` with the variable types in force at small statement ``stmt``
@@ -120,6 +124,29 @@ class FunctionTypes:
         """The type of an expression using the *parameter and declared* types only (no flow)."""
         assert self.typer is not None
         return self.typer(node)
+
+    def type_at(self, node: cst.BaseExpression) -> str | None:
+        """The type of ``node`` with the variable types in force where it lies: in a small
+        statement, an ``if``/``while`` test or a ``for`` iterable the flow walk reached. None
+        (unknown) anywhere else: a statement the walk never saw is not typed from the
+        parameters alone."""
+        stmt = self._statements().get(id(node))
+        if stmt is None:
+            return None
+        return ExprTyper(self.ctx, self.env_at[id(stmt)].get)(node)
+
+    def _statements(self) -> dict[int, cst.CSTNode]:
+        where = self._where
+        if where is None:
+            where = {}
+            for n in walk_expr(self.node):
+                if id(n) not in self.env_at:
+                    continue
+                part = n.test if isinstance(n, (cst.If, cst.While)) else n.iter if isinstance(n, cst.For) else n
+                for inner in walk_expr(part):
+                    where[id(inner)] = n  # nested statements come later and win
+            self._where = where
+        return where
 
 
 class _Frame:
@@ -222,6 +249,8 @@ class _Analyser:
             in_loop = any(fr.loop for fr in self.frames[i + 1 :])
             if not self.quiet:
                 self.out.retypes.append(Retype(target, name, old, t, in_loop))
+            elif old == "None":
+                self.out.quiet_retypes.append(Retype(target, name, old, t, in_loop))
             return
         self.frames[i].vars[name] = old if t is None else (old or t)
 
@@ -314,6 +343,7 @@ class _Analyser:
             self.uses(s.iter)
             self._unrolled(s)
         elif isinstance(s, (cst.For, cst.While)):
+            self.out.env_at[id(s)] = self._flat_env()  # for the iterable or the test
             if isinstance(s, cst.For):
                 self.uses(s.iter)
             else:
@@ -412,6 +442,7 @@ class _Analyser:
         return False
 
     def if_(self, s: cst.If) -> None:
+        self.out.env_at[id(s)] = self._flat_env()  # for the test
         self.uses(s.test)
         live = _scripting_live_arm(s, self.ctx)
         static = None
@@ -581,6 +612,9 @@ class _Analyser:
                 self.out.empty_list_vars.setdefault(target.value, target)
                 if self.current_assign is not None and len(self.current_assign.targets) == 1:
                     self.out.empty_list_assigns.setdefault(target.value, self.current_assign)
+            one = self.current_assign is not None and len(self.current_assign.targets) == 1
+            if one and isinstance(value, cst.Name) and value.value == "None" and self._find(target.value)[0] == -1:
+                self.out.none_assigns.setdefault(target.value, self.current_assign)
             self.assign(target, t, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             parts = split_type_args(t) if t and t.startswith("Tuple[") else None

@@ -1,28 +1,40 @@
-"""The package: functions the compiler compiles because code in *another* file calls them.
+"""The package: code the compiler compiles because code in *another* file reaches it.
 
 ``torch.jit.script`` follows every call it compiles, across files: a ``forward`` that calls
-``utils.pad_to(x)`` compiles ``pad_to`` where it is defined. Seen one file at a time, ``pad_to`` is
-an ordinary function and nothing checks it. This index joins small per-file summaries (stdlib
-``ast`` only, picklable) across the package's imports, so that each such function is checked once,
-in its own file, as compiled code.
+``utils.pad_to(x)`` compiles ``pad_to`` where it is defined; a module class whose base class lives
+in another file compiles that base's ``forward``, properties and the methods its compiled code
+calls on ``self``. Seen one file at a time, such code is an ordinary function and nothing checks
+it. This index joins small per-file summaries (stdlib ``ast`` only, plain data, cached by
+content) across the package's imports, so that each such function is checked once, in its own
+file, as compiled code, and each of its findings says which file and line compiled it.
 
 Files belong to a package the way mypy and ruff find it: a file's dotted module name climbs its
-directories while they hold an ``__init__.py``. Imports are resolved through the summaries,
-relative ones included, and through one package's ``__init__`` re-exporting a name from a
-submodule; names from outside the files indexed are not followed.
+directories while they hold an ``__init__.py``; the directory above the top one is the package's
+search root. Imports are resolved through the summaries, relative ones included, and through a
+package's ``__init__`` re-exporting a name from a submodule. A module of the same package that is
+not among the files given is read from disk when compiled code reaches into it
+(:func:`build`); names from outside the package are not followed.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
-from dataclasses import dataclass
+import functools
+import os
+import re
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from tsscan.semantic.compiled import FileScope, analyse
+from tsscan.semantic.compiled import FileScope, analyse, calls_in, class_roots, self_function_attribute
+from tsscan.semantic.module import ClassInfo, is_torch_module_name, self_name
+from tsscan.semantic.static import in_ranges
 
 # how many ``__init__`` re-exports a name is followed through
 _REEXPORT_HOPS = 4
+# at most this many files of a package are read besides the files given
+MAX_EXTRA_FILES = 2000
 
 
 def module_name(path: str | Path) -> str:
@@ -38,6 +50,21 @@ def module_name(path: str | Path) -> str:
 
 
 @dataclass(frozen=True)
+class ClassSummary:
+    """What another file needs to know of one class: its bases and which of its methods the
+    compiler compiles when a subclass is scripted."""
+
+    name: str
+    line: int
+    bases: tuple[str, ...]  # absolute dotted names (a class of the same file: ``<module>.<Name>``)
+    torch_module: bool  # a base is a torch ``nn.Module`` class
+    guessed_module: bool  # module.py's guess: ``forward`` and a base from elsewhere
+    methods: frozenset[str]
+    roots: tuple[tuple[str, str], ...]  # (method, why) compiled first: forward, exports, properties
+    self_calls: tuple[tuple[str, frozenset[str]], ...]  # method -> names it calls on self/super()
+
+
+@dataclass(frozen=True)
 class Summary:
     """What the package needs to know of one file."""
 
@@ -46,6 +73,58 @@ class Summary:
     functions: frozenset[str]  # module-level functions defined here
     aliases: tuple[tuple[str, str], ...]  # imported name -> absolute dotted origin
     calls: frozenset[str]  # absolute dotted targets of the calls its compiled code makes
+    # (target, caller's qualified name, line) of each of those calls
+    call_sites: tuple[tuple[str, str, int], ...] = ()
+    classes: tuple[ClassSummary, ...] = ()
+
+    def to_json(self) -> list:
+        return [
+            self.module,
+            self.is_package,
+            sorted(self.functions),
+            [list(a) for a in self.aliases],
+            sorted(self.calls),
+            [list(c) for c in self.call_sites],
+            [
+                [
+                    c.name,
+                    c.line,
+                    list(c.bases),
+                    c.torch_module,
+                    c.guessed_module,
+                    sorted(c.methods),
+                    [list(r) for r in c.roots],
+                    [[m, sorted(n)] for m, n in c.self_calls],
+                ]
+                for c in self.classes
+            ],
+        ]
+
+    @classmethod
+    def from_json(cls, data: list) -> Summary:
+        """The summary :meth:`to_json` gave; raises ValueError/TypeError/IndexError for anything else."""
+        module, is_package, functions, aliases, calls, sites, classes = data
+        return cls(
+            module=str(module),
+            is_package=bool(is_package),
+            functions=frozenset(map(str, functions)),
+            aliases=tuple((str(a), str(b)) for a, b in aliases),
+            calls=frozenset(map(str, calls)),
+            call_sites=tuple((str(t), str(q), int(n)) for t, q, n in sites),
+            classes=tuple(
+                ClassSummary(
+                    str(c[0]),
+                    int(c[1]),
+                    tuple(map(str, c[2])),
+                    bool(c[3]),
+                    bool(c[4]),
+                    frozenset(map(str, c[5])),
+                    tuple((str(m), str(w)) for m, w in c[6]),
+                    tuple((str(m), frozenset(map(str, n))) for m, n in c[7]),
+                )
+                for c in classes
+            ),
+        )
 
 
 def _absolute(origin: str, module: str, is_package: bool) -> str:
@@ -62,81 +141,343 @@ def _absolute(origin: str, module: str, is_package: bool) -> str:
     return ".".join([*package[:keep], *([rest] if rest else [])])
 
 
-def summarize(path: str | Path, scope: FileScope) -> Summary:
-    """The summary of one analysed file."""
+def _self_calls(fn: ast.FunctionDef | ast.AsyncFunctionDef, lines: Sequence[str] | None = None) -> frozenset[str]:
+    """Names called on ``self`` or ``super()`` in a method. With the file's ``lines``, read from
+    the method's text (a word-level match: a hundred times cheaper than walking its tree; a
+    match in a comment or a string only adds a method to check)."""
+    me = self_name(fn)
+    if lines is not None and me is not None:
+        text = "\n".join(lines[fn.lineno - 1 : fn.end_lineno or fn.lineno])
+        return frozenset(m.group(1) for m in _self_call_pattern(me).finditer(text))
+    out = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            recv = node.func.value
+            if (isinstance(recv, ast.Name) and recv.id == me) or (
+                isinstance(recv, ast.Call) and isinstance(recv.func, ast.Name) and recv.func.id == "super"
+            ):
+                out.add(node.func.attr)
+    return frozenset(out)
+
+
+@functools.cache
+def _self_call_pattern(me: str) -> re.Pattern[str]:
+    return re.compile(rf"(?:\b{re.escape(me)}|\bsuper\(\s*\))\s*\.\s*(\w+)\s*\(")
+
+
+def _class_summary(
+    info: ClassInfo, scope: FileScope, module: str, is_package: bool, lines: Sequence[str] | None
+) -> ClassSummary:
+    mod = scope.module
+    bases = tuple(f"{module}.{b}" if b in mod.classes else _absolute(b, module, is_package) for b in info.bases)
+    own = ClassInfo(info.name, info.node, info.bases, methods=info.methods, unused_properties=info.unused_properties)
+    return ClassSummary(
+        name=info.name,
+        line=info.node.lineno,
+        bases=bases,
+        torch_module=any(is_torch_module_name(b) for b in info.bases),
+        guessed_module=info.is_module,
+        methods=frozenset(info.methods),
+        roots=tuple(class_roots(own, mod)),
+        self_calls=tuple((name, _self_calls(fn, lines)) for name, fn in sorted(info.methods.items())),
+    )
+
+
+def summarize(path: str | Path, scope: FileScope, text: str | None = None) -> Summary:
+    """The summary of one analysed file (``text``: its source, when the caller has it)."""
     module = module_name(path)
     is_package = Path(path).name == "__init__.py"
     mod = scope.module
+    lines = text.splitlines() if text is not None else None
     aliases = {name: _absolute(origin, module, is_package) for name, origin in mod.aliases.items()}
-    calls: set[str] = set()
+    sites: set[tuple[str, str, int]] = set()
     for cf in scope.compiled:
         if not cf.body_compiled:
             continue
-        for node in ast.walk(cf.node):
-            if not isinstance(node, ast.Call):
-                continue
+        me = self_name(cf.node) if cf.cls is not None else None
+        for node in calls_in(cf.node):
+            if cf.dead and in_ranges(node.lineno, cf.dead):
+                continue  # a call in code the compiler drops compiles nothing
             f = node.func
+            target = None
             if isinstance(f, ast.Name) and f.id in aliases and f.id not in mod.functions:
-                calls.add(aliases[f.id])  # from .utils import pad_to; pad_to(x)
+                target = aliases[f.id]  # from .utils import pad_to; pad_to(x)
             elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in aliases:
-                calls.add(f"{aliases[f.value.id]}.{f.attr}")  # from . import utils; utils.pad_to(x)
+                target = f"{aliases[f.value.id]}.{f.attr}"  # from . import utils; utils.pad_to(x)
+            elif cf.cls is not None and isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+                stored = self_function_attribute(cf.cls, f.attr, mod) if f.value.id == me else None
+                if stored is not None and stored in aliases and stored not in mod.functions:
+                    target = aliases[stored]  # self.fn = imported_function; self.fn(x)
+            if target is not None:
+                sites.add((target, cf.qualname, node.lineno))
     return Summary(
         module=module,
         is_package=is_package,
         functions=frozenset(mod.functions),
         aliases=tuple(sorted(aliases.items())),
-        calls=frozenset(calls),
+        calls=frozenset(t for t, _, _ in sites),
+        call_sites=tuple(sorted(sites)),
+        classes=tuple(_class_summary(c, scope, module, is_package, lines) for c in mod.classes.values()),
     )
 
 
+def shown(path: str) -> str:
+    """A path as findings name it: relative to the working directory when under it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return path
+    return path if rel.startswith("..") else rel
+
+
 class PackageIndex:
-    """The summaries of the files being checked, joined across their imports."""
+    """The summaries of the files indexed, joined across their imports."""
 
     def __init__(self, summaries: Mapping[str, Summary]) -> None:
         self.summaries = dict(summaries)  # path -> summary
         self._by_module = {s.module: path for path, s in self.summaries.items() if s.module}
+        self._classes = {
+            (path, c.name): c for path, s in self.summaries.items() for c in s.classes
+        }  # (path, name) -> summary
 
-    def locate(self, target: str) -> tuple[str, str] | None:
-        """(path, function name) of the module-level function a dotted call target names,
-        following ``__init__`` re-exports; None outside the indexed files."""
+    def _follow(self, target: str, found: Callable[[Summary, str], bool]) -> tuple[str | None, str | None]:
+        """((path, name) as ``path:name``, None) where ``target`` is defined, following
+        ``__init__`` re-exports; (None, module) when a module on the way is not indexed."""
         for _ in range(_REEXPORT_HOPS):
             module, _, name = target.rpartition(".")
             path = self._by_module.get(module)
             if path is None:
-                return None
+                return None, module or None
             summary = self.summaries[path]
-            if name in summary.functions:
-                return path, name
+            if found(summary, name):
+                return f"{path}\0{name}", None
             origin = dict(summary.aliases).get(name)
             if origin is None or origin == target:
-                return None
+                # ``from pkg import sub`` names a submodule that the package's __init__ does not import
+                submodule = f"{module}.{name}"
+                return None, (submodule if submodule not in self._by_module else None)
             target = origin
-        return None
+        return None, None
+
+    def locate(self, target: str) -> tuple[str, str] | None:
+        """(path, function name) of the module-level function a dotted call target names,
+        following ``__init__`` re-exports; None outside the indexed files."""
+        hit, _ = self._follow(target, lambda s, n: n in s.functions)
+        return tuple(hit.split("\0")) if hit else None  # type: ignore[return-value]
+
+    def locate_class(self, target: str) -> tuple[str, ClassSummary] | None:
+        """(path, summary) of the class a dotted name names; None outside the indexed files."""
+        hit, _ = self._follow(target, lambda s, n: any(c.name == n for c in s.classes))
+        if hit is None:
+            return None
+        path, name = hit.split("\0")
+        return path, self._classes[(path, name)]
+
+    def missing(self) -> set[str]:
+        """Modules not indexed that a call target or a base class of the indexed files names."""
+        out: set[str] = set()
+        for s in self.summaries.values():
+            for target in [*s.calls, *(b for c in s.classes for b in c.bases)]:
+                _, module = self._follow(target, lambda s, n: n in s.functions or any(c.name == n for c in s.classes))
+                if module:
+                    out.add(module)
+        return out
+
+    def mro(self, path: str, cls: ClassSummary) -> tuple[list[tuple[str, ClassSummary]], bool, bool]:
+        """The classes of ``cls``'s MRO that the index knows (breadth first), whether one of
+        them has a torch ``nn.Module`` base, and whether a base is not known (outside the package)."""
+        out: list[tuple[str, ClassSummary]] = []
+        seen: set[tuple[str, str]] = set()
+        stack = [(path, cls)]
+        torch_module = unknown = False
+        while stack:
+            p, c = stack.pop(0)
+            if (p, c.name) in seen:
+                continue
+            seen.add((p, c.name))
+            out.append((p, c))
+            torch_module = torch_module or c.torch_module
+            for b in c.bases:
+                found = self.locate_class(b)
+                if found is not None:
+                    stack.append(found)
+                elif not b.startswith("torch.") and b not in ("object", "typing.Generic", "abc.ABC"):
+                    unknown = True
+        return out, torch_module, unknown
 
     def external_roots(self) -> dict[str, set[str]]:
         """For each file, the functions it defines that compiled code in another file calls."""
-        roots: dict[str, set[str]] = {}
+        return {path: set(names) for path, names in self.roots().items()}
+
+    def roots(self) -> dict[str, dict[str, str]]:
+        """For each file, what compiled code in another file compiles in it: module-level
+        functions (``f``) and methods (``Cls.m``), each with the note its findings carry (which
+        file and line compiled it)."""
+        roots: dict[str, dict[str, str]] = {}
         for path, summary in self.summaries.items():
-            for target in summary.calls:
+            for target, caller, line in summary.call_sites or [(t, "", 0) for t in sorted(summary.calls)]:
                 found = self.locate(target)
                 if found is not None and found[0] != path:
-                    roots.setdefault(found[0], set()).add(found[1])
+                    note = f"compiled from `{caller}` at {shown(path)}:{line}" if caller else ""
+                    roots.setdefault(found[0], {}).setdefault(found[1], note)
+            for cls in summary.classes:
+                self._class_roots(path, cls, roots)
         return roots
+
+    def _class_roots(self, path: str, cls: ClassSummary, roots: dict[str, dict[str, str]]) -> None:
+        """The methods compiled for module class ``cls`` that its own file's analysis cannot
+        see: those of bases in other files, or all of them when only another file shows that
+        ``cls`` is a module."""
+        mro, torch_module, unknown = self.mro(path, cls)
+        if len(mro) == 1:
+            return  # nothing from another file: compiled.py sees it all
+        if not torch_module and not (unknown and cls.guessed_module):
+            return
+        if all(p == path for p, _ in mro) and cls.guessed_module:
+            return  # compiled.py sees it all
+        if any("__prepare_scriptable__" in c.methods for _, c in mro):
+            return  # torch.jit.script compiles what this hook returns instead
+
+        def find(name: str) -> tuple[str, ClassSummary] | None:
+            return next(((p, c) for p, c in mro if name in c.methods), None)
+
+        queue: list[str] = []
+        for _, c in mro:
+            queue.extend(name for name, _ in c.roots)
+        done: set[str] = set()
+        note = f"compiled with the module `{cls.name}` at {shown(path)}:{cls.line}"
+        while queue:
+            name = queue.pop(0)
+            if name in done:
+                continue
+            done.add(name)
+            owner = find(name)
+            if owner is None:
+                continue
+            p, c = owner
+            if p != path or not cls.guessed_module:
+                roots.setdefault(p, {}).setdefault(f"{c.name}.{name}", note if p != path else "")
+            queue.extend(dict(c.self_calls).get(name, ()))
+
+
+@dataclass
+class Built:
+    """What :func:`build` found: per file, what another file's compiled code compiles in it
+    (name -> note); the files it read besides those given (path -> text)."""
+
+    roots: dict[str, dict[str, str]] = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict)
+    read: dict[str, str] = field(default_factory=dict)  # every file read besides those given
+
+
+SummaryStore = tuple[Callable[[str], "Summary | None"], Callable[[str, Summary], None]]
+
+
+def _parse(path: str, text: str) -> ast.Module | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text, filename=path)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None  # its own check reports it
+
+
+def build(
+    files: Mapping[str, str],
+    store: SummaryStore | None = None,
+    key: Callable[[str, str, Mapping[str, str], bool], str] | None = None,
+    follow: bool = True,
+    rounds: int = 8,
+) -> Built:
+    """Join the summaries of ``files`` (path -> text) and, with ``follow``, of the modules of
+    their packages that compiled code reaches (read from disk), to a fixed point: a function
+    compiled from another file may call into a third. ``store`` (get, put) keeps summaries by
+    ``key(path, text, roots, roots_only)``."""
+    texts = dict(files)
+    known = {os.path.abspath(p) for p in texts}
+    trees: dict[str, ast.Module | None] = {}
+    summaries: dict[str, Summary] = {}
+    search_roots: dict[str, Path] = {}  # top-level package -> the directory above it
+
+    def summary_of(path: str, roots: Mapping[str, str]) -> Summary | None:
+        roots_only = path not in files
+        k = key(path, texts[path], roots, roots_only) if key is not None and store is not None else None
+        if k is not None and store is not None and (hit := store[0](k)) is not None:
+            return hit
+        if path not in trees:
+            trees[path] = _parse(path, texts[path])
+        tree = trees[path]
+        if tree is None:
+            return None
+        s = summarize(path, analyse(tree, roots, roots_only=roots_only), texts[path])
+        if k is not None and store is not None:
+            store[1](k, s)
+        return s
+
+    def add(path: str) -> None:
+        s = summary_of(path, {})
+        if s is None:
+            return
+        summaries[path] = s
+        if s.module:
+            base = Path(path).parent
+            for _ in range(s.module.count(".") + (1 if s.is_package else 0)):
+                base = base.parent
+            search_roots.setdefault(s.module.split(".")[0], base)
+
+    def load(module: str) -> bool:
+        base = search_roots.get(module.split(".")[0])
+        if base is None or len(texts) - len(files) >= MAX_EXTRA_FILES:
+            return False
+        found = _module_file(module, base)
+        if found is None or os.path.abspath(found) in known:
+            return False
+        try:
+            texts[str(found)] = found.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+        known.add(os.path.abspath(found))
+        add(str(found))
+        return True
+
+    for path in texts:
+        add(path)
+    roots: dict[str, dict[str, str]] = {}
+    for _ in range(rounds):
+        loaded = follow and any([load(m) for m in sorted(PackageIndex(summaries).missing())])
+        new = PackageIndex(summaries).roots()
+        if new == roots and not loaded:
+            break
+        for path in set(new) | set(roots):
+            if new.get(path) != roots.get(path) and path in summaries:
+                s = summary_of(path, new.get(path, {}))
+                if s is not None:
+                    summaries[path] = s
+        roots = new
+    read = {p: t for p, t in texts.items() if p not in files}
+    return Built(roots, {p: t for p, t in read.items() if p in roots}, read)
+
+
+def _module_file(module: str, base: Path) -> Path | None:
+    """The file of a dotted module name under its package's search root."""
+    d = base.joinpath(*module.split("."))
+    for candidate in (d / "__init__.py", d.with_suffix(".py")):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def package_roots(trees: Mapping[str, ast.Module], rounds: int = 8) -> dict[str, frozenset[str]]:
-    """For each parsed file, the functions compiled because another file's compiled code calls
-    them, followed to a fixed point (such a function may call into a third file). Each round
-    analyses again only the files whose roots changed."""
-    roots: dict[str, frozenset[str]] = {}
+    """For each parsed file, the functions and methods compiled because another file's compiled
+    code reaches them, followed to a fixed point (only among ``trees``)."""
+    roots: dict[str, dict[str, str]] = {}
     summaries = {path: summarize(path, analyse(tree)) for path, tree in trees.items()}
     for _ in range(rounds):
-        found = PackageIndex(summaries).external_roots()
-        new = {path: frozenset(names) for path, names in found.items()}
+        new = PackageIndex(summaries).roots()
         if new == roots:
             break
         for path in set(new) | set(roots):
             if new.get(path) != roots.get(path):
-                summaries[path] = summarize(path, analyse(trees[path], new.get(path, ())))
+                summaries[path] = summarize(path, analyse(trees[path], new.get(path, {})))
         roots = new
-    return roots
+    return {path: frozenset(names) for path, names in roots.items()}

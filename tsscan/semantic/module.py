@@ -58,6 +58,9 @@ class ClassInfo:
     class_attrs: dict[str, Attr] = field(default_factory=dict)
     constants: set[str] = field(default_factory=set)  # __constants__ and Final[...]
     unused_properties: set[str] = field(default_factory=set)
+    # ``@name.setter`` methods: the compiler compiles them with the property ``name`` (the
+    # getter stays in ``methods``)
+    setters: dict[str, FuncNode] = field(default_factory=dict)
 
     def mro(self) -> Iterator[ClassInfo]:
         seen: set[int] = set()
@@ -91,9 +94,12 @@ class ClassInfo:
 
     @property
     def has_unknown_bases(self) -> bool:
-        """True when a base is imported from elsewhere: it may set attributes we cannot see."""
+        """True when a base is imported from elsewhere: it may set attributes we cannot see (a
+        private torch base such as ``_InstanceNorm`` or ``_Loss`` sets them in its ``__init__``)."""
         return any(
-            not b.startswith("torch.") and b not in ("object",) and not any(lb.name == b for lb in self.local_bases)
+            (not b.startswith("torch.") or b.rsplit(".", 1)[-1].startswith("_"))
+            and b not in ("object",)
+            and not any(lb.name == b for lb in self.local_bases)
             for b in self.bases
         )
 
@@ -192,6 +198,11 @@ def _analyse_class(node: ast.ClassDef, mod: ModuleInfo) -> ClassInfo:
             info.is_script_class = True
     for stmt in node.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            accessor = _accessor_of(stmt)
+            if accessor is not None and accessor[0] in info.methods:
+                if accessor[1] == "setter":
+                    info.setters[accessor[0]] = stmt
+                continue  # the getter stays the method of that name
             info.methods[stmt.name] = stmt
         elif isinstance(stmt, ast.Assign):
             for t in stmt.targets:
@@ -211,6 +222,14 @@ def _analyse_class(node: ast.ClassDef, mod: ModuleInfo) -> ClassInfo:
     if init is not None:
         _collect_init_attrs(init, info, mod)
     return info
+
+
+def _accessor_of(fn: FuncNode) -> tuple[str, str] | None:
+    """(property name, "setter"/"deleter") for a ``@name.setter``/``@name.deleter`` method."""
+    for d in fn.decorator_list:
+        if isinstance(d, ast.Attribute) and d.attr in ("setter", "deleter") and isinstance(d.value, ast.Name):
+            return d.value.id, d.attr
+    return None
 
 
 def _string_items(node: ast.expr) -> set[str]:
@@ -270,6 +289,16 @@ def _collect_init_attrs(init: FuncNode, info: ClassInfo, mod: ModuleInfo) -> Non
             info.init_attrs.setdefault("*setattr*", Attr("*setattr*", node.lineno, None, None, "init"))
 
 
+def is_torch_module_name(name: str) -> bool:
+    """A dotted name of an ``nn.Module`` subclass of torch: ``torch.nn.<Capitalized>``, private
+    ones included (``torch.nn.modules.loss._Loss``, ``_WeightedLoss``, ``_ConvNd``)."""
+    return (
+        name not in _NOT_MODULES
+        and name.startswith(_MODULE_PREFIXES)
+        and name.rsplit(".", 1)[-1].lstrip("_")[:1].isupper()
+    )
+
+
 def _resolve_bases(classes: dict[str, ClassInfo]) -> None:
     for info in classes.values():
         info.local_bases = [classes[b] for b in info.bases if b in classes and classes[b] is not info]
@@ -281,7 +310,7 @@ def _resolve_bases(classes: dict[str, ClassInfo]) -> None:
         for b in info.bases:
             if b in _NOT_MODULES:
                 continue
-            if b.startswith(_MODULE_PREFIXES) and b.rsplit(".", 1)[-1][:1].isupper():
+            if is_torch_module_name(b):
                 return True
         if any(is_module(lb, seen) for lb in info.local_bases):
             return True
@@ -302,12 +331,27 @@ def module_facts(tree: ast.Module) -> ModuleInfo:
             mod.functions[stmt.name] = stmt
         elif isinstance(stmt, ast.ClassDef):
             mod.classes[stmt.name] = _analyse_class(stmt, mod)
-        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+    # definitions inside a module-level if/try (``try: from x import f`` / ``except ImportError:
+    # def f(...)``): the compiler compiles the one the import left, the fallback when the
+    # optional package is missing; a definition at the top level wins
+    for stmt in _module_level_statements(tree):
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name not in mod.functions:
+            mod.functions[stmt.name] = stmt
+        elif isinstance(stmt, ast.ClassDef) and stmt.name not in mod.classes:
+            mod.classes[stmt.name] = _analyse_class(stmt, mod)
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             for t in targets:
                 if isinstance(t, ast.Name):
                     mod.globals[t.id] = stmt
     for stmt in _module_level_statements(tree):
+        # names bound only inside a top-level if/try (`try: ...; has_x = True except: has_x = False`):
+        # the first binding, as the unguarded ones above win
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt not in tree.body:
+            for t in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                if isinstance(t, ast.Name):
+                    mod.globals.setdefault(t.id, stmt)
         for node in ast.walk(stmt) if isinstance(stmt, (ast.Assign, ast.Expr)) else ():
             if (
                 isinstance(node, ast.Call)

@@ -87,46 +87,56 @@ def explain_file(verifier: Verifier, path: str, text: str, diagnostics: Sequence
     return reports, notes, outcome
 
 
-def add_compiler_findings(summary: Any, paths: Sequence[str], settings: Any, engine: Any) -> None:
-    """``tsscan check --verify``: TS901 findings for compiler errors no rule covers."""
-    from tsscan.engine import InputError
-    from tsscan.files import FileError, iter_files, read_source
-    from tsscan.noqa import noqa_suppresses
-    from tsscan.rule import code_selected
+@dataclass
+class VerifyJob:
+    """One file for ``tsscan check --verify``, as the runner checked it: ``known`` are the
+    findings of every rule (selected or not: "covered" means some rule reports the line)."""
 
-    if not code_selected(CompilerErrorCode.code, engine.select, engine.ignore):
-        return
-    every_rule = type(engine)(engine.all_rules, engine.target_version)
-    with Verifier(settings, level=2) as verifier:
-        reason = verifier.available()
-        if reason:
-            summary.fix_notes.append(f"--verify: nothing was compiled: {reason}")
-            return
-        for path, problem in iter_files(paths, settings.exclude, settings.root):
-            if problem:
+    path: str
+    text: str
+    settings: Any  # the file's tsscan.config.Settings (the worker's Python, factories)
+    known: list[Diagnostic]
+    reports_ts901: bool  # TS901 is selected for this file (its per-file ignores included)
+
+
+def add_compiler_findings(summary: Any, jobs: Sequence[VerifyJob]) -> None:
+    """``tsscan check --verify``: TS901 findings for compiler errors no rule covers, one
+    verifier per configuration."""
+    import ast
+    import warnings
+
+    from tsscan.noqa import noqa_suppresses
+    from tsscan.semantic.compiled import analyse
+
+    by_settings: dict[int, list[VerifyJob]] = {}
+    for job in jobs:
+        if job.reports_ts901:
+            by_settings.setdefault(id(job.settings), []).append(job)
+    for group in by_settings.values():
+        with Verifier(group[0].settings, level=2) as verifier:
+            reason = verifier.available()
+            if reason:
+                summary.fix_notes.append(f"--verify: nothing was compiled: {reason}")
                 continue
-            try:
-                source = read_source(path)
-                extra = settings.ignores_for(path)
-                result = engine.check(path, source.text, extra)
-            except (FileError, InputError):
-                continue
-            if result.scope is None or result.scope.empty:
-                continue
-            if not code_selected(CompilerErrorCode.code, engine.select, engine.ignore + list(extra)):
-                continue
-            # "covered" means some rule reports the line, whether selected or not
-            known = every_rule.check(path, source.text).diagnostics
-            reports, notes, _ = explain_file(verifier, path, source.text, known, result.scope)
-            lines = source.text.splitlines()
-            for rep in reports:
-                d = rep.diagnostic
-                if d is None:
+            for job in group:
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        scope = analyse(ast.parse(job.text, filename=job.path))
+                except (SyntaxError, ValueError, MemoryError, RecursionError):
+                    continue  # the check already said what is wrong with it
+                if scope.empty:
                     continue
-                if noqa_suppresses(lines[d.line - 1] if 0 < d.line <= len(lines) else "", d.code):
-                    continue
-                summary.diagnostics.append(d)
-            summary.fix_notes.extend(n for n in notes if "not verified" in n)
+                reports, notes, _ = explain_file(verifier, job.path, job.text, job.known, scope)
+                lines = job.text.splitlines()
+                for rep in reports:
+                    d = rep.diagnostic
+                    if d is None:
+                        continue
+                    if noqa_suppresses(lines[d.line - 1] if 0 < d.line <= len(lines) else "", d.code):
+                        continue
+                    summary.diagnostics.append(d)
+                summary.fix_notes.extend(n for n in notes if "not verified" in n)
     summary.diagnostics.sort(key=Diagnostic.sort_key)
 
 
