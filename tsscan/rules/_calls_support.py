@@ -2,7 +2,8 @@
 
 For each call in compiled code it asks the model for the callee
 (:func:`tsscan.semantic.callees.resolve`), the types of the arguments at the call (the flow
-types of the statement the call is in) and the verdict (:func:`tsscan.semantic.calls.check`);
+types where the call lies, ``FunctionTypes.type_at``: small statements, if/while tests, for
+iterables) and the verdict (:func:`tsscan.semantic.calls.check`);
 each rule reports the verdicts of its kind.
 """
 
@@ -16,13 +17,13 @@ from tsscan.semantic.types import FunctionTypes, in_quiet_arm, param_list
 
 
 class CallCheckRule(Rule):
-    """Base of the call-checking rules: subclasses set ``verdict_kind`` and ``describe``."""
+    """Base of the call-checking rules: subclasses set ``verdict_kind`` and may narrow ``wanted``
+    and add a ``hint``."""
 
     verdict_kind = ""
 
     def on_function(self) -> None:
         self._types: FunctionTypes | None = None
-        self._stmt: cst.CSTNode | None = None
         self._scope = 0  # > 0 inside comprehensions and lambdas: their names are their own
         self._shadowed: set[str] | None = None
         self._unannotated: set[str] = set()
@@ -46,24 +47,11 @@ class CallCheckRule(Rule):
     visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_Lambda = _enter
     leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = leave_Lambda = _exit
 
-    # the small statement being visited, for the variable types in force there
-    def _at(self, node: cst.CSTNode) -> None:
-        self._stmt = node
-
-    visit_Assign = visit_AugAssign = visit_AnnAssign = visit_Return = visit_Expr = _at
-
-    def _clear(self, node: cst.CSTNode) -> None:
-        self._stmt = None  # the test of an `if`/`while`/`for` is no small statement
-
-    visit_SimpleStatementLine = visit_If = visit_While = visit_For = _clear
-
     def _type(self, expr: cst.BaseExpression) -> str | None:
         types = self._types
         if types is None:
             return None
-        if self._stmt is None:
-            return None  # outside a small statement the flow types are not recorded
-        t = types.type_in(self._stmt, expr)
+        t = types.type_at(expr)  # None where the flow walk recorded no variable types
         if t is None:
             return None
         names = self._names_in(expr)
