@@ -5,11 +5,13 @@ two types (assignable, unifiable, implicitly converted).
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator, Sequence
 from typing import TypeGuard
 
 import libcst as cst
 
+from tsscan.semantic.crossing import ast_to_cst
 from tsscan.semantic.function import FunctionFacts as FunctionContext
 from tsscan.semantic.function import cst_dotted
 from tsscan.walk import walk
@@ -132,7 +134,31 @@ def annotation_type(node: cst.BaseExpression | cst.Annotation | None, ctx: Funct
         return _SIMPLE[name]
     if name in _GENERIC:
         return _GENERIC[name]
-    return None
+    return _alias_type(node, ctx)
+
+
+def _alias_type(node: cst.BaseExpression, ctx: FunctionContext | None) -> str | None:
+    """A module-level type alias of the file (``_int_tuple_2_t = Union[int, Tuple[int, int]]``):
+    the compiler resolves it through the file's globals, so its type is the aliased one."""
+    if ctx is None or not isinstance(node, cst.Name):
+        return None
+    stmt = ctx.module.globals.get(node.value)
+    value = getattr(stmt, "value", None)
+    if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1 or not isinstance(value, ast.Subscript):
+        return None
+    if ctx.module.globals.get(node.value) is not stmt or node.value in _alias_stack:
+        return None
+    written = ast_to_cst(value)
+    if written is None:
+        return None
+    _alias_stack.add(node.value)
+    try:
+        return annotation_type(written, ctx)
+    finally:
+        _alias_stack.discard(node.value)
+
+
+_alias_stack: set[str] = set()  # aliases being resolved (a self-referencing alias is unknown)
 
 
 def is_optional(t: str | None) -> TypeGuard[str]:

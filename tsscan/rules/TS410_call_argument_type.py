@@ -1,0 +1,204 @@
+from tsscan.rule import Example
+from tsscan.rules._calls_support import CallCheckRule
+from tsscan.semantic.calls import Callee, Verdict
+
+
+class CallArgumentType(CallCheckRule):
+    """An argument whose type the callee's TorchScript signature does not take.
+
+    What it does:
+        Checks each call in compiled code against the signatures the compiler checks it
+        against: `torch.*` and `torch.nn.functional.*` functions and Tensor methods (the
+        generated tables' overloads), functions of the same file, methods of the class and the
+        `forward` of submodules whose class is in the file (from their annotations; a parameter
+        without one is a Tensor). An argument is judged only when the model is sure of its
+        type: literals, annotated or unannotated (Tensor) parameters, attributes typed at
+        construction, values the expression typer types. When no signature takes the call,
+        it reports what the compiler will say.
+
+    Why is this bad:
+        TorchScript converts a value to a parameter's type only from a Tensor, a number or a
+        bool, and only to `int`, `float` or a Scalar. An int is never made a float:
+        `F.normalize(x, p=2)` fails ("Expected a value of type 'float' for argument 'p' but
+        instead found type 'int'"), and so do `F.interpolate(x, scale_factor=2)`,
+        `F.pad(x, pad, value=0)` and `F.dropout(x, p=self.p)` with `self.p = 0`. An
+        unannotated parameter is a Tensor: passed as `device=` it fails, passed as `dtype=`
+        it is converted. `None` or an `Optional[Tensor]` never passes for a Tensor, a
+        `Union` value never passes for one of its members, a list of Tensors never passes for
+        a `List[int]`. What was measured, per kind of callee, is the table in
+        `tsscan/semantic/calls.py` (`scripts/measure_call_conversions.py` measures it again).
+
+    Example:
+        def forward(self, x):
+            return F.normalize(x, p=2, dim=1)
+
+    Use instead:
+        def forward(self, x):
+            return F.normalize(x, p=2.0, dim=1)
+    """
+
+    code = "TS410"
+    name = "call-argument-type"
+    message = "the callee does not take an argument of this type in TorchScript"
+    level = "type"
+    verdict_kind = "type"
+
+    invalid = [
+        Example(
+            """
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Embed(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.normalize(x, p=2, dim=1)
+"""
+        ),
+        Example(
+            """
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Up(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x, scale_factor=2, mode="nearest")
+"""
+        ),
+        Example(
+            """
+import torch
+from torch import nn
+
+
+def causal_mask(n: int, dtype, device):
+    return torch.full((n, n), float("-inf"), dtype=dtype, device=device)
+
+
+class Mask(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + causal_mask(x.shape[-1], x.dtype, x.device)
+"""
+        ),
+        Example(
+            """
+import math
+
+import torch
+from torch import nn
+
+
+def timestep_embedding(t: torch.Tensor, dim: int, scale: float = 1.0) -> torch.Tensor:
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(dim // 2) / (dim // 2))
+    return scale * t[:, None] * freqs[None]
+
+
+class Timesteps(nn.Module):
+    def __init__(self, dim: int = 8, scale: int = 1) -> None:
+        super().__init__()
+        self.dim = dim
+        self.scale = scale
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        return timestep_embedding(t, self.dim, scale=self.scale)
+"""
+        ),
+        Example(
+            """
+from typing import Optional
+
+import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    def shift(self, x: torch.Tensor, by: torch.Tensor) -> torch.Tensor:
+        return x + by
+
+    def forward(self, x: torch.Tensor, emb: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return self.shift(x, emb)
+"""
+        ),
+        Example(
+            """
+from typing import Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+size_2_t = Union[int, Tuple[int, int]]
+
+
+def avg_max_pool(x: torch.Tensor, output_size: size_2_t = 1) -> torch.Tensor:
+    return F.adaptive_avg_pool2d(x, output_size) + F.adaptive_max_pool2d(x, output_size)
+
+
+class Pool(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return avg_max_pool(x, 1)
+"""
+        ),
+    ]
+    valid = [
+        Example(
+            """
+from typing import List, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def causal_mask(n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    return torch.full((n, n), float("-inf"), dtype=dtype, device=device)
+
+
+def scaled(x: torch.Tensor, scale: float = 1.0, sizes: Optional[List[int]] = None) -> torch.Tensor:
+    return x * scale
+
+
+class Block(nn.Module):
+    def __init__(self, p: float = 0.1) -> None:
+        super().__init__()
+        self.p = p
+
+    def shift(self, x: torch.Tensor, by: torch.Tensor) -> torch.Tensor:
+        return x + by
+
+    def forward(self, x: torch.Tensor, emb: Optional[torch.Tensor] = None) -> torch.Tensor:
+        y = F.normalize(x, p=2.0, dim=1) + F.dropout(x, p=self.p, training=self.training)
+        y = y + F.interpolate(x, scale_factor=2.0)[:, :, :1, :1] + F.pad(x, (1, 1), value=0.0)[..., 1:-1]
+        y = y + causal_mask(x.shape[-1], x.dtype, x.device)[0] + scaled(x, True) + scaled(x, x.sum())
+        if emb is not None:
+            y = self.shift(y, emb)
+        z = torch.zeros((2, 3), dtype=y.dtype).view(x.size(0) * 0 + 6, 1)
+        return y + x.view(x.size(0), -1).sum() + z.sum() + torch.roll(x, shifts=1, dims=0)
+"""
+        ),
+    ]
+
+    def wanted(self, verdict: Verdict, callee: Callee) -> bool:
+        r = verdict.reason
+        # a Tensor where a torch function takes a list of tensors: TS409's (it names the fix)
+        return not (
+            not callee.user and r.found == "Tensor" and r.expected.startswith("List[") and "Tensor" in r.expected
+        )
+
+    def hint(self, verdict: Verdict) -> str:
+        r = verdict.reason
+        expected = (
+            r.expected.removeprefix("Optional[").removesuffix("]") if r.expected.startswith("Optional[") else r.expected
+        )
+        if r.found == "int" and (expected == "float" or expected == "List[float]"):
+            return "; an int is never converted to a float: pass a float (`2.0`, `float(n)`)"
+        if r.found.startswith("Optional[") or r.found == "None":
+            return "; refine the value first (`if v is not None:` or `assert v is not None`)"
+        if r.found == "Tensor" and expected == "Device":
+            return "; the unannotated parameter is typed Tensor: annotate it `torch.device`"
+        if r.found.startswith("Union["):
+            return "; a Union value is not converted: narrow it with `isinstance` first"
+        return ""

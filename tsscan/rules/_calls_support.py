@@ -1,0 +1,126 @@
+"""The walk shared by the call-checking rules (TS410, TS411): not a rule file (leading ``_``).
+
+For each call in compiled code it asks the model for the callee
+(:func:`tsscan.semantic.callees.resolve`), the types of the arguments at the call (the flow
+types where the call lies, ``FunctionTypes.type_at``: small statements, if/while tests, for
+iterables) and the verdict (:func:`tsscan.semantic.calls.check`);
+each rule reports the verdicts of its kind.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tsscan.rule import Rule
+from tsscan.semantic import callees, calls
+from tsscan.semantic.types import FunctionTypes, in_quiet_arm, param_list
+
+
+class CallCheckRule(Rule):
+    """Base of the call-checking rules: subclasses set ``verdict_kind`` and may narrow ``wanted``
+    and add a ``hint``."""
+
+    verdict_kind = ""
+
+    def on_function(self) -> None:
+        self._types: FunctionTypes | None = None
+        self._scope = 0  # > 0 inside comprehensions and lambdas: their names are their own
+        self._shadowed: set[str] | None = None
+        self._unannotated: set[str] = set()
+        self._refined: set[str] = set()
+        self._retyped: set[str] = set()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node is self.ctx.node:
+            self._types = self.ctx.types
+            self._shadowed = set(self.ctx.kinds.local_names)
+            self._unannotated = {p.name.value for p in param_list(node) if p.annotation is None}
+            self._refined = callees.tested_names(node)
+            self._retyped = {r.var for r in self._types.retypes} | {b.var for b in self._types.bad_uses}
+
+    def _enter(self, node: cst.CSTNode) -> None:
+        self._scope += 1
+
+    def _exit(self, original_node: cst.CSTNode) -> None:
+        self._scope -= 1
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_Lambda = _enter
+    leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = leave_Lambda = _exit
+
+    def _type(self, expr: cst.BaseExpression) -> str | None:
+        types = self._types
+        if types is None:
+            return None
+        t = types.type_at(expr)  # None where the flow walk recorded no variable types
+        if t is None:
+            return None
+        names = self._names_in(expr)
+        if names & self._retyped:
+            return None  # the compiler stops at the retyping first (TS223's)
+        if "Optional[" in t or "Union[" in t or "None" in t:
+            if names & self._refined:
+                return None  # an `is None` test, assert or isinstance the flow walk may not follow
+            if self._has_self_attribute(expr):
+                # typed from an `__init__` parameter's annotation; the compiler types the
+                # attribute from the value it holds, which is one member of the Union
+                return None
+        return t
+
+    def _has_self_attribute(self, expr: cst.BaseExpression) -> bool:
+        stack: list[cst.CSTNode] = [expr]
+        while stack:
+            n = stack.pop()
+            if self.ctx.self_attr(n) is not None:
+                return True
+            stack.extend(n.children)
+        return False
+
+    @staticmethod
+    def _names_in(expr: cst.BaseExpression) -> set[str]:
+        out: set[str] = set()
+        stack: list[cst.CSTNode] = [expr]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, cst.Name):
+                out.add(n.value)
+            stack.extend(n.children)
+        return out
+
+    def _inferred(self, expr: cst.BaseExpression) -> bool:
+        return isinstance(expr, cst.Name) and expr.value in self._unannotated
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self._scope or self._types is None or self._shadowed is None:
+            return
+        if any(a.star for a in node.args):
+            return
+        callee = callees.resolve(self.ctx, node, self._shadowed, self._type)
+        if callee is None or not callee.signatures:
+            return
+        positional = [a.value for a in node.args if a.keyword is None]
+        named = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        if not callee.user and any(all(k not in {p.name for p in s.params} for s in callee.signatures) for k in named):
+            return  # a keyword no overload has: TS408's (the compiler's reason names it)
+        verdict = calls.check(
+            callee,
+            [self._type(e) for e in positional],
+            {k: self._type(e) for k, e in named.items()},
+            [self._inferred(e) for e in positional],
+            {k: self._inferred(e) for k, e in named.items()},
+        )
+        if verdict is None or verdict.kind != self.verdict_kind or in_quiet_arm(self.ctx, node):
+            return
+        if not self.wanted(verdict, callee):
+            return
+        where = f" ({callee.where})" if callee.where else ""
+        self.report(
+            node,
+            f"`{callee.shown}`{where} does not take these arguments in TorchScript: "
+            f'the compiler will say "{verdict.compiler_says}"{self.hint(verdict)}',
+        )
+
+    def wanted(self, verdict: calls.Verdict, callee: calls.Callee) -> bool:
+        return True
+
+    def hint(self, verdict: calls.Verdict) -> str:
+        return ""

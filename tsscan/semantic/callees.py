@@ -1,0 +1,193 @@
+"""What a call in compiled code calls, with the signatures the compiler checks it against.
+
+- ``torch.X(...)``, ``F.X(...)``: the knowledge table's overloads (operators and the torch
+  functions TorchScript compiles from source; a ``boolean_dispatch`` flag given as ``True``/``False``
+  picks its function);
+- ``t.X(...)`` on a value the model types ``Tensor``: the Tensor method's overloads;
+- ``helper(...)``: a function of the same file;
+- ``self.helper(...)``: a method of the class (not one a subclass in the file overrides);
+- ``self.block(...)``: the ``forward`` of a submodule whose class is defined in the file.
+
+Signatures of user code come from its annotations: an unannotated parameter is a Tensor. A
+callee the compiler would reject itself (``*args``, an unannotated parameter with a non-None
+default), one with decorators other than ``torch.jit.script``/``staticmethod``, and ``@overload``
+families are not resolved: the answer is None, and nothing is checked.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import libcst as cst
+
+from tsscan.semantic import attributes, nn_forwards
+from tsscan.semantic.annotations import annotation_type, walk_expr
+from tsscan.semantic.calls import Callee
+from tsscan.semantic.crossing import ast_to_cst
+from tsscan.semantic.function import FunctionFacts, cst_dotted
+from tsscan.semantic.knowledge import Param, Signature
+from tsscan.semantic.module import ClassInfo, FuncNode
+from tsscan.semantic.values import MODULE
+from tsscan.walk import walk
+
+_ALLOWED_DECORATORS = {"torch.jit.script", "staticmethod", "torch.jit.export"}
+
+
+def resolve(ctx: FunctionFacts, node: cst.Call, shadowed: set[str], receiver_type) -> Callee | None:
+    """The callee of ``node`` (None: not one the model knows). ``shadowed``: names the function
+    binds locally (they hide module-level names); ``receiver_type``: the model's type of an
+    expression at the call (for ``t.X(...)``)."""
+    func = node.func
+    written = cst_dotted(func)
+    if written is None:
+        return None
+    head = written.split(".", 1)[0]
+    knowledge = ctx.knowledge
+    qual = ctx.qualname(func) or ""
+    if head in ctx.module.aliases and head not in shadowed and qual.startswith("torch."):
+        if knowledge.function_compiles(qual) is not True:
+            return None
+        flags = {
+            a.keyword.value: a.value.value == "True"
+            for a in node.args
+            if a.keyword is not None and isinstance(a.value, cst.Name) and a.value.value in ("True", "False")
+        }
+        python = knowledge.function_kind(qual) == "python"
+        return Callee(written, tuple(knowledge.function_overloads(qual, flags)), packs=not python)
+    if isinstance(func, cst.Name) and func.value in ctx.module.functions and func.value not in shadowed:
+        fn = ctx.module.functions[func.value]
+        if _overloaded(ctx.module.tree.body, func.value):
+            return None
+        return _user_callee(ctx, fn, written, method=False)
+    attr = ctx.self_attr(func)
+    if attr is not None and ctx.cls is not None:
+        return _self_callee(ctx, ctx.cls, attr, written)
+    if isinstance(func, cst.Attribute) and receiver_type(func.value) == "Tensor":
+        name = func.attr.value
+        if name in knowledge.unsupported_tensor_methods:
+            return None
+        return Callee(f"Tensor.{name}", tuple(knowledge.method_overloads(name)), method=True)
+    return None
+
+
+def _self_callee(ctx: FunctionFacts, cls: ClassInfo, attr: str, written: str) -> Callee | None:
+    if cls.attribute(attr) is not None or cls.class_attribute(attr) is not None:
+        if any(attr in c.init_assigned_later for c in cls.mro()):
+            return None  # assigned more than once: which module it holds depends on the arguments
+        t = attributes.attribute_type(cls, attr, ctx.module)
+        if t.kind != MODULE or t.origin != "init":
+            return None
+        if t.detail.startswith("torch.nn."):
+            fwd = nn_forwards.forward_of(t.detail, ctx.target_version)
+            if fwd is None:
+                return None
+            name = t.detail.rsplit(".", 1)[-1]
+            shown = f"nn.{name}.forward"
+            return Callee(written, (fwd.signature,), user=True, where=shown, inferred=fwd.inferred, method=True)
+        sub = ctx.module.classes.get(t.detail)
+        if sub is None or not sub.is_module:
+            return None
+        found = _own_method(sub, "forward")
+        if found is None:
+            return None
+        return _user_callee(ctx, found, written, method=True)
+    found = _own_method(cls, attr)
+    if found is None:
+        return None
+    # a subclass in the file may override it: the compiler checks the override there
+    for other in ctx.module.classes.values():
+        if other is not cls and any(c is cls for c in other.mro()) and attr in other.methods:
+            return None
+    return _user_callee(ctx, found, written, method=True)
+
+
+def _own_method(cls: ClassInfo, name: str) -> FuncNode | None:
+    """The method ``name`` of ``cls`` when the file shows all of its definitions."""
+    found = cls.find_method(name)
+    if found is None:
+        return None
+    fn, owner = found
+    if owner is not cls and cls.has_unknown_bases:
+        return None  # an imported base earlier in the MRO may define it
+    if _overloaded(owner.node.body, name):
+        return None
+    return fn
+
+
+def _overloaded(body: list[ast.stmt], name: str) -> bool:
+    """Several definitions of ``name`` (``@overload`` declarations and the implementation)."""
+    defs = [s for s in body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == name]
+    return len(defs) != 1
+
+
+def _user_callee(ctx: FunctionFacts, fn: FuncNode, shown: str, method: bool) -> Callee | None:
+    decorators = [ctx.module.resolve_node(d.func if isinstance(d, ast.Call) else d) for d in fn.decorator_list]
+    if any(d not in _ALLOWED_DECORATORS for d in decorators):
+        return None
+    a = fn.args
+    if a.vararg is not None or a.kwarg is not None or isinstance(fn, ast.AsyncFunctionDef):
+        return None
+    positional = a.posonlyargs + a.args
+    if method and "staticmethod" not in decorators:
+        if not positional:
+            return None
+        positional = positional[1:]
+    defaults: list[ast.expr | None] = [None] * (len(a.posonlyargs + a.args) - len(a.defaults)) + list(a.defaults)
+    defaults = defaults[len(defaults) - len(positional) :]
+    params: list[Param] = []
+    inferred: set[str] = set()
+    for arg, default, kw_only in [(p, d, False) for p, d in zip(positional, defaults, strict=True)] + [
+        (p, d, True) for p, d in zip(a.kwonlyargs, a.kw_defaults, strict=True)
+    ]:
+        if arg.annotation is None:
+            if default is not None and not (isinstance(default, ast.Constant) and default.value is None):
+                return None  # TS210: the callee does not compile
+            params.append(Param(arg.arg, "Tensor", kw_only, default is not None))
+            inferred.add(arg.arg)
+            continue
+        written = ast_to_cst(arg.annotation)
+        t = annotation_type(written, ctx) if written is not None else None
+        if isinstance(default, ast.Constant) and default.value is None and t and not t.startswith("Optional["):
+            return None  # `x: Tensor = None`: the callee's own problem (TS605's)
+        params.append(Param(arg.arg, t or "", kw_only, default is not None))
+    sig = Signature(tuple(params), ("",))
+    bound = method and "staticmethod" not in decorators
+    return Callee(shown, (sig,), user=True, where=f"line {fn.lineno}", inferred=frozenset(inferred), method=bound)
+
+
+def tested_names(fn: cst.FunctionDef) -> set[str]:
+    """Names an ``is None`` test, a truth test, ``assert`` or ``isinstance`` may refine (the
+    compiler narrows an Optional in the arms such a test guards, and after an early exit).
+    A comparison whose result is only stored (``ok = x is not None``) refines nothing."""
+    out: set[str] = set()
+
+    def names(expr: cst.CSTNode) -> None:
+        for n in walk_expr(expr):
+            if isinstance(n, cst.Name):
+                out.add(n.value)
+
+    class V(cst.CSTVisitor):
+        def visit_If(self, n: cst.If) -> None:
+            names(n.test)
+
+        def visit_While(self, n: cst.While) -> None:
+            names(n.test)
+
+        def visit_Assert(self, n: cst.Assert) -> None:
+            names(n.test)
+
+        def visit_IfExp(self, n: cst.IfExp) -> None:
+            names(n.test)
+
+        def visit_BooleanOperation(self, n: cst.BooleanOperation) -> None:
+            names(n)
+
+        def visit_Call(self, n: cst.Call) -> None:
+            f = n.func
+            name = f.value if isinstance(f, cst.Name) else (f.attr.value if isinstance(f, cst.Attribute) else "")
+            if name in ("isinstance", "_unwrap_optional"):
+                for a in n.args:
+                    names(a.value)
+
+    walk(fn.body, V())
+    return out
