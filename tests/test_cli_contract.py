@@ -49,7 +49,7 @@ def assert_one_error(code: int, out: str, err: str, expected: str) -> None:
 # (test id, [tool.tsscan] text, arguments, what the one error line says)
 BAD = [
     ("select-unknown", "", ["--select", "XYZ"], "unknown rule selector 'XYZ'"),
-    ("select-unknown-prefix", "", ["--select", "TS7"], "unknown rule selector 'TS7'"),
+    ("select-unknown-prefix", "", ["--select", "TS8"], "unknown rule selector 'TS8'"),
     ("ignore-unknown", "", ["--ignore", "TS999"], "unknown rule selector 'TS999'"),
     ("extend-select-unknown", "", ["--extend-select", "BOGUS"], "--extend-select"),
     ("extend-ignore-unknown", "", ["--extend-ignore", "TS99"], "--extend-ignore"),

@@ -186,5 +186,8 @@ def test_every_rule_survives_each_first_statement(engine, first):
 
 
 def test_all_rules_run_in_the_sweep(engine):
-    """The sweep is only as good as the rules it runs: all of them, at the default target."""
-    assert {r.code for r in engine.all_rules} == {r.code for r in load_rules()}
+    """The sweep is only as good as the rules it runs: all of them, at the default target (a
+    rule for a later torch only, TS430, is not run there)."""
+    from tsscan.rule import version_matches
+
+    assert {r.code for r in engine.all_rules} == {r.code for r in load_rules() if version_matches("2.13.0", r.fails_in)}

@@ -10,7 +10,8 @@ import libcst as cst
 from tsscan.semantic.function import FunctionFacts, cst_dotted
 from tsscan.semantic.receivers import Kinds, kinds_for
 from tsscan.semantic.types import FunctionTypes, analyse, iter_annotations
-from tsscan.semantic.wrappers import BadRead, Wrapper, bad_reads, outer_wrapper
+from tsscan.semantic.wrapper_reads import BadRead, bad_reads
+from tsscan.semantic.wrappers import Wrapper, outer_wrapper
 
 __all__ = ["FunctionContext", "cst_dotted"]
 
@@ -58,7 +59,7 @@ class FunctionContext(FunctionFacts):
     @property
     def wrapped_bad_reads(self) -> list[BadRead]:
         """The global names the function reads that its wrapper's module lacks or binds to
-        something else (:func:`tsscan.semantic.wrappers.bad_reads`)."""
+        something else (:func:`tsscan.semantic.wrapper_reads.bad_reads`)."""
         known = self.cached("wrapped_bad_reads", self.function_node)
         if known is None:
             wrapper = self.wrapper

@@ -24,9 +24,6 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-import libcst as cst
-from libcst.metadata import BuiltinAssignment, MetadataWrapper, ScopeProvider
-
 from tsscan.semantic.module import FuncNode, ModuleInfo, dotted
 
 # a file's top-level name bound to: a module (its dotted name), "class", "" (another value the
@@ -58,15 +55,6 @@ class Wrapper:
     closure: frozenset[str] = frozenset()
     where: str = ""  # a package wrapper: "path:line" of the wrapping function
     methods: frozenset[str] = field(default_factory=frozenset)  # a class decorator: the methods replaced
-
-
-@dataclass(frozen=True)
-class BadRead:
-    """A global name a decorated compiled function reads that the wrapper's module does not give."""
-
-    name: str
-    node: cst.Name
-    bound: str | None  # None: the name is not there; else what it is bound to there
 
 
 # ---- the file being checked ------------------------------------------------------------------
@@ -126,84 +114,6 @@ def _imported_modules(mod: ModuleInfo) -> set[str]:
     for stmt in mod.tree.body:
         if isinstance(stmt, ast.Import):
             out.update(a.asname or a.name.split(".")[0] for a in stmt.names)
-    return out
-
-
-class _Statements(cst.CSTVisitor):
-    """Each Name node's innermost statement, and the Names that are the object of ``.attr``."""
-
-    def __init__(self) -> None:
-        self.stack: list[cst.CSTNode] = []
-        self.statement_of: dict[int, cst.CSTNode] = {}
-        self.receivers: set[int] = set()
-        self.order: dict[int, int] = {}  # Name node -> its rank in source order
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
-            self.stack.append(node)
-        elif isinstance(node, cst.Name):
-            self.order[id(node)] = len(self.order)
-            if self.stack:
-                self.statement_of[id(node)] = self.stack[-1]
-        elif isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
-            self.receivers.add(id(node.value))
-        elif isinstance(node, (cst.IndentedBlock, cst.SimpleStatementSuite)) and self.stack:
-            self.stack.append(node)  # a body is not its header's statement
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        if self.stack and self.stack[-1] is original_node:
-            self.stack.pop()
-
-
-def global_reads(fn: cst.FunctionDef) -> Iterator[tuple[str, cst.Name, cst.CSTNode | None, bool]]:
-    """Every read of a name ``fn`` does not bind (nor any function nested in it), outside
-    annotations: (name, node, innermost statement, whether ``.attr`` is looked up on it)."""
-    wrapper = MetadataWrapper(cst.Module(body=[fn]), unsafe_skip_copy=True)
-    scopes = wrapper.resolve(ScopeProvider)
-    where = _Statements()
-    fn.body.visit(where)  # decorators and defaults are evaluated where the function is defined
-    seen: set[int] = set()
-    found = []
-    for scope in {s for s in scopes.values() if s is not None}:
-        for access in scope.accesses:
-            node = access.node
-            if not isinstance(node, cst.Name) or access.is_annotation or id(node) in seen:
-                continue
-            if id(node) not in where.order:  # not in the body
-                continue
-            if all(isinstance(r, BuiltinAssignment) for r in access.referents):
-                seen.add(id(node))
-                found.append((node, where.statement_of.get(id(node)), id(node) in where.receivers))
-    found.sort(key=lambda f: where.order.get(id(f[0]), 0))
-    for node, stmt, receiver in found:
-        yield node.value, node, stmt, receiver
-
-
-def bad_reads(fn: cst.FunctionDef, wrapper: Wrapper, mod: ModuleInfo, table: Mapping[str, object]) -> list[BadRead]:
-    """The global names ``fn`` reads that its wrapper's module lacks (the compiler: "undefined
-    value"), or binds to a value that is not a module where the file imports a module of that
-    name and looks an attribute up on it; one per name and statement."""
-    names = wrapper.names
-    if names is None:
-        return []
-    fallback = set(table.get("typing", ())) | set(table.get("builtins", ()))  # type: ignore[call-overload]
-    modules = _imported_modules(mod)
-    out: list[BadRead] = []
-    done: set[tuple[int, str]] = set()
-    for name, node, stmt, receiver in global_reads(fn):
-        if name in wrapper.closure or (id(stmt), name) in done:
-            continue
-        if name in names:
-            bound = names[name]
-            if not (bound == OTHER and receiver and name in modules):
-                continue
-            out.append(BadRead(name, node, bound))
-        elif name in fallback:
-            continue
-        else:
-            out.append(BadRead(name, node, None))
-        done.add((id(stmt), name))
     return out
 
 
