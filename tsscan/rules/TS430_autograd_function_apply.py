@@ -236,6 +236,8 @@ def _forward_math_fix(mod: ModuleInfo, info: ClassInfo, call: cst.Call) -> Fix |
         if names.count(p) > 1 and not is_pure(v):
             return None  # would be evaluated twice
     math = cst.parse_expression(ast.unparse(expr)).visit(_Substitute(args))
+    if not isinstance(math, cst.BaseExpression):
+        return None
     guarded = cst.IfExp(
         test=cst.parse_expression("torch.jit.is_scripting()"),
         body=math,

@@ -239,9 +239,10 @@ def match(
         )
     by_name = {p.name: p for p in sig.params}
     for name, arg in keywords.items():
-        p = by_name.get(name)
-        if p is None:
+        named = by_name.get(name)
+        if named is None:
             return Failure("arity", f"Keyword argument {name} unknown.", name)
+        p = named
         if name in bound:
             return Failure("arity", f"Keyword argument {name} specified twice.", name)
         if accepts(p.type, arg, broadcast=not user) is False:

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import ast
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeGuard
 
 from tsscan.semantic import attributes as A
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, self_name
@@ -138,9 +140,9 @@ class _Run:
                 return frozenset({lit(folded)})
         if isinstance(e, (ast.Compare,)) or (isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not)):
             return frozenset({("t", A.BOOL, "bool", "")})
-        t = A.value_type(e, self.module, self.cls, self.cls.methods.get("__init__"))
-        if t.known and not isinstance(e, (ast.Name, ast.Attribute)):
-            return frozenset({("t", t.kind, t.ts, t.detail)})
+        vt = A.value_type(e, self.module, self.cls, self.cls.methods.get("__init__"))
+        if vt.known and not isinstance(e, (ast.Name, ast.Attribute)):
+            return frozenset({("t", vt.kind, vt.ts, vt.detail)})
         return frozenset({TOP})
 
     def _global(self, name: str) -> Vals:
@@ -183,7 +185,9 @@ class _Run:
                 ok, v = self._single(e.operand, env, attrs, me)
                 if not ok:
                     return None
-                return {ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos}[type(e.op)](v)
+                unary: dict[type, Callable[[Any], Any]] = {ast.Not: operator.not_, ast.USub: operator.neg}
+                unary[ast.UAdd] = operator.pos
+                return unary[type(e.op)](v)
             if isinstance(e, ast.BinOp):
                 (ok1, a), (ok2, b) = self._single(e.left, env, attrs, me), self._single(e.right, env, attrs, me)
                 ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
@@ -204,7 +208,8 @@ class _Run:
                     self._single(e.left, env, attrs, me),
                     self._single(e.comparators[0], env, attrs, me),
                 )
-                cmp = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le}
+                cmp: dict[type, Callable[[Any, Any], Any]] = {ast.Eq: operator.eq, ast.NotEq: operator.ne}
+                cmp.update({ast.Lt: operator.lt, ast.LtE: operator.le})
                 cmp.update({ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda x, y: x in y})
                 cmp.update({ast.NotIn: lambda x, y: x not in y})
                 if ok1 and ok2 and type(op) in cmp:
@@ -317,8 +322,8 @@ class _Run:
         if isinstance(s, ast.Delete):
             attrs = dict(attrs)
             for t in s.targets:
-                if is_self_attr(t, me):
-                    attrs[t.attr] = frozenset({ABSENT})  # type: ignore[union-attr]
+                if isinstance(t, ast.Attribute) and is_self_attr(t, me):
+                    attrs[t.attr] = frozenset({ABSENT})
             return [(env, attrs)]
         if isinstance(s, ast.Expr):
             return self.effects(s.value, env, attrs, me, owner)
@@ -403,7 +408,7 @@ class _Run:
             base = self._init_target(f.value, owner, me)
             if base == "torch":
                 return [(env, attrs)]
-            if base is None or starred:
+            if base is None or isinstance(base, str) or starred:
                 raise _Opaque("unknown base __init__")
             if not (isinstance(f.value, ast.Call)):
                 args = args[1:]  # Base.__init__(self, ...)
@@ -515,7 +520,7 @@ def _is_isinstance(e: ast.expr) -> bool:
     return isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id == "isinstance" and len(e.args) == 2
 
 
-def is_self_attr(e: ast.expr, me: str | None) -> bool:
+def is_self_attr(e: ast.AST, me: str | None) -> TypeGuard[ast.Attribute]:
     return me is not None and isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and e.value.id == me
 
 

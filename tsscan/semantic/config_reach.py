@@ -92,7 +92,7 @@ def _static_test(test: ast.expr, cls: ClassInfo, module: ModuleInfo, me: str | N
             return True
         if isinstance(n, ast.Call) and module.resolve_node(n.func) == "torch.jit.is_scripting":
             return True
-        if is_self_attr(n, me) and A.is_constant(cls, n.attr):  # type: ignore[attr-defined]
+        if is_self_attr(n, me) and A.is_constant(cls, n.attr):
             return True
     return False
 

@@ -160,7 +160,7 @@ class _Walker:
             assert isinstance(e.left, ast.Attribute)
             t, f = self._split(env, e.left.attr, lambda p: None if p == C.TOP else p == C.lit(None), keep_absent=False)
             return (t, f) if isinstance(e.ops[0], ast.Is) else (f, t)
-        if C.is_self_attr(e, me) and A.is_constant(self.cls, e.attr):  # type: ignore[union-attr]
+        if C.is_self_attr(e, me) and A.is_constant(self.cls, e.attr):
             assert isinstance(e, ast.Attribute)
             vals = self.state(env, e.attr)
             if vals and all(p[0] == "c" and isinstance(p[1], bool) for p in vals):
@@ -440,7 +440,7 @@ def _verdicts(facts: FunctionFacts, fn: cst.FunctionDef) -> list[Verdict]:
     parsed: dict[int, ast.expr | None] = {}
     absent = frozenset({C.ABSENT})
     me = facts.self_name
-    read = {n.attr for n in ast.walk(node) if C.is_self_attr(n, me)}  # type: ignore[attr-defined]
+    read = {n.attr for n in ast.walk(node) if C.is_self_attr(n, me)}
     for cls in family:
         level = R.reached(cls, facts.module).get(id(node))
         if level is None or level == R.GUARDED:

@@ -628,9 +628,11 @@ class _Analyser:
                 self.out.empty_list_vars.setdefault(target.value, target)
                 if self.current_assign is not None and len(self.current_assign.targets) == 1:
                     self.out.empty_list_assigns.setdefault(target.value, self.current_assign)
-            one = self.current_assign is not None and len(self.current_assign.targets) == 1
+            assign = self.current_assign
+            one = assign is not None and len(assign.targets) == 1
             if one and isinstance(value, cst.Name) and value.value == "None" and self._find(target.value)[0] == -1:
-                self.out.none_assigns.setdefault(target.value, self.current_assign)
+                assert assign is not None
+                self.out.none_assigns.setdefault(target.value, assign)
             self.assign(target, t, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             parts = split_type_args(t) if t and t.startswith("Tuple[") else None
