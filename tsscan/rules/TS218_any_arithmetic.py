@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic.callee import operator_overloads
+from tsscan.semantic.callees import operator_overloads
 from tsscan.semantic.types import FunctionTypes, in_quiet_arm
 
 

@@ -4,7 +4,7 @@ import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Replacement, Rule
 from tsscan.rules._statement_types import StatementTypes
-from tsscan.semantic.callee import operator_overloads
+from tsscan.semantic.callees import operator_overloads
 from tsscan.semantic.knowledge import Signature
 from tsscan.semantic.types import in_quiet_arm, walk_expr
 

@@ -8,6 +8,9 @@
 - ``self.helper(...)``: a method of the class (not one a subclass in the file overrides);
 - ``self.block(...)``: the ``forward`` of a submodule whose class is defined in the file.
 
+:func:`operator_overloads` answers the narrower question of TS218/TS422: the registered schemas
+of a torch operator or Tensor method called there.
+
 Signatures of user code come from its annotations: an unannotated parameter is a Tensor. A
 callee the compiler would reject itself (``*args``, an unannotated parameter with a non-None
 default), one with decorators other than ``torch.jit.script``/``staticmethod``, and ``@overload``
@@ -17,6 +20,7 @@ families are not resolved: the answer is None, and nothing is checked.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 import libcst as cst
 
@@ -27,6 +31,7 @@ from tsscan.semantic.crossing import ast_to_cst
 from tsscan.semantic.function import FunctionFacts, cst_dotted
 from tsscan.semantic.knowledge import Param, Signature
 from tsscan.semantic.module import ClassInfo, FuncNode
+from tsscan.semantic.receivers import kinds_for
 from tsscan.semantic.values import MODULE
 from tsscan.walk import walk
 
@@ -191,3 +196,26 @@ def tested_names(fn: cst.FunctionDef) -> set[str]:
 
     walk(fn.body, V())
     return out
+
+
+def operator_overloads(
+    ctx: FunctionFacts, func: cst.BaseExpression, type_of: Callable[[cst.BaseExpression], str | None]
+) -> list[Signature]:
+    """The overloads the compiler tries for a call of ``func``; empty when ``func`` is neither a
+    torch operator reached through an import nor a method of a ``Tensor`` (``type_of`` types
+    the receiver)."""
+    knowledge = ctx.knowledge
+    head = func
+    while isinstance(head, cst.Attribute):
+        head = head.value
+    assert ctx.node is not None, "the engine sets the function before the rules run"
+    if (
+        isinstance(head, cst.Name)
+        and head.value in ctx.module.aliases
+        and head.value not in kinds_for(ctx, ctx.node).local_names
+    ):
+        qual = ctx.qualname(func) or ""
+        return knowledge.function_overloads(qual) if knowledge.function_kind(qual) == "builtin" else []
+    if isinstance(func, cst.Attribute) and type_of(func.value) == "Tensor":
+        return knowledge.method_overloads(func.attr.value)
+    return []
