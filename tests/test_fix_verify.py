@@ -533,8 +533,8 @@ from torch import nn
 
 class Odd(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = x * 2
-        return torch.add(y, y, y, y)
+        shape = x.shape
+        return x.reshape(shape.numel(), -1)
 
 
 class Tried(nn.Module):
