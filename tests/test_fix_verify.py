@@ -533,8 +533,8 @@ from torch import nn
 
 class Odd(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shape = x.shape
-        return x.reshape(shape.numel(), -1)
+        pair = [x, x]
+        return pair[:, 0]
 
 
 class Tried(nn.Module):

@@ -229,6 +229,12 @@ class _Analyser:
             level = self.declared_level.get(name, 0)
             empty = isinstance(value, (cst.List, cst.Dict)) and not value.elements
             declared = self.out.declared[name]
+            if t is None and not empty and len(self.frames) - 1 == level:
+                # a straight-line rebinding to a value of unknown type (`images, targets =
+                # self.transform(images, targets)`): the variable's type is unknown from here on
+                self.rebound.add(name)
+                self.frames[level].vars[name] = None
+                return
             if t is None or empty or assignable(declared, t) or implicitly_converted(declared, t):
                 return
             if len(self.frames) - 1 == level:
