@@ -1,0 +1,107 @@
+import libcst as cst
+
+from tsscan.rule import Example, Rule
+from tsscan.semantic.types import FunctionTypes, in_quiet_arm
+
+
+class TensorUnknownAttribute(Rule):
+    """An attribute no Tensor has, read from a value TorchScript types Tensor (`batch.x`).
+
+    What it does:
+        Flags `v.name` in compiled code where the model types `v` a Tensor there (most often a
+        parameter without annotation) and `name` is neither a method nor a property of
+        `torch.Tensor` in the knowledge tables, which are generated from torch for the target
+        version (TS401/TS402 report the Tensor members TorchScript does not support). A
+        variable is reported at its first such read in the function; an attribute assigned to
+        is TS230's.
+
+    Why is this bad:
+        A parameter without annotation is a Tensor in TorchScript, whatever the caller passes
+        in Python: a graph batch, a dataclass, an `ImageList`. Reading a field of that object
+        stops the compiler: "'Tensor (inferred)' object has no attribute or method 'x'".
+
+    Example:
+        def forward(self, batch):
+            return batch.x + batch.y
+
+    Use instead:
+        Pass the tensors themselves (`forward(self, x: Tensor, y: Tensor)`), or annotate the
+        parameter with a class TorchScript can compile (a `NamedTuple` or a
+        `@torch.jit.script` class).
+    """
+
+    code = "TS262"
+    name = "tensor-unknown-attribute"
+    message = "`{attr}` is no attribute of a Tensor, and TorchScript types this value Tensor{why}"
+    level = "type"
+
+    invalid = [
+        Example(
+            """
+import torch
+from torch import nn
+
+
+class Head(nn.Module):
+    def forward(self, batch) -> torch.Tensor:
+        return batch.x + batch.y
+"""
+        ),
+    ]
+    valid = [
+        Example(
+            """
+import torch
+from torch import nn
+from typing import NamedTuple
+
+
+class Batch(NamedTuple):
+    x: torch.Tensor
+    y: torch.Tensor
+
+
+class Head(nn.Module):
+    def forward(self, batch: Batch, t) -> torch.Tensor:
+        z = batch.x + batch.y
+        return z.T.sum(dim=0) + t.mT.real.shape[0] + t.ndim + t.is_cuda
+"""
+        ),
+    ]
+
+    def on_function(self) -> None:
+        self._types: FunctionTypes | None = None
+        self._targets: set[int] = set()  # attributes assigned to: TS230's
+        self._seen: set[str] = set()  # a variable is reported at its first such read only
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._targets.add(id(node.target))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._targets.add(id(node.target))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node is self.ctx.node:
+            self._types = self.ctx.types
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self._types is None:
+            return
+        attr = node.attr.value
+        if attr.startswith("__"):
+            return
+        k = self.ctx.knowledge
+        known = k.tensor_methods | k.tensor_properties | k.unsupported_tensor_methods | k.unsupported_tensor_properties
+        if attr in known or id(node) in self._targets:
+            return
+        v = node.value
+        if isinstance(v, cst.Name) and v.value in self._seen:
+            return
+        if self._types.type_at(v) != "Tensor" or in_quiet_arm(self.ctx, node):
+            return
+        why = ""
+        if isinstance(v, cst.Name):
+            self._seen.add(v.value)
+            if v.value in self._types.params and v.value not in self._types.declared:
+                why = f" (`{v.value}` has no annotation)"
+        self.report(node, self.message.format(attr=attr, why=why))
