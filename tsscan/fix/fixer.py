@@ -27,7 +27,16 @@ from dataclasses import dataclass, field
 from tsscan.engine import CheckResult, Engine, PendingFix
 from tsscan.files import FileError, read_source, split_lines, write_atomic
 from tsscan.fix.edits import fix_text
-from tsscan.fix.judge import FixRecord, Key, Problem, assign_statuses, find_problems, original_differs, problem_remains
+from tsscan.fix.judge import (
+    FixRecord,
+    Key,
+    Problem,
+    assign_statuses,
+    find_problems,
+    original_differs,
+    original_findings,
+    problem_remains,
+)
 from tsscan.rule import SAFE, Diagnostic
 from tsscan.verify.errors import covering
 from tsscan.verify.verifier import Outcome, Verifier
@@ -116,6 +125,7 @@ def fix_file(
     blocked: dict[Key, list[FixRecord]] = {}
     accepted: set[tuple[str, str, str]] = set()
     out = FileFix(path, text)
+    original = None  # the findings before any fix, once a fix is to be judged
     for _ in range(MAX_CONFIRMATIONS):
         new, records, result = run_fixes(engine, path, text, safeties, extra_ignore, blocked)
         out.new_text, out.applied, out.result = new, records, result
@@ -133,7 +143,9 @@ def fix_file(
             for r in records:
                 _block(blocked, records, r, "unverified", r.reason)
             continue
-        problems = find_problems(records, outcome, result, new, accepted)
+        if original is None:
+            original = original_findings(engine.check(path, text, extra_ignore).diagnostics, text)
+        problems = find_problems(records, outcome, result, new, accepted, original)
         if problems:
             if out.confirmations >= MAX_CONFIRMATIONS - 2:
                 for p in problems:
@@ -141,7 +153,7 @@ def fix_file(
                         _block(blocked, records, r, "reverted", p.message)
                 continue
             culprits = _culprits(
-                engine, path, text, safeties, extra_ignore, blocked, problems[0], verifier, accepted, out
+                engine, path, text, safeties, extra_ignore, blocked, problems[0], verifier, accepted, out, original
             )
             for r in culprits:
                 _block(blocked, records, r, "reverted", problems[0].message)
@@ -193,7 +205,17 @@ def _block(
 
 
 def _culprits(
-    engine, path, text, safeties, extra_ignore, blocked, problem: Problem, verifier: Verifier, accepted, out: FileFix
+    engine,
+    path,
+    text,
+    safeties,
+    extra_ignore,
+    blocked,
+    problem: Problem,
+    verifier: Verifier,
+    accepted,
+    out: FileFix,
+    original=None,
 ) -> list[FixRecord]:
     cands = list({c.key: c for c in problem.candidates}.values())
     if len(cands) > 1:
@@ -201,12 +223,12 @@ def _culprits(
             trial, recs, res = run_fixes(engine, path, text, safeties, extra_ignore, set(blocked) | {cand.key})
             outcome = verifier.check(path, trial, text, res.scope)
             out.confirmations += 1
-            if not problem_remains(problem, outcome, res, trial, accepted):
+            if not problem_remains(problem, outcome, res, trial, accepted, original):
                 return [cand]
     trial, recs, res = run_fixes(engine, path, text, safeties, extra_ignore, set(blocked) | {c.key for c in cands})
     outcome = verifier.check(path, trial, text, res.scope)
     out.confirmations += 1
-    if outcome.unavailable or not problem_remains(problem, outcome, res, trial, accepted):
+    if outcome.unavailable or not problem_remains(problem, outcome, res, trial, accepted, original):
         return list(cands)
     if problem.signature[1] == "differ" and not original_differs(problem, outcome):
         # without the fixes the unit does not script, so nothing else can be the cause: a

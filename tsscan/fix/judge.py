@@ -130,14 +130,32 @@ def _line_text(lines: list[str], line: int | None) -> str:
     return lines[line - 1].strip()
 
 
+Original = set[tuple[str, str]]  # (code, line text) of the findings in the code before the fixes
+
+
+def original_findings(diagnostics, text: str) -> Original:
+    """What :func:`_problem_error` may take as an explanation: a finding the fixes did not make."""
+    lines = split_lines(text)
+    return {(d.code, _line_text(lines, d.line)) for d in diagnostics}
+
+
 def _problem_error(
-    err: CompilerError | None, result: CheckResult, accepted: set[tuple[str, str, str]], unit: str, lines: list[str]
+    err: CompilerError | None,
+    result: CheckResult,
+    accepted: set[tuple[str, str, str]],
+    unit: str,
+    lines: list[str],
+    original: Original | None = None,
 ) -> bool:
-    """True when ``err`` is not explained by a rule finding that remains nor accepted as
-    present in the original code."""
+    """True when ``err`` is not explained by a rule finding that remains (and that was there
+    before the fixes: a finding a fix wrote is the fix's fault) nor accepted as present in the
+    original code."""
     if err is None:
         return False
-    if covering(result.diagnostics, err.line, result.scope):
+    cov = covering(result.diagnostics, err.line, result.scope)
+    if original is not None:
+        cov = [d for d in cov if (d.code, _line_text(lines, d.line)) in original]
+    if cov:
         return False
     if err.line is None and result.scope is not None:
         # no location in the message: a finding left in the same class/function explains it
@@ -159,6 +177,7 @@ def find_problems(
     result: CheckResult,
     text: str,
     accepted: set[tuple[str, str, str]],
+    original: Original | None = None,
 ) -> list[Problem]:
     lines = split_lines(text)
     roots = _roots(result)
@@ -178,7 +197,7 @@ def find_problems(
 
     for qual, err in outcome.frontend.items():
         unit = f"frontend:{qual}"
-        if _problem_error(err, result, accepted, unit, lines):
+        if _problem_error(err, result, accepted, unit, lines, original):
             assert err is not None
             cands = [r for r in records if r.qualname == qual]
             if cands:
@@ -209,14 +228,14 @@ def find_problems(
 
     for name, err in outcome.scripted.items():
         unit = f"script:{name}"
-        if _problem_error(err, result, accepted, unit, lines):
+        if _problem_error(err, result, accepted, unit, lines, original):
             assert err is not None
             rejected(unit, err, in_function(err.line) or [r for r in records if unit in _units_of(r, roots)])
         elif err is None and outcome.scripted_compare.get(name, ("none",))[0] == "differ":
             differs(unit, name, outcome.scripted_compare[name][1], [r for r in records if unit in _units_of(r, roots)])
     for name, c in outcome.classes.items():
         unit = f"class:{name}"
-        if c.built and _problem_error(c.script_error, result, accepted, unit, lines):
+        if c.built and _problem_error(c.script_error, result, accepted, unit, lines, original):
             err = c.script_error
             assert err is not None
             rejected(unit, err, in_function(err.line) or [r for r in records if name in _units_of(r, roots)])
@@ -225,13 +244,15 @@ def find_problems(
     return problems
 
 
-def problem_remains(problem: Problem, outcome: Outcome, result: CheckResult, text: str, accepted) -> bool:
+def problem_remains(
+    problem: Problem, outcome: Outcome, result: CheckResult, text: str, accepted, original: Original | None = None
+) -> bool:
     if outcome.unavailable:
         return True
     lines = split_lines(text)
     kind, _, name = problem.unit.partition(":")
     if kind == "frontend":
-        return _problem_error(outcome.frontend.get(name), result, accepted, problem.unit, lines)
+        return _problem_error(outcome.frontend.get(name), result, accepted, problem.unit, lines, original)
     if kind == "import":
         return outcome.import_error is not None
     if kind == "script":
@@ -241,7 +262,7 @@ def problem_remains(problem: Problem, outcome: Outcome, result: CheckResult, tex
                 or outcome.scripted[name] is not None
                 or outcome.scripted_compare.get(name, ("none",))[0] == "differ"
             )
-        return _problem_error(outcome.scripted.get(name), result, accepted, problem.unit, lines)
+        return _problem_error(outcome.scripted.get(name), result, accepted, problem.unit, lines, original)
     c = outcome.classes.get(name)
     if problem.signature[1] == "differ":
         # gone only when the class scripts and agrees: a revert that stops it from
@@ -250,14 +271,14 @@ def problem_remains(problem: Problem, outcome: Outcome, result: CheckResult, tex
     if c is None or not c.built:
         return False
     err = c.script_error
-    if err is not None and not _problem_error(err, result, accepted, problem.unit, lines):
+    if err is not None and not _problem_error(err, result, accepted, problem.unit, lines, original):
         # the compiler now stops at a construct a rule reports: that clears the fix left
         # out only if the compiler got as far as the problem's place
         if problem.line is None or err.line is None:
             return True  # inconclusive: keep looking
         shift = len(lines) - problem.n_lines
         return err.line < problem.line + min(shift, 0)
-    return _problem_error(err, result, accepted, problem.unit, lines)
+    return _problem_error(err, result, accepted, problem.unit, lines, original)
 
 
 def original_differs(problem: Problem, outcome: Outcome) -> bool:
