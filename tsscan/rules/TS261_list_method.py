@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic.types import FunctionTypes, in_quiet_arm
+from tsscan.semantic.types import in_quiet_arm
 
 # the methods a TorchScript list has (measured with torch 2.13 on List[int], List[float],
 # List[str] and List[Tensor]); `sum` compiles on lists of numbers only
@@ -89,17 +89,8 @@ def grow(x: torch.Tensor, given: List[int]) -> int:
         ),
     ]
 
-    def on_function(self) -> None:
-        self._types: FunctionTypes | None = None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if node is self.ctx.node:
-            self._types = self.ctx.types
-
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if self._types is None:
-            return
-        t = self._types.type_at(node.value)
+        t = self.ctx.types.type_at(node.value)
         if t is None or not t.startswith("List[") or not t.endswith("]"):
             return
         allowed = LIST_METHODS if _element(t) in ("Tensor", "str") else NUMBER_LIST_METHODS

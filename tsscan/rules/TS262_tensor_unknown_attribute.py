@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic.types import FunctionTypes, in_quiet_arm
+from tsscan.semantic.types import in_quiet_arm
 
 
 class TensorUnknownAttribute(Rule):
@@ -70,7 +70,6 @@ class Head(nn.Module):
     ]
 
     def on_function(self) -> None:
-        self._types: FunctionTypes | None = None
         self._targets: set[int] = set()  # attributes assigned to: TS230's
         self._seen: set[str] = set()  # a variable is reported at its first such read only
 
@@ -80,13 +79,7 @@ class Head(nn.Module):
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self._targets.add(id(node.target))
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if node is self.ctx.node:
-            self._types = self.ctx.types
-
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if self._types is None:
-            return
         attr = node.attr.value
         if attr.startswith("__"):
             return
@@ -97,11 +90,11 @@ class Head(nn.Module):
         v = node.value
         if isinstance(v, cst.Name) and v.value in self._seen:
             return
-        if self._types.type_at(v) != "Tensor" or in_quiet_arm(self.ctx, node):
+        if self.ctx.types.type_at(v) != "Tensor" or in_quiet_arm(self.ctx, node):
             return
         why = ""
         if isinstance(v, cst.Name):
             self._seen.add(v.value)
-            if v.value in self._types.params and v.value not in self._types.declared:
+            if v.value in self.ctx.types.params and v.value not in self.ctx.types.declared:
                 why = f" (`{v.value}` has no annotation)"
         self.report(node, self.message.format(attr=attr, why=why))
