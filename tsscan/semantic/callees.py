@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import libcst as cst
 
@@ -30,7 +31,8 @@ from tsscan.semantic.calls import Callee
 from tsscan.semantic.crossing import ast_to_cst
 from tsscan.semantic.function import FunctionFacts, cst_dotted
 from tsscan.semantic.knowledge import Param, Signature
-from tsscan.semantic.module import ClassInfo, FuncNode
+from tsscan.semantic.foreign import Foreign
+from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, dotted
 from tsscan.semantic.receivers import kinds_for
 from tsscan.semantic.values import MODULE
 from tsscan.walk import walk
@@ -64,6 +66,9 @@ def resolve(ctx: FunctionFacts, node: cst.Call, shadowed: set[str], receiver_typ
         if _overloaded(ctx.module.tree.body, func.value):
             return None
         return _user_callee(ctx, fn, written, method=False)
+    there = ctx.scope.foreign_signatures.get(written)
+    if there is not None and head in ctx.module.aliases and head not in shadowed:
+        return _foreign_callee(written, there)  # a function of another file of the package
     attr = ctx.self_attr(func)
     if attr is not None and ctx.cls is not None:
         return _self_callee(ctx, ctx.cls, attr, written)
@@ -79,6 +84,9 @@ def _self_callee(ctx: FunctionFacts, cls: ClassInfo, attr: str, written: str) ->
     if cls.attribute(attr) is not None or cls.class_attribute(attr) is not None:
         if any(attr in c.init_assigned_later for c in cls.mro()):
             return None  # assigned more than once: which module it holds depends on the arguments
+        built = _built_from(ctx, cls, attr)
+        if built is not None:
+            return _foreign_callee(written, built)  # a module class of another file
         t = attributes.attribute_type(cls, attr, ctx.module)
         if t.kind != MODULE or t.origin != "init":
             return None
@@ -106,6 +114,26 @@ def _self_callee(ctx: FunctionFacts, cls: ClassInfo, attr: str, written: str) ->
     return _user_callee(ctx, found, written, method=True)
 
 
+def _built_from(ctx: FunctionFacts, cls: ClassInfo, attr: str) -> Foreign | None:
+    """The ``forward`` of the class of another file that ``__init__`` builds ``self.<attr>`` from."""
+    a = cls.attribute(attr)
+    name = dotted(a.value.func) if a is not None and isinstance(a.value, ast.Call) else None
+    if name is None or name.split(".", 1)[0] not in ctx.module.aliases:
+        return None
+    return ctx.scope.foreign_signatures.get(name)
+
+
+def _foreign_callee(written: str, there: Foreign) -> Callee:
+    return Callee(
+        written,
+        (there.signature,),
+        user=True,
+        where=f"defined at {there.where}",
+        inferred=there.inferred,
+        method=there.bound,
+    )
+
+
 def _own_method(cls: ClassInfo, name: str) -> FuncNode | None:
     """The method ``name`` of ``cls`` when the file shows all of its definitions."""
     found = cls.find_method(name)
@@ -126,19 +154,46 @@ def _overloaded(body: list[ast.stmt], name: str) -> bool:
 
 
 def _user_callee(ctx: FunctionFacts, fn: FuncNode, shown: str, method: bool) -> Callee | None:
-    decorators = [ctx.module.resolve_node(d.func if isinstance(d, ast.Call) else d) for d in fn.decorator_list]
+    found = signature_of(fn, ctx.module, method, ctx)
+    if found is None:
+        return None
+    sig, inferred, bound = found
+    return Callee(shown, (sig,), user=True, where=f"line {fn.lineno}", inferred=inferred, method=bound)
+
+
+@dataclass(frozen=True)
+class _Names:
+    """How a file resolves names, for reading annotations outside a compiled function."""
+
+    module: ModuleInfo
+
+    def qualname(self, node: cst.CSTNode) -> str | None:
+        return self.module.resolve(cst_dotted(node))
+
+
+def signature_of(
+    fn: FuncNode, mod: ModuleInfo, method: bool, names: FunctionFacts | None = None
+) -> tuple[Signature, frozenset[str], bool] | None:
+    """The TorchScript signature of a user function or method (``method``: defined in a class)
+    of the file ``mod``, its unannotated (Tensor) parameters, and whether ``self`` is bound when
+    it is called on an object. None when the compiler rejects the callee itself (``*args``, an
+    unannotated parameter with a non-None default: its own findings) or its decorators may
+    change what is called."""
+    decorators = [mod.resolve_node(d.func if isinstance(d, ast.Call) else d) for d in fn.decorator_list]
     if any(d not in _ALLOWED_DECORATORS for d in decorators):
         return None
     a = fn.args
     if a.vararg is not None or a.kwarg is not None or isinstance(fn, ast.AsyncFunctionDef):
         return None
     positional = a.posonlyargs + a.args
-    if method and "staticmethod" not in decorators:
+    bound = method and "staticmethod" not in decorators
+    if bound:
         if not positional:
             return None
         positional = positional[1:]
     defaults: list[ast.expr | None] = [None] * (len(a.posonlyargs + a.args) - len(a.defaults)) + list(a.defaults)
     defaults = defaults[len(defaults) - len(positional) :]
+    reader = names if names is not None else _Names(mod)
     params: list[Param] = []
     inferred: set[str] = set()
     for arg, default, kw_only in [(p, d, False) for p, d in zip(positional, defaults, strict=True)] + [
@@ -151,13 +206,11 @@ def _user_callee(ctx: FunctionFacts, fn: FuncNode, shown: str, method: bool) -> 
             inferred.add(arg.arg)
             continue
         written = ast_to_cst(arg.annotation)
-        t = annotation_type(written, ctx) if written is not None else None
+        t = annotation_type(written, reader) if written is not None else None  # type: ignore[arg-type]
         if isinstance(default, ast.Constant) and default.value is None and t and not t.startswith("Optional["):
             return None  # `x: Tensor = None`: the callee's own problem (TS605's)
         params.append(Param(arg.arg, t or "", kw_only, default is not None))
-    sig = Signature(tuple(params), ("",))
-    bound = method and "staticmethod" not in decorators
-    return Callee(shown, (sig,), user=True, where=f"line {fn.lineno}", inferred=frozenset(inferred), method=bound)
+    return Signature(tuple(params), ("",)), frozenset(inferred), bound
 
 
 def tested_names(fn: cst.FunctionDef) -> set[str]:

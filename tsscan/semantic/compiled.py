@@ -18,6 +18,7 @@ import ast
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from tsscan.semantic import foreign
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, module_facts, self_name
 from tsscan.semantic.static import in_ranges, regions
 from tsscan.semantic.wrappers import FACT_PREFIX, Wrapper, decode
@@ -62,6 +63,9 @@ class FileScope:
     # functools.wraps decorators of other files of the package, as the package index found them
     # (by their dotted name as written here; see tsscan.semantic.wrappers)
     foreign_wrappers: dict[str, Wrapper] = field(default_factory=dict)
+    # signatures of functions and module classes of other files this file calls, by the name
+    # it calls them by (see tsscan.semantic.foreign)
+    foreign_signatures: dict[str, foreign.Foreign] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -104,15 +108,17 @@ def analyse(tree: ast.Module, external: Iterable[str] | Mapping[str, str] = (), 
     the package compiles (:mod:`tsscan.semantic.index`); as a mapping, each with the note its
     findings carry. ``roots_only``: only those, and what they call (a file checked only because
     another file's compiled code reaches into it). Entries that start with
-    :data:`tsscan.semantic.wrappers.FACT_PREFIX` are facts of decorators of other files."""
+    :data:`tsscan.semantic.wrappers.FACT_PREFIX` are facts of decorators of other files, those
+    that start with :data:`tsscan.semantic.foreign.SIG_PREFIX` signatures of other files."""
     mod = module_facts(tree)
     notes = dict(external) if isinstance(external, Mapping) else dict.fromkeys(external, "")
     facts = {e for e in notes if e.startswith(FACT_PREFIX)}
-    for fact in facts:
+    sigs = {e for e in notes if e.startswith(foreign.SIG_PREFIX)}
+    for fact in facts | sigs:
         del notes[fact]
     compiled = _compiled_functions(mod, notes, roots_only)
     _record(mod, compiled)
-    return FileScope(mod, compiled, _init_functions(mod, compiled), decode(facts))
+    return FileScope(mod, compiled, _init_functions(mod, compiled), decode(facts), foreign.decode(sigs))
 
 
 def record_compiled_methods(mod: ModuleInfo) -> None:

@@ -27,9 +27,10 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tsscan.semantic import wrappers
+from tsscan.semantic import foreign, wrappers
+from tsscan.semantic.callees import signature_of
 from tsscan.semantic.compiled import FileScope, analyse, calls_in, class_roots, self_function_attribute
-from tsscan.semantic.module import ClassInfo, dotted, is_torch_module_name, self_name
+from tsscan.semantic.module import ClassInfo, ModuleInfo, dotted, is_torch_module_name, self_name
 from tsscan.semantic.static import in_ranges
 
 # how many ``__init__`` re-exports a name is followed through
@@ -84,6 +85,11 @@ class Summary:
     names: tuple[tuple[str, str], ...] | None = ()  # top-level names (tsscan.semantic.wrappers)
     exports: tuple[str, ...] = ()  # what ``from <this module> import *`` takes
     stars: tuple[str, ...] = ()  # absolute names of the modules it imports ``*`` from
+    # TorchScript signatures of its module-level functions (``f``) and methods (``Cls.m``)
+    signatures: tuple[tuple[str, foreign.Packed], ...] = ()
+    # imported names (as written) of the classes its module classes' ``__init__`` instantiate
+    # into an attribute (``self.mlp = Mlp(...)``): the calling file needs their ``forward``
+    instantiated: frozenset[str] = frozenset()
 
     def to_json(self) -> list:
         return [
@@ -111,14 +117,29 @@ class Summary:
             None if self.names is None else [list(n) for n in self.names],
             list(self.exports),
             list(self.stars),
+            [[n, [p[0], p[1], [list(x) for x in p[2]]]] for n, p in self.signatures],
+            sorted(self.instantiated),
         ]
 
     @classmethod
     def from_json(cls, data: list) -> Summary:
         """The summary :meth:`to_json` gave; raises ValueError/TypeError/IndexError for anything else."""
-        module, is_package, functions, aliases, calls, sites, classes, decorators, wrapping, names, exports, stars = (
-            data
-        )
+        (
+            module,
+            is_package,
+            functions,
+            aliases,
+            calls,
+            sites,
+            classes,
+            decorators,
+            wrapping,
+            names,
+            exports,
+            stars,
+            signatures,
+            instantiated,
+        ) = data
         return cls(
             module=str(module),
             is_package=bool(is_package),
@@ -144,6 +165,8 @@ class Summary:
             names=None if names is None else tuple((str(a), str(b)) for a, b in names),
             exports=tuple(map(str, exports)),
             stars=tuple(map(str, stars)),
+            signatures=tuple((str(n), foreign.unpack_json(p)) for n, p in signatures),
+            instantiated=frozenset(map(str, instantiated)),
         )
 
 
@@ -239,7 +262,35 @@ def summarize(path: str | Path, scope: FileScope, text: str | None = None) -> Su
         call_sites=tuple(sorted(sites)),
         classes=tuple(_class_summary(c, scope, module, is_package, lines) for c in mod.classes.values()),
         **_wrapper_fields(scope, module, is_package),
+        signatures=_signatures(mod),
+        instantiated=_instantiated(mod),
     )
+
+
+def _signatures(mod: ModuleInfo) -> tuple[tuple[str, foreign.Packed], ...]:
+    """The TorchScript signatures of a file's module-level functions and of its classes' methods
+    (those the compiler would reject themselves are left out: nothing is checked against them)."""
+    out: list[tuple[str, foreign.Packed]] = []
+    todo = [(name, fn, False) for name, fn in mod.functions.items()]
+    todo += [(f"{c.name}.{name}", fn, True) for c in mod.classes.values() for name, fn in c.methods.items()]
+    for name, fn, method in todo:
+        if name.endswith("__init__"):
+            continue
+        found = signature_of(fn, mod, method)
+        if found is not None:
+            out.append((name, foreign.pack(*found, fn.lineno)))
+    return tuple(sorted(out))
+
+
+def _instantiated(mod: ModuleInfo) -> frozenset[str]:
+    """Imported names, as written, called in ``self.x = Name(...)`` in module classes' ``__init__``."""
+    out = set()
+    for c in mod.classes.values():
+        for attr in c.init_attrs.values() if c.is_module else ():
+            name = dotted(attr.value.func) if isinstance(attr.value, ast.Call) else None
+            if name and name.split(".")[0] in mod.aliases:
+                out.add(name)
+    return frozenset(out)
 
 
 def _wrapper_fields(scope: FileScope, module: str, is_package: bool) -> dict:
@@ -341,6 +392,41 @@ class PackageIndex:
                 fact = wrappers.encode(local, there.module, shown(found[0]), line, self._names(there), closure, methods)
                 out.setdefault(path, set()).add(fact)
         return out
+
+    def signature_facts(self) -> dict[str, set[str]]:
+        """For each file, the signatures of the functions of other files its compiled code calls
+        and of the ``forward`` of the classes of other files its module classes hold, as
+        :func:`tsscan.semantic.foreign.encode`-d facts."""
+        out: dict[str, set[str]] = {}
+        for path, summary in self.summaries.items():
+            aliases = dict(summary.aliases)
+            wanted = {(local, target) for target in summary.calls for local in _written(target, aliases)}
+            for local in summary.instantiated:
+                head, _, rest = local.partition(".")
+                wanted.add((local, f"{aliases[head]}.{rest}" if rest else aliases[head]))
+            for local, target in sorted(wanted):
+                fact = self._signature_fact(path, local, target)
+                if fact is not None:
+                    out.setdefault(path, set()).add(fact)
+        return out
+
+    def _signature_fact(self, path: str, local: str, target: str) -> str | None:
+        """The signature fact of ``target`` (a function, or a module class's ``forward``) of another
+        file, called ``local`` in ``path``."""
+        found = self.locate(target)
+        if found is not None:
+            there, name = found
+        else:
+            cls = self.locate_class(target)
+            if cls is None:
+                return None
+            mro, torch_module, unknown = self.mro(*cls)
+            owner = next(((p, c) for p, c in mro if "forward" in c.methods), None)
+            if owner is None or (owner[1] is not cls[1] and unknown) or not (torch_module or cls[1].guessed_module):
+                return None  # a forward the index does not see (a torch base's, an unknown base's)
+            there, name = owner[0], f"{owner[1].name}.forward"
+        packed = dict(self.summaries[there].signatures).get(name) if there != path else None
+        return foreign.encode(local, shown(there), packed) if packed is not None else None
 
     def _names(self, summary: Summary) -> dict[str, str] | None:
         """The top-level names of a wrapper's module, with those its ``import *`` take from
@@ -550,14 +636,29 @@ def _decorator_targets(summary: Summary) -> list[tuple[str, str]]:
     return out
 
 
+def _written(target: str, aliases: Mapping[str, str]) -> list[str]:
+    """How a file writes a call of the absolute dotted ``target`` through its imports
+    (``pad_to``, ``utils.pad_to``)."""
+    out = []
+    for local, origin in aliases.items():
+        if target == origin:
+            out.append(local)
+        elif target.startswith(origin + ".") and "." not in target[len(origin) + 1 :]:
+            out.append(f"{local}{target[len(origin) :]}")
+    return out
+
+
 def _with_wrapper_facts(
     roots: dict[str, dict[str, str]], summaries: Mapping[str, Summary], files: Collection[str]
 ) -> dict[str, dict[str, str]]:
-    """``roots`` with, for each file checked, the facts of the decorators of other files it uses."""
+    """``roots`` with, for each file checked, the facts of the decorators of other files it uses
+    and the signatures of the callees of other files it calls."""
     out = {path: dict(names) for path, names in roots.items()}
-    for path, facts in PackageIndex(summaries).wrapper_facts().items():
-        if path in files or path in out:
-            out.setdefault(path, {}).update(dict.fromkeys(facts, ""))
+    index = PackageIndex(summaries)
+    for found in (index.wrapper_facts(), index.signature_facts()):
+        for path, facts in found.items():
+            if path in files or path in out:
+                out.setdefault(path, {}).update(dict.fromkeys(facts, ""))
     return out
 
 

@@ -1,0 +1,64 @@
+"""Signatures of functions and methods defined in *another* file of the package, as facts the
+package index (:mod:`tsscan.semantic.index`) hands to the file that calls them.
+
+A file is checked on its own; what it needs to know of the rest of the package reaches it as
+facts next to the names other files compile in it (as :mod:`tsscan.semantic.wrappers` does for
+decorators). A signature fact names the callee as the calling file writes it (``pad_to``,
+``utils.pad_to``; ``Block`` for the ``forward`` of an imported module class), the file and line
+where it is defined, and its TorchScript signature (parameter types as the compiler reads the
+annotations there; an unannotated parameter is a Tensor).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from tsscan.semantic.knowledge import Param, Signature
+
+SIG_PREFIX = "@sig "
+
+
+@dataclass(frozen=True)
+class Foreign:
+    """One callee of another file: where it is, its signature, and how it is called."""
+
+    where: str  # "pkg/utils.py:12"
+    signature: Signature
+    inferred: frozenset[str]  # its unannotated (Tensor) parameters
+    bound: bool  # a method called on an object: ``self`` is bound already
+
+
+# (line, bound, [(name, type, keyword only, has default, inferred)])
+Packed = tuple[int, bool, tuple[tuple[str, str, bool, bool, bool], ...]]
+
+
+def pack(signature: Signature, inferred: frozenset[str], bound: bool, line: int) -> Packed:
+    """The plain data a per-file summary keeps of one signature."""
+    params = tuple((p.name, p.type, p.kwarg_only, p.has_default, p.name in inferred) for p in signature.params)
+    return (line, bound, params)
+
+
+def unpack_json(data: list) -> Packed:
+    """A :data:`Packed` read back from JSON; raises TypeError/ValueError on anything else."""
+    line, bound, params = data
+    return (int(line), bool(bound), tuple((str(a), str(b), bool(c), bool(d), bool(e)) for a, b, c, d, e in params))
+
+
+def encode(local: str, where: str, packed: Packed) -> str:
+    """The fact for a callee written ``local`` in the calling file, defined at ``where``."""
+    line, bound, params = packed
+    return SIG_PREFIX + json.dumps([local, f"{where}:{line}", bound, [list(p) for p in params]], separators=(",", ":"))
+
+
+def decode(facts: set[str] | frozenset[str]) -> dict[str, Foreign]:
+    """The signature facts among ``facts``, by the callee's name as the calling file writes it."""
+    out: dict[str, Foreign] = {}
+    for fact in facts:
+        if not fact.startswith(SIG_PREFIX):
+            continue
+        local, where, bound, params = json.loads(fact[len(SIG_PREFIX) :])
+        sig = Signature(tuple(Param(str(n), str(t), bool(k), bool(d)) for n, t, k, d, _ in params), ("",))
+        inferred = frozenset(str(p[0]) for p in params if p[4])
+        out[str(local)] = Foreign(str(where), sig, inferred, bool(bound))
+    return out
