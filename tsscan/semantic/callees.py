@@ -29,9 +29,9 @@ from tsscan.semantic import attributes, nn_forwards
 from tsscan.semantic.annotations import annotation_type, walk_expr
 from tsscan.semantic.calls import Callee
 from tsscan.semantic.crossing import ast_to_cst
+from tsscan.semantic.foreign import Foreign
 from tsscan.semantic.function import FunctionFacts, cst_dotted
 from tsscan.semantic.knowledge import Param, Signature
-from tsscan.semantic.foreign import Foreign
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, dotted
 from tsscan.semantic.receivers import kinds_for
 from tsscan.semantic.values import MODULE
