@@ -216,13 +216,20 @@ def signature_of(
 def tested_names(fn: cst.FunctionDef) -> set[str]:
     """Names an ``is None`` test, a truth test, ``assert`` or ``isinstance`` may refine (the
     compiler narrows an Optional in the arms such a test guards, and after an early exit).
-    A comparison whose result is only stored (``ok = x is not None``) refines nothing."""
+    A comparison whose result is only stored (``ok = x is not None``) refines nothing, nor does
+    passing a value to a call in the test (``if exists(mask):``: the call takes ``mask`` as it is)."""
     out: set[str] = set()
 
     def names(expr: cst.CSTNode) -> None:
-        for n in walk_expr(expr):
+        stack = [expr]
+        while stack:
+            n = stack.pop()
             if isinstance(n, cst.Name):
                 out.add(n.value)
+            elif isinstance(n, cst.Call) and _call_name(n) not in _REFINING_CALLS:
+                stack.append(n.func)  # `self.mask.any()`: not its arguments
+            else:
+                stack.extend(n.children)
 
     class V(cst.CSTVisitor):
         def visit_If(self, n: cst.If) -> None:
@@ -241,14 +248,20 @@ def tested_names(fn: cst.FunctionDef) -> set[str]:
             names(n)
 
         def visit_Call(self, n: cst.Call) -> None:
-            f = n.func
-            name = f.value if isinstance(f, cst.Name) else (f.attr.value if isinstance(f, cst.Attribute) else "")
-            if name in ("isinstance", "_unwrap_optional"):
+            if _call_name(n) in _REFINING_CALLS:
                 for a in n.args:
                     names(a.value)
 
     walk(fn.body, V())
     return out
+
+
+_REFINING_CALLS = ("isinstance", "_unwrap_optional")
+
+
+def _call_name(n: cst.Call) -> str:
+    f = n.func
+    return f.value if isinstance(f, cst.Name) else (f.attr.value if isinstance(f, cst.Attribute) else "")
 
 
 def operator_overloads(
