@@ -70,7 +70,10 @@ def test_roots_follow_relative_imports_reexports_and_module_attributes(tmp_path)
     root = _tree(tmp_path)
     trees = {str(root / rel): ast.parse(text) for rel, text in FILES.items()}
     roots = package_roots(trees)
-    assert roots == {str(root / "pkg/helpers.py"): frozenset({"pad_to", "inner", "third"})}
+    names = {path: frozenset(n for n in found if not n.startswith("@")) for path, found in roots.items()}
+    assert {path: found for path, found in names.items() if found} == {
+        str(root / "pkg/helpers.py"): frozenset({"pad_to", "inner", "third"})
+    }
 
 
 def test_the_cli_checks_a_helper_where_it_is_defined(tmp_path):
@@ -288,3 +291,75 @@ def test_fix_reports_what_check_reports(tmp_path):
     # nothing here has a fix: --fix leaves the files as they are and reports what is left
     fixed = _run(root, "check", "--fix", "--no-verify", "--format", "json", "pkg")
     assert _found(check) == _found(fixed) == {("pkg/helpers.py", 3, "TS201"), ("pkg/helpers.py", 7, "TS101")}
+
+
+CALLS = {
+    "pkg/__init__.py": "",
+    "pkg/layers.py": (
+        "import torch\n"
+        "from torch import nn\n"
+        "\n"
+        "\n"
+        "def scale(x: torch.Tensor, factor: float = 1.0) -> torch.Tensor:\n"
+        "    return x * factor\n"
+        "\n"
+        "\n"
+        "class Mlp(nn.Module):\n"
+        "    def __init__(self, dim: int = 4) -> None:\n"
+        "        super().__init__()\n"
+        "        self.fc = nn.Linear(dim, dim)\n"
+        "\n"
+        "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
+        "        return self.fc(x)\n"
+    ),
+    "pkg/model.py": (
+        "import torch\n"
+        "from torch import nn\n"
+        "\n"
+        "from . import layers\n"
+        "from .layers import Mlp, scale\n"
+        "\n"
+        "\n"
+        "class Model(nn.Module):\n"
+        "    def __init__(self) -> None:\n"
+        "        super().__init__()\n"
+        "        self.mlp = Mlp(4)\n"
+        "\n"
+        "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
+        "        y = scale(x, 2) + layers.scale(x, factor=3) + scale(x, 2.0)\n"
+        "        return self.mlp(y, x) + self.mlp(y)\n"
+    ),
+}
+
+
+def test_calls_of_functions_and_modules_of_other_files_are_checked_against_their_signatures(tmp_path):
+    for rel, text in CALLS.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    proc = _run(tmp_path, "check", "--no-cache", "--format", "json", "pkg/model.py")
+    assert proc.returncode == 1, proc.stderr
+    diagnostics = json.loads(proc.stdout)["diagnostics"]
+    found = {(d["line"], d["column"], d["code"]) for d in diagnostics}
+    assert found == {(14, 13, "TS410"), (14, 27, "TS410"), (15, 16, "TS411")}
+    messages = sorted(d["message"] for d in diagnostics)
+    assert messages[0].startswith("`layers.scale` (defined at pkg/layers.py:5)")
+    assert "Expected a value of type 'float' for argument 'factor' but instead found type 'int'" in messages[1]
+    assert messages[2].startswith("`self.mlp` (defined at pkg/layers.py:14)")
+    assert "Expected at most 2 arguments but found 3 positional arguments" in messages[2]
+    # the compiler agrees (the calls that fail are the ones reported)
+    import torch
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        from pkg.model import Model  # type: ignore[import-not-found]
+
+        try:
+            torch.jit.script(Model())
+        except RuntimeError as exc:
+            assert "argument 'factor' but instead found type 'int'" in str(exc)
+        else:
+            raise AssertionError("the model scripted")
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m == "pkg" or m.startswith("pkg.")]:
+            del sys.modules[name]
