@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from tsscan.semantic import attributes, nn_forwards
-from tsscan.semantic.annotations import annotation_type, walk_expr
+from tsscan.semantic.annotations import annotation_type
 from tsscan.semantic.calls import Callee
 from tsscan.semantic.crossing import ast_to_cst
 from tsscan.semantic.foreign import Foreign
