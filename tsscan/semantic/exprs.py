@@ -10,7 +10,7 @@ import re
 
 import libcst as cst
 
-from tsscan.semantic import attributes
+from tsscan.semantic import attributes, config
 from tsscan.semantic.annotations import SCALARS, annotation_type, split_type_args
 from tsscan.semantic.crossing import text_to_cst
 from tsscan.semantic.function import FunctionFacts as FunctionContext
@@ -353,6 +353,10 @@ def module_attribute_type(ctx: FunctionContext, name: str) -> str | None:
     ok_origin = at.origin in ("init", "buffer", "parameter", "builtin") or (
         at.annotated and at.origin in ("annotation", "init")
     )
+    if not at.known and at.origin in ("init", ""):
+        # `self.p = p` with `p=0`: the value the instance holds when built with its defaults
+        at = config.type_at_defaults(ctx.cls, ctx.module, name) or at
+        ok_origin = at.kind in (attributes.INT, attributes.FLOAT, attributes.BOOL, attributes.STR)
     if at.known and at.ts and ok_origin and at.kind not in attributes.UNCONVERTIBLE:
         written = text_to_cst(at.ts)
         out = annotation_type(written, ctx) if written is not None else None
