@@ -363,3 +363,36 @@ def test_calls_of_functions_and_modules_of_other_files_are_checked_against_their
         sys.path.remove(str(tmp_path))
         for name in [m for m in sys.modules if m == "pkg" or m.startswith("pkg.")]:
             del sys.modules[name]
+
+
+def test_a_method_inherited_from_a_base_in_another_file_is_checked_against_its_signature(tmp_path):
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/base.py": (
+            "import torch\n"
+            "from torch import nn\n"
+            "\n"
+            "\n"
+            "class Base(nn.Module):\n"
+            "    def shift(self, x: torch.Tensor, by: float = 1.0) -> torch.Tensor:\n"
+            "        return x + by\n"
+        ),
+        "pkg/child.py": (
+            "import torch\n"
+            "\n"
+            "from .base import Base\n"
+            "\n"
+            "\n"
+            "class Child(Base):\n"
+            "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
+            "        return self.shift(x, 2) + self.shift(x, 2.0)\n"
+        ),
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    proc = _run(tmp_path, "check", "--no-cache", "--format", "json", "pkg/child.py")
+    assert proc.returncode == 1, proc.stderr
+    (d,) = json.loads(proc.stdout)["diagnostics"]
+    assert (d["line"], d["column"], d["code"]) == (8, 16, "TS410")
+    assert d["message"].startswith("`self.shift` (defined at pkg/base.py:6)")

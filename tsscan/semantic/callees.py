@@ -105,12 +105,15 @@ def _self_callee(ctx: FunctionFacts, cls: ClassInfo, attr: str, written: str) ->
             return None
         return _user_callee(ctx, found, written, method=True)
     found = _own_method(cls, attr)
-    if found is None:
+    inherited = ctx.scope.foreign_signatures.get(f"self:{cls.name}.{attr}")  # from a base in another file
+    if found is None and (inherited is None or cls.find_method(attr) is not None):
         return None
     # a subclass in the file may override it: the compiler checks the override there
     for other in ctx.module.classes.values():
         if other is not cls and any(c is cls for c in other.mro()) and attr in other.methods:
             return None
+    if found is None and inherited is not None:
+        return _foreign_callee(written, inherited)
     return _user_callee(ctx, found, written, method=True)
 
 

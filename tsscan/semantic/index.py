@@ -404,10 +404,31 @@ class PackageIndex:
             for local in summary.instantiated:
                 head, _, rest = local.partition(".")
                 wanted.add((local, f"{aliases[head]}.{rest}" if rest else aliases[head]))
-            for local, target in sorted(wanted):
-                fact = self._signature_fact(path, local, target)
-                if fact is not None:
-                    out.setdefault(path, set()).add(fact)
+            facts = {self._signature_fact(path, local, target) for local, target in sorted(wanted)}
+            for cls in summary.classes:
+                facts.update(self._inherited_facts(path, cls))
+            facts.discard(None)
+            if facts:
+                out[path] = facts  # type: ignore[assignment]
+        return out
+
+    def _inherited_facts(self, path: str, cls: ClassSummary) -> set[str | None]:
+        """Facts ``self:<Cls>.<m>`` for the methods ``cls`` calls on ``self`` that a base class of
+        another file defines (when every base is known, so the method found is the one called)."""
+        called = {name for _, names in cls.self_calls for name in names} - cls.methods
+        if not called or not cls.bases:
+            return set()
+        mro, _, unknown = self.mro(path, cls)
+        if unknown or len(mro) == 1:
+            return set()
+        out: set[str | None] = set()
+        for name in sorted(called):
+            owner = next(((p, c) for p, c in mro if name in c.methods), None)
+            if owner is None or owner[0] == path:
+                continue
+            packed = dict(self.summaries[owner[0]].signatures).get(f"{owner[1].name}.{name}")
+            if packed is not None:
+                out.add(foreign.encode(f"self:{cls.name}.{name}", shown(owner[0]), packed))
         return out
 
     def _signature_fact(self, path: str, local: str, target: str) -> str | None:
