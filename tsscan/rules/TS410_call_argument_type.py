@@ -10,8 +10,11 @@ class CallArgumentType(CallCheckRule):
         Checks each call in compiled code against the signatures the compiler checks it
         against: `torch.*` and `torch.nn.functional.*` functions and Tensor methods (the
         generated tables' overloads), functions of the same file, methods of the class and the
-        `forward` of submodules whose class is in the file (from their annotations; a parameter
-        without one is a Tensor). An argument is judged only when the model is sure of its
+        `forward` of submodules whose class is in the file, and, through the package index,
+        functions imported from other files of the package, the `forward` of submodules whose
+        class is imported, and methods inherited from a base class of another file (from their
+        annotations; a parameter without one is a Tensor; the finding names the callee's file
+        and line). An argument is judged only when the model is sure of its
         type: literals, annotated or unannotated (Tensor) parameters, attributes typed at
         construction, values the expression typer types. When no signature takes the call,
         it reports what the compiler will say.

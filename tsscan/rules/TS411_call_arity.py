@@ -9,7 +9,9 @@ class CallArity(CallCheckRule):
     What it does:
         Counts the arguments of calls in compiled code against the callee's TorchScript
         signature: functions of the same file, methods of the class, the `forward` of
-        submodules whose class is in the file, and `torch.*` / `torch.nn.functional.*`
+        submodules whose class is in the file, the same from other files of the package
+        (through the package index: imported functions, submodules of imported classes,
+        methods of base classes of other files), and `torch.*` / `torch.nn.functional.*`
         functions and Tensor methods when no overload takes that many positional arguments.
         Unknown keywords of torch functions are TS408's.
 
