@@ -63,7 +63,7 @@ def resolve(ctx: FunctionFacts, node: cst.Call, shadowed: set[str], receiver_typ
         return Callee(written, tuple(knowledge.function_overloads(qual, flags)), packs=not python)
     if isinstance(func, cst.Name) and func.value in ctx.module.functions and func.value not in shadowed:
         fn = ctx.module.functions[func.value]
-        if _overloaded(ctx.module.tree.body, func.value):
+        if overloaded(ctx.module.tree.body, func.value):
             return None
         return _user_callee(ctx, fn, written, method=False)
     there = ctx.scope.foreign_signatures.get(written)
@@ -145,12 +145,12 @@ def _own_method(cls: ClassInfo, name: str) -> FuncNode | None:
     fn, owner = found
     if owner is not cls and cls.has_unknown_bases:
         return None  # an imported base earlier in the MRO may define it
-    if _overloaded(owner.node.body, name):
+    if overloaded(owner.node.body, name):
         return None
     return fn
 
 
-def _overloaded(body: list[ast.stmt], name: str) -> bool:
+def overloaded(body: list[ast.stmt], name: str) -> bool:
     """Several definitions of ``name`` (``@overload`` declarations and the implementation)."""
     defs = [s for s in body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == name]
     return len(defs) != 1

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tsscan.semantic import foreign, wrappers
-from tsscan.semantic.callees import signature_of
+from tsscan.semantic.callees import overloaded, signature_of
 from tsscan.semantic.compiled import FileScope, analyse, calls_in, class_roots, self_function_attribute
 from tsscan.semantic.module import ClassInfo, ModuleInfo, dotted, is_torch_module_name, self_name
 from tsscan.semantic.static import in_ranges
@@ -271,10 +271,10 @@ def _signatures(mod: ModuleInfo) -> tuple[tuple[str, foreign.Packed], ...]:
     """The TorchScript signatures of a file's module-level functions and of its classes' methods
     (those the compiler would reject themselves are left out: nothing is checked against them)."""
     out: list[tuple[str, foreign.Packed]] = []
-    todo = [(name, fn, False) for name, fn in mod.functions.items()]
-    todo += [(f"{c.name}.{name}", fn, True) for c in mod.classes.values() for name, fn in c.methods.items()]
-    for name, fn, method in todo:
-        if name.endswith("__init__"):
+    todo = [(name, fn, False, mod.tree.body) for name, fn in mod.functions.items()]
+    todo += [(f"{c.name}.{n}", fn, True, c.node.body) for c in mod.classes.values() for n, fn in c.methods.items()]
+    for name, fn, method, body in todo:
+        if name.endswith("__init__") or overloaded(body, fn.name):
             continue
         found = signature_of(fn, mod, method)
         if found is not None:
