@@ -16,6 +16,15 @@ from tsscan.semantic import callees, calls
 from tsscan.semantic.types import FunctionTypes, in_quiet_arm, param_list
 
 
+def _target_nodes(target: cst.BaseExpression) -> list[cst.CSTNode]:
+    """The target and the names it binds (``a, b = ...``)."""
+    out: list[cst.CSTNode] = [target]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        for el in target.elements:
+            out.extend(_target_nodes(el.value))
+    return out
+
+
 class CallCheckRule(Rule):
     """Base of the call-checking rules: subclasses set ``verdict_kind`` and may narrow ``wanted``
     and add a ``hint``."""
@@ -37,6 +46,17 @@ class CallCheckRule(Rule):
             self._unannotated = {p.name.value for p in param_list(node) if p.annotation is None}
             self._refined = callees.tested_names(node)
             self._retyped = {r.var for r in self._types.retypes} | {b.var for b in self._types.bad_uses}
+            self._retype_nodes: dict[str, set[int]] = {}
+            for r in self._types.retypes:
+                self._retype_nodes.setdefault(r.var, set()).add(id(r.node))
+            self._bad_uses = {b.var for b in self._types.bad_uses}
+            self._targets: set[int] = set()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._targets = {id(n) for t in node.targets for n in _target_nodes(t.target)}
+
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        self._targets = set()
 
     def _enter(self, node: cst.CSTNode) -> None:
         self._scope += 1
@@ -55,7 +75,7 @@ class CallCheckRule(Rule):
         if t is None:
             return None
         names = self._names_in(expr)
-        if names & self._retyped:
+        if any(self._retyped_before(n) for n in names & self._retyped):
             return None  # the compiler stops at the retyping first (TS223's)
         if "Optional[" in t or "Union[" in t or "None" in t:
             if names & self._refined:
@@ -65,6 +85,11 @@ class CallCheckRule(Rule):
                 # attribute from the value it holds, which is one member of the Union
                 return None
         return t
+
+    def _retyped_before(self, name: str) -> bool:
+        """The variable may be retyped before the call: not when its only retyping is the
+        statement the call is in (``x = self.proj(x)``: the call is compiled first)."""
+        return name in self._bad_uses or not self._retype_nodes.get(name, set()) <= self._targets
 
     def _has_self_attribute(self, expr: cst.BaseExpression) -> bool:
         stack: list[cst.CSTNode] = [expr]

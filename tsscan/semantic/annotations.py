@@ -51,6 +51,11 @@ _SIMPLE = {
     "torch.Tensor": "Tensor",
     "Tensor": "Tensor",
     "torch.nn.Parameter": "Tensor",
+    # dtype-specific subtypes: Tensors to the compiler (torch.jit.annotations.is_tensor)
+    **{
+        f"torch.{d}Tensor": "Tensor"
+        for d in ("Long", "Double", "Float", "Int", "Short", "Half", "Char", "Byte", "Bool")
+    },
     "int": "int",
     "float": "float",
     "bool": "bool",
