@@ -101,7 +101,23 @@ class SpaceToDepth(torch.nn.Module):
     def forward(self, x):
         n, c, h, w = x.size()
         return x.view(n, c // (self.bs ** 2), h * self.bs, w * self.bs)
-"""
+""",
+            fixed="""
+import torch
+
+
+class SpaceToDepth(torch.nn.Module):
+    def __init__(self, block_size=2):
+        super().__init__()
+        self.bs = block_size
+
+    def forward(self, x):
+        n, c, h, w = x.size()
+        return x.view(n, c // (self.bs * self.bs), h * self.bs, w * self.bs)
+""",
+            inputs="[(torch.randn(2, 8, 3, 5),), (torch.arange(16.0).reshape(1, 4, 2, 2),)]",
+            fix=SAFE,
+            note="`self.bs` holds the default `2`, an int, when the module is built with its defaults",
         ),
         Example(
             """

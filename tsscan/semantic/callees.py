@@ -213,7 +213,9 @@ def signature_of(
         if isinstance(default, ast.Constant) and default.value is None and t and not t.startswith("Optional["):
             return None  # `x: Tensor = None`: the callee's own problem (TS605's)
         params.append(Param(arg.arg, t or "", kw_only, default is not None))
-    return Signature(tuple(params), ("",)), frozenset(inferred), bound
+    written = ast_to_cst(fn.returns) if fn.returns is not None else None
+    returns = (annotation_type(written, reader) if written is not None else None) or ""  # type: ignore[arg-type]
+    return Signature(tuple(params), (returns,)), frozenset(inferred), bound
 
 
 def tested_names(fn: cst.FunctionDef) -> set[str]:

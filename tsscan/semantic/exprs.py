@@ -6,6 +6,7 @@ bindings agree, the declared names).
 
 from __future__ import annotations
 
+import ast
 import re
 
 import libcst as cst
@@ -246,6 +247,9 @@ class ExprTyper:
         args = [self._type(a.value) for a in node.args if a.keyword is None]
         keywords = {a.keyword.value: self._type(a.value) for a in node.args if a.keyword is not None}
         knowledge = self._knowledge()
+        user = self._user_return(func)
+        if user is not None:
+            return user
         if isinstance(func, cst.Name) and self.lookup(func.value) is None and not self._defined_in_file(func.value):
             if func.value in ("int", "float") and args[:1] == ["Tensor"]:
                 return func.value  # int(t) / float(t): the builtin converts, whatever the table lists
@@ -266,6 +270,25 @@ class ExprTyper:
             if recv == "str" and name in ("upper", "lower", "strip", "lstrip", "rstrip", "replace", "join", "format"):
                 return "str"
         return None
+
+    def _user_return(self, func: cst.BaseExpression) -> str | None:
+        """The annotated return type of a function of the file (undecorated, defined once) or of
+        another file of the package (its signature fact), called by name."""
+        written = cst_dotted(func)
+        if self.ctx is None or written is None or self.lookup(written.split(".", 1)[0]) is not None:
+            return None
+        mod = self.ctx.module
+        fn = mod.functions.get(written) if isinstance(func, cst.Name) else None
+        if fn is not None:
+            defs = [s for s in mod.tree.body if getattr(s, "name", None) == written]
+            if fn.decorator_list or fn.returns is None or len(defs) != 1:
+                return None
+            annotation = text_to_cst(ast.unparse(fn.returns))
+            return _spoken(annotation_type(annotation, self.ctx)) if annotation is not None else None
+        there = self.ctx.scope.foreign_signatures.get(written)
+        if there is None or written.split(".", 1)[0] not in mod.aliases or there.bound:
+            return None
+        return _spoken(there.signature.returns[0] or None)
 
     def _knowledge(self) -> Knowledge:
         return self.ctx.knowledge if self.ctx is not None else load_knowledge(None)

@@ -29,26 +29,35 @@ class Foreign:
     bound: bool  # a method called on an object: ``self`` is bound already
 
 
-# (line, bound, [(name, type, keyword only, has default, inferred)])
-Packed = tuple[int, bool, tuple[tuple[str, str, bool, bool, bool], ...]]
+# (line, bound, [(name, type, keyword only, has default, inferred)], return type or "")
+Packed = tuple[int, bool, tuple[tuple[str, str, bool, bool, bool], ...], str]
 
 
 def pack(signature: Signature, inferred: frozenset[str], bound: bool, line: int) -> Packed:
     """The plain data a per-file summary keeps of one signature."""
     params = tuple((p.name, p.type, p.kwarg_only, p.has_default, p.name in inferred) for p in signature.params)
-    return (line, bound, params)
+    return (line, bound, params, signature.returns[0] if signature.returns else "")
+
+
+def to_json(packed: Packed) -> list:
+    line, bound, params, returns = packed
+    return [line, bound, [list(p) for p in params], returns]
 
 
 def unpack_json(data: list) -> Packed:
     """A :data:`Packed` read back from JSON; raises TypeError/ValueError on anything else."""
-    line, bound, params = data
-    return (int(line), bool(bound), tuple((str(a), str(b), bool(c), bool(d), bool(e)) for a, b, c, d, e in params))
+    line, bound, params, returns = data
+    return (
+        int(line),
+        bool(bound),
+        tuple((str(a), str(b), bool(c), bool(d), bool(e)) for a, b, c, d, e in params),
+        str(returns),
+    )
 
 
 def encode(local: str, where: str, packed: Packed) -> str:
     """The fact for a callee written ``local`` in the calling file, defined at ``where``."""
-    line, bound, params = packed
-    return SIG_PREFIX + json.dumps([local, f"{where}:{line}", bound, [list(p) for p in params]], separators=(",", ":"))
+    return SIG_PREFIX + json.dumps([local, where, *to_json(packed)], separators=(",", ":"))
 
 
 def decode(facts: set[str] | frozenset[str]) -> dict[str, Foreign]:
@@ -57,8 +66,8 @@ def decode(facts: set[str] | frozenset[str]) -> dict[str, Foreign]:
     for fact in facts:
         if not fact.startswith(SIG_PREFIX):
             continue
-        local, where, bound, params = json.loads(fact[len(SIG_PREFIX) :])
-        sig = Signature(tuple(Param(str(n), str(t), bool(k), bool(d)) for n, t, k, d, _ in params), ("",))
+        local, where, line, bound, params, returns = json.loads(fact[len(SIG_PREFIX) :])
+        sig = Signature(tuple(Param(str(n), str(t), bool(k), bool(d)) for n, t, k, d, _ in params), (str(returns),))
         inferred = frozenset(str(p[0]) for p in params if p[4])
-        out[str(local)] = Foreign(str(where), sig, inferred, bool(bound))
+        out[str(local)] = Foreign(f"{where}:{line}", sig, inferred, bool(bound))
     return out

@@ -117,7 +117,7 @@ class Summary:
             None if self.names is None else [list(n) for n in self.names],
             list(self.exports),
             list(self.stars),
-            [[n, [p[0], p[1], [list(x) for x in p[2]]]] for n, p in self.signatures],
+            [[n, foreign.to_json(p)] for n, p in self.signatures],
             sorted(self.instantiated),
         ]
 
