@@ -28,7 +28,7 @@ import libcst as cst
 from tsscan.semantic import attributes, nn_forwards
 from tsscan.semantic.annotations import annotation_type
 from tsscan.semantic.calls import Callee
-from tsscan.semantic.crossing import ast_to_cst
+from tsscan.semantic.crossing import text_to_cst
 from tsscan.semantic.foreign import Foreign
 from tsscan.semantic.function import FunctionFacts, cst_dotted
 from tsscan.semantic.knowledge import Param, Signature
@@ -174,8 +174,24 @@ class _Names:
         return self.module.resolve(cst_dotted(node))
 
 
+def _annotation(node: ast.expr, reader: FunctionFacts | _Names, memo: dict[str, str | None] | None) -> str | None:
+    """The TorchScript type of an annotation of the file (``memo``: by its text, for one file)."""
+    text = ast.unparse(node)
+    if memo is not None and text in memo:
+        return memo[text]
+    written = text_to_cst(text)
+    t = annotation_type(written, reader) if written is not None else None  # type: ignore[arg-type]
+    if memo is not None:
+        memo[text] = t
+    return t
+
+
 def signature_of(
-    fn: FuncNode, mod: ModuleInfo, method: bool, names: FunctionFacts | None = None
+    fn: FuncNode,
+    mod: ModuleInfo,
+    method: bool,
+    names: FunctionFacts | None = None,
+    memo: dict[str, str | None] | None = None,
 ) -> tuple[Signature, frozenset[str], bool] | None:
     """The TorchScript signature of a user function or method (``method``: defined in a class)
     of the file ``mod``, its unannotated (Tensor) parameters, and whether ``self`` is bound when
@@ -208,13 +224,11 @@ def signature_of(
             params.append(Param(arg.arg, "Tensor", kw_only, default is not None))
             inferred.add(arg.arg)
             continue
-        written = ast_to_cst(arg.annotation)
-        t = annotation_type(written, reader) if written is not None else None  # type: ignore[arg-type]
+        t = _annotation(arg.annotation, reader, memo)
         if isinstance(default, ast.Constant) and default.value is None and t and not t.startswith("Optional["):
             return None  # `x: Tensor = None`: the callee's own problem (TS605's)
         params.append(Param(arg.arg, t or "", kw_only, default is not None))
-    written = ast_to_cst(fn.returns) if fn.returns is not None else None
-    returns = (annotation_type(written, reader) if written is not None else None) or ""  # type: ignore[arg-type]
+    returns = (_annotation(fn.returns, reader, memo) if fn.returns is not None else None) or ""
     return Signature(tuple(params), (returns,)), frozenset(inferred), bound
 
 

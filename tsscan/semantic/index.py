@@ -271,12 +271,13 @@ def _signatures(mod: ModuleInfo) -> tuple[tuple[str, foreign.Packed], ...]:
     """The TorchScript signatures of a file's module-level functions and of its classes' methods
     (those the compiler would reject themselves are left out: nothing is checked against them)."""
     out: list[tuple[str, foreign.Packed]] = []
+    memo: dict[str, str | None] = {}  # annotation text -> type (files repeat a few annotations)
     todo = [(name, fn, False, mod.tree.body) for name, fn in mod.functions.items()]
     todo += [(f"{c.name}.{n}", fn, True, c.node.body) for c in mod.classes.values() for n, fn in c.methods.items()]
     for name, fn, method, body in todo:
         if name.endswith("__init__") or overloaded(body, fn.name):
             continue
-        found = signature_of(fn, mod, method)
+        found = signature_of(fn, mod, method, memo=memo)
         if found is not None:
             out.append((name, foreign.pack(*found, fn.lineno)))
     return tuple(sorted(out))
