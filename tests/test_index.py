@@ -396,3 +396,40 @@ def test_a_method_inherited_from_a_base_in_another_file_is_checked_against_its_s
     (d,) = json.loads(proc.stdout)["diagnostics"]
     assert (d["line"], d["column"], d["code"]) == (8, 16, "TS410")
     assert d["message"].startswith("`self.shift` (defined at pkg/base.py:6)")
+
+
+def test_a_function_reexported_through_an_import_star_is_found_with_its_return_type(tmp_path):
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/nn/__init__.py": "from .pool import *  # noqa\n",
+        "pkg/nn/pool/__init__.py": (
+            "import torch\n"
+            "\n"
+            '__all__ = ["radius_graph"]\n'
+            "\n"
+            "\n"
+            "def radius_graph(x: torch.Tensor, r: float) -> torch.Tensor:\n"
+            "    return x\n"
+        ),
+        "pkg/sch.py": (
+            "import torch\n"
+            "from torch import nn\n"
+            "\n"
+            "from pkg.nn import radius_graph\n"
+            "\n"
+            "\n"
+            "class S(nn.Module):\n"
+            "    def forward(self, pos: torch.Tensor) -> torch.Tensor:\n"
+            "        edge_index = radius_graph(pos, r=1)\n"
+            "        row, col = edge_index\n"
+            "        return row + col\n"
+        ),
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    proc = _run(tmp_path, "check", "--no-cache", "--format", "json", "pkg/sch.py")
+    assert proc.returncode == 1, proc.stderr
+    diagnostics = json.loads(proc.stdout)["diagnostics"]
+    assert {(d["line"], d["code"]) for d in diagnostics} == {(9, "TS410"), (10, "TS229")}
+    assert "(defined at pkg/nn/pool/__init__.py:6)" in next(d["message"] for d in diagnostics if d["code"] == "TS410")

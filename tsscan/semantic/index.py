@@ -343,12 +343,32 @@ class PackageIndex:
             if found(summary, name):
                 return f"{path}\0{name}", None
             origin = dict(summary.aliases).get(name)
+            if origin is None and summary.stars:
+                star = self._star_source(summary, name)  # ``from .pool import *`` in the __init__
+                if star is not None and star not in self._by_module:
+                    return None, star
+                origin = f"{star}.{name}" if star is not None else None
             if origin is None or origin == target:
                 # ``from pkg import sub`` names a submodule that the package's __init__ does not import
                 submodule = f"{module}.{name}"
                 return None, (submodule if submodule not in self._by_module else None)
             target = origin
         return None, None
+
+    def _star_source(self, summary: Summary, name: str) -> str | None:
+        """The module one of ``summary``'s ``import *`` takes ``name`` from (one not indexed yet:
+        it may be there)."""
+        for star in summary.stars:
+            path = self._by_module.get(star)
+            if path is None:
+                return star
+            there = self.summaries[path]
+            if there.exports and name not in there.exports:
+                continue
+            has = name in there.functions or any(c.name == name for c in there.classes)
+            if has or name in dict(there.aliases) or there.stars:
+                return star
+        return None
 
     def locate(self, target: str) -> tuple[str, str] | None:
         """(path, function name) of the module-level function a dotted call target names,
