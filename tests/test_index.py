@@ -433,3 +433,50 @@ def test_a_function_reexported_through_an_import_star_is_found_with_its_return_t
     diagnostics = json.loads(proc.stdout)["diagnostics"]
     assert {(d["line"], d["code"]) for d in diagnostics} == {(9, "TS410"), (10, "TS229")}
     assert "(defined at pkg/nn/pool/__init__.py:6)" in next(d["message"] for d in diagnostics if d["code"] == "TS410")
+
+
+def test_a_torch_jit_overload_family_of_another_file_is_checked_against_every_declaration(tmp_path):
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/ov.py": (
+            "from typing import Optional, Tuple\n"
+            "\n"
+            "from torch import Tensor\n"
+            "from torch.jit import _overload as overload\n"
+            "\n"
+            "\n"
+            "@overload\n"
+            "def loops(edge_index: Tensor, edge_attr: None = None, fill: Optional[float] = None) -> Tuple[Tensor, None]:\n"
+            "    pass\n"
+            "\n"
+            "\n"
+            "@overload\n"
+            "def loops(edge_index: Tensor, edge_attr: Tensor, fill: Optional[float] = None) -> Tuple[Tensor, Tensor]:  # noqa: F811\n"
+            "    pass\n"
+            "\n"
+            "\n"
+            "def loops(edge_index, edge_attr=None, fill=None):  # noqa: F811\n"
+            "    return edge_index, edge_attr\n"
+        ),
+        "pkg/use.py": (
+            "import torch\n"
+            "from torch import nn\n"
+            "\n"
+            "from .ov import loops\n"
+            "\n"
+            "\n"
+            "class G(nn.Module):\n"
+            "    def forward(self, x: torch.Tensor, e: torch.Tensor, a: torch.Tensor) -> torch.Tensor:\n"
+            "        e, a = loops(e, a, fill=0)\n"
+            "        f, b = loops(e, a, fill=0.0)\n"
+            "        return x\n"
+        ),
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    proc = _run(tmp_path, "check", "--no-cache", "--format", "json", "--select", "TS410,TS411", "pkg/use.py")
+    assert proc.returncode == 1, proc.stderr
+    (d,) = json.loads(proc.stdout)["diagnostics"]
+    assert (d["line"], d["code"]) == (9, "TS410")
+    assert "Arguments for call are not valid" in d["message"] and "(defined at pkg/ov.py:8)" in d["message"]

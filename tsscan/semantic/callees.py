@@ -37,7 +37,7 @@ from tsscan.semantic.receivers import kinds_for
 from tsscan.semantic.values import MODULE
 from tsscan.walk import walk
 
-_ALLOWED_DECORATORS = {"torch.jit.script", "staticmethod", "torch.jit.export"}
+_ALLOWED_DECORATORS = {"torch.jit.script", "staticmethod", "torch.jit.export", "torch.jit._overload"}
 
 
 def resolve(ctx: FunctionFacts, node: cst.Call, shadowed: set[str], receiver_type) -> Callee | None:
@@ -129,7 +129,7 @@ def _built_from(ctx: FunctionFacts, cls: ClassInfo, attr: str) -> Foreign | None
 def _foreign_callee(written: str, there: Foreign) -> Callee:
     return Callee(
         written,
-        (there.signature,),
+        there.signatures,
         user=True,
         where=f"defined at {there.where}",
         inferred=there.inferred,
@@ -225,7 +225,13 @@ def signature_of(
             inferred.add(arg.arg)
             continue
         t = _annotation(arg.annotation, reader, memo)
-        if isinstance(default, ast.Constant) and default.value is None and t and not t.startswith("Optional["):
+        if (
+            isinstance(default, ast.Constant)
+            and default.value is None
+            and t
+            and t != "None"
+            and not t.startswith("Optional[")
+        ):
             return None  # `x: Tensor = None`: the callee's own problem (TS605's)
         params.append(Param(arg.arg, t or "", kw_only, default is not None))
     returns = (_annotation(fn.returns, reader, memo) if fn.returns is not None else None) or ""

@@ -286,9 +286,9 @@ class ExprTyper:
             annotation = text_to_cst(ast.unparse(fn.returns))
             return _spoken(annotation_type(annotation, self.ctx)) if annotation is not None else None
         there = self.ctx.scope.foreign_signatures.get(written)
-        if there is None or written.split(".", 1)[0] not in mod.aliases or there.bound:
+        if there is None or written.split(".", 1)[0] not in mod.aliases or there.bound or len(there.signatures) != 1:
             return None
-        return _spoken(there.signature.returns[0] or None)
+        return _spoken(there.signatures[0].returns[0] or None)
 
     def _knowledge(self) -> Knowledge:
         return self.ctx.knowledge if self.ctx is not None else load_knowledge(None)

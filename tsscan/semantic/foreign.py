@@ -21,37 +21,46 @@ SIG_PREFIX = "@sig "
 
 @dataclass(frozen=True)
 class Foreign:
-    """One callee of another file: where it is, its signature, and how it is called."""
+    """One callee of another file: where it is, its signatures, and how it is called."""
 
     where: str  # "pkg/utils.py:12"
-    signature: Signature
+    signatures: tuple[Signature, ...]  # one, or the declarations of a ``torch.jit._overload`` family
     inferred: frozenset[str]  # its unannotated (Tensor) parameters
     bound: bool  # a method called on an object: ``self`` is bound already
 
 
-# (line, bound, [(name, type, keyword only, has default, inferred)], return type or "")
-Packed = tuple[int, bool, tuple[tuple[str, str, bool, bool, bool], ...], str]
+Params = tuple[tuple[str, str, bool, bool, bool], ...]  # (name, type, keyword only, has default, inferred)
+# (line, bound, ((params, return type or ""), ...) one per overload)
+Packed = tuple[int, bool, tuple[tuple[Params, str], ...]]
 
 
-def pack(signature: Signature, inferred: frozenset[str], bound: bool, line: int) -> Packed:
-    """The plain data a per-file summary keeps of one signature."""
-    params = tuple((p.name, p.type, p.kwarg_only, p.has_default, p.name in inferred) for p in signature.params)
-    return (line, bound, params, signature.returns[0] if signature.returns else "")
+def pack(found: list[tuple[Signature, frozenset[str], bool]], line: int) -> Packed:
+    """The plain data a per-file summary keeps of a callee's signatures (:func:`signature_of`'s)."""
+    overloads = tuple(
+        (
+            tuple((p.name, p.type, p.kwarg_only, p.has_default, p.name in inferred) for p in sig.params),
+            sig.returns[0] if sig.returns else "",
+        )
+        for sig, inferred, _ in found
+    )
+    return (line, found[0][2], overloads)
 
 
 def to_json(packed: Packed) -> list:
-    line, bound, params, returns = packed
-    return [line, bound, [list(p) for p in params], returns]
+    line, bound, overloads = packed
+    return [line, bound, [[[list(p) for p in params], returns] for params, returns in overloads]]
 
 
 def unpack_json(data: list) -> Packed:
     """A :data:`Packed` read back from JSON; raises TypeError/ValueError on anything else."""
-    line, bound, params, returns = data
+    line, bound, overloads = data
     return (
         int(line),
         bool(bound),
-        tuple((str(a), str(b), bool(c), bool(d), bool(e)) for a, b, c, d, e in params),
-        str(returns),
+        tuple(
+            (tuple((str(a), str(b), bool(c), bool(d), bool(e)) for a, b, c, d, e in params), str(returns))
+            for params, returns in overloads
+        ),
     )
 
 
@@ -66,8 +75,11 @@ def decode(facts: set[str] | frozenset[str]) -> dict[str, Foreign]:
     for fact in facts:
         if not fact.startswith(SIG_PREFIX):
             continue
-        local, where, line, bound, params, returns = json.loads(fact[len(SIG_PREFIX) :])
-        sig = Signature(tuple(Param(str(n), str(t), bool(k), bool(d)) for n, t, k, d, _ in params), (str(returns),))
-        inferred = frozenset(str(p[0]) for p in params if p[4])
-        out[str(local)] = Foreign(f"{where}:{line}", sig, inferred, bool(bound))
+        local, where, *packed = json.loads(fact[len(SIG_PREFIX) :])
+        line, bound, overloads = unpack_json(packed)
+        sigs = tuple(
+            Signature(tuple(Param(n, t, k, d) for n, t, k, d, _ in params), (returns,)) for params, returns in overloads
+        )
+        inferred = frozenset(p[0] for params, _ in overloads for p in params if p[4])
+        out[str(local)] = Foreign(f"{where}:{line}", sigs, inferred, bound)
     return out

@@ -30,7 +30,7 @@ from pathlib import Path
 from tsscan.semantic import foreign, wrappers
 from tsscan.semantic.callees import overloaded, signature_of
 from tsscan.semantic.compiled import FileScope, analyse, calls_in, class_roots, self_function_attribute
-from tsscan.semantic.module import ClassInfo, ModuleInfo, dotted, is_torch_module_name, self_name
+from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, dotted, is_torch_module_name, self_name
 from tsscan.semantic.static import in_ranges
 
 # how many ``__init__`` re-exports a name is followed through
@@ -269,18 +269,35 @@ def summarize(path: str | Path, scope: FileScope, text: str | None = None) -> Su
 
 def _signatures(mod: ModuleInfo) -> tuple[tuple[str, foreign.Packed], ...]:
     """The TorchScript signatures of a file's module-level functions and of its classes' methods
-    (those the compiler would reject themselves are left out: nothing is checked against them)."""
+    (those the compiler would reject themselves are left out: nothing is checked against them).
+    A ``torch.jit._overload`` family has the signatures of its declarations."""
     out: list[tuple[str, foreign.Packed]] = []
     memo: dict[str, str | None] = {}  # annotation text -> type (files repeat a few annotations)
     todo = [(name, fn, False, mod.tree.body) for name, fn in mod.functions.items()]
     todo += [(f"{c.name}.{n}", fn, True, c.node.body) for c in mod.classes.values() for n, fn in c.methods.items()]
     for name, fn, method, body in todo:
-        if name.endswith("__init__") or overloaded(body, fn.name):
+        if name.endswith("__init__"):
             continue
-        found = signature_of(fn, mod, method, memo=memo)
-        if found is not None:
-            out.append((name, foreign.pack(*found, fn.lineno)))
+        defs = [fn]
+        if overloaded(body, fn.name):
+            defs = _overload_declarations(body, fn.name, mod)
+        found = [signature_of(d, mod, method, memo=memo) for d in defs]
+        if defs and all(f is not None for f in found):
+            out.append((name, foreign.pack(found, defs[0].lineno)))  # type: ignore[arg-type]
     return tuple(sorted(out))
+
+
+def _overload_declarations(body: list[ast.stmt], name: str, mod: ModuleInfo) -> list[FuncNode]:
+    """The ``@torch.jit._overload`` declarations of ``name`` when the last definition is the
+    implementation they declare; else none (which definition is called is not known)."""
+    defs = [s for s in body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == name]
+
+    def declared(fn: FuncNode) -> bool:
+        return any(mod.resolve_node(d) == "torch.jit._overload" for d in fn.decorator_list)
+
+    if len(defs) < 2 or declared(defs[-1]) or not all(declared(d) for d in defs[:-1]):
+        return []
+    return defs[:-1]
 
 
 def _instantiated(mod: ModuleInfo) -> frozenset[str]:
