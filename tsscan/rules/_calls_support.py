@@ -13,7 +13,7 @@ import libcst as cst
 
 from tsscan.rule import Rule
 from tsscan.semantic import callees, calls
-from tsscan.semantic.types import FunctionTypes, in_quiet_arm, param_list
+from tsscan.semantic.types import FunctionTypes, in_quiet_arm, module_attribute_type, param_list
 
 
 def _target_nodes(target: cst.BaseExpression) -> list[cst.CSTNode]:
@@ -92,11 +92,16 @@ class CallCheckRule(Rule):
         return name in self._bad_uses or not self._retype_nodes.get(name, set()) <= self._targets
 
     def _has_self_attribute(self, expr: cst.BaseExpression) -> bool:
+        """``expr`` reads an attribute whose type may be an Optional or a Union (or one the
+        model does not know) that is not the type of the value it holds."""
         stack: list[cst.CSTNode] = [expr]
         while stack:
             n = stack.pop()
-            if self.ctx.self_attr(n) is not None:
-                return True
+            name = self.ctx.self_attr(n)
+            if name is not None:
+                t = module_attribute_type(self.ctx, name)
+                if t is None or "Optional[" in t or "Union[" in t or "None" in t:
+                    return True
             stack.extend(n.children)
         return False
 
