@@ -92,6 +92,12 @@ def test_the_cli_checks_a_helper_where_it_is_defined(tmp_path):
     assert found == {("pkg/helpers.py", 3, "TS201"), ("pkg/helpers.py", 7, "TS101")}
 
 
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
 def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "tsscan", *args],
@@ -171,9 +177,7 @@ BASES = {
 
 
 def test_methods_of_bases_in_other_files_are_checked(tmp_path):
-    for rel, text in BASES.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
+    _write(tmp_path, BASES)
     proc = _run(tmp_path, "check", "--no-cache", "--format", "json", "lib/model.py")
     assert proc.returncode == 1, proc.stderr
     # MessagePassing.propagate (through Conv.forward's self.propagate), the mixin's forward and
@@ -333,9 +337,7 @@ CALLS = {
 
 
 def test_calls_of_functions_and_modules_of_other_files_are_checked_against_their_signatures(tmp_path):
-    for rel, text in CALLS.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
+    _write(tmp_path, CALLS)
     proc = _run(tmp_path, "check", "--no-cache", "--format", "json", "pkg/model.py")
     assert proc.returncode == 1, proc.stderr
     diagnostics = json.loads(proc.stdout)["diagnostics"]
@@ -388,9 +390,7 @@ def test_a_method_inherited_from_a_base_in_another_file_is_checked_against_its_s
             "        return self.shift(x, 2) + self.shift(x, 2.0)\n"
         ),
     }
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
+    _write(tmp_path, files)
     proc = _run(tmp_path, "check", "--no-cache", "--format", "json", "pkg/child.py")
     assert proc.returncode == 1, proc.stderr
     (d,) = json.loads(proc.stdout)["diagnostics"]
@@ -425,9 +425,7 @@ def test_a_function_reexported_through_an_import_star_is_found_with_its_return_t
             "        return row + col\n"
         ),
     }
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
+    _write(tmp_path, files)
     proc = _run(tmp_path, "check", "--no-cache", "--format", "json", "pkg/sch.py")
     assert proc.returncode == 1, proc.stderr
     diagnostics = json.loads(proc.stdout)["diagnostics"]
@@ -472,9 +470,7 @@ def test_a_torch_jit_overload_family_of_another_file_is_checked_against_every_de
             "        return x\n"
         ),
     }
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
+    _write(tmp_path, files)
     proc = _run(tmp_path, "check", "--no-cache", "--format", "json", "--select", "TS410,TS411", "pkg/use.py")
     assert proc.returncode == 1, proc.stderr
     (d,) = json.loads(proc.stdout)["diagnostics"]
