@@ -112,8 +112,8 @@ def _self_callee(ctx: FunctionFacts, cls: ClassInfo, attr: str, written: str) ->
     for other in ctx.module.classes.values():
         if other is not cls and any(c is cls for c in other.mro()) and attr in other.methods:
             return None
-    if found is None and inherited is not None:
-        return _foreign_callee(written, inherited)
+    if found is None:
+        return _foreign_callee(written, inherited) if inherited is not None else None
     return _user_callee(ctx, found, written, method=True)
 
 
