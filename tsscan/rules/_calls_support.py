@@ -25,6 +25,20 @@ def _target_nodes(target: cst.BaseExpression) -> list[cst.CSTNode]:
     return out
 
 
+def _assigned_in(fn: cst.FunctionDef, quiet: set[int]) -> set[str]:
+    """Names assigned in ``if`` arms the compiler may drop on types the model does not know
+    (the flow walk does not follow their types past such an ``if``)."""
+    out: set[str] = set()
+    stack: list[cst.CSTNode] = [fn.body]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (cst.Assign, cst.AugAssign, cst.AnnAssign)) and id(n) in quiet:
+            targets = [t.target for t in n.targets] if isinstance(n, cst.Assign) else [n.target]
+            out.update(x.value for t in targets for x in _target_nodes(t) if isinstance(x, cst.Name))
+        stack.extend(n.children)
+    return out
+
+
 class CallCheckRule(Rule):
     """Base of the call-checking rules: subclasses set ``verdict_kind`` and may narrow ``wanted``
     and add a ``hint``."""
@@ -38,6 +52,10 @@ class CallCheckRule(Rule):
         self._unannotated: set[str] = set()
         self._refined: set[str] = set()
         self._retyped: set[str] = set()
+        self._quietly_assigned: set[str] = set()
+        self._bad_uses: set[str] = set()
+        self._retype_nodes: dict[str, set[int]] = {}
+        self._targets: set[int] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is self.ctx.node:
@@ -45,12 +63,15 @@ class CallCheckRule(Rule):
             self._shadowed = set(self.ctx.kinds.local_names)
             self._unannotated = {p.name.value for p in param_list(node) if p.annotation is None}
             self._refined = callees.tested_names(node)
-            self._retyped = {r.var for r in self._types.retypes} | {b.var for b in self._types.bad_uses}
-            self._retype_nodes: dict[str, set[int]] = {}
-            for r in self._types.retypes:
+            retypes = [*self._types.retypes, *self._types.quiet_retypes]  # also in arms the compiler may drop
+            self._retyped = {r.var for r in retypes} | {b.var for b in self._types.bad_uses}
+            self._quietly_assigned = _assigned_in(node, self._types.quiet_nodes)
+            self._retyped |= self._quietly_assigned
+            self._retype_nodes = {}
+            for r in retypes:
                 self._retype_nodes.setdefault(r.var, set()).add(id(r.node))
             self._bad_uses = {b.var for b in self._types.bad_uses}
-            self._targets: set[int] = set()
+            self._targets = set()
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._targets = {id(n) for t in node.targets for n in _target_nodes(t.target)}
@@ -89,7 +110,9 @@ class CallCheckRule(Rule):
     def _retyped_before(self, name: str) -> bool:
         """The variable may be retyped before the call: not when its only retyping is the
         statement the call is in (``x = self.proj(x)``: the call is compiled first)."""
-        return name in self._bad_uses or not self._retype_nodes.get(name, set()) <= self._targets
+        if name in self._bad_uses or name in self._quietly_assigned:
+            return True
+        return not self._retype_nodes.get(name, set()) <= self._targets
 
     def _has_self_attribute(self, expr: cst.BaseExpression) -> bool:
         """``expr`` reads an attribute whose type may be an Optional or a Union (or one the

@@ -123,7 +123,9 @@ def _built_from(ctx: FunctionFacts, cls: ClassInfo, attr: str) -> Foreign | None
     name = dotted(a.value.func) if a is not None and isinstance(a.value, ast.Call) else None
     if name is None or name.split(".", 1)[0] not in ctx.module.aliases:
         return None
-    return ctx.scope.foreign_signatures.get(name)
+    there = ctx.scope.foreign_signatures.get(name)
+    # a class's forward (bound); a function's signature is that of the call in __init__
+    return there if there is not None and there.bound else None
 
 
 def _foreign_callee(written: str, there: Foreign) -> Callee:
