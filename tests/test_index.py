@@ -476,3 +476,36 @@ def test_a_torch_jit_overload_family_of_another_file_is_checked_against_every_de
     (d,) = json.loads(proc.stdout)["diagnostics"]
     assert (d["line"], d["code"]) == (9, "TS410")
     assert "Arguments for call are not valid" in d["message"] and "(defined at pkg/ov.py:8)" in d["message"]
+
+
+def test_an_attribute_built_by_a_function_of_another_file_is_not_called_with_its_signature(tmp_path):
+    _write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/acts.py": (
+                "from torch import nn\n"
+                "\n"
+                "\n"
+                "def get_activation(name: str) -> nn.Module:\n"
+                "    return nn.SiLU()\n"
+            ),
+            "pkg/block.py": (
+                "import torch\n"
+                "from torch import nn\n"
+                "\n"
+                "from .acts import get_activation\n"
+                "\n"
+                "\n"
+                "class Block(nn.Module):\n"
+                '    def __init__(self, act: str = "silu") -> None:\n'
+                "        super().__init__()\n"
+                "        self.act = get_activation(act)\n"
+                "\n"
+                "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
+                "        return self.act(x)\n"
+            ),
+        },
+    )
+    proc = _run(tmp_path, "check", "--no-cache", "--format", "json", "--select", "TS410,TS411", "pkg/block.py")
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -182,6 +182,33 @@ class Block(nn.Module):
         return y + x.view(x.size(0), -1).sum() + z.sum() + torch.roll(x, shifts=1, dims=0)
 """
         ),
+        Example(
+            """
+from typing import List, Optional
+
+import torch
+from torch import Tensor, nn
+
+
+def perspective(img: Tensor, fill: Optional[List[float]] = None) -> Tensor:
+    return img
+
+
+class RandomPerspective(nn.Module):
+    def __init__(self, fill=0):
+        super().__init__()
+        self.fill = fill
+
+    def forward(self, img):
+        fill = self.fill
+        if isinstance(img, Tensor):
+            if isinstance(fill, (int, float)):
+                fill = [float(fill)] * 3
+            else:
+                fill = [float(f) for f in fill]
+        return perspective(img, fill)
+"""
+        ),
     ]
 
     def wanted(self, verdict: Verdict, callee: Callee) -> bool:

@@ -407,7 +407,8 @@ class PackageIndex:
         out: set[str] = set()
         for s in self.summaries.values():
             decorators = [t for _, t in _decorator_targets(s)]
-            for target in [*s.calls, *(b for c in s.classes for b in c.bases), *decorators]:
+            built = [t for _, t in _instantiated_targets(s)]  # submodules' classes: their forward is called
+            for target in [*s.calls, *(b for c in s.classes for b in c.bases), *decorators, *built]:
                 _, module = self._follow(target, lambda s, n: n in s.functions or any(c.name == n for c in s.classes))
                 if module:
                     out.add(module)
@@ -439,9 +440,7 @@ class PackageIndex:
         for path, summary in self.summaries.items():
             aliases = dict(summary.aliases)
             wanted = {(local, target) for target in summary.calls for local in _written(target, aliases)}
-            for local in summary.instantiated:
-                head, _, rest = local.partition(".")
-                wanted.add((local, f"{aliases[head]}.{rest}" if rest else aliases[head]))
+            wanted.update(_instantiated_targets(summary))
             facts = {self._signature_fact(path, local, target) for local, target in sorted(wanted)}
             for cls in summary.classes:
                 facts.update(self._inherited_facts(path, cls))
@@ -692,6 +691,17 @@ def _decorator_targets(summary: Summary) -> list[tuple[str, str]]:
         head, _, rest = local.partition(".")
         if head in aliases:
             out.append((local, f"{aliases[head]}.{rest}" if rest else aliases[head]))
+    return out
+
+
+def _instantiated_targets(summary: Summary) -> list[tuple[str, str]]:
+    """(as written, absolute dotted name) of the imported names module classes' ``__init__``
+    builds attributes from."""
+    aliases = dict(summary.aliases)
+    out = []
+    for local in sorted(summary.instantiated):
+        head, _, rest = local.partition(".")
+        out.append((local, f"{aliases[head]}.{rest}" if rest else aliases[head]))
     return out
 
 
