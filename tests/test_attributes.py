@@ -76,6 +76,10 @@ SOURCE = textwrap.dedent(
             self.heads = nn.ModuleDict({"a": nn.ReLU()})
             self.register_buffer("buf", torch.zeros(2))
             self.p = nn.Parameter(torch.zeros(2))
+            if width > 5:
+                self.mask = None
+            else:
+                self.register_buffer("mask", torch.ones(2))  # a Tensor at the defaults, not None
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return x
@@ -142,7 +146,8 @@ def test_expected_kinds():
 
 
 # attributes tsscan makes no prediction for (UNKNOWN): whether torch 2.13 keeps them
-COMPILER_DECIDES = {"mixed": False, "obj": True}  # a list of int and str; a plain class (a TorchScript class)
+# a list of int and str; a plain class (a TorchScript class); None or a buffer, by the arguments
+COMPILER_DECIDES = {"mixed": False, "obj": True, "mask": True}
 
 
 def test_every_unknown_attribute_is_pinned():
