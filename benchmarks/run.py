@@ -189,7 +189,7 @@ def load() -> str:
 def profile(files: Sequence[Path]) -> tuple[dict[str, float], dict[str, float]]:
     """One serial pass, timing the engine's steps and each rule's hooks (one process)."""
     import tsscan.engine as engine_mod
-    import tsscan.runner as runner_mod
+    import tsscan.runner.one_file as runner_mod
     from tsscan.runner import EngineSpec, check_file
 
     spec = EngineSpec((), _target())
