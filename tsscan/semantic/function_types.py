@@ -89,15 +89,21 @@ class FunctionTypes:
         assert self.typer is not None
         return self.typer(node)
 
-    def type_at(self, node: cst.BaseExpression) -> str | None:
+    def type_at(self, node: cst.BaseExpression, expr: cst.BaseExpression | None = None) -> str | None:
         """The type of ``node`` with the variable types in force where it lies: in a small
         statement, an ``if``/``while`` test or a ``for`` iterable the flow walk reached. None
-        (unknown) anywhere else: a statement the walk never saw is not typed from the
-        parameters alone."""
+        (unknown) anywhere else: a statement the walk never saw (an arm the compiler drops, a
+        nested ``def``) is not typed from the parameters alone.
+
+        ``expr``: type this expression instead, with the variable types in force at ``node``:
+        one a rule built from ``node`` and that is not in the tree (``node`` with a part
+        replaced, a generator read as the list comprehension it iterates like).
+
+        This is the one way rules type an expression where it lies."""
         stmt = self._statements().get(id(node))
         if stmt is None:
             return None
-        return ExprTyper(self.ctx, self.env_at[id(stmt)].get)(node)
+        return ExprTyper(self.ctx, self.env_at[id(stmt)].get)(node if expr is None else expr)
 
     def _statements(self) -> dict[int, cst.CSTNode]:
         where = self._where
