@@ -76,14 +76,6 @@ class FunctionTypes:
     typer: ExprTyper | None = None
     _where: dict[int, cst.CSTNode] | None = field(default=None, repr=False)  # see type_at
 
-    def type_in(self, stmt: cst.CSTNode, node: cst.BaseExpression) -> str | None:
-        """The type of ``node`` with the variable types in force at small statement ``stmt``
-        (falls back to :meth:`type_of` for statements the flow walk did not see)."""
-        env = self.env_at.get(id(stmt))
-        if env is None:
-            return self.type_of(node)
-        return ExprTyper(self.ctx, env.get)(node)
-
     def type_of(self, node: cst.BaseExpression) -> str | None:
         """The type of an expression using the *parameter and declared* types only (no flow)."""
         assert self.typer is not None
