@@ -22,25 +22,15 @@ def none_test_live_arm(s: cst.If, lookup: Lookup) -> int | None:
     """0/1: the arm that stays when the test is ``v is None`` / ``v is not None`` and
     ``v``'s type decides it (the compiler skips the other arm: ``None`` is always None, a
     Tensor or int never is)."""
-    test = s.test
-    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+    tested = _name_tested_against_none(s.test)
+    if tested is None:
         return None
-    op = test.comparisons[0].operator
-    left, right = test.left, test.comparisons[0].comparator
-    if isinstance(left, cst.Name) and left.value == "None":
-        left, right = right, left
-    if not (
-        isinstance(op, (cst.Is, cst.IsNot))
-        and isinstance(left, cst.Name)
-        and isinstance(right, cst.Name)
-        and right.value == "None"
-    ):
-        return None
-    t = lookup(left.value)
+    name, is_not = tested
+    t = lookup(name)
     if t is None or t.startswith(("Optional[", "Union[")) or t == "Any":
         return None
     is_none = t == "None"
-    if isinstance(op, cst.IsNot):
+    if is_not:
         is_none = not is_none
     return 0 if is_none else 1
 
@@ -76,16 +66,29 @@ def refinements(test: cst.BaseExpression, true_arm: bool, lookup: Lookup) -> dic
         out.update(refinements(test.left, True, lookup))
         out.update(refinements(test.right, True, lookup))
         return out
+    tested = _name_tested_against_none(test)
+    if tested is not None and tested[1] == true_arm:
+        name = tested[0]
+        t = lookup(name)
+        if is_optional(t):
+            out[name] = t[len("Optional[") : -1]
+    return out
+
+
+def _name_tested_against_none(test: cst.BaseExpression) -> tuple[str, bool] | None:
+    """``(v, is_not)`` for a test that is exactly ``v is None`` (False) or ``v is not None``
+    (True), either way round; None for any other test."""
     if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
-        return out
+        return None
     op = test.comparisons[0].operator
     left, right = test.left, test.comparisons[0].comparator
     if isinstance(left, cst.Name) and left.value == "None":
         left, right = right, left
-    if not (isinstance(left, cst.Name) and isinstance(right, cst.Name) and right.value == "None"):
-        return out
-    if isinstance(op, cst.IsNot) == true_arm and isinstance(op, (cst.Is, cst.IsNot)):
-        t = lookup(left.value)
-        if is_optional(t):
-            out[left.value] = t[len("Optional[") : -1]
-    return out
+    if not (
+        isinstance(op, (cst.Is, cst.IsNot))
+        and isinstance(left, cst.Name)
+        and isinstance(right, cst.Name)
+        and right.value == "None"
+    ):
+        return None
+    return left.value, isinstance(op, cst.IsNot)
