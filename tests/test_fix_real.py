@@ -327,3 +327,56 @@ def test_flag_arms_get_final_flag_and_optional_local_confirmed_at_level_3(tmp_pa
     assert '    """Clamps when built with use_clipped."""\n    use_clipped: Final[bool]\n' in text
     assert "            bias: Optional[torch.Tensor] = None\n" in text
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+# smp's DPT FusionBlock (`scale_factor=2`), timm's SequentialList (`-> List[torch.Tensor]`
+# with `x` unannotated) and SelectSeq (`torch.cat(x, dim=1)`, `x` unannotated)
+LISTS = _src('''
+    from typing import List
+
+    import torch
+    from torch import nn
+
+
+    class Up(nn.Module):
+        def __init__(self, feature_dim: int) -> None:
+            super().__init__()
+            self.project = nn.Conv2d(feature_dim, feature_dim, kernel_size=1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            x = nn.functional.interpolate(x, scale_factor=2, align_corners=True, mode="bilinear")
+            return self.project(x)
+
+
+    class SequentialList(nn.Sequential):
+        def forward(self, x) -> List[torch.Tensor]:
+            for module in self:
+                x = module(x)
+            return x
+
+
+    class Concat(nn.Module):
+        def forward(self, x) -> torch.Tensor:
+            return torch.cat(x, dim=1) * 2
+''')
+
+
+def test_float_literal_and_list_annotations_confirmed_at_level_3_with_list_inputs(tmp_path):
+    """TS410 writes `scale_factor=2.0`; TS221 annotates the returned parameter like the return
+    (`x: List[torch.Tensor]`), TS409 the one `torch.cat` takes. The verifier derives the inputs
+    from the fixed `forward` (two Tensors for a `List[Tensor]`), so all three reach level 3."""
+    path = tmp_path / "lists.py"
+    path.write_text(LISTS, encoding="utf-8")
+    r = tsscan("--fix", "--format", "json", "lists.py", cwd=tmp_path)
+    outcomes = json.loads(r.stdout)["fix_outcomes"]
+    assert sorted((o["code"], o["status"], o["level"], o["written"]) for o in outcomes) == [
+        ("TS221", "confirmed", 3, True),
+        ("TS409", "confirmed", 3, True),
+        ("TS410", "confirmed", 3, True),
+    ], r.stdout
+    assert sum("each List[Tensor] argument: 2 of them" in o["inputs"] for o in outcomes) == 2, outcomes
+    text = path.read_text(encoding="utf-8")
+    assert "scale_factor=2.0, align_corners=True" in text
+    assert "def forward(self, x: List[torch.Tensor]) -> List[torch.Tensor]:" in text
+    assert "def forward(self, x: List[torch.Tensor]) -> torch.Tensor:" in text
+    assert r.returncode == 0, r.stdout + r.stderr
