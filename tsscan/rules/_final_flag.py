@@ -128,25 +128,29 @@ def final_flag_fix(cls: ClassInfo, flag: str) -> Fix | None:
         return None
     if any(_assigned_self(m, flag) for m in cls.setters.values()):
         return None
-    body = cls.node.body
-    first = body[0]
-    if first.lineno == cls.node.lineno:
-        return None  # `class A(nn.Module): ...` on one line
-    docstring = (
-        isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
-    )
-    ind = " " * first.col_offset
-    text = f"{ind}{flag}: Final[bool]\n"
-    if docstring:
-        after = first.end_lineno or first.lineno
-    else:
-        after = first.lineno - 1
-        if isinstance(first, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            after = min([first.lineno, *(d.lineno for d in first.decorator_list)]) - 1
-            text += "\n"
+    where = class_body_start(cls)
+    if where is None:
+        return None
+    after, ind, before_def = where
+    text = f"{ind}{flag}: Final[bool]\n" + ("\n" if before_def else "")
     return Fix(
         inserts=[(after, text)],
         imports=["from typing import Final"],
         safety=SAFE,
         description=f"declare `{flag}: Final[bool]` in the class body (the compiler drops the arm when it is off)",
     )
+
+
+def class_body_start(cls: ClassInfo) -> tuple[int, str, bool] | None:
+    """Where a declaration goes in the body of ``cls``: (the line to insert after, the body's
+    indentation, whether a method follows directly): after the docstring, else at the top of
+    the body (before the first method's decorators). None for a one-line class."""
+    first = cls.node.body[0]
+    if first.lineno == cls.node.lineno:
+        return None  # `class A(nn.Module): ...` on one line
+    ind = " " * first.col_offset
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        return first.end_lineno or first.lineno, ind, False
+    if isinstance(first, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return min([first.lineno, *(d.lineno for d in first.decorator_list)]) - 1, ind, True
+    return first.lineno - 1, ind, False
