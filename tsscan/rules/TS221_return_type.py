@@ -336,21 +336,13 @@ class _Rebinds(cst.CSTVisitor):
         ):
             self.only_steps = False
 
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if self.name in _names(node.target):
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        # any other binding of the name (`x += ...`, `x: T = ...`, `for x in ...`, `(x := ...)`)
+        if isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr)) and self.name in _names(
+            node.target
+        ):
             self.only_steps = False
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if self.name in _names(node.target):
-            self.only_steps = False
-
-    def visit_For(self, node: cst.For) -> None:
-        if self.name in _names(node.target):
-            self.only_steps = False
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        if self.name in _names(node.target):
-            self.only_steps = False
+        return super().on_visit(node)
 
 
 def _names(node: cst.CSTNode) -> set[str]:
