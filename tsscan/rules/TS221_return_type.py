@@ -86,7 +86,7 @@ class ReturnType(Rule):
 
     Fix:
         A parameter without annotation (a Tensor to the compiler) returned where the return
-        annotation is a list or a tuple, directly or after `x = module(x)` steps (timm's
+        annotation is a list or a tuple, directly or after `x = module(x)` steps in a loop (timm's
         `SequentialList`: `for module in self: x = module(x)`, then `return x` with
         `-> List[torch.Tensor]`), is annotated with the return annotation. SAFE: a parameter
         annotation does not change what eager code does.
@@ -312,12 +312,26 @@ class Merge(nn.Module):
 
 
 class _Rebinds(cst.CSTVisitor):
-    """Every binding of ``name``: True while each is ``name = f(name)``."""
+    """Every binding of ``name``: ``only_steps`` while each is ``name = f(name)`` inside a loop
+    (where the compiler keeps the parameter's type through the iterations)."""
 
     def __init__(self, name: str) -> None:
         super().__init__()
         self.name = name
         self.only_steps = True
+        self.loops = 0
+
+    def visit_For(self, node: cst.For) -> None:
+        self.loops += 1
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self.loops -= 1
+
+    def visit_While(self, node: cst.While) -> None:
+        self.loops += 1
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self.loops -= 1
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if not any(isinstance(t.target, cst.Name) and t.target.value == self.name for t in node.targets):
@@ -333,6 +347,7 @@ class _Rebinds(cst.CSTVisitor):
             and not v.args[0].star
             and isinstance(v.args[0].value, cst.Name)
             and v.args[0].value.value == self.name
+            and self.loops > 0  # a step outside a loop may give `x` the annotated type (`x = split(x)`)
         ):
             self.only_steps = False
 
@@ -356,7 +371,7 @@ def _names(node: cst.CSTNode) -> set[str]:
 
 def _annotate_returned_param(fn: cst.FunctionDef, ret: cst.Return, method: bool) -> Fix | None:
     """`x` -> `x: <return annotation>` when `return x` returns a parameter without annotation
-    that the body rebinds only as `x = f(x)`, and the annotation is a list or a tuple."""
+    that the body rebinds only as `x = f(x)` in loops, and the annotation is a list or a tuple."""
     value = ret.value
     if fn.returns is None or not isinstance(value, cst.Name):
         return None
