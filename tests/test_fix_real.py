@@ -331,7 +331,7 @@ def test_flag_arms_get_final_flag_and_optional_local_confirmed_at_level_3(tmp_pa
 
 # smp's DPT FusionBlock (`scale_factor=2`), timm's SequentialList (`-> List[torch.Tensor]`
 # with `x` unannotated) and SelectSeq (`torch.cat(x, dim=1)`, `x` unannotated)
-LISTS = _src('''
+LISTS = _src("""
     from typing import List
 
     import torch
@@ -358,7 +358,7 @@ LISTS = _src('''
     class Concat(nn.Module):
         def forward(self, x) -> torch.Tensor:
             return torch.cat(x, dim=1) * 2
-''')
+""")
 
 
 def test_float_literal_and_list_annotations_confirmed_at_level_3_with_list_inputs(tmp_path):
