@@ -18,8 +18,9 @@ For each package of ``labels/<package>.jsonl`` (made by ``build_corpus.py``):
 4. the classes are built and scripted again.
 
 Prints, per package and in total: failing classes (baseline), classes that script afterwards,
-fixes written / reverted / unverified, confirmed per level, and how the verifier built each class
-(defaults, factory, derived) according to the fix outcomes. Figures depend on the machine only
+fixes written / reverted / unverified, confirmed per level, how the verifier built each class
+(defaults, factory, derived) according to the fix outcomes, and (``remaining``) where each class
+that still fails stops: the compiler's file:line and the first line of its message. Figures depend on the machine only
 for time; say the load (``uptime``) next to the timings.
 """
 
