@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsscan.rule import Rule
+from tsscan.rule import Fix, Rule
 from tsscan.semantic import callees, calls
 from tsscan.semantic.types import in_quiet_arm, param_list
 
@@ -113,10 +113,15 @@ class CallCheckRule(Rule):
             node,
             f"`{callee.shown}`{where} does not take these arguments in TorchScript: "
             f'the compiler will say "{verdict.compiler_says}"{self.hint(verdict)}',
+            self.fix(verdict, callee, named),
         )
 
     def wanted(self, verdict: calls.Verdict, callee: calls.Callee) -> bool:
         return True
+
+    def fix(self, verdict: calls.Verdict, callee: calls.Callee, named: dict[str, cst.BaseExpression]) -> Fix | None:
+        """The fix of a reported call (``named``: its keyword arguments), or None."""
+        return None
 
     def hint(self, verdict: calls.Verdict) -> str:
         return ""
