@@ -314,13 +314,13 @@ class Focal(nn.Module):
             self.report(r.node, msg, optional_fix(types, from_none, r) if r.old == "None" else None)
         # a None local retyped inside an arm of `if self.flag:` (a Final bool the constructor
         # computes): the engine hides findings there, so the finding is that `if`
-        for r, stmt in _in_flag_arms(self.ctx, node, [(r, st or r.node) for r, st in from_none]):
-            test = cst.Module(body=[]).code_for_node(stmt.test)
+        for r, flag_if in _in_flag_arms(self.ctx, node, [(r, st or r.node) for r, st in from_none]):
+            test = cst.Module(body=[]).code_for_node(flag_if.test)
             msg = (
                 f"`{r.var}` had type `None` and is given type `{r.new}` in the arm kept when `{test}` is true; "
                 "TorchScript keeps one type per variable"
             )
-            self.report(stmt, msg, optional_fix(types, from_none, r))
+            self.report(flag_if, msg, optional_fix(types, from_none, r))
         # retypes in arms the compiler may drop depending on how the module was built (where
         # type-level findings are not shown), when every arm of an enclosing `if` binds the
         # variable: reported on that `if`

@@ -79,15 +79,15 @@ def _is_bool(expr: ast.expr, init: ast.FunctionDef | ast.AsyncFunctionDef) -> bo
     defaults: dict[str, ast.expr | None] = dict.fromkeys(a.arg for a in positional + args.kwonlyargs)
     for a, d in zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True):
         defaults[a.arg] = d
-    for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-        defaults[a.arg] = d
+    for a, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+        defaults[a.arg] = kw_default
     for a in positional + args.kwonlyargs:
         if a.arg != expr.id:
             continue
         if a.annotation is not None:
             return isinstance(a.annotation, ast.Name) and a.annotation.id == "bool"
-        d = defaults.get(a.arg)
-        return isinstance(d, ast.Constant) and isinstance(d.value, bool)
+        default = defaults.get(a.arg)
+        return isinstance(default, ast.Constant) and isinstance(default.value, bool)
     return False
 
 
