@@ -206,6 +206,47 @@ def test_a_file_outside_the_named_paths_is_listed_never_written(tmp_path):
     assert "TS202 fix not applied (unverified" in r.stdout and r.returncode == 1
 
 
+OPS = _src("""
+    import torch
+
+
+    def keep_positive(x: torch.Tensor) -> torch.Tensor:
+        mask = (x > 0).bool()
+        return x * mask
+""")
+HEAD = _src("""
+    import torch
+    from torch import nn
+
+    from .ops import keep_positive
+
+
+    class Head(nn.Module):
+        def __init__(self, dim: int) -> None:
+            super().__init__()
+            self.proj = nn.Linear(dim, dim)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return keep_positive(self.proj(x))
+""")
+
+
+def test_a_helper_compiled_only_from_another_file_is_fixed_and_confirmed(tmp_path):
+    """ops.py compiles nothing by itself: keep_positive is compiled because head.py's forward
+    calls it. `--fix` sees it as `check` does (the package index), and the verifier scripts the
+    helper as the function it is, with inputs from its annotations (level 3)."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    (pkg / "ops.py").write_text(OPS, encoding="utf-8")
+    (pkg / "head.py").write_text(HEAD, encoding="utf-8")
+    r = tsscan("--fix", "pkg", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "mask = (x > 0).to(torch.bool)" in (pkg / "ops.py").read_text(encoding="utf-8")
+    assert "pkg/ops.py, line 5 (keep_positive): TS401 fixed, confirmed (level 3" in r.stdout, r.stdout
+    assert "(1 fixed, 0 remaining)" in r.stdout
+
+
 # timm's activations_me pattern: the rule's own example of a custom autograd.Function
 SWISH_FN = _src(AutogradFunctionApply.invalid[0].code).split("\n\n\nclass Swish(")[0]
 ATTENTION = (

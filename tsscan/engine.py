@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -116,6 +116,9 @@ class Engine:
         self.ignore = list(ignore)
         self.options = options or {}
         self.honour_noqa = True  # the flake8 plugin turns it off: flake8 applies # noqa itself
+        # per path, what the package index says other files' compiled code compiles in it (and
+        # their facts): the runner sets it for ``--fix``, whose checks build the scope here
+        self.external: Mapping[str, Mapping[str, str]] = {}
 
     def rules_for(self, extra_ignore: Iterable[str] = ()) -> list[type[Rule]]:
         ignore = self.ignore + list(extra_ignore)
@@ -142,7 +145,7 @@ class Engine:
                 ) from None
             except (ValueError, MemoryError, RecursionError) as exc:
                 raise InputError(f"cannot parse: {type(exc).__name__}: {exc}") from None
-            scope = analyse(tree)
+            scope = analyse(tree, self.external.get(path, {}))
         result.scope = scope
         rule_classes = self.rules_for(extra_ignore)
         # __init__ and module builders: parsed only when a selected rule asks to see them

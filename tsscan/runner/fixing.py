@@ -80,9 +80,11 @@ def fix_paths(
                     continue
                 run = runs.get(id(fc))
                 if run is None:
+                    engine = fc.spec.engine()
+                    engine.external = roots  # fixed files are checked as `check` checks them
                     run = runs[id(fc)] = FixRun(
                         fc.settings,
-                        fc.spec.engine(),
+                        engine,
                         options.safeties,
                         options.verify,
                         options.keep_unverified,
@@ -112,8 +114,8 @@ def fix_paths(
                 msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                 summary.errors.append(f"{path}: internal error: {type(exc).__name__}: {msg}")
                 continue
-            if roots.get(path) or not written:  # the fixer checked the file alone
-                left = _recheck(fc, path, new_text if written else source.text, extra, roots.get(path, {}))
+            if not written:  # what is left is the file's findings as they stand
+                left = _recheck(fc, path, source.text, extra, roots.get(path, {}))
             else:
                 left = result.diagnostics
             summary.diagnostics.extend(left)
