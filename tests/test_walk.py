@@ -196,3 +196,28 @@ def test_plans_read_from_code_positions_are_inspects() -> None:
         assert _read_plan(found) == _read_plan(expected), cls
         compared += 1
     assert compared > 100
+
+
+def test_children_are_libcsts() -> None:
+    # tsscan.walk.children(node) is node.children (the same nodes, in the same order) for every
+    # node of real code, without libcst's visitor
+    from tsscan.walk import children
+
+    class Every(cst.CSTVisitor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.nodes: list[cst.CSTNode] = []
+
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            self.nodes.append(node)
+            return True
+
+    compared = 0
+    for text in sources():
+        every = Every()
+        cst.parse_module(text).visit(every)
+        for node in every.nodes:
+            ours, theirs = children(node), list(node.children)
+            assert len(ours) == len(theirs) and all(a is b for a, b in zip(ours, theirs, strict=True)), type(node)
+            compared += 1
+    assert compared > 10_000

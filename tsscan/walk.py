@@ -61,6 +61,23 @@ def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, attr_hooks: bool) -> None:
     visitor.on_leave(node)
 
 
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node.children``, in the same order, from the node class's plan: libcst computes them by
+    running a visitor over the node (with an ``isinstance`` against an ABC per field)."""
+    cls = type(node)
+    plan = _PLANS[cls] if cls in _PLANS else _plan(cls)
+    if plan is None:
+        return list(node.children)
+    out: list[cst.CSTNode] = []
+    for name, many in plan:
+        child = getattr(node, name)
+        if many:
+            out.extend(child)
+        elif child is not None and child is not _DEFAULT:
+            out.append(child)
+    return out
+
+
 def _plan(cls: type[cst.CSTNode]) -> Plan | None:
     """The fields ``cls._visit_and_replace_children`` visits, in order; None if it does more
     than ``return Cls(field=visit_xxx(self, "field", self.field, visitor), ...)``."""
