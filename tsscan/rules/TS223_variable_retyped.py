@@ -3,7 +3,7 @@ import re
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
-from tsscan.semantic.flow import FunctionTypes, Retype
+from tsscan.semantic.function_types import FunctionTypes, Retype
 from tsscan.semantic.none_locals import none_retypes
 
 

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic.types import FunctionTypes, in_quiet_arm
+from tsscan.semantic.types import in_quiet_arm
 
 
 class TupleOfList(Rule):
@@ -53,17 +53,11 @@ def join(xs: List[torch.Tensor]) -> torch.Tensor:
         ),
     ]
 
-    def on_function(self) -> None:
-        self._types: FunctionTypes | None = None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if node is self.ctx.node:
-            self._types = self.ctx.types
-
     def visit_Call(self, node: cst.Call) -> None:
         if not (isinstance(node.func, cst.Name) and node.func.value == "tuple" and len(node.args) == 1):
             return
-        if self._types is None or "tuple" in self._types.params or "tuple" in self._types.declared:
+        types = self.ctx.types
+        if "tuple" in types.params or "tuple" in types.declared:
             return
         arg = node.args[0]
         if arg.star:
@@ -73,7 +67,7 @@ def join(xs: List[torch.Tensor]) -> torch.Tensor:
             if not in_quiet_arm(self.ctx, node):
                 self.report(node)
             return
-        t = self._types.type_of(v)
+        t = types.type_of(v)
         if t is not None and t.startswith("List["):
             if not in_quiet_arm(self.ctx, node):
                 self.report(node)

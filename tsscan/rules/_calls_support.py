@@ -13,7 +13,7 @@ import libcst as cst
 
 from tsscan.rule import Rule
 from tsscan.semantic import callees, calls
-from tsscan.semantic.types import FunctionTypes, in_quiet_arm, param_list
+from tsscan.semantic.types import in_quiet_arm, param_list
 from tsscan.walk import children
 
 
@@ -24,7 +24,6 @@ class CallCheckRule(Rule):
     verdict_kind = ""
 
     def on_function(self) -> None:
-        self._types: FunctionTypes | None = None
         self._scope = 0  # > 0 inside comprehensions and lambdas: their names are their own
         self._shadowed: set[str] | None = None
         self._unannotated: set[str] = set()
@@ -33,11 +32,11 @@ class CallCheckRule(Rule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is self.ctx.node:
-            self._types = self.ctx.types
+            types = self.ctx.types
             self._shadowed = set(self.ctx.kinds.local_names)
             self._unannotated = {p.name.value for p in param_list(node) if p.annotation is None}
             self._refined = callees.tested_names(node)
-            self._retyped = {r.var for r in self._types.retypes} | {b.var for b in self._types.bad_uses}
+            self._retyped = {r.var for r in types.retypes} | {b.var for b in types.bad_uses}
 
     def _enter(self, node: cst.CSTNode) -> None:
         self._scope += 1
@@ -49,10 +48,7 @@ class CallCheckRule(Rule):
     leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = leave_Lambda = _exit
 
     def _type(self, expr: cst.BaseExpression) -> str | None:
-        types = self._types
-        if types is None:
-            return None
-        t = types.type_at(expr)  # None where the flow walk recorded no variable types
+        t = self.ctx.types.type_at(expr)  # None where the flow walk recorded no variable types
         if t is None:
             return None
         names = self._names_in(expr)
@@ -91,7 +87,7 @@ class CallCheckRule(Rule):
         return isinstance(expr, cst.Name) and expr.value in self._unannotated
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self._scope or self._types is None or self._shadowed is None:
+        if self._scope or self._shadowed is None:
             return
         if any(a.star for a in node.args):
             return

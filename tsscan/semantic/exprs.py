@@ -10,7 +10,7 @@ import re
 
 import libcst as cst
 
-from tsscan.semantic import attributes
+from tsscan.semantic import attributes, submodules
 from tsscan.semantic.annotations import SCALARS, annotation_type, split_type_args
 from tsscan.semantic.crossing import text_to_cst
 from tsscan.semantic.function import FunctionFacts as FunctionContext
@@ -246,6 +246,16 @@ class ExprTyper:
         args = [self._type(a.value) for a in node.args if a.keyword is None]
         keywords = {a.keyword.value: self._type(a.value) for a in node.args if a.keyword is not None}
         knowledge = self._knowledge()
+        if self.ctx is not None and self.ctx.module is not None:
+            if (
+                isinstance(func, cst.Name)
+                and self.lookup(func.value) is None
+                and func.value in self.ctx.module.functions
+            ):
+                return _spoken(submodules.function_return(self.ctx, func.value))
+            attr = self.ctx.self_attr(func)
+            if attr is not None:
+                return _spoken(submodules.self_call_return(self.ctx, attr))
         if isinstance(func, cst.Name) and self.lookup(func.value) is None and not self._defined_in_file(func.value):
             if func.value in ("int", "float") and args[:1] == ["Tensor"]:
                 return func.value  # int(t) / float(t): the builtin converts, whatever the table lists
