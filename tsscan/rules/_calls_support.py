@@ -14,6 +14,7 @@ import libcst as cst
 from tsscan.rule import Fix, Rule
 from tsscan.semantic import callees, calls
 from tsscan.semantic.types import in_quiet_arm, param_list
+from tsscan.walk import children
 
 
 class CallCheckRule(Rule):
@@ -68,7 +69,7 @@ class CallCheckRule(Rule):
             n = stack.pop()
             if self.ctx.self_attr(n) is not None:
                 return True
-            stack.extend(n.children)
+            stack.extend(children(n))
         return False
 
     @staticmethod
@@ -79,7 +80,7 @@ class CallCheckRule(Rule):
             n = stack.pop()
             if isinstance(n, cst.Name):
                 out.add(n.value)
-            stack.extend(n.children)
+            stack.extend(children(n))
         return out
 
     def _inferred(self, expr: cst.BaseExpression) -> bool:
