@@ -37,6 +37,10 @@ Everything in the table is measured, not typed in:
   (``len`` -> ``aten::len``, ``round`` -> ``aten::round``), that operator.
 * ``value_types``: the TorchScript type of each Tensor property (``shape``: ``List[int]``) and
   ``math`` constant, read from a compiled function that returns it.
+* ``eager_returns``: what an *eager* call returns (a constructor's argument values are computed
+  in Python) for the ``unknown-op`` functions, which have no schema to say it: ``Tensor`` for
+  ``torch.Tensor`` and the legacy tensor types (``torch.FloatTensor``), and for a builtin whose
+  docstring's signature line says ``-> Tensor`` (``from_numpy(ndarray) -> Tensor``).
 
 * ``decorators``: what TorchScript sees of a compiled function under each torch decorator. It
   reads the source of the innermost function (``inspect`` follows ``__wrapped__``) but resolves
@@ -377,6 +381,29 @@ def value_types(tensor: dict, maths: dict) -> dict:
     return out
 
 
+def eager_returns(table: dict) -> dict[str, str]:
+    """``{qualname: "Tensor"}`` for the ``unknown-op`` functions of ``table`` (no schema) whose
+    eager call returns a Tensor: ``torch.Tensor`` and the legacy tensor types construct one, and
+    a builtin's docstring starts with its signature (``from_numpy(ndarray) -> Tensor``)."""
+    import importlib
+
+    import torch
+
+    out: dict[str, str] = {}
+    for qual, entry in table.items():
+        if entry["kind"] != "unknown-op":
+            continue
+        prefix, _, name = qual.rpartition(".")
+        obj = getattr(importlib.import_module(prefix), name)
+        doc = obj.__doc__ if isinstance(obj.__doc__, str) else ""
+        first = doc.strip().split("\n")[0]
+        if obj is torch.Tensor or type(obj) is type(torch.FloatTensor):
+            out[qual] = "Tensor"
+        elif re.fullmatch(re.escape(name) + r"\(.*\)\s*->\s*Tensor", first):
+            out[qual] = "Tensor"
+    return out
+
+
 # ---- decorators -------------------------------------------------------------------------------
 #
 # name -> the arguments of its called form (None: only the bare form is measured); each is also
@@ -466,7 +493,7 @@ def generate() -> dict:
         maths = math_members()
         schemas = Schemas()
         py_builtins = python_builtins()
-        return {
+        table = {
             "format": FORMAT,
             "torch_version": version,
             "generated_by": "scripts/gen_knowledge.py",
@@ -481,6 +508,8 @@ def generate() -> dict:
             "decorators": decorators(),
             "schemas": {op: texts for op, texts in schemas.table.items() if texts},
         }
+        table["eager_returns"] = eager_returns(table["functions"])
+        return table
 
 
 def dump(table: dict) -> str:

@@ -8,7 +8,8 @@ Run it with the torch the table is for (it imports torch; checking never does)::
 
 Each parameter's type is what the compiler makes of its annotation
 (``torch.jit.annotations.ann_to_type``); a parameter without one is a Tensor and is listed in
-``inferred``. Classes whose ``forward`` has overloads (``nn.LSTM``), takes ``*args``, or has an
+``inferred``. The return type is the compiler's reading of the return annotation (the compiler
+checks the body against it), left empty (unknown) where there is none. Classes whose ``forward`` has overloads (``nn.LSTM``), takes ``*args``, or has an
 annotation the compiler cannot read are left out: nothing is checked against them.
 """
 
@@ -25,6 +26,18 @@ OUT = Path(__file__).resolve().parent.parent / "tsscan" / "data"
 
 def _param_text(name: str, t: str, default: bool, kw_only: bool) -> str:
     return f"{name}: {t}{'=' if default else ''}"
+
+
+def _return_text(hints: dict, ann_to_type, fake_range) -> str:
+    """What the compiler makes of ``forward``'s return annotation; empty (unknown) without one,
+    or when it names a type outside the signature vocabulary (a class of torch, ``Any``)."""
+    if "return" not in hints:
+        return ""
+    try:
+        t = str(ann_to_type(hints["return"], fake_range()))
+    except (ValueError, RuntimeError, TypeError):
+        return ""
+    return "" if "__torch__" in t or t == "Any" else t
 
 
 def forwards() -> dict[str, dict]:
@@ -69,7 +82,10 @@ def forwards() -> dict[str, dict]:
             parts.append(_param_text(p.name, t, p.default is not p.empty, star))
         if not ok:
             continue
-        entry = {"signature": f"({', '.join(parts)}) -> ", "inferred": inferred}
+        entry = {
+            "signature": f"({', '.join(parts)}) -> {_return_text(hints, ann_to_type, fake_range)}",
+            "inferred": inferred,
+        }
         out[f"torch.nn.{name}"] = entry
         out[f"{cls.__module__}.{cls.__qualname__}"] = entry
     return out

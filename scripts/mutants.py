@@ -131,7 +131,7 @@ MUTANTS = [
         "--diff prints the change and writes nothing",
         (
             (
-                "tsscan/runner.py",
+                "tsscan/runner/fixing.py",
                 '                    if options.write and config_path != "-" and not write_atomic(source, new_text):\n',
                 '                    if config_path != "-" and not write_atomic(source, new_text):\n',
             ),

@@ -46,6 +46,9 @@ SOURCE = textwrap.dedent(
             self.name = "k" + "x"
             self.nothing = None
             self.weights = torch.ones(width)
+            self.gate = torch.sigmoid(torch.zeros(2))
+            self.legacy_ones = torch.FloatTensor(2)
+            self.peak = torch.ones(2).max()
             self.grid = [torch.zeros(1)] * width
             self.sizes = [1, 2, 3]
             self.pairs = {"a": 1.0}
@@ -76,6 +79,10 @@ SOURCE = textwrap.dedent(
             self.heads = nn.ModuleDict({"a": nn.ReLU()})
             self.register_buffer("buf", torch.zeros(2))
             self.p = nn.Parameter(torch.zeros(2))
+            if width > 5:
+                self.mask = None
+            else:
+                self.register_buffer("mask", torch.ones(2))  # a Tensor at the defaults, not None
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return x
@@ -139,10 +146,15 @@ def test_expected_kinds():
     assert PRED["export"].origin == "class" and PRED["limit"].constant
     assert PRED["sizes"].ts == "List[int]" and PRED["pairs"].ts == "Dict[str, float]"
     assert PRED["grid"].ts == "List[torch.Tensor]"
+    # torch calls are typed by the knowledge tables: the return type of the overloads (those a
+    # call of this arity binds to: `x.max()`), or torch's own word for an operator with no schema
+    for n in ("weights", "gate", "legacy_ones", "peak"):
+        assert kinds[n] == A.TENSOR, n
 
 
 # attributes tsscan makes no prediction for (UNKNOWN): whether torch 2.13 keeps them
-COMPILER_DECIDES = {"mixed": False, "obj": True}  # a list of int and str; a plain class (a TorchScript class)
+# a list of int and str; a plain class (a TorchScript class); None or a buffer, by the arguments
+COMPILER_DECIDES = {"mixed": False, "obj": True, "mask": True}
 
 
 def test_every_unknown_attribute_is_pinned():

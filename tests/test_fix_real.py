@@ -206,6 +206,47 @@ def test_a_file_outside_the_named_paths_is_listed_never_written(tmp_path):
     assert "TS202 fix not applied (unverified" in r.stdout and r.returncode == 1
 
 
+OPS = _src("""
+    import torch
+
+
+    def keep_positive(x: torch.Tensor) -> torch.Tensor:
+        mask = (x > 0).bool()
+        return x * mask
+""")
+HEAD = _src("""
+    import torch
+    from torch import nn
+
+    from .ops import keep_positive
+
+
+    class Head(nn.Module):
+        def __init__(self, dim: int) -> None:
+            super().__init__()
+            self.proj = nn.Linear(dim, dim)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return keep_positive(self.proj(x))
+""")
+
+
+def test_a_helper_compiled_only_from_another_file_is_fixed_and_confirmed(tmp_path):
+    """ops.py compiles nothing by itself: keep_positive is compiled because head.py's forward
+    calls it. `--fix` sees it as `check` does (the package index), and the verifier scripts the
+    helper as the function it is, with inputs from its annotations (level 3)."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    (pkg / "ops.py").write_text(OPS, encoding="utf-8")
+    (pkg / "head.py").write_text(HEAD, encoding="utf-8")
+    r = tsscan("--fix", "pkg", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "mask = (x > 0).to(torch.bool)" in (pkg / "ops.py").read_text(encoding="utf-8")
+    assert "pkg/ops.py, line 5 (keep_positive): TS401 fixed, confirmed (level 3" in r.stdout, r.stdout
+    assert "(1 fixed, 0 remaining)" in r.stdout
+
+
 # timm's activations_me pattern: the rule's own example of a custom autograd.Function
 SWISH_FN = _src(AutogradFunctionApply.invalid[0].code).split("\n\n\nclass Swish(")[0]
 ATTENTION = (
@@ -252,4 +293,131 @@ def test_real_failures_none_local_and_autograd_apply_are_fixed_and_confirmed(tmp
     outcomes = json.loads(r.stdout)["fix_outcomes"]
     assert [(o["code"], o["status"], o["level"], o["written"]) for o in outcomes] == [("TS430", "confirmed", 3, True)]
     assert "return (swish_fwd(x) if torch.jit.is_scripting() else SwishFn.apply(x))" in path.read_text(encoding="utf-8")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+# timm's SAM / gemma4 pattern (an attribute set only under a bool flag, read under `if
+# self.flag:`) and beit/maxxvit's (a None local retyped under `if self.fused_attn:`, a Final
+# bool the constructor computes, where type findings are hidden)
+FLAGS = _src('''
+    from typing import Final, Optional
+
+    import torch
+    from torch import nn
+
+
+    def use_fused_attn() -> bool:
+        return True
+
+
+    class Clipped(nn.Module):
+        """Clamps when built with use_clipped."""
+
+        def __init__(self, dim: int, use_clipped: bool = False) -> None:
+            super().__init__()
+            self.use_clipped = use_clipped
+            self.linear = nn.Linear(dim, dim)
+            if use_clipped:
+                self.register_buffer("lo", torch.full((), -1.0))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if self.use_clipped:
+                x = torch.clamp(x, min=self.lo)
+            return self.linear(x)
+
+
+    class Attention(nn.Module):
+        fused_attn: Final[bool]
+
+        def __init__(self, dim: int, table: bool = False) -> None:
+            super().__init__()
+            self.fused_attn = use_fused_attn()
+            self.proj = nn.Linear(dim, dim)
+            self.table = nn.Parameter(torch.zeros(dim)) if table else None
+
+        def forward(self, x: torch.Tensor, shared: Optional[torch.Tensor] = None) -> torch.Tensor:
+            if self.fused_attn:
+                bias = None
+                if self.table is not None:
+                    bias = self.table * 2
+                elif shared is not None:
+                    bias = shared
+                if bias is not None:
+                    x = x + bias
+            return self.proj(x)
+''')
+
+
+def test_flag_arms_get_final_flag_and_optional_local_confirmed_at_level_3(tmp_path):
+    """TS320's fix declares `use_clipped: Final[bool]` after the docstring; TS223 reports the
+    retype hidden under `if self.fused_attn:` on that `if` and annotates the local. Both SAFE,
+    both confirmed at level 3 on classes built from derived arguments."""
+    path = tmp_path / "flags.py"
+    path.write_text(FLAGS, encoding="utf-8")
+    r = tsscan("--format", "json", "flags.py", cwd=tmp_path)
+    found = {(d["code"], d["line"]) for d in json.loads(r.stdout)["diagnostics"]}
+    assert found == {("TS320", 23), ("TS223", 37)}, r.stdout
+    r = tsscan("--fix", "--format", "json", "flags.py", cwd=tmp_path)
+    outcomes = json.loads(r.stdout)["fix_outcomes"]
+    assert sorted((o["code"], o["status"], o["level"], o["written"]) for o in outcomes) == [
+        ("TS223", "confirmed", 3, True),
+        ("TS320", "confirmed", 3, True),
+    ], r.stdout
+    assert all("derived" in o["built_by"] for o in outcomes)
+    text = path.read_text(encoding="utf-8")
+    assert '    """Clamps when built with use_clipped."""\n    use_clipped: Final[bool]\n' in text
+    assert "            bias: Optional[torch.Tensor] = None\n" in text
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+# smp's DPT FusionBlock (`scale_factor=2`), timm's SequentialList (`-> List[torch.Tensor]`
+# with `x` unannotated) and SelectSeq (`torch.cat(x, dim=1)`, `x` unannotated)
+LISTS = _src("""
+    from typing import List
+
+    import torch
+    from torch import nn
+
+
+    class Up(nn.Module):
+        def __init__(self, feature_dim: int) -> None:
+            super().__init__()
+            self.project = nn.Conv2d(feature_dim, feature_dim, kernel_size=1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            x = nn.functional.interpolate(x, scale_factor=2, align_corners=True, mode="bilinear")
+            return self.project(x)
+
+
+    class SequentialList(nn.Sequential):
+        def forward(self, x) -> List[torch.Tensor]:
+            for module in self:
+                x = module(x)
+            return x
+
+
+    class Concat(nn.Module):
+        def forward(self, x) -> torch.Tensor:
+            return torch.cat(x, dim=1) * 2
+""")
+
+
+def test_float_literal_and_list_annotations_confirmed_at_level_3_with_list_inputs(tmp_path):
+    """TS410 writes `scale_factor=2.0`; TS221 annotates the returned parameter like the return
+    (`x: List[torch.Tensor]`), TS409 the one `torch.cat` takes. The verifier derives the inputs
+    from the fixed `forward` (two Tensors for a `List[Tensor]`), so all three reach level 3."""
+    path = tmp_path / "lists.py"
+    path.write_text(LISTS, encoding="utf-8")
+    r = tsscan("--fix", "--format", "json", "lists.py", cwd=tmp_path)
+    outcomes = json.loads(r.stdout)["fix_outcomes"]
+    assert sorted((o["code"], o["status"], o["level"], o["written"]) for o in outcomes) == [
+        ("TS221", "confirmed", 3, True),
+        ("TS409", "confirmed", 3, True),
+        ("TS410", "confirmed", 3, True),
+    ], r.stdout
+    assert sum("each List[Tensor] argument: 2 of them" in o["inputs"] for o in outcomes) == 2, outcomes
+    text = path.read_text(encoding="utf-8")
+    assert "scale_factor=2.0, align_corners=True" in text
+    assert "def forward(self, x: List[torch.Tensor]) -> List[torch.Tensor]:" in text
+    assert "def forward(self, x: List[torch.Tensor]) -> torch.Tensor:" in text
     assert r.returncode == 0, r.stdout + r.stderr

@@ -484,11 +484,7 @@ def test_an_attribute_built_by_a_function_of_another_file_is_not_called_with_its
         {
             "pkg/__init__.py": "",
             "pkg/acts.py": (
-                "from torch import nn\n"
-                "\n"
-                "\n"
-                "def get_activation(name: str) -> nn.Module:\n"
-                "    return nn.SiLU()\n"
+                "from torch import nn\n\n\ndef get_activation(name: str) -> nn.Module:\n    return nn.SiLU()\n"
             ),
             "pkg/block.py": (
                 "import torch\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -278,3 +279,101 @@ def test_code_actions_after_the_result_was_let_go(client: Client, project: Path)
     assert [a["title"] for a in actions][0] == f"Fix TS401: use .to(torch.bool) {NOT_CONFIRMED}"
     fixed = apply_edits(TWO_FINDINGS, actions[0]["edit"]["changes"][first])
     assert fixed == TWO_FINDINGS.replace("x.bool()", "x.to(torch.bool)")
+
+
+def cli_findings(project: Path, name: str) -> list[tuple[str, tuple, str]]:
+    """``tsscan check --format json`` on a file of ``project``: (code, 0-based range, message)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "tsscan", "check", "--no-cache", "--format", "json", name],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return [
+        (d["code"], ((d["line"] - 1, d["column"] - 1), (d["end_line"] - 1, d["end_column"] - 1)), d["message"])
+        for d in json.loads(proc.stdout)["diagnostics"]
+    ]
+
+
+def full_summary(diags: list[dict]) -> list[tuple[str, tuple, str]]:
+    return [(d["code"], rng(d), d["message"]) for d in diags]
+
+
+TWO_FUNCTIONS = TWO_FINDINGS + textwrap.dedent(
+    """\
+
+
+    @torch.jit.script
+    def g(x: torch.Tensor) -> torch.Tensor:
+        return x + 1
+    """
+)
+
+
+def test_a_change_rechecks_the_functions_it_touched(client: Client, project: Path) -> None:
+    # f keeps its findings (moved down by the lines added above it); g is checked again
+    path = project / "m.py"
+    uri = client.open(path, TWO_FUNCTIONS)
+    assert summary(client.diagnostics(uri, 1)) == [TS101, TS401]
+    edited = TWO_FUNCTIONS.replace("import torch\n", "import torch\n# one\n# two\n").replace(
+        "return x + 1", "z = x.bool()\n    return x + 1"
+    )
+    client.change(uri, edited, 2)
+    quick = client.diagnostics(uri, 2)
+    path.write_text(edited)
+    assert full_summary(quick) == cli_findings(project, "m.py")
+    assert summary(quick) == [
+        ("TS101", ((7, 4), (10, 13))),
+        ("TS401", ((8, 12), (8, 20))),
+        ("TS401", ((16, 8), (16, 16))),
+    ]
+    # the quick fixes of a quickly checked text: the server checks it in full first
+    actions = client.request("textDocument/codeAction", action(uri, quick[2]["range"]))
+    assert actions[0]["title"] == f"Fix TS401: use .to(torch.bool) {NOT_CONFIRMED}"
+    assert apply_edits(edited, actions[0]["edit"]["changes"][uri]) == edited.replace(
+        "z = x.bool()", "z = x.to(torch.bool)"
+    )
+
+
+CALLER_CALLEE = textwrap.dedent(
+    """\
+    import torch
+
+
+    @torch.jit.script
+    def g(x: torch.Tensor) -> torch.Tensor:
+        return f(x, 1, 2)
+
+
+    def f(x: torch.Tensor) -> torch.Tensor:
+        return x
+    """
+)
+
+
+def test_a_quick_check_is_followed_by_a_full_one(client: Client, project: Path) -> None:
+    # g's finding names the line of f: a line added between them leaves g's text as it was, so
+    # the quick check keeps g's finding with the old line in its message; the full check that
+    # follows (the document left alone for a moment) publishes the right one
+    path = project / "m.py"
+    uri = client.open(path, CALLER_CALLEE)
+    (diag,) = client.diagnostics(uri, 1)
+    assert diag["code"] == "TS411" and "`f` (line 9)" in diag["message"]
+    edited = CALLER_CALLEE.replace("\n\ndef f", "\n\n# a comment\ndef f")
+    client.change(uri, edited, 2)
+    (quick,) = client.diagnostics(uri, 2)
+    assert "`f` (line 9)" in quick["message"]  # kept from the first check
+    (full,) = client.wait_for(
+        "textDocument/publishDiagnostics", lambda p: p["uri"] == uri and p.get("version") == 2, timeout=60
+    )["diagnostics"]
+    assert "`f` (line 10)" in full["message"]
+    path.write_text(edited)
+    assert full_summary([full]) == cli_findings(project, "m.py")
+
+
+def test_file_level_noqa_silences_the_file_as_tsscan_check_does(client: Client, project: Path) -> None:
+    text = "# flake8: noqa\n" + TWO_FINDINGS
+    (project / "m.py").write_text(text)
+    uri = client.open(project / "m.py", text)
+    assert client.diagnostics(uri, 1) == [] == cli_findings(project, "m.py")

@@ -171,3 +171,53 @@ def test_attribute_hook_detection_matches_dir():
     for cls in classes:
         assert _has_attribute_hooks(cls) == _attribute_hooks_by_dir(cls), cls
     assert [_has_attribute_hooks(c) for c in (Field, Undone, Leave, Generic, Plain)] == [True, False, True, True, False]
+
+
+def test_plans_read_from_code_positions_are_inspects() -> None:
+    # walk reads each node class's _visit_and_replace_children from the lines its code object
+    # covers instead of inspect.getsource (which tokenizes): the same source, the same plan
+    import ast
+    import inspect
+    import textwrap
+
+    from tsscan.walk import _read_plan, _source
+
+    def subclasses(c: type) -> set[type]:
+        return {k for s in c.__subclasses__() for k in {s} | subclasses(s)}
+
+    compared = 0
+    for cls in subclasses(cst.CSTNode):
+        fn = cls.__dict__.get("_visit_and_replace_children")
+        if fn is None or getattr(fn, "__isabstractmethod__", False):
+            continue
+        expected = ast.parse(textwrap.dedent(inspect.getsource(fn))).body[0]
+        found = ast.parse(textwrap.dedent(_source(fn))).body[0]
+        assert isinstance(expected, ast.FunctionDef) and isinstance(found, ast.FunctionDef)
+        assert _read_plan(found) == _read_plan(expected), cls
+        compared += 1
+    assert compared > 100
+
+
+def test_children_are_libcsts() -> None:
+    # tsscan.walk.children(node) is node.children (the same nodes, in the same order) for every
+    # node of real code, without libcst's visitor
+    from tsscan.walk import children
+
+    class Every(cst.CSTVisitor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.nodes: list[cst.CSTNode] = []
+
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            self.nodes.append(node)
+            return True
+
+    compared = 0
+    for text in sources():
+        every = Every()
+        cst.parse_module(text).visit(every)
+        for node in every.nodes:
+            ours, theirs = children(node), list(node.children)
+            assert len(ours) == len(theirs) and all(a is b for a, b in zip(ours, theirs, strict=True)), type(node)
+            compared += 1
+    assert compared > 10_000

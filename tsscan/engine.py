@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -116,6 +116,9 @@ class Engine:
         self.ignore = list(ignore)
         self.options = options or {}
         self.honour_noqa = True  # the flake8 plugin turns it off: flake8 applies # noqa itself
+        # per path, what the package index says other files' compiled code compiles in it (and
+        # their facts): the runner sets it for ``--fix``, whose checks build the scope here
+        self.external: Mapping[str, Mapping[str, str]] = {}
 
     def rules_for(self, extra_ignore: Iterable[str] = ()) -> list[type[Rule]]:
         ignore = self.ignore + list(extra_ignore)
@@ -128,8 +131,12 @@ class Engine:
         text: str,
         extra_ignore: Iterable[str] = (),
         scope: FileScope | None = None,
+        only: Collection[int] | None = None,
     ) -> CheckResult:
-        """``scope``: ``analyse(ast.parse(text))``, when the caller has it already."""
+        """``scope``: ``analyse(ast.parse(text))``, when the caller has it already. ``only``: check
+        only the compiled (and ``__init__``/builder) functions whose ``ast`` node has one of these
+        ids (the language server re-checks the functions an edit changed); the rules still see
+        the whole file's scope."""
         result = CheckResult(path)
         if scope is None:
             try:
@@ -142,15 +149,21 @@ class Engine:
                 ) from None
             except (ValueError, MemoryError, RecursionError) as exc:
                 raise InputError(f"cannot parse: {type(exc).__name__}: {exc}") from None
-            scope = analyse(tree)
+            scope = analyse(tree, self.external.get(path, {}))
         result.scope = scope
         rule_classes = self.rules_for(extra_ignore)
         # __init__ and module builders: parsed only when a selected rule asks to see them
         init_fns = wanted_init_functions(scope, rule_classes)
         if scope.empty and not init_fns:
             return result
+        compiled = scope.compiled
+        if only is not None:
+            compiled = [cf for cf in compiled if id(cf.node) in only]
+            init_fns = [cf for cf in init_fns if id(cf.node) in only]
+        if not compiled and not init_fns:
+            return result
         lines = split_lines(text)
-        snippets, syn_module = self._snippet_module(scope, lines, result, init_fns)
+        snippets, syn_module = self._snippet_module(compiled, lines, result, init_fns)
         result.snippets = snippets
         result.snippet_module = syn_module
         result.compiled = sum(1 for s in snippets if s.cf.why not in INIT_WHYS)
@@ -210,7 +223,7 @@ class Engine:
 
     def _snippet_module(
         self,
-        scope: FileScope,
+        compiled: Sequence[CompiledFunction],
         lines: list[str],
         result: CheckResult,
         extra: Sequence[CompiledFunction] = (),
@@ -219,7 +232,7 @@ class Engine:
         snippets: list[Snippet] = []
         syn_line = 1
         nl = newline_of(lines[0] if lines else "")  # the wrapper lines end like the file's
-        for cf in [*scope.compiled, *extra]:
+        for cf in [*compiled, *extra]:
             start, end = cf.start_line, cf.end_line
             header_only = not cf.body_compiled
             if header_only:

@@ -24,24 +24,26 @@ installed with ``pip install 'tsscan[lsp]'``).
 from __future__ import annotations
 
 import ast
+import asyncio
 import difflib
 import logging
 import os
 import sys
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tsscan import __version__
-from tsscan.diagnostic import SAFE
-from tsscan.files import split_lines
+from tsscan.diagnostic import SAFE, Diagnostic
+from tsscan.files import newline_of, split_lines
 
 if TYPE_CHECKING:  # pragma: no cover
     from tsscan.config import Settings
     from tsscan.engine import CheckResult, PendingFix
     from tsscan.runner import EngineSpec
+    from tsscan.semantic.compiled import CompiledFunction
 
 SOURCE = "tsscan"
 ERROR_CODE = "TS000"
@@ -50,6 +52,9 @@ NOT_CONFIRMED = "(not confirmed by the compiler: run tsscan --fix for that)"
 # the engine's results (libcst trees, for the code actions) kept for this many documents, the
 # most recently checked; the others keep their findings and are checked again when asked for fixes
 KEEP_RESULTS = 8
+# after a quick check (the functions a change touched), the full check of the document once it
+# has been left alone this long (s): a function's findings can depend on the rest of the file
+FULL_CHECK_DELAY = 0.3
 LSP_HINT = "tsscan: error: the language server needs pygls and lsprotocol: pip install 'tsscan[lsp]'\n"
 
 log = logging.getLogger("tsscan.server")
@@ -81,6 +86,12 @@ class Checked:
     extra_ignore: tuple[str, ...] = ()
     fixes: list[tuple[Finding, PendingFix]] = field(default_factory=list)
     dropped: bool = False  # the result was let go to save memory: check again for code actions
+    # the findings of each compiled function (lines relative to its first line), by what they
+    # were computed from (_function_key); None: not reusable
+    by_function: dict[tuple, list[Diagnostic]] | None = None
+    # a quick check: some functions' findings were kept from an earlier text (no fixes: a full
+    # check follows, and code actions check in full first)
+    partial: bool = False
 
     def drop(self) -> None:
         self.result, self.fixes, self.dropped = None, [], True
@@ -120,9 +131,14 @@ class Checker:
         self._settings[pyproject] = (stamp, settings)
         return settings
 
-    def check(self, path: str, text: str) -> Checked:
+    def check(self, path: str, text: str, previous: Checked | None = None) -> Checked:
+        """The findings of ``text``. With ``previous`` (the last check of the same document), the
+        compiled functions whose text and facts did not change keep their findings (moved with
+        their lines) and only the others are checked: a *quick* check (``Checked.partial``),
+        which a full check should follow (see :func:`build_server`)."""
         from tsscan.config import target_version
         from tsscan.files import DEFAULT_EXCLUDE, _excluded, _rel
+        from tsscan.noqa import file_noqa
         from tsscan.runner import EngineSpec, RulesError
 
         settings = self.settings_for(path)
@@ -138,6 +154,8 @@ class Checker:
             return Checked(text, [_syntax_error(exc, text)])
         except (ValueError, MemoryError, RecursionError) as exc:
             return Checked(text, [_error(f"tsscan cannot parse this file: {type(exc).__name__}: {exc}")])
+        if file_noqa(text):
+            return Checked(text)  # a file-level "flake8: noqa" line: tsscan check and flake8 skip the file too
         from tsscan.semantic.compiled import analyse
 
         scope = analyse(tree)
@@ -154,20 +172,54 @@ class Checker:
             engine = spec.engine()  # built once per spec, in this process
         except RulesError as exc:
             return Checked(text, [_error(f"tsscan cannot load its rules: {exc}")])
+        lines = split_lines(text)
+        functions = {id(cf.node): _function_key(cf, lines) for cf in [*scope.compiled, *scope.init_functions]}
+        reused: dict[int, list[Diagnostic]] = {}
+        known = previous.by_function if previous is not None else None
+        if known is not None and previous is not None and (previous.spec, previous.extra_ignore) == (spec, extra):
+            for node_id, key in functions.items():
+                kept = known.get(key)
+                if kept is not None:
+                    reused[node_id] = kept
+        only = None if not reused else [i for i in functions if i not in reused]
         from tsscan.engine import InputError
 
         try:
-            result = engine.check(path or "<unsaved>", text, extra, scope=scope)
+            result = engine.check(path or "<unsaved>", text, extra, scope=scope, only=only)
         except InputError as exc:
             return Checked(text, [_error(f"tsscan cannot check this file: {exc}")])
         except (Exception, RecursionError) as exc:  # a tsscan bug: shown on line 1 and logged, not hidden
             log.exception("internal error checking %s", path)
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             return Checked(text, [_error(f"tsscan internal error: {type(exc).__name__}: {first}")])
-        checked = Checked(text, result=result, spec=spec, extra_ignore=extra)
+        by_node = _by_function(result.diagnostics, [*scope.compiled, *scope.init_functions])
+        diagnostics = list(result.diagnostics)
+        by_function: dict[tuple, list[Diagnostic]] | None = None
+        if by_node is not None and not result.errors:
+            by_function = {}
+            starts = {id(cf.node): cf.start_line for cf in [*scope.compiled, *scope.init_functions]}
+            for node_id, key in functions.items():
+                if node_id in reused:
+                    moved = [_moved(d, starts[node_id]) for d in reused[node_id]]
+                    diagnostics.extend(moved)
+                    by_function[key] = reused[node_id]
+                else:
+                    by_function[key] = [_moved(d, 1 - starts[node_id] + 1) for d in by_node.get(node_id, [])]
+            diagnostics.sort(key=Diagnostic.sort_key)
+        elif reused:
+            return self.check(path, text)  # findings that cannot be told apart by function: check it all
+        partial = bool(reused)
+        checked = Checked(
+            text,
+            result=None if partial else result,
+            spec=spec,
+            extra_ignore=extra,
+            by_function=by_function,
+            partial=partial,
+        )
         checked.findings = [_error(f"tsscan cannot check part of this file: {e}") for e in result.errors]
         by_diag: dict[int, Finding] = {}
-        for d in result.diagnostics:
+        for d in diagnostics:
             f = Finding(
                 ((d.line - 1, d.col - 1), ((d.end_line or d.line) - 1, (d.end_col or d.col) - 1)),
                 d.code,
@@ -177,10 +229,11 @@ class Checker:
             )
             checked.findings.append(f)
             by_diag[id(d)] = f
-        for pf in result.fixes:
-            found = by_diag.get(id(pf.diagnostic))
-            if found is not None and pf.fix.safety == SAFE:
-                checked.fixes.append((found, pf))
+        if not partial:
+            for pf in result.fixes:
+                found = by_diag.get(id(pf.diagnostic))
+                if found is not None and pf.fix.safety == SAFE:
+                    checked.fixes.append((found, pf))
         return checked
 
     def fix_one(self, checked: Checked, pf: PendingFix) -> str:
@@ -198,6 +251,43 @@ class Checker:
             checked.spec.engine(), path or "<unsaved>", checked.text, (SAFE,), checked.extra_ignore
         )
         return new, len(applied)
+
+
+def _function_key(cf: CompiledFunction, lines: Sequence[str]) -> tuple:
+    """What a compiled function's findings are computed from, besides the rest of the file: its
+    text (decorators to last line), why and how it is compiled, its dropped line ranges (relative
+    to its first line), and the file's newline (the engine's wrapper lines use it)."""
+    start, end = cf.start_line, cf.end_line
+    return (
+        cf.qualname,
+        cf.why,
+        cf.note,
+        cf.body_compiled,
+        tuple((a - start, b - start) for a, b in cf.dead),
+        tuple((a - start, b - start) for a, b in cf.maybe_dead),
+        newline_of(lines[0]) if lines else "\n",
+        "".join(lines[start - 1 : end]),
+    )
+
+
+def _by_function(diagnostics: Sequence[Diagnostic], functions: Sequence[CompiledFunction]) -> dict[int, list] | None:
+    """The diagnostics of each function (by the id of its ``ast`` node): a finding belongs to the
+    innermost function whose lines hold its start and end. None when one is in none of them."""
+    spans = sorted((cf.end_line - cf.start_line, cf.start_line, cf.end_line, id(cf.node)) for cf in functions)
+    out: dict[int, list[Diagnostic]] = {}
+    for d in diagnostics:
+        end = d.end_line or d.line
+        owner = next((node_id for _, lo, hi, node_id in spans if lo <= d.line and end <= hi), None)
+        if owner is None:
+            return None
+        out.setdefault(owner, []).append(d)
+    return out
+
+
+def _moved(d: Diagnostic, first_line: int) -> Diagnostic:
+    """``d`` (lines relative to its function: 1 is the function's first line) at ``first_line``."""
+    shift = first_line - 1
+    return replace(d, line=d.line + shift, end_line=(d.end_line + shift) if d.end_line else 0)
 
 
 def _error(message: str, span: Span = ((0, 0), (0, 0))) -> Finding:
@@ -248,6 +338,7 @@ def build_server(checker: Checker | None = None) -> Any:
     server = LanguageServer("tsscan", __version__, text_document_sync_kind=t.TextDocumentSyncKind.Full)
     state: dict[str, Checked] = {}  # uri -> the last check of that open document
     recent: list[str] = []  # the documents whose results are kept, most recent last
+    pending: dict[str, asyncio.TimerHandle] = {}  # uri -> the full check that follows a quick one
     docs_base: list[str | None] = []
 
     def rule_href(code: str) -> str | None:
@@ -281,11 +372,17 @@ def build_server(checker: Checker | None = None) -> Any:
     def path_of(uri: str) -> str:
         return to_fs_path(uri) or ""
 
-    def check(uri: str) -> None:
+    def check(uri: str, quick: bool = False) -> None:
+        """Check the document and publish; ``quick`` (a change): re-check only the functions
+        the change touched, and check in full once the document has been left alone for
+        :data:`FULL_CHECK_DELAY` seconds."""
         doc = server.workspace.get_text_document(uri)
         if doc.language_id not in (None, "python") and not uri.endswith((".py", ".pyi")):
             return
-        checked = checker.check(path_of(uri), doc.source)
+        waiting = pending.pop(uri, None)
+        if waiting is not None:
+            waiting.cancel()
+        checked = checker.check(path_of(uri), doc.source, state.get(uri) if quick else None)
         state[uri] = checked
         if uri in recent:
             recent.remove(uri)
@@ -294,12 +391,29 @@ def build_server(checker: Checker | None = None) -> Any:
             old = state.get(recent.pop(0))
             if old is not None:
                 old.drop()
+        publish(uri, doc.version, checked)
+        if checked.partial:
+            pending[uri] = asyncio.get_running_loop().call_later(FULL_CHECK_DELAY, check_in_full, uri, doc.version)
+
+    def publish(uri: str, version: int | None, checked: Checked) -> None:
         lines = split_lines(checked.text)
         server.text_document_publish_diagnostics(
             t.PublishDiagnosticsParams(
-                uri=uri, version=doc.version, diagnostics=[to_lsp(lines, f) for f in checked.findings]
+                uri=uri, version=version, diagnostics=[to_lsp(lines, f) for f in checked.findings]
             )
         )
+
+    def check_in_full(uri: str, version: int | None) -> None:
+        """After a quick check: the full one (published again only if the findings differ)."""
+        pending.pop(uri, None)
+        quick = state.get(uri)
+        doc = server.workspace.get_text_document(uri)
+        if quick is None or doc.version != version or quick.text != doc.source:
+            return  # closed or changed since: that change has its own check
+        checked = checker.check(path_of(uri), doc.source)
+        state[uri] = checked
+        if checked.findings != quick.findings:
+            publish(uri, version, checked)
 
     def recheck_all() -> None:
         checker.forget_settings()
@@ -317,7 +431,7 @@ def build_server(checker: Checker | None = None) -> Any:
 
     @server.feature(t.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: LanguageServer, params: t.DidChangeTextDocumentParams) -> None:
-        check(params.text_document.uri)
+        check(params.text_document.uri, quick=True)
 
     @server.feature(t.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: LanguageServer, params: t.DidSaveTextDocumentParams) -> None:
@@ -332,6 +446,9 @@ def build_server(checker: Checker | None = None) -> Any:
         uri = params.text_document.uri
         if uri in recent:
             recent.remove(uri)
+        waiting = pending.pop(uri, None)
+        if waiting is not None:
+            waiting.cancel()
         if state.pop(uri, None) is not None:
             server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
@@ -368,7 +485,7 @@ def build_server(checker: Checker | None = None) -> Any:
         uri = params.text_document.uri
         doc = server.workspace.get_text_document(uri)
         checked = state.get(uri)
-        if checked is None or checked.dropped or checked.text != doc.source:
+        if checked is None or checked.dropped or checked.partial or checked.text != doc.source:
             check(uri)
             checked = state.get(uri)
         if checked is None or not checked.fixes:

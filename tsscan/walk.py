@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import ast
 import inspect
+import linecache
 import textwrap
 import weakref
 
 import libcst as cst
 
-_ONE = {"visit_required", "visit_optional", "visit_sentinel"}
+_ONE = {"visit_required", "visit_optional", "visit_sentinel"}  # a node; a node or None; or MaybeSentinel.DEFAULT
+_DEFAULT = cst.MaybeSentinel.DEFAULT
 _MANY = {"visit_sequence", "visit_iterable", "visit_body_sequence", "visit_body_iterable"}
 
 Plan = tuple[tuple[str, bool], ...]  # (field, holds a sequence of nodes), in visiting order
@@ -52,11 +54,28 @@ def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, attr_hooks: bool) -> None:
             if many:
                 for c in child:
                     _walk(c, visitor, attr_hooks)
-            elif isinstance(child, cst.CSTNode):  # not None, not MaybeSentinel.DEFAULT
+            elif child is not None and child is not _DEFAULT:  # (isinstance with the CSTNode ABC is slow)
                 _walk(child, visitor, attr_hooks)
             if attr_hooks:
                 visitor.on_leave_attribute(node, name)
     visitor.on_leave(node)
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node.children``, in the same order, from the node class's plan: libcst computes them by
+    running a visitor over the node (with an ``isinstance`` against an ABC per field)."""
+    cls = type(node)
+    plan = _PLANS[cls] if cls in _PLANS else _plan(cls)
+    if plan is None:
+        return list(node.children)
+    out: list[cst.CSTNode] = []
+    for name, many in plan:
+        child = getattr(node, name)
+        if many:
+            out.extend(child)
+        elif child is not None and child is not _DEFAULT:
+            out.append(child)
+    return out
 
 
 def _plan(cls: type[cst.CSTNode]) -> Plan | None:
@@ -64,13 +83,28 @@ def _plan(cls: type[cst.CSTNode]) -> Plan | None:
     than ``return Cls(field=visit_xxx(self, "field", self.field, visitor), ...)``."""
     plan: Plan | None = None
     try:
-        src = textwrap.dedent(inspect.getsource(cls._visit_and_replace_children))
+        src = textwrap.dedent(_source(cls._visit_and_replace_children))
         fn = ast.parse(src).body[0]
         plan = _read_plan(fn) if isinstance(fn, ast.FunctionDef) else None
     except (OSError, TypeError, SyntaxError, IndexError):
         plan = None
     _PLANS[cls] = plan
     return plan
+
+
+def _source(fn) -> str:
+    """The source of a function: its lines, first to last, as its code object's positions give
+    them (Python 3.11+; ``inspect.getsource`` tokenizes the file from the ``def`` on, which was
+    a quarter of the first check of a small file), else ``inspect.getsource``."""
+    code = getattr(fn, "__code__", None)
+    positions = getattr(code, "co_positions", None)
+    if code is None or positions is None:
+        return inspect.getsource(fn)
+    lines = linecache.getlines(code.co_filename)
+    end = max((p[1] or 0 for p in positions()), default=0)
+    if not lines or end < code.co_firstlineno:
+        return inspect.getsource(fn)
+    return "".join(lines[code.co_firstlineno - 1 : end])
 
 
 def _read_plan(fn: ast.FunctionDef) -> Plan | None:

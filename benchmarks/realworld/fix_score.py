@@ -18,8 +18,9 @@ For each package of ``labels/<package>.jsonl`` (made by ``build_corpus.py``):
 4. the classes are built and scripted again.
 
 Prints, per package and in total: failing classes (baseline), classes that script afterwards,
-fixes written / reverted / unverified, confirmed per level, and how the verifier built each class
-(defaults, factory, derived) according to the fix outcomes. Figures depend on the machine only
+fixes written / reverted / unverified, confirmed per level, how the verifier built each class
+(defaults, factory, derived) according to the fix outcomes, and (``remaining``) where each class
+that still fails stops: the compiler's file:line and the first line of its message. Figures depend on the machine only
 for time; say the load (``uptime``) next to the timings.
 """
 
@@ -44,7 +45,7 @@ IMPORT_NAMES = {
 
 # run in the corpus's interpreter: build each class as build_corpus does, script it
 CHILD = r"""
-import importlib, json, os, sys, warnings
+import importlib, json, os, re, sys, warnings
 sys.path.insert(0, sys.argv[1])
 sys.path.insert(1, sys.argv[2])
 warnings.simplefilter("ignore")
@@ -68,7 +69,9 @@ for key in json.loads(sys.argv[3]):
         out[key] = {"status": "scripts", "build": kind}
     except BaseException as exc:
         first = next((l.strip() for l in str(exc).splitlines() if l.strip()), type(exc).__name__)
-        out[key] = {"status": "fails", "build": kind, "why": first[:200]}
+        where = re.search(r'File "([^"]+)", line (\d+)', str(exc))
+        at = f"{where.group(1).split(sys.argv[1] + os.sep)[-1]}:{where.group(2)}" if where else ""
+        out[key] = {"status": "fails", "build": kind, "why": first[:200], "at": at}
 print(json.dumps(out))
 """
 
@@ -165,6 +168,11 @@ def run_package(package: str, args) -> dict:
                 (after.get(k) or {}).get("why", "")[:80] for k in still_failing if k not in fixed_classes
             ).most_common(12)
         ),
+        "remaining": {
+            k: f"{(after.get(k) or {}).get('at', '')}: {(after.get(k) or {}).get('why', (after.get(k) or {}).get('status', ''))}"
+            for k in still_failing
+            if k not in fixed_classes
+        },
         "tsscan_errors": report.get("errors", [])[:5],
     }
 

@@ -1,6 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.walk import children
 
 
 class LoopElse(Rule):
@@ -118,7 +119,7 @@ def first_negative(x: torch.Tensor) -> int:
 
 
 def _has_own_break(node: cst.CSTNode) -> bool:
-    for child in node.children:
+    for child in children(node):
         if isinstance(child, cst.Break):
             return True
         if isinstance(child, (cst.For, cst.While)):

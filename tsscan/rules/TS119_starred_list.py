@@ -211,15 +211,16 @@ class Reshape(nn.Module):
     ]
 
     def on_function(self) -> None:
-        self._types: _ts1_support.LocalTypes | None = None
         self._in_target = 0
+
+    def _type(self, e: cst.BaseExpression) -> str | None:
+        """The type of ``e`` as the compiler sees the function (unannotated parameters are Tensors)."""
+        return _ts1_support.local_types(self.ctx, compiler_view=True).expr(e)
 
     def _is_list(self, e: cst.BaseExpression) -> bool:
         if isinstance(e, (cst.List, cst.ListComp)):
             return True
-        if self._types is None:
-            self._types = _ts1_support.local_types(self.ctx, compiler_view=True)
-        t = self._types.expr(e)
+        t = self._type(e)
         if t is not None:
             return t.startswith("List[")
         if isinstance(e, cst.BinaryOperation) and isinstance(e.operator, cst.Add):
@@ -228,7 +229,7 @@ class Reshape(nn.Module):
             # one side is one and the other side's type is unknown
             sides = (e.left, e.right)
             for side in sides:
-                st = self._types.expr(side)
+                st = self._type(side)
                 if st is not None and not st.startswith("List["):
                     return False
             return any(self._is_list(side) for side in sides)
@@ -246,9 +247,7 @@ class Reshape(nn.Module):
         func = call.func
         ok = False
         if isinstance(func, cst.Attribute) and func.attr.value in _SIZE_METHODS:
-            if self._types is None:
-                self._types = _ts1_support.local_types(self.ctx, compiler_view=True)
-            ok = self._types.expr(func.value) == "Tensor"
+            ok = self._type(func.value) == "Tensor"
         else:
             qual = self.ctx.qualname(func)
             ok = (
@@ -279,9 +278,7 @@ class Reshape(nn.Module):
         func = call.func
         if not (isinstance(func, cst.Attribute) and func.attr.value in _SIZE_METHODS):
             return None
-        if self._types is None:
-            self._types = _ts1_support.local_types(self.ctx, compiler_view=True)
-        if self._types.expr(func.value) != "Tensor" or positional != list(call.args[: len(positional)]):
+        if self._type(func.value) != "Tensor" or positional != list(call.args[: len(positional)]):
             return None
         if any(a.star == "**" or (a.star == "*" and not self._is_list(a.value)) for a in positional):
             return None

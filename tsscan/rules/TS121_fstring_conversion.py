@@ -83,9 +83,6 @@ def check(mode: str) -> str:
         ),
     ]
 
-    def on_function(self) -> None:
-        self._types: _ts1_support.LocalTypes | None = None
-
     def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
         if node.conversion is None and node.equal is None:
             return
@@ -93,9 +90,7 @@ def check(mode: str) -> str:
         if node.equal is None and node.format_spec is None:
             ok = node.conversion == "s"
             if not ok:
-                if self._types is None:
-                    self._types = _ts1_support.local_types(self.ctx)
-                ok = self._types.expr(node.expression) in ("int", "bool")
+                ok = _ts1_support.local_types(self.ctx).expr(node.expression) in ("int", "bool")
             if ok:
                 fix = Fix(
                     replacements=[(node, node.with_changes(conversion=None))],

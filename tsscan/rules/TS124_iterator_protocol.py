@@ -152,7 +152,6 @@ def best(scores: torch.Tensor) -> torch.Tensor:
     ]
 
     def on_function(self) -> None:
-        self._types: _ts1_support.LocalTypes | None = None
         self._inner: set[int] = set()
         self._line: cst.SimpleStatementLine | None = None
 
@@ -183,9 +182,7 @@ def best(scores: torch.Tensor) -> torch.Tensor:
                 self._inner.add(id(arg))
                 seq = arg.args[0]
                 if not seq.star and seq.keyword is None:
-                    if self._types is None:
-                        self._types = _ts1_support.local_types(self.ctx)
-                    t = self._types.expr(seq.value)
+                    t = _ts1_support.local_types(self.ctx).expr(seq.value)
                     if t == "Tensor" or (t or "").startswith("List["):
                         fix = self._first_fix(node, seq.value)
             self.report(node, self.message.format(what="next()"), fix)

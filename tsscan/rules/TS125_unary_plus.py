@@ -81,15 +81,10 @@ def shift(x: torch.Tensor, k: int) -> torch.Tensor:
         ),
     ]
 
-    def on_function(self) -> None:
-        self._types: _ts1_support.LocalTypes | None = None
-
     def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
         if not isinstance(node.operator, cst.Plus):
             return
-        if self._types is None:
-            self._types = _ts1_support.local_types(self.ctx)
-        t = self._types.expr(node.expression)
+        t = _ts1_support.local_types(self.ctx).expr(node.expression)
         safe = t in ("int", "float")
         new = node.expression
         if node.lpar and not new.lpar:

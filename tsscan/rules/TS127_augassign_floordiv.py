@@ -90,17 +90,12 @@ def pooled_size(x: torch.Tensor, levels: int) -> int:
         ),
     ]
 
-    def on_function(self) -> None:
-        self._types: _ts1_support.LocalTypes | None = None
-
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if not isinstance(node.operator, cst.FloorDivideAssign):
             return
         fix = None
         if _ts1_support.simple_target(node.target):
-            if self._types is None:
-                self._types = _ts1_support.local_types(self.ctx)
-            t = self._types.expr(node.target)
+            t = _ts1_support.local_types(self.ctx).expr(node.target)
             safe = t in ("int", "float")
             value = node.value
             if (

@@ -93,7 +93,6 @@ def split_head(sizes: List[int]) -> List[int]:
     ]
 
     def on_function(self) -> None:
-        self._types: _ts1_support.LocalTypes | None = None
         self._line: cst.SimpleStatementLine | None = None
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
@@ -132,9 +131,7 @@ def split_head(sizes: List[int]) -> List[int]:
         after = len(elements) - star - 1
         if star != 0 and after != 0:
             return None  # a star in the middle
-        if self._types is None:
-            self._types = _ts1_support.local_types(self.ctx)
-        t = self._types.expr(value)
+        t = _ts1_support.local_types(self.ctx).expr(value)
         if not (t and t.startswith("List[")):
             return None
         src = value.value

@@ -67,7 +67,7 @@ def pad_sizes(sizes: List[int], n: int, x: torch.Tensor) -> List[int]:
             target = t.target
             if not isinstance(target, cst.Subscript) or not any(isinstance(e.slice, cst.Slice) for e in target.slice):
                 continue
-            ty = self.ctx.types.type_in(node, target.value)
+            ty = self.ctx.types.type_at(target.value)
             if ty is not None and ty.startswith("List[") and not in_quiet_arm(self.ctx, node):
                 text = cst.Module(body=[]).code_for_node(target.value)
                 self.report(target, self.message.format(target=text, type=ty))

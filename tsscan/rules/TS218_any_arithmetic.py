@@ -2,7 +2,7 @@ import libcst as cst
 
 from tsscan.rule import Example, Rule
 from tsscan.semantic.callees import operator_overloads
-from tsscan.semantic.types import FunctionTypes, in_quiet_arm
+from tsscan.semantic.types import in_quiet_arm
 
 
 class AnyArithmetic(Rule):
@@ -69,24 +69,20 @@ def scale(x: torch.Tensor, v: float, tag: Any, device: torch.device) -> torch.Te
         ),
     ]
 
-    def on_function(self) -> None:
-        self._any: set[str] = set()
-        self._types: FunctionTypes | None = None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if node is self.ctx.node:
-            self._types = self.ctx.types
-            self._any = {n for n, t in self._types.declared.items() if t == "Any"}
+    def _is_any(self, node: cst.BaseExpression) -> bool:
+        """A name the function declares ``Any``."""
+        return isinstance(node, cst.Name) and self.ctx.types.declared.get(node.value) == "Any"
 
     def visit_Call(self, node: cst.Call) -> None:
-        passed = [a for a in node.args if isinstance(a.value, cst.Name) and a.value.value in self._any]
-        if not passed or self._types is None or any(a.star for a in node.args):
+        types = self.ctx.types
+        passed = [a for a in node.args if self._is_any(a.value)]
+        if not passed or any(a.star for a in node.args):
             return
-        overloads = operator_overloads(self.ctx, node.func, self._types.type_of)
+        overloads = operator_overloads(self.ctx, node.func, types.type_of)
         if not overloads:
             return
-        args = [self._types.type_of(a.value) for a in node.args if a.keyword is None]
-        keywords = {a.keyword.value: self._types.type_of(a.value) for a in node.args if a.keyword is not None}
+        args = [types.type_of(a.value) for a in node.args if a.keyword is None]
+        keywords = {a.keyword.value: types.type_of(a.value) for a in node.args if a.keyword is not None}
         if any(sig.binds(args, keywords) for sig in overloads) or in_quiet_arm(self.ctx, node):
             return
         for a in passed:
@@ -95,14 +91,14 @@ def scale(x: torch.Tensor, v: float, tag: Any, device: torch.device) -> torch.Te
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         for side in (node.left, node.right):
-            if isinstance(side, cst.Name) and side.value in self._any:
+            if isinstance(side, cst.Name) and self._is_any(side):
                 if not in_quiet_arm(self.ctx, node):
                     self.report(node, self.message.format(name=side.value))
                 return
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         for side in (node.target, node.value):
-            if isinstance(side, cst.Name) and side.value in self._any:
+            if isinstance(side, cst.Name) and self._is_any(side):
                 if not in_quiet_arm(self.ctx, node):
                     self.report(node, self.message.format(name=side.value))
                 return

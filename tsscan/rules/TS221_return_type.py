@@ -1,6 +1,6 @@
 import libcst as cst
 
-from tsscan.rule import Example, Rule
+from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.types import assignable, split_type_args, unifiable
 
 _SIMPLE = ("int", "float", "bool", "str", "Tensor")
@@ -83,12 +83,20 @@ class ReturnType(Rule):
 
     Use instead:
         Return one type on every path (`return 1.0`), with a matching annotation.
+
+    Fix:
+        A parameter without annotation (a Tensor to the compiler) returned where the return
+        annotation is a list or a tuple, directly or after `x = module(x)` steps in a loop (timm's
+        `SequentialList`: `for module in self: x = module(x)`, then `return x` with
+        `-> List[torch.Tensor]`), is annotated with the return annotation. SAFE: a parameter
+        annotation does not change what eager code does.
     """
 
     code = "TS221"
     name = "return-type"
     message = "this return gives `{new}` where {where} `{old}`; TorchScript does not convert between them"
     level = "type"
+    fix_safety = SAFE
 
     invalid = [
         Example(
@@ -103,7 +111,51 @@ class Stem(nn.Module):
     def forward(self, x) -> List[torch.Tensor]:
         # an unannotated parameter is a Tensor, not the list the annotation promises
         return x
-"""
+""",
+            fixed="""
+from typing import List
+
+import torch
+from torch import nn
+
+
+class Stem(nn.Module):
+    def forward(self, x: List[torch.Tensor]) -> List[torch.Tensor]:
+        # an unannotated parameter is a Tensor, not the list the annotation promises
+        return x
+""",
+            inputs="[([torch.randn(2, 3), torch.tensor([1.0, float('nan')])],)]",
+            fix=SAFE,
+        ),
+        Example(
+            """
+from typing import List
+
+import torch
+from torch import nn
+
+
+class SequentialList(nn.Sequential):
+    def forward(self, x) -> List[torch.Tensor]:
+        for module in self:
+            x = module(x)
+        return x
+""",
+            fixed="""
+from typing import List
+
+import torch
+from torch import nn
+
+
+class SequentialList(nn.Sequential):
+    def forward(self, x: List[torch.Tensor]) -> List[torch.Tensor]:
+        for module in self:
+            x = module(x)
+        return x
+""",
+            inputs="[([torch.randn(2, 3), torch.tensor([1.0, float('nan')])],)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -223,12 +275,17 @@ class Merge(nn.Module):
         ann = types.return_annotation
         if types.has_return_annotation:
             for r in types.returns:
-                if r.node.value is not None and _shape_mismatch(ann, r.node, r.type):
+                fix = _annotate_returned_param(node, r.node, self.ctx.self_name is not None)
+                if r.node.value is not None and (
+                    _shape_mismatch(ann, r.node, r.type) or (fix is not None and r.type is None)
+                ):
                     value = r.node.value
                     got = r.type or (
                         f"a tuple of {len(value.elements)}" if isinstance(value, cst.Tuple) else "another kind"
                     )
-                    self.report(r.node, self.message.format(new=got, where="the annotation says", old=ann))
+                    if fix is not None and r.type is None:
+                        got = "Tensor"  # the parameter's type, when no `x = f(x)` step runs
+                    self.report(r.node, self.message.format(new=got, where="the annotation says", old=ann), fix)
                     return
             if ann not in _SIMPLE:
                 return
@@ -252,3 +309,90 @@ class Merge(nn.Module):
             elif _arity(t) == _arity(first) and not unifiable(first, t):
                 self.report(r.node, self.message.format(new=t, where="an earlier return gives", old=first))
                 return
+
+
+class _Rebinds(cst.CSTVisitor):
+    """Every binding of ``name``: ``only_steps`` while each is ``name = f(name)`` inside a loop
+    (where the compiler keeps the parameter's type through the iterations)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.only_steps = True
+        self.loops = 0
+
+    def visit_For(self, node: cst.For) -> None:
+        self.loops += 1
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self.loops -= 1
+
+    def visit_While(self, node: cst.While) -> None:
+        self.loops += 1
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self.loops -= 1
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if not any(isinstance(t.target, cst.Name) and t.target.value == self.name for t in node.targets):
+            if any(self.name in _names(t.target) for t in node.targets):
+                self.only_steps = False
+            return
+        v = node.value
+        if not (
+            len(node.targets) == 1
+            and isinstance(v, cst.Call)
+            and len(v.args) == 1
+            and v.args[0].keyword is None
+            and not v.args[0].star
+            and isinstance(v.args[0].value, cst.Name)
+            and v.args[0].value.value == self.name
+            and self.loops > 0  # a step outside a loop may give `x` the annotated type (`x = split(x)`)
+        ):
+            self.only_steps = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        # any other binding of the name (`x += ...`, `x: T = ...`, `for x in ...`, `(x := ...)`)
+        if isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr)) and self.name in _names(
+            node.target
+        ):
+            self.only_steps = False
+        return super().on_visit(node)
+
+
+def _names(node: cst.CSTNode) -> set[str]:
+    if isinstance(node, cst.Name):
+        return {node.value}
+    out: set[str] = set()
+    for child in node.children:
+        out |= _names(child)
+    return out
+
+
+def _annotate_returned_param(fn: cst.FunctionDef, ret: cst.Return, method: bool) -> Fix | None:
+    """`x` -> `x: <return annotation>` when `return x` returns a parameter without annotation
+    that the body rebinds only as `x = f(x)` in loops, and the annotation is a list or a tuple."""
+    value = ret.value
+    if fn.returns is None or not isinstance(value, cst.Name):
+        return None
+    shape = _shape(_ann_text(fn.returns.annotation))
+    if shape is None or shape[0] not in ("list", "tuple"):
+        return None
+    params = [*fn.params.posonly_params, *fn.params.params]
+    param = next((p for p in params[1 if method else 0 :] if p.name.value == value.value), None)
+    if param is None or param.annotation is not None or param.default is not None:
+        return None
+    steps = _Rebinds(value.value)
+    fn.body.visit(steps)
+    if not steps.only_steps:
+        return None
+    new = param.with_changes(annotation=cst.Annotation(annotation=fn.returns.annotation))
+    return Fix(replacements=[(param, new)], safety=SAFE, description=f"annotate `{param.name.value}` like the return")
+
+
+def _ann_text(node: cst.BaseExpression) -> str:
+    """A return annotation in the compiler's words, enough for :func:`_shape`."""
+    text = cst.Module(body=[]).code_for_node(node).replace(" ", "")
+    for prefix in ("typing.", "torch."):
+        text = text.replace(prefix, "")
+    return text.replace("list[", "List[").replace("tuple[", "Tuple[")

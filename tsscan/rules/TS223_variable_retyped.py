@@ -1,10 +1,12 @@
+import ast
 import re
 
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
-from tsscan.semantic.flow import FunctionTypes, Retype
+from tsscan.semantic.function_types import FunctionTypes, Retype
 from tsscan.semantic.none_locals import none_retypes
+from tsscan.semantic.static import VARIES, Evaluator
 
 
 class VariableRetyped(Rule):
@@ -37,7 +39,10 @@ class VariableRetyped(Rule):
         at run time, so the eager code does not change. When the branches that give it the
         type are arms the compiler may drop depending on how the module was built (an
         `is not None` test of an attribute), it is reported only when every arm of an
-        enclosing `if` binds the variable: the finding is that `if`.
+        enclosing `if` binds the variable: the finding is that `if`. When the whole pattern
+        lies in an arm the compiler keeps or drops depending on how the module was built
+        (`if self.fused_attn:`, a `Final` bool set from a call), where type findings are not
+        shown, the finding is that `if`, with the same fix: harmless when the arm is dropped.
     """
 
     code = "TS223"
@@ -187,6 +192,72 @@ class Attention(nn.Module):
             inputs="[(torch.randn(2, 4), torch.randn(4)), (torch.randn(3, 4), None)]",
             fix=SAFE,
         ),
+        Example(
+            """
+from typing import Final, Optional
+
+import torch
+from torch import nn
+
+
+def fused_default() -> bool:
+    return True
+
+
+class Attention(nn.Module):
+    fused: Final[bool]
+
+    def __init__(self, table: bool = False) -> None:
+        super().__init__()
+        self.fused = fused_default()
+        self.proj = nn.Linear(4, 4)
+        self.table = nn.Parameter(torch.ones(4)) if table else None
+
+    def forward(self, x: torch.Tensor, shared: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if self.fused:
+            bias = None
+            if self.table is not None:
+                bias = self.table * 2
+            elif shared is not None:
+                bias = shared
+            if bias is not None:
+                x = x + bias
+        return self.proj(x)
+""",
+            fixed="""
+from typing import Final, Optional
+
+import torch
+from torch import nn
+
+
+def fused_default() -> bool:
+    return True
+
+
+class Attention(nn.Module):
+    fused: Final[bool]
+
+    def __init__(self, table: bool = False) -> None:
+        super().__init__()
+        self.fused = fused_default()
+        self.proj = nn.Linear(4, 4)
+        self.table = nn.Parameter(torch.ones(4)) if table else None
+
+    def forward(self, x: torch.Tensor, shared: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if self.fused:
+            bias: Optional[torch.Tensor] = None
+            if self.table is not None:
+                bias = self.table * 2
+            elif shared is not None:
+                bias = shared
+            if bias is not None:
+                x = x + bias
+        return self.proj(x)
+""",
+            inputs="[(torch.randn(2, 4), torch.randn(4)), (torch.tensor([[1.0, float('nan'), -2.0, 0.0]]), None)]",
+            fix=SAFE,
+        ),
     ]
     valid = [
         Example(
@@ -241,6 +312,15 @@ class Focal(nn.Module):
                     "fixed length, use a `List` and `append`"
                 )
             self.report(r.node, msg, optional_fix(types, from_none, r) if r.old == "None" else None)
+        # a None local retyped inside an arm of `if self.flag:` (a Final bool the constructor
+        # computes): the engine hides findings there, so the finding is that `if`
+        for r, flag_if in _in_flag_arms(self.ctx, node, [(r, st or r.node) for r, st in from_none]):
+            test = cst.Module(body=[]).code_for_node(flag_if.test)
+            msg = (
+                f"`{r.var}` had type `None` and is given type `{r.new}` in the arm kept when `{test}` is true; "
+                "TorchScript keeps one type per variable"
+            )
+            self.report(flag_if, msg, optional_fix(types, from_none, r))
         # retypes in arms the compiler may drop depending on how the module was built (where
         # type-level findings are not shown), when every arm of an enclosing `if` binds the
         # variable: reported on that `if`
@@ -284,3 +364,47 @@ def optional_fix(types: FunctionTypes, from_none: list[tuple[Retype, cst.If | No
         target=assign.targets[0].target, annotation=cst.Annotation(cst.parse_expression(text)), value=assign.value
     )
     return Fix(replacements=[(assign, new)], imports=imports, safety=SAFE, description=f"annotate `{r.var}: {text}`")
+
+
+class _Enclosing(cst.CSTVisitor):
+    """The `if` statements around each wanted node, outermost first."""
+
+    def __init__(self, wanted: set[int]) -> None:
+        super().__init__()
+        self.wanted = wanted
+        self.stack: list[cst.If] = []
+        self.found: dict[int, list[cst.If]] = {}
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if id(node) in self.wanted:
+            self.found[id(node)] = list(self.stack)
+        if isinstance(node, cst.If):
+            self.stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if isinstance(original_node, cst.If):
+            self.stack.pop()
+
+
+def _in_flag_arms(ctx, fn: cst.FunctionDef, found: list[tuple[Retype, cst.CSTNode]]) -> list[tuple[Retype, cst.If]]:
+    """(retype, the outermost `if self.flag:` around where it is reported, when the compiler
+    decides `self.flag` per instance: a `Final` bool the constructor computes). The engine
+    hides type findings in that arm (its *maybe dead* lines)."""
+    if not found or ctx.self_name is None:
+        return []
+    finder = _Enclosing({id(n) for _, n in found})
+    fn.visit(finder)
+    ev = Evaluator(ctx.module, ctx.cls, ctx.self_name)
+    out: list[tuple[Retype, cst.If]] = []
+    seen: set[str] = set()
+    for r, where in found:
+        for stmt in finder.found.get(id(where), []):
+            if r.var in seen or ctx.self_attr(stmt.test) is None:
+                continue
+            test = ast.Attribute(value=ast.Name(id=ctx.self_name), attr=ctx.self_attr(stmt.test))
+            if ev(test) == VARIES:
+                seen.add(r.var)
+                out.append((r, stmt))
+                break
+    return out

@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import UNSAFE, Example, Fix, Rule
-from tsscan.semantic.types import FunctionTypes, in_quiet_arm, is_chained_tensor_comparison
+from tsscan.semantic.types import in_quiet_arm, is_chained_tensor_comparison
 
 
 def _paren(e: cst.BaseExpression) -> cst.BaseExpression:
@@ -91,15 +91,14 @@ def in_unit(x: torch.Tensor) -> torch.Tensor:
     ]
 
     def on_function(self) -> None:
-        self._types: FunctionTypes | None = None
         self._wanted: set[int] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is not self.ctx.node:
             return
-        self._types = self.ctx.types
-        if self._types.return_annotation in ("Tensor", "Optional[Tensor]"):
-            for r in self._types.returns:
+        types = self.ctx.types
+        if types.return_annotation in ("Tensor", "Optional[Tensor]"):
+            for r in types.returns:
                 if r.node.value is not None:
                     self._wanted.add(id(r.node.value))
 
@@ -113,9 +112,9 @@ def in_unit(x: torch.Tensor) -> torch.Tensor:
         self._wanted.add(id(node.value))
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
-        if self._types is None or id(node) not in self._wanted:
+        if id(node) not in self._wanted:
             return
-        if not is_chained_tensor_comparison(node, self._types.type_of):
+        if not is_chained_tensor_comparison(node, self.ctx.types.type_of):
             return
         if not in_quiet_arm(self.ctx, node):
             self.report(

@@ -107,12 +107,12 @@ class GaussianNLL(nn.Module):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for t in node.targets:
-            if _unpacks(t.target) and self.ctx.types.type_in(node, node.value) == "Tensor":
+            if _unpacks(t.target) and self.ctx.types.type_at(node.value) == "Tensor":
                 if not in_quiet_arm(self.ctx, node):
                     self._report(t.target, node.value, "")
 
     def visit_For(self, node: cst.For) -> None:
         # what a loop binds is an element of its iterable: a Tensor's elements are Tensors
-        if _unpacks(node.target) and element_type(self.ctx.types.type_in(node, node.iter)) == "Tensor":
+        if _unpacks(node.target) and element_type(self.ctx.types.type_at(node.iter)) == "Tensor":
             if not in_quiet_arm(self.ctx, node):
                 self._report(node.target, node.iter, "an element of ")

@@ -76,7 +76,7 @@ class Encoder(nn.Module):
             target = t.target
             if not isinstance(target, cst.Attribute) or self.ctx.self_attr(target) is not None:
                 continue
-            ty = self.ctx.types.type_in(node, target.value)
+            ty = self.ctx.types.type_at(target.value)
             if ty is None or not (ty in _VALUES or ty.startswith(_CONTAINERS)):
                 continue
             if in_quiet_arm(self.ctx, node):

@@ -112,7 +112,7 @@ class Scale(nn.Module):
         for op in truth_operands(expr, as_test):
             if not isinstance(op, (cst.Name, cst.Attribute)):
                 continue
-            t = types.type_in(stmt, op)
+            t = types.type_at(op)
             if t is None or not (t == "None" or t.startswith("Optional[")):
                 continue
             # a name tested against None earlier may be refined (attributes never are)

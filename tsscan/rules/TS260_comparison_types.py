@@ -152,7 +152,6 @@ def count(x: torch.Tensor, names: List[str]) -> int:
     ]
 
     def on_function(self) -> None:
-        self._types: FunctionTypes | None = None
         self._guarded: set[int] = set()  # nodes an `is`/`isinstance` test before them may skip
 
     def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
@@ -163,14 +162,10 @@ def count(x: torch.Tensor, names: List[str]) -> int:
         if _tests_type(node.test):
             self._guarded.update(id(n) for part in (node.body, node.orelse) for n in walk_expr(part))
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if node is self.ctx.node:
-            self._types = self.ctx.types
-
     def visit_Comparison(self, node: cst.Comparison) -> None:
-        types = self._types
-        if types is None or id(node) in self._guarded or in_quiet_arm(self.ctx, node):
+        if id(node) in self._guarded or in_quiet_arm(self.ctx, node):
             return
+        types = self.ctx.types
         left: cst.BaseExpression = node.left
         for target in node.comparisons:
             right = target.comparator

@@ -124,7 +124,7 @@ class Stack(nn.Module):
             return
         if unrolled_loop(it, self.ctx):
             what = "module container"
-        elif isinstance(it, cst.Tuple) or (self.ctx.types.type_in(node, it) or "").startswith("Tuple["):
+        elif isinstance(it, cst.Tuple) or (self.ctx.types.type_at(it) or "").startswith("Tuple["):
             what = "tuple"
         else:
             return

@@ -1,5 +1,9 @@
-from tsscan.rule import Example
-from tsscan.rules._config_support import ConfigRule
+import libcst as cst
+
+from tsscan.context import FunctionContext
+from tsscan.rule import SAFE, Example
+from tsscan.rules._config_support import ConfigRule, describe
+from tsscan.rules._final_flag import final_flag_fix, flag_arms
 
 
 class AttributeMissingAtDefaults(ConfigRule):
@@ -30,6 +34,14 @@ class AttributeMissingAtDefaults(ConfigRule):
         Declare the flag `Final` (`use_rel_pos: Final[bool]` in the class body), so that the
         compiler drops the arm, or set the attribute in every case (`self.rel_pos = None`, with
         `rel_pos: Optional[torch.Tensor]` declared and checked with `is not None`).
+
+    Fix:
+        When the read lies in the arm of `if self.flag:` and the class's own `__init__` sets
+        `self.flag` once, to a bool (a literal, a `bool` parameter, `x is None`, `not p`), and
+        no other method assigns it, the flag is declared `flag: Final[bool]` in the class
+        body (after its docstring): the compiler then drops the arm when the flag is off.
+        SAFE: a class annotation does not change what eager code does; the scripted module
+        keeps the flag's value at scripting time (it could not script before).
     """
 
     code = "TS320"
@@ -37,6 +49,7 @@ class AttributeMissingAtDefaults(ConfigRule):
     message = "`self.x` does not exist when the module is built with its defaults"
     band = "error"
     missing = True
+    fix_safety = SAFE
 
     invalid = [
         Example(
@@ -57,7 +70,30 @@ class Attention(nn.Module):
         if self.use_rel_pos:
             x = x + self.rel_pos
         return self.proj(x)
-"""
+""",
+            fixed="""
+import torch
+from torch import nn
+from typing import Final
+
+
+class Attention(nn.Module):
+    use_rel_pos: Final[bool]
+
+    def __init__(self, dim: int = 8, use_rel_pos: bool = False):
+        super().__init__()
+        self.proj = nn.Linear(dim, dim)
+        self.use_rel_pos = use_rel_pos
+        if use_rel_pos:
+            self.rel_pos = nn.Parameter(torch.zeros(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.use_rel_pos:
+            x = x + self.rel_pos
+        return self.proj(x)
+""",
+            inputs="[(torch.randn(2, 8),), (torch.tensor([[1.0, float('nan'), -2.0, 0.0, 3.0, -1.0, 0.5, 2.0]]),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -142,3 +178,20 @@ class Shift(nn.Module):
 """
         ),
     ]
+
+    def __init__(self, ctx: FunctionContext) -> None:
+        super().__init__(ctx)
+        self._declared: set[tuple[str, str]] = set()  # (class, flag) given a fix in this file
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        v = self._found.get(id(node))
+        if v is None:
+            return
+        fix = None
+        flag = flag_arms(self.ctx).get(id(node))
+        cls = self.ctx.cls
+        if flag is not None and cls is not None and (cls.name, flag) not in self._declared:
+            fix = final_flag_fix(cls, flag)
+            if fix is not None:
+                self._declared.add((cls.name, flag))
+        self.report(node, describe(v), fix)

@@ -1,4 +1,6 @@
-from tsscan.rule import Example
+import libcst as cst
+
+from tsscan.rule import SAFE, Example, Fix
 from tsscan.rules._calls_support import CallCheckRule
 from tsscan.semantic.calls import Callee, Verdict
 
@@ -38,6 +40,11 @@ class CallArgumentType(CallCheckRule):
     Use instead:
         def forward(self, x):
             return F.normalize(x, p=2.0, dim=1)
+
+    Fix:
+        An int literal passed by keyword where a torch function or Tensor method takes a
+        `float` (`F.interpolate(x, scale_factor=2)`, smp's DPT decoder) is written as a float
+        (`2.0`). SAFE: eager torch converts the int to the same float.
     """
 
     code = "TS410"
@@ -45,6 +52,7 @@ class CallArgumentType(CallCheckRule):
     message = "the callee does not take an argument of this type in TorchScript"
     level = "type"
     verdict_kind = "type"
+    fix_safety = SAFE
 
     invalid = [
         Example(
@@ -57,7 +65,19 @@ from torch import nn
 class Embed(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.normalize(x, p=2, dim=1)
-"""
+""",
+            fixed="""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Embed(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.normalize(x, p=2.0, dim=1)
+""",
+            inputs="[(torch.randn(2, 3),), (torch.tensor([[1.0, float('nan'), -2.0], [0.0, 0.0, 0.0]]),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -69,7 +89,19 @@ from torch import nn
 class Up(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.interpolate(x, scale_factor=2, mode="nearest")
-"""
+""",
+            fixed="""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Up(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x, scale_factor=2.0, mode="nearest")
+""",
+            inputs="[(torch.randn(2, 3, 4, 4),), (torch.tensor([[[[1.0, float('nan')], [-2.0, 0.0]]]]),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -216,6 +248,25 @@ class RandomPerspective(nn.Module):
         # a Tensor where a torch function takes a list of tensors: TS409's (it names the fix)
         return not (
             not callee.user and r.found == "Tensor" and r.expected.startswith("List[") and "Tensor" in r.expected
+        )
+
+    def fix(self, verdict: Verdict, callee: Callee, named: dict[str, cst.BaseExpression]) -> Fix | None:
+        """An int literal passed by keyword where a torch function or Tensor method takes a
+        float: the same number written as a float."""
+        r = verdict.reason
+        expected = (
+            r.expected.removeprefix("Optional[").removesuffix("]") if r.expected.startswith("Optional[") else r.expected
+        )
+        arg = named.get(r.param)
+        if callee.user or r.found != "int" or expected not in ("float", "List[float]") or arg is None:
+            return None
+        number = arg.expression if isinstance(arg, cst.UnaryOperation) else arg
+        if not isinstance(number, cst.Integer) or not number.value.isdigit():
+            return None
+        return Fix(
+            replacements=[(number, cst.Float(value=f"{int(number.value)}.0"))],
+            safety=SAFE,
+            description=f"pass `{r.param}` as a float",
         )
 
     def hint(self, verdict: Verdict) -> str:

@@ -2,7 +2,7 @@ import libcst as cst
 
 from tsscan.rule import Example, Rule
 from tsscan.rules.TS408_torch_keyword_argument import _ALIASES as _NUMPY_SPELLINGS  # TS408 reports these
-from tsscan.semantic.types import FunctionTypes, in_quiet_arm
+from tsscan.semantic.types import in_quiet_arm
 
 _HINTS = {
     ("nonzero", "as_tuple"): "use `x.nonzero().unbind(1)` for the tuple of index tensors, `x.nonzero()` for the matrix",
@@ -61,9 +61,6 @@ class Rows(torch.nn.Module):
         ),
     ]
 
-    def on_function(self) -> None:
-        self._types: FunctionTypes | None = None
-
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if not isinstance(func, cst.Attribute) or any(a.star for a in node.args):
@@ -85,9 +82,7 @@ class Rows(torch.nn.Module):
         unknown = [a for a in unknown if a.keyword is not None and a.keyword.value not in _NUMPY_SPELLINGS]
         if not unknown:
             return
-        if self._types is None:
-            self._types = self.ctx.types
-        if self._types.type_of(func.value) != "Tensor" or in_quiet_arm(self.ctx, node):
+        if self.ctx.types.type_of(func.value) != "Tensor" or in_quiet_arm(self.ctx, node):
             return
         for a in unknown:
             kw = a.keyword.value if a.keyword else ""

@@ -3,7 +3,6 @@ from collections.abc import Sequence
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Replacement, Rule
-from tsscan.rules._statement_types import StatementTypes
 from tsscan.semantic.callees import operator_overloads
 from tsscan.semantic.knowledge import Signature
 from tsscan.semantic.types import in_quiet_arm, walk_expr
@@ -20,7 +19,7 @@ def _powers(node: cst.BaseExpression) -> list[cst.BaseExpression]:
     return out
 
 
-class PowerIsFloat(StatementTypes, Rule):
+class PowerIsFloat(Rule):
     """`a ** b` (a float in TorchScript) where an int is needed: a size, a `range` bound, a slice.
 
     What it does:
@@ -148,7 +147,7 @@ class Tile(torch.nn.Module):
     ]
 
     def _type(self, node: cst.BaseExpression) -> str | None:
-        return self.type_here(node)
+        return self.ctx.types.type_at(node)
 
     def _number_type(self, node: cst.BaseExpression) -> str | None:
         """The type of ``node``; where that is unknown only because ``self.<attr> ** <int>``
@@ -164,7 +163,7 @@ class Tile(torch.nn.Module):
         assumed = node
         for p in unknown:
             assumed = assumed.deep_replace(p, cst.Float("1.0", lpar=p.lpar, rpar=p.rpar))
-        return self._type(assumed)
+        return self.ctx.types.type_at(node, assumed)
 
     def _attribute_power(self, node: cst.CSTNode) -> bool:
         return (

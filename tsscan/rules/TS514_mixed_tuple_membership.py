@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic.types import FunctionTypes, in_quiet_arm
+from tsscan.semantic.types import in_quiet_arm
 
 
 class MixedTupleMembership(Rule):
@@ -70,9 +70,6 @@ class Gate(torch.nn.Module):
         ),
     ]
 
-    def on_function(self) -> None:
-        self._types: FunctionTypes | None = None
-
     def visit_Comparison(self, node: cst.Comparison) -> None:
         for target in node.comparisons:
             if not isinstance(target.operator, (cst.In, cst.NotIn)):
@@ -82,9 +79,7 @@ class Gate(torch.nn.Module):
                 continue
             if any(isinstance(e, cst.StarredElement) for e in tup.elements):
                 continue
-            if self._types is None:
-                self._types = self.ctx.types
-            types = [self._types.type_of(e.value) for e in tup.elements]
+            types = [self.ctx.types.type_of(e.value) for e in tup.elements]
             if None in types or len(set(types)) < 2:
                 continue
             if in_quiet_arm(self.ctx, node):

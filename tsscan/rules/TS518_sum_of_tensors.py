@@ -1,11 +1,10 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.rules._statement_types import StatementTypes
 from tsscan.semantic.types import in_quiet_arm
 
 
-class SumOfTensors(StatementTypes, Rule):
+class SumOfTensors(Rule):
     """`sum(...)` over tensors (a list of tensors, or a generator of them).
 
     What it does:
@@ -85,7 +84,8 @@ class Total(torch.nn.Module):
         if arg.keyword is not None or arg.star:
             return
         value = arg.value
+        typed = value
         if isinstance(value, cst.GeneratorExp):  # typed as the list comprehension it iterates like
-            value = cst.ListComp(elt=value.elt, for_in=value.for_in)
-        if self.type_here(value) == "List[Tensor]" and not in_quiet_arm(self.ctx, node):
+            typed = cst.ListComp(elt=value.elt, for_in=value.for_in)
+        if self.ctx.types.type_at(value, typed) == "List[Tensor]" and not in_quiet_arm(self.ctx, node):
             self.report(node)

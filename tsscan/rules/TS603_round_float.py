@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic.types import FunctionTypes, in_quiet_arm
+from tsscan.semantic.types import in_quiet_arm
 
 
 class RoundReturnsFloat(Rule):
@@ -54,12 +54,7 @@ def steps(v: float, x: torch.Tensor) -> int:
     ]
 
     def on_function(self) -> None:
-        self._types: FunctionTypes | None = None
         self._wrapped: set[int] = set()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if node is self.ctx.node:
-            self._types = self.ctx.types
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         if isinstance(node.operator, cst.Divide):  # a float either way
@@ -72,8 +67,8 @@ def steps(v: float, x: torch.Tensor) -> int:
             return
         if not (isinstance(node.func, cst.Name) and node.func.value == "round" and len(node.args) == 1):
             return
-        if self._types is None or "round" in self._types.params:
+        if "round" in self.ctx.types.params:
             return
-        if self._types.type_of(node.args[0].value) in ("int", "float"):
+        if self.ctx.types.type_of(node.args[0].value) in ("int", "float"):
             if not in_quiet_arm(self.ctx, node):
                 self.report(node)

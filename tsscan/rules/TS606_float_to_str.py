@@ -1,7 +1,7 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic.types import FunctionTypes, in_quiet_arm
+from tsscan.semantic.types import in_quiet_arm
 
 
 def _has_fields(text: str) -> bool:
@@ -64,11 +64,7 @@ def key(scale: float, n: int) -> str:
     ]
 
     def on_function(self) -> None:
-        self._types: FunctionTypes | None = None
         self._in_error = 0
-        # the small statement being visited, for the variable types in force there (None in
-        # the test of an `if`/`while`/`for`, which is no small statement)
-        self._stmt: cst.CSTNode | None = None
 
     # error messages (`raise ValueError(f"bad lr {lr}")`, `assert ..., msg`) are not results
     def visit_Raise(self, node: cst.Raise) -> None:
@@ -83,44 +79,8 @@ def key(scale: float, n: int) -> str:
     def leave_Assert(self, original_node: cst.Assert) -> None:
         self._in_error -= 1
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if node is self.ctx.node:
-            self._types = self.ctx.types
-
-    # the small statement being visited, for the variable types in force there
-    def visit_Assign(self, node: cst.Assign) -> None:
-        self._stmt = node
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._stmt = node
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._stmt = node
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self._stmt = node
-
-    def visit_Expr(self, node: cst.Expr) -> None:
-        self._stmt = node
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self._stmt = None  # a statement after an `if`/`for` header must not see the last one's
-
-    def visit_If(self, node: cst.If) -> None:
-        self._stmt = None
-
-    def visit_While(self, node: cst.While) -> None:
-        self._stmt = None
-
-    def visit_For(self, node: cst.For) -> None:
-        self._stmt = None
-
     def _is_float(self, expr: cst.BaseExpression) -> bool:
-        if self._types is None or self._in_error:
-            return False
-        if self._stmt is not None:
-            return self._types.type_in(self._stmt, expr) == "float"
-        return self._types.type_of(expr) == "float"
+        return not self._in_error and self.ctx.types.type_at(expr) == "float"
 
     def visit_Call(self, node: cst.Call) -> None:
         f = node.func

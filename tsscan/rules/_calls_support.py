@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsscan.rule import Rule
+from tsscan.rule import Fix, Rule
 from tsscan.semantic import callees, calls
-from tsscan.semantic.types import FunctionTypes, in_quiet_arm, module_attribute_type, param_list
+from tsscan.semantic.types import in_quiet_arm, module_attribute_type, param_list
+from tsscan.walk import children
 
 
 def _target_nodes(target: cst.BaseExpression) -> list[cst.CSTNode]:
@@ -35,7 +36,7 @@ def _assigned_in(fn: cst.FunctionDef, quiet: set[int]) -> set[str]:
         if isinstance(n, (cst.Assign, cst.AugAssign, cst.AnnAssign)) and id(n) in quiet:
             targets = [t.target for t in n.targets] if isinstance(n, cst.Assign) else [n.target]
             out.update(x.value for t in targets for x in _target_nodes(t) if isinstance(x, cst.Name))
-        stack.extend(n.children)
+        stack.extend(children(n))
     return out
 
 
@@ -46,7 +47,6 @@ class CallCheckRule(Rule):
     verdict_kind = ""
 
     def on_function(self) -> None:
-        self._types: FunctionTypes | None = None
         self._scope = 0  # > 0 inside comprehensions and lambdas: their names are their own
         self._shadowed: set[str] | None = None
         self._unannotated: set[str] = set()
@@ -59,18 +59,18 @@ class CallCheckRule(Rule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is self.ctx.node:
-            self._types = self.ctx.types
+            types = self.ctx.types
             self._shadowed = set(self.ctx.kinds.local_names)
             self._unannotated = {p.name.value for p in param_list(node) if p.annotation is None}
             self._refined = callees.tested_names(node)
-            retypes = [*self._types.retypes, *self._types.quiet_retypes]  # also in arms the compiler may drop
-            self._retyped = {r.var for r in retypes} | {b.var for b in self._types.bad_uses}
-            self._quietly_assigned = _assigned_in(node, self._types.quiet_nodes)
+            retypes = [*types.retypes, *types.quiet_retypes]  # also in arms the compiler may drop
+            self._retyped = {r.var for r in retypes} | {b.var for b in types.bad_uses}
+            self._quietly_assigned = _assigned_in(node, types.quiet_nodes)
             self._retyped |= self._quietly_assigned
             self._retype_nodes = {}
             for r in retypes:
                 self._retype_nodes.setdefault(r.var, set()).add(id(r.node))
-            self._bad_uses = {b.var for b in self._types.bad_uses}
+            self._bad_uses = {b.var for b in types.bad_uses}
             self._targets = set()
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -89,10 +89,7 @@ class CallCheckRule(Rule):
     leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = leave_Lambda = _exit
 
     def _type(self, expr: cst.BaseExpression) -> str | None:
-        types = self._types
-        if types is None:
-            return None
-        t = types.type_at(expr)  # None where the flow walk recorded no variable types
+        t = self.ctx.types.type_at(expr)  # None where the flow walk recorded no variable types
         if t is None:
             return None
         names = self._names_in(expr)
@@ -125,7 +122,7 @@ class CallCheckRule(Rule):
                 t = module_attribute_type(self.ctx, name)
                 if t is None or "Optional[" in t or "Union[" in t or "None" in t:
                     return True
-            stack.extend(n.children)
+            stack.extend(children(n))
         return False
 
     @staticmethod
@@ -136,14 +133,14 @@ class CallCheckRule(Rule):
             n = stack.pop()
             if isinstance(n, cst.Name):
                 out.add(n.value)
-            stack.extend(n.children)
+            stack.extend(children(n))
         return out
 
     def _inferred(self, expr: cst.BaseExpression) -> bool:
         return isinstance(expr, cst.Name) and expr.value in self._unannotated
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self._scope or self._types is None or self._shadowed is None:
+        if self._scope or self._shadowed is None:
             return
         if any(a.star for a in node.args):
             return
@@ -170,10 +167,15 @@ class CallCheckRule(Rule):
             node,
             f"`{callee.shown}`{where} does not take these arguments in TorchScript: "
             f'the compiler will say "{verdict.compiler_says}"{self.hint(verdict)}',
+            self.fix(verdict, callee, named),
         )
 
     def wanted(self, verdict: calls.Verdict, callee: calls.Callee) -> bool:
         return True
+
+    def fix(self, verdict: calls.Verdict, callee: calls.Callee, named: dict[str, cst.BaseExpression]) -> Fix | None:
+        """The fix of a reported call (``named``: its keyword arguments), or None."""
+        return None
 
     def hint(self, verdict: calls.Verdict) -> str:
         return ""

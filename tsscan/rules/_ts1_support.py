@@ -21,7 +21,7 @@ from tsscan.rule import Fix as _Fix
 from tsscan.rule import Replacement
 from tsscan.rule import Rule as _Rule
 from tsscan.semantic.types import ExprTyper, annotation_type, bind_target, element_type
-from tsscan.walk import walk
+from tsscan.walk import children, walk
 
 _code = cst.Module(body=[]).code_for_node
 
@@ -88,7 +88,7 @@ class LocalTypes:
                 self._bind(el.value, f"{kind}#{i}", value)
 
     def _collect(self, node: cst.CSTNode) -> None:
-        for child in node.children:
+        for child in children(node):
             if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) or is_comprehension(child):
                 continue
             if isinstance(child, cst.Assign):
@@ -232,7 +232,7 @@ def path_to(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.CSTNode] | None:
     """Nodes from ``root`` down to ``target`` (both included), by identity."""
     if root is target:
         return [root]
-    for child in root.children:
+    for child in children(root):
         sub = path_to(child, target)
         if sub is not None:
             return [root] + sub
@@ -398,7 +398,7 @@ def comprehension_fix(
 
 def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     yield node
-    for c in node.children:
+    for c in children(node):
         yield from _walk(c)
 
 
@@ -433,7 +433,7 @@ def _evaluated_before(region: cst.CSTNode, comp: cst.CSTNode) -> list[cst.CSTNod
         if node is comp:
             found[0] = True
             return
-        kids = list(node.children)
+        kids = list(children(node))
         if not kids or not any(path_to(k, comp) for k in kids):
             out.append(node)
             return

@@ -269,12 +269,18 @@ def _annotated_locals(fn: cst.FunctionDef) -> list[cst.AnnAssign]:
 
 def walk_expr(node: cst.CSTNode):
     """Every node of an expression tree (pre-order)."""
-    out: list[cst.CSTNode] = []
+    collect = _Collect()
+    walk(node, collect)
+    return collect.out
 
-    class W(cst.CSTVisitor):
-        def on_visit(self, n: cst.CSTNode) -> bool:
-            out.append(n)
-            return True
 
-    walk(node, W())
-    return out
+class _Collect(cst.CSTVisitor):
+    """Every node visited, in order (one class: walk() looks up a visitor class's hooks once)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.out: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.out.append(node)
+        return True

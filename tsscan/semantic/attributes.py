@@ -16,10 +16,16 @@ rules flag only what is certain, so an unknown never becomes a finding.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 from tsscan.semantic import values
+from tsscan.semantic.attribute_writes import (  # re-exported: rules ask them as attributes.X
+    Writes,
+    class_cache,
+    class_writes,
+    externally_assigned,
+    fully_known,
+    init_called_methods,
+)
 from tsscan.semantic.module import Attr, ClassInfo, FuncNode, ModuleInfo
 from tsscan.semantic.values import (  # the vocabulary rules use as attributes.X
     _CONTAINERS,
@@ -80,6 +86,7 @@ __all__ = [
     "UNKNOWN",
     "UNKNOWN_T",
     "AttrType",
+    "Writes",
     "annotation_type",
     "assigned_outside_compiled",
     "attribute_type",
@@ -100,197 +107,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- attributes
-def _all_methods(cls: ClassInfo) -> Iterator[tuple[ClassInfo, str, FuncNode]]:
-    for c in cls.mro():
-        for name, fn in c.methods.items():
-            yield c, name, fn
-
-
-def _method_self(fn: FuncNode) -> str | None:
-    args = fn.args.posonlyargs + fn.args.args
-    return args[0].arg if args else None
-
-
-@dataclass
-class Writes:
-    """Where the methods of a class write ``self.<name>``: assignments and in-place mutation."""
-
-    assigned: dict[str, list[tuple[str, ast.AST]]]  # name -> [(method, node)]
-    mutated: dict[str, list[tuple[str, ast.AST]]]  # self.x.append(...), self.x[k] = v, self.x += ...
-
-
-_MUTATORS = {"append", "extend", "insert", "update", "setdefault", "__setitem__", "add", "pop", "clear"}
-
-
-def _cache(cls: ClassInfo) -> dict:
-    c = cls.__dict__.get("_tsscan_attr_cache")
-    if c is None:
-        c = {}
-        cls.__dict__["_tsscan_attr_cache"] = c
-    return c
-
-
-def class_writes(cls: ClassInfo) -> Writes:
-    """Every ``self.x = ...`` and every in-place change of ``self.x`` in all methods of ``cls``
-    and its local bases (``__init__`` included)."""
-    cache = _cache(cls)
-    if "writes" not in cache:
-        cache["writes"] = _class_writes(cls)
-    return cache["writes"]
-
-
-def _class_writes(cls: ClassInfo) -> Writes:
-    w = Writes({}, {})
-    for _c, mname, fn in _all_methods(cls):
-        me = _method_self(fn)
-        if me is None:
-            continue
-
-        def is_self_attr(n: ast.AST, me: str = me) -> str | None:
-            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == me:
-                return n.attr
-            return None
-
-        for node in ast.walk(fn):
-            targets: list[ast.expr] = []
-            if isinstance(node, ast.Assign):
-                targets = list(node.targets)
-            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-                targets = [node.target]
-            flat: list[ast.expr] = []
-            for t in targets:
-                flat.extend(t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])
-            for t in flat:
-                a = is_self_attr(t)
-                if a is not None:
-                    bucket = w.mutated if isinstance(node, ast.AugAssign) else w.assigned
-                    bucket.setdefault(a, []).append((mname, node))
-                if isinstance(t, ast.Subscript):
-                    a = is_self_attr(t.value)
-                    if a is not None:
-                        w.mutated.setdefault(a, []).append((mname, node))
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                a = is_self_attr(node.func.value)
-                if a is not None and node.func.attr in _MUTATORS:
-                    w.mutated.setdefault(a, []).append((mname, node))
-                # setattr(self, "x", v) / register_buffer("x", ...) count as assignments
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id == "setattr"
-                and len(node.args) >= 2
-                and isinstance(node.args[0], ast.Name)
-                and node.args[0].id == me
-            ):
-                key = node.args[1]
-                name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "*"
-                w.assigned.setdefault(name, []).append((mname, node))
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == me
-                and node.func.attr in ("register_buffer", "register_parameter", "add_module", "register_module")
-                and node.args
-            ):
-                key = node.args[0]
-                name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "*"
-                w.assigned.setdefault(name, []).append((mname, node))
-    return w
-
-
-def externally_assigned(module: ModuleInfo, name: str) -> bool:
-    """True when the file assigns ``<obj>.<name> = ...`` on something other than ``self``
-    (a model builder setting ``detect.stride = ...`` after construction), or ``setattr`` with
-    a name it cannot read."""
-    names = module.__dict__.get("_tsscan_external_attrs")
-    if names is None:
-        names = _external_assignments(module)
-        module.__dict__["_tsscan_external_attrs"] = names
-    return "*" in names or name in names
-
-
-def _external_assignments(module: ModuleInfo) -> set[str]:
-    out: set[str] = set()
-    for node in ast.walk(module.tree):
-        targets: list[ast.expr] = []
-        if isinstance(node, ast.Assign):
-            targets = list(node.targets)
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-            targets = [node.target]
-        for t in targets:
-            for x in t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t]:
-                if isinstance(x, ast.Attribute):
-                    if not (isinstance(x.value, ast.Name) and x.value.id in ("self",)):
-                        out.add(x.attr)
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id == "setattr"
-            and len(node.args) >= 2
-        ):
-            if not (isinstance(node.args[0], ast.Name) and node.args[0].id == "self"):
-                key = node.args[1]
-                out.add(key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "*")
-    return out
-
-
-def fully_known(cls: ClassInfo) -> bool:
-    """True when every attribute the instance can have is visible in this file: no base
-    class from elsewhere (it may set attributes or declare annotations), no ``setattr``
-    with a computed name, no ``__getattr__``/``__setattr__`` override and no
-    ``self.__dict__`` writes."""
-    cache = _cache(cls)
-    if "fully_known" not in cache:
-        cache["fully_known"] = _fully_known(cls)
-    return cache["fully_known"]
-
-
-def _fully_known(cls: ClassInfo) -> bool:
-    if any(c.has_unknown_bases for c in cls.mro()):
-        return False
-    if any(c.node.decorator_list for c in cls.mro()):  # a class decorator may add attributes
-        return False
-    for c in cls.mro():
-        if {"__getattr__", "__setattr__", "__getattribute__"} & set(c.methods):
-            return False
-        if "*setattr*" in c.init_attrs:
-            return False
-        for fn in c.methods.values():
-            for node in ast.walk(fn):
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
-                    key = node.args[1] if len(node.args) > 1 else None
-                    if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
-                        return False
-                if (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "__setattr__"
-                ):
-                    return False  # self.__setattr__(name, v) / object.__setattr__(self, name, v)
-                # self.__dict__.update(...), vars(self).update(...), self.__dict__[k] = v
-                if (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("update", "setdefault", "__setitem__")
-                    and _is_instance_dict(node.func.value)
-                ):
-                    return False
-                if (
-                    isinstance(node, ast.Subscript)
-                    and isinstance(node.ctx, ast.Store)
-                    and _is_instance_dict(node.value)
-                ):
-                    return False
-    return True
-
-
-def _is_instance_dict(node: ast.expr) -> bool:
-    if isinstance(node, ast.Attribute) and node.attr == "__dict__":
-        return True
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "vars"
-
-
 def _class_annotation(cls: ClassInfo, name: str) -> Attr | None:
     """The class-level annotation of ``name``: ``name: T`` in a class body, or an entry of
     ``__annotations__ = {"name": T}`` (torch's own modules declare ``bias`` that way)."""
@@ -304,36 +120,6 @@ def _class_annotation(cls: ClassInfo, name: str) -> Attr | None:
                 if isinstance(k, ast.Constant) and k.value == name:
                     return Attr(name, table.line, None, ast.unparse(v), "class")
     return None
-
-
-def init_called_methods(cls: ClassInfo) -> set[str]:
-    """Methods ``__init__`` runs (``self.reset()``, transitively): what they assign exists on
-    the instance when it is scripted, compiled methods included."""
-    cache = _cache(cls)
-    if "init_called" in cache:
-        return cache["init_called"]
-    out: set[str] = set()
-    queue = ["__init__"]
-    while queue:
-        name = queue.pop()
-        found = cls.find_method(name)
-        if found is None:
-            continue
-        fn = found[0]
-        me = _method_self(fn)
-        for node in ast.walk(fn):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == me
-                and node.func.attr not in out
-                and cls.find_method(node.func.attr) is not None
-            ):
-                out.add(node.func.attr)
-                queue.append(node.func.attr)
-    cache["init_called"] = out
-    return out
 
 
 def runs_before_scripting(cls: ClassInfo, module: ModuleInfo, method: str) -> bool:
@@ -371,7 +157,7 @@ def attribute_type(cls: ClassInfo, name: str, module: ModuleInfo, _depth: int = 
     """
     if _depth > 10:
         return UNKNOWN_T
-    cache = _cache(cls)
+    cache = class_cache(cls)
     key = ("type", name, id(module))
     if key not in cache:
         cache[key] = UNKNOWN_T  # recursion guard (self.a = self.b; self.b = self.a)

@@ -6,12 +6,11 @@ bindings agree, the declared names).
 
 from __future__ import annotations
 
-import ast
 import re
 
 import libcst as cst
 
-from tsscan.semantic import attributes, config
+from tsscan.semantic import attributes, config, submodules
 from tsscan.semantic.annotations import SCALARS, annotation_type, split_type_args
 from tsscan.semantic.crossing import text_to_cst
 from tsscan.semantic.function import FunctionFacts as FunctionContext
@@ -247,9 +246,19 @@ class ExprTyper:
         args = [self._type(a.value) for a in node.args if a.keyword is None]
         keywords = {a.keyword.value: self._type(a.value) for a in node.args if a.keyword is not None}
         knowledge = self._knowledge()
-        user = self._user_return(func)
-        if user is not None:
-            return user
+        if self.ctx is not None and self.ctx.module is not None:
+            if (
+                isinstance(func, cst.Name)
+                and self.lookup(func.value) is None
+                and func.value in self.ctx.module.functions
+            ):
+                return _spoken(submodules.function_return(self.ctx, func.value))
+            attr = self.ctx.self_attr(func)
+            if attr is not None:
+                return _spoken(submodules.self_call_return(self.ctx, attr))
+            foreign = self._foreign_return(func)
+            if foreign is not None:
+                return foreign
         if isinstance(func, cst.Name) and self.lookup(func.value) is None and not self._defined_in_file(func.value):
             if func.value in ("int", "float") and args[:1] == ["Tensor"]:
                 return func.value  # int(t) / float(t): the builtin converts, whatever the table lists
@@ -271,22 +280,16 @@ class ExprTyper:
                 return "str"
         return None
 
-    def _user_return(self, func: cst.BaseExpression) -> str | None:
-        """The annotated return type of a function of the file (undecorated, defined once) or of
-        another file of the package (its signature fact), called by name."""
+    def _foreign_return(self, func: cst.BaseExpression) -> str | None:
+        """The annotated return type of a function of another file of the package (its
+        signature fact), called by the name the file imports it by."""
         written = cst_dotted(func)
         if self.ctx is None or written is None or self.lookup(written.split(".", 1)[0]) is not None:
             return None
-        mod = self.ctx.module
-        fn = mod.functions.get(written) if isinstance(func, cst.Name) else None
-        if fn is not None:
-            defs = [s for s in mod.tree.body if getattr(s, "name", None) == written]
-            if fn.decorator_list or fn.returns is None or len(defs) != 1:
-                return None
-            annotation = text_to_cst(ast.unparse(fn.returns))
-            return _spoken(annotation_type(annotation, self.ctx)) if annotation is not None else None
         there = self.ctx.scope.foreign_signatures.get(written)
-        if there is None or written.split(".", 1)[0] not in mod.aliases or there.bound or len(there.signatures) != 1:
+        if there is None or written.split(".", 1)[0] not in self.ctx.module.aliases:
+            return None
+        if there.bound or len(there.signatures) != 1:
             return None
         return _spoken(there.signatures[0].returns[0] or None)
 

@@ -29,13 +29,14 @@ that rules built on it stay silent rather than guess:
 Types are plain strings in TorchScript's spelling: ``Tensor``, ``int``, ``float``, ``bool``,
 ``str``, ``None``, ``List[int]``, ``Tuple[Tensor, int]``, ``Optional[Tensor]``, ``Any``.
 The analysis runs on the libcst ``FunctionDef`` a rule visits and is cached on the rule's
-``FunctionContext``, so the rules that use it share one pass per function.
+``FunctionContext``, so the rules that use it share one pass per function. What it learns is a
+:class:`~tsscan.semantic.function_types.FunctionTypes`; what ``is None`` tests tell it is
+:mod:`tsscan.semantic.none_tests`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -44,7 +45,6 @@ from tsscan.semantic.annotations import (
     annotation_type,
     assignable,
     implicitly_converted,
-    is_optional,
     param_list,
     split_type_args,
     unifiable,
@@ -53,105 +53,9 @@ from tsscan.semantic.annotations import (
 from tsscan.semantic.branches import _has_isinstance, _scripting_live_arm, _static_truth, _target_names, unrolled_loop
 from tsscan.semantic.exprs import ExprTyper
 from tsscan.semantic.function import FunctionFacts as FunctionContext
+from tsscan.semantic.function_types import CONFLICT, MAYBE, BadUse, FunctionTypes, ReturnInfo, Retype
+from tsscan.semantic.none_tests import none_test_live_arm, refinements, uncertain_none_test
 from tsscan.walk import walk
-
-# --------------------------------------------------------------------------- flow analysis
-MAYBE = "<maybe-undefined>"
-
-CONFLICT = "<conflict>"
-
-
-@dataclass
-class Retype:
-    node: cst.CSTNode  # the assignment target
-    var: str
-    old: str
-    new: str
-    in_loop: bool
-
-
-@dataclass
-class BadUse:
-    node: cst.Name
-    var: str
-    kind: str  # "maybe" (defined on some paths only) or "conflict" (different types per arm)
-    detail: str = ""
-    # "maybe": the ``if`` that defines the variable in one arm only (the compiler's error points
-    # at it: "y is not defined in the false branch"); None when a loop left it undefined
-    origin: cst.If | None = None
-
-
-@dataclass
-class ReturnInfo:
-    node: cst.Return
-    type: str | None  # "None" for a bare return
-
-
-@dataclass
-class FunctionTypes:
-    """What :func:`analyse` learned about one compiled function."""
-
-    node: cst.FunctionDef
-    params: dict[str, str] = field(default_factory=dict)  # as the compiler types them
-    declared: dict[str, str] = field(default_factory=dict)  # annotated params/locals
-    return_annotation: str | None = None
-    has_return_annotation: bool = False
-    retypes: list[Retype] = field(default_factory=list)
-    # retypes of a local bound to None, in arms the compiler may drop (see none_locals)
-    quiet_retypes: list[Retype] = field(default_factory=list)
-    none_assigns: dict[str, cst.Assign] = field(default_factory=dict)  # first binding `v = None`
-    bad_uses: list[BadUse] = field(default_factory=list)
-    returns: list[ReturnInfo] = field(default_factory=list)
-    # (call, var, element type, the list's type there)
-    appends: list[tuple[cst.Call, str, str | None, str | None]] = field(default_factory=list)
-    empty_list_vars: dict[str, cst.CSTNode] = field(default_factory=dict)
-    empty_list_assigns: dict[str, cst.Assign] = field(default_factory=dict)  # first `v = []`
-    ifexps: list[tuple[cst.IfExp, str | None, str | None]] = field(default_factory=list)
-    env_at: dict[int, dict[str, str | None]] = field(default_factory=dict)  # id(small stmt) -> env
-    # var -> the ``if`` whose arms give it different types
-    conflict_sites: dict[str, cst.If] = field(default_factory=dict)
-    # ids of the nodes in ``if`` arms the compiler may drop (``isinstance`` / ``is None`` tests
-    # it can fold on types we do not know): rules should not report there
-    quiet_nodes: set[int] = field(default_factory=set)
-    ctx: FunctionContext | None = None
-    typer: ExprTyper | None = None
-    _where: dict[int, cst.CSTNode] | None = field(default=None, repr=False)  # see type_at
-
-    def type_in(self, stmt: cst.CSTNode, node: cst.BaseExpression) -> str | None:
-        """The type of ``node`` with the variable types in force at small statement ``stmt``
-        (falls back to :meth:`type_of` for statements the flow walk did not see)."""
-        env = self.env_at.get(id(stmt))
-        if env is None:
-            return self.type_of(node)
-        return ExprTyper(self.ctx, env.get)(node)
-
-    def type_of(self, node: cst.BaseExpression) -> str | None:
-        """The type of an expression using the *parameter and declared* types only (no flow)."""
-        assert self.typer is not None
-        return self.typer(node)
-
-    def type_at(self, node: cst.BaseExpression) -> str | None:
-        """The type of ``node`` with the variable types in force where it lies: in a small
-        statement, an ``if``/``while`` test or a ``for`` iterable the flow walk reached. None
-        (unknown) anywhere else: a statement the walk never saw is not typed from the
-        parameters alone."""
-        stmt = self._statements().get(id(node))
-        if stmt is None:
-            return None
-        return ExprTyper(self.ctx, self.env_at[id(stmt)].get)(node)
-
-    def _statements(self) -> dict[int, cst.CSTNode]:
-        where = self._where
-        if where is None:
-            where = {}
-            for n in walk_expr(self.node):
-                if id(n) not in self.env_at:
-                    continue
-                part = n.test if isinstance(n, (cst.If, cst.While)) else n.iter if isinstance(n, cst.For) else n
-                for inner in walk_expr(part):
-                    where[id(inner)] = n  # nested statements come later and win
-            self._where = where
-        return where
 
 
 class _Frame:
@@ -314,7 +218,7 @@ class _Analyser:
                 if (
                     not inner.bound
                     and not self.quiet
-                    and not self.uncertain_none_test(n.test)
+                    and not uncertain_none_test(n.test, self.typer)
                     and not _has_isinstance(n.test)
                 ):
                     self.out.ifexps.append((n, self.typer(n.body), self.typer(n.orelse)))
@@ -408,53 +312,6 @@ class _Analyser:
             return t[len("List[") : -1]
         return None
 
-    def _none_test_live_arm(self, s: cst.If) -> int | None:
-        """0/1: the arm that stays when the test is ``v is None`` / ``v is not None`` and
-        ``v``'s type decides it (the compiler skips the other arm: ``None`` is always None, a
-        Tensor or int never is)."""
-        test = s.test
-        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
-            return None
-        op = test.comparisons[0].operator
-        left, right = test.left, test.comparisons[0].comparator
-        if isinstance(left, cst.Name) and left.value == "None":
-            left, right = right, left
-        if not (
-            isinstance(op, (cst.Is, cst.IsNot))
-            and isinstance(left, cst.Name)
-            and isinstance(right, cst.Name)
-            and right.value == "None"
-        ):
-            return None
-        t = self.lookup(left.value)
-        if t is None or t.startswith(("Optional[", "Union[")) or t == "Any":
-            return None
-        is_none = t == "None"
-        if isinstance(op, cst.IsNot):
-            is_none = not is_none
-        return 0 if is_none else 1
-
-    def uncertain_none_test(self, test: cst.BaseExpression) -> bool:
-        """True when ``test`` compares something with ``None`` (``is``/``is not``) whose type
-        we do not know to be Optional: the compiler folds such tests when the value's type is
-        NoneType or can never be None, and then drops an arm."""
-        for n in walk_expr(test):
-            if not isinstance(n, cst.Comparison):
-                continue
-            operands = [n.left] + [c.comparator for c in n.comparisons]
-            for k, c in enumerate(n.comparisons):
-                if not isinstance(c.operator, (cst.Is, cst.IsNot)):
-                    continue
-                a, b = operands[k], operands[k + 1]
-                if isinstance(a, cst.Name) and a.value == "None":
-                    a, b = b, a
-                if not (isinstance(b, cst.Name) and b.value == "None"):
-                    continue
-                t = self.typer(a)
-                if t is None or not (t.startswith(("Optional[", "Union[")) or t == "Any"):
-                    return True
-        return False
-
     def if_(self, s: cst.If) -> None:
         self.out.env_at[id(s)] = self._flat_env()  # for the test
         self.uses(s.test)
@@ -467,7 +324,7 @@ class _Analyser:
             elif static == "false":
                 live = 1
         if live is None:
-            live = self._none_test_live_arm(s)
+            live = none_test_live_arm(s, self.lookup)
         if live is not None:
             arm = (
                 s.body.body
@@ -480,7 +337,7 @@ class _Analyser:
             )
             if arm is not None and _terminates(arm):
                 self.leaves.add(id(s))
-        if live is None and (static == "varies" or self.uncertain_none_test(s.test) or _has_isinstance(s.test)):
+        if live is None and (static == "varies" or uncertain_none_test(s.test, self.typer) or _has_isinstance(s.test)):
             self.quiet += 1
             for suite in (s.body, s.orelse):
                 if suite is not None:
@@ -510,7 +367,7 @@ class _Analyser:
         for k, arm in enumerate(arms):
             fr = _Frame(False)
             self.frames.append(fr)
-            self.refined.append(self._refinements(s.test, k == 0))
+            self.refined.append(refinements(s.test, k == 0, self.lookup))
             left = False
             try:
                 if arm is not None:
@@ -544,29 +401,6 @@ class _Analyser:
             else:
                 self.frames[-1].vars[name] = CONFLICT
                 self.out.conflict_sites[name] = s  # where the compiler says it (and where it is used)
-
-    def _refinements(self, test: cst.BaseExpression, true_arm: bool) -> dict[str, str]:
-        """``{name: T}`` for Optional[T] locals the test proves not None in this arm
-        (``v is not None`` and ``and`` chains of it in the true arm, ``v is None`` in the
-        false arm): the compiler refines them there."""
-        out: dict[str, str] = {}
-        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And) and true_arm:
-            out.update(self._refinements(test.left, True))
-            out.update(self._refinements(test.right, True))
-            return out
-        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
-            return out
-        op = test.comparisons[0].operator
-        left, right = test.left, test.comparisons[0].comparator
-        if isinstance(left, cst.Name) and left.value == "None":
-            left, right = right, left
-        if not (isinstance(left, cst.Name) and isinstance(right, cst.Name) and right.value == "None"):
-            return out
-        if isinstance(op, cst.IsNot) == true_arm and isinstance(op, (cst.Is, cst.IsNot)):
-            t = self.lookup(left.value)
-            if is_optional(t):
-                out[left.value] = t[len("Optional[") : -1]
-        return out
 
     def _flat_env(self) -> dict[str, str | None]:
         env: dict[str, str | None] = {}

@@ -202,6 +202,8 @@ class Knowledge:
     # torch decorators: the module of the wrapper each returns, its closure, the global names of
     # those modules, and the typing/builtins names name resolution falls back to
     raw_decorators: dict[str, Any] = field(repr=False, default_factory=dict)
+    # what an eager call of an operator with no schema returns (``torch.FloatTensor``: Tensor)
+    eager_returns: dict[str, str] = field(repr=False, default_factory=dict)
     source: Path | None = None
     _parsed: dict[str, tuple[Signature, ...]] = field(repr=False, default_factory=dict)
 
@@ -304,6 +306,29 @@ class Knowledge:
         """The TorchScript type the builtin ``NAME(...)`` returns when all (matching) overloads
         agree: ``builtin_return("round", ["float"])`` is ``"float"``."""
         return _agreed(_matching(self.builtin_overloads(name), args, keywords))
+
+    def eager_function_return(
+        self, qualname: str, args: Sequence[str | None] | None = None, keywords: Mapping[str, str | None] | None = None
+    ) -> str | None:
+        """The type an eager (Python) call of ``qualname`` returns, as far as the tables tell: the
+        type all its overloads return, else the one all the overloads a call with ``args`` /
+        ``keywords`` binds to agree on (``torch.max(x)``: ``Tensor``); for an operator with no
+        schema, the type torch documents (``torch.from_numpy``, ``torch.FloatTensor``: ``Tensor``)."""
+        found = self.function_return(qualname)
+        if found is None and (args is not None or keywords is not None):
+            found = self.function_return(qualname, args, keywords)
+        return found if found is not None else self.eager_returns.get(qualname)
+
+    def eager_method_return(
+        self, name: str, args: Sequence[str | None] | None = None, keywords: Mapping[str, str | None] | None = None
+    ) -> str | None:
+        """The type an eager call ``tensor.NAME(...)`` returns, as far as the tables tell: the type
+        all the method's overloads return, else the one all the overloads a call with ``args`` /
+        ``keywords`` binds to agree on (``x.max()``: ``Tensor``, ``x.max(0)``: a tuple)."""
+        found = self.method_return(name)
+        if found is None and (args is not None or keywords is not None):
+            found = self.method_return(name, args, keywords)
+        return found
 
     def function_compiles(self, qualname: str) -> bool | None:
         """True when TorchScript accepts a call of ``qualname`` (an operator with schemas, or a
@@ -444,6 +469,7 @@ def _from_json(data: dict, source: Path | None) -> Knowledge:
         property_types=data["value_types"]["tensor_properties"],
         math_constant_types=data["value_types"]["math_constants"],
         raw_decorators=data.get("decorators", {}),
+        eager_returns=data.get("eager_returns", {}),
         source=source,
     )
 

@@ -276,7 +276,10 @@ def _collect_init_attrs(init: FuncNode, info: ClassInfo, mod: ModuleInfo) -> Non
                 kind = {"register_buffer": "buffer", "register_parameter": "parameter"}.get(f.attr, "submodule")
                 name = node.args[0].value
                 value = node.args[1] if len(node.args) > 1 else None
-                info.init_attrs.setdefault(name, Attr(name, node.lineno, value, None, kind))
+                if name in info.init_attrs:  # assigned or registered before: another value
+                    info.init_assigned_later.setdefault(name, []).append(value)
+                else:
+                    info.init_attrs[name] = Attr(name, node.lineno, value, None, kind)
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)

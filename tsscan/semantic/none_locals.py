@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsscan.semantic.flow import FunctionTypes, Retype
+from tsscan.semantic.function_types import FunctionTypes, Retype
 from tsscan.walk import walk
 
 

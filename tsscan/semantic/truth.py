@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from tsscan.semantic.annotations import walk_expr
+from tsscan.walk import children
 
 
 def truth_operands(expr: cst.BaseExpression, as_test: bool) -> Iterator[cst.BaseExpression]:
@@ -46,13 +47,13 @@ def _children(e: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
     """Sub-expressions evaluated in the function's own scope (not lambdas or comprehensions)."""
     if isinstance(e, (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
         return
-    for child in e.children:
+    for child in children(e):
         if isinstance(child, cst.BaseExpression):
             yield child
         elif isinstance(child, (cst.Arg, cst.Element, cst.DictElement, cst.StarredDictElement)):
-            yield from (c for c in child.children if isinstance(c, cst.BaseExpression))
+            yield from (c for c in children(child) if isinstance(c, cst.BaseExpression))
         elif isinstance(child, cst.SubscriptElement):
-            yield from (c for c in child.slice.children if isinstance(c, cst.BaseExpression))
+            yield from (c for c in children(child.slice) if isinstance(c, cst.BaseExpression))
         elif isinstance(child, cst.ComparisonTarget):
             yield child.comparator
 

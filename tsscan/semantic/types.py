@@ -2,9 +2,9 @@
 
 The model is split by job: :mod:`~tsscan.semantic.annotations` (types and annotations),
 :mod:`~tsscan.semantic.exprs` (the expression typer), :mod:`~tsscan.semantic.branches` (what the
-compiler decides while compiling) and :mod:`~tsscan.semantic.flow` (variables through branches and
-loops). This module re-exports what rules use, and holds the questions rules ask about a function's
-uses of its values.
+compiler decides while compiling), :mod:`~tsscan.semantic.flow` (variables through branches and
+loops) and :mod:`~tsscan.semantic.function_types` (what the flow walk learned). This module
+re-exports what rules use, and holds the questions rules ask about a function's uses of its values.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ from tsscan.semantic.exprs import (
     is_chained_tensor_comparison,
     module_attribute_type,
 )
-from tsscan.semantic.flow import BadUse, FunctionTypes, ReturnInfo, Retype, analyse
+from tsscan.semantic.flow import analyse
 from tsscan.semantic.function import FunctionFacts as FunctionContext
+from tsscan.semantic.function_types import BadUse, FunctionTypes, ReturnInfo, Retype
 from tsscan.walk import walk
 
 __all__ = [

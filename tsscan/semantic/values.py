@@ -8,7 +8,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
+from tsscan.semantic.knowledge import Knowledge
+from tsscan.semantic.knowledge import load as load_knowledge
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo
 
 # ---- kinds
@@ -79,89 +82,6 @@ _CONTAINERS = {
 }
 
 _PARAMETER = {"torch.nn.Parameter", "torch.nn.parameter.Parameter"}
-
-_TENSOR_FACTORIES = {
-    "zeros",
-    "ones",
-    "empty",
-    "full",
-    "rand",
-    "randn",
-    "randint",
-    "randperm",
-    "arange",
-    "linspace",
-    "logspace",
-    "tensor",
-    "as_tensor",
-    "from_numpy",
-    "eye",
-    "zeros_like",
-    "ones_like",
-    "empty_like",
-    "full_like",
-    "rand_like",
-    "randn_like",
-    "cat",
-    "stack",
-    "meshgrid",
-    "FloatTensor",
-    "LongTensor",
-    "Tensor",
-    "BoolTensor",
-    "IntTensor",
-}
-
-_TENSOR_METHODS = {
-    "float",
-    "long",
-    "int",
-    "half",
-    "double",
-    "bool",
-    "to",
-    "view",
-    "reshape",
-    "permute",
-    "clone",
-    "detach",
-    "contiguous",
-    "cpu",
-    "cuda",
-    "unsqueeze",
-    "squeeze",
-    "transpose",
-    "t",
-    "flatten",
-    "expand",
-    "repeat",
-    "mul",
-    "add",
-    "sub",
-    "div",
-    "sum",
-    "mean",
-    "exp",
-    "log",
-    "sqrt",
-    "abs",
-    "neg",
-    "pow",
-    "type_as",
-    "expand_as",
-    "view_as",
-    "reshape_as",
-    "sigmoid",
-    "softmax",
-    "max",
-    "min",
-    "masked_fill",
-    "fill_",
-    "zero_",
-    "normal_",
-    "uniform_",
-    "requires_grad_",
-}
 
 # calls whose result is a Python object that TorchScript cannot convert
 _PYOBJECT_CALLS = {
@@ -562,7 +482,7 @@ def _call_type(e: ast.Call, env: _Env) -> AttrType:
         if head in ("torch.nn", "torch.nn.modules") or head.startswith("torch.nn.modules."):
             return AttrType(MODULE, detail=name)
         return UNKNOWN_T
-    if head == "torch" and last in _TENSOR_FACTORIES:
+    if head == "torch" and _eager_tensor(e, function=name):
         return AttrType(TENSOR, "torch.Tensor")
     if name in _PYOBJECT_CALLS:
         return AttrType(PYOBJECT, detail=_PYOBJECT_CALLS[name])
@@ -590,7 +510,7 @@ def _call_type(e: ast.Call, env: _Env) -> AttrType:
         recv = _vt(e.func.value, env)
         m = e.func.attr
         if recv.kind == TENSOR:
-            if m in _TENSOR_METHODS:
+            if _eager_tensor(e, method=m):
                 return AttrType(TENSOR, "torch.Tensor")
             if m == "numpy":
                 return AttrType(PYOBJECT, detail="a numpy array")
@@ -599,3 +519,24 @@ def _call_type(e: ast.Call, env: _Env) -> AttrType:
             if m in ("numel", "dim", "ndimension", "element_size", "nelement") and not e.args:
                 return AttrType(INT, "int")
     return UNKNOWN_T
+
+
+@cache
+def _knowledge() -> Knowledge:
+    """The newest table: the value an ``__init__`` computes in Python does not depend on the
+    torch version the compiled code is checked against."""
+    return load_knowledge(None)
+
+
+def _eager_tensor(e: ast.Call, function: str | None = None, method: str | None = None) -> bool:
+    """Whether the eager call ``e`` of the torch function ``function`` (``torch.zeros``) or of
+    the Tensor method ``method`` returns a Tensor, by the knowledge tables
+    (:meth:`~tsscan.semantic.knowledge.Knowledge.eager_function_return`), with the number of
+    arguments it passes when that decides (a starred argument: all overloads must agree)."""
+    args: list[str | None] | None = None
+    keywords: dict[str, str | None] | None = None
+    if not any(isinstance(a, ast.Starred) for a in e.args) and all(k.arg is not None for k in e.keywords):
+        args, keywords = [None] * len(e.args), {k.arg: None for k in e.keywords if k.arg is not None}
+    if function is not None:
+        return _knowledge().eager_function_return(function, args, keywords) == "Tensor"
+    return method is not None and _knowledge().eager_method_return(method, args, keywords) == "Tensor"

@@ -50,7 +50,11 @@ def _ann(p: inspect.Parameter) -> str:
     a = p.annotation
     if a is inspect.Parameter.empty:
         return ""
-    return a if isinstance(a, str) else getattr(a, "__name__", None) or str(a)
+    if isinstance(a, str):
+        return a
+    if getattr(a, "__origin__", None) is not None:
+        return str(a)  # typing.List[torch.Tensor] (whose __name__ is just "List")
+    return getattr(a, "__name__", None) or str(a)
 
 
 def value_for(name: str, p: inspect.Parameter, which: int) -> Any:
@@ -157,6 +161,8 @@ def forward_params(obj: Any) -> list[tuple[str, str]] | None:
 def _kind(ann: str) -> str | None:
     if ann in ("", "torch.Tensor", "Tensor"):
         return "tensor"
+    if re.fullmatch(r"(typing\.)?List\[(torch\.)?Tensor\]", ann.replace(" ", "")):
+        return "tensors"  # two Tensors of the same shape (TS409's `x: List[torch.Tensor]`)
     if ann in ("int", "float", "bool"):
         return ann
     return None
@@ -221,11 +227,22 @@ def input_sets(params: list[tuple[str, str]], kind: str, shape: tuple[int, ...],
     """Inputs of one shape for every Tensor argument (ints 2, floats 0.5, bools False for the
     others): plain values, then (floats only) with NaN, inf, negatives and zeros mixed in."""
     gen = torch.Generator().manual_seed(1234)
-    scalars = {"int": 2, "float": 0.5, "bool": False}
+    scalars: dict[str, Any] = {"int": 2, "float": 0.5, "bool": False}
+
+    def one(k: str) -> Any:
+        if k == "tensors":
+            return [one("tensor"), one("tensor")]
+        if k != "tensor":
+            return scalars[k]
+        return torch.randint(0, vocab, shape, generator=gen) if kind == "ids" else torch.randn(shape, generator=gen)
+
+    plain = tuple(one(k) for _, k in params)
     if kind == "ids":
-        return [
-            tuple(torch.randint(0, vocab, shape, generator=gen) if k == "tensor" else scalars[k] for _, k in params)
-        ]
-    plain = tuple(torch.randn(shape, generator=gen) if k == "tensor" else scalars[k] for _, k in params)
-    special = tuple(_with_specials(v) if isinstance(v, torch.Tensor) else v for v in plain)
-    return [plain, special]
+        return [plain]
+
+    def specials(v: Any) -> Any:
+        if isinstance(v, list):
+            return [specials(t) for t in v]
+        return _with_specials(v) if isinstance(v, torch.Tensor) else v
+
+    return [plain, tuple(specials(v) for v in plain)]

@@ -314,7 +314,12 @@ def _call(fn, args) -> tuple[str, Any]:
         return "raise", f"{type(exc).__name__}: {_first_line(str(exc))}"
 
 
-def compare(orig_obj, fixed_scripted, cls_name: str, req: dict[str, Any], factory_inputs) -> dict[str, Any]:
+def compare(
+    orig_obj, fixed_scripted, cls_name: str, req: dict[str, Any], factory_inputs, fixed_obj=None
+) -> dict[str, Any]:
+    """Eager ``orig_obj`` against ``fixed_scripted`` on the same inputs. Derived inputs follow
+    the fixed text's ``forward`` (``fixed_obj``, eager), whose annotations a fix may have
+    written (`x: List[torch.Tensor]`), else the original's."""
     configured = (req.get("inputs") or {}).get(cls_name)
     input_sets: list[tuple[Any, ...]] = []
     described = ""
@@ -334,7 +339,9 @@ def compare(orig_obj, fixed_scripted, cls_name: str, req: dict[str, Any], factor
             described = f"shapes {configured} from config"
     else:
         derive = _derive()
-        params = derive.forward_params(orig_obj)
+        params = (derive.forward_params(fixed_obj) if fixed_obj is not None else None) or derive.forward_params(
+            orig_obj
+        )
         if params is None:
             return {
                 "status": "none",
@@ -348,6 +355,8 @@ def compare(orig_obj, fixed_scripted, cls_name: str, req: dict[str, Any], factor
                 input_sets = sets
                 what = "integer ids" if kind == "ids" else "random inputs"
                 described = f"{what} of shape {list(shape)}"
+                if any(k == "tensors" for _, k in params):
+                    described += " (each List[Tensor] argument: 2 of them)"
                 break
         if not input_sets:
             return {
@@ -474,7 +483,7 @@ def _check(req: dict[str, Any]) -> dict[str, Any]:
         orig_fn = getattr(orig_mod, name, None) if orig_mod is not None else None
         if callable(orig_fn) and not isinstance(orig_fn, type) and isinstance(scripted_fn, torch.jit.ScriptFunction):
             try:
-                res.setdefault("scripted_compare", {})[name] = compare(orig_fn, scripted_fn, name, req, None)
+                res.setdefault("scripted_compare", {})[name] = compare(orig_fn, scripted_fn, name, req, None, obj)
             except Exception as exc:
                 res.setdefault("scripted_compare", {})[name] = {
                     "status": "none",
@@ -506,7 +515,7 @@ def _check(req: dict[str, Any]) -> dict[str, Any]:
         except Exception:
             pass  # different state names: both were built with the same seed anyway
         try:
-            out["compare"] = compare(orig_obj, scripted, cls_name, req, factory_inputs or orig_inputs)
+            out["compare"] = compare(orig_obj, scripted, cls_name, req, factory_inputs or orig_inputs, obj)
         except Exception as exc:
             out["compare"] = {
                 "status": "none",

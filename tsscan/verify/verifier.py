@@ -85,6 +85,9 @@ class Outcome:
     keys: dict[str, str] = field(default_factory=dict)  # class -> config key suggestion
 
 
+_OWN_FUNCTION = ("script", "called from another file")
+
+
 def _package_of(path: Path) -> tuple[str, str]:
     """(dotted package of the file or "", the directory to put on sys.path)."""
     parts: list[str] = []
@@ -182,7 +185,9 @@ class Verifier:
                 or any(cf.cls is not None and cf.why == "export" and cf.cls.name == name for cf in scope.compiled)
             )
         ]
-        scripted = [cf.node.name for cf in scope.compiled if cf.cls is None and cf.why == "script"] + [
+        # a free function compiled only from another file is compiled as a function of its own
+        # (its parameters are typed by its annotations whoever calls it): script it so
+        scripted = [cf.node.name for cf in scope.compiled if cf.cls is None and cf.why in _OWN_FUNCTION] + [
             name for name, info in scope.module.classes.items() if info.is_script_class
         ]
         real = Path(os.path.abspath(path))

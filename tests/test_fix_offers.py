@@ -1,0 +1,74 @@
+"""When the fixes written for the corpus's failures (issue 12) are offered, and when not: the
+conditions that keep them exact (no torch needed; tests/test_fix_real.py runs them with it)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from tsscan.rules.TS320_attribute_missing_at_defaults import AttributeMissingAtDefaults
+
+FLAG = textwrap.dedent(AttributeMissingAtDefaults.invalid[0].code).lstrip("\n")
+
+
+def _fixes(engine, code: str, rule: str) -> list[str | None]:
+    return [d.fix for d in engine.check("m.py", code).diagnostics if d.code == rule]
+
+
+def test_final_flag_fix_is_offered_for_a_bool_flag_set_once(engine):
+    assert _fixes(engine, FLAG, "TS320") == ["safe"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # another method assigns the flag: a constant would not follow it
+        (
+            "        return self.proj(x)\n",
+            "        return self.proj(x)\n\n    def disable(self) -> None:\n        self.use_rel_pos = False\n",
+        ),
+        # the flag is not surely a bool
+        ("use_rel_pos: bool = False", "use_rel_pos: int = 0"),
+        # assigned twice in __init__
+        (
+            "        self.use_rel_pos = use_rel_pos\n",
+            "        self.use_rel_pos = use_rel_pos\n        self.use_rel_pos = not use_rel_pos\n",
+        ),
+    ],
+)
+def test_final_flag_fix_is_not_offered_when_the_flag_may_change(engine, change):
+    old, new = change
+    code = FLAG.replace(old, new)
+    assert code != FLAG
+    fixes = _fixes(engine, code, "TS320")
+    assert fixes and fixes == [None] * len(fixes)
+
+
+RETURNED = """
+from typing import List
+
+import torch
+from torch import nn
+
+
+class Stem(nn.Module):
+    def forward(self, x) -> List[torch.Tensor]:
+        for _ in range(2):
+            x = {step}
+        return x
+
+
+class Split(nn.Module):
+    def forward(self, x) -> List[torch.Tensor]:
+        x = {step}
+        return x
+"""
+
+
+@pytest.mark.parametrize(("step", "offered"), [("torch.relu(x)", True), ("x * 2", False), ("torch.cat([x, x])", False)])
+def test_returned_parameter_is_annotated_only_through_x_equals_f_of_x_steps(engine, step, offered):
+    """Only in a loop: outside one, `x = f(x)` may give `x` the list type (`x = x.unbind(0)`),
+    so `Split` never gets the fix."""
+    fixes = _fixes(engine, RETURNED.format(step=step), "TS221")
+    assert fixes == (["safe", None] if offered else [None, None])

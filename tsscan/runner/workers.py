@@ -1,0 +1,92 @@
+"""Checking many files, here or in worker processes: :func:`check_many`.
+
+Worker processes are used when there is enough to check (:data:`PARALLEL_MIN_FILES` files and
+:data:`PARALLEL_MIN_BYTES` bytes), one per core; each builds its own engine from the picklable
+:class:`~tsscan.runner.configs.EngineSpec`. The outcomes come back in the order of the jobs:
+the output does not depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+
+from tsscan.runner.configs import EngineSpec
+from tsscan.runner.one_file import Outcome, check_file
+
+PARALLEL_MIN_FILES = 8
+PARALLEL_MIN_BYTES = 256 * 1024
+
+# engine, path, text, per-file ignores, what other files compile in it (name -> note), roots only
+Job = tuple[EngineSpec, str, str, tuple[str, ...], Mapping[str, str], bool]
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may run on
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def workers_for(jobs: Sequence[Job], requested: int | None = None) -> int:
+    """How many processes to check ``jobs`` with: 1 (this one) for little work."""
+    if requested is not None:
+        return max(1, min(requested, len(jobs)))
+    if len(jobs) < PARALLEL_MIN_FILES or sum(len(j[2]) for j in jobs) < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, min(cpu_count(), len(jobs)))
+
+
+def check_many(
+    jobs: Sequence[Job],
+    workers: int | None = None,
+    tick: Callable[[str], None] | None = None,
+) -> list[Outcome]:
+    """:func:`check_file` for each job; the outcomes in the order of ``jobs``."""
+    n = workers_for(jobs, workers)
+    out: list[Outcome | None] = [None] * len(jobs)
+    if n > 1:
+        _check_in_pool(jobs, n, out, tick)
+    for i, job in enumerate(jobs):  # serially: all of them, or what a broken pool left
+        if out[i] is None:
+            out[i] = check_file(*job)
+            if tick:
+                tick(job[1])
+    return out  # type: ignore[return-value]
+
+
+def _check_in_pool(jobs, n, out, tick) -> None:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    for spec in {j[0] for j in jobs}:
+        spec.engine()  # here, once: forked workers inherit it; a broken rule file stops the run here
+    # the biggest files first, so that no worker is left with a big one at the end
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][2]))
+    pool = ProcessPoolExecutor(n, mp_context=_mp_context())
+    try:
+        futures = {pool.submit(_work, jobs[i]): i for i in order}
+        for fut in as_completed(futures):
+            out[futures[fut]] = fut.result()
+            if tick:
+                tick(jobs[futures[fut]][1])
+    except BrokenProcessPool:
+        pass  # a worker died (out of memory?): the caller checks the rest here
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _mp_context():
+    import multiprocessing
+    import threading
+
+    # fork starts a worker in milliseconds with tsscan already imported; it is only safe in a
+    # process without other threads, and only the default on Linux
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _work(job: Job) -> Outcome:
+    return check_file(*job)
