@@ -65,14 +65,14 @@ def _diagnostics(path: str, cwd: Path) -> list[dict]:
 
 
 def test_ts605_offers_no_optional_tensor_for_a_parameter_used_as_a_list(tmp_path):
-    """`embed=None` used as `frozenset(embed)` / `max(embed)` / a slice bound is no Tensor:
+    """`embed=None` used as `frozenset(embed)` / `max(embed)` / a slice bound / a `dim=` is no Tensor:
     the finding stays, without a fix (the issue's wrongly kept `Optional[torch.Tensor]`)."""
     src = _src("""
         import torch
 
 
         @torch.jit.script
-        def pick(x: torch.Tensor, embed=None, n=None, mask=None) -> torch.Tensor:
+        def pick(x: torch.Tensor, embed=None, n=None, mask=None, dims=None, k=None) -> torch.Tensor:
             if embed is not None:
                 keep = frozenset(embed)
                 x = x[: max(embed)]
@@ -80,6 +80,10 @@ def test_ts605_offers_no_optional_tensor_for_a_parameter_used_as_a_list(tmp_path
                 x = x[:n]
             if mask is not None:
                 x = x * mask
+            if dims is not None:
+                x = torch.sum(x, dim=dims)  # int[]: smp's soft_tversky_score
+            if k is not None:
+                x = x.mean(dim=k)
             return x
     """)
     (tmp_path / "pick.py").write_text(src, encoding="utf-8")
@@ -88,7 +92,7 @@ def test_ts605_offers_no_optional_tensor_for_a_parameter_used_as_a_list(tmp_path
         for d in _diagnostics("pick.py", tmp_path)
         if d["code"] == "TS605"
     }
-    assert found == {"embed=None": None, "n=None": None, "mask=None": "safe"}, found
+    assert found == {"embed=None": None, "n=None": None, "mask=None": "safe", "dims=None": None, "k=None": None}, found
 
 
 def test_added_import_joins_an_existing_from_typing_line(tmp_path):
@@ -245,6 +249,23 @@ def test_a_helper_compiled_only_from_another_file_is_fixed_and_confirmed(tmp_pat
     assert "mask = (x > 0).to(torch.bool)" in (pkg / "ops.py").read_text(encoding="utf-8")
     assert "pkg/ops.py, line 5 (keep_positive): TS401 fixed, confirmed (level 3" in r.stdout, r.stdout
     assert "(1 fixed, 0 remaining)" in r.stdout
+
+
+def test_a_signature_fix_of_such_a_helper_is_not_confirmed_by_compiling_it_alone(tmp_path):
+    """Compiling the helper alone says nothing of the call in the other file, which its new
+    signature must still accept (smp's label_smoothed_nll_loss got `ignore_index: Optional[Tensor]`
+    while its caller passes an int): such a fix stays unverified and is not written."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    ops = OPS + "\n\ndef scaled(x: torch.Tensor, k=2) -> torch.Tensor:\n    return x * k\n"
+    (pkg / "ops.py").write_text(ops, encoding="utf-8")
+    head = HEAD.replace("keep_positive", "scaled").replace("scaled(self.proj(x))", "scaled(self.proj(x), 3)")
+    (pkg / "head.py").write_text(head, encoding="utf-8")
+    r = tsscan("--fix", "pkg", cwd=tmp_path)
+    assert "def scaled(x: torch.Tensor, k=2)" in (pkg / "ops.py").read_text(encoding="utf-8"), r.stdout
+    assert "TS210 fix not applied (unverified" in r.stdout, r.stdout
+    assert "it changes the signature of scaled, which compiled code in another file calls" in r.stdout
 
 
 # timm's activations_me pattern: the rule's own example of a custom autograd.Function

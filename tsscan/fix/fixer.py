@@ -107,7 +107,10 @@ def run_fixes(
     for d in applied:
         key, pf = seen[id(d)]
         cf = pf.snippet.cf
-        records.append(FixRecord(key, d, cf.qualname, cf.cls.name if cf.cls else None, cf.why))
+        body_start = cf.node.body[0].lineno if cf.node.body else cf.node.lineno
+        records.append(
+            FixRecord(key, d, cf.qualname, cf.cls.name if cf.cls else None, cf.why, signature=d.line < body_start)
+        )
     return new, records, result
 
 

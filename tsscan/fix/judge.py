@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from tsscan.engine import CheckResult
 from tsscan.files import split_lines
 from tsscan.rule import Diagnostic
+from tsscan.semantic.compiled import FROM_ANOTHER_FILE
 from tsscan.verify.errors import CompilerError, covering, unit_range
 from tsscan.verify.verifier import FACTORY_HINT, Outcome
 
@@ -27,6 +28,7 @@ class FixRecord:
     built_by: str = ""  # how each class compiled was built: "Block: derived set A: dim=32, ..."
     inputs: str = ""  # the level-3 inputs: "Block: random inputs of shape [2, 32] (4 runs)"
     written: bool = False  # the fix is in the text that was written (or that --diff shows)
+    signature: bool = False  # the fix is in the function's signature (its callers see it)
 
     def outcome(self, path: str | None = None) -> dict[str, object]:
         """The fix's outcome as JSON fields (``tsscan --format json``: ``fix_outcomes``)."""
@@ -89,6 +91,8 @@ def _roots(result: CheckResult) -> dict[str, set[str]]:
         if cf is None or q in seen:
             return set()
         seen.add(q)
+        if cf.why == FROM_ANOTHER_FILE:  # the verifier compiles it as itself
+            return {cf.cls.name} if cf.cls is not None else {f"script:{cf.node.name}"}
         if cf.why.startswith("called from "):
             found: set[str] = set()
             for caller in cf.why[len("called from ") :].split(","):
@@ -308,6 +312,11 @@ def assign_statuses(records: list[FixRecord], outcome: Outcome, result: CheckRes
         built: list[str] = []
         inputs: list[str] = []
         for unit in sorted(units):
+            if unit.startswith("script:") and rec.signature and rec.why == FROM_ANOTHER_FILE:
+                # compiled alone it says nothing of the calls in the other file, which the
+                # changed signature must still accept
+                reasons.append(f"it changes the signature of {unit[7:]}, which compiled code in another file calls")
+                continue
             if unit.startswith("script:"):
                 err = outcome.scripted.get(unit[7:], "missing")
                 status, detail = outcome.scripted_compare.get(unit[7:], ("none", ""))

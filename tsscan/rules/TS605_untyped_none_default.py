@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.context import FunctionContext
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
 from tsscan.semantic.types import param_list, refined_names
 
@@ -29,7 +30,9 @@ class UntypedNoneDefault(Rule):
         otherwise, because an unchecked use of an Optional does not compile. No fix when the
         body uses the parameter as something other than a Tensor: passed to a builtin that
         takes a sequence or a number (`len`, `max`, `frozenset`, `range`...), iterated by a
-        `for`, or used as a slice bound; then the right type is not `Optional[Tensor]`.
+        `for`, used as a slice bound, or passed by keyword where every overload of the torch
+        function or Tensor method takes something else (`torch.sum(x, dim=dims)`); then the
+        right type is not `Optional[Tensor]`.
     """
 
     code = "TS605"
@@ -94,7 +97,7 @@ def masked(x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor
                 continue
             if refined is None:
                 refined = refined_names(node)
-            if _used_as_non_tensor(node, p.name.value):
+            if _used_as_non_tensor(node, p.name.value, self.ctx):
                 self.report(p, self.message.format(name=p.name.value))
                 continue
             new = p.with_changes(
@@ -123,9 +126,10 @@ _NON_TENSOR_CALLS = frozenset(
 
 
 class _NonTensorUse(cst.CSTVisitor):
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, ctx: FunctionContext) -> None:
         super().__init__()
         self.name = name
+        self.ctx = ctx
         self.found = False
 
     def _is(self, node: cst.CSTNode | None) -> bool:
@@ -135,6 +139,22 @@ class _NonTensorUse(cst.CSTVisitor):
         if isinstance(node.func, cst.Name) and node.func.value in _NON_TENSOR_CALLS:
             if any(self._is(a.value) for a in node.args):
                 self.found = True
+        for a in node.args:
+            if a.keyword is not None and self._is(a.value) and self._keyword_is_not_tensor(node, a.keyword.value):
+                self.found = True
+
+    def _keyword_is_not_tensor(self, node: cst.Call, keyword: str) -> bool:
+        """``torch.sum(x, dim=name)``, ``x.mean(dim=name)``: every overload of the torch function
+        or Tensor method types that keyword as something a Tensor is not (``int[]``, ``int``)."""
+        qual = self.ctx.qualname(node.func)
+        if qual is not None and qual.startswith("torch."):
+            sigs = self.ctx.knowledge.function_overloads(qual)
+        elif isinstance(node.func, cst.Attribute):
+            sigs = self.ctx.knowledge.method_overloads(node.func.attr.value)
+        else:
+            return False
+        types = {p.type for sig in sigs for p in sig.params if p.name == keyword}
+        return bool(types) and not any("Tensor" in t for t in types)
 
     def visit_For(self, node: cst.For) -> None:
         if self._is(node.iter):
@@ -149,8 +169,8 @@ class _NonTensorUse(cst.CSTVisitor):
             self.found = True
 
 
-def _used_as_non_tensor(fn: cst.FunctionDef, name: str) -> bool:
+def _used_as_non_tensor(fn: cst.FunctionDef, name: str, ctx: FunctionContext) -> bool:
     """``name`` is used where only a sequence, set or number fits (see :class:`_NonTensorUse`)."""
-    visitor = _NonTensorUse(name)
+    visitor = _NonTensorUse(name, ctx)
     fn.body.visit(visitor)
     return visitor.found

@@ -23,6 +23,9 @@ from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, module_facts
 from tsscan.semantic.static import in_ranges, regions
 from tsscan.semantic.wrappers import FACT_PREFIX, Wrapper, decode
 
+# CompiledFunction.why of a function compiled because compiled code in another file calls it
+FROM_ANOTHER_FILE = "called from another file"
+
 
 @dataclass
 class CompiledFunction:
@@ -260,11 +263,11 @@ def _compiled_functions(
             add_method(
                 owner,
                 method,
-                "property" if _is_property(owner.methods[method], mod) else "called from another file",
+                "property" if _is_property(owner.methods[method], mod) else FROM_ANOTHER_FILE,
                 notes[name],
             )
         elif not owner_name and name in mod.functions:
-            add_function(mod.functions[name], "called from another file", notes[name])
+            add_function(mod.functions[name], FROM_ANOTHER_FILE, notes[name])
 
     # reachability: calls in code a static condition makes dead are not followed; ``self.m()`` in
     # a base class's method compiles, for each module subclass of this file, its own ``m``

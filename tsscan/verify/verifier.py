@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tsscan.semantic.compiled import FileScope, analyse
+from tsscan.semantic.compiled import FROM_ANOTHER_FILE, FileScope, analyse
 from tsscan.verify.errors import CompilerError, parse_error
 from tsscan.verify.process import DEFAULT_MEMORY_MB, Worker, WorkerUnavailable
 
@@ -85,7 +85,7 @@ class Outcome:
     keys: dict[str, str] = field(default_factory=dict)  # class -> config key suggestion
 
 
-_OWN_FUNCTION = ("script", "called from another file")
+_OWN_FUNCTION = ("script", FROM_ANOTHER_FILE)
 
 
 def _package_of(path: Path) -> tuple[str, str]:
