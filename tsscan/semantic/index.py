@@ -24,13 +24,20 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tsscan.semantic import foreign, wrappers
-from tsscan.semantic.callees import overloaded, signature_of
 from tsscan.semantic.compiled import FileScope, analyse, calls_in, class_roots, self_function_attribute
-from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, dotted, is_torch_module_name, self_name
+from tsscan.semantic.module import (
+    ClassInfo,
+    FuncNode,
+    ModuleInfo,
+    dotted,
+    is_torch_module_name,
+    module_facts,
+    self_name,
+)
 from tsscan.semantic.static import in_ranges
 
 # how many ``__init__`` re-exports a name is followed through
@@ -85,8 +92,10 @@ class Summary:
     names: tuple[tuple[str, str], ...] | None = ()  # top-level names (tsscan.semantic.wrappers)
     exports: tuple[str, ...] = ()  # what ``from <this module> import *`` takes
     stars: tuple[str, ...] = ()  # absolute names of the modules it imports ``*`` from
-    # TorchScript signatures of its module-level functions (``f``) and methods (``Cls.m``)
-    signatures: tuple[tuple[str, foreign.Packed], ...] = ()
+    # TorchScript signatures of its module-level functions (``f``) and methods (``Cls.m``);
+    # None: not read yet (they need libcst's annotation reader: read only when compiled code
+    # of the run may call into the file, see :func:`build`)
+    signatures: tuple[tuple[str, foreign.Packed], ...] | None = ()
     # imported names (as written) of the classes its module classes' ``__init__`` instantiate
     # into an attribute (``self.mlp = Mlp(...)``): the calling file needs their ``forward``
     instantiated: frozenset[str] = frozenset()
@@ -117,7 +126,7 @@ class Summary:
             None if self.names is None else [list(n) for n in self.names],
             list(self.exports),
             list(self.stars),
-            [[n, foreign.to_json(p)] for n, p in self.signatures],
+            None if self.signatures is None else [[n, foreign.to_json(p)] for n, p in self.signatures],
             sorted(self.instantiated),
         ]
 
@@ -165,7 +174,7 @@ class Summary:
             names=None if names is None else tuple((str(a), str(b)) for a, b in names),
             exports=tuple(map(str, exports)),
             stars=tuple(map(str, stars)),
-            signatures=tuple((str(n), foreign.unpack_json(p)) for n, p in signatures),
+            signatures=None if signatures is None else tuple((str(n), foreign.unpack_json(p)) for n, p in signatures),
             instantiated=frozenset(map(str, instantiated)),
         )
 
@@ -262,7 +271,7 @@ def summarize(path: str | Path, scope: FileScope, text: str | None = None) -> Su
         call_sites=tuple(sorted(sites)),
         classes=tuple(_class_summary(c, scope, module, is_package, lines) for c in mod.classes.values()),
         **_wrapper_fields(scope, module, is_package),
-        signatures=_signatures(mod),
+        signatures=None,
         instantiated=_instantiated(mod),
     )
 
@@ -271,6 +280,8 @@ def _signatures(mod: ModuleInfo) -> tuple[tuple[str, foreign.Packed], ...]:
     """The TorchScript signatures of a file's module-level functions and of its classes' methods
     (those the compiler would reject themselves are left out: nothing is checked against them).
     A ``torch.jit._overload`` family has the signatures of its declarations."""
+    from tsscan.semantic.callees import overloaded, signature_of  # libcst reads the annotations
+
     out: list[tuple[str, foreign.Packed]] = []
     memo: dict[str, str | None] = {}  # annotation text -> type (files repeat a few annotations)
     todo = [(name, fn, False, mod.tree.body) for name, fn in mod.functions.items()]
@@ -463,7 +474,7 @@ class PackageIndex:
             owner = next(((p, c) for p, c in mro if name in c.methods), None)
             if owner is None or owner[0] == path:
                 continue
-            packed = dict(self.summaries[owner[0]].signatures).get(f"{owner[1].name}.{name}")
+            packed = dict(self.summaries[owner[0]].signatures or ()).get(f"{owner[1].name}.{name}")
             if packed is not None:
                 out.add(foreign.encode(f"self:{cls.name}.{name}", shown(owner[0]), packed))
         return out
@@ -483,7 +494,7 @@ class PackageIndex:
             if owner is None or (owner[1] is not cls[1] and unknown) or not (torch_module or cls[1].guessed_module):
                 return None  # a forward the index does not see (a torch base's, an unknown base's)
             there, name = owner[0], f"{owner[1].name}.forward"
-        packed = dict(self.summaries[there].signatures).get(name) if there != path else None
+        packed = dict(self.summaries[there].signatures or ()).get(name) if there != path else None
         return foreign.encode(local, shown(there), packed) if packed is not None else None
 
     def _names(self, summary: Summary) -> dict[str, str] | None:
@@ -623,9 +634,13 @@ def build(
     summaries: dict[str, Summary] = {}
     search_roots: dict[str, Path] = {}  # top-level package -> the directory above it
 
+    keys: dict[str, str] = {}  # path -> the store's key of its summary
+
     def summary_of(path: str, roots: Mapping[str, str]) -> Summary | None:
         roots_only = path not in files
         k = key(path, texts[path], roots, roots_only) if key is not None and store is not None else None
+        if k is not None:
+            keys[path] = k
         if k is not None and store is not None and (hit := store[0](k)) is not None:
             return hit
         if path not in trees:
@@ -678,9 +693,23 @@ def build(
                 if s is not None:
                     summaries[path] = s
         roots = new
+    if any(_calls_out(s) for s in summaries.values()):
+        for path, s in list(summaries.items()):  # the signatures of the files it may call
+            if s.signatures is None:
+                tree = trees[path] if path in trees else _parse(path, texts[path])
+                summaries[path] = s = replace(s, signatures=_signatures(module_facts(tree)) if tree else ())
+                if store is not None and path in keys:
+                    store[1](keys[path], s)
     read = {p: t for p, t in texts.items() if p not in files}
     roots = _with_wrapper_facts(roots, summaries, files)
     return Built(roots, {p: t for p, t in read.items() if p in roots}, read)
+
+
+def _calls_out(summary: Summary) -> bool:
+    """Compiled code of the file may call a function or a ``forward`` of another file: calls
+    from compiled code to imported names, submodules built from imported classes, classes (their
+    bases' methods may be defined elsewhere)."""
+    return bool(summary.call_sites or summary.instantiated or any(c.bases for c in summary.classes))
 
 
 def _decorator_targets(summary: Summary) -> list[tuple[str, str]]:
