@@ -34,6 +34,7 @@ from tsscan.semantic.function import FunctionFacts, cst_dotted
 from tsscan.semantic.knowledge import Param, Signature
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, dotted
 from tsscan.semantic.receivers import kinds_for
+from tsscan.semantic.submodules import overloaded, own_method
 from tsscan.semantic.values import MODULE
 from tsscan.walk import walk
 
@@ -100,11 +101,11 @@ def _self_callee(ctx: FunctionFacts, cls: ClassInfo, attr: str, written: str) ->
         sub = ctx.module.classes.get(t.detail)
         if sub is None or not sub.is_module:
             return None
-        found = _own_method(sub, "forward")
+        found = own_method(sub, "forward")
         if found is None:
             return None
         return _user_callee(ctx, found, written, method=True)
-    found = _own_method(cls, attr)
+    found = own_method(cls, attr)
     inherited = ctx.scope.foreign_signatures.get(f"self:{cls.name}.{attr}")  # from a base in another file
     if found is None and (inherited is None or cls.find_method(attr) is not None):
         return None
@@ -137,25 +138,6 @@ def _foreign_callee(written: str, there: Foreign) -> Callee:
         inferred=there.inferred,
         method=there.bound,
     )
-
-
-def _own_method(cls: ClassInfo, name: str) -> FuncNode | None:
-    """The method ``name`` of ``cls`` when the file shows all of its definitions."""
-    found = cls.find_method(name)
-    if found is None:
-        return None
-    fn, owner = found
-    if owner is not cls and cls.has_unknown_bases:
-        return None  # an imported base earlier in the MRO may define it
-    if overloaded(owner.node.body, name):
-        return None
-    return fn
-
-
-def overloaded(body: list[ast.stmt], name: str) -> bool:
-    """Several definitions of ``name`` (``@overload`` declarations and the implementation)."""
-    defs = [s for s in body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == name]
-    return len(defs) != 1
 
 
 def _user_callee(ctx: FunctionFacts, fn: FuncNode, shown: str, method: bool) -> Callee | None:

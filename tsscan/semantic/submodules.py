@@ -43,7 +43,7 @@ def submodule_class(ctx: FunctionFacts, cls: ClassInfo, attr: str) -> str | None
     return t.detail
 
 
-def own_method(ctx: FunctionFacts, cls: ClassInfo, name: str) -> FuncNode | None:
+def own_method(cls: ClassInfo, name: str) -> FuncNode | None:
     """The method ``name`` of ``cls`` when the file shows the one definition the compiler uses."""
     found = cls.find_method(name)
     if found is None:
@@ -51,12 +51,13 @@ def own_method(ctx: FunctionFacts, cls: ClassInfo, name: str) -> FuncNode | None
     fn, owner = found
     if owner is not cls and cls.has_unknown_bases:
         return None  # an imported base earlier in the MRO may define it
-    if _overloaded(owner.node.body, name):
+    if overloaded(owner.node.body, name):
         return None
     return fn
 
 
-def _overloaded(body: list[ast.stmt], name: str) -> bool:
+def overloaded(body: list[ast.stmt], name: str) -> bool:
+    """Several definitions of ``name`` (``@overload`` declarations and the implementation)."""
     defs = [s for s in body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == name]
     return len(defs) != 1
 
@@ -95,9 +96,9 @@ def self_call_return(ctx: FunctionFacts, attr: str) -> str | None:
         sub = ctx.module.classes.get(held)
         if sub is None or not sub.is_module:
             return None
-        found = own_method(ctx, sub, "forward")
+        found = own_method(sub, "forward")
         return _annotated_return(ctx, found) if found is not None else None
-    found = own_method(ctx, cls, attr)
+    found = own_method(cls, attr)
     if found is None or _overridden_below(ctx, cls, attr):
         return None
     return _annotated_return(ctx, found)
@@ -106,6 +107,6 @@ def self_call_return(ctx: FunctionFacts, attr: str) -> str | None:
 def function_return(ctx: FunctionFacts, name: str) -> str | None:
     """The annotated return type of the file's module-level function ``name`` (one definition)."""
     fn = ctx.module.functions.get(name)
-    if fn is None or _overloaded(ctx.module.tree.body, name):
+    if fn is None or overloaded(ctx.module.tree.body, name):
         return None
     return _annotated_return(ctx, fn)
