@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tsscan.semantic.index import module_name, package_roots
+from tsscan.semantic.index import package_roots
+from tsscan.semantic.summaries import module_name
 
 FILES = {
     "pkg/__init__.py": "from .helpers import pad_to\n",
