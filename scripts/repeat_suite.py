@@ -6,8 +6,9 @@ of the test suite pass, and the property tests take the same time each run").
 Each run is ``<python> -m pytest -q -p no:cacheprovider --junitxml=<tmp>`` in the repository
 the script lives in, with the interpreter given by ``--python`` (default: this one). After each
 run one JSON line is appended to ``--log`` (so an interrupted series keeps what it measured):
-the commit, the outcome counts, the suite's wall time, and the property tests' count and summed
-time from the JUnit report. The series stops at the first failing run unless ``--keep-going``.
+the commit, the outcome counts, the suite's wall time and CPU time (its processes and their
+children: what load on a shared machine does not change), and the property tests' count and
+summed wall time from the JUnit report. The series stops at the first failing run unless ``--keep-going``.
 At the end a Markdown table is printed; ``--table`` prints it from an existing log.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -50,6 +52,7 @@ def junit_summary(path: Path) -> dict[str, Any]:
 def run_once(python: str, index: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "junit.xml"
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.monotonic()
         proc = subprocess.run(
             [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}"],
@@ -58,6 +61,8 @@ def run_once(python: str, index: int) -> dict[str, Any]:
             text=True,
         )
         wall = time.monotonic() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         summary = junit_summary(report) if report.exists() else {}
     tail = proc.stdout.strip().splitlines()[-1:] if proc.stdout.strip() else []
     return {
@@ -66,6 +71,7 @@ def run_once(python: str, index: int) -> dict[str, Any]:
         "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(time.time() - wall)),
         "exit": proc.returncode,
         "wall_seconds": round(wall, 1),
+        "cpu_seconds": round(cpu, 1),  # the suite and every process it started
         "load": [round(x, 2) for x in os.getloadavg()],
         "last_line": tail[0] if tail else "",
         **summary,
@@ -74,8 +80,9 @@ def run_once(python: str, index: int) -> dict[str, Any]:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| run | commit | exit | passed | skipped | failed | suite wall (s) | property tests | property time (s) | load (1 min) |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| run | commit | exit | passed | skipped | failed | suite wall (s) | suite CPU (s) | property tests "
+        "| property time (s) | load (1 min) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         failed = int(r.get("failures", 0)) + int(r.get("errors", 0))
@@ -83,7 +90,8 @@ def table(rows: list[dict[str, Any]]) -> str:
         load = r.get("load") or [0.0]
         lines.append(
             f"| {r['run']} | {r['commit']} | {r['exit']} | {passed} | {r.get('skipped', '?')} | {failed} "
-            f"| {r['wall_seconds']} | {r.get('property_tests', '?')} | {r.get('property_seconds', '?')} "
+            f"| {r['wall_seconds']} | {r.get('cpu_seconds', '?')} | {r.get('property_tests', '?')} "
+            f"| {r.get('property_seconds', '?')} "
             f"| {load[0]} |"
         )
     streak = 0
