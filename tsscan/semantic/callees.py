@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from tsscan.semantic import attributes, nn_forwards
+from tsscan.semantic import nn_forwards
 from tsscan.semantic.annotations import annotation_type
 from tsscan.semantic.calls import Callee
 from tsscan.semantic.crossing import text_to_cst
@@ -34,8 +34,7 @@ from tsscan.semantic.function import FunctionFacts, cst_dotted
 from tsscan.semantic.knowledge import Param, Signature
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, dotted
 from tsscan.semantic.receivers import kinds_for
-from tsscan.semantic.submodules import overloaded, own_method
-from tsscan.semantic.values import MODULE
+from tsscan.semantic.submodules import overloaded, own_method, submodule_class
 from tsscan.walk import walk
 
 _ALLOWED_DECORATORS = {"torch.jit.script", "staticmethod", "torch.jit.export", "torch.jit._overload"}
@@ -88,17 +87,16 @@ def _self_callee(ctx: FunctionFacts, cls: ClassInfo, attr: str, written: str) ->
         built = _built_from(ctx, cls, attr)
         if built is not None:
             return _foreign_callee(written, built)  # a module class of another file
-        t = attributes.attribute_type(cls, attr, ctx.module)
-        if t.kind != MODULE or t.origin != "init":
+        held = submodule_class(ctx, cls, attr)
+        if held is None:
             return None
-        if t.detail.startswith("torch.nn."):
-            fwd = nn_forwards.forward_of(t.detail, ctx.target_version)
+        if held.startswith("torch.nn."):
+            fwd = nn_forwards.forward_of(held, ctx.target_version)
             if fwd is None:
                 return None
-            name = t.detail.rsplit(".", 1)[-1]
-            shown = f"nn.{name}.forward"
+            shown = f"nn.{held.rsplit('.', 1)[-1]}.forward"
             return Callee(written, (fwd.signature,), user=True, where=shown, inferred=fwd.inferred, method=True)
-        sub = ctx.module.classes.get(t.detail)
+        sub = ctx.module.classes.get(held)
         if sub is None or not sub.is_module:
             return None
         found = own_method(sub, "forward")
