@@ -205,6 +205,13 @@ def _frontend_lines(exc: BaseException) -> set[int]:
     return set(range(file_lineno + node.lineno - 1, file_lineno + end))
 
 
+def assert_fails_where_flagged(err: CompilerError | None, findings: list) -> None:
+    """The compiler failed, at a line one of ``findings`` spans."""
+    assert err is not None and err.lines, err
+    flagged = {n for d in findings for n in range(d.line, max(d.line, d.end_line) + 1)}
+    assert err.lines & flagged, (err.lines, flagged, err.message)
+
+
 def compiler_error(code: str, directory: Path) -> CompilerError | None:
     """Script ``code`` like :func:`script_all`; None if it scripts, else where it failed: the
     lines the message names, else the AST node the frontend was at, else source lines the

@@ -10,7 +10,7 @@ a case without must script (the model may stay silent, never invent a failure).
 import textwrap
 
 import pytest
-from harness import compiler_error, script_all
+from harness import assert_fails_where_flagged, compiler_error, script_all
 
 from tsscan.engine import Engine
 from tsscan.registry import load_rules
@@ -167,10 +167,7 @@ def test_call_returns_match_the_compiler(name, engine, tmp_path):
     found = engine.check("case.py", src).diagnostics
     assert sorted(d.code for d in found) == sorted(codes), [(d.line, d.code, d.message) for d in found]
     if codes:
-        err = compiler_error(src, tmp_path)
-        assert err is not None and err.lines, err
-        flagged = {n for d in found for n in range(d.line, max(d.line, d.end_line) + 1)}
-        assert err.lines & flagged, (err.lines, flagged, err.message)
+        assert_fails_where_flagged(compiler_error(src, tmp_path), found)
     else:
         assert script_all(src, tmp_path)
 

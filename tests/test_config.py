@@ -10,7 +10,7 @@ import ast
 import textwrap
 
 import pytest
-from harness import compiler_error
+from harness import assert_fails_where_flagged, compiler_error
 
 from tsscan.semantic import config as C
 from tsscan.semantic.module import module_facts
@@ -209,8 +209,7 @@ def test_errors_agree_with_compiler(name, engine, tmp_path):
     err = compiler_error(code, tmp_path)
     assert (err is None) == (findings == []), (err, findings)
     if err is not None:  # it fails where a finding says
-        flagged = {n for d in findings for n in range(d.line, max(d.line, d.end_line) + 1)}
-        assert err.lines & flagged, (err.lines, flagged, err.message)
+        assert_fails_where_flagged(err, findings)
         assert any(d.message.split('the compiler says "')[1][:20] in err.message for d in findings), (
             err.message,
             findings,

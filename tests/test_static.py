@@ -6,7 +6,7 @@ Each case is a module; tsscan must report nothing exactly when torch.jit.script 
 import textwrap
 
 import pytest
-from harness import compiler_error, script_all
+from harness import assert_fails_where_flagged, compiler_error, script_all
 
 HEAD = """
 import torch
@@ -135,8 +135,7 @@ def test_tsscan_agrees_with_compiler(name, engine, tmp_path):
     err = compiler_error(code, tmp_path)
     assert (err is None) == (findings == []), (err, findings)
     if err is not None:  # it fails where a finding says
-        flagged = {n for d in findings for n in range(d.line, max(d.line, d.end_line) + 1)}
-        assert err.lines & flagged, (err.lines, flagged, err.message)
+        assert_fails_where_flagged(err, findings)
 
 
 def test_prepare_scriptable_hook_replaces_the_module(engine, tmp_path):

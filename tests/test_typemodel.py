@@ -9,7 +9,7 @@ failure (stay silent) but must never invent one.
 import textwrap
 
 import pytest
-from harness import compiler_error, script_all
+from harness import assert_fails_where_flagged, compiler_error, script_all
 
 from tsscan.engine import Engine
 from tsscan.registry import load_rules
@@ -168,10 +168,6 @@ def test_model_matches_compiler(name, src, codes, model_engine, tmp_path):
     found = model_engine.check("case.py", src).diagnostics
     assert {d.code for d in found} == set(codes), src
     if codes:
-        # the compiler fails, at a line a finding covers
-        err = compiler_error(src, tmp_path)
-        assert err is not None and err.lines, err
-        flagged = {n for d in found for n in range(d.line, max(d.line, d.end_line) + 1)}
-        assert err.lines & flagged, (err.lines, flagged, err.message)
+        assert_fails_where_flagged(compiler_error(src, tmp_path), found)
     else:
         assert script_all(src, tmp_path)
