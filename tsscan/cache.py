@@ -29,7 +29,6 @@ import dataclasses
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -60,15 +59,29 @@ def digest(*parts: bytes) -> str:
 
 
 def _package_bytes() -> Iterable[bytes]:
-    """tsscan's own code and data, in a stable order."""
-    here = Path(__file__).resolve().parent
+    """tsscan's own code and data, in a stable order (names relative to the package, each
+    followed by the file's bytes)."""
+    here = os.path.dirname(os.path.realpath(__file__))
     for dirpath, dirnames, filenames in os.walk(here):
         dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        rel = os.path.relpath(dirpath, here)
         for name in sorted(filenames):
             if name.endswith((".py", ".json", ".toml", ".txt")):
-                p = Path(dirpath) / name
-                yield str(p.relative_to(here)).encode()
-                yield p.read_bytes()
+                yield (name if rel == "." else os.path.join(rel, name)).encode()
+                with open(os.path.join(dirpath, name), "rb") as f:
+                    yield f.read()
+
+
+def package_digest() -> bytes:
+    """One digest of :func:`_package_bytes`, read once per process (the fingerprint of every
+    cache file and the summaries' :func:`code_digest` both depend on it)."""
+    global _PACKAGE_DIGEST
+    if _PACKAGE_DIGEST is None:
+        _PACKAGE_DIGEST = digest(*_package_bytes()).encode()
+    return _PACKAGE_DIGEST
+
+
+_PACKAGE_DIGEST: bytes | None = None
 
 
 def _libcst_version() -> bytes:
@@ -107,7 +120,7 @@ def fingerprint(
         _libcst_version(),
         json.dumps([list(select), list(ignore), target_version, options or {}], sort_keys=True, default=str).encode(),
     ]
-    parts.extend(_package_bytes())
+    parts.append(package_digest())
     for path in rule_files(rule_dirs):
         parts.append(str(path).encode())
         parts.append(path.read_bytes())
@@ -210,6 +223,8 @@ class Cache:
 
 def _replace(file: Path, payload: bytes) -> None:
     """Write ``file`` atomically (a temporary file beside it, renamed over it)."""
+    import tempfile  # only when writing: a run answered from the cache does not need it
+
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=file.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -235,7 +250,7 @@ def code_digest() -> str:
     """A digest of tsscan's own code and data (what a summary of a file depends on besides it)."""
     global _CODE_DIGEST
     if _CODE_DIGEST is None:
-        _CODE_DIGEST = digest(__version__.encode(), sys.version.encode(), *_package_bytes())
+        _CODE_DIGEST = digest(__version__.encode(), sys.version.encode(), package_digest())
     return _CODE_DIGEST
 
 

@@ -9,7 +9,6 @@ bad option or output file: nothing is checked or written). Each error is one lin
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -369,6 +368,8 @@ def _verbose(configs, summary, err: TextIO) -> None:
 
 
 def _diff(path: str, old: str, new: str) -> str:
+    import difflib
+
     from tsscan.files import split_lines
 
     out = []

@@ -29,17 +29,12 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python < 3.11
-    import tomli as tomllib
+from types import ModuleType
 
 
 class ConfigError(ValueError):
@@ -179,9 +174,9 @@ def _codes(value: object, key: str, where: str, rule_dirs: Sequence[Path]) -> li
 # --------------------------------------------------------------------------- versions
 def supported_versions() -> list[str]:
     """The torch versions tsscan has a knowledge table for, oldest first."""
-    from tsscan.semantic import knowledge
+    from tsscan.semantic.tables import available  # not knowledge: that loads nothing yet costs an import
 
-    return [f"{a}.{b}" for a, b in sorted(knowledge.available())]
+    return [f"{a}.{b}" for a, b in sorted(available())]
 
 
 _VERSION_RE = re.compile(r"^\s*(\d+)\.(\d+)(?:\.\d+)?(?:[.+-]?[0-9A-Za-z.+-]*)?\s*$")
@@ -210,7 +205,18 @@ def table_version(version: str) -> str:
 
 
 # --------------------------------------------------------------------------- loading
+def toml_parser() -> ModuleType:
+    """``tomllib`` (``tomli`` before Python 3.11), imported when a pyproject.toml is read: a run
+    without one does not pay for it."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python < 3.11
+        import tomli as tomllib
+    return tomllib
+
+
 def _read(pyproject: Path) -> dict:
+    tomllib = toml_parser()
     try:
         with open(pyproject, "rb") as f:
             return tomllib.load(f)
@@ -363,6 +369,8 @@ def _python(value: object, root: Path, where: str) -> list[str]:
         program = str(root / program)
         ok = os.path.isfile(program) and os.access(program, os.X_OK)
     else:
+        import shutil
+
         ok = shutil.which(program) is not None
     if not ok:
         raise ConfigError(f"{where}: python {command[0]!r}: no such executable (relative to {root})")

@@ -7,7 +7,6 @@ import io
 import os
 import re
 import stat
-import tempfile
 import tokenize
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -258,6 +257,8 @@ def _write_locked(source: Source, path: str, directory: str, data: bytes) -> boo
     if current != source.raw:
         return False
     st = os.stat(path)
+    import tempfile  # only when writing
+
     fd, tmp = tempfile.mkstemp(prefix=".tsscan-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:

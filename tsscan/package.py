@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tsscan.cache import digest
 from tsscan.config import ConfigError
-from tsscan.semantic.index import Built
+from tsscan.semantic.built import Built
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tsscan.semantic.summaries import Summary
 
 
 def index_key(external: Mapping[str, str], roots_only: bool) -> tuple[str, ...]:
@@ -29,9 +32,8 @@ def package_index(loaded, use_cache: bool, configs: Any) -> Built:
     path read, FileConfig, Source, notebook)`` of :func:`tsscan.runner.check_paths`): what each
     file's compiled code compiles in the others, and the files of their packages that it reaches
     besides. Summaries are cached by content under the first file's project root; a run over the
-    same unchanged files (and unchanged files reached) reads the whole result at once."""
-    from tsscan.semantic.index import Summary, build
-
+    same unchanged files (and unchanged files reached) reads the whole result at once, without
+    importing the index's builder (nor what it imports: a warm run stays cheap)."""
     files = {path: source.text for path, config_path, _, source, nb in loaded if nb is None and config_path != "-"}
     if not files:
         return Built()
@@ -43,6 +45,8 @@ def package_index(loaded, use_cache: bool, configs: Any) -> Built:
         cache = SummaryCache(loaded[0][2].settings.root)
 
         def get(key: str) -> Summary | None:
+            from tsscan.semantic.summaries import Summary
+
             value = cache.get(key) if cache is not None else None
             try:
                 return Summary.from_json(value) if isinstance(value, list) else None
@@ -57,6 +61,8 @@ def package_index(loaded, use_cache: bool, configs: Any) -> Built:
     run_key = _run_key(files)
     if cache is not None and (known := _known_run(cache.entries.get(run_key))) is not None:
         return known  # no file changed since a run over the same files: its result
+    from tsscan.semantic.index import build
+
     built = build(files, store, cache.key if cache is not None else None)
     if cache is not None:
         cache.put(

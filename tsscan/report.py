@@ -297,10 +297,10 @@ def docs_url() -> str | None:
         pass
     checkout = Path(__file__).resolve().parent.parent
     try:
-        from tsscan.config import tomllib
+        from tsscan.config import toml_parser
 
         with open(checkout / "pyproject.toml", "rb") as f:
-            urls = tomllib.load(f).get("project", {}).get("urls", {})
+            urls = toml_parser().load(f).get("project", {}).get("urls", {})
         url = urls.get("Documentation") if isinstance(urls, dict) else None
         if isinstance(url, str) and url:
             return url.rstrip("/")

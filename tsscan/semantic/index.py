@@ -22,10 +22,11 @@ import ast
 import os
 import warnings
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from tsscan.semantic import foreign, wrappers
+from tsscan.semantic.built import Built
 from tsscan.semantic.compiled import analyse
 from tsscan.semantic.module import module_facts
 from tsscan.semantic.summaries import (
@@ -286,16 +287,6 @@ class PackageIndex:
             if p != path or not cls.guessed_module:
                 roots.setdefault(p, {}).setdefault(f"{c.name}.{name}", note if p != path else "")
             queue.extend(dict(c.self_calls).get(name, ()))
-
-
-@dataclass
-class Built:
-    """What :func:`build` found: per file, what another file's compiled code compiles in it
-    (name -> note); the files it read besides those given (path -> text)."""
-
-    roots: dict[str, dict[str, str]] = field(default_factory=dict)
-    extra: dict[str, str] = field(default_factory=dict)
-    read: dict[str, str] = field(default_factory=dict)  # every file read besides those given
 
 
 SummaryStore = tuple[Callable[[str], "Summary | None"], Callable[[str, Summary], None]]

@@ -15,8 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-_NAME_RE = re.compile(r"^torch-(\d+)\.(\d+)\.json$")
+from tsscan.semantic.tables import DATA_DIR, available
 
 
 @dataclass(frozen=True)
@@ -417,16 +416,6 @@ def _version_tuple(v: str) -> tuple[int, int]:
     if not m:
         raise ValueError(f"not a torch version: {v!r}")
     return int(m.group(1)), int(m.group(2) or 0)
-
-
-def available(data_dir: Path = DATA_DIR) -> dict[tuple[int, int], Path]:
-    out = {}
-    if data_dir.is_dir():
-        for p in data_dir.iterdir():
-            m = _NAME_RE.match(p.name)
-            if m:
-                out[(int(m.group(1)), int(m.group(2)))] = p
-    return out
 
 
 def pick(target_version: str | None, data_dir: Path = DATA_DIR) -> Path:

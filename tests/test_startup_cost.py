@@ -1,0 +1,125 @@
+"""What a run that has nothing to check costs: a run answered from the cache (one file, a whole
+package, the package index included), a file with no compiled code, and flake8 with the plugin
+on such files import neither libcst nor the rules.
+
+Each run is the real command (``python -m tsscan`` / flake8's ``main``) in a fresh process;
+the process reports which of tsscan's expensive modules ended up in ``sys.modules``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+# libcst is about 0.3 s of CPU to import; the engine and registry load the rules (libcst visitors)
+HEAVY = ("libcst", "tsscan.engine", "tsscan.registry", "tsscan.rules")
+
+PROBE = """
+import json, runpy, sys
+front, *args = sys.argv[1:]
+sys.argv = [front, *args]
+try:
+    if front == "flake8":
+        from flake8.main.cli import main
+        rc = main(args)
+    else:
+        runpy.run_module("tsscan", run_name="__main__")
+        rc = 0
+except SystemExit as exc:
+    rc = exc.code
+print("PROBE " + json.dumps({"rc": rc, "modules": sorted(m for m in sys.modules if m.startswith(("libcst", "tsscan")))}))
+"""
+
+MODEL = textwrap.dedent(
+    """\
+    import torch
+    from torch import nn
+
+    from pkg.helpers import scale
+
+
+    class Masker(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return scale(x).bool()
+    """
+)
+HELPERS = textwrap.dedent(
+    """\
+    import torch
+
+
+    def scale(x: torch.Tensor) -> torch.Tensor:
+        return x * 2
+    """
+)
+PLAIN = "import os\n\n\ndef f(x):\n    return os.fspath(x)\n"
+
+
+def run(cwd: Path, front: str, *args: str) -> tuple[int, str, set[str]]:
+    """(exit status, output, heavy modules imported) of one real run in a fresh process."""
+    env = dict(os.environ, TSSCAN_NO_PROGRESS="1")
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, front, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    out, _, status = proc.stdout.rpartition("PROBE ")
+    data = json.loads(status)
+    heavy = {m for m in data["modules"] if m.startswith(HEAVY)}
+    return data["rc"], out, heavy
+
+
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[tool.tsscan]\n")
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "model.py").write_text(MODEL)
+    (pkg / "helpers.py").write_text(HELPERS)
+    (pkg / "plain.py").write_text(PLAIN)
+    return tmp_path
+
+
+def test_warm_package_run_and_cached_file_load_nothing(tmp_path: Path) -> None:
+    proj = project(tmp_path)
+    rc, out, heavy = run(proj, "tsscan", "check", "pkg")
+    assert rc == 1 and "TS401" in out  # the cold run does check: libcst and the rules are loaded
+    assert {"libcst", "tsscan.engine", "tsscan.registry"} <= heavy
+
+    rc2, out2, heavy = run(proj, "tsscan", "check", "pkg")  # warm: nothing changed
+    assert (rc2, out2) == (rc, out)
+    assert heavy == set()
+
+    for _ in range(2):  # one file of the package: the first run indexes its package, then cached
+        rc, out, heavy = run(proj, "tsscan", "check", "pkg/model.py")
+    assert rc == 1 and "pkg/model.py:9:" in out and "TS401" in out
+    assert heavy == set()
+
+    # a change is checked again (and does load the rules)
+    (proj / "pkg" / "model.py").write_text(MODEL.replace("return scale(x)", "y = x.bool()\n        return scale(y)"))
+    rc, out, heavy = run(proj, "tsscan", "check", "pkg")
+    assert rc == 1 and out.count("TS401") == 2
+    assert "libcst" in heavy
+
+
+def test_file_without_compiled_code_loads_nothing_even_uncached(tmp_path: Path) -> None:
+    (tmp_path / "plain.py").write_text(PLAIN)
+    rc, out, heavy = run(tmp_path, "tsscan", "check", "--no-cache", "plain.py")
+    assert rc == 0 and "All checks passed" in out
+    assert heavy == set()
+
+
+def test_flake8_on_cached_and_plain_files_loads_nothing(tmp_path: Path) -> None:
+    proj = project(tmp_path)
+    args = ("--select", "TS", "-j", "1", "--format=%(path)s:%(row)d:%(code)s", "pkg/model.py", "pkg/plain.py")
+    rc, out, heavy = run(proj, "flake8", *args)
+    assert rc == 1 and out.splitlines() == ["pkg/model.py:9:TS401"]
+    assert "libcst" in heavy
+    rc, out2, heavy = run(proj, "flake8", *args)
+    assert (rc, out2) == (1, out)
+    assert heavy == set()
+    rc, out, heavy = run(proj, "flake8", "--select", "TS", "pkg/plain.py")
+    assert rc == 0 and out == ""
+    assert heavy == set()
