@@ -29,6 +29,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -246,12 +247,33 @@ def load_config_file(config: str) -> Settings:
 
 
 _BY_DIR: dict[str, Settings | ConfigError] = {}
+_BY_PATH: dict[str, Settings | ConfigError] = {}
 
 
 def settings_for(path: str | Path) -> Settings:
     """The settings of the file (or directory) ``path``: the nearest ``pyproject.toml`` above
     it with a ``[tool.tsscan]`` table; else the defaults, rooted at the nearest
     ``pyproject.toml`` (else the current directory). Read once per directory per process."""
+    by_path = os.path.abspath(path)  # a run asks once per file and again when walking: no realpath twice
+    found = _BY_PATH.get(by_path)
+    if found is None:
+        try:
+            found = _settings_for(path)
+        except ConfigError as exc:
+            found = exc
+        _BY_PATH[by_path] = found
+    if isinstance(found, ConfigError):
+        raise found
+    return found
+
+
+def _settings_for(path: str | Path) -> Settings:
+    try:
+        st = os.lstat(path)
+    except (OSError, ValueError):
+        st = None
+    if st is not None and stat.S_ISREG(st.st_mode):  # a plain file: its directory's settings, asked once
+        return settings_for(os.path.dirname(os.path.abspath(path)))
     dirs = _dirs_up(Path(path))
     key = str(dirs[0])
     found = _BY_DIR.get(key)
@@ -272,6 +294,7 @@ def settings_for(path: str | Path) -> Settings:
 def clear_cache() -> None:
     """Forget the settings read (a long-lived process whose files changed; tests)."""
     _BY_DIR.clear()
+    _BY_PATH.clear()
 
 
 def _find_settings(dirs: Sequence[Path]) -> tuple[Settings, list[Path]]:

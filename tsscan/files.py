@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import io
 import os
 import re
@@ -101,14 +102,29 @@ def newline_of(text: str) -> str:
 
 
 def _excluded(rel_parts: Sequence[str], patterns: Sequence[str]) -> bool:
-    rel = "/".join(rel_parts)
-    for pat in patterns:
-        pat = pat.rstrip("/")
-        if any(fnmatch.fnmatch(part, pat) for part in rel_parts):
-            return True
-        if fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(rel, pat + "/*"):
-            return True
-    return False
+    """Whether a pattern (fnmatch) matches a component of the path, the path (relative to the
+    walk's root, ``/``-separated) or a directory above it."""
+    part_re, rel_re = _pattern_res(tuple(patterns))
+    return any(part_re.match(os.path.normcase(part)) for part in rel_parts) or bool(
+        rel_re.match(os.path.normcase("/".join(rel_parts)))
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern_res(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The patterns as two regular expressions (as ``fnmatch.fnmatch`` reads each), made once per
+    set of patterns: a walk asks about every file and directory, with about 40 patterns."""
+    pats = [p.rstrip("/") for p in patterns]
+    if not pats:
+        never = re.compile(r"(?!)")
+        return never, never
+
+    def regex(pattern: str) -> str:
+        return fnmatch.translate(os.path.normcase(pattern))
+
+    part = "|".join(regex(p) for p in pats)
+    rel = "|".join(f"{regex(p)}|{regex(p + '/*')}" for p in pats)
+    return re.compile(part), re.compile(rel)
 
 
 def iter_files(
@@ -170,16 +186,24 @@ def iter_files(
 
 def is_excluded(path: str, patterns: Sequence[str], root: str | Path | None) -> bool:
     """Whether a walk rooted at ``root`` skips ``path`` for ``patterns`` (plus the defaults)."""
-    return _excluded(_rel(Path(root).resolve() if root else None, path), [*DEFAULT_EXCLUDE, *patterns])
+    return _excluded(_rel(_resolved(str(root)) if root else None, path), [*DEFAULT_EXCLUDE, *patterns])
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved(root: str) -> Path:
+    return Path(root).resolve()
 
 
 def _rel(base: Path | None, path: str) -> list[str]:
-    full = Path(os.path.abspath(path))
+    full = os.path.abspath(path)
     if base is not None:
-        try:
-            return list(full.relative_to(base).parts)
-        except ValueError:
-            pass
+        prefix = str(base)
+        if full == prefix:
+            return []
+        prefix = prefix if prefix.endswith(os.sep) else prefix + os.sep
+        # Path.relative_to, without building Paths for every file
+        if os.path.normcase(full).startswith(os.path.normcase(prefix)):
+            return full[len(prefix) :].split(os.sep)
     return [part for part in Path(path).parts if part not in (".", "..")]
 
 
