@@ -58,8 +58,9 @@ HELPERS = textwrap.dedent(
 PLAIN = "import os\n\n\ndef f(x):\n    return os.fspath(x)\n"
 
 
-def run(cwd: Path, front: str, *args: str) -> tuple[int, str, set[str]]:
-    """(exit status, output, heavy modules imported) of one real run in a fresh process."""
+def run(cwd: Path, front: str, *args: str, all_modules: bool = False) -> tuple[int, str, set[str]]:
+    """(exit status, output, heavy modules imported: all of libcst's and tsscan's with
+    ``all_modules``) of one real run in a fresh process."""
     env = dict(os.environ, TSSCAN_NO_PROGRESS="1")
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, front, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
@@ -67,7 +68,7 @@ def run(cwd: Path, front: str, *args: str) -> tuple[int, str, set[str]]:
     assert "Traceback" not in proc.stderr, proc.stderr
     out, _, status = proc.stdout.rpartition("PROBE ")
     data = json.loads(status)
-    heavy = {m for m in data["modules"] if m.startswith(HEAVY)}
+    heavy = {m for m in data["modules"] if all_modules or m.startswith(HEAVY)}
     return data["rc"], out, heavy
 
 
@@ -120,6 +121,10 @@ def test_flake8_on_cached_and_plain_files_loads_nothing(tmp_path: Path) -> None:
     rc, out2, heavy = run(proj, "flake8", *args)
     assert (rc, out2) == (1, out)
     assert heavy == set()
+    # a cached file is answered before the scope analysis: not even that is imported
+    rc, out2, modules = run(proj, "flake8", *args[:-1], all_modules=True)
+    assert (rc, out2) == (1, out)
+    assert "tsscan.semantic.compiled" not in modules and "tsscan.cache" in modules
     rc, out, heavy = run(proj, "flake8", "--select", "TS", "pkg/plain.py")
     assert rc == 0 and out == ""
     assert heavy == set()

@@ -46,6 +46,7 @@ _ENGINES: dict[tuple[str, tuple[str, ...]], Any] = {}
 _SETTINGS: dict[str, tuple[str, list[str], str, str]] = {}
 # the content-keyed cache per (project root, target version, rule directories); None: not usable
 _CACHES: dict[tuple[str, str, tuple[str, ...]], Cache | None] = {}
+_HAS_CACHE: dict[str, bool] = {}  # project root -> it has a .tsscan_cache directory
 # this front end's entries go to a cache file of their own (flake8 applies its own selection)
 CACHE_OPTIONS = {"front end": "flake8"}
 
@@ -141,15 +142,10 @@ class Plugin:
             return
         if problem:
             yield 1, 0, f"{ERROR_CODE} tsscan configuration error: {problem}", type(self)
-        scope = None
-        if isinstance(self.tree, ast.Module):
-            from tsscan.semantic.compiled import analyse
-
-            scope = analyse(self.tree)
-            if scope.empty and not scope.init_functions:
-                return  # nothing compiled: no rule has anything to see (no rules, no libcst)
         text = "".join(self.lines)
-        cache = _cache(root, target, dirs)
+        # the cache first when there is one (a hit needs neither the scope analysis nor its
+        # imports); without one, a file with no compiled code never opens it
+        cache = _cache(root, target, dirs) if _has_cache(root) else None
         key = None
         if cache is not None:
             key = cache.key(text.encode("utf-8", "surrogatepass"), ())
@@ -157,6 +153,16 @@ class Plugin:
             if hit is not None:
                 yield from self._report(*hit)
                 return
+        scope = None
+        if isinstance(self.tree, ast.Module):
+            from tsscan.semantic.compiled import analyse
+
+            scope = analyse(self.tree)
+            if scope.empty and not scope.init_functions:
+                return  # nothing compiled: no rule has anything to see (no rules, no libcst)
+        if cache is None:
+            cache = _cache(root, target, dirs)
+            key = cache.key(text.encode("utf-8", "surrogatepass"), ()) if cache is not None else None
         from tsscan.rule import RuleLoadError  # (imports libcst: only for a file that needs the rules)
 
         try:
@@ -185,6 +191,18 @@ class Plugin:
         for d in diagnostics:
             mark = " [*]" if d.fix == "safe" else ""
             yield d.line, d.col - 1, f"{d.code}{mark} {d.message}", type(self)
+
+
+def _has_cache(root: str) -> bool:
+    """Whether the project has a cache directory (asked once per project and process)."""
+    found = _HAS_CACHE.get(root)
+    if found is None:
+        import os
+
+        from tsscan.cache import CACHE_DIR
+
+        found = _HAS_CACHE[root] = os.path.isdir(os.path.join(root, CACHE_DIR))
+    return found
 
 
 def _cache(root: str, target: str, rule_dirs: Sequence[str]) -> Cache | None:
