@@ -257,6 +257,7 @@ class _Analyser:
         elif isinstance(s, cst.If):
             self.if_(s)
         elif isinstance(s, cst.For) and unrolled_loop(s.iter, self.ctx):
+            self.out.env_at[id(s)] = self._flat_env()  # for the iterable
             self.uses(s.iter)
             self._unrolled(s)
         elif isinstance(s, (cst.For, cst.While)):
@@ -498,9 +499,14 @@ _AUG_TO_BIN: dict[type[cst.BaseAugOp], Callable[[], cst.BaseBinaryOp]] = {
 }
 
 
-def analyse(fn: cst.FunctionDef, ctx: FunctionContext | None) -> FunctionTypes:
-    """Analyse ``fn`` (cached on ``ctx`` per function node)."""
-    if ctx is not None and (known := ctx.cached("types", fn)) is not None:
+def analyse(fn: cst.FunctionDef, ctx: FunctionContext | None, eager: bool = False) -> FunctionTypes:
+    """Analyse ``fn`` (cached on ``ctx`` per function node and view).
+
+    ``eager``: the view of a fix that must keep what the eager function does, where a parameter
+    without annotation may be anything the caller passes (unknown), not the ``Tensor`` the
+    compiler makes of it. Everything else is the same walk."""
+    kind = "types/eager" if eager else "types"
+    if ctx is not None and (known := ctx.cached(kind, fn)) is not None:
         return known
     an = _Analyser(fn, ctx)
     self_name = ctx.self_name if ctx is not None else None
@@ -510,7 +516,7 @@ def analyse(fn: cst.FunctionDef, ctx: FunctionContext | None) -> FunctionTypes:
         if k == 0 and self_name is not None and name == self_name:
             continue
         if p.annotation is None:
-            t: str | None = "Tensor"
+            t: str | None = None if eager else "Tensor"
         else:
             t = annotation_type(p.annotation.annotation, ctx)
             if t is not None:
@@ -528,5 +534,5 @@ def analyse(fn: cst.FunctionDef, ctx: FunctionContext | None) -> FunctionTypes:
     if isinstance(body, cst.IndentedBlock):
         an.block(body.body)
     if ctx is not None:
-        ctx.remember("types", fn, an.out)
+        ctx.remember(kind, fn, an.out)
     return an.out
