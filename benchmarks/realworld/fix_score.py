@@ -41,6 +41,8 @@ IMPORT_NAMES = {
     "timm": "timm",
     "segmentation-models-pytorch": "segmentation_models_pytorch",
     "transformers": "transformers",
+    "x-transformers": "x_transformers",
+    "open-clip-torch": "open_clip",
 }
 
 # run in the corpus's interpreter: build each class as build_corpus does, script it
