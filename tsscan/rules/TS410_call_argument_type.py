@@ -1,3 +1,5 @@
+import re
+
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix
@@ -47,12 +49,15 @@ class CallArgumentType(CallCheckRule):
         `float` (`F.interpolate(x, scale_factor=2)`, smp's DPT decoder) is written as a float
         (`2.0`). SAFE: eager torch converts the int to the same float.
 
-        A name typed `Union[int, Tuple[int, int]]` (timm's `_int_tuple_2_t`) passed where a
-        torch function takes a `List[int]` (`F.adaptive_avg_pool2d(x, output_size)`) becomes
-        `(output_size, output_size) if isinstance(output_size, int) else output_size`: the
-        compiler narrows the Union in each arm, and both are a tuple of two ints. SAFE: a
-        torch function takes one int for such a list as that int repeated (`int[2]`), which
-        is the tuple the fix passes; the tuple's length is the one the Union's tuple has.
+        A name typed `Union[int, Tuple[int, int]]` (timm's `_int_tuple_2_t`) passed as the
+        size of a torch pooling or convolution function (`F.adaptive_avg_pool2d(x,
+        output_size)`; `output_size`, `kernel_size`, `stride`, `padding`, `dilation` of
+        `*_pool{n}d`, `lp_pool{n}d`, `conv{n}d`, `conv_transpose{n}d`) becomes `(output_size,
+        output_size) if isinstance(output_size, int) else output_size`: the compiler narrows
+        the Union in each arm, and both are a tuple of two ints. SAFE: such a function takes
+        one int as that int repeated once per spatial dimension, the tuple the fix passes;
+        offered only when the Union's tuple has that many ints. Not for other `List[int]`
+        parameters, where one int means something else (`torch.zeros(n)`, `F.pad(x, p)`).
     """
 
     code = "TS410"
@@ -213,6 +218,25 @@ class Pool(nn.Module):
             inputs="[(torch.randn(2, 3, 5, 7),), (torch.tensor([[[[1.0, float('nan'), -2.0], [0.0, float('inf'), 3.0]]]]),)]",
             fix=SAFE,
         ),
+        Example(
+            """
+from typing import Tuple, Union
+
+import torch
+from torch import nn
+
+size_2_t = Union[int, Tuple[int, int]]
+
+
+def grid(x: torch.Tensor, size: size_2_t = 3) -> torch.Tensor:
+    return x.new_zeros(size)
+
+
+class Grid(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return grid(x)
+"""
+        ),
     ]
     valid = [
         Example(
@@ -305,7 +329,7 @@ class RandomPerspective(nn.Module):
         if arg is None:
             return None
         if expected == "List[int]":
-            return _int_or_tuple_fix(arg, r.found, r.param)
+            return _int_or_tuple_fix(arg, r.found, r.param, callee.shown)
         if r.param not in named or r.found != "int" or expected not in ("float", "List[float]"):
             return None
         # an int literal passed by keyword where a torch function takes a float
@@ -336,10 +360,22 @@ def _unoptional(t: str) -> str:
     return t.removeprefix("Optional[").removesuffix("]") if t.startswith("Optional[") else t
 
 
-def _int_or_tuple_fix(arg: cst.BaseExpression, found: str, param: str) -> Fix | None:
-    """A name typed ``Union[int, Tuple[int, ...]]`` (a tuple of n ints) where a torch function
-    takes ``List[int]``: ``(a, a) if isinstance(a, int) else a``, a tuple of n ints either way,
-    which is what the function makes of one int (a broadcasting list, ``int[n]``)."""
+# torch functions whose size parameters take one int as that int repeated once per spatial
+# dimension (``int[n]``, n the name's digit); ``torch.zeros(n)`` or ``F.pad(x, p)`` do not
+_BROADCAST_FUNCTION = re.compile(
+    r"(?:adaptive_)?(?:avg|max)_pool(\d)d(?:_with_indices)?|lp_pool(\d)d|conv(?:_transpose)?(\d)d"
+)
+_BROADCAST_PARAMS = frozenset({"output_size", "kernel_size", "stride", "padding", "dilation"})
+
+
+def _int_or_tuple_fix(arg: cst.BaseExpression, found: str, param: str, shown: str) -> Fix | None:
+    """A name typed ``Union[int, Tuple[int, ...]]`` (a tuple of n ints) passed where a torch
+    pooling or convolution function takes an ``int[n]`` size: ``(a, a) if isinstance(a, int)
+    else a``, a tuple of n ints either way, which is what the function makes of one int."""
+    function = _BROADCAST_FUNCTION.fullmatch(shown.rsplit(".", 1)[-1])
+    if function is None or param not in _BROADCAST_PARAMS:
+        return None
+    dims = int(next(g for g in function.groups() if g))
     if not isinstance(arg, cst.Name) or not found.startswith("Union["):
         return None
     members = split_type_args(found) or []
@@ -347,7 +383,7 @@ def _int_or_tuple_fix(arg: cst.BaseExpression, found: str, param: str) -> Fix | 
     if len(members) != 2 or "int" not in members or len(tuples) != 1 or not tuples[0].startswith("Tuple["):
         return None
     items = split_type_args(tuples[0]) or []
-    if len(items) < 2 or any(t != "int" for t in items):
+    if len(items) != dims or any(t != "int" for t in items):
         return None
     name = arg.value
     new = cst.IfExp(
