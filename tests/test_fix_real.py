@@ -442,3 +442,80 @@ def test_float_literal_and_list_annotations_confirmed_at_level_3_with_list_input
     assert "def forward(self, x: List[torch.Tensor]) -> List[torch.Tensor]:" in text
     assert "def forward(self, x: List[torch.Tensor]) -> torch.Tensor:" in text
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+SIZES = _src("""
+    from typing import Tuple, Union
+
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    size_2_t = Union[int, Tuple[int, int]]
+
+
+    def avg_max(x, output_size: size_2_t = 1):
+        return F.adaptive_avg_pool2d(x, output_size) + F.adaptive_max_pool2d(x, output_size)
+
+
+    class Pool(nn.Module):
+        def __init__(self, output_size: size_2_t = 2):
+            super().__init__()
+            self.output_size = output_size
+
+        def forward(self, x):
+            return avg_max(x, self.output_size)
+
+
+    class Flat(nn.Module):
+        def forward(self, x):
+            feat = x.shape[2:]
+            return x.reshape(x.shape[0], x.shape[1], feat.numel())
+
+
+    class DepthToSpace(nn.Module):
+        def __init__(self, block_size):
+            super().__init__()
+            self.bs = block_size
+
+        def forward(self, x):
+            n, c, h, w = x.size()
+            x = x.view(n, self.bs, self.bs, c // (self.bs ** 2), h, w)
+            return x.permute(0, 3, 4, 1, 5, 2).reshape(n, c // (self.bs ** 2), h * self.bs, w * self.bs)
+""")
+
+
+def test_union_size_list_numel_and_unknown_square_are_fixed_and_confirmed(tmp_path):
+    """timm's failures: a `Union[int, Tuple[int, int]]` passed to `F.adaptive_avg_pool2d`
+    (TS410: `isinstance` arms), `x.shape[2:].numel()` (TS261: the product as an int64
+    tensor), `self.bs ** 2` with `bs` a required argument (TS422: `self.bs * self.bs`). Each
+    fix is confirmed by the compiler; `Pool` and `Flat` (built from defaults) at level 3 with
+    outputs compared, `DepthToSpace` built from derived arguments."""
+    path = tmp_path / "sizes.py"
+    path.write_text(SIZES, encoding="utf-8")
+    r = tsscan("--fix", "--format", "json", "sizes.py", cwd=tmp_path)
+    outcomes = json.loads(r.stdout)["fix_outcomes"]
+    lines = SIZES.splitlines()
+
+    def line(text: str) -> int:
+        return next(i + 1 for i, t in enumerate(lines) if text in t)
+
+    pool, numel, view, reshape = line("F.adaptive_avg_pool2d"), line(".numel()"), line("x.view("), line(".reshape(n")
+    got = sorted((o["code"], o["line"], o["status"], o["written"]) for o in outcomes)
+    assert got == [
+        ("TS261", numel, "confirmed", True),
+        ("TS410", pool, "confirmed", True),
+        ("TS410", pool, "confirmed", True),
+        ("TS422", view, "confirmed", True),
+        ("TS422", reshape, "confirmed", True),
+    ], r.stdout
+    level = {(o["code"], o["line"]): o["level"] for o in outcomes}
+    assert level[("TS410", pool)] == 3 and level[("TS261", numel)] == 3, outcomes
+    assert level[("TS422", view)] >= 2 and "derived" in next(o["built_by"] for o in outcomes if o["code"] == "TS422")
+    text = path.read_text(encoding="utf-8")
+    assert (
+        "F.adaptive_avg_pool2d(x, (output_size, output_size) if isinstance(output_size, int) else output_size)" in text
+    )
+    assert "feat.numel()" not in text and "int(torch.tensor(feat, dtype=torch.int64).prod())" in text
+    assert "c // (self.bs * self.bs)" in text and "**" not in text
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -41,6 +41,8 @@ IMPORT_NAMES = {
     "timm": "timm",
     "segmentation-models-pytorch": "segmentation_models_pytorch",
     "transformers": "transformers",
+    "x-transformers": "x_transformers",
+    "open-clip-torch": "open_clip",
 }
 
 # run in the corpus's interpreter: build each class as build_corpus does, script it
@@ -76,6 +78,9 @@ print(json.dumps(out))
 """
 
 
+REDEFINED = "Can't redefine method"
+
+
 def load_labels(labels: Path, package: str) -> list[dict]:
     with open(labels / f"{package}.jsonl", encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
@@ -93,7 +98,14 @@ def script_classes(python: str, site: Path, corpus_dir: Path, keys: list[str], t
             cwd=site,
         )
         if r.returncode == 0 and r.stdout.strip():
-            return json.loads(r.stdout.strip().splitlines()[-1])
+            out = json.loads(r.stdout.strip().splitlines()[-1])
+            if len(keys) > 1:
+                # a class that another class of the batch compiled (and failed) first is
+                # half-defined in torch's compilation unit: "Can't redefine method". Its own
+                # first error comes from a fresh interpreter.
+                for key in [k for k, v in out.items() if REDEFINED in v.get("why", "")]:
+                    out.update(script_classes(python, site, corpus_dir, [key], timeout))
+            return out
     except subprocess.TimeoutExpired:
         pass
     if len(keys) == 1:

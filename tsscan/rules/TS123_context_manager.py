@@ -59,7 +59,11 @@ class UnsupportedContextManager(Rule):
         `with contextlib.nullcontext():` (no arguments, no `as`) is removed and its body kept
         (SAFE: it does nothing). `torch.inference_mode()` becomes `torch.no_grad()` as an
         UNSAFE fix: values and `requires_grad` are the same, but tensors made inside are no
-        longer inference tensors.
+        longer inference tensors. `with torch.set_grad_enabled(<expr>):` (one item, no `as`;
+        timm's `AsymmetricLossMultiLabel`) becomes `if torch.jit.is_scripting(): <body>` with
+        the original `with` in the `else` arm: eager code is unchanged and compiled code gets
+        the same values. UNSAFE: compiled code runs the body in the grad mode around it, so
+        its gradients flow through the block where `<expr>` is false.
     """
 
     code = "TS123"
@@ -169,6 +173,48 @@ def frozen(x: torch.Tensor) -> torch.Tensor:
             inputs="[(torch.tensor([1.0, -2.0], requires_grad=True),), (torch.zeros(0),)]",
             fix=SAFE,
         ),
+        Example(
+            """
+import torch
+from torch import nn
+
+
+class FocalWeight(nn.Module):
+    def __init__(self, frozen: bool = True) -> None:
+        super().__init__()
+        self.frozen = frozen
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        p = torch.sigmoid(x)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
+            pt = p * y + (1 - p) * (1 - y)
+            w = torch.pow(1 - pt, 2.0)
+        return w * p
+""",
+            fixed="""
+import torch
+from torch import nn
+
+
+class FocalWeight(nn.Module):
+    def __init__(self, frozen: bool = True) -> None:
+        super().__init__()
+        self.frozen = frozen
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        p = torch.sigmoid(x)
+        if torch.jit.is_scripting():
+            pt = p * y + (1 - p) * (1 - y)
+            w = torch.pow(1 - pt, 2.0)
+        else:
+            with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
+                pt = p * y + (1 - p) * (1 - y)
+                w = torch.pow(1 - pt, 2.0)
+        return w * p
+""",
+            inputs="[(torch.randn(2, 3), torch.ones(2, 3)), (torch.tensor([float('nan'), -2.0, 0.0]), torch.zeros(3))]",
+            fix=UNSAFE,
+        ),
     ]
     valid = [
         Example(
@@ -247,7 +293,10 @@ class Head(nn.Module):
                     imports=["import torch"],
                     description="use torch.no_grad()",
                 )
-            return None
+            return _scripting_arm(stmt, node)
+        return self._other_fix(stmt, node, name, call, no_grad, last)
+
+    def _other_fix(self, stmt: cst.With, node: cst.WithItem, name: str, call: cst.Call, no_grad: cst.Call, last: str):
         if last == "inference_mode":
             if call.args and not (
                 len(call.args) == 1 and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == "True"
@@ -278,3 +327,27 @@ class Head(nn.Module):
                 description="remove the no-op `with nullcontext():`, keep its body",
             )
         return None
+
+
+def _scripting_arm(stmt: cst.With, node: cst.WithItem) -> Fix | None:
+    """``with torch.set_grad_enabled(<expr>): body`` -> ``if torch.jit.is_scripting(): body``
+    ``else: with ...: body``: eager code keeps the grad mode; compiled code runs the body in the
+    grad mode around it (UNSAFE: its gradients then flow where ``<expr>`` turned them off)."""
+    if len(stmt.items) != 1 or node.asname is not None or stmt.asynchronous is not None:
+        return None
+    if not isinstance(stmt.body, cst.IndentedBlock):
+        return None
+    test = cst.parse_expression("torch.jit.is_scripting()")
+    inner = stmt.with_changes(leading_lines=[])
+    new = cst.If(
+        test=test,
+        body=stmt.body,
+        orelse=cst.Else(body=cst.IndentedBlock(body=[inner])),
+        leading_lines=stmt.leading_lines,
+    )
+    return Fix(
+        replacements=[(stmt, new)],
+        imports=["import torch"],
+        safety=UNSAFE,
+        description="keep the grad mode in eager code only (UNSAFE: compiled code's gradients flow through the block)",
+    )

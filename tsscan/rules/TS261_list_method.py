@@ -1,6 +1,6 @@
 import libcst as cst
 
-from tsscan.rule import Example, Rule
+from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.types import in_quiet_arm
 
 # the methods a TorchScript list has (measured with torch 2.13 on List[int], List[float],
@@ -39,12 +39,20 @@ class ListMethod(Rule):
     Use instead:
         Compute it from the tensor (`x.numel()`), or with a loop or a builtin over the list
         (`max(sizes)`, `len(shape)`).
+
+    Fix:
+        `v.numel()` on a `List[int]` (timm's `FourierEmbed`: `feat_shape = x.shape[2:]`,
+        `feat_shape.numel()`) becomes `int(torch.tensor(v, dtype=torch.int64).prod())`. SAFE:
+        in eager code `v` is a `torch.Size` (a list has no `numel`), and the product of its
+        items as an int64 tensor is the int `numel()` gives (1 for an empty size). It builds
+        a small tensor where `numel()` did not.
     """
 
     code = "TS261"
     name = "list-method"
     message = "`{t}` has no attribute or method `{attr}` in TorchScript (\"'{t}' object has no attribute or method '{attr}'\")"
     level = "type"
+    fix_safety = SAFE
 
     invalid = [
         Example(
@@ -55,9 +63,21 @@ from torch import nn
 
 class Flatten(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shape = x.shape
-        return x.reshape(shape.numel(), -1)
-"""
+        shape = x.shape[1:]
+        return x.reshape(x.shape[0], shape.numel(), -1)
+""",
+            fixed="""
+import torch
+from torch import nn
+
+
+class Flatten(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = x.shape[1:]
+        return x.reshape(x.shape[0], int(torch.tensor(shape, dtype=torch.int64).prod()), -1)
+""",
+            inputs="[(torch.randn(2, 3, 4),), (torch.tensor([[1.0, float('nan')], [-2.0, 0.0]]),), (torch.randn(3),)]",
+            fix=SAFE,
         ),
         Example(
             """
@@ -89,6 +109,13 @@ def grow(x: torch.Tensor, given: List[int]) -> int:
         ),
     ]
 
+    def on_function(self) -> None:
+        self._calls: dict[int, cst.Call] = {}  # id(attribute) -> the call of it, without arguments
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and not node.args:
+            self._calls[id(node.func)] = node
+
     def visit_Attribute(self, node: cst.Attribute) -> None:
         t = self.ctx.types.type_at(node.value)
         if t is None or not t.startswith("List[") or not t.endswith("]"):
@@ -96,4 +123,15 @@ def grow(x: torch.Tensor, given: List[int]) -> int:
         allowed = LIST_METHODS if _element(t) in ("Tensor", "str") else NUMBER_LIST_METHODS
         if node.attr.value in allowed or in_quiet_arm(self.ctx, node):
             return
-        self.report(node, self.message.format(t=t, attr=node.attr.value))
+        fix = None
+        call = self._calls.get(id(node))
+        if call is not None and t == "List[int]" and node.attr.value == "numel":
+            v = cst.Module(body=[]).code_for_node(node.value)
+            product = cst.parse_expression(f"int(torch.tensor({v}, dtype=torch.int64).prod())")
+            fix = Fix(
+                replacements=[(call, product)],
+                imports=["import torch"],
+                safety=SAFE,
+                description="the product of the sizes, as `numel()` gives it",
+            )
+        self.report(node, self.message.format(t=t, attr=node.attr.value), fix)

@@ -1,7 +1,10 @@
+import re
+
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix
 from tsscan.rules._calls_support import CallCheckRule
+from tsscan.semantic.annotations import split_type_args
 from tsscan.semantic.calls import Callee, Verdict
 
 
@@ -45,6 +48,16 @@ class CallArgumentType(CallCheckRule):
         An int literal passed by keyword where a torch function or Tensor method takes a
         `float` (`F.interpolate(x, scale_factor=2)`, smp's DPT decoder) is written as a float
         (`2.0`). SAFE: eager torch converts the int to the same float.
+
+        A name typed `Union[int, Tuple[int, int]]` (timm's `_int_tuple_2_t`) passed as the
+        size of a torch pooling or convolution function (`F.adaptive_avg_pool2d(x,
+        output_size)`; `output_size`, `kernel_size`, `stride`, `padding`, `dilation` of
+        `*_pool{n}d`, `lp_pool{n}d`, `conv{n}d`, `conv_transpose{n}d`) becomes `(output_size,
+        output_size) if isinstance(output_size, int) else output_size`: the compiler narrows
+        the Union in each arm, and both are a tuple of two ints. SAFE: such a function takes
+        one int as that int repeated once per spatial dimension, the tuple the fix passes;
+        offered only when the Union's tuple has that many ints. Not for other `List[int]`
+        parameters, where one int means something else (`torch.zeros(n)`, `F.pad(x, p)`).
     """
 
     code = "TS410"
@@ -173,8 +186,55 @@ def avg_max_pool(x: torch.Tensor, output_size: size_2_t = 1) -> torch.Tensor:
 
 
 class Pool(nn.Module):
+    def __init__(self, output_size: size_2_t = 2) -> None:
+        super().__init__()
+        self.output_size = output_size
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return avg_max_pool(x, 1)
+        return avg_max_pool(x, self.output_size)
+""",
+            fixed="""
+from typing import Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+size_2_t = Union[int, Tuple[int, int]]
+
+
+def avg_max_pool(x: torch.Tensor, output_size: size_2_t = 1) -> torch.Tensor:
+    return F.adaptive_avg_pool2d(x, (output_size, output_size) if isinstance(output_size, int) else output_size) + F.adaptive_max_pool2d(x, (output_size, output_size) if isinstance(output_size, int) else output_size)
+
+
+class Pool(nn.Module):
+    def __init__(self, output_size: size_2_t = 2) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return avg_max_pool(x, self.output_size)
+""",
+            inputs="[(torch.randn(2, 3, 5, 7),), (torch.tensor([[[[1.0, float('nan'), -2.0], [0.0, float('inf'), 3.0]]]]),)]",
+            fix=SAFE,
+        ),
+        Example(
+            """
+from typing import Tuple, Union
+
+import torch
+from torch import nn
+
+size_2_t = Union[int, Tuple[int, int]]
+
+
+def grid(x: torch.Tensor, size: size_2_t = 3) -> torch.Tensor:
+    return x.new_zeros(size)
+
+
+class Grid(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return grid(x)
 """
         ),
     ]
@@ -250,16 +310,29 @@ class RandomPerspective(nn.Module):
             not callee.user and r.found == "Tensor" and r.expected.startswith("List[") and "Tensor" in r.expected
         )
 
-    def fix(self, verdict: Verdict, callee: Callee, named: dict[str, cst.BaseExpression]) -> Fix | None:
-        """An int literal passed by keyword where a torch function or Tensor method takes a
-        float: the same number written as a float."""
+    def fix(
+        self,
+        verdict: Verdict,
+        callee: Callee,
+        named: dict[str, cst.BaseExpression],
+        positional: list[cst.BaseExpression],
+    ) -> Fix | None:
         r = verdict.reason
-        expected = (
-            r.expected.removeprefix("Optional[").removesuffix("]") if r.expected.startswith("Optional[") else r.expected
-        )
-        arg = named.get(r.param)
-        if callee.user or r.found != "int" or expected not in ("float", "List[float]") or arg is None:
+        expected = _unoptional(r.expected)
+        if callee.user:
             return None
+        if r.param in named:
+            arg: cst.BaseExpression | None = named[r.param]
+        else:
+            index = r.position - (1 if callee.method else 0)
+            arg = positional[index] if 0 <= index < len(positional) else None
+        if arg is None:
+            return None
+        if expected == "List[int]":
+            return _int_or_tuple_fix(arg, r.found, r.param, callee.shown)
+        if r.param not in named or r.found != "int" or expected not in ("float", "List[float]"):
+            return None
+        # an int literal passed by keyword where a torch function takes a float
         number = arg.expression if isinstance(arg, cst.UnaryOperation) else arg
         if not isinstance(number, cst.Integer) or not number.value.isdigit():
             return None
@@ -271,9 +344,7 @@ class RandomPerspective(nn.Module):
 
     def hint(self, verdict: Verdict) -> str:
         r = verdict.reason
-        expected = (
-            r.expected.removeprefix("Optional[").removesuffix("]") if r.expected.startswith("Optional[") else r.expected
-        )
+        expected = _unoptional(r.expected)
         if r.found == "int" and (expected == "float" or expected == "List[float]"):
             return "; an int is never converted to a float: pass a float (`2.0`, `float(n)`)"
         if r.found.startswith("Optional[") or r.found == "None":
@@ -283,3 +354,45 @@ class RandomPerspective(nn.Module):
         if r.found.startswith("Union["):
             return "; a Union value is not converted: narrow it with `isinstance` first"
         return ""
+
+
+def _unoptional(t: str) -> str:
+    return t.removeprefix("Optional[").removesuffix("]") if t.startswith("Optional[") else t
+
+
+# torch functions whose size parameters take one int as that int repeated once per spatial
+# dimension (``int[n]``, n the name's digit); ``torch.zeros(n)`` or ``F.pad(x, p)`` do not
+_BROADCAST_FUNCTION = re.compile(
+    r"(?:adaptive_)?(?:avg|max)_pool(\d)d(?:_with_indices)?|lp_pool(\d)d|conv(?:_transpose)?(\d)d"
+)
+_BROADCAST_PARAMS = frozenset({"output_size", "kernel_size", "stride", "padding", "dilation"})
+
+
+def _int_or_tuple_fix(arg: cst.BaseExpression, found: str, param: str, shown: str) -> Fix | None:
+    """A name typed ``Union[int, Tuple[int, ...]]`` (a tuple of n ints) passed where a torch
+    pooling or convolution function takes an ``int[n]`` size: ``(a, a) if isinstance(a, int)
+    else a``, a tuple of n ints either way, which is what the function makes of one int."""
+    function = _BROADCAST_FUNCTION.fullmatch(shown.rsplit(".", 1)[-1])
+    if function is None or param not in _BROADCAST_PARAMS:
+        return None
+    dims = int(next(g for g in function.groups() if g))
+    if not isinstance(arg, cst.Name) or not found.startswith("Union["):
+        return None
+    members = split_type_args(found) or []
+    tuples = [m for m in members if m != "int"]
+    if len(members) != 2 or "int" not in members or len(tuples) != 1 or not tuples[0].startswith("Tuple["):
+        return None
+    items = split_type_args(tuples[0]) or []
+    if len(items) != dims or any(t != "int" for t in items):
+        return None
+    name = arg.value
+    new = cst.IfExp(
+        test=cst.Call(cst.Name("isinstance"), [cst.Arg(cst.Name(name)), cst.Arg(cst.Name("int"))]),
+        body=cst.Tuple([cst.Element(cst.Name(name)) for _ in items]),
+        orelse=cst.Name(name),
+    )
+    return Fix(
+        replacements=[(arg, new)],
+        safety=SAFE,
+        description=f"pass `{param}` as a tuple of {len(items)} ints (what the function makes of one int)",
+    )

@@ -45,7 +45,11 @@ class PowerIsFloat(Rule):
     Fix:
         `a ** 2` and `a ** 3`, with `a` an int literal, or a name or an attribute known to be an int, become
         `a * a` and `a * a * a`. SAFE: int multiplication gives exactly the int Python's `**`
-        gives. Other powers are left to you (`int(a ** b)` is exact only below 2**53).
+        gives. `self.<attr> ** 2` with an attribute of unknown type (timm's `DepthToSpace`:
+        `self.bs = block_size`, a required argument) becomes `self.<attr> * self.<attr>`,
+        SAFE too: for an int the same int, for a float the same float (`x ** 2` and `x * x`
+        are both the correctly rounded square). Other powers are left to you (`int(a ** b)`
+        is exact only below 2**53).
     """
 
     code = "TS422"
@@ -117,6 +121,41 @@ class SpaceToDepth(torch.nn.Module):
             inputs="[(torch.randn(2, 8, 3, 5),), (torch.arange(16.0).reshape(1, 4, 2, 2),)]",
             fix=SAFE,
             note="`self.bs` holds the default `2`, an int, when the module is built with its defaults",
+        ),
+        Example(
+            """
+import torch
+
+
+class DepthToSpace(torch.nn.Module):
+    def __init__(self, **options):
+        super().__init__()
+        self.bs = options.get("block_size", 2)
+
+    def forward(self, x):
+        n, c, h, w = x.size()
+        x = x.view(n, self.bs, self.bs, c // (self.bs ** 2), h, w)
+        return x.permute(0, 3, 4, 1, 5, 2).reshape(n, c // (self.bs ** 2), h * self.bs, w * self.bs)
+
+""",
+            fixed="""
+import torch
+
+
+class DepthToSpace(torch.nn.Module):
+    def __init__(self, **options):
+        super().__init__()
+        self.bs = options.get("block_size", 2)
+
+    def forward(self, x):
+        n, c, h, w = x.size()
+        x = x.view(n, self.bs, self.bs, c // (self.bs * self.bs), h, w)
+        return x.permute(0, 3, 4, 1, 5, 2).reshape(n, c // (self.bs * self.bs), h * self.bs, w * self.bs)
+
+""",
+            inputs="[(torch.randn(2, 8, 3, 5),), (torch.arange(16.0).reshape(1, 4, 2, 2),)]",
+            fix=SAFE,
+            note="`self.bs` comes from `options`: its type is not known",
         ),
         Example(
             """
@@ -239,7 +278,12 @@ class Tile(torch.nn.Module):
             return None
         times = {"2": 2, "3": 3}.get(node.right.value)
         base = node.left
-        if times is None or not isinstance(base, (cst.Name, cst.Attribute, cst.Integer)) or self._type(base) != "int":
+        if times is None or not isinstance(base, (cst.Name, cst.Attribute, cst.Integer)):
+            return None
+        base_type = self._type(base)
+        # a `self.<attr>` of unknown type is a number (see _number_type): squared, an int or a
+        # float gives exactly what `**` gives (both correctly rounded); a cube only for an int
+        if base_type != "int" and not (times == 2 and base_type is None and self._attribute_power(node)):
             return None
         text = cst.Module(body=[]).code_for_node(base)
         new = cst.parse_expression(" * ".join([text] * times))

@@ -167,14 +167,21 @@ class CallCheckRule(Rule):
             node,
             f"`{callee.shown}`{where} does not take these arguments in TorchScript: "
             f'the compiler will say "{verdict.compiler_says}"{self.hint(verdict)}',
-            self.fix(verdict, callee, named),
+            self.fix(verdict, callee, named, positional),
         )
 
     def wanted(self, verdict: calls.Verdict, callee: calls.Callee) -> bool:
         return True
 
-    def fix(self, verdict: calls.Verdict, callee: calls.Callee, named: dict[str, cst.BaseExpression]) -> Fix | None:
-        """The fix of a reported call (``named``: its keyword arguments), or None."""
+    def fix(
+        self,
+        verdict: calls.Verdict,
+        callee: calls.Callee,
+        named: dict[str, cst.BaseExpression],
+        positional: list[cst.BaseExpression],
+    ) -> Fix | None:
+        """The fix of a reported call (``named``: its keyword arguments, ``positional``: the
+        others), or None."""
         return None
 
     def hint(self, verdict: calls.Verdict) -> str:
