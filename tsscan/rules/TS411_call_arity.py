@@ -75,6 +75,38 @@ def mix(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return blend(a, b)
 """
         ),
+        Example(
+            """
+from typing import Optional
+
+import torch
+from torch import nn
+
+
+class CondNorm(nn.Module):
+    def __init__(self, channels: int = 8, cond_channels: int = 3) -> None:
+        super().__init__()
+        self.norm = nn.GroupNorm(4, channels)
+        self.proj = nn.Conv2d(cond_channels, channels, 1)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        return self.norm(x) * self.proj(cond)
+
+
+class Block(nn.Module):
+    def __init__(self, channels: int = 8, cond_channels: Optional[int] = None) -> None:
+        super().__init__()
+        if cond_channels is None:
+            self.norm = nn.GroupNorm(4, channels)
+        else:
+            self.norm = CondNorm(channels, cond_channels)
+
+    def forward(self, x: torch.Tensor, cond: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if cond is None:
+            return self.norm(x)
+        return self.norm(x, cond)
+"""
+        ),
     ]
     valid = [
         Example(
@@ -105,6 +137,39 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         return self.proj(x, cond) + self.proj(x) + blend(x, cond) + blend(x, cond, w=0.1) + self.twice(x)
+"""
+        ),
+        Example(
+            """
+from typing import Optional
+
+import torch
+from torch import nn
+
+
+class CondNorm(nn.Module):
+    def __init__(self, channels: int = 8, cond_channels: int = 3) -> None:
+        super().__init__()
+        self.norm = nn.GroupNorm(4, channels)
+        self.proj = nn.Conv2d(cond_channels, channels, 1)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        return self.norm(x) * self.proj(cond)
+
+
+class Block(nn.Module):
+    def __init__(self, channels: int = 8, cond_channels: Optional[int] = None) -> None:
+        super().__init__()
+        if cond_channels is None:
+            self.norm = nn.GroupNorm(4, channels)
+        else:
+            self.norm = CondNorm(channels, cond_channels)
+
+    def forward(self, x: torch.Tensor, cond: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if isinstance(self.norm, CondNorm):
+            assert cond is not None
+            return self.norm(x, cond)
+        return self.norm(x)
 """
         ),
     ]
