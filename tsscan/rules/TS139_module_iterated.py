@@ -6,6 +6,22 @@ from tsscan.semantic.callees import held_at_defaults
 _ITERABLE = {"ModuleList", "Sequential", "ModuleDict", "ParameterList", "ParameterDict"}
 
 
+# a pool whose kind a constructor argument picks (the start of both examples)
+_POOL = """
+import torch
+from torch import nn
+
+
+class Pool(nn.Module):
+    def __init__(self, pool_type: str = "avg"):
+        super().__init__()
+        self.pool_type = pool_type
+        if pool_type == "both":
+            self.pool = nn.ModuleList([nn.AdaptiveAvgPool2d(1), nn.AdaptiveMaxPool2d(1)])
+        else:
+"""
+
+
 class ModuleIterated(Rule):
     """A loop or comprehension over `self.<attr>` where the attribute holds a plain module (not a
     `ModuleList`/`Sequential`/`ModuleDict`) when the class is built with its defaults.
@@ -49,19 +65,8 @@ class ModuleIterated(Rule):
 
     invalid = [
         Example(
-            """
-import torch
-from torch import nn
-
-
-class Pool(nn.Module):
-    def __init__(self, pool_type: str = "avg"):
-        super().__init__()
-        self.pool_type = pool_type
-        if pool_type == "both":
-            self.pool = nn.ModuleList([nn.AdaptiveAvgPool2d(1), nn.AdaptiveMaxPool2d(1)])
-        else:
-            self.pool = nn.AdaptiveAvgPool2d(1)
+            _POOL
+            + """            self.pool = nn.AdaptiveAvgPool2d(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.pool_type == "both":
@@ -72,19 +77,8 @@ class Pool(nn.Module):
     ]
     valid = [
         Example(
-            """
-import torch
-from torch import nn
-
-
-class Pool(nn.Module):
-    def __init__(self, pool_type: str = "avg"):
-        super().__init__()
-        self.pool_type = pool_type
-        if pool_type == "both":
-            self.pool = nn.ModuleList([nn.AdaptiveAvgPool2d(1), nn.AdaptiveMaxPool2d(1)])
-        else:
-            self.pool = nn.ModuleList([nn.AdaptiveAvgPool2d(1)])
+            _POOL
+            + """            self.pool = nn.ModuleList([nn.AdaptiveAvgPool2d(1)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat([p(x) for p in self.pool], dim=1)
