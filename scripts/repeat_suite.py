@@ -41,12 +41,22 @@ def junit_summary(path: Path) -> dict[str, Any]:
     root = ET.parse(path).getroot()
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
     counts = {key: sum(int(s.get(key, 0)) for s in suites) for key in ("tests", "failures", "errors", "skipped")}
-    prop_times = [
-        float(case.get("time", 0))
+    cases = [
+        case
         for case in root.iter("testcase")
         if PROPERTY_FILE in (case.get("classname") or "") and case.find("skipped") is None
     ]
-    return {**counts, "property_tests": len(prop_times), "property_seconds": round(sum(prop_times), 2)}
+    recorded = [{p.get("name"): p.get("value") for p in case.iter("property")} for case in cases]
+    # the property tests record their own CPU time and a digest of the inputs they drew
+    cpu = [float(r["cpu_seconds"]) for r in recorded if "cpu_seconds" in r]
+    digests = [f"{r['examples']}:{r['inputs_sha256']}" for r in recorded if "inputs_sha256" in r]
+    return {
+        **counts,
+        "property_tests": len(cases),
+        "property_seconds": round(sum(float(case.get("time", 0)) for case in cases), 2),
+        **({"property_cpu_seconds": round(sum(cpu), 2)} if cpu else {}),
+        **({"property_inputs": " ".join(digests)} if digests else {}),
+    }
 
 
 def run_once(python: str, index: int) -> dict[str, Any]:
@@ -81,8 +91,8 @@ def run_once(python: str, index: int) -> dict[str, Any]:
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| run | commit | exit | passed | skipped | failed | suite wall (s) | suite CPU (s) | property tests "
-        "| property time (s) | load (1 min) |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| property wall (s) | property CPU (s) | property inputs (examples:digest) | load (1 min) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for r in rows:
         failed = int(r.get("failures", 0)) + int(r.get("errors", 0))
@@ -91,20 +101,28 @@ def table(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {r['run']} | {r['commit']} | {r['exit']} | {passed} | {r.get('skipped', '?')} | {failed} "
             f"| {r['wall_seconds']} | {r.get('cpu_seconds', '?')} | {r.get('property_tests', '?')} "
-            f"| {r.get('property_seconds', '?')} "
-            f"| {load[0]} |"
+            f"| {r.get('property_seconds', '?')} | {r.get('property_cpu_seconds', '?')} "
+            f"| {r.get('property_inputs', '?')} | {load[0]} |"
         )
     streak = 0
     for r in rows:
         streak = streak + 1 if r["exit"] == 0 else 0
     times = [float(r["property_seconds"]) for r in rows if "property_seconds" in r]
+    cpus = [float(r["property_cpu_seconds"]) for r in rows if "property_cpu_seconds" in r]
+    inputs = {r["property_inputs"] for r in rows if "property_inputs" in r}
     lines.append("")
     lines.append(f"{len(rows)} runs; the last {streak} passed in a row.")
     if len(times) > 1:
         lines.append(
-            f"Property tests: {min(times):.2f}–{max(times):.2f} s (median {statistics.median(times):.2f} s) "
-            "for the same examples each run."
+            f"Property tests, wall: {min(times):.2f}–{max(times):.2f} s (median {statistics.median(times):.2f} s)."
         )
+    if len(cpus) > 1:
+        lines.append(
+            f"Property tests, CPU: {min(cpus):.2f}–{max(cpus):.2f} s (median {statistics.median(cpus):.2f} s)."
+        )
+    if inputs:
+        same = "the same inputs in every run" if len(inputs) == 1 else f"{len(inputs)} different input sets"
+        lines.append(f"Property tests drew {same} (of {len(cpus)} runs that recorded them).")
     return "\n".join(lines)
 
 

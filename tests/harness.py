@@ -63,11 +63,13 @@ def load(code: str, directory: Path, eager: bool = False):
 
 
 def targets(mod) -> list[tuple[str, Any]]:
-    """(name, object) for each nn.Module subclass and each function the example defines."""
+    """(name, object) for each nn.Module subclass and each function the example defines
+    (a ``@torch.jit.interface`` class is a type for annotations, not a module to build)."""
     out = []
     for name, obj in vars(mod).items():
         if isinstance(obj, type) and issubclass(obj, torch.nn.Module) and obj.__module__ == mod.__name__:
-            out.append((name, obj))
+            if not getattr(obj, "__torch_script_interface__", None):
+                out.append((name, obj))
         elif isinstance(obj, torch.jit.ScriptFunction) or (
             callable(obj) and getattr(obj, "__module__", None) == mod.__name__ and not isinstance(obj, type)
         ):

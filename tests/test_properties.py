@@ -22,8 +22,10 @@ grammar-generated code around a module. A failure it finds becomes an ``@example
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import textwrap
+import time
 
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
@@ -200,6 +202,21 @@ def changed_lines_outside(old: str, new: str, inside: set[int]) -> list[tuple[st
     return bad
 
 
+DRAWN: list[str] = []  # the inputs the running test drew, in order
+
+
+@pytest.fixture(autouse=True)
+def cost_and_inputs(record_property):
+    """Record each test's CPU time and a digest of the inputs it drew in the JUnit report, so that
+    repeated runs (``scripts/repeat_suite.py``) show the same work each run, whatever the load."""
+    DRAWN.clear()
+    start = time.process_time()
+    yield
+    record_property("cpu_seconds", round(time.process_time() - start, 3))
+    record_property("examples", len(DRAWN))
+    record_property("inputs_sha256", hashlib.sha256("\0".join(DRAWN).encode()).hexdigest()[:16])
+
+
 def fix(engine, src: str, safeties) -> tuple[str, object]:
     ff = fix_file(engine, "gen.py", src, safeties, (), None, False)
     return ff.new_text, ff.result
@@ -214,6 +231,7 @@ TS606_CRASH = module_source('if f"layer{i}" in xs:\n    pass', "pass", "pass", "
 @given(src=SOURCES, newline=NEWLINES)
 @example(src=TS606_CRASH, newline="\n")
 def test_generated_modules(engine, src, newline):
+    DRAWN.append(src + newline)
     assume(parses(src))
     src = src.replace("\n", newline)
     result = engine.check("gen.py", src)  # never raises on code Python parses
@@ -236,6 +254,7 @@ def test_generated_modules(engine, src, newline):
 @given(body=BODIES)
 def test_no_findings_means_unchanged(engine, body):
     """Code only in places TorchScript never compiles: no findings, no change at all."""
+    DRAWN.append(body)
     src = (
         "import torch\nfrom torch import nn\n\n\nclass Net(nn.Module):\n"
         "    def __init__(self):\n        super().__init__()\n" + textwrap.indent(body, " " * 8) + "\n\n"

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from tsscan.semantic.function import FunctionFacts, cst_dotted
+from tsscan.semantic.param_uses import used_as_non_tensor
 from tsscan.semantic.receivers import Kinds, kinds_for
-from tsscan.semantic.types import FunctionTypes, analyse, iter_annotations
+from tsscan.semantic.types import FunctionTypes, analyse, iter_annotations, refined_names
 from tsscan.semantic.wrapper_reads import BadRead, bad_reads
 from tsscan.semantic.wrappers import Wrapper, outer_wrapper
 
@@ -36,6 +37,13 @@ class FunctionContext(FunctionFacts):
         return analyse(self.function_node, self)
 
     @property
+    def eager_types(self) -> FunctionTypes:
+        """The same flow types as :attr:`types` in the eager view: a parameter without
+        annotation is unknown (the caller may pass anything), not a ``Tensor``. For fixes that
+        must keep what the eager function does (is ``n`` in ``n //= 2`` surely an int?)."""
+        return analyse(self.function_node, self, eager=True)
+
+    @property
     def kinds(self) -> Kinds:
         """What each expression of the function can be: Tensor, sequence, scalar, module."""
         return kinds_for(self, self.function_node)
@@ -47,6 +55,20 @@ class FunctionContext(FunctionFacts):
         if known is None:
             known = self.remember("annotations", self.function_node, list(iter_annotations(self.function_node)))
         return known
+
+    @property
+    def refined_names(self) -> set[str]:
+        """Names the function compares with ``is``/``==``, checks with ``isinstance``, asserts on
+        or rebinds: any of these may refine an Optional (:func:`tsscan.semantic.types.refined_names`)."""
+        known = self.cached("refined_names", self.function_node)
+        if known is None:
+            known = self.remember("refined_names", self.function_node, refined_names(self.function_node))
+        return known
+
+    def used_as_non_tensor(self, name: str) -> bool:
+        """The function uses its parameter ``name`` where only a sequence, a set or a number
+        fits (:func:`tsscan.semantic.param_uses.used_as_non_tensor`)."""
+        return used_as_non_tensor(self.function_node, name, self)
 
     @property
     def wrapper(self) -> Wrapper | None:

@@ -109,6 +109,7 @@ class Engine:
         select: Sequence[str] = ("TS",),
         ignore: Sequence[str] = (),
         options: dict | None = None,
+        external: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.target_version = target_version
         self.all_rules = [r for r in rules if version_matches(target_version, r.fails_in)]
@@ -117,8 +118,8 @@ class Engine:
         self.options = options or {}
         self.honour_noqa = True  # the flake8 plugin turns it off: flake8 applies # noqa itself
         # per path, what the package index says other files' compiled code compiles in it (and
-        # their facts): the runner sets it for ``--fix``, whose checks build the scope here
-        self.external: Mapping[str, Mapping[str, str]] = {}
+        # their facts): given for ``--fix``, whose checks build the scope here
+        self.external: Mapping[str, Mapping[str, str]] = external or {}
 
     def rules_for(self, extra_ignore: Iterable[str] = ()) -> list[type[Rule]]:
         ignore = self.ignore + list(extra_ignore)

@@ -1,7 +1,6 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
-from tsscan.rules import _ts1_support
 
 _SIZE_METHODS = {"view", "reshape", "permute", "new_zeros", "new_ones", "new_empty", "repeat", "expand"}
 _SIZE_FACTORIES = {"zeros", "ones", "empty", "rand", "randn"}
@@ -215,7 +214,7 @@ class Reshape(nn.Module):
 
     def _type(self, e: cst.BaseExpression) -> str | None:
         """The type of ``e`` as the compiler sees the function (unannotated parameters are Tensors)."""
-        return _ts1_support.local_types(self.ctx, compiler_view=True).expr(e)
+        return self.ctx.types.type_at(e)
 
     def _is_list(self, e: cst.BaseExpression) -> bool:
         if isinstance(e, (cst.List, cst.ListComp)):

@@ -1,7 +1,6 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
-from tsscan.rules import _ts1_support
 
 
 class FStringConversion(Rule):
@@ -90,7 +89,7 @@ def check(mode: str) -> str:
         if node.equal is None and node.format_spec is None:
             ok = node.conversion == "s"
             if not ok:
-                ok = _ts1_support.local_types(self.ctx).expr(node.expression) in ("int", "bool")
+                ok = self.ctx.eager_types.type_at(node.expression) in ("int", "bool")
             if ok:
                 fix = Fix(
                     replacements=[(node, node.with_changes(conversion=None))],

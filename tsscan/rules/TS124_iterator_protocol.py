@@ -1,7 +1,6 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
-from tsscan.rules import _ts1_support
 
 
 class IteratorProtocol(Rule):
@@ -182,7 +181,7 @@ def best(scores: torch.Tensor) -> torch.Tensor:
                 self._inner.add(id(arg))
                 seq = arg.args[0]
                 if not seq.star and seq.keyword is None:
-                    t = _ts1_support.local_types(self.ctx).expr(seq.value)
+                    t = self.ctx.eager_types.type_at(seq.value)
                     if t == "Tensor" or (t or "").startswith("List["):
                         fix = self._first_fix(node, seq.value)
             self.report(node, self.message.format(what="next()"), fix)

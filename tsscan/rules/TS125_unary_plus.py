@@ -1,7 +1,6 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
-from tsscan.rules import _ts1_support
 
 
 class UnaryPlus(Rule):
@@ -84,7 +83,7 @@ def shift(x: torch.Tensor, k: int) -> torch.Tensor:
     def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
         if not isinstance(node.operator, cst.Plus):
             return
-        t = _ts1_support.local_types(self.ctx).expr(node.expression)
+        t = self.ctx.eager_types.type_at(node.expression)
         safe = t in ("int", "float")
         new = node.expression
         if node.lpar and not new.lpar:

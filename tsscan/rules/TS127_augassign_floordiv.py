@@ -95,7 +95,7 @@ def pooled_size(x: torch.Tensor, levels: int) -> int:
             return
         fix = None
         if _ts1_support.simple_target(node.target):
-            t = _ts1_support.local_types(self.ctx).expr(node.target)
+            t = self.ctx.eager_types.type_at(node.target)
             safe = t in ("int", "float")
             value = node.value
             if (

@@ -1,7 +1,6 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
-from tsscan.rules import _ts1_support
 
 
 class StarredAssignment(Rule):
@@ -131,7 +130,7 @@ def split_head(sizes: List[int]) -> List[int]:
         after = len(elements) - star - 1
         if star != 0 and after != 0:
             return None  # a star in the middle
-        t = _ts1_support.local_types(self.ctx).expr(value)
+        t = self.ctx.eager_types.type_at(value)
         if not (t and t.startswith("List[")):
             return None
         src = value.value

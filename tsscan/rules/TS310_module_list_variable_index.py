@@ -167,7 +167,9 @@ class ModuleListVariableIndex(Rule):
         TorchScript unrolls module containers: each element may be a different type, so it
         must know which one at compile time. "Expected integer literal for index but got a
         variable or non-integer. ModuleList/Sequential indexing is only supported with
-        integer literals". `for i in range(len(self.m)): self.m[i](x)` fails too.
+        integer literals". `for i in range(len(self.m)): self.m[i](x)` fails too. A variable
+        annotated with a `@torch.jit.interface` class may take an item with any index
+        (`block: BlockInterface = self.blocks[k]`, then `block.forward(x)`).
 
     Example:
         for i in range(self.nl):
@@ -310,10 +312,39 @@ class Heads(nn.Module):
         return y
 """
         ),
+        Example(
+            """
+import torch
+from torch import nn
+
+
+@torch.jit.interface
+class BlockInterface(nn.Module):
+    def forward(self, input: torch.Tensor) -> torch.Tensor:  # the parameter names of nn.Linear
+        pass
+
+
+class Pick(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2)])
+
+    def forward(self, x: torch.Tensor, k: int) -> torch.Tensor:
+        block: BlockInterface = self.blocks[k]
+        return block.forward(x)
+"""
+        ),
     ]
 
     def on_function(self) -> None:
         self._loops: list[dict] = []
+        self._interface_typed: set[int] = set()
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        # `block: SomeInterface = self.blocks[k]`: the compiler indexes with a variable when the
+        # item goes to a variable annotated with a @torch.jit.interface class
+        if node.value is not None and self.ctx.names_interface(node.annotation.annotation):
+            self._interface_typed.add(id(node.value))
 
     def visit_For(self, node: cst.For) -> None:
         self._loops.append(self._plan(node))
@@ -323,7 +354,7 @@ class Heads(nn.Module):
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         name = container_subscript(node, self.ctx, set(_INDEXED))
-        if name is None:
+        if name is None or id(node) in self._interface_typed:
             return
         if literal_index(_index(node), self.ctx):
             return

@@ -15,7 +15,8 @@ class ModuleDictVariableKey(Rule):
         Like a ModuleList, a ModuleDict is unrolled when compiled, so the key must be known
         then: "Unable to extract string literal index. ModuleDict indexing is only supported
         with string literals". Iterating `.items()`, `.keys()`, `.values()` and `"a" in d`
-        work.
+        work. A variable annotated with a `@torch.jit.interface` class may take an item
+        with any key (`cell: CellInterface = self.cells[key]`, then `cell.forward(x)`).
 
     Example:
         return self.heads[task](x)
@@ -74,12 +75,49 @@ class MultiTask(nn.Module):
         return out
 """
         ),
+        Example(
+            """
+import torch
+from torch import nn
+
+
+@torch.jit.interface
+class HeadInterface(nn.Module):
+    def forward(self, input: torch.Tensor) -> torch.Tensor:  # the parameter names of nn.Linear
+        pass
+
+
+class MultiTask(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.heads = nn.ModuleDict({"cls": nn.Linear(4, 3), "reg": nn.Linear(4, 3)})
+
+    def forward(self, x: torch.Tensor, task: str) -> torch.Tensor:
+        head: HeadInterface = self.heads[task]
+        return head.forward(x)
+"""
+        ),
     ]
+
+    def on_function(self) -> None:
+        self._interface_typed: set[int] = set()
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        # `head: SomeInterface = self.heads[key]`: the compiler takes any key when the item goes
+        # to a variable annotated with a @torch.jit.interface class
+        if node.value is not None and self.ctx.names_interface(node.annotation.annotation):
+            self._interface_typed.add(id(node.value))
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         name = self.ctx.self_attr(node.value)
         cls = self.ctx.cls
-        if name is None or cls is None or not cls.is_module or len(node.slice) != 1:
+        if (
+            name is None
+            or cls is None
+            or not cls.is_module
+            or len(node.slice) != 1
+            or id(node) in self._interface_typed
+        ):
             return
         if not isinstance(node.slice[0].slice, cst.Index):
             return

@@ -4,7 +4,6 @@ import libcst as cst
 
 from tsscan.context import cst_dotted
 from tsscan.rule import Example, Rule
-from tsscan.rules import _ts1_support
 from tsscan.semantic import attributes as A
 
 _CONTAINERS = {A.MODULELIST, A.SEQUENTIAL, A.MODULEDICT}
@@ -130,9 +129,6 @@ class Heads(nn.Module):
         ),
     ]
 
-    def on_function(self) -> None:
-        self._types: _ts1_support.LocalTypes | None = None
-
     def visit_For(self, node: cst.For) -> None:
         self._check(node.iter)
 
@@ -194,9 +190,7 @@ class Heads(nn.Module):
         name = self._attr(e)
         if name is not None:
             return f"list attribute `self.{name}`" if self._kind(name) == A.LIST else None
-        if self._types is None:
-            self._types = _ts1_support.local_types(self.ctx, compiler_view=True)
-        t = self._types.expr(e)
+        t = self.ctx.types.type_at(e)
         if t and t.startswith("List["):
             return f"a list (`{t}`)"
         if t == "Tensor":

@@ -3,7 +3,6 @@ import re
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
-from tsscan.rules import _ts1_support
 from tsscan.semantic.knowledge import Arg
 
 
@@ -144,7 +143,6 @@ class Select(nn.Module):
     ]
 
     def on_function(self) -> None:
-        self._types: _ts1_support.LocalTypes | None = None
         self._comp = 0
 
     # names inside comprehensions and lambdas are their own scope: not judged
@@ -202,22 +200,20 @@ class Select(nn.Module):
 
     def _tensor(self, e: cst.BaseExpression) -> str | None:
         """A reason text when ``e`` is certainly a Tensor in the compiled code, else None."""
-        if self._types is None:
-            self._types = _ts1_support.local_types(self.ctx, compiler_view=True)
-        types = self._types
+        types = self.ctx.types
         if isinstance(e, cst.Name):
             name = e.value
-            if name in types.fixed:
-                param = self._param(name)
-                if param is None or name in types.bindings or types.fixed[name] != "Tensor":
-                    return None
-                if param.default is not None:
+            param = self._param(name)
+            if param is not None:
+                # what the caller passed, when the body never binds the name again
+                if types.rebinds(name) or types.params.get(name) != "Tensor" or param.default is not None:
                     return None
                 if param.annotation is None:
                     return f" (`{name}` has no annotation, so TorchScript types it `Tensor`)"
                 return f" (`{name}` is annotated `Tensor`)"
-            return "" if types.name_type(name) == "Tensor" else None
-        return "" if types.expr(e) == "Tensor" else None
+            if name in types.declared:
+                return None  # an annotated local: its annotation says what it holds
+        return "" if types.type_at(e) == "Tensor" else None
 
     def _param(self, name: str) -> cst.Param | None:
         params = self.ctx.function_node.params

@@ -1,12 +1,9 @@
 """Helpers shared by the statement/expression rules (TS1xx): not a rule file (leading ``_``).
 
-Rule files load this with :func:`load` (rule directories are not packages). It holds:
-
-* a deliberately small, flow-insensitive guess of local types (``int``, ``float``, ``bool``,
-  ``str``, ``Tensor``, ``List[T]``, ``Tuple[A, B]``) that answers ``None`` whenever it is not
-  sure; fixes use it to decide whether they are SAFE and how to annotate new lists;
-* name collection (for fresh names and clash checks);
-* the rewrite of a comprehension into explicit loops (TS103, TS104).
+The rewrite of a list comprehension into explicit loops (TS103, TS104: :func:`comprehension_fix`,
+:class:`ComprehensionRule`), with the name collection it needs for fresh names, and the shapes
+the augmented-assignment rewrites accept (:func:`simple_target`, TS126, TS127). Types come from
+the semantic model through the rule's context (``ctx.eager_types``), never from here.
 """
 
 from __future__ import annotations
@@ -20,7 +17,7 @@ from tsscan.rule import UNSAFE as _UNSAFE
 from tsscan.rule import Fix as _Fix
 from tsscan.rule import Replacement
 from tsscan.rule import Rule as _Rule
-from tsscan.semantic.types import ExprTyper, annotation_type, bind_target, element_type
+from tsscan.semantic.types import element_type
 from tsscan.walk import children, walk
 
 _code = cst.Module(body=[]).code_for_node
@@ -28,142 +25,6 @@ _code = cst.Module(body=[]).code_for_node
 
 def code(node: cst.CSTNode) -> str:
     return _code(node)
-
-
-def split_args(t: str) -> list[str] | None:
-    """``Tuple[int, List[int]]`` -> ``["int", "List[int]"]`` (the type model's own splitter)."""
-    from tsscan.semantic.types import split_type_args
-
-    return split_type_args(t)
-
-
-def local_types(ctx, compiler_view: bool = False) -> LocalTypes:
-    """The :class:`LocalTypes` of the function ``ctx`` checks, built once per function and view
-    and shared by the rules that ask."""
-    kind = "local-types/compiler" if compiler_view else "local-types"
-    known = ctx.cached(kind, ctx.node)
-    return (
-        known
-        if known is not None
-        else ctx.remember(kind, ctx.node, LocalTypes(ctx.node, ctx, compiler_view=compiler_view))
-    )
-
-
-class LocalTypes:
-    """Flow-insensitive types of a compiled function's parameters and locals.
-
-    A local has a type only if every binding of it in the function gets the same inferred
-    type. Unannotated parameters are unknown (the eager caller may pass anything)."""
-
-    def __init__(self, fn: cst.FunctionDef, ctx, compiler_view: bool = False) -> None:
-        # compiler_view: type unannotated parameters as TorchScript does (Tensor), for rules
-        # that predict compile errors; fixes judging eager behaviour leave them unknown.
-        self.ctx = ctx
-        self.bindings: dict[str, list[tuple[str, cst.CSTNode]]] = {}
-        self.fixed: dict[str, str | None] = {}
-        self._busy: set[str] = set()
-        self._cache: dict[str, str | None] = {}
-        params = fn.params
-        for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
-            name = p.name.value
-            if p.annotation is not None:
-                self.fixed[name] = annotation_type(p.annotation.annotation, ctx)
-            else:
-                self.fixed[name] = "Self" if name == ctx.self_name else ("Tensor" if compiler_view else None)
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                self.fixed[star.name.value] = None
-        self._collect(fn.body)
-
-    # bindings -----------------------------------------------------------------
-    def _bind(self, target: cst.BaseExpression, kind: str, value: cst.CSTNode) -> None:
-        if isinstance(target, cst.Name):
-            self.bindings.setdefault(target.value, []).append((kind, value))
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for i, el in enumerate(target.elements):
-                if isinstance(el, cst.StarredElement):
-                    for n in names_in(el.value):
-                        self.fixed[n] = None
-                    continue
-                self._bind(el.value, f"{kind}#{i}", value)
-
-    def _collect(self, node: cst.CSTNode) -> None:
-        for child in children(node):
-            if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) or is_comprehension(child):
-                continue
-            if isinstance(child, cst.Assign):
-                for t in child.targets:
-                    self._bind(t.target, "value", child.value)
-            elif isinstance(child, cst.AnnAssign) and isinstance(child.target, cst.Name):
-                self.fixed[child.target.value] = annotation_type(child.annotation.annotation, self.ctx)
-            elif isinstance(child, cst.AugAssign) and isinstance(child.target, cst.Name):
-                self.bindings.setdefault(child.target.value, []).append(("aug", child))
-            elif isinstance(child, cst.For):
-                self._bind(child.target, "iter", child.iter)
-            elif isinstance(child, (cst.WithItem,)) and child.asname is not None:
-                for n in names_in(child.asname.name):
-                    self.fixed[n] = None
-            elif isinstance(child, cst.NamedExpr) and isinstance(child.target, cst.Name):
-                self.fixed[child.target.value] = None
-            elif isinstance(child, cst.ExceptHandler) and child.name is not None:
-                for n in names_in(child.name.name):
-                    self.fixed[n] = None
-            self._collect(child)
-
-    def name_type(self, name: str) -> str | None:
-        if name in self.fixed:
-            return self.fixed[name]
-        if name in self._cache:
-            return self._cache[name]
-        if name in self._busy or name not in self.bindings:
-            return None
-        self._busy.add(name)
-        types = set()
-        for kind, value in self.bindings[name]:
-            types.add(self._binding_type(name, kind, value))
-        self._busy.discard(name)
-        result = types.pop() if len(types) == 1 else None
-        self._cache[name] = result
-        return result
-
-    def _binding_type(self, name: str, kind: str, value: cst.CSTNode) -> str | None:
-        parts = kind.split("#")
-        if parts[0] == "aug":
-            assert isinstance(value, cst.AugAssign), "an 'aug' binding holds its AugAssign"
-            op = type(value.operator).__name__
-            if op in ("AddAssign", "SubtractAssign", "MultiplyAssign", "FloorDivideAssign", "ModuloAssign"):
-                t = self.expr(value.value)
-                if t in ("int", "float", "Tensor"):
-                    return t  # joined with the other bindings by name_type
-            return None
-        assert isinstance(value, cst.BaseExpression), "a 'value' or 'iter' binding holds an expression"
-        if parts[0] == "value":
-            t = self.expr(value)
-        else:
-            t = element_type_of_iter(value, self)
-        for idx in parts[1:]:
-            if t is None:
-                return None
-            if t.startswith("Tuple["):
-                items = split_args(t) or []
-                t = items[int(idx)] if int(idx) < len(items) else None
-            elif t.startswith("List["):
-                t = element_type(t)
-            elif t == "Tensor":
-                t = "Tensor"
-            else:
-                return None
-        return t
-
-    # expressions: the semantic model's one expression typer, over this function's names
-    def expr(self, e: cst.BaseExpression, scope: dict[str, str | None] | None = None) -> str | None:
-        inner = scope or {}
-        return ExprTyper(self.ctx, lambda name: inner[name] if name in inner else self.name_type(name))(e)
-
-
-def element_type_of_iter(it: cst.BaseExpression, types: LocalTypes, scope=None) -> str | None:
-    inner = scope or {}
-    return ExprTyper(types.ctx, lambda name: inner[name] if name in inner else types.name_type(name)).iter_element(it)
 
 
 # --------------------------------------------------------------------------- names
@@ -303,14 +164,11 @@ def comprehension_fix(
         # evaluated only sometimes, or in another scope: hoisting would change that
         if isinstance(node, (cst.BooleanOperation, cst.IfExp, cst.Lambda)) or is_comprehension(node):
             return None
-    types = LocalTypes(fn, rule.ctx)
     fors = comp_fors(comp)
-    scope: dict[str, str | None] = {}
-    for gen in fors:
-        if gen.asynchronous is not None:
-            return None
-        bind_target(gen.target, element_type_of_iter(gen.iter, types, scope), scope)
-    elt_type = types.expr(comp.elt, scope)
+    if any(gen.asynchronous is not None for gen in fors):
+        return None
+    # the element's type as the eager function has it (a parameter without annotation is unknown)
+    elt_type = element_type(rule.ctx.eager_types.type_at(comp))
     if elt_type is None:
         return None
     # names: loop variables must not clobber names the function uses elsewhere

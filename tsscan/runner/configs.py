@@ -8,7 +8,7 @@ file needs it: it imports libcst and loads the rules), a cache file and, when fi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,8 +31,15 @@ class EngineSpec:
     select: tuple[str, ...] = ("TS",)
     ignore: tuple[str, ...] = ()
 
-    def engine(self) -> Engine:
-        """The engine, built once per process (this loads the rules, and libcst)."""
+    def engine(self, external: Mapping[str, Mapping[str, str]] | None = None) -> Engine:
+        """The engine, built once per process (this loads the rules, and libcst). ``external``:
+        the package index's roots per path (:attr:`tsscan.engine.Engine.external`), for an
+        engine of its own that shares the loaded rules."""
+        if external is not None:
+            from tsscan.engine import Engine
+
+            shared = self.engine()
+            return Engine(shared.all_rules, self.target_version, self.select, self.ignore, external=external)
         engine = _ENGINES.get(self)
         if engine is None:
             from tsscan.engine import Engine

@@ -80,8 +80,7 @@ def fix_paths(
                     continue
                 run = runs.get(id(fc))
                 if run is None:
-                    engine = fc.spec.engine()
-                    engine.external = roots  # fixed files are checked as `check` checks them
+                    engine = fc.spec.engine(roots)  # fixed files are checked as `check` checks them
                     run = runs[id(fc)] = FixRun(
                         fc.settings,
                         engine,

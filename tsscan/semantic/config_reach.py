@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 
 from tsscan.semantic import attributes as A
-from tsscan.semantic.config import is_self_attr
+from tsscan.semantic.config_eval import is_self_attr
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, self_name
 
 _NOT_FOLLOWED = {"torch.jit.ignore", "torch.jit.unused"}

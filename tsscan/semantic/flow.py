@@ -82,9 +82,10 @@ def _terminates(block: Stmts) -> bool:
 
 
 class _Analyser:
-    def __init__(self, fn: cst.FunctionDef, ctx: FunctionContext | None) -> None:
+    def __init__(self, fn: cst.FunctionDef, ctx: FunctionContext | None, eager: bool = False) -> None:
         self.fn = fn
         self.ctx = ctx
+        self.eager = eager  # see analyse
         self.out = FunctionTypes(fn, ctx=ctx)
         self.frames: list[_Frame] = [_Frame(False)]
         self.declared_level: dict[str, int] = {}  # frame depth of each annotation
@@ -257,6 +258,7 @@ class _Analyser:
         elif isinstance(s, cst.If):
             self.if_(s)
         elif isinstance(s, cst.For) and unrolled_loop(s.iter, self.ctx):
+            self.out.env_at[id(s)] = self._flat_env()  # for the iterable
             self.uses(s.iter)
             self._unrolled(s)
         elif isinstance(s, (cst.For, cst.While)):
@@ -284,10 +286,30 @@ class _Analyser:
                     for nm in _target_names(item.asname.name):
                         self.assign(nm, None)
             self.block(s.body.body)
+        elif isinstance(s, cst.Try) and self.eager:
+            self._try(s)
         elif isinstance(s, cst.FunctionDef):
             pass
         else:  # try and other compound statements: be quiet
             pass
+
+    def _try(self, s: cst.Try) -> None:
+        """The eager view's ``try`` (the compiler rejects it, so its own view never walks one):
+        each block in a frame of its own, as an arm that may stop anywhere; what a block binds
+        first has an unknown type after the statement."""
+        suites = [s.body, *(h.body for h in s.handlers), *(x.body for x in (s.orelse, s.finalbody) if x is not None)]
+        self.quiet += 1
+        try:
+            for suite in suites:
+                fr = _Frame(False)
+                self.frames.append(fr)
+                self.block(suite.body)
+                self.frames.pop()
+                for name in fr.vars:
+                    if self._find(name)[0] == -1:
+                        self.frames[-1].vars[name] = None
+        finally:
+            self.quiet -= 1
 
     def _unrolled(self, s: cst.For) -> None:
         """A loop over a module container: the compiler unrolls it, one copy of the body per
@@ -498,11 +520,17 @@ _AUG_TO_BIN: dict[type[cst.BaseAugOp], Callable[[], cst.BaseBinaryOp]] = {
 }
 
 
-def analyse(fn: cst.FunctionDef, ctx: FunctionContext | None) -> FunctionTypes:
-    """Analyse ``fn`` (cached on ``ctx`` per function node)."""
-    if ctx is not None and (known := ctx.cached("types", fn)) is not None:
+def analyse(fn: cst.FunctionDef, ctx: FunctionContext | None, eager: bool = False) -> FunctionTypes:
+    """Analyse ``fn`` (cached on ``ctx`` per function node and view).
+
+    ``eager``: the view of a fix that must keep what the eager function does, where a parameter
+    without annotation may be anything the caller passes (unknown), not the ``Tensor`` the
+    compiler makes of it, and the blocks of a ``try`` are walked (for the compiler the function
+    does not compile). Everything else is the same walk."""
+    kind = "types/eager" if eager else "types"
+    if ctx is not None and (known := ctx.cached(kind, fn)) is not None:
         return known
-    an = _Analyser(fn, ctx)
+    an = _Analyser(fn, ctx, eager)
     self_name = ctx.self_name if ctx is not None else None
     params = param_list(fn)
     for k, p in enumerate(params):
@@ -510,7 +538,7 @@ def analyse(fn: cst.FunctionDef, ctx: FunctionContext | None) -> FunctionTypes:
         if k == 0 and self_name is not None and name == self_name:
             continue
         if p.annotation is None:
-            t: str | None = "Tensor"
+            t: str | None = None if eager else "Tensor"
         else:
             t = annotation_type(p.annotation.annotation, ctx)
             if t is not None:
@@ -528,5 +556,5 @@ def analyse(fn: cst.FunctionDef, ctx: FunctionContext | None) -> FunctionTypes:
     if isinstance(body, cst.IndentedBlock):
         an.block(body.body)
     if ctx is not None:
-        ctx.remember("types", fn, an.out)
+        ctx.remember(kind, fn, an.out)
     return an.out

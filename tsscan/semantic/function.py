@@ -79,6 +79,12 @@ class FunctionFacts:
         """The dotted origin of a Name/Attribute expression: ``F.relu`` -> ``torch.nn.functional.relu``."""
         return self.module.resolve(cst_dotted(node))
 
+    def names_interface(self, annotation: cst.CSTNode) -> bool:
+        """``annotation`` names a ``@torch.jit.interface`` class of this file: a variable so
+        annotated may hold a ModuleList/ModuleDict item taken with a variable index."""
+        info = self.module.classes.get(cst_dotted(annotation) or "")
+        return info is not None and info.is_interface
+
     def self_attr(self, node: cst.CSTNode) -> str | None:
         """``X`` when ``node`` is ``self.X``, else None."""
         me = self.self_name

@@ -13,6 +13,7 @@ import libcst as cst
 from tsscan.semantic.annotations import walk_expr
 from tsscan.semantic.exprs import ExprTyper
 from tsscan.semantic.function import FunctionFacts as FunctionContext
+from tsscan.walk import walk
 
 # markers in the walk's environments (never a type a rule sees)
 MAYBE = "<maybe-undefined>"
@@ -75,6 +76,7 @@ class FunctionTypes:
     ctx: FunctionContext | None = None
     typer: ExprTyper | None = None
     _where: dict[int, cst.CSTNode] | None = field(default=None, repr=False)  # see type_at
+    _bound: set[str] | None = field(default=None, repr=False)  # see rebinds
 
     def type_of(self, node: cst.BaseExpression) -> str | None:
         """The type of an expression using the *parameter and declared* types only (no flow)."""
@@ -109,3 +111,46 @@ class FunctionTypes:
                     where[id(inner)] = n  # nested statements come later and win
             self._where = where
         return where
+
+    def rebinds(self, name: str) -> bool:
+        """The function's body binds ``name`` somewhere (an assignment, an augmented or
+        annotated one, a ``for`` or ``with`` target, ``:=``, ``except ... as``), on any path,
+        reached by the flow walk or not; nested functions, classes, lambdas and comprehensions
+        have names of their own. A parameter not rebound holds what the caller passed
+        everywhere in the function."""
+        if self._bound is None:
+            v = _Bindings()
+            walk(self.node.body, v)
+            self._bound = v.names
+        return name in self._bound
+
+
+class _Bindings(cst.CSTVisitor):
+    """The names a function body binds in its own scope (see :meth:`FunctionTypes.rebinds`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def _target(self, t: cst.CSTNode) -> None:
+        if isinstance(t, cst.Name):
+            self.names.add(t.value)
+        elif isinstance(t, (cst.Tuple, cst.List)):
+            for el in t.elements:
+                self._target(el.value)
+        elif isinstance(t, cst.StarredElement):
+            self._target(t.value)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(
+            node,
+            (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp),
+        ):
+            return False
+        if isinstance(node, cst.AssignTarget):
+            self._target(node.target)
+        elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr)):
+            self._target(node.target)
+        elif isinstance(node, cst.AsName):
+            self._target(node.name)
+        return True

@@ -51,6 +51,7 @@ class ClassInfo:
     bases: list[str]  # resolved dotted names
     is_module: bool = False
     is_script_class: bool = False
+    is_interface: bool = False  # @torch.jit.interface: a type for annotations, never a module to compile
     local_bases: list[ClassInfo] = field(default_factory=list)
     methods: dict[str, FuncNode] = field(default_factory=dict)
     init_attrs: dict[str, Attr] = field(default_factory=dict)  # own __init__ only
@@ -164,13 +165,16 @@ def _collect_imports(tree: ast.Module, mod: ModuleInfo) -> None:
 
 
 def _module_level_statements(tree: ast.Module) -> Iterator[ast.stmt]:
-    """Top-level statements, looking inside top-level if/try blocks (guarded imports)."""
+    """Top-level statements, looking inside top-level if/try blocks (guarded imports) and with
+    blocks (``with warnings.catch_warnings(): class ...``)."""
     stack = list(tree.body)
     while stack:
         stmt = stack.pop(0)
         yield stmt
         if isinstance(stmt, ast.If):
             stack.extend(stmt.body + stmt.orelse)
+        elif isinstance(stmt, ast.With):
+            stack.extend(stmt.body)
         elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":  # ast.TryStar: Python 3.11+
             tried: ast.Try = stmt  # type: ignore[assignment]  # TryStar has Try's fields
             stack.extend(tried.body)
@@ -196,6 +200,8 @@ def _analyse_class(node: ast.ClassDef, mod: ModuleInfo) -> ClassInfo:
         target = d.func if isinstance(d, ast.Call) else d
         if mod.resolve_node(target) == "torch.jit.script":
             info.is_script_class = True
+        elif mod.resolve_node(target) == "torch.jit.interface":
+            info.is_interface = True
     for stmt in node.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             accessor = _accessor_of(stmt)
@@ -322,7 +328,7 @@ def _resolve_bases(classes: dict[str, ClassInfo]) -> None:
         return "forward" in info.methods and info.has_unknown_bases
 
     for info in classes.values():
-        info.is_module = not info.is_script_class and is_module(info, set())
+        info.is_module = not info.is_script_class and not info.is_interface and is_module(info, set())
 
 
 def module_facts(tree: ast.Module) -> ModuleInfo:

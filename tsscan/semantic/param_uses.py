@@ -1,0 +1,66 @@
+"""How a function uses one of its parameters where only a non-Tensor fits: the question TS605
+asks before it offers ``Optional[torch.Tensor]`` for a parameter ``x=None`` without annotation.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tsscan.semantic.function import FunctionFacts as FunctionContext
+from tsscan.walk import walk
+
+# builtins whose argument is a sequence, a set or a number, never an Optional[Tensor]
+_NON_TENSOR_CALLS = frozenset(
+    "len max min frozenset set list tuple range sorted enumerate zip sum int float bool str reversed any all dict".split()
+)
+
+
+class _NonTensorUse(cst.CSTVisitor):
+    def __init__(self, name: str, ctx: FunctionContext) -> None:
+        super().__init__()
+        self.name = name
+        self.ctx = ctx
+        self.found = False
+
+    def _is(self, node: cst.CSTNode | None) -> bool:
+        return isinstance(node, cst.Name) and node.value == self.name
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value in _NON_TENSOR_CALLS:
+            if any(self._is(a.value) for a in node.args):
+                self.found = True
+        for a in node.args:
+            if a.keyword is not None and self._is(a.value) and self._keyword_is_not_tensor(node, a.keyword.value):
+                self.found = True
+
+    def _keyword_is_not_tensor(self, node: cst.Call, keyword: str) -> bool:
+        """``torch.sum(x, dim=name)``, ``x.mean(dim=name)``: every overload of the torch function
+        or Tensor method types that keyword as something a Tensor is not (``int[]``, ``int``)."""
+        qual = self.ctx.qualname(node.func)
+        if qual is not None and qual.startswith("torch."):
+            sigs = self.ctx.knowledge.function_overloads(qual)
+        elif isinstance(node.func, cst.Attribute):
+            sigs = self.ctx.knowledge.method_overloads(node.func.attr.value)
+        else:
+            return False
+        types = {p.type for sig in sigs for p in sig.params if p.name == keyword}
+        return bool(types) and not any("Tensor" in t for t in types)
+
+    def visit_For(self, node: cst.For) -> None:
+        if self._is(node.iter):
+            self.found = True
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        if self._is(node.iter):
+            self.found = True
+
+    def visit_Slice(self, node: cst.Slice) -> None:
+        if any(self._is(b) for b in (node.lower, node.upper, node.step)):
+            self.found = True
+
+
+def used_as_non_tensor(fn: cst.FunctionDef, name: str, ctx: FunctionContext) -> bool:
+    """``name`` is used where only a sequence, set or number fits (see :class:`_NonTensorUse`)."""
+    visitor = _NonTensorUse(name, ctx)
+    walk(fn.body, visitor)
+    return visitor.found
