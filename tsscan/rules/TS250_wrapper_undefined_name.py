@@ -9,6 +9,13 @@ def where(wrapper: Wrapper) -> str:
     return f"`{wrapper.module}` ({wrapper.where})" if wrapper.where else f"`{wrapper.module}`"
 
 
+_ANNOTATION_MESSAGE = (
+    "the compiler will say \"Unknown type name '{name}'\": `@{decorator}` wraps this function in {module}, and"
+    " TorchScript resolves the names of its annotations there, where `{name}` is not defined; write the type"
+    " out (`Optional[Tensor]`) or move the decorator off the compiled function"
+)
+
+
 class WrapperNameRule(Rule):
     """TS250 and TS251: the global names a decorated compiled function reads, resolved in its
     outermost wrapper's module (:attr:`FunctionContext.wrapped_bad_reads`)."""
@@ -22,7 +29,8 @@ class WrapperNameRule(Rule):
             return
         for bad in self.ctx.wrapped_bad_reads:
             if (bad.bound is None) == self.missing:
-                text = self.message.format(name=bad.name, decorator=wrapper.decorator, module=where(wrapper))
+                template = _ANNOTATION_MESSAGE if bad.annotation else self.message
+                text = template.format(name=bad.name, decorator=wrapper.decorator, module=where(wrapper))
                 self.report(bad.node, text)
 
 
@@ -33,7 +41,10 @@ class WrapperUndefinedName(WrapperNameRule):
         Flags, in a compiled function under a wrapping decorator (`@torch.no_grad()`,
         `@torch.inference_mode()`, `contextlib` decorators, or a `functools.wraps` decorator
         defined in another file of the package), each statement that reads a global name
-        that the wrapper's module does not define.
+        that the wrapper's module does not define, and each name an annotation of the
+        function reads (a type alias such as `OptTensor = Optional[Tensor]` imported from
+        another module) that is neither there nor a type name the compiler knows (`Tensor`,
+        `typing`'s names, builtins): "Unknown type name 'OptTensor'".
 
     Why is this bad:
         TorchScript reads the source of the undecorated function, but resolves the global
@@ -91,6 +102,22 @@ class Scaled(nn.Module):
         return double(x) * math.pi
 """
         ),
+        Example(
+            """
+from typing import Optional
+
+import torch
+from torch import Tensor, nn
+
+OptTensor = Optional[Tensor]
+
+
+class Scale(nn.Module):
+    @torch.no_grad()
+    def forward(self, x: Tensor, weight: OptTensor = None) -> Tensor:
+        return x
+"""
+        ),
     ]
     valid = [
         Example(
@@ -118,6 +145,21 @@ class Embed(nn.Module):
     def forward(self, x):
         with torch.no_grad():
             return torch.relu(x)
+"""
+        ),
+        Example(
+            """
+from typing import List, Optional
+
+import torch
+from torch import Tensor, nn
+
+
+class Scale(nn.Module):
+    @torch.no_grad()
+    def forward(self, x: Tensor, weight: Optional[torch.Tensor] = None, dims: Optional[List[int]] = None) -> Tensor:
+        y: Tensor = x
+        return y
 """
         ),
     ]

@@ -23,7 +23,9 @@ class ModuleListSlice(Rule):
     What it does:
         Flags `self.layers[a:b]` in compiled code when the modules it yields are called:
         iterated by a `for` loop that calls the loop variable, called directly
-        (`self.seq[1:](x)`), or indexed and called.
+        (`self.seq[1:](x)`), or indexed and called; and a call of a local name bound to such a
+        slice (`rest, last = self.seq[:-1], self.seq[-1]` then `rest(x)`), where the compiler
+        says "cannot call a value of type 'Tuple[...]'".
 
     Why is this bad:
         In TorchScript a sliced module container is a tuple of modules, whose elements cannot
@@ -64,6 +66,23 @@ class Trunk(nn.Module):
         return x
 """
         ),
+        Example(
+            """
+import torch
+from torch import nn
+
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.seq = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rest, last = self.seq[:-1], self.seq[-1]
+        h = rest(x)
+        return last(h)
+"""
+        ),
     ]
     valid = [
         Example(
@@ -101,8 +120,31 @@ class Trunk(nn.Module):
             return None
         return name
 
+    def on_function(self) -> None:
+        self._bound: dict[str, str] = {}  # local name -> the container whose slice it holds
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        """``rest = self.seq[:-1]`` / ``rest, last = self.seq[:-1], self.seq[-1]``."""
+        for t in node.targets:
+            pairs: list[tuple[cst.BaseExpression, cst.BaseExpression]] = [(t.target, node.value)]
+            if isinstance(t.target, cst.Tuple) and isinstance(node.value, cst.Tuple):
+                if len(t.target.elements) == len(node.value.elements):
+                    pairs = [(a.value, b.value) for a, b in zip(t.target.elements, node.value.elements, strict=True)]
+            for target, value in pairs:
+                if isinstance(target, cst.Name):
+                    name = self._sliced(value)
+                    if name is not None:
+                        self._bound[target.value] = name
+                    else:
+                        self._bound.pop(target.value, None)
+
+    def _sliced_or_bound(self, node: cst.BaseExpression) -> str | None:
+        if isinstance(node, cst.Name):
+            return self._bound.get(node.value)
+        return self._sliced(node)
+
     def visit_For(self, node: cst.For) -> None:
-        name = self._sliced(node.iter)
+        name = self._sliced_or_bound(node.iter)
         if name is None or not isinstance(node.target, cst.Name):
             return
         calls = _Calls(node.target.value)
@@ -114,7 +156,16 @@ class Trunk(nn.Module):
         f = node.func
         name = self._sliced(f)
         if name is None and isinstance(f, cst.Subscript):
-            name = self._sliced(f.value)
+            name = self._sliced_or_bound(f.value)
             f = f.value
-        if name is not None:
+        if name is None and isinstance(f, cst.Name) and f.value in self._bound:
+            # the compiler: "cannot call a value of type 'Tuple[...]'", at this call
+            self.report(node, self._BOUND.format(var=f.value, name=self._bound[f.value]))
+        elif name is not None:
             self.report(f, self.message.format(name=name))
+
+    _BOUND = (
+        "`{var}` holds modules of a sliced `self.{name}`, a tuple in TorchScript, which cannot be called: the"
+        " compiler will say \"cannot call a value of type 'Tuple[...]'\"; iterate `enumerate(self.{name})` and"
+        " skip by index"
+    )

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from tsscan.semantic import nn_forwards
+from tsscan.semantic import config, nn_forwards
 from tsscan.semantic.annotations import annotation_type
 from tsscan.semantic.calls import Callee
 from tsscan.semantic.crossing import text_to_cst
@@ -35,6 +35,7 @@ from tsscan.semantic.knowledge import Param, Signature
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, dotted
 from tsscan.semantic.receivers import kinds_for
 from tsscan.semantic.submodules import overloaded, own_method, submodule_class
+from tsscan.semantic.values import MODULE
 from tsscan.walk import walk
 
 _ALLOWED_DECORATORS = {"torch.jit.script", "staticmethod", "torch.jit.export", "torch.jit._overload"}
@@ -83,26 +84,18 @@ def resolve(ctx: FunctionFacts, node: cst.Call, shadowed: set[str], receiver_typ
 def _self_callee(ctx: FunctionFacts, cls: ClassInfo, attr: str, written: str) -> Callee | None:
     if cls.attribute(attr) is not None or cls.class_attribute(attr) is not None:
         if any(attr in c.init_assigned_later for c in cls.mro()):
-            return None  # assigned more than once: which module it holds depends on the arguments
+            # assigned more than once: which module it holds depends on the arguments; the
+            # class it holds when built with the constructor's defaults, if one
+            held = held_at_defaults(ctx, cls, attr)
+            if held is None:
+                return None
+            note = f"`self.{attr}` is `{_short(held)}` when the class is built with its defaults"
+            return _module_callee(ctx, held, written, note)
         built = _built_from(ctx, cls, attr)
         if built is not None:
             return _foreign_callee(written, built)  # a module class of another file
         held = submodule_class(ctx, cls, attr)
-        if held is None:
-            return None
-        if held.startswith("torch.nn."):
-            fwd = nn_forwards.forward_of(held, ctx.target_version)
-            if fwd is None:
-                return None
-            shown = f"nn.{held.rsplit('.', 1)[-1]}.forward"
-            return Callee(written, (fwd.signature,), user=True, where=shown, inferred=fwd.inferred, method=True)
-        sub = ctx.module.classes.get(held)
-        if sub is None or not sub.is_module:
-            return None
-        found = own_method(sub, "forward")
-        if found is None:
-            return None
-        return _user_callee(ctx, found, written, method=True)
+        return _module_callee(ctx, held, written, "") if held is not None else None
     found = own_method(cls, attr)
     inherited = ctx.scope.foreign_signatures.get(f"self:{cls.name}.{attr}")  # from a base in another file
     if found is None and (inherited is None or cls.find_method(attr) is not None):
@@ -114,6 +107,53 @@ def _self_callee(ctx: FunctionFacts, cls: ClassInfo, attr: str, written: str) ->
     if found is None:
         return _foreign_callee(written, inherited) if inherited is not None else None
     return _user_callee(ctx, found, written, method=True)
+
+
+def _short(held: str) -> str:
+    return f"nn.{held.rsplit('.', 1)[-1]}" if held.startswith("torch.nn.") else held
+
+
+def _module_callee(ctx: FunctionFacts, held: str, written: str, note: str) -> Callee | None:
+    """The ``forward`` of a submodule of class ``held`` (a ``torch.nn`` qualname or a class of
+    the file); ``note`` says why the model takes that class (empty: ``__init__`` always builds it)."""
+    if held.startswith("torch.nn."):
+        fwd = nn_forwards.forward_of(held, ctx.target_version)
+        if fwd is None:
+            return None
+        shown = f"{_short(held)}.forward" + (f"; {note}" if note else "")
+        return Callee(written, (fwd.signature,), user=True, where=shown, inferred=fwd.inferred, method=True)
+    sub = ctx.module.classes.get(held)
+    if sub is None or not sub.is_module:
+        return None
+    found = own_method(sub, "forward")
+    if found is None:
+        return None
+    callee = _user_callee(ctx, found, written, method=True)
+    if callee is None or not note:
+        return callee
+    return Callee(callee.shown, callee.signatures, True, f"{callee.where}; {note}", callee.inferred, callee.method)
+
+
+def held_at_defaults(ctx: FunctionFacts, cls: ClassInfo, attr: str) -> str | None:
+    """The module class ``self.<attr>`` holds when ``cls`` is built with its defaults (every way
+    through ``__init__`` builds the same one), when no test of the compiled function decides on
+    it (``isinstance(self.attr, X)``, ``hasattr``, ``is None``) or on a constant of the class (a
+    ``Final`` flag's arm is dropped by the compiler); else None."""
+    at = config.type_at_defaults(cls, ctx.module, attr)
+    if at is None or at.kind != MODULE or not at.detail:
+        return None
+    constants = {c for k in cls.mro() for c in k.constants}
+    for node in ast.walk(ctx.function.node):
+        test = node.test if isinstance(node, (ast.If, ast.IfExp, ast.While, ast.Assert)) else None
+        if isinstance(node, ast.Call) and dotted(node.func) in ("isinstance", "hasattr", "getattr"):
+            test = node
+        if test is None:
+            continue
+        read = {n.attr for n in ast.walk(test) if isinstance(n, ast.Attribute)}
+        read |= {n.value for n in ast.walk(test) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        if attr in read or read & constants:
+            return None
+    return at.detail
 
 
 def _built_from(ctx: FunctionFacts, cls: ClassInfo, attr: str) -> Foreign | None:

@@ -21,6 +21,47 @@ class BadRead:
     name: str
     node: cst.Name
     bound: str | None  # None: the name is not there; else what it is bound to there
+    annotation: bool = False  # read in an annotation (the compiler: "Unknown type name")
+
+
+# type names the compiler's type parser knows without looking them up (measured with torch 2.13:
+# `x: Tensor` under `@torch.no_grad()` compiles although `torch.utils._contextlib` has no Tensor)
+TYPE_PARSER_NAMES = frozenset({"Tensor", "Device", "Stream", "number", "NoneType", "Any", "None"})
+
+
+def annotation_reads(fn: cst.FunctionDef) -> Iterator[cst.Name]:
+    """The bare names the annotations of ``fn`` read (parameters, return, annotated locals of
+    its own body), in source order; dotted names (``torch.Tensor``) and strings are left out."""
+    params = fn.params
+    every = [*params.posonly_params, *params.params, *params.kwonly_params]
+    every += [p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)]
+    annotations = [p.annotation for p in every if p.annotation is not None]
+    if fn.returns is not None:
+        annotations.append(fn.returns)
+
+    class _Local(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False  # a nested function's annotations are its own
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            annotations.append(node.annotation)
+
+    fn.body.visit(_Local())
+
+    class _Names(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.out: list[cst.Name] = []
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            return False
+
+        def visit_Name(self, node: cst.Name) -> None:
+            self.out.append(node)
+
+    for ann in annotations:
+        names = _Names()
+        ann.annotation.visit(names)
+        yield from names.out
 
 
 class _Statements(cst.CSTVisitor):
@@ -98,4 +139,11 @@ def bad_reads(fn: cst.FunctionDef, wrapper: Wrapper, mod: ModuleInfo, table: Map
         else:
             out.append(BadRead(name, node, None))
         done.add((id(stmt), name))
+    seen: set[str] = set()
+    for node in annotation_reads(fn):
+        name = node.value
+        if name in names or name in fallback or name in TYPE_PARSER_NAMES or name in seen or name in wrapper.closure:
+            continue
+        seen.add(name)
+        out.append(BadRead(name, node, None, annotation=True))
     return out
