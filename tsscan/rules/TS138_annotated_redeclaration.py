@@ -121,8 +121,8 @@ def pick(x: Tensor, c: bool) -> Tensor:
         mine: set[str] = set()
         body = block.body if isinstance(block, cst.IndentedBlock) else [block]
         for stmt in body:
-            simple = isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite))
-            for small in stmt.body if simple else ():
+            smalls = stmt.body if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) else ()
+            for small in smalls:
                 if isinstance(small, cst.AnnAssign) and small.value is not None and nested:
                     if isinstance(small.target, cst.Name) and small.target.value in outer:
                         self.report(small, self.message.format(name=small.target.value))
