@@ -229,10 +229,12 @@ def cmd_check(argv: list[str], out: TextIO, err: TextIO) -> int:
     from tsscan.diagnostic import SAFE, UNSAFE
     from tsscan.report import RunSummary, write
     from tsscan.runner import Configs, FixOptions, RulesError, Stdin, check_paths, fix_paths
+    from tsscan.runner.workers import batch_gc
 
     args = _parse(build_parser(), argv, err)
     if isinstance(args, int):
         return args
+    batch_gc()
     paths = args.paths or (["-"] if args.stdin_filename else ["."])
     problem = _usage_problem(args, paths) or _output_problem(args.output_file)
     if problem:

@@ -62,10 +62,17 @@ class CallCheckRule(Rule):
             types = self.ctx.types
             self._shadowed = set(self.ctx.kinds.local_names)
             self._unannotated = {p.name.value for p in param_list(node) if p.annotation is None}
-            self._refined = callees.tested_names(node)
+            # TS410 and TS411 both walk each function: the two walks below are made once
+            refined = self.ctx.cached("tested-names", node)
+            if refined is None:
+                refined = self.ctx.remember("tested-names", node, callees.tested_names(node))
+            self._refined = refined
             retypes = [*types.retypes, *types.quiet_retypes]  # also in arms the compiler may drop
             self._retyped = {r.var for r in retypes} | {b.var for b in types.bad_uses}
-            self._quietly_assigned = _assigned_in(node, types.quiet_nodes)
+            quietly = self.ctx.cached("quietly-assigned", node)
+            if quietly is None:
+                quietly = self.ctx.remember("quietly-assigned", node, _assigned_in(node, types.quiet_nodes))
+            self._quietly_assigned = quietly
             self._retyped |= self._quietly_assigned
             self._retype_nodes = {}
             for r in retypes:
