@@ -619,6 +619,15 @@ def label_package(pip_name: str, args) -> None:
     print(f"{pip_name}: done in {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
 
 
+def add_extra_packages(specs: list[str]) -> None:
+    """``pip=import`` names of packages outside the ten (held-out checks, docs/realworld.md)."""
+    for spec in specs:
+        pip, sep, imp = spec.partition("=")
+        if not sep or not pip or not imp:
+            raise SystemExit(f"--extra wants PIP=IMPORT, got {spec!r}")
+        PACKAGES[pip] = imp
+
+
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # fail at once instead of retrying a download
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -634,7 +643,15 @@ def main() -> None:
         action="store_true",
         help="label again the classes labelled unbuildable (the new row wins)",
     )
+    ap.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="PIP=IMPORT",
+        help="a package outside the ten, for a held-out check (give its pip name as a package too)",
+    )
     args = ap.parse_args()
+    add_extra_packages(args.extra)
     for name in args.packages:
         # each package in its own process, so one package's imports do not weigh on the next
         pid = os.fork()

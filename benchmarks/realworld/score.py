@@ -40,6 +40,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from build_corpus import PACKAGES as IMPORT_NAMES  # noqa: E402 - pip name -> import name (imports no torch)
+from build_corpus import add_extra_packages  # noqa: E402
 
 ARG_MESSAGE = re.compile(
     r"has no attribute|nonexistent attribute|NoneType|failed to convert Python type|"
@@ -408,7 +409,11 @@ def main() -> None:
     )
     ap.add_argument("--cache", action="store_true", help="let tsscan use its cache")
     ap.add_argument("--json", help="write every figure, site and false alarm here")
+    ap.add_argument(
+        "--extra", action="append", default=[], metavar="PIP=IMPORT", help="a package outside the ten (held-out checks)"
+    )
     args = ap.parse_args()
+    add_extra_packages(args.extra)
     cmd = shlex.split(args.tsscan) if args.tsscan else default_tsscan()
     ver = subprocess.run(cmd + ["--version"], capture_output=True, text=True).stdout.strip()
     labels = load_labels(Path(args.labels), args.package)
