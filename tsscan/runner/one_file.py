@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from tsscan.diagnostic import Diagnostic
 from tsscan.noqa import file_noqa
 from tsscan.runner.configs import EngineSpec
-from tsscan.semantic.compiled import analyse
 
 
 @dataclass
@@ -41,6 +40,8 @@ def check_file(
     ``roots_only``: check only those (a file read because another file's compiled code reaches
     into it). Raises only :class:`RulesError`; a problem with the file, or a bug, is an error of
     its outcome."""
+    from tsscan.semantic.compiled import analyse  # not imported by a run answered from the cache
+
     try:
         try:
             with warnings.catch_warnings():
