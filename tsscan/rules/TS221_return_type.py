@@ -216,6 +216,25 @@ def count(x: torch.Tensor) -> float:
     valid = [
         Example(
             """
+from typing import Optional
+
+import torch
+from torch import nn
+
+
+class Gate(nn.Module):
+    def forward(self, x: torch.Tensor, flag: bool) -> torch.Tensor:
+        y: Optional[torch.Tensor] = None
+        if flag:
+            y = x * 2
+        if y is None:
+            return x
+        # the `if` above always leaves when y is None: from here on y is a Tensor
+        return y
+"""
+        ),
+        Example(
+            """
 from typing import List, Optional, Tuple
 
 import torch

@@ -241,11 +241,15 @@ class _Analyser:
     def block(self, stmts: Stmts) -> bool:
         """Walk a block; True when a statically taken arm in it returns or raises (the rest
         of the block is not compiled)."""
-        for s in stmts:
-            self.statement(s)
-            if isinstance(s, cst.If) and id(s) in self.leaves:
-                return True
-        return False
+        depth = len(self.refined)  # refinements an early exit makes last to the block's end
+        try:
+            for s in stmts:
+                self.statement(s)
+                if isinstance(s, cst.If) and id(s) in self.leaves:
+                    return True
+            return False
+        finally:
+            del self.refined[depth:]
 
     def statement(self, s: cst.BaseStatement | cst.BaseSmallStatement) -> None:
         if isinstance(s, cst.SimpleStatementLine):
@@ -401,6 +405,13 @@ class _Analyser:
         live_arms = [r for r in results if r is not None]
         if not live_arms:
             return
+        if len(live_arms) == 1:
+            # the other arm always leaves (`if v is None: return x`): after the `if`, the
+            # compiler keeps the refinement of the arm that goes on, until `v` is assigned
+            k = next(i for i, r in enumerate(results) if r is not None)
+            after = {n: t for n, t in refinements(s.test, k == 0, self.lookup).items() if n not in live_arms[0]}
+            if after:
+                self.refined.append(after)
         names = set().union(*[set(r) for r in live_arms])
         for name in names:
             if self._find(name)[0] != -1 and self._find(name)[1] not in (MAYBE, CONFLICT):
