@@ -108,12 +108,20 @@ class Run:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    as_program = argv is None  # the console script or `python -m tsscan`, not a caller in-process
     argv = list(sys.argv[1:] if argv is None else argv)
     out = out or _tolerant(sys.stdout)
     err = err or _tolerant(sys.stderr)
     command = "check"
     if argv and argv[0] in COMMANDS:
         command = argv.pop(0)
+    if as_program and command == "check":
+        # process-wide: only when tsscan owns the process (a caller in-process, e.g. a test
+        # that goes on to compile with torch, keeps its own collector settings: measured, a
+        # pytest process with these thresholds gets other compiler messages from torch)
+        from tsscan.runner.workers import batch_gc
+
+        batch_gc()
     try:
         if command == "rules":
             return cmd_rules(argv, out, err)
@@ -229,12 +237,10 @@ def cmd_check(argv: list[str], out: TextIO, err: TextIO) -> int:
     from tsscan.diagnostic import SAFE, UNSAFE
     from tsscan.report import RunSummary, write
     from tsscan.runner import Configs, FixOptions, RulesError, Stdin, check_paths, fix_paths
-    from tsscan.runner.workers import batch_gc
 
     args = _parse(build_parser(), argv, err)
     if isinstance(args, int):
         return args
-    batch_gc()
     paths = args.paths or (["-"] if args.stdin_filename else ["."])
     problem = _usage_problem(args, paths) or _output_problem(args.output_file)
     if problem:
