@@ -338,13 +338,6 @@ class Pick(nn.Module):
 
     def on_function(self) -> None:
         self._loops: list[dict] = []
-        self._interface_typed: set[int] = set()
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        # `block: SomeInterface = self.blocks[k]`: the compiler indexes with a variable when the
-        # item goes to a variable annotated with a @torch.jit.interface class
-        if node.value is not None and self.ctx.names_interface(node.annotation.annotation):
-            self._interface_typed.add(id(node.value))
 
     def visit_For(self, node: cst.For) -> None:
         self._loops.append(self._plan(node))
@@ -354,7 +347,7 @@ class Pick(nn.Module):
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         name = container_subscript(node, self.ctx, set(_INDEXED))
-        if name is None or id(node) in self._interface_typed:
+        if name is None or self.ctx.interface_typed(node):
             return
         if literal_index(_index(node), self.ctx):
             return

@@ -99,25 +99,10 @@ class MultiTask(nn.Module):
         ),
     ]
 
-    def on_function(self) -> None:
-        self._interface_typed: set[int] = set()
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        # `head: SomeInterface = self.heads[key]`: the compiler takes any key when the item goes
-        # to a variable annotated with a @torch.jit.interface class
-        if node.value is not None and self.ctx.names_interface(node.annotation.annotation):
-            self._interface_typed.add(id(node.value))
-
     def visit_Subscript(self, node: cst.Subscript) -> None:
         name = self.ctx.self_attr(node.value)
         cls = self.ctx.cls
-        if (
-            name is None
-            or cls is None
-            or not cls.is_module
-            or len(node.slice) != 1
-            or id(node) in self._interface_typed
-        ):
+        if name is None or cls is None or not cls.is_module or len(node.slice) != 1 or self.ctx.interface_typed(node):
             return
         if not isinstance(node.slice[0].slice, cst.Index):
             return

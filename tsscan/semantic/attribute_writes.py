@@ -8,7 +8,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo
+from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, is_self_setattr
 
 
 def _all_methods(cls: ClassInfo) -> Iterator[tuple[ClassInfo, str, FuncNode]]:
@@ -85,14 +85,7 @@ def _class_writes(cls: ClassInfo) -> Writes:
                 if a is not None and node.func.attr in _MUTATORS:
                     w.mutated.setdefault(a, []).append((mname, node))
                 # setattr(self, "x", v) / register_buffer("x", ...) count as assignments
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id == "setattr"
-                and len(node.args) >= 2
-                and isinstance(node.args[0], ast.Name)
-                and node.args[0].id == me
-            ):
+            if is_self_setattr(node, me):
                 key = node.args[1]
                 name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "*"
                 w.assigned.setdefault(name, []).append((mname, node))

@@ -79,11 +79,27 @@ class FunctionFacts:
         """The dotted origin of a Name/Attribute expression: ``F.relu`` -> ``torch.nn.functional.relu``."""
         return self.module.resolve(cst_dotted(node))
 
-    def names_interface(self, annotation: cst.CSTNode) -> bool:
-        """``annotation`` names a ``@torch.jit.interface`` class of this file: a variable so
-        annotated may hold a ModuleList/ModuleDict item taken with a variable index."""
-        info = self.module.classes.get(cst_dotted(annotation) or "")
-        return info is not None and info.is_interface
+    def interface_typed(self, value: cst.CSTNode) -> bool:
+        """``value`` is assigned to a variable annotated with a ``@torch.jit.interface`` class
+        of this file (``block: BlockInterface = self.blocks[k]``): the compiler then takes a
+        ModuleList/ModuleDict item with a variable index."""
+        assert self.node is not None, "the engine sets the function before the rules run"
+        ids = self.cached("interface-typed", self.node)
+        if ids is None:
+            ids = self.remember("interface-typed", self.node, self._interface_typed_values(self.node))
+        return id(value) in ids
+
+    def _interface_typed_values(self, fn: cst.FunctionDef) -> set[int]:
+        out: set[int] = set()
+        stack: list[cst.CSTNode] = [fn.body]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, cst.AnnAssign) and n.value is not None:
+                info = self.module.classes.get(cst_dotted(n.annotation.annotation) or "")
+                if info is not None and info.is_interface:
+                    out.add(id(n.value))
+            stack.extend(n.children)
+        return out
 
     def self_attr(self, node: cst.CSTNode) -> str | None:
         """``X`` when ``node`` is ``self.X``, else None."""

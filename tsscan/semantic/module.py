@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -249,6 +250,18 @@ def self_name(fn: FuncNode) -> str | None:
     return args[0].arg if args else None
 
 
+def is_self_setattr(node: ast.AST, me: str | None) -> TypeGuard[ast.Call]:
+    """``setattr(self, name, value)`` with ``me`` the name of ``self``."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "setattr"
+        and len(node.args) >= 2
+        and isinstance(node.args[0], ast.Name)
+        and node.args[0].id == me
+    )
+
+
 def _collect_init_attrs(init: FuncNode, info: ClassInfo, mod: ModuleInfo) -> None:
     me = self_name(init)
     if me is None:
@@ -286,14 +299,7 @@ def _collect_init_attrs(init: FuncNode, info: ClassInfo, mod: ModuleInfo) -> Non
                     info.init_assigned_later.setdefault(name, []).append(value)
                 else:
                     info.init_attrs[name] = Attr(name, node.lineno, value, None, kind)
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id == "setattr"
-            and len(node.args) >= 2
-            and isinstance(node.args[0], ast.Name)
-            and node.args[0].id == me
-        ):
+        elif is_self_setattr(node, me):
             # setattr(self, <anything>, v): attributes we cannot name; remember that we can't
             info.init_attrs.setdefault("*setattr*", Attr("*setattr*", node.lineno, None, None, "init"))
 
