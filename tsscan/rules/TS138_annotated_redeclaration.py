@@ -1,19 +1,9 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
+from tsscan.semantic.targets import bound_names
 
 _NESTED = (cst.If, cst.For, cst.While)
-
-
-def _stored(target: cst.BaseExpression) -> list[str]:
-    """The names an assignment target binds (``a, (b, c) = ...``)."""
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for el in target.elements for n in _stored(el.value)]
-    if isinstance(target, cst.StarredElement):
-        return _stored(target.value)
-    return []
 
 
 class AnnotatedRedeclaration(Rule):
@@ -127,9 +117,9 @@ def pick(x: Tensor, c: bool) -> Tensor:
                     if isinstance(small.target, cst.Name) and small.target.value in outer:
                         self.report(small, self.message.format(name=small.target.value))
                 if isinstance(small, cst.Assign):
-                    mine.update(n for t in small.targets for n in _stored(t.target))
+                    mine.update(b.value for t in small.targets for b in bound_names(t.target))
                 elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
-                    mine.update(_stored(small.target))
+                    mine.update(b.value for b in bound_names(small.target))
             if isinstance(stmt, cst.With):
                 mine |= self._block(stmt.body, outer | mine, nested)
             elif isinstance(stmt, _NESTED):

@@ -13,17 +13,9 @@ import libcst as cst
 
 from tsscan.rule import Fix, Rule
 from tsscan.semantic import callees, calls
+from tsscan.semantic.targets import bound_names
 from tsscan.semantic.types import in_quiet_arm, module_attribute_type, param_list
 from tsscan.walk import children
-
-
-def _target_nodes(target: cst.BaseExpression) -> list[cst.CSTNode]:
-    """The target and the names it binds (``a, b = ...``)."""
-    out: list[cst.CSTNode] = [target]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        for el in target.elements:
-            out.extend(_target_nodes(el.value))
-    return out
 
 
 def _assigned_in(fn: cst.FunctionDef, quiet: set[int]) -> set[str]:
@@ -35,7 +27,7 @@ def _assigned_in(fn: cst.FunctionDef, quiet: set[int]) -> set[str]:
         n = stack.pop()
         if isinstance(n, (cst.Assign, cst.AugAssign, cst.AnnAssign)) and id(n) in quiet:
             targets = [t.target for t in n.targets] if isinstance(n, cst.Assign) else [n.target]
-            out.update(x.value for t in targets for x in _target_nodes(t) if isinstance(x, cst.Name))
+            out.update(x.value for t in targets for x in bound_names(t))
         stack.extend(children(n))
     return out
 
@@ -81,7 +73,7 @@ class CallCheckRule(Rule):
             self._targets = set()
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        self._targets = {id(n) for t in node.targets for n in _target_nodes(t.target)}
+        self._targets = {id(n) for t in node.targets for n in (t.target, *bound_names(t.target))}
 
     def leave_Assign(self, original_node: cst.Assign) -> None:
         self._targets = set()

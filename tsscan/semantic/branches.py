@@ -13,17 +13,6 @@ from tsscan.semantic.function import FunctionFacts as FunctionContext
 from tsscan.semantic.static import Evaluator
 
 
-def _target_names(t: cst.BaseExpression) -> list[cst.Name]:
-    if isinstance(t, cst.Name):
-        return [t]
-    if isinstance(t, (cst.Tuple, cst.List)):
-        out: list[cst.Name] = []
-        for el in t.elements:
-            out.extend(_target_names(el.value))
-        return out
-    return []
-
-
 def unrolled_loop(it: cst.BaseExpression, ctx: FunctionContext | None) -> bool:
     """Whether ``for ... in it`` iterates a module container (``self.blocks``, the module
     itself when it is a ``Sequential``/``ModuleList`` subclass, ``enumerate``/``zip`` of one,

@@ -50,11 +50,12 @@ from tsscan.semantic.annotations import (
     unifiable,
     walk_expr,
 )
-from tsscan.semantic.branches import _has_isinstance, _scripting_live_arm, _static_truth, _target_names, unrolled_loop
+from tsscan.semantic.branches import _has_isinstance, _scripting_live_arm, _static_truth, unrolled_loop
 from tsscan.semantic.exprs import ExprTyper
 from tsscan.semantic.function import FunctionFacts as FunctionContext
 from tsscan.semantic.function_types import CONFLICT, MAYBE, BadUse, FunctionTypes, ReturnInfo, Retype
 from tsscan.semantic.none_tests import none_test_live_arm, refinements, uncertain_none_test
+from tsscan.semantic.targets import bound_names
 from tsscan.walk import walk
 
 
@@ -188,7 +189,7 @@ class _Analyser:
                 return False
 
             def visit_CompFor(inner, n: cst.CompFor) -> None:
-                for nm in _target_names(n.target):
+                for nm in bound_names(n.target):
                     inner.bound.append(nm.value)
 
             def _comprehension(inner, n: cst.ListComp | cst.SetComp | cst.DictComp | cst.GeneratorExp) -> None:
@@ -196,7 +197,7 @@ class _Analyser:
                 # (a comprehension's own variables are not the function's)
                 fc: cst.CompFor | None = n.for_in
                 while fc is not None:
-                    for nm in _target_names(fc.target):
+                    for nm in bound_names(fc.target):
                         inner.bound.append(nm.value)
                     fc = fc.inner_for_in
 
@@ -274,7 +275,7 @@ class _Analyser:
             fr = _Frame(True)
             self.frames.append(fr)
             if isinstance(s, cst.For):
-                for nm in _target_names(s.target):
+                for nm in bound_names(s.target):
                     fr.vars[nm.value] = self._loop_target_type(s)
             self.block(s.body.body)
             self.frames.pop()
@@ -287,7 +288,7 @@ class _Analyser:
             for item in s.items:
                 self.uses(item.item)
                 if item.asname is not None:
-                    for nm in _target_names(item.asname.name):
+                    for nm in bound_names(item.asname.name):
                         self.assign(nm, None)
             self.block(s.body.body)
         elif isinstance(s, cst.Try) and self.eager:
@@ -322,7 +323,7 @@ class _Analyser:
         binds or changes has an unknown type afterwards."""
         top = self.frames[-1]
         before = dict(top.vars)
-        for nm in _target_names(s.target):
+        for nm in bound_names(s.target):
             top.vars[nm.value] = None
         self.block(s.body.body)
         for name, t in list(top.vars.items()):
