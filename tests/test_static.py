@@ -117,6 +117,108 @@ class M(nn.Module):
             return x.numpy()
         return x
 """,
+    # ``self.x = x`` with ``x=None``: the attribute is None when built with the defaults, so
+    # the compiler drops the arm, and a None local given a value only there stays None
+    # (monai's FocalLoss)
+    "none-default-parameter-attribute": """
+class M(nn.Module):
+    def __init__(self, ignore_index=None):
+        super().__init__()
+        self.ignore_index = ignore_index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mask = None
+        if self.ignore_index is not None:
+            mask = x != self.ignore_index
+        if mask is not None:
+            return x * mask / torch.finfo(x.dtype).eps
+        return x
+""",
+    # the arm the defaults keep is compiled: what fails there is reported
+    "none-default-parameter-live-arm": """
+class M(nn.Module):
+    def __init__(self, seed=None):
+        super().__init__()
+        self.seed = seed
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.seed is None:
+            return x + torch.iinfo(torch.int64).max
+        return x
+""",
+    # a private torch base (``_Loss``) declares only its own attributes
+    "none-default-parameter-private-torch-base": """
+from torch.nn.modules.loss import _Loss
+
+
+class M(_Loss):
+    def __init__(self, ignore_index=None):
+        super().__init__()
+        self.ignore_index = ignore_index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.ignore_index is not None:
+            return x / torch.finfo(x.dtype).eps
+        return x
+""",
+    # a local of ``__init__`` that is None unless an argument is given (monai's SegResNetDS)
+    "none-local-of-init": """
+class M(nn.Module):
+    def __init__(self, resolution=None):
+        super().__init__()
+        scales = None
+        if resolution is not None:
+            scales = [2, 2]
+        self.scales = scales
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.scales is None:
+            return x
+        else:
+            return x.numpy()
+""",
+    # an annotation in ``__init__`` does not type the attribute (the compiler ignores it and
+    # types it from the value), and a run-time test ``and`` a static one is folded in the builds
+    # where the static one is False (monai's MILModel)
+    "annotated-none-attribute-in-init": """
+from typing import Optional
+
+
+class M(nn.Module):
+    def __init__(self, mode: str = "att"):
+        super().__init__()
+        self.mode = mode
+        self.transformer: Optional[nn.Module] = None
+        if mode == "trans":
+            self.transformer = nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mode == "trans" and self.transformer is not None:
+            return x.numpy()
+        return x
+""",
+    # an unannotated parameter is a Tensor, never None: ``if bias is not None: raise`` is
+    # always taken and the rest is not compiled (kornia's MemEffAttention)
+    "unannotated-parameter-is-never-none": """
+class Base(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * 2
+
+
+class M(Base):
+    def forward(self, x: torch.Tensor, bias):
+        if bias is not None:
+            raise NotImplementedError("bias")
+        return super().forward(x)
+""",
+    # so is one annotated with a type that has no None in it
+    "tensor-parameter-is-never-none": """
+class M(nn.Module):
+    def forward(self, x: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+        if scale is None:
+            return x.numpy()
+        return x * scale
+""",
     # syntax-level problems fail even in a dead branch (the frontend parses it all)
     "syntax-in-dead-branch": """
 class M(nn.Module):

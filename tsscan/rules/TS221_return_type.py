@@ -222,6 +222,28 @@ import torch
 from torch import nn
 
 
+class Loss(nn.Module):
+    def forward(self, x: torch.Tensor, soft: bool) -> torch.Tensor:
+        loss: Optional[torch.Tensor] = None
+        # the compiler types an annotated variable by the value it holds: both arms give a
+        # Tensor, so after the `if` it is a Tensor
+        if soft:
+            loss = torch.softmax(x, -1)
+        else:
+            loss = torch.sigmoid(x)
+        if bool(x.sum() > 0):
+            loss = loss * 2
+        return loss
+"""
+        ),
+        Example(
+            """
+from typing import Optional
+
+import torch
+from torch import nn
+
+
 class Gate(nn.Module):
     def forward(self, x: torch.Tensor, flag: bool) -> torch.Tensor:
         y: Optional[torch.Tensor] = None

@@ -68,6 +68,23 @@ import torch
 
 
 @torch.jit.script
+def kernel(mode: str, x: torch.Tensor) -> torch.Tensor:
+    # annotated in the first arm, given a value in every arm that goes on
+    if mode == "sobel":
+        k: torch.Tensor = x * 2
+    elif mode == "diff":
+        k = x * 3
+    else:
+        raise NotImplementedError(mode)
+    return k
+"""
+        ),
+        Example(
+            """
+import torch
+
+
+@torch.jit.script
 def double_big(x: torch.Tensor) -> torch.Tensor:
     if x.numel() > 3:
         y = x * 2

@@ -142,6 +142,7 @@ class _Analyser:
                 self.frames[level].vars[name] = None
                 return
             if t is None or empty or assignable(declared, t) or implicitly_converted(declared, t):
+                self._give_declared(name, level, None if t is None or empty or t == declared else t)
                 return
             if len(self.frames) - 1 == level:
                 # a straight-line rebinding in the annotation's own block gives the variable
@@ -172,6 +173,33 @@ class _Analyser:
                 self.out.quiet_retypes.append(Retype(target, name, old, t, in_loop))
             return
         self.frames[i].vars[name] = old if t is None else (old or t)
+
+    def _give_declared(self, name: str, level: int, t: str | None) -> None:
+        """An annotated variable is given a value the annotation accepts. The compiler checks
+        the value against the annotation but types the variable by the value it holds (``y:
+        Optional[Tensor] = None`` then ``y = x * 2``: a Tensor from there on, measured with
+        torch 2.13); where arms or loop iterations merge, a type that differs goes back to the
+        annotation's. ``t``: the value's type when narrower than the annotation, else None."""
+        declared = self.out.declared[name]
+        if t is not None and implicitly_converted(declared, t):
+            t = None  # converted to the annotated int/float
+        # in a nested block, the block's own frame holds it until the merge (_merge_declared)
+        self.frames[-1].vars[name] = t or declared
+
+    def _merge_declared(self, blocks: list[dict[str, str | None]], falls_through: bool) -> None:
+        """After blocks that may each have given an annotated variable of the enclosing code a
+        value (the arms of an ``if``, a loop body): the type they agree on, else the annotated
+        type. ``falls_through``: the code may also skip every block (an ``if`` without
+        ``else``, a loop that runs no iteration), keeping the type from before."""
+        names = {n for b in blocks for n in b if n in self.out.declared and n not in self.rebound}
+        for name in names:
+            i, before = self._find(name)
+            if i == -1:
+                continue
+            types = {b.get(name, before) for b in blocks}
+            if falls_through:
+                types.add(before)
+            self.frames[i].vars[name] = types.pop() if len(types) == 1 else self.out.declared[name]
 
     # ---- uses
     def uses(self, node: cst.CSTNode) -> None:
@@ -279,6 +307,7 @@ class _Analyser:
                     fr.vars[nm.value] = self._loop_target_type(s)
             self.block(s.body.body)
             self.frames.pop()
+            self._merge_declared([fr.vars], True)
             # names first bound in the loop (its target too) are undefined after it
             for name in fr.vars:
                 if self._find(name)[0] == -1:
@@ -310,6 +339,7 @@ class _Analyser:
                 self.frames.append(fr)
                 self.block(suite.body)
                 self.frames.pop()
+                self._merge_declared([fr.vars], True)
                 for name in fr.vars:
                     if self._find(name)[0] == -1:
                         self.frames[-1].vars[name] = None
@@ -406,6 +436,7 @@ class _Analyser:
         live_arms = [r for r in results if r is not None]
         if not live_arms:
             return
+        self._merge_declared(live_arms, False)
         if len(live_arms) == 1:
             # the other arm always leaves (`if v is None: return x`): after the `if`, the
             # compiler keeps the refinement of the arm that goes on, until `v` is assigned
