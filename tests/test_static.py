@@ -146,6 +146,18 @@ class M(nn.Module):
             return x + torch.iinfo(torch.int64).max
         return x
 """,
+    # ... and what follows an arm the defaults build leaves at is not compiled by that build
+    "none-default-parameter-early-return": """
+class M(nn.Module):
+    def __init__(self, scale=None):
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.scale is None:
+            return x
+        return x.numpy()
+""",
     # a private torch base (``_Loss``) declares only its own attributes
     "none-default-parameter-private-torch-base": """
 from torch.nn.modules.loss import _Loss

@@ -24,6 +24,7 @@ import ast
 from tsscan.semantic.module import ClassInfo, ModuleInfo
 
 TRUE, FALSE, VARIES = "true", "false", "varies"  # None: decided at run time
+MAYBE_LEAVES = "maybe-leaves"  # regions: a statement the build with the defaults leaves at
 Range = tuple[int, int]
 
 
@@ -301,14 +302,18 @@ def regions(
             if top and _binds_none(stmt) is not None:
                 none_locals[_binds_none(stmt) or ""] = TRUE
                 continue
-            if statement(stmt):
-                rest = span(stmts[i + 1 :])
-                if rest:
+            leaves = statement(stmt)
+            if leaves == MAYBE_LEAVES:
+                # the defaults build leaves here; other builds may go on
+                if rest := span(stmts[i + 1 :]):
+                    maybe.append(rest)
+            elif leaves:
+                if rest := span(stmts[i + 1 :]):
                     dead.append(rest)
                 return True
         return False
 
-    def statement(stmt: ast.stmt) -> bool:
+    def statement(stmt: ast.stmt) -> bool | str:
         if isinstance(stmt, (ast.Return, ast.Raise)):
             return True
         if isinstance(stmt, ast.If):
@@ -337,7 +342,7 @@ def regions(
                 forget(stmt.body + stmt.orelse)
                 a, b = block(stmt.body), block(stmt.orelse)
                 none_locals.update(dict.fromkeys(varies, VARIES))
-                return False
+                return MAYBE_LEAVES if (a and live == 0) or (b and live == 1) else False
             forget(stmt.body + stmt.orelse)
             a, b = block(stmt.body), block(stmt.orelse)
             return a and b
