@@ -8,6 +8,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from tsscan.semantic import astwalk
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, is_self_setattr
 
 
@@ -62,7 +63,7 @@ def _class_writes(cls: ClassInfo) -> Writes:
                 return n.attr
             return None
 
-        for node in ast.walk(fn):
+        for node in astwalk.walk(fn):
             targets: list[ast.expr] = []
             if isinstance(node, ast.Assign):
                 targets = list(node.targets)
@@ -181,7 +182,7 @@ def _fully_known(cls: ClassInfo) -> bool:
         if "*setattr*" in c.init_attrs:
             return False
         for fn in c.methods.values():
-            for node in ast.walk(fn):
+            for node in astwalk.walk(fn):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
                     key = node.args[1] if len(node.args) > 1 else None
                     if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
@@ -230,7 +231,7 @@ def init_called_methods(cls: ClassInfo) -> set[str]:
             continue
         fn = found[0]
         me = _method_self(fn)
-        for node in ast.walk(fn):
+        for node in astwalk.walk(fn):
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)

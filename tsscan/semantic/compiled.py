@@ -18,7 +18,7 @@ import ast
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from tsscan.semantic import foreign
+from tsscan.semantic import astwalk, foreign
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, module_facts, self_name
 from tsscan.semantic.static import in_ranges, regions
 from tsscan.semantic.wrappers import FACT_PREFIX, Wrapper, decode
@@ -104,7 +104,7 @@ def calls_in(fn: FuncNode) -> Iterator[ast.Call]:
     """The calls of a function's body: its decorators and default values are run by Python when
     the ``def`` runs, never compiled."""
     for stmt in fn.body:
-        for node in ast.walk(stmt):
+        for node in astwalk.walk(stmt):
             if isinstance(node, ast.Call):
                 yield node
 

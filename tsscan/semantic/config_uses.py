@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from tsscan.semantic import astwalk
 from tsscan.semantic import attributes as A
 from tsscan.semantic import config as C
 from tsscan.semantic import config_reach as R
@@ -440,14 +441,16 @@ def _verdicts(facts: FunctionFacts, fn: cst.FunctionDef) -> list[Verdict]:
     parsed: dict[int, ast.expr | None] = {}
     absent = frozenset({C.ABSENT})
     me = facts.self_name
-    read = {n.attr for n in ast.walk(node) if C.is_self_attr(n, me)}
+    read = {n.attr for n in astwalk.walk(node) if C.is_self_attr(n, me)}
     for cls in family:
         level = R.reached(cls, facts.module).get(id(node))
         if level is None or level == R.GUARDED:
             continue  # not compiled, or only where a test narrows what the attributes are
         cand = _candidates(cls, facts)
+        if not cand:
+            continue  # no attribute to judge: its configurations are not needed
         confs = [C.configuration(cls, facts.module, mode) for mode in (C.DEFAULTS, C.ANY)]
-        if not cand or any(c.opaque for c in confs):
+        if any(c.opaque for c in confs):
             continue
         names[cls.name], classes[cls.name] = cand, cls
         worlds[cls.name] = {}

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TypeGuard
 
+from tsscan.semantic import astwalk
+
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
@@ -266,7 +268,7 @@ def _collect_init_attrs(init: FuncNode, info: ClassInfo, mod: ModuleInfo) -> Non
     me = self_name(init)
     if me is None:
         return
-    for node in ast.walk(init):
+    for node in astwalk.walk(init):
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             flat: list[ast.expr] = []
@@ -367,7 +369,7 @@ def module_facts(tree: ast.Module) -> ModuleInfo:
             for t in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
                 if isinstance(t, ast.Name):
                     mod.globals.setdefault(t.id, stmt)
-        for node in ast.walk(stmt) if isinstance(stmt, (ast.Assign, ast.Expr)) else ():
+        for node in astwalk.walk(stmt) if isinstance(stmt, (ast.Assign, ast.Expr)) else ():
             if (
                 isinstance(node, ast.Call)
                 and mod.resolve_node(node.func) == "torch.jit.script"
