@@ -37,7 +37,78 @@ def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     """``node.visit(visitor)`` for a visitor that only looks (not a transformer)."""
     if not isinstance(visitor, cst.CSTVisitor):
         raise TypeError("walk() takes a CSTVisitor; transformers need node.visit()")
-    _walk(node, visitor, _has_attribute_hooks(type(visitor)))
+    kind = type(visitor)
+    if _has_attribute_hooks(kind):
+        _walk(node, visitor, True)
+        return
+    own = vars(visitor)
+    if any(k.startswith(("visit_", "leave_")) for k in own):
+        _walk(node, visitor, False)  # hooks set on the instance: looked up by name at each node
+        return
+    hooks = _HOOKS.get(kind)
+    if hooks is None:
+        hooks = _HOOKS[kind] = {}
+    _walk_hooks(node, visitor, hooks, kind.on_visit is _ON_VISIT, kind.on_leave is _ON_LEAVE)
+
+
+# CSTVisitor's own on_visit and on_leave look the node's hook up by name (an f-string and a
+# getattr per node, then a call of one of libcst's ~1,200 no-op hooks for most nodes): for a
+# visitor class that keeps them, its hooks per node class are looked up once
+_ON_VISIT = cst.CSTVisitor.on_visit
+_ON_LEAVE = cst.CSTVisitor.on_leave
+Hooks = tuple[object, object]  # (visit_<Node>, leave_<Node>) as functions of the class; None: none or a no-op
+_HOOKS: weakref.WeakKeyDictionary[type[cst.CSTVisitor], dict[type[cst.CSTNode], Hooks]] = weakref.WeakKeyDictionary()
+
+
+def _hooks_of(kind: type[cst.CSTVisitor], node_class: type[cst.CSTNode]) -> Hooks:
+    found = []
+    for prefix in ("visit_", "leave_"):
+        fn = inspect.getattr_static(kind, prefix + node_class.__name__, None)
+        if fn is not None and not inspect.isfunction(fn):
+            fn = False  # a static method or other descriptor: looked up on the instance
+        elif fn is not None and getattr(fn, "_is_no_op", False):
+            fn = None  # calling it returns None: the same as no hook
+        found.append(fn)
+    return found[0], found[1]
+
+
+def _walk_hooks(
+    node: cst.CSTNode, visitor: cst.CSTVisitor, hooks: dict[type[cst.CSTNode], Hooks], own_visit: bool, own_leave: bool
+) -> None:
+    """:func:`_walk` without attribute hooks; ``own_visit``/``own_leave``: the visitor keeps
+    CSTVisitor's ``on_visit``/``on_leave``, whose lookups ``hooks`` holds."""
+    cls = type(node)
+    plan = _PLANS[cls] if cls in _PLANS else _plan(cls)
+    if plan is None:
+        node.visit(visitor)
+        return
+    if own_visit or own_leave:
+        found = hooks.get(cls)
+        if found is None:
+            found = hooks[cls] = _hooks_of(type(visitor), cls)
+        visit, leave = found
+    if not own_visit:
+        go = visitor.on_visit(node)
+    elif visit is None:
+        go = True
+    elif visit is False:
+        go = getattr(visitor, f"visit_{cls.__name__}")(node) is not False
+    else:
+        go = visit(visitor, node) is not False  # type: ignore[operator]
+    if go:
+        for name, many in plan:
+            child = getattr(node, name)
+            if many:
+                for c in child:
+                    _walk_hooks(c, visitor, hooks, own_visit, own_leave)
+            elif child is not None and child is not _DEFAULT:
+                _walk_hooks(child, visitor, hooks, own_visit, own_leave)
+    if not own_leave:
+        visitor.on_leave(node)
+    elif leave is False:
+        getattr(visitor, f"leave_{cls.__name__}")(node)
+    elif leave is not None:
+        leave(visitor, node)  # type: ignore[operator]
 
 
 def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, attr_hooks: bool) -> None:

@@ -48,6 +48,25 @@ class Attr:
 
 
 @dataclass
+class Writes:
+    """Where the methods of a class write ``self.<name>``: assignments and in-place mutation
+    (made by :mod:`tsscan.semantic.attribute_writes`)."""
+
+    assigned: dict[str, list[tuple[str, ast.AST]]]  # name -> [(method, node)]
+    mutated: dict[str, list[tuple[str, ast.AST]]]  # self.x.append(...), self.x[k] = v, self.x += ...
+
+
+@dataclass
+class MethodWrites:
+    """What one method does with ``self``, from one walk of it
+    (:func:`tsscan.semantic.attribute_writes.method_writes`)."""
+
+    writes: Writes
+    self_calls: list[str]  # ``self.<name>(...)``, in the order of the walk
+    hides_attributes: bool  # ``setattr`` with a computed name, ``__setattr__``, writes to ``__dict__``
+
+
+@dataclass
 class ClassInfo:
     name: str
     node: ast.ClassDef
@@ -65,6 +84,12 @@ class ClassInfo:
     # ``@name.setter`` methods: the compiler compiles them with the property ``name`` (the
     # getter stays in ``methods``)
     setters: dict[str, FuncNode] = field(default_factory=dict)
+    # results of tsscan.semantic.attribute_writes, made once per class (not facts of the source:
+    # left out of comparisons)
+    method_writes: dict[str, MethodWrites] = field(default_factory=dict, repr=False, compare=False)
+    writes: Writes | None = field(default=None, repr=False, compare=False)
+    fully_known: bool | None = field(default=None, repr=False, compare=False)
+    init_called: set[str] | None = field(default=None, repr=False, compare=False)
 
     def mro(self) -> Iterator[ClassInfo]:
         seen: set[int] = set()
