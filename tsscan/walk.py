@@ -63,7 +63,8 @@ _HOOKS: weakref.WeakKeyDictionary[type[cst.CSTVisitor], dict[type[cst.CSTNode], 
 def _hooks_of(kind: type[cst.CSTVisitor], node_class: type[cst.CSTNode]) -> Hooks:
     found = []
     for prefix in ("visit_", "leave_"):
-        fn = inspect.getattr_static(kind, prefix + node_class.__name__, None)
+        name = prefix + node_class.__name__
+        fn = next((k.__dict__[name] for k in kind.__mro__ if name in k.__dict__), None)  # no descriptor run
         if fn is not None and not inspect.isfunction(fn):
             fn = False  # a static method or other descriptor: looked up on the instance
         elif fn is not None and getattr(fn, "_is_no_op", False):
@@ -238,9 +239,25 @@ def _has_live_hook(cls: type) -> bool:
     that is not one of libcst's no-ops. Each name resolves to the first class of the MRO that
     defines it, so the classes are read in MRO order; the bases' own names are read once per
     base (a visitor class made inside a function is new at every call)."""
-    seen: set[str] = set()
-    for i, k in enumerate(cls.__mro__):
-        own = _own_hooks(k) if i == 0 else _OWN_HOOKS.get(k)
+    first = _own_hooks(cls)
+    if first[1]:
+        return True
+    # the answer depends only on the class's own hook names and its bases: a class made inside
+    # a function (new at every call, the same names each time) is answered from the first one
+    shape = (cls.__bases__, first[0])
+    found = _BY_SHAPE.get(shape)
+    if found is None:
+        found = _BY_SHAPE[shape] = _live_in_bases(cls, first[0])
+    return found
+
+
+_BY_SHAPE: dict[tuple[tuple[type, ...], frozenset[str]], bool] = {}
+
+
+def _live_in_bases(cls: type, own_names: frozenset[str]) -> bool:
+    seen: set[str] = set(own_names)
+    for k in cls.__mro__[1:]:
+        own = _OWN_HOOKS.get(k)
         if own is None:
             own = _OWN_HOOKS[k] = _own_hooks(k)
         names, live = own
