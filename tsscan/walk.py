@@ -150,6 +150,35 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return out
 
 
+def statements(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node`` and the nodes under it but expressions and what they hold, in the order of
+    :func:`walk`: every statement, block, target and clause, for analyses that look for
+    statements (an expression holds none; a lambda's body is an expression) without visiting
+    the expressions, which are most of the nodes."""
+    out: list[cst.CSTNode] = []
+
+    def down(n: cst.CSTNode) -> None:
+        out.append(n)
+        for child in children(n):
+            if not is_expression(child):
+                down(child)
+
+    down(node)
+    return out
+
+
+_IS_EXPRESSION: dict[type, bool] = {}
+
+
+def is_expression(node: cst.CSTNode) -> bool:
+    """``isinstance(node, cst.BaseExpression)``, without the ABC's ``isinstance`` per call."""
+    kind = type(node)
+    found = _IS_EXPRESSION.get(kind)
+    if found is None:
+        found = _IS_EXPRESSION[kind] = issubclass(kind, cst.BaseExpression)
+    return found
+
+
 def _plan(cls: type[cst.CSTNode]) -> Plan | None:
     """The fields ``cls._visit_and_replace_children`` visits, in order; None if it does more
     than ``return Cls(field=visit_xxx(self, "field", self.field, visitor), ...)``."""
