@@ -100,13 +100,16 @@ def _is_property(fn: FuncNode, mod: ModuleInfo) -> bool:
     return "property" in decs or "functools.cached_property" in decs
 
 
-def calls_in(fn: FuncNode) -> Iterator[ast.Call]:
+def calls_in(fn: FuncNode, mod: ModuleInfo | None = None) -> list[ast.Call]:
     """The calls of a function's body: its decorators and default values are run by Python when
-    the ``def`` runs, never compiled."""
-    for stmt in fn.body:
-        for node in astwalk.walk(stmt):
-            if isinstance(node, ast.Call):
-                yield node
+    the ``def`` runs, never compiled. ``mod``: the file's facts, which keep them (``fn`` must be
+    a node of its tree)."""
+    if mod is not None:
+        known = mod.body_calls.get(id(fn))
+        if known is None:
+            known = mod.body_calls[id(fn)] = calls_in(fn)
+        return known
+    return [node for stmt in fn.body for node in astwalk.walk(stmt) if isinstance(node, ast.Call)]
 
 
 def analyse(
@@ -171,7 +174,7 @@ def _init_functions(mod: ModuleInfo, compiled: list[CompiledFunction]) -> list[C
     for fn in mod.functions.values():
         if id(fn) in done:
             continue
-        for call in calls_in(fn):
+        for call in calls_in(fn, mod):
             name = mod.resolve_node(call.func) or ""
             head, _, last = name.rpartition(".")
             local = mod.classes.get(name)
@@ -302,7 +305,7 @@ def _compiled_functions(
         cf = queue.pop(0)
         cf.dead, cf.maybe_dead = regions(cf.node, mod, cf.cls)
         me = self_name(cf.node) if cf.cls is not None else None
-        for call in calls_in(cf.node):
+        for call in calls_in(cf.node, mod):
             if cf.dead and in_ranges(call.lineno, cf.dead):
                 continue
             f = call.func

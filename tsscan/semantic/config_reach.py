@@ -36,10 +36,9 @@ def reached(cls: ClassInfo, module: ModuleInfo) -> dict[int, int]:
     compiled when it is empty); GUARDED when only called under a test the compiler decides per
     instance (``if self.rope is not None:``, ``hasattr``, a ``Final`` flag, or after such a test
     that returns), where the attributes are not what they are elsewhere."""
-    cache = cls.__dict__.setdefault("_tsscan_config_cache", {})
-    key = ("reached", id(module))
-    if key in cache:
-        return cache[key]
+    known = cls.reached.get(id(module))
+    if known is not None:
+        return known
     out: dict[int, int] = {}
     queue: list[tuple[FuncNode, int]] = []
 
@@ -79,7 +78,7 @@ def reached(cls: ClassInfo, module: ModuleInfo) -> dict[int, int]:
                 assert isinstance(node.func, ast.Attribute)
                 here = GUARDED if id(node) in guarded else LOOP if id(node) in loop_nodes else SURE
                 add(node.func.attr, min(level, here))
-    cache[key] = out
+    cls.reached[id(module)] = out
     return out
 
 

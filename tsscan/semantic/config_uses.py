@@ -389,11 +389,10 @@ def _meet(env: dict, arms: list[dict | None]) -> dict | None:
 
 
 def _candidates(cls: ClassInfo, facts: FunctionFacts) -> set[str]:
-    cache = cls.__dict__.setdefault("_tsscan_config_cache", {})
-    key = ("candidates", id(facts.module))
-    if key not in cache:
-        cache[key] = _find_candidates(cls, facts)
-    return cache[key]
+    known = cls.config_candidates.get(id(facts.module))
+    if known is None:
+        known = cls.config_candidates[id(facts.module)] = _find_candidates(cls, facts)
+    return known
 
 
 def _find_candidates(cls: ClassInfo, facts: FunctionFacts) -> set[str]:

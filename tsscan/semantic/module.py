@@ -90,6 +90,10 @@ class ClassInfo:
     writes: Writes | None = field(default=None, repr=False, compare=False)
     fully_known: bool | None = field(default=None, repr=False, compare=False)
     init_called: set[str] | None = field(default=None, repr=False, compare=False)
+    # results of tsscan.semantic.config_reach.reached and config_uses' candidate attributes, by
+    # the id of the ModuleInfo asked with (the class's own)
+    reached: dict[int, dict[int, int]] = field(default_factory=dict, repr=False, compare=False)
+    config_candidates: dict[int, set[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def mro(self) -> Iterator[ClassInfo]:
         seen: set[int] = set()
@@ -146,6 +150,9 @@ class ModuleInfo:
     # class name -> the methods the compiler compiles for it (its own and its bases'), set by
     # the reachability analysis (tsscan.semantic.compiled)
     compiled_methods: dict[str, set[str]] | None = None
+    # id of a function node of ``tree`` -> the calls of its body (tsscan.semantic.compiled.calls_in):
+    # reachability, the builders of modules and the package index's summary ask for them
+    body_calls: dict[int, list[ast.Call]] = field(default_factory=dict, repr=False, compare=False)
 
     def resolve(self, name: str | None) -> str | None:
         """Resolve the head of a dotted name through the file's imports: ``nn.Linear`` ->

@@ -218,7 +218,7 @@ def summarize(path: str | Path, scope: FileScope, text: str | None = None) -> Su
         if not cf.body_compiled:
             continue
         me = self_name(cf.node) if cf.cls is not None else None
-        for node in calls_in(cf.node):
+        for node in calls_in(cf.node, mod):
             if cf.dead and in_ranges(node.lineno, cf.dead):
                 continue  # a call in code the compiler drops compiles nothing
             f = node.func
