@@ -506,3 +506,29 @@ def test_an_attribute_built_by_a_function_of_another_file_is_not_called_with_its
     )
     proc = _run(tmp_path, "check", "--no-cache", "--format", "json", "--select", "TS410,TS411", "pkg/block.py")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_each_file_is_parsed_and_its_module_facts_made_once_per_check(tmp_path, monkeypatch):
+    # the package index and the check of a file share one parse and one ModuleInfo: the check
+    # starts from the index's analysis (Built.analysed) instead of making them again
+    from collections import Counter
+
+    from tsscan.report import RunSummary
+    from tsscan.runner import Configs, Options, check_paths
+    from tsscan.semantic import compiled, index, module
+
+    made: Counter[int] = Counter()
+    real = module.module_facts
+
+    def counting(tree: ast.Module) -> module.ModuleInfo:
+        made[id(tree)] += 1
+        return real(tree)
+
+    monkeypatch.setattr(compiled, "module_facts", counting)
+    monkeypatch.setattr(index, "module_facts", counting)
+    root = _tree(tmp_path)
+    summary = RunSummary()
+    check_paths([str(root / "pkg")], Configs(Options(target_version="2.13.0"), [str(root / "pkg")]), summary, 1, False)
+    assert summary.files == len(FILES)
+    assert len(made) == len(FILES) and set(made.values()) == {1}
+    assert any(d.path.endswith("helpers.py") for d in summary.diagnostics)  # the shared analysis checks the helper

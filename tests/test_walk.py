@@ -109,6 +109,53 @@ def test_typed_hooks_and_attribute_hooks():
     assert ours.seen == theirs.seen and "args" in ours.seen
 
 
+class TypedOnly(cst.CSTVisitor):
+    """Typed hooks and CSTVisitor's own on_visit/on_leave: walk looks the hooks up once per
+    node class instead of by name at every node."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def visit_Name(self, node):
+        self.seen.append(node.value)
+
+    def visit_Lambda(self, node):
+        self.seen.append("lambda")
+        return False  # its children are not visited; leave_Lambda still runs
+
+    def leave_Lambda(self, node):
+        self.seen.append("left lambda")
+
+    def visit_If(self, node):
+        return 0  # anything but False visits the children
+
+    def leave_Call(self, node):
+        self.seen.append("call")
+
+    @staticmethod
+    def visit_Attribute(node):
+        return node.attr.value != "skip"
+
+
+class OwnVisit(TypedOnly):
+    """on_visit overridden, on_leave kept."""
+
+    def on_visit(self, node):
+        self.seen.append(type(node).__name__)
+        return not isinstance(node, cst.Subscript)
+
+
+def test_typed_hooks_looked_up_once_make_the_same_calls():
+    for text in [*sources(), "a.skip.b(c)\nx.ok.y(lambda z: w)\n"]:
+        module = cst.parse_module(text)
+        for kind in (TypedOnly, OwnVisit):
+            theirs, ours = kind(), kind()
+            module.visit(theirs)
+            walk(module, ours)
+            assert ours.seen == theirs.seen
+
+
 def test_almost_every_node_class_is_walked_without_libcst():
     walk(cst.parse_module(TRICKY), Recorder())
     handed_over = {cls.__name__ for cls, plan in _PLANS.items() if plan is None}

@@ -30,6 +30,7 @@ from tsscan.context import FunctionContext
 from tsscan.files import newline_of, split_lines
 from tsscan.noqa import noqa_suppresses  # flake8's rules for noqa comments
 from tsscan.rule import Diagnostic, Fix, Report, Rule, code_selected, version_matches
+from tsscan.semantic import astwalk
 from tsscan.semantic.compiled import CompiledFunction, FileScope, analyse
 from tsscan.semantic.static import in_ranges
 from tsscan.walk import walk
@@ -51,7 +52,7 @@ def wanted_init_functions(scope: FileScope, rule_classes: Sequence[type[Rule]]) 
         names |= set(r.init_calls)
 
     def calls(cf: CompiledFunction) -> bool:
-        for node in ast.walk(cf.node):
+        for node in astwalk.walk(cf.node):
             if isinstance(node, ast.Call):
                 f = node.func
                 name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None

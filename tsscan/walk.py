@@ -37,7 +37,79 @@ def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     """``node.visit(visitor)`` for a visitor that only looks (not a transformer)."""
     if not isinstance(visitor, cst.CSTVisitor):
         raise TypeError("walk() takes a CSTVisitor; transformers need node.visit()")
-    _walk(node, visitor, _has_attribute_hooks(type(visitor)))
+    kind = type(visitor)
+    if _has_attribute_hooks(kind):
+        _walk(node, visitor, True)
+        return
+    own = vars(visitor)
+    if any(k.startswith(("visit_", "leave_")) for k in own):
+        _walk(node, visitor, False)  # hooks set on the instance: looked up by name at each node
+        return
+    hooks = _HOOKS.get(kind)
+    if hooks is None:
+        hooks = _HOOKS[kind] = {}
+    _walk_hooks(node, visitor, hooks, kind.on_visit is _ON_VISIT, kind.on_leave is _ON_LEAVE)
+
+
+# CSTVisitor's own on_visit and on_leave look the node's hook up by name (an f-string and a
+# getattr per node, then a call of one of libcst's ~1,200 no-op hooks for most nodes): for a
+# visitor class that keeps them, its hooks per node class are looked up once
+_ON_VISIT = cst.CSTVisitor.on_visit
+_ON_LEAVE = cst.CSTVisitor.on_leave
+Hooks = tuple[object, object]  # (visit_<Node>, leave_<Node>) as functions of the class; None: none or a no-op
+_HOOKS: weakref.WeakKeyDictionary[type[cst.CSTVisitor], dict[type[cst.CSTNode], Hooks]] = weakref.WeakKeyDictionary()
+
+
+def _hooks_of(kind: type[cst.CSTVisitor], node_class: type[cst.CSTNode]) -> Hooks:
+    found = []
+    for prefix in ("visit_", "leave_"):
+        name = prefix + node_class.__name__
+        fn = next((k.__dict__[name] for k in kind.__mro__ if name in k.__dict__), None)  # no descriptor run
+        if fn is not None and not inspect.isfunction(fn):
+            fn = False  # a static method or other descriptor: looked up on the instance
+        elif fn is not None and getattr(fn, "_is_no_op", False):
+            fn = None  # calling it returns None: the same as no hook
+        found.append(fn)
+    return found[0], found[1]
+
+
+def _walk_hooks(
+    node: cst.CSTNode, visitor: cst.CSTVisitor, hooks: dict[type[cst.CSTNode], Hooks], own_visit: bool, own_leave: bool
+) -> None:
+    """:func:`_walk` without attribute hooks; ``own_visit``/``own_leave``: the visitor keeps
+    CSTVisitor's ``on_visit``/``on_leave``, whose lookups ``hooks`` holds."""
+    cls = type(node)
+    plan = _PLANS[cls] if cls in _PLANS else _plan(cls)
+    if plan is None:
+        node.visit(visitor)
+        return
+    if own_visit or own_leave:
+        found = hooks.get(cls)
+        if found is None:
+            found = hooks[cls] = _hooks_of(type(visitor), cls)
+        visit, leave = found
+    if not own_visit:
+        go = visitor.on_visit(node)
+    elif visit is None:
+        go = True
+    elif visit is False:
+        go = getattr(visitor, f"visit_{cls.__name__}")(node) is not False
+    else:
+        go = visit(visitor, node) is not False  # type: ignore[operator]
+    if go:
+        for name, many in plan:
+            child = getattr(node, name)
+            if many:
+                for c in child:
+                    _walk_hooks(c, visitor, hooks, own_visit, own_leave)
+            elif child is not None and child is not _DEFAULT:
+                _walk_hooks(child, visitor, hooks, own_visit, own_leave)
+    if not own_leave:
+        visitor.on_leave(node)
+    elif leave is False:
+        getattr(visitor, f"leave_{cls.__name__}")(node)
+    elif leave is not None:
+        leave(visitor, node)  # type: ignore[operator]
 
 
 def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, attr_hooks: bool) -> None:
@@ -76,6 +148,35 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
         elif child is not None and child is not _DEFAULT:
             out.append(child)
     return out
+
+
+def statements(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node`` and the nodes under it but expressions and what they hold, in the order of
+    :func:`walk`: every statement, block, target and clause, for analyses that look for
+    statements (an expression holds none; a lambda's body is an expression) without visiting
+    the expressions, which are most of the nodes."""
+    out: list[cst.CSTNode] = []
+
+    def down(n: cst.CSTNode) -> None:
+        out.append(n)
+        for child in children(n):
+            if not is_expression(child):
+                down(child)
+
+    down(node)
+    return out
+
+
+_IS_EXPRESSION: dict[type, bool] = {}
+
+
+def is_expression(node: cst.CSTNode) -> bool:
+    """``isinstance(node, cst.BaseExpression)``, without the ABC's ``isinstance`` per call."""
+    kind = type(node)
+    found = _IS_EXPRESSION.get(kind)
+    if found is None:
+        found = _IS_EXPRESSION[kind] = issubclass(kind, cst.BaseExpression)
+    return found
 
 
 def _plan(cls: type[cst.CSTNode]) -> Plan | None:
@@ -167,9 +268,25 @@ def _has_live_hook(cls: type) -> bool:
     that is not one of libcst's no-ops. Each name resolves to the first class of the MRO that
     defines it, so the classes are read in MRO order; the bases' own names are read once per
     base (a visitor class made inside a function is new at every call)."""
-    seen: set[str] = set()
-    for i, k in enumerate(cls.__mro__):
-        own = _own_hooks(k) if i == 0 else _OWN_HOOKS.get(k)
+    first = _own_hooks(cls)
+    if first[1]:
+        return True
+    # the answer depends only on the class's own hook names and its bases: a class made inside
+    # a function (new at every call, the same names each time) is answered from the first one
+    shape = (cls.__bases__, first[0])
+    found = _BY_SHAPE.get(shape)
+    if found is None:
+        found = _BY_SHAPE[shape] = _live_in_bases(cls, first[0])
+    return found
+
+
+_BY_SHAPE: dict[tuple[tuple[type, ...], frozenset[str]], bool] = {}
+
+
+def _live_in_bases(cls: type, own_names: frozenset[str]) -> bool:
+    seen: set[str] = set(own_names)
+    for k in cls.__mro__[1:]:
+        own = _OWN_HOOKS.get(k)
         if own is None:
             own = _OWN_HOOKS[k] = _own_hooks(k)
         names, live = own

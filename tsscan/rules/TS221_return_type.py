@@ -2,6 +2,7 @@ import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.types import assignable, split_type_args, unifiable
+from tsscan.walk import children
 
 _SIMPLE = ("int", "float", "bool", "str", "Tensor")
 # (annotation, returned) pairs the compiler converts at a return (measured on torch 2.13)
@@ -405,7 +406,7 @@ def _names(node: cst.CSTNode) -> set[str]:
     if isinstance(node, cst.Name):
         return {node.value}
     out: set[str] = set()
-    for child in node.children:
+    for child in children(node):
         out |= _names(child)
     return out
 

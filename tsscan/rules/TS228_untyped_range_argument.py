@@ -2,6 +2,7 @@ import libcst as cst
 
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import in_quiet_arm, param_list, walk_expr
+from tsscan.walk import statements
 
 
 class UntypedRangeArgument(Rule):
@@ -71,7 +72,7 @@ def repeat_add(x: torch.Tensor, n: int, m):
             return
         self_name = self.ctx.self_name
         rebound: set[str] = set()  # `n = int(n)` first: then range(n) is fine
-        for sub in walk_expr(node.body):
+        for sub in statements(node.body):  # assignment targets are never inside an expression
             if isinstance(sub, cst.AssignTarget):
                 rebound.update(n.value for n in walk_expr(sub.target) if isinstance(n, cst.Name))
             elif isinstance(sub, (cst.AugAssign, cst.AnnAssign)) and isinstance(sub.target, cst.Name):

@@ -1,13 +1,16 @@
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic.types import walk_expr
+from tsscan.walk import statements
 
 
 def _exits(fn: cst.FunctionDef) -> bool:
     """The body has a ``return`` or ``raise`` of its own (nested functions and lambdas aside)."""
-    nested = {id(n) for d in walk_expr(fn.body) if isinstance(d, (cst.FunctionDef, cst.ClassDef)) for n in walk_expr(d)}
-    return any(isinstance(n, (cst.Return, cst.Raise)) and id(n) not in nested for n in walk_expr(fn.body))
+    # return and raise are statements: never inside an expression
+    nested = {
+        id(n) for d in statements(fn.body) if isinstance(d, (cst.FunctionDef, cst.ClassDef)) for n in statements(d)
+    }
+    return any(isinstance(n, (cst.Return, cst.Raise)) and id(n) not in nested for n in statements(fn.body))
 
 
 class MissingReturn(Rule):

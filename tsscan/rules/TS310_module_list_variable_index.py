@@ -4,6 +4,7 @@ import builtins
 import libcst as cst
 
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
+from tsscan.semantic import astwalk
 from tsscan.semantic import attributes as A
 from tsscan.semantic.module import ClassInfo
 from tsscan.walk import walk
@@ -152,7 +153,7 @@ def _fresh(base: str, taken: set[str]) -> str:
 
 
 def _names_in(canon_src: ast.expr) -> set[str]:
-    return {n.id for n in ast.walk(canon_src) if isinstance(n, ast.Name)} - {"len", "range"}
+    return {n.id for n in astwalk.walk(canon_src) if isinstance(n, ast.Name)} - {"len", "range"}
 
 
 class ModuleListVariableIndex(Rule):
@@ -449,11 +450,11 @@ class Pick(nn.Module):
         init = cls.find_method("__init__")
         init_assigned: set[str] = set()
         if init is not None:
-            for node in ast.walk(init[0]):
+            for node in astwalk.walk(init[0]):
                 if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For)):
                     tgts = node.targets if isinstance(node, ast.Assign) else [node.target]
                     for t in tgts:
-                        for n in ast.walk(t):
+                        for n in astwalk.walk(t):
                             if isinstance(n, ast.Name):
                                 init_assigned.add(n.id)
 

@@ -4,6 +4,7 @@ import libcst as cst
 
 from tsscan.rule import UNSAFE, Example, Fix, Rule
 from tsscan.rules._ts1_support import is_pure
+from tsscan.semantic import astwalk
 from tsscan.semantic.module import ClassInfo, ModuleInfo
 
 FUNCTION_BASES = {"torch.autograd.Function", "torch.autograd.function.Function"}
@@ -227,7 +228,7 @@ def _forward_math_fix(mod: ModuleInfo, info: ClassInfo, call: cst.Call) -> Fix |
     if not all(_on_ctx(s, ctx_name) for s in body[:-1]):
         return None
     expr = body[-1].value
-    names = [n.id for n in ast.walk(expr) if isinstance(n, ast.Name)]
+    names = [n.id for n in astwalk.walk(expr) if isinstance(n, ast.Name)]
     known = set(mod.functions) | set(mod.globals) | set(mod.aliases) | set(mod.classes) | {"float", "int", "bool"}
     if any(n not in params and n not in known for n in names):
         return None  # a local of forward, or ctx

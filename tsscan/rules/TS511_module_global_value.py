@@ -3,6 +3,7 @@ import ast
 import libcst as cst
 
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
+from tsscan.semantic import astwalk
 from tsscan.semantic.module import ModuleInfo
 
 _MATH_CONSTANTS = {"pi", "e", "inf", "nan", "tau"}
@@ -394,7 +395,7 @@ def _inline_fix(mod: ModuleInfo, node: cst.Name, bare: bool) -> Fix | None:
     if value is None or not _literal(value):
         return None
     binds = 0
-    for n in ast.walk(mod.tree):
+    for n in astwalk.walk(mod.tree):
         if isinstance(n, (ast.Global, ast.Nonlocal)) and name in n.names:
             return None
         if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load):

@@ -3,10 +3,11 @@ import ast
 import libcst as cst
 
 from tsscan.rule import Example, Rule
+from tsscan.semantic import astwalk
 
 
 def uses_wraps(fn, module) -> bool:
-    for n in ast.walk(fn):
+    for n in astwalk.walk(fn):
         if isinstance(n, ast.Call):
             target = n.func
             if module.resolve_node(target) == "functools.wraps":

@@ -4,6 +4,7 @@ import builtins
 import libcst as cst
 
 from tsscan.rule import Example, Rule
+from tsscan.semantic import astwalk
 
 _BUILTIN_EXC = {n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException)} - {
     "BaseException",
@@ -15,7 +16,7 @@ _BUILTIN_EXC = {n for n, v in vars(builtins).items() if isinstance(v, type) and 
 def caught_types(tree: ast.Module) -> dict[str, int]:
     """Exception names the file's ``except`` clauses name -> the first such line."""
     out: dict[str, int] = {}
-    for node in ast.walk(tree):
+    for node in astwalk.walk(tree):
         if isinstance(node, ast.ExceptHandler) and node.type is not None:
             types = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
             for t in types:

@@ -15,20 +15,19 @@ from tsscan.rule import Fix, Rule
 from tsscan.semantic import callees, calls
 from tsscan.semantic.targets import bound_names
 from tsscan.semantic.types import in_quiet_arm, module_attribute_type, param_list
-from tsscan.walk import children
+from tsscan.walk import children, statements
 
 
 def _assigned_in(fn: cst.FunctionDef, quiet: set[int]) -> set[str]:
     """Names assigned in ``if`` arms the compiler may drop on types the model does not know
     (the flow walk does not follow their types past such an ``if``)."""
     out: set[str] = set()
-    stack: list[cst.CSTNode] = [fn.body]
-    while stack:
-        n = stack.pop()
+    if not quiet:
+        return out
+    for n in statements(fn.body):  # assignments are statements: never inside an expression
         if isinstance(n, (cst.Assign, cst.AugAssign, cst.AnnAssign)) and id(n) in quiet:
             targets = [t.target for t in n.targets] if isinstance(n, cst.Assign) else [n.target]
             out.update(x.value for t in targets for x in bound_names(t))
-        stack.extend(children(n))
     return out
 
 

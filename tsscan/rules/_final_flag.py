@@ -15,6 +15,7 @@ import libcst as cst
 
 from tsscan.context import FunctionContext
 from tsscan.rule import SAFE, Fix
+from tsscan.semantic import astwalk
 from tsscan.semantic.module import ClassInfo
 
 
@@ -95,14 +96,14 @@ def _assigned_self(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> i
     """How many statements of `func` assign `self.<name>` (plain, annotated or augmented)."""
     self_name = func.args.args[0].arg if func.args.args else "self"
     count = 0
-    for node in ast.walk(func):
+    for node in astwalk.walk(func):
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):
             targets = node.targets
         elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
             targets = [node.target]
         for t in targets:
-            for sub in ast.walk(t):
+            for sub in astwalk.walk(t):
                 if (
                     isinstance(sub, ast.Attribute)
                     and sub.attr == name

@@ -90,7 +90,7 @@ def check_paths(
 
     progress = _progress(len(todo))
     try:
-        done = iter(check_many(todo, workers, progress))
+        done = iter(check_many(todo, workers, progress, built.analysed))
     finally:
         if progress is not None and hasattr(progress, "close"):
             progress.close()  # erase the line, also when interrupted

@@ -11,10 +11,14 @@ import ast
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tsscan.diagnostic import Diagnostic
 from tsscan.noqa import file_noqa
 from tsscan.runner.configs import EngineSpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tsscan.semantic.compiled import FileScope
 
 
 @dataclass
@@ -34,22 +38,28 @@ def check_file(
     extra_ignore: Sequence[str] = (),
     external: frozenset[str] | Mapping[str, str] = frozenset(),
     roots_only: bool = False,
+    analysed: FileScope | None = None,
 ) -> Outcome:
     """Check one file's text; ``external`` names its functions and methods that compiled code
     in another file compiles (:mod:`tsscan.semantic.index`; a mapping: with the note of each);
     ``roots_only``: check only those (a file read because another file's compiled code reaches
-    into it). Raises only :class:`RulesError`; a problem with the file, or a bug, is an error of
-    its outcome."""
+    into it). ``analysed``: the package index's analysis of this same ``text``
+    (:attr:`tsscan.semantic.built.Built.analysed`), whose tree and module facts are used instead
+    of parsing again. Raises only :class:`RulesError`; a problem with the file, or a bug, is an
+    error of its outcome."""
     from tsscan.semantic.compiled import analyse  # not imported by a run answered from the cache
 
     try:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes etc.
-                tree: ast.Module | None = ast.parse(text, filename=path)
-        except (SyntaxError, ValueError, MemoryError, RecursionError):
-            tree = None  # the engine says what is wrong, in its words
-        scope = analyse(tree, external, roots_only) if tree is not None else None
+        if analysed is not None:
+            tree: ast.Module | None = analysed.module.tree
+        else:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes etc.
+                    tree = ast.parse(text, filename=path)
+            except (SyntaxError, ValueError, MemoryError, RecursionError):
+                tree = None  # the engine says what is wrong, in its words
+        scope = analyse(tree, external, roots_only, reuse=analysed) if tree is not None else None
     except (Exception, RecursionError) as exc:
         return internal_error(path, exc)
     if file_noqa(text):

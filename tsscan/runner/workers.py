@@ -10,16 +10,25 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from typing import TYPE_CHECKING
 
 from tsscan.runner.configs import EngineSpec
 from tsscan.runner.one_file import Outcome, check_file
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tsscan.semantic.compiled import FileScope
 
 PARALLEL_MIN_FILES = 8
 PARALLEL_MIN_BYTES = 256 * 1024
 
 # engine, path, text, per-file ignores, what other files compile in it (name -> note), roots only
 Job = tuple[EngineSpec, str, str, tuple[str, ...], Mapping[str, str], bool]
+# path -> (text, the package index's analysis of that text): see :func:`check_many`
+Analysed = MutableMapping[str, "tuple[str, FileScope]"]
+
+# what forked workers inherit of the parent's analyses (set only while a pool runs)
+_inherited: Analysed = {}
 
 
 def cpu_count() -> int:
@@ -42,21 +51,33 @@ def check_many(
     jobs: Sequence[Job],
     workers: int | None = None,
     tick: Callable[[str], None] | None = None,
+    analysed: Analysed | None = None,
 ) -> list[Outcome]:
-    """:func:`check_file` for each job; the outcomes in the order of ``jobs``."""
+    """:func:`check_file` for each job; the outcomes in the order of ``jobs``. ``analysed``:
+    the package index's analyses of the files (:attr:`tsscan.semantic.built.Built.analysed`),
+    each used by the check of the same text instead of parsing it again (by forked workers too,
+    which inherit them), and taken out of the mapping once used."""
     n = workers_for(jobs, workers)
     out: list[Outcome | None] = [None] * len(jobs)
+    analysed = analysed if analysed is not None else {}
     if n > 1:
-        _check_in_pool(jobs, n, out, tick)
+        _check_in_pool(jobs, n, out, tick, analysed)
     for i, job in enumerate(jobs):  # serially: all of them, or what a broken pool left
         if out[i] is None:
-            out[i] = check_file(*job)
+            out[i] = check_file(*job, analysed=_take(analysed, job))
             if tick:
                 tick(job[1])
     return out  # type: ignore[return-value]
 
 
-def _check_in_pool(jobs, n, out, tick) -> None:
+def _take(analysed: Analysed, job: Job) -> FileScope | None:
+    """The index's analysis of the job's file, if it was made from the same text."""
+    found = analysed.pop(job[1], None)
+    return found[1] if found is not None and found[0] == job[2] else None
+
+
+def _check_in_pool(jobs, n, out, tick, analysed: Analysed) -> None:
+    global _inherited
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
@@ -64,7 +85,10 @@ def _check_in_pool(jobs, n, out, tick) -> None:
         spec.engine()  # here, once: forked workers inherit it; a broken rule file stops the run here
     # the biggest files first, so that no worker is left with a big one at the end
     order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][2]))
-    pool = ProcessPoolExecutor(n, mp_context=_mp_context())
+    context = _mp_context()
+    if context.get_start_method() == "fork":
+        _inherited = analysed  # the workers get it with the rest of this process's memory
+    pool = ProcessPoolExecutor(n, mp_context=context)
     try:
         futures = {pool.submit(_work, jobs[i]): i for i in order}
         for fut in as_completed(futures):
@@ -75,6 +99,7 @@ def _check_in_pool(jobs, n, out, tick) -> None:
         pass  # a worker died (out of memory?): the caller checks the rest here
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        _inherited = {}
 
 
 def _mp_context():
@@ -101,4 +126,4 @@ def batch_gc() -> None:
 
 def _work(job: Job) -> Outcome:
     batch_gc()  # a spawned worker does not inherit the parent's setting
-    return check_file(*job)
+    return check_file(*job, analysed=_take(_inherited, job))

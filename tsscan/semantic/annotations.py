@@ -14,7 +14,7 @@ import libcst as cst
 from tsscan.semantic.crossing import ast_to_cst
 from tsscan.semantic.function import FunctionFacts as FunctionContext
 from tsscan.semantic.function import cst_dotted
-from tsscan.walk import walk
+from tsscan.walk import children, is_expression, walk
 
 SCALARS = ("int", "float", "bool", "str", "complex")
 
@@ -251,19 +251,19 @@ def iter_annotations(fn: cst.FunctionDef) -> Iterator[tuple[cst.BaseExpression, 
 
 
 def _annotated_locals(fn: cst.FunctionDef) -> list[cst.AnnAssign]:
+    """The ``x: T = v`` statements of ``fn``, in source order, those of nested classes included
+    and of nested functions not. Only statements are descended into: an expression holds no
+    statement (a lambda's body is an expression), and expressions are most of the nodes."""
     found: list[cst.AnnAssign] = []
 
-    class Finder(cst.CSTVisitor):
-        def visit_AnnAssign(self, n: cst.AnnAssign) -> None:
-            found.append(n)
+    def statements(node: cst.CSTNode) -> None:
+        for child in children(node):
+            if isinstance(child, cst.AnnAssign):
+                found.append(child)
+            elif not is_expression(child) and not isinstance(child, cst.FunctionDef):
+                statements(child)
 
-        def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
-            return n is fn
-
-        def visit_Lambda(self, n: cst.Lambda) -> bool:
-            return False
-
-    walk(fn, Finder())
+    statements(fn)
     return found
 
 

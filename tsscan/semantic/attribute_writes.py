@@ -6,28 +6,14 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, is_self_setattr
-
-
-def _all_methods(cls: ClassInfo) -> Iterator[tuple[ClassInfo, str, FuncNode]]:
-    for c in cls.mro():
-        for name, fn in c.methods.items():
-            yield c, name, fn
+from tsscan.semantic import astwalk
+from tsscan.semantic.module import ClassInfo, FuncNode, MethodWrites, ModuleInfo, Writes, is_self_setattr
 
 
 def _method_self(fn: FuncNode) -> str | None:
     args = fn.args.posonlyargs + fn.args.args
     return args[0].arg if args else None
-
-
-@dataclass
-class Writes:
-    """Where the methods of a class write ``self.<name>``: assignments and in-place mutation."""
-
-    assigned: dict[str, list[tuple[str, ast.AST]]]  # name -> [(method, node)]
-    mutated: dict[str, list[tuple[str, ast.AST]]]  # self.x.append(...), self.x[k] = v, self.x += ...
 
 
 _MUTATORS = {"append", "extend", "insert", "update", "setdefault", "__setitem__", "add", "pop", "clear"}
@@ -44,63 +30,97 @@ def class_cache(cls: ClassInfo) -> dict:
 def class_writes(cls: ClassInfo) -> Writes:
     """Every ``self.x = ...`` and every in-place change of ``self.x`` in all methods of ``cls``
     and its local bases (``__init__`` included)."""
-    cache = class_cache(cls)
-    if "writes" not in cache:
-        cache["writes"] = _class_writes(cls)
-    return cache["writes"]
+    if cls.writes is None:
+        w = Writes({}, {})
+        for c in cls.mro():
+            for mname in c.methods:
+                own = method_writes(c, mname).writes
+                for name, found in own.assigned.items():
+                    w.assigned.setdefault(name, []).extend(found)
+                for name, found in own.mutated.items():
+                    w.mutated.setdefault(name, []).extend(found)
+        cls.writes = w
+    return cls.writes
 
 
-def _class_writes(cls: ClassInfo) -> Writes:
+def method_writes(cls: ClassInfo, name: str) -> MethodWrites:
+    """What the method ``name`` of ``cls`` (its own, not a base's) does with ``self``: one walk
+    of it, kept on the class for :func:`class_writes`, :func:`fully_known` and
+    :func:`init_called_methods` (which ask it again for every subclass)."""
+    found = cls.method_writes.get(name)
+    if found is None:
+        found = cls.method_writes[name] = _method_writes(name, cls.methods[name])
+    return found
+
+
+def _method_writes(mname: str, fn: FuncNode) -> MethodWrites:
     w = Writes({}, {})
-    for _c, mname, fn in _all_methods(cls):
-        me = _method_self(fn)
+    calls: list[str] = []
+    hides = False
+    me = _method_self(fn)
+
+    def is_self_attr(n: ast.AST) -> str | None:
+        if me is not None and isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == me:
+            return n.attr
+        return None
+
+    for node in astwalk.walk(fn):
+        if isinstance(node, ast.Call):
+            f = node.func
+            if isinstance(f, ast.Name) and f.id == "setattr":
+                key = node.args[1] if len(node.args) > 1 else None
+                if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                    hides = True
+            if isinstance(f, ast.Attribute):
+                if f.attr == "__setattr__":
+                    hides = True  # self.__setattr__(name, v) / object.__setattr__(self, name, v)
+                # self.__dict__.update(...), vars(self).update(...)
+                if f.attr in ("update", "setdefault", "__setitem__") and _is_instance_dict(f.value):
+                    hides = True
+                if isinstance(f.value, ast.Name) and f.value.id == me and me is not None:
+                    calls.append(f.attr)
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and _is_instance_dict(node.value):
+            hides = True  # self.__dict__[k] = v
         if me is None:
             continue
-
-        def is_self_attr(n: ast.AST, me: str = me) -> str | None:
-            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == me:
-                return n.attr
-            return None
-
-        for node in ast.walk(fn):
-            targets: list[ast.expr] = []
-            if isinstance(node, ast.Assign):
-                targets = list(node.targets)
-            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-                targets = [node.target]
-            flat: list[ast.expr] = []
-            for t in targets:
-                flat.extend(t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])
-            for t in flat:
-                a = is_self_attr(t)
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets = [node.target]
+        flat: list[ast.expr] = []
+        for t in targets:
+            flat.extend(t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])
+        for t in flat:
+            a = is_self_attr(t)
+            if a is not None:
+                bucket = w.mutated if isinstance(node, ast.AugAssign) else w.assigned
+                bucket.setdefault(a, []).append((mname, node))
+            if isinstance(t, ast.Subscript):
+                a = is_self_attr(t.value)
                 if a is not None:
-                    bucket = w.mutated if isinstance(node, ast.AugAssign) else w.assigned
-                    bucket.setdefault(a, []).append((mname, node))
-                if isinstance(t, ast.Subscript):
-                    a = is_self_attr(t.value)
-                    if a is not None:
-                        w.mutated.setdefault(a, []).append((mname, node))
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                a = is_self_attr(node.func.value)
-                if a is not None and node.func.attr in _MUTATORS:
                     w.mutated.setdefault(a, []).append((mname, node))
-                # setattr(self, "x", v) / register_buffer("x", ...) count as assignments
-            if is_self_setattr(node, me):
-                key = node.args[1]
-                name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "*"
-                w.assigned.setdefault(name, []).append((mname, node))
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == me
-                and node.func.attr in ("register_buffer", "register_parameter", "add_module", "register_module")
-                and node.args
-            ):
-                key = node.args[0]
-                name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "*"
-                w.assigned.setdefault(name, []).append((mname, node))
-    return w
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            a = is_self_attr(node.func.value)
+            if a is not None and node.func.attr in _MUTATORS:
+                w.mutated.setdefault(a, []).append((mname, node))
+            # setattr(self, "x", v) / register_buffer("x", ...) count as assignments
+        if is_self_setattr(node, me):
+            key = node.args[1]
+            name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "*"
+            w.assigned.setdefault(name, []).append((mname, node))
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == me
+            and node.func.attr in ("register_buffer", "register_parameter", "add_module", "register_module")
+            and node.args
+        ):
+            key = node.args[0]
+            name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "*"
+            w.assigned.setdefault(name, []).append((mname, node))
+    return MethodWrites(w, calls, hides)
 
 
 def externally_assigned(module: ModuleInfo, name: str) -> bool:
@@ -164,10 +184,9 @@ def fully_known(cls: ClassInfo) -> bool:
     class from elsewhere (it may set attributes or declare annotations), no ``setattr``
     with a computed name, no ``__getattr__``/``__setattr__`` override and no
     ``self.__dict__`` writes."""
-    cache = class_cache(cls)
-    if "fully_known" not in cache:
-        cache["fully_known"] = _fully_known(cls)
-    return cache["fully_known"]
+    if cls.fully_known is None:
+        cls.fully_known = _fully_known(cls)
+    return cls.fully_known
 
 
 def _fully_known(cls: ClassInfo) -> bool:
@@ -180,32 +199,8 @@ def _fully_known(cls: ClassInfo) -> bool:
             return False
         if "*setattr*" in c.init_attrs:
             return False
-        for fn in c.methods.values():
-            for node in ast.walk(fn):
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
-                    key = node.args[1] if len(node.args) > 1 else None
-                    if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
-                        return False
-                if (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "__setattr__"
-                ):
-                    return False  # self.__setattr__(name, v) / object.__setattr__(self, name, v)
-                # self.__dict__.update(...), vars(self).update(...), self.__dict__[k] = v
-                if (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("update", "setdefault", "__setitem__")
-                    and _is_instance_dict(node.func.value)
-                ):
-                    return False
-                if (
-                    isinstance(node, ast.Subscript)
-                    and isinstance(node.ctx, ast.Store)
-                    and _is_instance_dict(node.value)
-                ):
-                    return False
+        if any(method_writes(c, name).hides_attributes for name in c.methods):
+            return False
     return True
 
 
@@ -218,9 +213,8 @@ def _is_instance_dict(node: ast.expr) -> bool:
 def init_called_methods(cls: ClassInfo) -> set[str]:
     """Methods ``__init__`` runs (``self.reset()``, transitively): what they assign exists on
     the instance when it is scripted, compiled methods included."""
-    cache = class_cache(cls)
-    if "init_called" in cache:
-        return cache["init_called"]
+    if cls.init_called is not None:
+        return cls.init_called
     out: set[str] = set()
     queue = ["__init__"]
     while queue:
@@ -228,18 +222,9 @@ def init_called_methods(cls: ClassInfo) -> set[str]:
         found = cls.find_method(name)
         if found is None:
             continue
-        fn = found[0]
-        me = _method_self(fn)
-        for node in ast.walk(fn):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == me
-                and node.func.attr not in out
-                and cls.find_method(node.func.attr) is not None
-            ):
-                out.add(node.func.attr)
-                queue.append(node.func.attr)
-    cache["init_called"] = out
+        for called in method_writes(found[1], name).self_calls:
+            if called not in out and cls.find_method(called) is not None:
+                out.add(called)
+                queue.append(called)
+    cls.init_called = out
     return out

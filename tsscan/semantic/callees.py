@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from tsscan.semantic import config, nn_forwards
+from tsscan.semantic import astwalk, config, nn_forwards
 from tsscan.semantic.annotations import annotation_type
 from tsscan.semantic.calls import Callee
 from tsscan.semantic.crossing import text_to_cst
@@ -36,7 +36,7 @@ from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, dotted
 from tsscan.semantic.receivers import kinds_for
 from tsscan.semantic.submodules import overloaded, own_method, submodule_class
 from tsscan.semantic.values import MODULE
-from tsscan.walk import walk
+from tsscan.walk import children, walk
 
 _ALLOWED_DECORATORS = {"torch.jit.script", "staticmethod", "torch.jit.export", "torch.jit._overload"}
 
@@ -143,14 +143,14 @@ def held_at_defaults(ctx: FunctionFacts, cls: ClassInfo, attr: str) -> str | Non
     if at is None or at.kind != MODULE or not at.detail:
         return None
     constants = {c for k in cls.mro() for c in k.constants}
-    for node in ast.walk(ctx.function.node):
+    for node in astwalk.walk(ctx.function.node):
         test = node.test if isinstance(node, (ast.If, ast.IfExp, ast.While, ast.Assert)) else None
         if isinstance(node, ast.Call) and dotted(node.func) in ("isinstance", "hasattr", "getattr"):
             test = node
         if test is None:
             continue
-        read = {n.attr for n in ast.walk(test) if isinstance(n, ast.Attribute)}
-        read |= {n.value for n in ast.walk(test) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        read = {n.attr for n in astwalk.walk(test) if isinstance(n, ast.Attribute)}
+        read |= {n.value for n in astwalk.walk(test) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
         if attr in read or read & constants:
             return None
     return at.detail
@@ -276,7 +276,7 @@ def tested_names(fn: cst.FunctionDef) -> set[str]:
             elif isinstance(n, cst.Call) and _call_name(n) not in _REFINING_CALLS:
                 stack.append(n.func)  # `self.mask.any()`: not its arguments
             else:
-                stack.extend(n.children)
+                stack.extend(children(n))
 
     class V(cst.CSTVisitor):
         def visit_If(self, n: cst.If) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 
+from tsscan.semantic import astwalk
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, self_name
 
 # a node of the call graph: ("f", name) for a free function, ("m", name) for a method
@@ -78,7 +79,7 @@ def _calls_of(key: Callee, mod: ModuleInfo, cls: ClassInfo | None) -> set[Callee
         me = self_name(fn) if key[0] == "m" else None
     shadowed = _params(fn) - ({me} if me else set())
     out: set[Callee] = set()
-    for node in ast.walk(fn):
+    for node in astwalk.walk(fn):
         if isinstance(node, ast.Call):
             callee = callee_of(node.func, mod, cls if key[0] == "m" else None, me, shadowed)
             if callee is not None and (callee[0] == "f" or key[0] == "m"):

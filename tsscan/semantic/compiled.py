@@ -18,7 +18,7 @@ import ast
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from tsscan.semantic import foreign
+from tsscan.semantic import astwalk, foreign
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, module_facts, self_name
 from tsscan.semantic.static import in_ranges, regions
 from tsscan.semantic.wrappers import FACT_PREFIX, Wrapper, decode
@@ -69,6 +69,10 @@ class FileScope:
     # signatures of functions and module classes of other files this file calls, by the name
     # it calls them by (see tsscan.semantic.foreign)
     foreign_signatures: dict[str, foreign.Foreign] = field(default_factory=dict)
+    # what the reachability was computed from: the names other files compile in this file (name
+    # -> note) and ``roots_only`` (see :func:`analyse`, which reuses it when they are the same)
+    notes: dict[str, str] = field(default_factory=dict)
+    roots_only: bool = False
 
     @property
     def empty(self) -> bool:
@@ -96,32 +100,52 @@ def _is_property(fn: FuncNode, mod: ModuleInfo) -> bool:
     return "property" in decs or "functools.cached_property" in decs
 
 
-def calls_in(fn: FuncNode) -> Iterator[ast.Call]:
+def calls_in(fn: FuncNode, mod: ModuleInfo | None = None) -> list[ast.Call]:
     """The calls of a function's body: its decorators and default values are run by Python when
-    the ``def`` runs, never compiled."""
-    for stmt in fn.body:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Call):
-                yield node
+    the ``def`` runs, never compiled. ``mod``: the file's facts, which keep them (``fn`` must be
+    a node of its tree)."""
+    if mod is not None:
+        known = mod.body_calls.get(id(fn))
+        if known is None:
+            known = mod.body_calls[id(fn)] = calls_in(fn)
+        return known
+    return [node for stmt in fn.body for node in astwalk.walk(stmt) if isinstance(node, ast.Call)]
 
 
-def analyse(tree: ast.Module, external: Iterable[str] | Mapping[str, str] = (), roots_only: bool = False) -> FileScope:
+def analyse(
+    tree: ast.Module,
+    external: Iterable[str] | Mapping[str, str] = (),
+    roots_only: bool = False,
+    reuse: FileScope | None = None,
+) -> FileScope:
     """The module facts of ``tree`` and what the compiler compiles in it; ``external`` names
     module-level functions (``f``) and methods (``Cls.m``) that compiled code in another file of
     the package compiles (:mod:`tsscan.semantic.index`); as a mapping, each with the note its
     findings carry. ``roots_only``: only those, and what they call (a file checked only because
     another file's compiled code reaches into it). Entries that start with
     :data:`tsscan.semantic.wrappers.FACT_PREFIX` are facts of decorators of other files, those
-    that start with :data:`tsscan.semantic.foreign.SIG_PREFIX` signatures of other files."""
-    mod = module_facts(tree)
+    that start with :data:`tsscan.semantic.foreign.SIG_PREFIX` signatures of other files.
+
+    ``reuse``: an earlier analysis of the same ``tree`` (the package index's, handed to the
+    check of the file): its module facts are used again, and its compiled functions too when it
+    was made from the same names and ``roots_only``."""
+    if reuse is not None and reuse.module.tree is not tree:
+        raise ValueError("analyse: reuse is an analysis of another tree")
+    mod = reuse.module if reuse is not None else module_facts(tree)
     notes = dict(external) if isinstance(external, Mapping) else dict.fromkeys(external, "")
     facts = {e for e in notes if e.startswith(FACT_PREFIX)}
     sigs = {e for e in notes if e.startswith(foreign.SIG_PREFIX)}
     for fact in facts | sigs:
         del notes[fact]
-    compiled = _compiled_functions(mod, notes, roots_only)
+    if reuse is not None and reuse.notes == notes and reuse.roots_only == roots_only:
+        compiled, init = reuse.compiled, reuse.init_functions
+    else:
+        compiled = _compiled_functions(mod, notes, roots_only)
+        init = None
     _record(mod, compiled)
-    return FileScope(mod, compiled, _init_functions(mod, compiled), decode(facts), foreign.decode(sigs))
+    if init is None:
+        init = _init_functions(mod, compiled)
+    return FileScope(mod, compiled, init, decode(facts), foreign.decode(sigs), notes, roots_only)
 
 
 def record_compiled_methods(mod: ModuleInfo) -> None:
@@ -150,7 +174,7 @@ def _init_functions(mod: ModuleInfo, compiled: list[CompiledFunction]) -> list[C
     for fn in mod.functions.values():
         if id(fn) in done:
             continue
-        for call in calls_in(fn):
+        for call in calls_in(fn, mod):
             name = mod.resolve_node(call.func) or ""
             head, _, last = name.rpartition(".")
             local = mod.classes.get(name)
@@ -281,7 +305,7 @@ def _compiled_functions(
         cf = queue.pop(0)
         cf.dead, cf.maybe_dead = regions(cf.node, mod, cf.cls)
         me = self_name(cf.node) if cf.cls is not None else None
-        for call in calls_in(cf.node):
+        for call in calls_in(cf.node, mod):
             if cf.dead and in_ranges(call.lineno, cf.dead):
                 continue
             f = call.func

@@ -10,6 +10,7 @@ import operator
 from collections.abc import Callable
 from typing import Any, TypeGuard
 
+from tsscan.semantic import astwalk
 from tsscan.semantic import attributes as A
 from tsscan.semantic.config_values import ABSENT, DEFAULTS, MAX_DEPTH, MAX_WORLDS, TOP, Poss, State, Vals, lit
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, self_name
@@ -416,7 +417,7 @@ def _effect_calls(e: ast.expr | None) -> list[ast.Call]:
     if known is None:
         known = [
             n
-            for n in ast.walk(e)
+            for n in astwalk.walk(e)
             if isinstance(n, ast.Call)
             and (isinstance(n.func, ast.Attribute) or (isinstance(n.func, ast.Name) and n.func.id == "setattr"))
         ]
@@ -427,7 +428,7 @@ def _effect_calls(e: ast.expr | None) -> list[ast.Call]:
 def _stored_names(s: ast.stmt) -> list[str]:
     known = s.__dict__.get("_tsscan_stored")
     if known is None:
-        known = [n.id for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+        known = [n.id for n in astwalk.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
         s.__dict__["_tsscan_stored"] = known
     return known
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 
+from tsscan.semantic import astwalk
 from tsscan.semantic import attributes as A
 from tsscan.semantic.config_eval import is_self_attr
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, self_name
@@ -17,7 +18,7 @@ _NOT_FOLLOWED = {"torch.jit.ignore", "torch.jit.unused"}
 def loops_over_modules(cls: ClassInfo, module: ModuleInfo, it: ast.expr, me: str | None) -> bool:
     """True when a ``for`` over ``it`` is unrolled per submodule (``self.blocks``,
     ``enumerate(self.blocks)``): its body is not compiled at all when the container is empty."""
-    for n in ast.walk(it):
+    for n in astwalk.walk(it):
         if is_self_attr(n, me):
             assert isinstance(n, ast.Attribute)
             kind = A.attribute_type(cls, n.attr, module).kind
@@ -35,10 +36,9 @@ def reached(cls: ClassInfo, module: ModuleInfo) -> dict[int, int]:
     compiled when it is empty); GUARDED when only called under a test the compiler decides per
     instance (``if self.rope is not None:``, ``hasattr``, a ``Final`` flag, or after such a test
     that returns), where the attributes are not what they are elsewhere."""
-    cache = cls.__dict__.setdefault("_tsscan_config_cache", {})
-    key = ("reached", id(module))
-    if key in cache:
-        return cache[key]
+    known = cls.reached.get(id(module))
+    if known is not None:
+        return known
     out: dict[int, int] = {}
     queue: list[tuple[FuncNode, int]] = []
 
@@ -68,23 +68,23 @@ def reached(cls: ClassInfo, module: ModuleInfo) -> dict[int, int]:
         fn, level = queue.pop(0)
         me = self_name(fn)
         loop_nodes: set[int] = set()
-        for node in ast.walk(fn):
+        for node in astwalk.walk(fn):
             if isinstance(node, (ast.For, ast.comprehension)) and loops_over_modules(cls, module, node.iter, me):
                 for part in node.body if isinstance(node, ast.For) else []:
-                    loop_nodes |= {id(x) for x in ast.walk(part)}
+                    loop_nodes |= {id(x) for x in astwalk.walk(part)}
         guarded = _guarded_nodes(fn.body, cls, module, me)
-        for node in ast.walk(fn):
+        for node in astwalk.walk(fn):
             if isinstance(node, ast.Call) and is_self_attr(node.func, me):
                 assert isinstance(node.func, ast.Attribute)
                 here = GUARDED if id(node) in guarded else LOOP if id(node) in loop_nodes else SURE
                 add(node.func.attr, min(level, here))
-    cache[key] = out
+    cls.reached[id(module)] = out
     return out
 
 
 def _static_test(test: ast.expr, cls: ClassInfo, module: ModuleInfo, me: str | None) -> bool:
     """A test the compiler may decide per instance (so the code it guards sees narrowed attributes)."""
-    for n in ast.walk(test):
+    for n in astwalk.walk(test):
         if isinstance(n, ast.Compare) and any(isinstance(o, (ast.Is, ast.IsNot)) for o in n.ops):
             if any(is_self_attr(x, me) for x in [n.left, *n.comparators]):
                 return True
@@ -104,15 +104,15 @@ def _guarded_nodes(stmts: list[ast.stmt], cls: ClassInfo, module: ModuleInfo, me
         if isinstance(s, ast.If) and _static_test(s.test, cls, module, me):
             for part in (s.body, s.orelse):
                 for x in part:
-                    out |= {id(n) for n in ast.walk(x)}
+                    out |= {id(n) for n in astwalk.walk(x)}
             if any(isinstance(x, (ast.Return, ast.Raise)) for x in s.body + s.orelse):
                 for rest in stmts[i + 1 :]:
-                    out |= {id(n) for n in ast.walk(rest)}
+                    out |= {id(n) for n in astwalk.walk(rest)}
                 return out
             continue
-        for n in ast.walk(s):
+        for n in astwalk.walk(s):
             if isinstance(n, ast.IfExp) and _static_test(n.test, cls, module, me):
-                out |= {id(x) for part in (n.body, n.orelse) for x in ast.walk(part)}
+                out |= {id(x) for part in (n.body, n.orelse) for x in astwalk.walk(part)}
         for field_name in ("body", "orelse", "finalbody", "handlers"):
             sub = getattr(s, field_name, None)
             if isinstance(sub, list) and sub:

@@ -25,11 +25,13 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from tsscan.semantic import astwalk
 from tsscan.semantic import attributes as A
 from tsscan.semantic import config as C
 from tsscan.semantic import config_reach as R
 from tsscan.semantic.function import FunctionFacts, cst_dotted
 from tsscan.semantic.module import ClassInfo
+from tsscan.walk import children
 
 _MODULE_KINDS = {A.MODULE} | A.MODULE_CONTAINERS
 _NOT_CALLABLE = {A.NONE, A.INT, A.FLOAT, A.BOOL, A.STR, A.TUPLE, A.LIST, A.TENSOR}
@@ -257,7 +259,7 @@ class _Walker:
             if n.inner_for_in is not None:
                 self.expr(n.inner_for_in, "read", env)
             return
-        for child in n.children:
+        for child in children(n):
             self.expr(child, "read", env)
 
     def target(self, t: cst.BaseExpression, env: dict) -> None:
@@ -387,11 +389,10 @@ def _meet(env: dict, arms: list[dict | None]) -> dict | None:
 
 
 def _candidates(cls: ClassInfo, facts: FunctionFacts) -> set[str]:
-    cache = cls.__dict__.setdefault("_tsscan_config_cache", {})
-    key = ("candidates", id(facts.module))
-    if key not in cache:
-        cache[key] = _find_candidates(cls, facts)
-    return cache[key]
+    known = cls.config_candidates.get(id(facts.module))
+    if known is None:
+        known = cls.config_candidates[id(facts.module)] = _find_candidates(cls, facts)
+    return known
 
 
 def _find_candidates(cls: ClassInfo, facts: FunctionFacts) -> set[str]:
@@ -440,14 +441,16 @@ def _verdicts(facts: FunctionFacts, fn: cst.FunctionDef) -> list[Verdict]:
     parsed: dict[int, ast.expr | None] = {}
     absent = frozenset({C.ABSENT})
     me = facts.self_name
-    read = {n.attr for n in ast.walk(node) if C.is_self_attr(n, me)}
+    read = {n.attr for n in astwalk.walk(node) if C.is_self_attr(n, me)}
     for cls in family:
         level = R.reached(cls, facts.module).get(id(node))
         if level is None or level == R.GUARDED:
             continue  # not compiled, or only where a test narrows what the attributes are
         cand = _candidates(cls, facts)
+        if not cand:
+            continue  # no attribute to judge: its configurations are not needed
         confs = [C.configuration(cls, facts.module, mode) for mode in (C.DEFAULTS, C.ANY)]
-        if not cand or any(c.opaque for c in confs):
+        if any(c.opaque for c in confs):
             continue
         names[cls.name], classes[cls.name] = cand, cls
         worlds[cls.name] = {}

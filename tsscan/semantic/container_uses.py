@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 
+from tsscan.semantic import astwalk
 from tsscan.semantic import attributes as A
 from tsscan.semantic.crossing import ast_function_to_cst, ast_to_cst
 from tsscan.semantic.flow import analyse
@@ -58,10 +59,10 @@ def _collect_uses(ctx: FunctionContext, name: str) -> _Uses:
         args = fn.args.posonlyargs + fn.args.args
         me = args[0].arg if args else None
         parents = {}
-        for p in ast.walk(fn):
+        for p in astwalk.walk(fn):
             for ch in ast.iter_child_nodes(p):
                 parents[id(ch)] = p
-        for node in ast.walk(fn):
+        for node in astwalk.walk(fn):
             if not (
                 isinstance(node, ast.Attribute)
                 and node.attr == name

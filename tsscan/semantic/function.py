@@ -15,6 +15,7 @@ import libcst as cst
 
 from tsscan.semantic.compiled import CompiledFunction, FileScope
 from tsscan.semantic.module import ClassInfo, ModuleInfo
+from tsscan.walk import statements
 
 
 def cst_dotted(node: cst.CSTNode) -> str | None:
@@ -91,14 +92,11 @@ class FunctionFacts:
 
     def _interface_typed_values(self, fn: cst.FunctionDef) -> set[int]:
         out: set[int] = set()
-        stack: list[cst.CSTNode] = [fn.body]
-        while stack:
-            n = stack.pop()
+        for n in statements(fn.body):  # an annotated assignment is a statement
             if isinstance(n, cst.AnnAssign) and n.value is not None:
                 info = self.module.classes.get(cst_dotted(n.annotation.annotation) or "")
                 if info is not None and info.is_interface:
                     out.add(id(n.value))
-            stack.extend(n.children)
         return out
 
     def self_attr(self, node: cst.CSTNode) -> str | None:

@@ -13,7 +13,7 @@ import libcst as cst
 from tsscan.semantic.annotations import walk_expr
 from tsscan.semantic.exprs import ExprTyper
 from tsscan.semantic.function import FunctionFacts as FunctionContext
-from tsscan.walk import walk
+from tsscan.walk import statements, walk
 
 # markers in the walk's environments (never a type a rule sees)
 MAYBE = "<maybe-undefined>"
@@ -103,7 +103,7 @@ class FunctionTypes:
         where = self._where
         if where is None:
             where = {}
-            for n in walk_expr(self.node):
+            for n in statements(self.node):  # what the flow walk types is statements and their clauses
                 if id(n) not in self.env_at:
                     continue
                 part = n.test if isinstance(n, (cst.If, cst.While)) else n.iter if isinstance(n, cst.For) else n

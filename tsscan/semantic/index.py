@@ -27,8 +27,8 @@ from pathlib import Path
 
 from tsscan.semantic import foreign, wrappers
 from tsscan.semantic.built import Built
-from tsscan.semantic.compiled import analyse
-from tsscan.semantic.module import module_facts
+from tsscan.semantic.compiled import FileScope, analyse
+from tsscan.semantic.module import ModuleInfo, module_facts
 from tsscan.semantic.summaries import (
     ClassSummary,
     Summary,
@@ -315,6 +315,7 @@ def build(
     texts = dict(files)
     known = {os.path.abspath(p) for p in texts}
     trees: dict[str, ast.Module | None] = {}
+    scopes: dict[str, FileScope] = {}  # path -> its last analysis (its module facts made once)
     summaries: dict[str, Summary] = {}
     search_roots: dict[str, Path] = {}  # top-level package -> the directory above it
 
@@ -332,7 +333,8 @@ def build(
         tree = trees[path]
         if tree is None:
             return None
-        s = summarize(path, analyse(tree, roots, roots_only=roots_only), texts[path])
+        scopes[path] = scope = analyse(tree, roots, roots_only=roots_only, reuse=scopes.get(path))
+        s = summarize(path, scope, texts[path])
         if k is not None and store is not None:
             store[1](k, s)
         return s
@@ -380,13 +382,18 @@ def build(
     if any(_calls_out(s) for s in summaries.values()):
         for path, s in list(summaries.items()):  # the signatures of the files it may call
             if s.signatures is None:
-                tree = trees[path] if path in trees else _parse(path, texts[path])
-                summaries[path] = s = replace(s, signatures=signatures_of(module_facts(tree)) if tree else ())
+                if path in scopes:
+                    mod: ModuleInfo | None = scopes[path].module
+                else:
+                    tree = trees[path] if path in trees else _parse(path, texts[path])
+                    mod = module_facts(tree) if tree else None
+                summaries[path] = s = replace(s, signatures=signatures_of(mod) if mod else ())
                 if store is not None and path in keys:
                     store[1](keys[path], s)
     read = {p: t for p, t in texts.items() if p not in files}
     roots = _with_wrapper_facts(roots, summaries, files)
-    return Built(roots, {p: t for p, t in read.items() if p in roots}, read)
+    analysed = {p: (texts[p], scope) for p, scope in scopes.items()}
+    return Built(roots, {p: t for p, t in read.items() if p in roots}, read, analysed)
 
 
 def _calls_out(summary: Summary) -> bool:

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TypeGuard
 
+from tsscan.semantic import astwalk
+
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
@@ -46,6 +48,25 @@ class Attr:
 
 
 @dataclass
+class Writes:
+    """Where the methods of a class write ``self.<name>``: assignments and in-place mutation
+    (made by :mod:`tsscan.semantic.attribute_writes`)."""
+
+    assigned: dict[str, list[tuple[str, ast.AST]]]  # name -> [(method, node)]
+    mutated: dict[str, list[tuple[str, ast.AST]]]  # self.x.append(...), self.x[k] = v, self.x += ...
+
+
+@dataclass
+class MethodWrites:
+    """What one method does with ``self``, from one walk of it
+    (:func:`tsscan.semantic.attribute_writes.method_writes`)."""
+
+    writes: Writes
+    self_calls: list[str]  # ``self.<name>(...)``, in the order of the walk
+    hides_attributes: bool  # ``setattr`` with a computed name, ``__setattr__``, writes to ``__dict__``
+
+
+@dataclass
 class ClassInfo:
     name: str
     node: ast.ClassDef
@@ -63,6 +84,16 @@ class ClassInfo:
     # ``@name.setter`` methods: the compiler compiles them with the property ``name`` (the
     # getter stays in ``methods``)
     setters: dict[str, FuncNode] = field(default_factory=dict)
+    # results of tsscan.semantic.attribute_writes, made once per class (not facts of the source:
+    # left out of comparisons)
+    method_writes: dict[str, MethodWrites] = field(default_factory=dict, repr=False, compare=False)
+    writes: Writes | None = field(default=None, repr=False, compare=False)
+    fully_known: bool | None = field(default=None, repr=False, compare=False)
+    init_called: set[str] | None = field(default=None, repr=False, compare=False)
+    # results of tsscan.semantic.config_reach.reached and config_uses' candidate attributes, by
+    # the id of the ModuleInfo asked with (the class's own)
+    reached: dict[int, dict[int, int]] = field(default_factory=dict, repr=False, compare=False)
+    config_candidates: dict[int, set[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def mro(self) -> Iterator[ClassInfo]:
         seen: set[int] = set()
@@ -119,6 +150,9 @@ class ModuleInfo:
     # class name -> the methods the compiler compiles for it (its own and its bases'), set by
     # the reachability analysis (tsscan.semantic.compiled)
     compiled_methods: dict[str, set[str]] | None = None
+    # id of a function node of ``tree`` -> the calls of its body (tsscan.semantic.compiled.calls_in):
+    # reachability, the builders of modules and the package index's summary ask for them
+    body_calls: dict[int, list[ast.Call]] = field(default_factory=dict, repr=False, compare=False)
 
     def resolve(self, name: str | None) -> str | None:
         """Resolve the head of a dotted name through the file's imports: ``nn.Linear`` ->
@@ -266,7 +300,7 @@ def _collect_init_attrs(init: FuncNode, info: ClassInfo, mod: ModuleInfo) -> Non
     me = self_name(init)
     if me is None:
         return
-    for node in ast.walk(init):
+    for node in astwalk.walk(init):
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             flat: list[ast.expr] = []
@@ -367,7 +401,7 @@ def module_facts(tree: ast.Module) -> ModuleInfo:
             for t in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
                 if isinstance(t, ast.Name):
                     mod.globals.setdefault(t.id, stmt)
-        for node in ast.walk(stmt) if isinstance(stmt, (ast.Assign, ast.Expr)) else ():
+        for node in astwalk.walk(stmt) if isinstance(stmt, (ast.Assign, ast.Expr)) else ():
             if (
                 isinstance(node, ast.Call)
                 and mod.resolve_node(node.func) == "torch.jit.script"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tsscan.semantic import foreign, wrappers
+from tsscan.semantic import astwalk, foreign, wrappers
 from tsscan.semantic.compiled import FileScope, calls_in, class_roots, self_function_attribute
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, dotted, is_torch_module_name, self_name
 from tsscan.semantic.static import in_ranges
@@ -173,7 +173,7 @@ def _self_calls(fn: ast.FunctionDef | ast.AsyncFunctionDef, lines: Sequence[str]
         text = "\n".join(lines[fn.lineno - 1 : fn.end_lineno or fn.lineno])
         return frozenset(m.group(1) for m in _self_call_pattern(me).finditer(text))
     out = set()
-    for node in ast.walk(fn):
+    for node in astwalk.walk(fn):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             recv = node.func.value
             if (isinstance(recv, ast.Name) and recv.id == me) or (
@@ -218,7 +218,7 @@ def summarize(path: str | Path, scope: FileScope, text: str | None = None) -> Su
         if not cf.body_compiled:
             continue
         me = self_name(cf.node) if cf.cls is not None else None
-        for node in calls_in(cf.node):
+        for node in calls_in(cf.node, mod):
             if cf.dead and in_ranges(node.lineno, cf.dead):
                 continue  # a call in code the compiler drops compiles nothing
             f = node.func

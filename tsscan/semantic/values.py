@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
+from tsscan.semantic import astwalk
 from tsscan.semantic.knowledge import Knowledge
 from tsscan.semantic.knowledge import load as load_knowledge
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo
@@ -251,7 +252,7 @@ class _Env:
             pos = fn.args.posonlyargs + fn.args.args
             for a, d in zip(pos[len(pos) - len(fn.args.defaults) :], fn.args.defaults, strict=False):
                 self.defaults[a.arg] = d
-            for node in ast.walk(fn):
+            for node in astwalk.walk(fn):
                 if isinstance(node, ast.Assign):
                     for t in node.targets:
                         if isinstance(t, ast.Name):
@@ -264,7 +265,7 @@ class _Env:
                     self.locals.setdefault(node.target.id, []).append(None)
                 elif isinstance(node, (ast.For, ast.comprehension, ast.With)):
                     tgt = getattr(node, "target", None)
-                    for n in ast.walk(tgt) if tgt is not None else ():
+                    for n in astwalk.walk(tgt) if tgt is not None else ():
                         if isinstance(n, ast.Name):
                             self.locals.setdefault(n.id, []).append(None)
             fn.__dict__["_tsscan_env"] = (self.params, self.defaults, self.locals)

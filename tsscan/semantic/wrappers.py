@@ -24,6 +24,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from tsscan.semantic import astwalk
 from tsscan.semantic.module import FuncNode, ModuleInfo, dotted
 
 # a file's top-level name bound to: a module (its dotted name), "class", "" (another value the
@@ -123,7 +124,7 @@ def _is_type_checking(test: ast.expr) -> bool:
 
 
 def _bound_targets(node: ast.AST) -> Iterator[str]:
-    for n in ast.walk(node):
+    for n in astwalk.walk(node):
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
             yield n.id
 
@@ -170,7 +171,7 @@ def top_level_names(tree: ast.Module, stars: list[str] | None = None) -> dict[st
     """:func:`defined_names`, and those functions declare ``global``; None when they cannot be
     known (the module calls ``globals()`` or ``vars()``)."""
     names = defined_names(tree, stars)
-    for node in ast.walk(tree):
+    for node in astwalk.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("globals", "vars"):
             return None
         if isinstance(node, ast.Global):
@@ -206,19 +207,19 @@ def wrapping_functions(mod: ModuleInfo) -> dict[str, tuple[int, tuple[str, ...],
     for name, fn in mod.functions.items():
         inner = [
             n
-            for n in ast.walk(fn)
+            for n in astwalk.walk(fn)
             if isinstance(n, ast.FunctionDef) and any(_is_wraps(d, mod) for d in n.decorator_list)
         ]
         if not inner:
             continue
-        bound = {a.arg for a in ast.walk(fn) if isinstance(a, ast.arg)} | set(_bound_targets(fn))
+        bound = {a.arg for a in astwalk.walk(fn) if isinstance(a, ast.arg)} | set(_bound_targets(fn))
         bound |= {
-            n.name for n in ast.walk(fn) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n is not fn
+            n.name for n in astwalk.walk(fn) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n is not fn
         }
         wrappers = {w.name: w for w in inner}
         methods = {
             t.attr
-            for n in ast.walk(fn)
+            for n in astwalk.walk(fn)
             if isinstance(n, ast.Assign) and isinstance(n.value, ast.Name) and n.value.id in wrappers
             for t in n.targets
             if isinstance(t, ast.Attribute)
@@ -228,7 +229,7 @@ def wrapping_functions(mod: ModuleInfo) -> dict[str, tuple[int, tuple[str, ...],
             w = next(
                 (
                     wrappers[n.value.id]
-                    for n in ast.walk(fn)
+                    for n in astwalk.walk(fn)
                     if isinstance(n, ast.Assign)
                     and isinstance(n.value, ast.Name)
                     and n.value.id in wrappers
@@ -236,7 +237,7 @@ def wrapping_functions(mod: ModuleInfo) -> dict[str, tuple[int, tuple[str, ...],
                 ),
                 w,
             )
-        reads = {n.id for n in ast.walk(w) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        reads = {n.id for n in astwalk.walk(w) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         out[name] = (w.lineno, tuple(sorted(reads & bound)), tuple(sorted(methods)))
     return out
 
