@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 
+from tsscan.semantic.astwalk import walk as astwalk
 from tsscan.semantic.module import ClassInfo, ModuleInfo
 
 TRUE, FALSE, VARIES = "true", "false", "varies"  # None: decided at run time
@@ -204,7 +205,7 @@ class Evaluator:
                 isinstance(st, ast.Assign)
                 and _is_none_literal(st.value)
                 and any(isinstance(t, ast.Name) and t.id == name for t in st.targets)
-                for st in ast.walk(init)
+                for st in astwalk(init)
             )
         return False
 
@@ -225,7 +226,7 @@ class Evaluator:
             if not any(a.arg == name and _is_none_literal(d) for a, d in pairs):
                 return False
             return not any(
-                isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in ast.walk(init)
+                isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in astwalk(init)
             )
         return False
 
@@ -360,7 +361,7 @@ def regions(
     def forget(stmts: list[ast.stmt]) -> None:
         """Locals bound in ``stmts`` (other than to None) lose what is known of them."""
         for st in stmts:
-            for n in ast.walk(st):
+            for n in astwalk(st):
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and _binds_none(st) != n.id:
                     none_locals.pop(n.id, None)
 
