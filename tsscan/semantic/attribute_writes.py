@@ -136,7 +136,20 @@ def _inner_nodes(tree: ast.AST) -> Iterator[ast.AST]:
 
 def _external_assignments(module: ModuleInfo) -> set[str]:
     out: set[str] = set()
-    for node in _inner_nodes(module.tree):
+    for stmt in module.tree.body:
+        # per top-level statement, kept on its node: the language server reuses the nodes of the
+        # statements an edit left alone (tsscan/semantic/reparse.py), and this walk of the whole
+        # file runs at every check
+        names = stmt.__dict__.get("_tsscan_external_attrs")
+        if names is None:
+            names = stmt.__dict__["_tsscan_external_attrs"] = frozenset(_statement_external_assignments(stmt))
+        out |= names
+    return out
+
+
+def _statement_external_assignments(stmt: ast.stmt) -> set[str]:
+    out: set[str] = set()
+    for node in _inner_nodes(stmt):
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):
             targets = list(node.targets)
@@ -181,32 +194,35 @@ def _fully_known(cls: ClassInfo) -> bool:
         if "*setattr*" in c.init_attrs:
             return False
         for fn in c.methods.values():
-            for node in ast.walk(fn):
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
-                    key = node.args[1] if len(node.args) > 1 else None
-                    if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
-                        return False
-                if (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "__setattr__"
-                ):
-                    return False  # self.__setattr__(name, v) / object.__setattr__(self, name, v)
-                # self.__dict__.update(...), vars(self).update(...), self.__dict__[k] = v
-                if (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("update", "setdefault", "__setitem__")
-                    and _is_instance_dict(node.func.value)
-                ):
-                    return False
-                if (
-                    isinstance(node, ast.Subscript)
-                    and isinstance(node.ctx, ast.Store)
-                    and _is_instance_dict(node.value)
-                ):
-                    return False
+            known = fn.__dict__.get("_tsscan_sets_unknown")  # depends on the method alone: kept on it
+            if known is None:
+                known = fn.__dict__["_tsscan_sets_unknown"] = _sets_unknown_attributes(fn)
+            if known:
+                return False
     return True
+
+
+def _sets_unknown_attributes(fn: ast.AST) -> bool:
+    """``fn`` may set attributes whose names cannot be read: ``setattr`` with a computed name,
+    ``__setattr__`` calls, writes to ``self.__dict__`` or ``vars(self)``."""
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
+            key = node.args[1] if len(node.args) > 1 else None
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "__setattr__":
+            return True  # self.__setattr__(name, v) / object.__setattr__(self, name, v)
+        # self.__dict__.update(...), vars(self).update(...), self.__dict__[k] = v
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("update", "setdefault", "__setitem__")
+            and _is_instance_dict(node.func.value)
+        ):
+            return True
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and _is_instance_dict(node.value):
+            return True
+    return False
 
 
 def _is_instance_dict(node: ast.expr) -> bool:

@@ -98,11 +98,14 @@ def _is_property(fn: FuncNode, mod: ModuleInfo) -> bool:
 
 def calls_in(fn: FuncNode) -> Iterator[ast.Call]:
     """The calls of a function's body: its decorators and default values are run by Python when
-    the ``def`` runs, never compiled."""
-    for stmt in fn.body:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Call):
-                yield node
+    the ``def`` runs, never compiled. (Found once per function node and kept on it: they depend on
+    the function alone, and the language server keeps the nodes an edit left alone.)"""
+    known = fn.__dict__.get("_tsscan_calls")
+    if known is None:
+        known = fn.__dict__["_tsscan_calls"] = [
+            node for stmt in fn.body for node in ast.walk(stmt) if isinstance(node, ast.Call)
+        ]
+    return iter(known)
 
 
 def analyse(tree: ast.Module, external: Iterable[str] | Mapping[str, str] = (), roots_only: bool = False) -> FileScope:
