@@ -18,6 +18,7 @@ import ast
 import inspect
 import linecache
 import textwrap
+import types
 import weakref
 
 import libcst as cst
@@ -37,7 +38,78 @@ def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     """``node.visit(visitor)`` for a visitor that only looks (not a transformer)."""
     if not isinstance(visitor, cst.CSTVisitor):
         raise TypeError("walk() takes a CSTVisitor; transformers need node.visit()")
-    _walk(node, visitor, _has_attribute_hooks(type(visitor)))
+    vcls = type(visitor)
+    attr_hooks = _has_attribute_hooks(vcls)
+    hooks = _dispatch_table(vcls)
+    if hooks is not None and not any(k.startswith(("visit_", "leave_")) for k in vars(visitor)):
+        _walk_direct(node, visitor, attr_hooks, hooks)
+    else:
+        _walk(node, visitor, attr_hooks)
+
+
+# per visitor class that keeps libcst's ``on_visit``/``on_leave`` (which build the hook's name and
+# look it up at every node): node class -> (its visit_ hook, its leave_ hook), None for libcst's
+# no-ops; None for a class whose hooks are not plain functions (then ``_walk`` asks as libcst does)
+_DISPATCH: weakref.WeakKeyDictionary[type[cst.CSTVisitor], dict | None] = weakref.WeakKeyDictionary()
+_NO_TABLE: dict = {}
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _dispatch_table(vcls: type[cst.CSTVisitor]) -> dict | None:
+    table = _DISPATCH.get(vcls, _NO_TABLE)
+    if table is _NO_TABLE:
+        plain = vcls.on_visit is cst.CSTVisitor.on_visit and vcls.on_leave is cst.CSTVisitor.on_leave
+        table = _DISPATCH[vcls] = {} if plain else None
+    return table
+
+
+def _hook(vcls: type, name: str):
+    for k in vcls.__mro__:
+        if name in k.__dict__:
+            raw = k.__dict__[name]
+            if raw is None:
+                return None
+            if not isinstance(raw, types.FunctionType):
+                raise _NotPlain(name)
+            return None if getattr(raw, "_is_no_op", False) else raw
+    return None
+
+
+def _walk_direct(node: cst.CSTNode, visitor: cst.CSTVisitor, attr_hooks: bool, hooks: dict) -> None:
+    """:func:`_walk` calling the visitor's ``visit_<Node>``/``leave_<Node>`` directly (what
+    libcst's ``CSTVisitor.on_visit``/``on_leave`` do, without the lookup by name per node)."""
+    cls = type(node)
+    plan = _PLANS[cls] if cls in _PLANS else _plan(cls)
+    pair = hooks.get(cls)
+    if pair is None:
+        vcls = type(visitor)
+        try:
+            pair = hooks[cls] = (_hook(vcls, "visit_" + cls.__name__), _hook(vcls, "leave_" + cls.__name__))
+        except _NotPlain:
+            _DISPATCH[vcls] = None
+            _walk(node, visitor, attr_hooks)
+            return
+    if plan is None:
+        node.visit(visitor)
+        return
+    visit, leave = pair
+    if visit is None or visit(visitor, node) is not False:
+        for name, many in plan:
+            if attr_hooks:
+                visitor.on_visit_attribute(node, name)
+            child = getattr(node, name)
+            if many:
+                for c in child:
+                    _walk_direct(c, visitor, attr_hooks, hooks)
+            elif child is not None and child is not _DEFAULT:
+                _walk_direct(child, visitor, attr_hooks, hooks)
+            if attr_hooks:
+                visitor.on_leave_attribute(node, name)
+    if leave is not None:
+        leave(visitor, node)
 
 
 def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, attr_hooks: bool) -> None:
