@@ -36,7 +36,7 @@ from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, dotted
 from tsscan.semantic.receivers import kinds_for
 from tsscan.semantic.submodules import overloaded, own_method, submodule_class
 from tsscan.semantic.values import MODULE
-from tsscan.walk import walk
+from tsscan.walk import children, walk
 
 _ALLOWED_DECORATORS = {"torch.jit.script", "staticmethod", "torch.jit.export", "torch.jit._overload"}
 
@@ -276,7 +276,7 @@ def tested_names(fn: cst.FunctionDef) -> set[str]:
             elif isinstance(n, cst.Call) and _call_name(n) not in _REFINING_CALLS:
                 stack.append(n.func)  # `self.mask.any()`: not its arguments
             else:
-                stack.extend(n.children)
+                stack.extend(children(n))
 
     class V(cst.CSTVisitor):
         def visit_If(self, n: cst.If) -> None:

@@ -30,6 +30,7 @@ from tsscan.semantic import config as C
 from tsscan.semantic import config_reach as R
 from tsscan.semantic.function import FunctionFacts, cst_dotted
 from tsscan.semantic.module import ClassInfo
+from tsscan.walk import children
 
 _MODULE_KINDS = {A.MODULE} | A.MODULE_CONTAINERS
 _NOT_CALLABLE = {A.NONE, A.INT, A.FLOAT, A.BOOL, A.STR, A.TUPLE, A.LIST, A.TENSOR}
@@ -257,7 +258,7 @@ class _Walker:
             if n.inner_for_in is not None:
                 self.expr(n.inner_for_in, "read", env)
             return
-        for child in n.children:
+        for child in children(n):
             self.expr(child, "read", env)
 
     def target(self, t: cst.BaseExpression, env: dict) -> None:

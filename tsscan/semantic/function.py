@@ -15,6 +15,7 @@ import libcst as cst
 
 from tsscan.semantic.compiled import CompiledFunction, FileScope
 from tsscan.semantic.module import ClassInfo, ModuleInfo
+from tsscan.walk import children
 
 
 def cst_dotted(node: cst.CSTNode) -> str | None:
@@ -67,13 +68,16 @@ class FunctionFacts:
     @property
     def self_name(self) -> str | None:
         """The name of ``self`` in a method (None in free functions and static methods)."""
+        known = self.analyses.get("self-name")
+        if known is not None and known[0] is self.function:
+            return known[1]
         fn = self.function.node
-        if self.cls is None:
-            return None
-        if any(self.module.resolve_node(d) == "staticmethod" for d in fn.decorator_list):
-            return None
-        args = fn.args.posonlyargs + fn.args.args
-        return args[0].arg if args else None
+        name = None
+        if self.cls is not None and not any(self.module.resolve_node(d) == "staticmethod" for d in fn.decorator_list):
+            args = fn.args.posonlyargs + fn.args.args
+            name = args[0].arg if args else None
+        self.analyses["self-name"] = (self.function, name)
+        return name
 
     def qualname(self, node: cst.CSTNode) -> str | None:
         """The dotted origin of a Name/Attribute expression: ``F.relu`` -> ``torch.nn.functional.relu``."""
@@ -98,7 +102,7 @@ class FunctionFacts:
                 info = self.module.classes.get(cst_dotted(n.annotation.annotation) or "")
                 if info is not None and info.is_interface:
                     out.add(id(n.value))
-            stack.extend(n.children)
+            stack.extend(children(n))
         return out
 
     def self_attr(self, node: cst.CSTNode) -> str | None:
