@@ -72,24 +72,24 @@ def repeat_add(x: torch.Tensor, n: int, m):
         self_name = self.ctx.self_name
         rebound: set[str] = set()  # `n = int(n)` first: then range(n) is fine
         for sub in walk_expr(node.body):
-            if isinstance(sub, cst.AssignTarget):
-                rebound.update(n.value for n in walk_expr(sub.target) if isinstance(n, cst.Name))
-            elif isinstance(sub, (cst.AugAssign, cst.AnnAssign)) and isinstance(sub.target, cst.Name):
+            if type(sub) is cst.AssignTarget:
+                rebound.update(n.value for n in walk_expr(sub.target) if type(n) is cst.Name)
+            elif type(sub) in (cst.AugAssign, cst.AnnAssign) and type(sub.target) is cst.Name:
                 rebound.add(sub.target.value)
         for k, p in enumerate(param_list(node)):
             if k == 0 and self_name is not None and p.name.value == self_name:
                 continue
             if p.annotation is None and (
-                p.default is None or (isinstance(p.default, cst.Name) and p.default.value == "None")
+                p.default is None or (type(p.default) is cst.Name and p.default.value == "None")
             ):
                 self._untyped.add(p.name.value)
         self._untyped -= rebound
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not (isinstance(node.func, cst.Name) and node.func.value == "range"):
+        if not (type(node.func) is cst.Name and node.func.value == "range"):
             return
         for a in node.args:
             v = a.value
-            if isinstance(v, cst.Name) and v.value in self._untyped:
+            if type(v) is cst.Name and v.value in self._untyped:
                 if not in_quiet_arm(self.ctx, v):
                     self.report(v, self.message.format(name=v.value))

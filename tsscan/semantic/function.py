@@ -21,10 +21,10 @@ from tsscan.walk import children
 def cst_dotted(node: cst.CSTNode) -> str | None:
     """``a.b.c`` for libcst Name/Attribute chains, None otherwise."""
     parts: list[str] = []
-    while isinstance(node, cst.Attribute):
+    while type(node) is cst.Attribute:
         parts.append(node.attr.value)
         node = node.value
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         parts.append(node.value)
         return ".".join(reversed(parts))
     return None
@@ -98,7 +98,7 @@ class FunctionFacts:
         stack: list[cst.CSTNode] = [fn.body]
         while stack:
             n = stack.pop()
-            if isinstance(n, cst.AnnAssign) and n.value is not None:
+            if type(n) is cst.AnnAssign and n.value is not None:
                 info = self.module.classes.get(cst_dotted(n.annotation.annotation) or "")
                 if info is not None and info.is_interface:
                     out.add(id(n.value))
@@ -108,12 +108,7 @@ class FunctionFacts:
     def self_attr(self, node: cst.CSTNode) -> str | None:
         """``X`` when ``node`` is ``self.X``, else None."""
         me = self.self_name
-        if (
-            me is not None
-            and isinstance(node, cst.Attribute)
-            and isinstance(node.value, cst.Name)
-            and node.value.value == me
-        ):
+        if me is not None and type(node) is cst.Attribute and type(node.value) is cst.Name and node.value.value == me:
             return node.attr.value
         return None
 
