@@ -42,7 +42,7 @@ def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     attr_hooks = _has_attribute_hooks(vcls)
     hooks = _dispatch_table(vcls)
     if hooks is not None and not any(k.startswith(("visit_", "leave_")) for k in vars(visitor)):
-        _walk_direct(node, visitor, attr_hooks, hooks)
+        _walk_direct(node, visitor, attr_hooks, hooks, *_OWN_ON[vcls])
     else:
         _walk(node, visitor, attr_hooks)
 
@@ -58,11 +58,17 @@ class _NotPlain(Exception):
     pass
 
 
+# per visitor class in _DISPATCH: whether it has its own on_visit, its own on_leave (called as
+# they are; libcst's are replaced by the table)
+_OWN_ON: weakref.WeakKeyDictionary[type[cst.CSTVisitor], tuple[bool, bool]] = weakref.WeakKeyDictionary()
+
+
 def _dispatch_table(vcls: type[cst.CSTVisitor]) -> dict | None:
     table = _DISPATCH.get(vcls, _NO_TABLE)
     if table is _NO_TABLE:
-        plain = vcls.on_visit is cst.CSTVisitor.on_visit and vcls.on_leave is cst.CSTVisitor.on_leave
-        table = _DISPATCH[vcls] = {} if plain else None
+        own = (vcls.on_visit is not cst.CSTVisitor.on_visit, vcls.on_leave is not cst.CSTVisitor.on_leave)
+        _OWN_ON[vcls] = own
+        table = _DISPATCH[vcls] = None if all(own) else {}
     return table
 
 
@@ -78,9 +84,12 @@ def _hook(vcls: type, name: str):
     return None
 
 
-def _walk_direct(node: cst.CSTNode, visitor: cst.CSTVisitor, attr_hooks: bool, hooks: dict) -> None:
-    """:func:`_walk` calling the visitor's ``visit_<Node>``/``leave_<Node>`` directly (what
-    libcst's ``CSTVisitor.on_visit``/``on_leave`` do, without the lookup by name per node)."""
+def _walk_direct(
+    node: cst.CSTNode, visitor: cst.CSTVisitor, attr_hooks: bool, hooks: dict, own_visit: bool, own_leave: bool
+) -> None:
+    """:func:`_walk` calling the visitor's ``visit_<Node>``/``leave_<Node>`` directly where it
+    keeps libcst's ``CSTVisitor.on_visit``/``on_leave`` (which build the hook's name and look it
+    up at every node), and its own ``on_visit``/``on_leave`` where it has them."""
     cls = type(node)
     plan = _PLANS[cls] if cls in _PLANS else _plan(cls)
     pair = hooks.get(cls)
@@ -96,19 +105,25 @@ def _walk_direct(node: cst.CSTNode, visitor: cst.CSTVisitor, attr_hooks: bool, h
         node.visit(visitor)
         return
     visit, leave = pair
-    if visit is None or visit(visitor, node) is not False:
+    if own_visit:
+        go = visitor.on_visit(node)
+    else:
+        go = visit is None or visit(visitor, node) is not False
+    if go:
         for name, many in plan:
             if attr_hooks:
                 visitor.on_visit_attribute(node, name)
             child = getattr(node, name)
             if many:
                 for c in child:
-                    _walk_direct(c, visitor, attr_hooks, hooks)
+                    _walk_direct(c, visitor, attr_hooks, hooks, own_visit, own_leave)
             elif child is not None and child is not _DEFAULT:
-                _walk_direct(child, visitor, attr_hooks, hooks)
+                _walk_direct(child, visitor, attr_hooks, hooks, own_visit, own_leave)
             if attr_hooks:
                 visitor.on_leave_attribute(node, name)
-    if leave is not None:
+    if own_leave:
+        visitor.on_leave(node)
+    elif leave is not None:
         leave(visitor, node)
 
 
