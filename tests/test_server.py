@@ -527,3 +527,45 @@ def test_reparse_gives_the_tree_of_a_whole_parse() -> None:
         elif whole is not None:
             tree, tree_text = whole, text
     assert reused >= len(EDIT_CHAIN) // 2
+
+
+def test_reparse_on_random_line_edits_of_real_files() -> None:
+    # lines inserted (statements, headers, ``else:``, odd indentation), deleted, replaced and
+    # duplicated in tsscan's own modules: each tree reparse gives is the whole parse's
+    import random
+
+    from tsscan.files import split_lines
+    from tsscan.semantic.reparse import reparse, same_tree
+
+    pieces = ["    x = 1\n", "\n", "# c\n", "def f():\n", "    return 2\n", "class Z:\n", "@dec\n", "x = (\n", ")\n"]
+    pieces += ["    '''\n", "else:\n", "elif x:\n", "    else:\n", "  x = 2\n", "    def g(self):\n", "\tx = 1\n"]
+    pieces += ["        return 1\n", "    @property\n", "        if a:\n", "            pass\n", "import os\n"]
+    rnd = random.Random(14)
+    files = sorted((Path(__file__).resolve().parent.parent / "tsscan" / "semantic").glob("*.py"))
+    reused = 0
+    for path in rnd.sample(files, 12):
+        text = path.read_text(encoding="utf-8")
+        tree, lines = ast.parse(text), split_lines(text)
+        for _ in range(30):
+            new = list(lines)
+            i = rnd.randrange(len(new) + 1)
+            kind = rnd.randrange(4)
+            if kind == 0:
+                new[i:i] = rnd.sample(pieces, rnd.randint(1, 2))
+            elif kind == 1:
+                del new[i : i + rnd.randint(1, 4)]
+            elif kind == 2 and i < len(new):
+                new[i] = rnd.choice(pieces)
+            else:
+                new[i:i] = new[max(0, i - 3) : i]
+            try:
+                whole = ast.parse("".join(new))
+            except SyntaxError:
+                whole = None
+            got = reparse(tree, lines, new, "m.py")
+            if got is not None:
+                reused += 1
+                assert whole is not None and same_tree(got, whole), (path.name, kind, i)
+            if got is not None or whole is not None:
+                tree, lines = got or whole, new
+    assert reused > 100

@@ -75,6 +75,17 @@ def reparse(old: ast.Module, old_lines: Sequence[str], new_lines: Sequence[str],
     region = "".join(new_lines[start - 1 : end_new])
     if "__future__" in region:
         return None
+    edited = body[lo]
+    if hi == lo + 1 and isinstance(edited, ast.ClassDef):
+        # an edit inside one class: the same one level down, so that its other methods keep their
+        # nodes (and what is kept on them) too
+        cls = _reparse_class(edited, first_changed, last_changed_old, delta, new_lines, end_new, filename)
+        if cls is not None:
+            kept_after = body[hi:]
+            if delta:
+                for stmt in kept_after:
+                    ast.increment_lineno(stmt, delta)
+            return ast.Module(body=[*body[:lo], cls, *kept_after], type_ignores=[])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes etc.
@@ -86,6 +97,63 @@ def reparse(old: ast.Module, old_lines: Sequence[str], new_lines: Sequence[str],
         for stmt in kept_after:
             ast.increment_lineno(stmt, delta)
     return ast.Module(body=[*body[:lo], *part.body, *kept_after], type_ignores=[])
+
+
+def _reparse_class(
+    cls: ast.ClassDef,
+    first_changed: int,
+    last_changed_old: int,
+    delta: int,
+    new_lines: Sequence[str],
+    end_new: int,
+    filename: str,
+) -> ast.ClassDef | None:
+    """The class ``cls`` after an edit of its body (lines as in :func:`reparse`; ``end_new``: the
+    last new line the class can reach), its body statements the edit left alone kept; None when
+    the edit is not inside its body or the edited lines do not parse as statements of it."""
+    body = cls.body
+    lo = None
+    for i, stmt in enumerate(body):
+        if _start(stmt) < first_changed:
+            lo = i
+        else:
+            break
+    if lo is None:
+        return None  # the header, the decorators or what comes before the first statement
+    hi = len(body)
+    for j in range(lo + 1, len(body)):
+        if _start(body[j]) > max(last_changed_old, first_changed - 1):
+            hi = j
+            break
+    start = _start(body[lo])
+    end = (_start(body[hi]) - 1 + delta) if hi < len(body) else end_new
+    indent = body[0].col_offset
+    # the lines as the body of an ``if`` at column 0 on the line before them: positions unchanged
+    text = "\n" * (start - 2) + "if 1:\n" + "".join(new_lines[start - 1 : end])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            part = ast.parse(text, filename=filename)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    if len(part.body) != 1 or not isinstance(part.body[0], ast.If) or part.body[0].orelse:
+        # something at column 0 after the class (the edit reaches past it), or an ``else:`` there
+        # that only the ``if`` put in front of the lines makes valid
+        return None
+    new_stmts = part.body[0].body
+    if any(s.col_offset != indent for s in new_stmts):
+        return None  # another indentation: not statements of this class body as they stand
+    kept_after = body[hi:]
+    if delta:
+        for stmt in kept_after:
+            ast.increment_lineno(stmt, delta)
+    new_body = [*body[:lo], *new_stmts, *kept_after]
+    last = new_body[-1]
+    # a new node (what was kept on the old one described the old body)
+    out = ast.ClassDef(**{f: getattr(cls, f) for f in cls._fields if f != "body"}, body=new_body)
+    out.lineno, out.col_offset = cls.lineno, cls.col_offset
+    out.end_lineno, out.end_col_offset = last.end_lineno, last.end_col_offset
+    return out
 
 
 def same_tree(a: ast.AST, b: ast.AST) -> bool:
