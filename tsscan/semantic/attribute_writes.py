@@ -53,54 +53,70 @@ def class_writes(cls: ClassInfo) -> Writes:
 def _class_writes(cls: ClassInfo) -> Writes:
     w = Writes({}, {})
     for _c, mname, fn in _all_methods(cls):
-        me = _method_self(fn)
-        if me is None:
-            continue
-
-        def is_self_attr(n: ast.AST, me: str = me) -> str | None:
-            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == me:
-                return n.attr
-            return None
-
-        for node in ast.walk(fn):
-            targets: list[ast.expr] = []
-            if isinstance(node, ast.Assign):
-                targets = list(node.targets)
-            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-                targets = [node.target]
-            flat: list[ast.expr] = []
-            for t in targets:
-                flat.extend(t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])
-            for t in flat:
-                a = is_self_attr(t)
-                if a is not None:
-                    bucket = w.mutated if isinstance(node, ast.AugAssign) else w.assigned
-                    bucket.setdefault(a, []).append((mname, node))
-                if isinstance(t, ast.Subscript):
-                    a = is_self_attr(t.value)
-                    if a is not None:
-                        w.mutated.setdefault(a, []).append((mname, node))
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                a = is_self_attr(node.func.value)
-                if a is not None and node.func.attr in _MUTATORS:
-                    w.mutated.setdefault(a, []).append((mname, node))
-                # setattr(self, "x", v) / register_buffer("x", ...) count as assignments
-            if is_self_setattr(node, me):
-                key = node.args[1]
-                name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "*"
-                w.assigned.setdefault(name, []).append((mname, node))
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == me
-                and node.func.attr in ("register_buffer", "register_parameter", "add_module", "register_module")
-                and node.args
-            ):
-                key = node.args[0]
-                name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "*"
-                w.assigned.setdefault(name, []).append((mname, node))
+        for mutated, name, node in _method_writes(fn):
+            (w.mutated if mutated else w.assigned).setdefault(name, []).append((mname, node))
     return w
+
+
+def _method_writes(fn: FuncNode) -> list[tuple[bool, str, ast.AST]]:
+    """The writes of ``self.<name>`` in one method, in order: (an in-place change, name, node).
+    They depend on the method alone: kept on its node (the language server keeps the nodes of
+    the methods an edit left alone)."""
+    known = fn.__dict__.get("_tsscan_writes")
+    if known is None:
+        known = fn.__dict__["_tsscan_writes"] = _find_method_writes(fn)
+    return known
+
+
+def _find_method_writes(fn: FuncNode) -> list[tuple[bool, str, ast.AST]]:
+    out: list[tuple[bool, str, ast.AST]] = []
+    me = _method_self(fn)
+    if me is None:
+        return out
+
+    def is_self_attr(n: ast.AST, me: str = me) -> str | None:
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == me:
+            return n.attr
+        return None
+
+    for node in ast.walk(fn):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets = [node.target]
+        flat: list[ast.expr] = []
+        for t in targets:
+            flat.extend(t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])
+        for t in flat:
+            a = is_self_attr(t)
+            if a is not None:
+                out.append((isinstance(node, ast.AugAssign), a, node))
+            if isinstance(t, ast.Subscript):
+                a = is_self_attr(t.value)
+                if a is not None:
+                    out.append((True, a, node))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            a = is_self_attr(node.func.value)
+            if a is not None and node.func.attr in _MUTATORS:
+                out.append((True, a, node))
+            # setattr(self, "x", v) / register_buffer("x", ...) count as assignments
+        if is_self_setattr(node, me):
+            key = node.args[1]
+            name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "*"
+            out.append((False, name, node))
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == me
+            and node.func.attr in ("register_buffer", "register_parameter", "add_module", "register_module")
+            and node.args
+        ):
+            key = node.args[0]
+            name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "*"
+            out.append((False, name, node))
+    return out
 
 
 def externally_assigned(module: ModuleInfo, name: str) -> bool:
