@@ -429,7 +429,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--skip-scale", action="store_true", help="leave out timm x2/x4 and the profile (minutes on a loaded machine)"
     )
+    ap.add_argument(
+        "--server-only",
+        action="store_true",
+        help="only the language server's figures (latency per file and edit, its RSS with all of timm open); "
+        "prints them and writes nothing",
+    )
+    ap.add_argument(
+        "--tree",
+        type=Path,
+        help="measure the tsscan/ of this directory (e.g. a `git archive` of another commit) instead of this checkout's",
+    )
     args = ap.parse_args(argv)
+    global ROOT
+    if args.tree is not None:
+        ROOT = args.tree.resolve()
+    if args.server_only:
+        return server_only(SERVER_CHANGES if not args.quick else 3)
     rep = 1 if args.quick else args.repeat
     rep_small = 1 if args.quick else max(5, args.repeat)
 
@@ -565,6 +581,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_write:
         write_doc(report)
         print(f"written into {DOC.relative_to(ROOT)}")
+    return 0
+
+
+def server_only(changes: int) -> int:
+    """``--server-only``: :func:`server_figures` alone, with the load average before and after."""
+    snapshot()
+    corpus = fetch()
+    files = py_files(corpus / "timm")
+    print(f"tsscan of {ROOT}; {os.cpu_count()} cores; load {load()}", flush=True)
+
+    def row(what: str, secs: float, note: str = "") -> None:
+        print(f"  {what:58s} {secs * 1000:8.1f} ms  {note}", flush=True)
+
+    _, rss, peak = server_figures(corpus, files, changes, row)
+    print(f"  tsscan server RSS, all {len(files)} timm files open: {rss:.0f} MB (peak {peak:.0f} MB)")
+    print(f"load {load()}")
     return 0
 
 

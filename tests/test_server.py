@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -377,3 +378,194 @@ def test_file_level_noqa_silences_the_file_as_tsscan_check_does(client: Client, 
     (project / "m.py").write_text(text)
     uri = client.open(project / "m.py", text)
     assert client.diagnostics(uri, 1) == [] == cli_findings(project, "m.py")
+
+
+# --------------------------------------------------------------------------- a chain of edits
+# The language server re-parses only the top-level statements an edit touched
+# (tsscan/semantic/reparse.py), keeps what is derived from the others on their nodes, and
+# re-checks only the functions a change touched (a quick check, followed by a full one). Pinned
+# here: after every edit of a realistic chain, the diagnostics the server ends up publishing for
+# that version are those of a fresh ``tsscan check`` of the same text.
+EDITED_MODEL = (Path(__file__).parent / "data" / "edited_model.py").read_text(encoding="utf-8")
+
+# (old, new): each replaces exactly one occurrence in the text left by the edits before it
+EDIT_CHAIN: list[tuple[str, str]] = [
+    # typing in compiled code, a statement at a time (with the syntax errors on the way)
+    ("        B, N, C = x.shape\n", "        B, N, C = x.shape\n        y = x.bo\n"),
+    ("        y = x.bo\n", "        y = x.bool(\n"),
+    ("        y = x.bool(\n", "        y = x.bool()\n"),
+    ("        y = x.bool()\n", ""),
+    ("            x = layer(x)\n", "            x = layer(x)\n            keep = [v for v in sizes if v > 0]\n"),
+    # __init__ changes what the attributes are (the configuration findings of forward)
+    ("        self.gate = nn.Linear(dim, dim) if gated else None\n", "        self.gate = nn.Linear(dim, dim)\n"),
+    ("        self.gate = nn.Linear(dim, dim)\n", "        self.gate = nn.Linear(dim, dim) if gated else None\n"),
+    ("gated: bool = False", "gated: bool = True"),
+    ("            self.qkv = None\n", "            pass\n"),
+    ("            pass\n", "            self.qkv = None\n"),
+    ("        self.history = []\n", "        self.history: List[torch.Tensor] = []\n"),
+    # imports and module constants
+    ("import torch.nn.functional as F\n", ""),
+    ("import torch.nn as nn\n", "import torch.nn as nn\nfrom torch.nn import functional as F\n"),
+    ("SCALE = 2\n", "SCALE = 2.5\n"),
+    ("USE_BIAS = True\n", "USE_BIAS = True\nDIMS: List[int] = [1, 2]\n"),
+    ("    return x * factor\n", "    return x * factor * DIMS[0]\n"),
+    # lines added and removed between statements: everything below moves
+    ("class Trunk(nn.Module):\n", "# --- the trunk ---\n\n\nclass Trunk(nn.Module):\n"),
+    ("# --- the trunk ---\n\n\n", ""),
+    ('"""A model file', '"""A model file (edited)'),
+    # compiled code appears and disappears
+    (
+        "        return out\n\n    @torch.jit.export",
+        "        self.predict(x)\n        return out\n\n    @torch.jit.export",
+    ),
+    ("    def predict(self, x, top=5):\n", "    def predict(self, x, top=5:\n"),
+    ("    def predict(self, x, top=5:\n", "    def predict(self, x, top: int = 5):\n"),
+    (
+        "def build(",
+        "@torch.jit.script\ndef clip(x: torch.Tensor) -> torch.Tensor:\n    return x.bool()\n\n\ndef build(",
+    ),
+    ("    @torch.jit.export\n", "    @torch.jit.unused\n"),
+    # a class deleted, a helper renamed under its callers, a method edited in a base of the file
+    ("class Decoder(nn.Module):", "class Decoder(Trunk):"),
+    ("def make_norm(dim: int)", "def make_norm2(dim: int)"),
+    ("def make_norm2(dim: int)", "def make_norm(dim: int)"),
+    (
+        "        x = (attn @ v).transpose(1, 2).reshape(B, N, C)\n",
+        "        x = (attn @ v).transpose(1, 2)\n        x = x.reshape(\n            B, N, C\n        )\n",
+    ),
+    (
+        "    def forward(self, x: torch.Tensor, sizes: List[int]) -> torch.Tensor:\n        for layer in self.layers:\n            x = layer(x)\n",
+        "    def forward(self, x: torch.Tensor, sizes: List[int]) -> torch.Tensor:\n",
+    ),
+    ("        self.dropout = dropout\n", "        self.dropout = dropout\n        self.extra = None\n"),
+    ("        return self.attn(x)\n", "        if self.extra:\n            x = x + 1\n        return self.attn(x)\n"),
+    ("\n\nclass Decoder(Trunk):", "\n\nclass Decoder2(Trunk):"),
+    ("    model.eval()\n", "    model.eval()\n    model.trunk.extra = 1\n"),
+]
+
+
+def settled(client: Client, uri: str, version: int) -> list[dict]:
+    """The diagnostics the server ends up publishing for ``version``: its first publication (a
+    quick check, maybe), then a code-action request, which checks the document in full first if
+    the last check was a quick one (the full check a quick one is followed by anyway): the last
+    publication for that version before the answer."""
+    diagnostics = client.diagnostics(uri, version)
+    client.request(
+        "textDocument/codeAction",
+        action(uri, {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}),
+    )
+    for _, msg in client.notifications:
+        params = msg["params"]
+        if (
+            msg["method"] == "textDocument/publishDiagnostics"
+            and params["uri"] == uri
+            and params.get("version") == version
+        ):
+            diagnostics = params["diagnostics"]
+    client.notifications.clear()
+    return diagnostics
+
+
+def fresh_check(path: Path) -> list[tuple[str, tuple, str]]:
+    """``tsscan check --no-cache --format json`` of ``path``, in this process (a new engine run:
+    nothing of the server's)."""
+    import io
+
+    from tsscan.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    main(["check", "--no-cache", "--format", "json", str(path)], out=out, err=err)
+    return [
+        (d["code"], ((d["line"] - 1, d["column"] - 1), (d["end_line"] - 1, d["end_column"] - 1)), d["message"])
+        for d in json.loads(out.getvalue())["diagnostics"]
+    ]
+
+
+def test_a_chain_of_edits_ends_with_the_findings_of_a_fresh_check(client: Client, project: Path) -> None:
+    path = project / "model.py"
+    text = EDITED_MODEL
+    uri = client.open(path, text)
+    path.write_text(text)
+    assert full_summary(settled(client, uri, 1)) == fresh_check(path)
+    seen_codes = set()
+    for version, (old, new) in enumerate(EDIT_CHAIN, start=2):
+        assert text.count(old) == 1, f"edit {version}: {old!r} is not in the text once"
+        text = text.replace(old, new)
+        client.change(uri, text, version)
+        got = settled(client, uri, version)
+        try:
+            ast.parse(text)
+        except SyntaxError:
+            assert [d["code"] for d in got] == ["TS000"], f"edit {version}"
+            continue
+        path.write_text(text)
+        assert full_summary(got) == fresh_check(path), f"edit {version}: {old!r} -> {new!r}"
+        seen_codes |= {d["code"] for d in got}
+    # the chain went through configuration, list, indexing and method findings
+    assert {"TS321", "TS401", "TS103", "TS310", "TS301"} <= seen_codes
+
+
+def test_reparse_gives_the_tree_of_a_whole_parse() -> None:
+    from tsscan.files import split_lines
+    from tsscan.semantic.reparse import reparse, same_tree
+
+    text = tree_text = EDITED_MODEL
+    tree = ast.parse(text)
+    reused = 0
+    for old, new in EDIT_CHAIN:
+        assert text.count(old) == 1
+        text = text.replace(old, new)
+        try:
+            whole = ast.parse(text)
+        except SyntaxError:
+            whole = None
+        got = reparse(tree, split_lines(tree_text), split_lines(text), "m.py")
+        if got is not None:
+            reused += 1
+            assert whole is not None and same_tree(got, whole), (old, new)
+            tree, tree_text = got, text
+        elif whole is not None:
+            tree, tree_text = whole, text
+    assert reused >= len(EDIT_CHAIN) // 2
+
+
+def test_reparse_on_random_line_edits_of_real_files() -> None:
+    # lines inserted (statements, headers, ``else:``, odd indentation), deleted, replaced and
+    # duplicated in tsscan's own modules: each tree reparse gives is the whole parse's
+    import random
+
+    from tsscan.files import split_lines
+    from tsscan.semantic.reparse import reparse, same_tree
+
+    pieces = ["    x = 1\n", "\n", "# c\n", "def f():\n", "    return 2\n", "class Z:\n", "@dec\n", "x = (\n", ")\n"]
+    pieces += ["    '''\n", "else:\n", "elif x:\n", "    else:\n", "  x = 2\n", "    def g(self):\n", "\tx = 1\n"]
+    pieces += ["        return 1\n", "    @property\n", "        if a:\n", "            pass\n", "import os\n"]
+    rnd = random.Random(14)
+    files = sorted((Path(__file__).resolve().parent.parent / "tsscan" / "semantic").glob("*.py"))
+    reused = 0
+    for path in rnd.sample(files, 12):
+        text = path.read_text(encoding="utf-8")
+        tree, lines = ast.parse(text), split_lines(text)
+        for _ in range(30):
+            new = list(lines)
+            i = rnd.randrange(len(new) + 1)
+            kind = rnd.randrange(4)
+            if kind == 0:
+                new[i:i] = rnd.sample(pieces, rnd.randint(1, 2))
+            elif kind == 1:
+                del new[i : i + rnd.randint(1, 4)]
+            elif kind == 2 and i < len(new):
+                new[i] = rnd.choice(pieces)
+            else:
+                new[i:i] = new[max(0, i - 3) : i]
+            try:
+                whole = ast.parse("".join(new))
+            except SyntaxError:
+                whole = None
+            got = reparse(tree, lines, new, "m.py")
+            if got is not None:
+                reused += 1
+                assert whole is not None and same_tree(got, whole), (path.name, kind, i)
+            if got is not None or whole is not None:
+                tree, lines = got or whole, new
+    assert reused > 100

@@ -156,6 +156,36 @@ def test_typed_hooks_looked_up_once_make_the_same_calls():
             assert ours.seen == theirs.seen
 
 
+class OwnVisitStopsAtLambdas(OnlyNames):
+    """Its own ``on_visit`` (which stops at lambdas) and libcst's ``on_leave`` (typed leave hooks)."""
+
+    def on_visit(self, node):
+        self.seen.append(type(node).__name__)
+        return not isinstance(node, cst.Lambda) and super().on_visit(node)
+
+    def leave_Name(self, node):
+        self.seen.append("left " + node.value)
+
+
+class OwnLeave(OnlyNames):
+    """libcst's ``on_visit`` (typed visit hooks) and its own ``on_leave``."""
+
+    def on_leave(self, node):
+        self.seen.append("leave " + type(node).__name__)
+        super().on_leave(node)
+
+
+@pytest.mark.parametrize("kind", [OwnVisitStopsAtLambdas, OwnLeave])
+def test_own_on_visit_or_on_leave_with_typed_hooks(kind):
+    # walk calls libcst's half through its table of hooks and the visitor's own half as it is
+    for text in sources()[:5]:
+        module = cst.parse_module(text)
+        theirs, ours = kind(), kind()
+        module.visit(theirs)
+        walk(module, ours)
+        assert ours.seen == theirs.seen
+
+
 def test_almost_every_node_class_is_walked_without_libcst():
     walk(cst.parse_module(TRICKY), Recorder())
     handed_over = {cls.__name__ for cls, plan in _PLANS.items() if plan is None}

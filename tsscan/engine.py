@@ -52,13 +52,14 @@ def wanted_init_functions(scope: FileScope, rule_classes: Sequence[type[Rule]]) 
         names |= set(r.init_calls)
 
     def calls(cf: CompiledFunction) -> bool:
-        for node in astwalk.walk(cf.node):
-            if isinstance(node, ast.Call):
-                f = node.func
-                name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
-                if name in names:
-                    return True
-        return False
+        called = cf.node.__dict__.get("_tsscan_called_names")  # the function's alone: kept on its node
+        if called is None:
+            called = cf.node.__dict__["_tsscan_called_names"] = frozenset(
+                f.attr if isinstance(f, ast.Attribute) else f.id
+                for node in astwalk.walk(cf.node)
+                if isinstance(node, ast.Call) and isinstance(f := node.func, (ast.Attribute, ast.Name))
+            )
+        return not called.isdisjoint(names)
 
     return [cf for cf in scope.init_functions if calls(cf)]
 

@@ -74,23 +74,23 @@ def repeat_add(x: torch.Tensor, n: int, m):
         rebound: set[str] = set()  # `n = int(n)` first: then range(n) is fine
         for sub in statements(node.body):  # assignment targets are never inside an expression
             if isinstance(sub, cst.AssignTarget):
-                rebound.update(n.value for n in walk_expr(sub.target) if isinstance(n, cst.Name))
-            elif isinstance(sub, (cst.AugAssign, cst.AnnAssign)) and isinstance(sub.target, cst.Name):
+                rebound.update(n.value for n in walk_expr(sub.target) if type(n) is cst.Name)
+            elif isinstance(sub, (cst.AugAssign, cst.AnnAssign)) and type(sub.target) is cst.Name:
                 rebound.add(sub.target.value)
         for k, p in enumerate(param_list(node)):
             if k == 0 and self_name is not None and p.name.value == self_name:
                 continue
             if p.annotation is None and (
-                p.default is None or (isinstance(p.default, cst.Name) and p.default.value == "None")
+                p.default is None or (type(p.default) is cst.Name and p.default.value == "None")
             ):
                 self._untyped.add(p.name.value)
         self._untyped -= rebound
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not (isinstance(node.func, cst.Name) and node.func.value == "range"):
+        if not (type(node.func) is cst.Name and node.func.value == "range"):
             return
         for a in node.args:
             v = a.value
-            if isinstance(v, cst.Name) and v.value in self._untyped:
+            if type(v) is cst.Name and v.value in self._untyped:
                 if not in_quiet_arm(self.ctx, v):
                     self.report(v, self.message.format(name=v.value))

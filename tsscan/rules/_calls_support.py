@@ -17,6 +17,9 @@ from tsscan.semantic.targets import bound_names
 from tsscan.semantic.types import in_quiet_arm, module_attribute_type, param_list
 from tsscan.walk import children, statements
 
+# (libcst's node classes are ABCs: a type in a set is cheaper than isinstance)
+_ASSIGNMENTS = frozenset({cst.Assign, cst.AugAssign, cst.AnnAssign})
+
 
 def _assigned_in(fn: cst.FunctionDef, quiet: set[int]) -> set[str]:
     """Names assigned in ``if`` arms the compiler may drop on types the model does not know
@@ -25,7 +28,8 @@ def _assigned_in(fn: cst.FunctionDef, quiet: set[int]) -> set[str]:
     if not quiet:
         return out
     for n in statements(fn.body):  # assignments are statements: never inside an expression
-        if isinstance(n, (cst.Assign, cst.AugAssign, cst.AnnAssign)) and id(n) in quiet:
+        if type(n) in _ASSIGNMENTS and id(n) in quiet:
+            assert isinstance(n, (cst.Assign, cst.AugAssign, cst.AnnAssign))
             targets = [t.target for t in n.targets] if isinstance(n, cst.Assign) else [n.target]
             out.update(x.value for t in targets for x in bound_names(t))
     return out
@@ -129,13 +133,13 @@ class CallCheckRule(Rule):
         stack: list[cst.CSTNode] = [expr]
         while stack:
             n = stack.pop()
-            if isinstance(n, cst.Name):
+            if type(n) is cst.Name:
                 out.add(n.value)
             stack.extend(children(n))
         return out
 
     def _inferred(self, expr: cst.BaseExpression) -> bool:
-        return isinstance(expr, cst.Name) and expr.value in self._unannotated
+        return type(expr) is cst.Name and expr.value in self._unannotated
 
     def visit_Call(self, node: cst.Call) -> None:
         if self._scope or self._shadowed is None:

@@ -49,7 +49,13 @@ def method_writes(cls: ClassInfo, name: str) -> MethodWrites:
     :func:`init_called_methods` (which ask it again for every subclass)."""
     found = cls.method_writes.get(name)
     if found is None:
-        found = cls.method_writes[name] = _method_writes(name, cls.methods[name])
+        fn = cls.methods[name]
+        # also kept on the method's node: it depends on the method alone, and the language
+        # server keeps the nodes of the methods an edit left alone (a new ClassInfo each time)
+        found = fn.__dict__.get("_tsscan_method_writes")
+        if found is None:
+            found = fn.__dict__["_tsscan_method_writes"] = _method_writes(name, fn)
+        cls.method_writes[name] = found
     return found
 
 
@@ -156,7 +162,20 @@ def _inner_nodes(tree: ast.AST) -> Iterator[ast.AST]:
 
 def _external_assignments(module: ModuleInfo) -> set[str]:
     out: set[str] = set()
-    for node in _inner_nodes(module.tree):
+    for stmt in module.tree.body:
+        # per top-level statement, kept on its node: the language server reuses the nodes of the
+        # statements an edit left alone (tsscan/semantic/reparse.py), and this walk of the whole
+        # file runs at every check
+        names = stmt.__dict__.get("_tsscan_external_attrs")
+        if names is None:
+            names = stmt.__dict__["_tsscan_external_attrs"] = frozenset(_statement_external_assignments(stmt))
+        out |= names
+    return out
+
+
+def _statement_external_assignments(stmt: ast.stmt) -> set[str]:
+    out: set[str] = set()
+    for node in _inner_nodes(stmt):
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):
             targets = list(node.targets)

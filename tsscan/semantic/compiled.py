@@ -102,14 +102,15 @@ def _is_property(fn: FuncNode, mod: ModuleInfo) -> bool:
 
 def calls_in(fn: FuncNode, mod: ModuleInfo | None = None) -> list[ast.Call]:
     """The calls of a function's body: its decorators and default values are run by Python when
-    the ``def`` runs, never compiled. ``mod``: the file's facts, which keep them (``fn`` must be
-    a node of its tree)."""
-    if mod is not None:
-        known = mod.body_calls.get(id(fn))
-        if known is None:
-            known = mod.body_calls[id(fn)] = calls_in(fn)
-        return known
-    return [node for stmt in fn.body for node in astwalk.walk(stmt) if isinstance(node, ast.Call)]
+    the ``def`` runs, never compiled. Found once per function node and kept on it: they depend on
+    the function alone, and the language server keeps the nodes an edit left alone. (``mod``, the
+    file's facts, is accepted for the callers that have it.)"""
+    known = fn.__dict__.get("_tsscan_calls")
+    if known is None:
+        known = fn.__dict__["_tsscan_calls"] = [
+            node for stmt in fn.body for node in astwalk.walk(stmt) if isinstance(node, ast.Call)
+        ]
+    return known
 
 
 def analyse(

@@ -197,11 +197,11 @@ class _Walker:
         fx = self.facts
         name = fx.self_attr(n)
         if name is not None:
-            assert isinstance(n, cst.Attribute)
+            assert type(n) is cst.Attribute
             self.record(n, name, role, env)
             return
-        if isinstance(n, cst.Call):
-            fname = n.func.value if isinstance(n.func, cst.Name) else ""
+        if type(n) is cst.Call:
+            fname = n.func.value if type(n.func) is cst.Name else ""
             if fname in ("hasattr", "getattr", "setattr") and n.args and cst_dotted(n.args[0].value) == fx.self_name:
                 for a in n.args[2:]:
                     self.expr(a.value, "read", env)
@@ -210,39 +210,39 @@ class _Walker:
             for a in n.args:
                 self.expr(a.value, "read", env)
             return
-        if isinstance(n, cst.Attribute):
+        if type(n) is cst.Attribute:
             inner = fx.self_attr(n.value)
             if inner is not None:
-                assert isinstance(n.value, cst.Attribute)
+                assert type(n.value) is cst.Attribute
                 self.record(n.value, inner, "attr", env, n.attr.value)
             else:
                 self.expr(n.value, "read", env)
             return
-        if isinstance(n, cst.Subscript):
+        if type(n) is cst.Subscript:
             self.expr(n.value, "subscript", env)
             for el in n.slice:
                 self.expr(el, "read", env)
             return
-        if isinstance(n, cst.BinaryOperation):
+        if type(n) is cst.BinaryOperation:
             self.expr(n.left, "arith", env)
             self.expr(n.right, "arith", env)
             return
-        if isinstance(n, cst.UnaryOperation):
-            self.expr(n.expression, "truth" if isinstance(n.operator, cst.Not) else "arith", env)
+        if type(n) is cst.UnaryOperation:
+            self.expr(n.expression, "truth" if type(n.operator) is cst.Not else "arith", env)
             return
-        if isinstance(n, cst.BooleanOperation):
+        if type(n) is cst.BooleanOperation:
             self.expr(n.left, "truth", env)
             self.expr(n.right, "truth", env)
             return
-        if isinstance(n, cst.Comparison):
+        if type(n) is cst.Comparison:
             ops = [c.operator for c in n.comparisons]
-            plain = all(isinstance(o, (cst.Is, cst.IsNot, cst.In, cst.NotIn)) for o in ops)
-            r = "read" if plain or any(isinstance(o, (cst.In, cst.NotIn)) for o in ops) else "compare"
+            plain = all(type(o) in (cst.Is, cst.IsNot, cst.In, cst.NotIn) for o in ops)
+            r = "read" if plain or any(type(o) in (cst.In, cst.NotIn) for o in ops) else "compare"
             self.expr(n.left, r, env)
             for c in n.comparisons:
                 self.expr(c.comparator, r, env)
             return
-        if isinstance(n, cst.IfExp):
+        if type(n) is cst.IfExp:
             self.expr(n.test, "truth", env)
             yes, no = self.narrow(n.test, env)
             if yes is not None:
@@ -250,9 +250,9 @@ class _Walker:
             if no is not None:
                 self.expr(n.orelse, role, no)
             return
-        if isinstance(n, cst.Lambda):
+        if type(n) is cst.Lambda:
             return
-        if isinstance(n, cst.CompFor):
+        if type(n) is cst.CompFor:
             self.expr(n.iter, "iter", env)
             for i in n.ifs:
                 self.expr(i.test, "truth", env)
@@ -271,7 +271,7 @@ class _Walker:
             for el in t.elements:
                 self.target(el.value, env)
             return
-        if isinstance(t, (cst.Subscript, cst.Attribute)):
+        if type(t) in (cst.Subscript, cst.Attribute):
             self.expr(t, "read", env)
         # a Name or a starred target: nothing to read
 
@@ -290,19 +290,19 @@ class _Walker:
     def stmt(self, s: cst.CSTNode, env: dict) -> dict | None:
         if isinstance(s, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
             return self.block(s.body, env)
-        if isinstance(s, cst.If):
+        if type(s) is cst.If:
             self.expr(s.test, "truth", env)
             yes, no = self.narrow(s.test, env)
             a = self.body(s.body, yes) if yes is not None else None
             b: dict | None = no
             if no is not None and s.orelse is not None:
-                b = self.stmt(s.orelse, no) if isinstance(s.orelse, cst.If) else self.body(s.orelse.body, no)
+                b = self.stmt(s.orelse, no) if type(s.orelse) is cst.If else self.body(s.orelse.body, no)
             if a is None:
                 return b
             if b is None:
                 return a
             return env
-        if isinstance(s, cst.While):
+        if type(s) is cst.While:
             self.expr(s.test, "truth", env)
             yes, _no = self.narrow(s.test, env)
             if yes is not None:
@@ -310,7 +310,7 @@ class _Walker:
             if s.orelse is not None:
                 self.body(s.orelse.body, env)
             return env
-        if isinstance(s, cst.For):
+        if type(s) is cst.For:
             self.expr(s.iter, "iter", env)
             tree = self._ast(s.iter)
             unrolled = tree is not None and R.loops_over_modules(
@@ -322,11 +322,11 @@ class _Walker:
             if s.orelse is not None:
                 self.body(s.orelse.body, env)
             return env
-        if isinstance(s, cst.With):
+        if type(s) is cst.With:
             for item in s.items:
                 self.expr(item.item, "read", env)
             return self.body(s.body, env)
-        if isinstance(s, cst.Try):
+        if type(s) is cst.Try:
             self.body(s.body, env)
             for h in s.handlers:
                 self.body(h.body, env)
@@ -334,34 +334,34 @@ class _Walker:
                 if part is not None:
                     self.body(part.body, env)
             return env
-        if isinstance(s, (cst.FunctionDef, cst.ClassDef)):
+        if type(s) in (cst.FunctionDef, cst.ClassDef):
             return env
         if isinstance(s, (cst.Return, cst.Raise)):
             value = s.value if isinstance(s, cst.Return) else s.exc
             if value is not None:
                 self.expr(value, "read", env)
             return None
-        if isinstance(s, cst.Assert):
+        if type(s) is cst.Assert:
             self.expr(s.test, "truth", env)
             yes, _no = self.narrow(s.test, env)
             return yes
-        if isinstance(s, (cst.Continue, cst.Break)):
+        if type(s) in (cst.Continue, cst.Break):
             return None
-        if isinstance(s, cst.Assign):
+        if type(s) is cst.Assign:
             self.expr(s.value, "read", env)
             for t in s.targets:
                 self.target(t.target, env)
             return env
-        if isinstance(s, cst.AnnAssign):
+        if type(s) is cst.AnnAssign:
             if s.value is not None:
                 self.expr(s.value, "read", env)
             self.target(s.target, env)
             return env
-        if isinstance(s, cst.AugAssign):
+        if type(s) is cst.AugAssign:
             self.expr(s.value, "arith", env)
             self.expr(s.target, "arith", env)
             return env
-        if isinstance(s, cst.Expr):
+        if type(s) is cst.Expr:
             self.expr(s.value, "read", env)
             return env
         return env

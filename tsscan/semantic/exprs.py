@@ -53,56 +53,56 @@ class ExprTyper:
     def _type(self, node) -> str | None:  # a flat dispatch
         if node is None:
             return None
-        if isinstance(node, cst.Integer):
+        if type(node) is cst.Integer:
             return "int"
-        if isinstance(node, cst.Float):
+        if type(node) is cst.Float:
             return "float"
-        if isinstance(node, cst.Imaginary):
+        if type(node) is cst.Imaginary:
             return "complex"
-        if isinstance(node, cst.SimpleString):
+        if type(node) is cst.SimpleString:
             return None if node.prefix.lower().startswith("b") else "str"  # bytes are not str
-        if isinstance(node, (cst.ConcatenatedString, cst.FormattedString)):
+        if type(node) in (cst.ConcatenatedString, cst.FormattedString):
             return "str"
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             if node.value in ("True", "False"):
                 return "bool"
             if node.value == "None":
                 return "None"
             return self.lookup(node.value)
-        if isinstance(node, cst.List):
+        if type(node) is cst.List:
             if not node.elements:
                 return "List[Tensor]"
-            if any(isinstance(e, cst.StarredElement) for e in node.elements):
+            if any(type(e) is cst.StarredElement for e in node.elements):
                 return None
             types = {self._type(e.value) for e in node.elements}
             if len(types) == 1 and None not in types:
                 return f"List[{types.pop()}]"
             return None
-        if isinstance(node, cst.Tuple):
+        if type(node) is cst.Tuple:
             if not node.elements:
                 return "Tuple[()]"
-            if any(isinstance(e, cst.StarredElement) for e in node.elements):
+            if any(type(e) is cst.StarredElement for e in node.elements):
                 return None
             maybe = [self._type(e.value) for e in node.elements]
             parts = [p for p in maybe if p is not None]
             if len(parts) != len(maybe):
                 return None
             return f"Tuple[{', '.join(parts)}]"
-        if isinstance(node, cst.UnaryOperation):
+        if type(node) is cst.UnaryOperation:
             inner = self._type(node.expression)
-            if isinstance(node.operator, cst.Not):
+            if type(node.operator) is cst.Not:
                 return "bool"
-            if isinstance(node.operator, cst.Minus) and inner in ("int", "float", "Tensor", "complex"):
+            if type(node.operator) is cst.Minus and inner in ("int", "float", "Tensor", "complex"):
                 return inner
             return None
-        if isinstance(node, cst.BinaryOperation):
+        if type(node) is cst.BinaryOperation:
             return self._binop(node)
-        if isinstance(node, cst.Comparison):
+        if type(node) is cst.Comparison:
             if is_chained_tensor_comparison(node, self._type):
                 return None
             if len(node.comparisons) == 1:
                 op = node.comparisons[0].operator
-                if isinstance(op, (cst.Is, cst.IsNot, cst.In, cst.NotIn)):
+                if type(op) in (cst.Is, cst.IsNot, cst.In, cst.NotIn):
                     return "bool"
                 left, right = self._type(node.left), self._type(node.comparisons[0].comparator)
                 if "Tensor" in (left, right):
@@ -110,20 +110,20 @@ class ExprTyper:
                 if left in SCALARS and right in SCALARS:
                     return "bool"
             return None
-        if isinstance(node, cst.BooleanOperation):
+        if type(node) is cst.BooleanOperation:
             # `a or b` casts both operands: a bool whatever they are (measured on torch 2.13 for
             # int, float, Tensor, str and List[int]); an Optional operand does not compile
             left, right = self._type(node.left), self._type(node.right)
             castable = all(t is not None and t != "None" and not t.startswith("Optional[") for t in (left, right))
             return "bool" if castable else None
-        if isinstance(node, cst.IfExp):
+        if type(node) is cst.IfExp:
             a, b = self._type(node.body), self._type(node.orelse)
             return a if a == b else None
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             return self._call(node)
-        if isinstance(node, cst.ListComp):
+        if type(node) is cst.ListComp:
             return self._list_comp(node)
-        if isinstance(node, cst.Subscript):
+        if type(node) is cst.Subscript:
             base = self._type(node.value)
             if base == "Tensor":
                 return "Tensor"
@@ -132,19 +132,19 @@ class ExprTyper:
             if base and base.startswith("List[") and len(node.slice) == 1:
                 sl = node.slice[0].slice
                 inner = base[len("List[") : -1]
-                if isinstance(sl, cst.Slice):
+                if type(sl) is cst.Slice:
                     return base
-                assert isinstance(sl, cst.Index)
+                assert type(sl) is cst.Index
                 return inner if self._type(sl.value) == "int" else None
             if base and base.startswith("Tuple[") and len(node.slice) == 1:
                 sl = node.slice[0].slice
-                if isinstance(sl, cst.Index) and isinstance(sl.value, cst.Integer):
+                if type(sl) is cst.Index and type(sl.value) is cst.Integer:
                     elements = split_type_args(base)
                     idx = int(sl.value.value, 0)
                     if elements is not None and "..." not in elements and -len(elements) <= idx < len(elements):
                         return elements[idx]
             return None
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             owner = self._type(node.value)
             if owner == "Tensor":
                 return _spoken(self._knowledge().property_type(node.attr.value))
@@ -160,11 +160,11 @@ class ExprTyper:
     def _binop(self, node: cst.BinaryOperation) -> str | None:
         left, right = self._type(node.left), self._type(node.right)
         op = node.operator
-        if isinstance(op, cst.Modulo) and left == "str":
+        if type(op) is cst.Modulo and left == "str":
             return "str"
         if "Tensor" in (left, right):
             if (
-                isinstance(op, cst.MatrixMultiply)
+                type(op) is cst.MatrixMultiply
                 or left in ("int", "float", "bool", "Tensor")
                 or right in ("int", "float", "bool", "Tensor")
             ):
@@ -172,7 +172,7 @@ class ExprTyper:
             return None
         if left is None or right is None:
             return None
-        if isinstance(op, cst.Add):
+        if type(op) is cst.Add:
             if left == right == "str":
                 return "str"
             if left.startswith("Tuple[") and right.startswith("Tuple["):
@@ -183,15 +183,15 @@ class ExprTyper:
                 return f"Tuple[{', '.join(joined)}]" if joined else "Tuple[()]"
             if left == right and left.startswith("List["):
                 return left
-        if isinstance(op, cst.Multiply) and "int" in (left, right):
+        if type(op) is cst.Multiply and "int" in (left, right):
             seq = right if left == "int" else left  # [0] * n, n * [0]: the list repeated
             if seq.startswith("List["):
                 return seq
-        if isinstance(op, cst.Divide):
+        if type(op) is cst.Divide:
             return "float" if left in ("int", "float", "bool") and right in ("int", "float", "bool") else None
-        if isinstance(op, cst.Power):  # aten::pow.int(int a, int b) -> float: `2 ** 3` is 8.0
+        if type(op) is cst.Power:  # aten::pow.int(int a, int b) -> float: `2 ** 3` is 8.0
             return "float" if left in ("int", "float") and right in ("int", "float") else None
-        if isinstance(op, (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide, cst.Modulo)):
+        if type(op) in (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide, cst.Modulo):
             if left in ("int", "float") and right in ("int", "float"):
                 return _num_join(left, right)
         return None
@@ -213,11 +213,7 @@ class ExprTyper:
 
     def iter_element(self, it: cst.BaseExpression) -> str | None:
         """The type a ``for`` over ``it`` binds to its target."""
-        if (
-            isinstance(it, cst.Call)
-            and isinstance(it.func, cst.Name)
-            and it.func.value in ("range", "enumerate", "zip")
-        ):
+        if type(it) is cst.Call and type(it.func) is cst.Name and it.func.value in ("range", "enumerate", "zip"):
             name = it.func.value
             if self.lookup(name) is not None or (self.ctx is not None and name in self.ctx.module.functions):
                 return None
@@ -247,11 +243,7 @@ class ExprTyper:
         keywords = {a.keyword.value: self._type(a.value) for a in node.args if a.keyword is not None}
         knowledge = self._knowledge()
         if self.ctx is not None and self.ctx.module is not None:
-            if (
-                isinstance(func, cst.Name)
-                and self.lookup(func.value) is None
-                and func.value in self.ctx.module.functions
-            ):
+            if type(func) is cst.Name and self.lookup(func.value) is None and func.value in self.ctx.module.functions:
                 return _spoken(submodules.function_return(self.ctx, func.value))
             attr = self.ctx.self_attr(func)
             if attr is not None:
@@ -259,7 +251,7 @@ class ExprTyper:
             foreign = self._foreign_return(func)
             if foreign is not None:
                 return foreign
-        if isinstance(func, cst.Name) and self.lookup(func.value) is None and not self._defined_in_file(func.value):
+        if type(func) is cst.Name and self.lookup(func.value) is None and not self._defined_in_file(func.value):
             if func.value in ("int", "float") and args[:1] == ["Tensor"]:
                 return func.value  # int(t) / float(t): the builtin converts, whatever the table lists
             if func.value == "list" and len(args) == 1 and not keywords:
@@ -271,7 +263,7 @@ class ExprTyper:
             return _spoken(knowledge.function_return(qual, args, keywords, flags))
         if qual and qual.startswith("math."):
             return _spoken(knowledge.math_return(qual[len("math.") :], args, keywords))
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             recv = self._type(func.value)
             name = func.attr.value
             if recv == "Tensor":
@@ -306,7 +298,7 @@ def _keyword_values(node: cst.Call) -> dict[str, cst.Name]:
     return {
         a.keyword.value: a.value
         for a in node.args
-        if a.keyword is not None and isinstance(a.value, cst.Name) and a.value.value in ("True", "False")
+        if a.keyword is not None and type(a.value) is cst.Name and a.value.value in ("True", "False")
     }
 
 
@@ -351,13 +343,13 @@ def element_type(t: str | None) -> str | None:
 
 def bind_target(target: cst.BaseExpression, t: str | None, scope: dict[str, str | None]) -> None:
     """Give the names of an assignment or loop target their part of ``t``."""
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         scope[target.value] = t
     elif isinstance(target, (cst.Tuple, cst.List)):
         items = split_type_args(t) if t and t.startswith("Tuple[") else None
         for i, el in enumerate(target.elements):
             sub = None
-            if items is not None and i < len(items) and not isinstance(el, cst.StarredElement):
+            if items is not None and i < len(items) and type(el) is not cst.StarredElement:
                 sub = items[i]
             elif t and t.startswith("List["):
                 sub = element_type(t)

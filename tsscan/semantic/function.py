@@ -21,10 +21,10 @@ from tsscan.walk import statements
 def cst_dotted(node: cst.CSTNode) -> str | None:
     """``a.b.c`` for libcst Name/Attribute chains, None otherwise."""
     parts: list[str] = []
-    while isinstance(node, cst.Attribute):
+    while type(node) is cst.Attribute:
         parts.append(node.attr.value)
         node = node.value
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         parts.append(node.value)
         return ".".join(reversed(parts))
     return None
@@ -68,13 +68,16 @@ class FunctionFacts:
     @property
     def self_name(self) -> str | None:
         """The name of ``self`` in a method (None in free functions and static methods)."""
+        known = self.analyses.get("self-name")
+        if known is not None and known[0] is self.function:
+            return known[1]
         fn = self.function.node
-        if self.cls is None:
-            return None
-        if any(self.module.resolve_node(d) == "staticmethod" for d in fn.decorator_list):
-            return None
-        args = fn.args.posonlyargs + fn.args.args
-        return args[0].arg if args else None
+        name = None
+        if self.cls is not None and not any(self.module.resolve_node(d) == "staticmethod" for d in fn.decorator_list):
+            args = fn.args.posonlyargs + fn.args.args
+            name = args[0].arg if args else None
+        self.analyses["self-name"] = (self.function, name)
+        return name
 
     def qualname(self, node: cst.CSTNode) -> str | None:
         """The dotted origin of a Name/Attribute expression: ``F.relu`` -> ``torch.nn.functional.relu``."""
@@ -93,7 +96,7 @@ class FunctionFacts:
     def _interface_typed_values(self, fn: cst.FunctionDef) -> set[int]:
         out: set[int] = set()
         for n in statements(fn.body):  # an annotated assignment is a statement
-            if isinstance(n, cst.AnnAssign) and n.value is not None:
+            if type(n) is cst.AnnAssign and n.value is not None:
                 info = self.module.classes.get(cst_dotted(n.annotation.annotation) or "")
                 if info is not None and info.is_interface:
                     out.add(id(n.value))
@@ -102,12 +105,7 @@ class FunctionFacts:
     def self_attr(self, node: cst.CSTNode) -> str | None:
         """``X`` when ``node`` is ``self.X``, else None."""
         me = self.self_name
-        if (
-            me is not None
-            and isinstance(node, cst.Attribute)
-            and isinstance(node.value, cst.Name)
-            and node.value.value == me
-        ):
+        if me is not None and type(node) is cst.Attribute and type(node.value) is cst.Name and node.value.value == me:
             return node.attr.value
         return None
 

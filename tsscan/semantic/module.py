@@ -150,9 +150,6 @@ class ModuleInfo:
     # class name -> the methods the compiler compiles for it (its own and its bases'), set by
     # the reachability analysis (tsscan.semantic.compiled)
     compiled_methods: dict[str, set[str]] | None = None
-    # id of a function node of ``tree`` -> the calls of its body (tsscan.semantic.compiled.calls_in):
-    # reachability, the builders of modules and the package index's summary ask for them
-    body_calls: dict[int, list[ast.Call]] = field(default_factory=dict, repr=False, compare=False)
 
     def resolve(self, name: str | None) -> str | None:
         """Resolve the head of a dotted name through the file's imports: ``nn.Linear`` ->
