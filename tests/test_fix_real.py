@@ -65,14 +65,15 @@ def _diagnostics(path: str, cwd: Path) -> list[dict]:
 
 
 def test_ts605_offers_no_optional_tensor_for_a_parameter_used_as_a_list(tmp_path):
-    """`embed=None` used as `frozenset(embed)` / `max(embed)` / a slice bound / a `dim=` is no Tensor:
+    """`embed=None` used as `frozenset(embed)` / `max(embed)` / a slice bound / a `dim=` / the right of
+    `in` is no Tensor:
     the finding stays, without a fix (the issue's wrongly kept `Optional[torch.Tensor]`)."""
     src = _src("""
         import torch
 
 
         @torch.jit.script
-        def pick(x: torch.Tensor, embed=None, n=None, mask=None, dims=None, k=None) -> torch.Tensor:
+        def pick(x: torch.Tensor, embed=None, n=None, mask=None, dims=None, k=None, skip=None) -> torch.Tensor:
             if embed is not None:
                 keep = frozenset(embed)
                 x = x[: max(embed)]
@@ -84,6 +85,8 @@ def test_ts605_offers_no_optional_tensor_for_a_parameter_used_as_a_list(tmp_path
                 x = torch.sum(x, dim=dims)  # int[]: smp's soft_tversky_score
             if k is not None:
                 x = x.mean(dim=k)
+            if skip is not None:
+                x = x * len([c for c in range(4) if c not in skip])  # smp's ignore_channels
             return x
     """)
     (tmp_path / "pick.py").write_text(src, encoding="utf-8")
@@ -92,7 +95,7 @@ def test_ts605_offers_no_optional_tensor_for_a_parameter_used_as_a_list(tmp_path
         for d in _diagnostics("pick.py", tmp_path)
         if d["code"] == "TS605"
     }
-    assert found == {"embed=None": None, "n=None": None, "mask=None": "safe", "dims=None": None, "k=None": None}, found
+    assert found == {"embed=None": None, "n=None": None, "mask=None": "safe", "dims=None": None, "k=None": None, "skip=None": None}, found
 
 
 def test_added_import_joins_an_existing_from_typing_line(tmp_path):

@@ -54,6 +54,13 @@ class _NonTensorUse(cst.CSTVisitor):
         if self._is(node.iter):
             self.found = True
 
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        # ``c in name``: TorchScript's ``in`` takes a list, a dict or a str on the right, never a
+        # Tensor ("aten::__contains__ ... found type 'Tensor'", measured)
+        for target in node.comparisons:
+            if isinstance(target.operator, (cst.In, cst.NotIn)) and self._is(target.comparator):
+                self.found = True
+
     def visit_Slice(self, node: cst.Slice) -> None:
         if any(self._is(b) for b in (node.lower, node.upper, node.step)):
             self.found = True
