@@ -95,7 +95,14 @@ def test_ts605_offers_no_optional_tensor_for_a_parameter_used_as_a_list(tmp_path
         for d in _diagnostics("pick.py", tmp_path)
         if d["code"] == "TS605"
     }
-    assert found == {"embed=None": None, "n=None": None, "mask=None": "safe", "dims=None": None, "k=None": None, "skip=None": None}, found
+    assert found == {
+        "embed=None": None,
+        "n=None": None,
+        "mask=None": "safe",
+        "dims=None": None,
+        "k=None": None,
+        "skip=None": None,
+    }, found
 
 
 def test_added_import_joins_an_existing_from_typing_line(tmp_path):
