@@ -140,13 +140,32 @@ ANNOTATED = {  # (return annotation, body, codes)
     "ret-int-power": ("int", "return k ** 2", ("TS221",)),
     "ret-float-power": ("float", "return k ** 2 + s ** 2", ()),
     "ret-tensor-power": ("torch.Tensor", "return x ** k", ()),
+    # an isinstance test on a Union selects its member in one arm and the others in the other
+    "ret-union-isinstance-merged": (
+        "torch.Tensor",
+        "u: Union[torch.Tensor, Dict[str, torch.Tensor]] = {'a': x}\nif c:\n    u = x\n"
+        "if torch.jit.isinstance(u, Dict[str, torch.Tensor]):\n    u = u['a']\nreturn u",
+        (),
+    ),
+    "ret-union-not-isinstance": (
+        "torch.Tensor",
+        "u: Union[torch.Tensor, Dict[str, torch.Tensor]] = {'a': x}\nif c:\n    u = x\n"
+        "if not isinstance(u, torch.Tensor):\n    u = u['a']\nreturn u",
+        (),
+    ),
+    "ret-union-isinstance-one-arm": (
+        "torch.Tensor",
+        "u: Union[torch.Tensor, Dict[str, torch.Tensor]] = {'a': x}\nif c:\n    u = x\n"
+        "if isinstance(u, torch.Tensor):\n    u = u * 2\nreturn u",
+        ("TS221",),
+    ),
 }
 
 
 def _source(body, ret=None):
     head = "def f(x: torch.Tensor, k: int, c: bool, s: float)" + (f" -> {ret}" if ret else "") + ":\n"
     return (
-        "import torch\nfrom typing import List, Optional, Tuple\n\n\n@torch.jit.script\n"
+        "import torch\nfrom typing import Dict, List, Optional, Tuple, Union\n\n\n@torch.jit.script\n"
         + head
         + textwrap.indent(body, "    ")
         + "\n"

@@ -136,6 +136,9 @@ class ExprTyper:
                     return base
                 assert type(sl) is cst.Index
                 return inner if self._type(sl.value) == "int" else None
+            if base and base.startswith("Dict[") and len(node.slice) == 1 and type(node.slice[0].slice) is cst.Index:
+                kv = split_type_args(base)
+                return kv[1] if kv is not None and len(kv) == 2 else None
             if base and base.startswith("Tuple[") and len(node.slice) == 1:
                 sl = node.slice[0].slice
                 if type(sl) is cst.Index and type(sl.value) is cst.Integer:

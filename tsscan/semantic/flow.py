@@ -117,6 +117,10 @@ class _Analyser:
                 return None if t in (MAYBE, CONFLICT) else t
         return None
 
+    def _refinements(self, test: cst.BaseExpression, true_arm: bool) -> dict[str, str]:
+        """What ``test`` tells the compiler of the variables in one arm of an ``if``."""
+        return refinements(test, true_arm, self.lookup, lambda e: annotation_type(e, self.ctx))
+
     def _declared_lookup(self, name: str) -> str | None:
         return self.out.declared.get(name) or self.out.params.get(name)
 
@@ -360,10 +364,12 @@ class _Analyser:
                 self.leaves.add(id(s))
             return
         results: list[dict[str, str | None] | None] = []
+        declared_at_end: list[dict[str, str | None]] = []
         for k, arm in enumerate(arms):
             fr = _Frame(False)
             self.frames.append(fr)
-            self.refined.append(refinements(s.test, k == 0, self.lookup))
+            refined = self._refinements(s.test, k == 0)
+            self.refined.append(refined)
             left = False
             try:
                 if arm is not None:
@@ -371,16 +377,23 @@ class _Analyser:
             finally:
                 self.refined.pop()
             self.frames.pop()
-            results.append(None if arm is not None and (left or _terminates(arm)) else fr.vars)
+            live = not (arm is not None and (left or _terminates(arm)))
+            results.append(fr.vars if live else None)
+            if live:
+                # an annotated variable the arm leaves alone ends it with the arm's refinement
+                # (what `assign` did not drop): `if isinstance(x, Dict[...]): x = x["a"]` with
+                # `x: Union[Tensor, Dict[...]]` merges Tensor with Tensor
+                kept = {n: t for n, t in refined.items() if n in self.out.declared and n not in fr.vars}
+                declared_at_end.append({**kept, **fr.vars})
         live_arms = [r for r in results if r is not None]
         if not live_arms:
             return
-        self._merge_declared(live_arms, False)
+        self._merge_declared(declared_at_end, False)
         if len(live_arms) == 1:
             # the other arm always leaves (`if v is None: return x`): after the `if`, the
             # compiler keeps the refinement of the arm that goes on, until `v` is assigned
             k = next(i for i, r in enumerate(results) if r is not None)
-            after = {n: t for n, t in refinements(s.test, k == 0, self.lookup).items() if n not in live_arms[0]}
+            after = {n: t for n, t in self._refinements(s.test, k == 0).items() if n not in live_arms[0]}
             if after:
                 self.refined.append(after)
         names = set().union(*[set(r) for r in live_arms])

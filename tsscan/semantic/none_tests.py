@@ -12,10 +12,11 @@ from collections.abc import Callable
 
 import libcst as cst
 
-from tsscan.semantic.annotations import is_optional, walk_expr
+from tsscan.semantic.annotations import is_optional, split_type_args, walk_expr
 
 Lookup = Callable[[str], str | None]
 Typer = Callable[[cst.BaseExpression], str | None]
+TypeOf = Callable[[cst.BaseExpression], str | None]  # a type expression's TorchScript type
 
 
 def none_test_live_arm(s: cst.If, lookup: Lookup) -> int | None:
@@ -57,22 +58,74 @@ def uncertain_none_test(test: cst.BaseExpression, typer: Typer) -> bool:
     return False
 
 
-def refinements(test: cst.BaseExpression, true_arm: bool, lookup: Lookup) -> dict[str, str]:
+def refinements(
+    test: cst.BaseExpression, true_arm: bool, lookup: Lookup, type_of: TypeOf | None = None
+) -> dict[str, str]:
     """``{name: T}`` for Optional[T] locals the test proves not None in this arm
     (``v is not None`` and ``and`` chains of it in the true arm, ``v is None`` in the
-    false arm): the compiler refines them there."""
+    false arm): the compiler refines them there. With ``type_of`` (a type expression's
+    TorchScript type), also the members of a ``Union`` an ``isinstance`` test selects, and the
+    arms of ``not`` of such a test."""
     out: dict[str, str] = {}
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And) and true_arm:
-        out.update(refinements(test.left, True, lookup))
-        out.update(refinements(test.right, True, lookup))
+        out.update(refinements(test.left, True, lookup, type_of))
+        out.update(refinements(test.right, True, lookup, type_of))
         return out
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return refinements(test.expression, not true_arm, lookup, type_of) if type_of is not None else out
     tested = _name_tested_against_none(test)
     if tested is not None and tested[1] == true_arm:
         name = tested[0]
         t = lookup(name)
         if is_optional(t):
             out[name] = t[len("Optional[") : -1]
+    if type_of is not None:
+        out.update(_isinstance_refinement(test, true_arm, lookup, type_of))
     return out
+
+
+def _union_members(t: str | None) -> list[str] | None:
+    if t is None:
+        return None
+    if is_optional(t):
+        return [t[len("Optional[") : -1], "None"]
+    if t.startswith("Union["):
+        return split_type_args(t)
+    return None
+
+
+def _isinstance_refinement(
+    test: cst.BaseExpression, true_arm: bool, lookup: Lookup, type_of: TypeOf
+) -> dict[str, str]:
+    """``isinstance(v, T)`` or ``torch.jit.isinstance(v, T)`` on a ``Union``/``Optional``
+    variable that has ``T`` as one member: ``T`` in the true arm, the other members in the false
+    arm (measured with torch 2.13: ``if torch.jit.isinstance(x, Dict[str, Tensor]): x = x["a"]``
+    then ``return x`` as a Tensor compiles)."""
+    if not (isinstance(test, cst.Call) and len(test.args) == 2 and all(a.keyword is None for a in test.args)):
+        return {}
+    func = test.func
+    plain = isinstance(func, cst.Name) and func.value == "isinstance"
+    jit = (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "isinstance"
+        and isinstance(func.value, (cst.Attribute, cst.Name))
+        and (func.value.attr.value if isinstance(func.value, cst.Attribute) else func.value.value) == "jit"
+    )
+    value = test.args[0].value
+    if not (plain or jit) or not isinstance(value, cst.Name):
+        return {}
+    members = _union_members(lookup(value.value))
+    wanted = type_of(test.args[1].value)
+    if members is None or wanted is None or members.count(wanted) != 1:
+        return {}
+    if true_arm:
+        return {value.value: wanted}
+    rest = [m for m in members if m != wanted]
+    if len(rest) == 1:
+        return {value.value: rest[0]}
+    if len(rest) == 2 and "None" in rest:
+        return {value.value: f"Optional[{next(m for m in rest if m != 'None')}]"}
+    return {value.value: f"Union[{', '.join(rest)}]"}
 
 
 def _name_tested_against_none(test: cst.BaseExpression) -> tuple[str, bool] | None:
