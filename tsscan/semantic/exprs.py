@@ -50,6 +50,31 @@ class ExprTyper:
         except RecursionError:  # pragma: no cover - absurdly deep expressions
             return None
 
+    def _subscript(self, node: cst.Subscript) -> str | None:
+        base = self._type(node.value)
+        if base == "Tensor":
+            return "Tensor"
+        if base == "str":
+            return "str"
+        if base and base.startswith("List[") and len(node.slice) == 1:
+            sl = node.slice[0].slice
+            inner = base[len("List[") : -1]
+            if type(sl) is cst.Slice:
+                return base
+            assert type(sl) is cst.Index
+            return inner if self._type(sl.value) == "int" else None
+        if base and base.startswith("Dict[") and len(node.slice) == 1 and type(node.slice[0].slice) is cst.Index:
+            kv = split_type_args(base)
+            return kv[1] if kv is not None and len(kv) == 2 else None
+        if base and base.startswith("Tuple[") and len(node.slice) == 1:
+            sl = node.slice[0].slice
+            if type(sl) is cst.Index and type(sl.value) is cst.Integer:
+                elements = split_type_args(base)
+                idx = int(sl.value.value, 0)
+                if elements is not None and "..." not in elements and -len(elements) <= idx < len(elements):
+                    return elements[idx]
+        return None
+
     def _type(self, node) -> str | None:  # a flat dispatch
         if node is None:
             return None
@@ -124,29 +149,7 @@ class ExprTyper:
         if type(node) is cst.ListComp:
             return self._list_comp(node)
         if type(node) is cst.Subscript:
-            base = self._type(node.value)
-            if base == "Tensor":
-                return "Tensor"
-            if base == "str":
-                return "str"
-            if base and base.startswith("List[") and len(node.slice) == 1:
-                sl = node.slice[0].slice
-                inner = base[len("List[") : -1]
-                if type(sl) is cst.Slice:
-                    return base
-                assert type(sl) is cst.Index
-                return inner if self._type(sl.value) == "int" else None
-            if base and base.startswith("Dict[") and len(node.slice) == 1 and type(node.slice[0].slice) is cst.Index:
-                kv = split_type_args(base)
-                return kv[1] if kv is not None and len(kv) == 2 else None
-            if base and base.startswith("Tuple[") and len(node.slice) == 1:
-                sl = node.slice[0].slice
-                if type(sl) is cst.Index and type(sl.value) is cst.Integer:
-                    elements = split_type_args(base)
-                    idx = int(sl.value.value, 0)
-                    if elements is not None and "..." not in elements and -len(elements) <= idx < len(elements):
-                        return elements[idx]
-            return None
+            return self._subscript(node)
         if type(node) is cst.Attribute:
             owner = self._type(node.value)
             if owner == "Tensor":

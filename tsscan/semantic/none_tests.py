@@ -94,9 +94,7 @@ def _union_members(t: str | None) -> list[str] | None:
     return None
 
 
-def _isinstance_refinement(
-    test: cst.BaseExpression, true_arm: bool, lookup: Lookup, type_of: TypeOf
-) -> dict[str, str]:
+def _isinstance_refinement(test: cst.BaseExpression, true_arm: bool, lookup: Lookup, type_of: TypeOf) -> dict[str, str]:
     """``isinstance(v, T)`` or ``torch.jit.isinstance(v, T)`` on a ``Union``/``Optional``
     variable that has ``T`` as one member: ``T`` in the true arm, the other members in the false
     arm (measured with torch 2.13: ``if torch.jit.isinstance(x, Dict[str, Tensor]): x = x["a"]``
