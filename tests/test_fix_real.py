@@ -529,3 +529,47 @@ def test_union_size_list_numel_and_unknown_square_are_fixed_and_confirmed(tmp_pa
     assert "feat.numel()" not in text and "int(torch.tensor(feat, dtype=torch.int64).prod())" in text
     assert "c // (self.bs * self.bs)" in text and "**" not in text
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+EMBED = _src("""
+    from typing import Dict, Optional, Union
+
+    import torch
+    from torch import nn
+
+
+    class PatchEmbed(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.proj = nn.Linear(4, 4)
+
+        def forward(
+            self, x: Union[torch.Tensor, Dict[str, torch.Tensor]], coord: Optional[torch.Tensor] = None
+        ) -> torch.Tensor:
+            if isinstance(x, dict):
+                coord = x.get("coord", coord)
+                x = x["patches"]
+            x = self.proj(x)
+            if coord is not None:
+                x = x + coord
+            return x
+""")
+
+
+def test_isinstance_dict_then_get_with_an_optional_default(tmp_path):
+    """timm's gemma4 patch embedding: TS512's `torch.jit.isinstance` (UNSAFE: eager code now
+    checks the dict's values) makes the arm compile, refined, so TS263 sees the `get` whose
+    default is an Optional and rewrites it (SAFE). Plain `--fix` writes nothing; with
+    `--unsafe-fixes` both are confirmed at level 3, the Union argument given as a Tensor."""
+    path = tmp_path / "embed.py"
+    path.write_text(EMBED, encoding="utf-8")
+    r = tsscan("--fix", "embed.py", cwd=tmp_path)
+    assert path.read_text(encoding="utf-8") == EMBED
+    assert "TS512" in r.stdout and "TS263" not in r.stdout, r.stdout
+    r = tsscan("--fix", "--unsafe-fixes", "embed.py", cwd=tmp_path)
+    new = path.read_text(encoding="utf-8")
+    assert "TS512 fixed, confirmed (level 3" in r.stdout, r.stdout
+    assert "TS263 fixed, confirmed (level 3" in r.stdout, r.stdout
+    assert "if torch.jit.isinstance(x, Dict[str, torch.Tensor]):" in new
+    assert '            if "coord" in x:\n                coord = x["coord"]\n' in new
+    assert tsscan("embed.py", cwd=tmp_path).returncode == 0

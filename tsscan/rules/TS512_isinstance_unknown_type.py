@@ -1,6 +1,9 @@
+import re
+
 import libcst as cst
 
-from tsscan.rule import Example, Rule
+from tsscan.rule import UNSAFE, Example, Fix, Rule
+from tsscan.semantic.annotations import is_optional, split_type_args
 
 # builtins TorchScript has no type for: "Unknown type name 'dict'"
 _BUILTINS = {"dict", "set", "frozenset", "bytes", "bytearray", "object", "type", "range"}
@@ -26,6 +29,8 @@ _TYPING = {
 }
 # torch.nn names that are not modules (isinstance of them compiles)
 _NOT_MODULES = {"Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"}
+_MAPPINGS = {"dict", "Dict", "Mapping", "MutableMapping"}
+_TYPING_GENERICS = ("Dict", "List", "Tuple", "Optional", "Union")
 _HINTS = {
     "dict": "`Dict[K, V]` with the key and value types of the annotation",
     "Dict": "`Dict[K, V]` with the key and value types of the annotation",
@@ -67,6 +72,13 @@ class IsinstanceUnknownType(Rule):
     Use instead:
         Name the full type, as in the annotation: `isinstance(x, Dict[str, Tensor])`; for lists
         and tuples the builtins `list` and `tuple` work.
+
+    Fix:
+        `isinstance(x, dict)` (or `Dict`, `Mapping`) where `x` is typed a `Union` or
+        `Optional` with exactly one `Dict[K, V]` member becomes `torch.jit.isinstance(x,
+        Dict[K, V])` (plain `isinstance` of a subscripted type raises in Python). UNSAFE:
+        in eager code `torch.jit.isinstance` also checks every key and value, so a dict that
+        breaks the annotation (a value that is not a `V`) no longer passes the test.
     """
 
     code = "TS512"
@@ -74,6 +86,7 @@ class IsinstanceUnknownType(Rule):
     message = "`isinstance(..., {name})` is not supported by TorchScript; use {hint}"
     fails_in = ">=1.0"
     level = "type"
+    fix_safety = UNSAFE
 
     invalid = [
         Example(
@@ -108,7 +121,22 @@ class Unpack(nn.Module):
         if isinstance(x, dict):
             x = x["patches"]
         return x * 2
-"""
+""",
+            fixed="""
+from typing import Dict, Union
+
+import torch
+from torch import nn
+
+
+class Unpack(nn.Module):
+    def forward(self, x: Union[torch.Tensor, Dict[str, torch.Tensor]]) -> torch.Tensor:
+        if torch.jit.isinstance(x, Dict[str, torch.Tensor]):
+            x = x["patches"]
+        return x * 2
+""",
+            inputs="[(torch.tensor([1.0, -2.0]),), ({'patches': torch.tensor([3.0])},), ({'patches': torch.zeros(0), 'b': torch.ones(1)},)]",
+            fix=UNSAFE,
         ),
         Example(
             """
@@ -195,7 +223,32 @@ class Unpack(nn.Module):
                     name,
                     "a type TorchScript knows (`int`, `float`, `str`, `list`, `tuple`, `torch.Tensor`, `Dict[K, V]`, ...)",
                 )
-                self.report(item, self.message.format(name=name, hint=hint))
+                fix = self._dict_fix(node) if name in _MAPPINGS and len(items) == 1 else None
+                self.report(item, self.message.format(name=name, hint=hint), fix)
+
+    def _dict_fix(self, node: cst.Call) -> Fix | None:
+        value = node.args[0].value
+        if not isinstance(value, cst.Name):
+            return None
+        t = self.ctx.types.type_at(value)
+        if is_optional(t):
+            members: list[str] | None = [t[len("Optional[") : -1], "None"]
+        elif t is not None and t.startswith("Union["):
+            members = split_type_args(t)
+        else:
+            members = None
+        dicts = [m for m in members or [] if m.startswith("Dict[")]
+        if len(dicts) != 1:
+            return None
+        text = re.sub(r"\bTensor\b", "torch.Tensor", dicts[0])
+        imports = ["import torch"] + [f"from typing import {g}" for g in _TYPING_GENERICS if f"{g}[" in text]
+        new = cst.parse_expression(f"torch.jit.isinstance({value.value}, {text})")
+        return Fix(
+            replacements=[(node, new)],
+            imports=imports,
+            safety=UNSAFE,
+            description=f"`torch.jit.isinstance({value.value}, {text})`",
+        )
 
     def _unknown(self, item: cst.BaseExpression, valued: bool):
         if isinstance(item, cst.Name):

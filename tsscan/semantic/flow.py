@@ -121,6 +121,17 @@ class _Analyser:
         """What ``test`` tells the compiler of the variables in one arm of an ``if``."""
         return refinements(test, true_arm, self.lookup, lambda e: annotation_type(e, self.ctx))
 
+    def _union_test(self, test: cst.BaseExpression) -> bool:
+        """``test`` is one ``isinstance`` test (or its ``not``) that selects a member of a
+        ``Union``/``Optional`` variable: decided at run time, so the compiler compiles both arms,
+        each with the variable refined (other ``isinstance`` tests may be decided when compiling,
+        dropping an arm)."""
+        while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test = test.expression
+        return (
+            isinstance(test, cst.Call) and bool(self._refinements(test, True)) and bool(self._refinements(test, False))
+        )
+
     def _declared_lookup(self, name: str) -> str | None:
         return self.out.declared.get(name) or self.out.params.get(name)
 
@@ -337,7 +348,8 @@ class _Analyser:
             )
             if arm is not None and _terminates(arm):
                 self.leaves.add(id(s))
-        if live is None and (static == "varies" or uncertain_none_test(s.test, self.typer) or _has_isinstance(s.test)):
+        unsure_type_test = _has_isinstance(s.test) and not self._union_test(s.test)
+        if live is None and (static == "varies" or uncertain_none_test(s.test, self.typer) or unsure_type_test):
             self.quiet += 1
             for suite in (s.body, s.orelse):
                 if suite is not None:

@@ -165,7 +165,26 @@ def _kind(ann: str) -> str | None:
         return "tensors"  # two Tensors of the same shape (TS409's `x: List[torch.Tensor]`)
     if ann in ("int", "float", "bool"):
         return ann
+    members = _union_members(ann.replace(" ", ""))
+    if members is not None and any(m in ("torch.Tensor", "Tensor") for m in members):
+        return "tensor"  # a Tensor is one of the values the Union takes
     return None
+
+
+def _union_members(ann: str) -> list[str] | None:
+    """``typing.Union[torch.Tensor,typing.Dict[str,torch.Tensor]]`` -> its top-level members."""
+    m = re.fullmatch(r"(typing\.)?Union\[(.*)\]", ann)
+    if m is None:
+        return None
+    out, depth, cur = [], 0, ""
+    for ch in m.group(2):
+        depth += (ch == "[") - (ch == "]")
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return [*out, cur]
 
 
 def first_layer_shapes(obj: Any) -> list[tuple[str, tuple[int, ...]]]:
