@@ -573,3 +573,43 @@ def test_isinstance_dict_then_get_with_an_optional_default(tmp_path):
     assert "if torch.jit.isinstance(x, Dict[str, torch.Tensor]):" in new
     assert '            if "coord" in x:\n                coord = x["coord"]\n' in new
     assert tsscan("embed.py", cwd=tmp_path).returncode == 0
+
+
+TWO = _src("""
+    import torch
+    from torch import nn
+
+
+    class Inner(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.helper(x)
+
+        def helper(self, x: torch.Tensor) -> torch.Tensor:
+            try:
+                return x * 2
+            except RuntimeError:
+                return x
+
+
+    class Outer(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = Inner()
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.inner(x).bool()
+""")
+
+
+def test_a_class_after_a_failed_one_is_judged_on_its_own_code(tmp_path):
+    """Scripting `Inner` fails (the `try`, no fix) and leaves it half-defined in torch's
+    compilation unit; `Outer`, which holds one, then failed with "Can't redefine method" and
+    TS401's fix was reported reverted, as if the fix broke it. The worker scripts such a class
+    again from a fresh load: the fix is unverified, stopped by the `try` (gemma4's classifier)."""
+    path = tmp_path / "two.py"
+    path.write_text(TWO, encoding="utf-8")
+    r = tsscan("--fix", "--format", "json", "two.py", cwd=tmp_path)
+    outcomes = json.loads(r.stdout)["fix_outcomes"]
+    assert [(o["code"], o["status"]) for o in outcomes] == [("TS401", "unverified")], outcomes
+    assert "TS101" in outcomes[0]["reason"] and "redefine" not in outcomes[0]["reason"]
+    assert path.read_text(encoding="utf-8") == TWO

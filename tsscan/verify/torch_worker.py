@@ -499,7 +499,7 @@ def _check(req: dict[str, Any]) -> dict[str, Any]:
         out["built"], out["built_by"] = True, how
         try:
             with quiet():
-                scripted = torch.jit.script(obj)
+                scripted = _script_class(obj, cls_name, req, temps)
         except Exception as exc:
             out["script_error"] = _error(exc, real, temps)
             continue
@@ -522,6 +522,24 @@ def _check(req: dict[str, Any]) -> dict[str, Any]:
                 "detail": f"inputs could not be made: {type(exc).__name__}: {_first_line(str(exc))}",
             }
     return res
+
+
+def _script_class(obj, cls_name: str, req: dict[str, Any], temps: list[str]):
+    """``torch.jit.script(obj)``. When an earlier class of this file failed to compile, torch
+    keeps the submodule classes it had started ("Can't redefine method: forward on class ...")
+    and a later class that holds one of them fails on that instead of its own code: then the
+    file is loaded again under a new name (new classes) and the class built and scripted there."""
+    try:
+        return torch.jit.script(obj)
+    except Exception as exc:
+        if "Can't redefine method" not in str(exc):
+            raise
+    mod, path = _load(req["text"], req, "fix", eager=False)
+    temps.append(path)
+    again, _, problem, _ = _build(mod, cls_name, req)
+    if problem:
+        raise RuntimeError(problem)
+    return torch.jit.script(again)
 
 
 def _watch_parent() -> None:
