@@ -116,6 +116,12 @@ CASES = {
         (),
     ),
     "optional-or-default": ("o: Optional[int] = None\nif c:\n    o = k\nreturn x + (o or 0)", ("TS233",)),
+    # a refinement an inner `if` keeps (its other arm leaves) stays in the outer arm it is in
+    "nested-refinement-stays-in-arm": (
+        "o: Optional[int] = None\nif c:\n    o = k\nif k > 5:\n    raise ValueError('no')\nelif c:\n    n = 1\n"
+        "elif o is not None:\n    m = o\nelse:\n    raise ValueError('no')\nif o is None:\n    return x * n\nreturn x",
+        ("TS224",),
+    ),
     # ---- unpacking
     "tensor-unpacked": ("a, b = x\nreturn a", ("TS229",)),
     "tuple-unpacked": ("a, b = x, x * 2\nreturn a", ()),

@@ -214,7 +214,9 @@ class _Analyser:
             types = {b.get(name, before) for b in blocks}
             if falls_through:
                 types.add(before)
-            self.frames[i].vars[name] = types.pop() if len(types) == 1 else self.out.declared[name]
+            # in the enclosing block's own frame: inside an arm of an outer `if`, the outer merge
+            # must see what this arm did (writing the defining frame would leak it to the others)
+            self.frames[-1].vars[name] = types.pop() if len(types) == 1 else self.out.declared[name]
 
     # ---- uses
     def uses(self, node: cst.CSTNode) -> None:
