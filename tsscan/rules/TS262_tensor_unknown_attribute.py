@@ -13,7 +13,8 @@ class TensorUnknownAttribute(Rule):
         `torch.Tensor` in the knowledge tables, which are generated from torch for the target
         version (TS401/TS402 report the Tensor members TorchScript does not support). A
         variable is reported at its first such read in the function; an attribute assigned to
-        is TS230's.
+        is TS230's. Names with a leading underscore are not in the tables, and many are
+        compiled aten methods (`_coalesced_`, `_values`, `_indices`): they are left alone.
 
     Why is this bad:
         A parameter without annotation is a Tensor in TorchScript, whatever the caller passes
@@ -67,6 +68,18 @@ class Head(nn.Module):
         return z.T.sum(dim=0) + t.mT.real.shape[0] + t.ndim + t.is_cuda
 """
         ),
+        Example(
+            """
+import torch
+
+
+@torch.jit.script
+def coalesced(i: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    adj = torch.sparse_coo_tensor(indices=i, values=v, size=[3, 3])
+    adj = adj._coalesced_(True)  # an aten method: torch_geometric's to_torch_coo_tensor
+    return adj._values()
+"""
+        ),
     ]
 
     def on_function(self) -> None:
@@ -81,8 +94,8 @@ class Head(nn.Module):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         attr = node.attr.value
-        if attr.startswith("__"):
-            return
+        if attr.startswith("_"):
+            return  # private members are not in the tables; many are aten methods
         k = self.ctx.knowledge
         known = k.tensor_methods | k.tensor_properties | k.unsupported_tensor_methods | k.unsupported_tensor_properties
         if attr in known or id(node) in self._targets:
