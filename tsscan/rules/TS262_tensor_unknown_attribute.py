@@ -3,6 +3,22 @@ import libcst as cst
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import in_quiet_arm
 
+# torch.Tensor's private members (dir(torch.Tensor), the same 49 in torch 2.13 and 2.14): the knowledge
+# tables skip names with a leading underscore, and many of these are compiled aten methods
+_PRIVATE_MEMBERS = frozenset(
+    (
+        "_addmm_activation _autocast_to_full_precision _autocast_to_reduced_precision _backward_hooks _base "
+        "_cdata _clear_non_serializable_cached_data _coalesced_ _conj _conj_physical _dimI _dimV "
+        "_dtensor__new__ _fix_weakref _grad _grad_fn _has_symbolic_sizes_strides _indices _is_all_true "
+        "_is_any_true _is_view _is_zerotensor _lazy_clone _make_subclass _make_wrapper_subclass _neg_view "
+        "_nested_tensor_size _nested_tensor_storage_offsets _nested_tensor_strides _nnz _philox_normal_ "
+        "_philox_uniform_ _post_accumulate_grad_hooks _python_dispatch _reduce_ex_internal "
+        "_rev_view_func_unsafe _sparse_mask_projection _to_dense _to_sparse _to_sparse_bsc _to_sparse_bsr "
+        "_to_sparse_csc _to_sparse_csr _typed_storage _use_count _values _version _view_func "
+        "_view_func_unsafe"
+    ).split()
+)
+
 
 class TensorUnknownAttribute(Rule):
     """An attribute no Tensor has, read from a value TorchScript types Tensor (`batch.x`).
@@ -13,8 +29,9 @@ class TensorUnknownAttribute(Rule):
         `torch.Tensor` in the knowledge tables, which are generated from torch for the target
         version (TS401/TS402 report the Tensor members TorchScript does not support). A
         variable is reported at its first such read in the function; an attribute assigned to
-        is TS230's. Names with a leading underscore are not in the tables, and many are
-        compiled aten methods (`_coalesced_`, `_values`, `_indices`): they are left alone.
+        is TS230's. The tables skip names with a leading underscore: Tensor's own private
+        members (`_coalesced_`, `_values`, `_indices`, many of them compiled aten methods) are
+        left alone.
 
     Why is this bad:
         A parameter without annotation is a Tensor in TorchScript, whatever the caller passes
@@ -94,8 +111,8 @@ def coalesced(i: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         attr = node.attr.value
-        if attr.startswith("_"):
-            return  # private members are not in the tables; many are aten methods
+        if attr.startswith("__") or attr in _PRIVATE_MEMBERS:
+            return
         k = self.ctx.knowledge
         known = k.tensor_methods | k.tensor_properties | k.unsupported_tensor_methods | k.unsupported_tensor_properties
         if attr in known or id(node) in self._targets:
