@@ -17,7 +17,10 @@ def _value_type(t: str | None) -> str | None:
 
 
 def _rejected(value: str, default: str | None) -> bool:
-    if default is None or default == value:
+    if default is None or default == value or "Any" in value:
+        return False  # an Any value type takes any default (measured)
+    if value.startswith("Optional["):
+        # None, the inner type and the Optional itself are all values of the type (measured)
         return False
     if default in ("None", f"Optional[{value}]"):
         return True
@@ -35,7 +38,7 @@ class DictGetDefault(Rule):
     What it does:
         Flags `d.get(key, default)` in compiled code where the model types `d` a
         `Dict[K, V]` and the default as `None`, `Optional[V]`, or a scalar or Tensor type
-        other than `V`.
+        other than `V`. A value type `Any` or `Optional[...]` takes `None` (measured).
 
     Why is this bad:
         TorchScript's `get` with a default takes a default of the value type and returns a
@@ -140,6 +143,22 @@ def unpack(x: Dict[str, torch.Tensor], coord: Optional[torch.Tensor] = None) -> 
     if valid is not None:
         out = out * valid
     return out * x.get("scale", torch.ones(1))
+"""
+        ),
+        Example(
+            """
+from typing import Any, Dict, Optional
+
+import torch
+
+
+@torch.jit.script
+def scaled(kwargs: Dict[str, Any], masks: Dict[str, Optional[torch.Tensor]], x: torch.Tensor) -> torch.Tensor:
+    scale = kwargs.get("scale", None)  # diffusers' cross_attention_kwargs
+    mask = masks.get("mask", None)
+    if mask is not None:
+        x = x * mask
+    return x
 """
         ),
     ]
