@@ -1,19 +1,12 @@
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
-from tsscan.semantic.annotations import SCALARS, split_type_args
+from tsscan.semantic.annotations import SCALARS, dict_value
 from tsscan.semantic.types import in_quiet_arm
 
 # the defaults the compiler rejects for a Dict[K, V] value type V (measured with torch 2.13):
 # None, an Optional[V], or another of these kinds (no int -> float conversion either)
 _KINDS = frozenset(SCALARS) | {"Tensor"}
-
-
-def _value_type(t: str | None) -> str | None:
-    if t is None or not t.startswith("Dict["):
-        return None
-    kv = split_type_args(t)
-    return kv[1] if kv is not None and len(kv) == 2 else None
 
 
 def _rejected(value: str, default: str | None) -> bool:
@@ -176,7 +169,7 @@ def scaled(kwargs: Dict[str, Any], masks: Dict[str, Optional[torch.Tensor]], x: 
         if any(a.keyword is not None or a.star for a in node.args):
             return
         types = self.ctx.types
-        value = _value_type(types.type_at(func.value))
+        value = dict_value(types.type_at(func.value))
         if value is None or in_quiet_arm(self.ctx, node):
             return
         default_node = node.args[1].value

@@ -3,7 +3,7 @@ import re
 import libcst as cst
 
 from tsscan.rule import UNSAFE, Example, Fix, Rule
-from tsscan.semantic.annotations import is_optional, split_type_args
+from tsscan.semantic.annotations import dict_value, union_members
 
 # builtins TorchScript has no type for: "Unknown type name 'dict'"
 _BUILTINS = {"dict", "set", "frozenset", "bytes", "bytearray", "object", "type", "range"}
@@ -230,14 +230,8 @@ class Unpack(nn.Module):
         value = node.args[0].value
         if not isinstance(value, cst.Name):
             return None
-        t = self.ctx.types.type_at(value)
-        if is_optional(t):
-            members: list[str] | None = [t[len("Optional[") : -1], "None"]
-        elif t is not None and t.startswith("Union["):
-            members = split_type_args(t)
-        else:
-            members = None
-        dicts = [m for m in members or [] if m.startswith("Dict[")]
+        members = union_members(self.ctx.types.type_at(value)) or []
+        dicts = [m for m in members if dict_value(m) is not None]
         if len(dicts) != 1:
             return None
         text = re.sub(r"\bTensor\b", "torch.Tensor", dicts[0])

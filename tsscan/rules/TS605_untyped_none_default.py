@@ -29,9 +29,9 @@ class UntypedNoneDefault(Rule):
         otherwise, because an unchecked use of an Optional does not compile. No fix when the
         body uses the parameter as something other than a Tensor: passed to a builtin that
         takes a sequence or a number (`len`, `max`, `frozenset`, `range`...), iterated by a
-        `for`, used as a slice bound, on the right of `in` / `not in`, or passed by keyword where every overload of the torch
-        function or Tensor method takes something else (`torch.sum(x, dim=dims)`); then the
-        right type is not `Optional[Tensor]`.
+        `for`, used as a slice bound, on the right of `in` / `not in`, or passed by keyword
+        where every overload of the torch function or Tensor method takes something else
+        (`torch.sum(x, dim=dims)`); then the right type is not `Optional[Tensor]`.
     """
 
     code = "TS605"

@@ -231,6 +231,23 @@ def split_type_args(t: str) -> list[str] | None:
     return out
 
 
+def union_members(t: str | None) -> list[str] | None:
+    """The members of a ``Union`` (``Optional[T]``: ``[T, "None"]``); None for any other type."""
+    if is_optional(t):
+        return [t[len("Optional[") : -1], "None"]
+    if t is not None and t.startswith("Union["):
+        return split_type_args(t)
+    return None
+
+
+def dict_value(t: str | None) -> str | None:
+    """``V`` of ``Dict[K, V]``; None for any other type."""
+    if t is None or not t.startswith("Dict["):
+        return None
+    kv = split_type_args(t)
+    return kv[1] if kv is not None and len(kv) == 2 else None
+
+
 def param_list(fn: cst.FunctionDef) -> list[cst.Param]:
     p = fn.params
     out = list(p.posonly_params) + list(p.params) + list(p.kwonly_params)

@@ -11,7 +11,7 @@ import re
 import libcst as cst
 
 from tsscan.semantic import attributes, config, submodules
-from tsscan.semantic.annotations import SCALARS, annotation_type, split_type_args
+from tsscan.semantic.annotations import SCALARS, annotation_type, dict_value, split_type_args
 from tsscan.semantic.crossing import text_to_cst
 from tsscan.semantic.function import FunctionFacts as FunctionContext
 from tsscan.semantic.function import cst_dotted
@@ -63,9 +63,8 @@ class ExprTyper:
                 return base
             assert type(sl) is cst.Index
             return inner if self._type(sl.value) == "int" else None
-        if base and base.startswith("Dict[") and len(node.slice) == 1 and type(node.slice[0].slice) is cst.Index:
-            kv = split_type_args(base)
-            return kv[1] if kv is not None and len(kv) == 2 else None
+        if len(node.slice) == 1 and type(node.slice[0].slice) is cst.Index and (value := dict_value(base)):
+            return value
         if base and base.startswith("Tuple[") and len(node.slice) == 1:
             sl = node.slice[0].slice
             if type(sl) is cst.Index and type(sl.value) is cst.Integer:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import libcst as cst
 
-from tsscan.semantic.annotations import is_optional, split_type_args, walk_expr
+from tsscan.semantic.annotations import is_optional, union_members, walk_expr
 
 Lookup = Callable[[str], str | None]
 Typer = Callable[[cst.BaseExpression], str | None]
@@ -58,40 +58,26 @@ def uncertain_none_test(test: cst.BaseExpression, typer: Typer) -> bool:
     return False
 
 
-def refinements(
-    test: cst.BaseExpression, true_arm: bool, lookup: Lookup, type_of: TypeOf | None = None
-) -> dict[str, str]:
-    """``{name: T}`` for Optional[T] locals the test proves not None in this arm
-    (``v is not None`` and ``and`` chains of it in the true arm, ``v is None`` in the
-    false arm): the compiler refines them there. With ``type_of`` (a type expression's
-    TorchScript type), also the members of a ``Union`` an ``isinstance`` test selects, and the
-    arms of ``not`` of such a test."""
+def refinements(test: cst.BaseExpression, true_arm: bool, lookup: Lookup, type_of: TypeOf) -> dict[str, str]:
+    """``{name: T}`` for the variables the test narrows in this arm, as the compiler does:
+    Optional[T] locals proven not None (``v is not None`` and ``and`` chains of it in the true
+    arm, ``v is None`` in the false arm), the member of a ``Union`` an ``isinstance`` test
+    selects (``type_of``: a type expression's TorchScript type), and either through ``not``."""
     out: dict[str, str] = {}
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And) and true_arm:
         out.update(refinements(test.left, True, lookup, type_of))
         out.update(refinements(test.right, True, lookup, type_of))
         return out
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        return refinements(test.expression, not true_arm, lookup, type_of) if type_of is not None else out
+        return refinements(test.expression, not true_arm, lookup, type_of)
     tested = _name_tested_against_none(test)
     if tested is not None and tested[1] == true_arm:
         name = tested[0]
         t = lookup(name)
         if is_optional(t):
             out[name] = t[len("Optional[") : -1]
-    if type_of is not None:
-        out.update(_isinstance_refinement(test, true_arm, lookup, type_of))
+    out.update(_isinstance_refinement(test, true_arm, lookup, type_of))
     return out
-
-
-def _union_members(t: str | None) -> list[str] | None:
-    if t is None:
-        return None
-    if is_optional(t):
-        return [t[len("Optional[") : -1], "None"]
-    if t.startswith("Union["):
-        return split_type_args(t)
-    return None
 
 
 def _isinstance_refinement(test: cst.BaseExpression, true_arm: bool, lookup: Lookup, type_of: TypeOf) -> dict[str, str]:
@@ -112,7 +98,7 @@ def _isinstance_refinement(test: cst.BaseExpression, true_arm: bool, lookup: Loo
     value = test.args[0].value
     if not (plain or jit) or not isinstance(value, cst.Name):
         return {}
-    members = _union_members(lookup(value.value))
+    members = union_members(lookup(value.value))
     wanted = type_of(test.args[1].value)
     if members is None or wanted is None or members.count(wanted) != 1:
         return {}
