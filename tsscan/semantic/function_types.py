@@ -119,10 +119,17 @@ class FunctionTypes:
         have names of their own. A parameter not rebound holds what the caller passed
         everywhere in the function."""
         if self._bound is None:
-            v = _Bindings()
-            walk(self.node.body, v)
-            self._bound = v.names
+            self._bound = bound_names(self.node.body)
         return name in self._bound
+
+
+def bound_names(node: cst.CSTNode) -> set[str]:
+    """The names ``node`` (a function body, a statement) binds in its function's own scope, as
+    :meth:`FunctionTypes.rebinds` counts them (a nested ``def``'s name and what nested scopes
+    bind are not counted)."""
+    v = _Bindings()
+    walk(node, v)
+    return v.names
 
 
 class _Bindings(cst.CSTVisitor):
