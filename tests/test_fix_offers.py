@@ -72,3 +72,80 @@ def test_returned_parameter_is_annotated_only_through_x_equals_f_of_x_steps(engi
     so `Split` never gets the fix."""
     fixes = _fixes(engine, RETURNED.format(step=step), "TS221")
     assert fixes == (["safe", None] if offered else [None, None])
+
+
+DUNDER_PROPERTIES = '''
+import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    """A block."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(4, 4)
+
+    @property
+    def kind(self) -> str:
+        return self.__class__.__name__
+
+    @property
+    def fields(self) -> str:
+        return str(sorted(self.__dict__))
+
+    @property
+    def width(self) -> int:
+        return 4
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(x)
+'''
+
+
+def test_unused_properties_fix_lists_every_dunder_property_once_after_the_docstring(engine):
+    from tsscan.fix.edits import fix_text
+
+    new = fix_text(engine, "m.py", DUNDER_PROPERTIES, ("safe",))[0]
+    assert new.count("__jit_unused_properties__") == 1
+    assert '    """A block."""\n\n    __jit_unused_properties__ = ["kind", "fields"]\n\n    def __init__' in new
+    assert [d.code for d in engine.check("m.py", new).diagnostics] == []
+
+
+def test_unused_properties_fix_is_not_offered_where_the_class_has_a_list(engine):
+    code = DUNDER_PROPERTIES.replace('"""A block."""', '"""A block."""\n\n    __jit_unused_properties__ = ["width"]')
+    fixes = _fixes(engine, code, "TS307")
+    assert len(fixes) == 2 and fixes == [None, None]
+
+
+NESTED = """
+import torch
+from torch import nn
+
+
+class Grid(nn.Module):
+    def forward(self, x: torch.Tensor, scale: float = 0.5) -> torch.Tensor:
+        n = x.shape[-1]
+
+        def cells(r):
+            return int(n * r)
+
+        return x * cells(scale)
+"""
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("        return x * cells(scale)\n", "        n = 3\n        return x * cells(scale)\n"),  # rebound after
+        ("return int(n * r)", "return int(n * r * self.training)"),  # reads self
+        ("        return x * cells(scale)\n", "        f = cells\n        return x * f(scale)\n"),  # a value
+        ("        return x * cells(scale)\n", "        return x * cells(*[scale])\n"),  # starred argument
+    ],
+)
+def test_nested_function_fix_is_not_offered_when_moving_it_could_change_it(engine, change):
+    old, new = change
+    code = NESTED.replace(old, new)
+    assert code != NESTED
+    assert _fixes(engine, NESTED, "TS108") == ["safe"]
+    assert _fixes(engine, code, "TS108") == [None]

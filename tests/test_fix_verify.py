@@ -391,6 +391,48 @@ def test_class_with_required_arguments_is_built_from_derived_arguments(tmp_path,
         assert r.inputs.startswith("MLPHead: random inputs of shape [2, 32]"), r.inputs
 
 
+CONFIGURED = textwrap.dedent("""
+    from dataclasses import dataclass
+    from typing import List, Tuple
+
+    import torch
+    from torch import nn
+
+
+    @dataclass
+    class StemCfg:
+        channels: int
+        strides: Tuple[int, ...] = (1, 1)
+
+
+    class Stem(nn.Module):
+        def __init__(self, cfg: StemCfg, schedule: List[Tuple[int, ...]]):
+            super().__init__()
+            self.conv = nn.Conv2d(3, cfg.channels, 3, padding=1)
+            self.steps = len(schedule[0])
+
+        def forward(self, x):
+            if x.ndimension() == 3:  # TS401
+                x = x.unsqueeze(0)
+            return self.conv(x) * self.steps
+""")
+
+
+def test_class_taking_a_dataclass_config_and_nested_lists_is_built_from_their_structure(tmp_path, engine):
+    """``cfg: StemCfg`` (a dataclass with a required field) and ``List[Tuple[int, ...]]``: the
+    verifier builds the config from its defaults and derives the rest of the structure (a list
+    of int pairs, not a list of ints), then confirms the fix at level 3."""
+    path = tmp_path / "stem.py"
+    path.write_text(CONFIGURED, encoding="utf-8")
+    with Verifier(Settings(root=tmp_path)) as v:
+        ff = fix_file(engine, str(path), CONFIGURED, verifier=v)
+    assert "x.dim() == 3" in ff.new_text
+    (r,) = ff.applied
+    assert (r.diagnostic.code, r.status, r.level) == ("TS401", "confirmed", 3), r.reason
+    assert r.built_by.startswith("Stem: derived set A: cfg=StemCfg(channels=32"), r.built_by
+    assert "schedule=[(32, 32), (32, 32)]" in r.built_by, r.built_by
+
+
 def test_cli_keep_unverified_and_no_verify(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.tsscan]\n", encoding="utf-8")
     path = tmp_path / "head.py"

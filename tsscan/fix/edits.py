@@ -42,9 +42,13 @@ def choose_fixes(fixes: Sequence[PendingFix], safeties: Sequence[str]) -> list[P
     spans: list = []
     touched: dict[int, tuple[int, int]] = {}  # snippets whose lines this round rewrites
     inserts: list[int] = []
+    inserted: set[tuple[int, str]] = set()  # (line, text) of the chosen fixes' inserts
     for pf in sorted(fixes, key=lambda f: f.diagnostic.sort_key()):
         if pf.fix.safety not in safeties:
             continue
+        if pf.fix.inserts and not pf.fix.replacements and set(pf.fix.inserts) <= inserted:
+            chosen.append(pf)  # the same lines another fix inserts (one class-level list for two
+            continue  # findings): applied once (apply_fixes), both findings fixed
         if any(_overlaps(s, t) or s == t for s in pf.spans for t in spans):
             continue
         mine = {id(pf.snippet): (pf.snippet.file_start, pf.snippet.file_end)} if pf.fix.replacements else {}
@@ -56,6 +60,7 @@ def choose_fixes(fixes: Sequence[PendingFix], safeties: Sequence[str]) -> list[P
         spans.extend(pf.spans)
         touched.update(mine)
         inserts.extend(own_inserts)
+        inserted.update(pf.fix.inserts)
     return chosen
 
 
@@ -67,10 +72,14 @@ def apply_fixes(text: str, result: CheckResult, chosen: Sequence[PendingFix]) ->
     newline = newline_of(text)
     edits: list[tuple[int, int, list[str]]] = []  # (first line, last line, new lines): 1-based, inclusive
     by_snippet: dict[int, list[PendingFix]] = {}
+    inserted: set[tuple[int, str]] = set()
     for pf in chosen:
         if pf.fix.replacements:
             by_snippet.setdefault(id(pf.snippet), []).append(pf)
         for after, ins in pf.fix.inserts:
+            if (after, ins) in inserted:
+                continue  # two fixes, one insert (choose_fixes)
+            inserted.add((after, ins))
             edits.append((after + 1, after, [ln + ("" if ln.endswith("\n") else newline) for ln in ins.splitlines()]))
     assert result.snippet_module is not None
     for pfs in by_snippet.values():

@@ -1,6 +1,9 @@
+import ast
+
 import libcst as cst
 
-from tsscan.rule import Example, Rule
+from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic.module import ClassInfo
 
 _DUNDERS = {"__dict__", "__class__", "__module__", "__doc__", "__weakref__", "__annotations__"}
 
@@ -25,12 +28,21 @@ class ModuleDunderAttribute(Rule):
     Use instead:
         List Python-only properties in `__jit_unused_properties__ = ["info"]`, and move
         Python-only logic of methods into `@torch.jit.ignore` methods.
+
+    Fix:
+        In a property, when no class of the module's hierarchy in the file declares
+        `__jit_unused_properties__` yet: the class that defines the property gets
+        `__jit_unused_properties__ = [...]` as its first statement (after the docstring),
+        listing each of its properties that reads such an attribute. SAFE: Python never reads
+        that class attribute; only the compiler does, and then skips those properties (scripted
+        code that used one no longer compiles, which the compiler's check shows).
     """
 
     code = "TS307"
     name = "module-dunder-attribute"
     message = "`self.{attr}` does not exist on a scripted module"
     level = "type"
+    fix_safety = SAFE
 
     invalid = [
         Example(
@@ -50,7 +62,28 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.proj(x)
-"""
+""",
+            fixed="""
+import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    __jit_unused_properties__ = ["summary"]
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(4, 4)
+
+    @property
+    def summary(self) -> str:
+        return str(sorted(self.__dict__))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(x)
+""",
+            inputs="[(torch.randn(2, 4),)]",
+            fix=SAFE,
         ),
     ]
     valid = [
@@ -82,6 +115,45 @@ class Block(nn.Module):
         if attr not in _DUNDERS or self.ctx.cls is None or not self.ctx.cls.is_module:
             return
         msg = self.message.format(attr=attr)
+        fix = None
         if self.ctx.function.why == "property":
             msg += f"; properties are compiled even when unused: list `{self.ctx.function.node.name}` in `__jit_unused_properties__`"
-        self.report(node, msg)
+            fix = _unused_property_fix(self.ctx.cls, self.ctx.function.node.name)
+        self.report(node, msg, fix)
+
+
+def _reads_dunder(fn: ast.AST) -> bool:
+    return any(isinstance(n, ast.Attribute) and n.attr in _DUNDERS for n in ast.walk(fn))
+
+
+def _unused_property_fix(cls: ClassInfo, name: str) -> Fix | None:
+    """``__jit_unused_properties__`` for the class that defines property ``name``: every property
+    of that class that reads a dunder attribute (one list, so two fixes never write two)."""
+    found = cls.find_method(name)
+    if found is None or any(c.unused_properties or "__jit_unused_properties__" in c.class_attrs for c in cls.mro()):
+        return None
+    owner = found[1]
+    body = owner.node.body
+    names = [
+        m.name
+        for m in body
+        if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and any(isinstance(d, ast.Name) and d.id == "property" for d in m.decorator_list)
+        and _reads_dunder(m)
+    ]
+    if name not in names:
+        return None
+    docstring = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+    if docstring and len(body) == 1:
+        return None
+    first = body[1 if docstring else 0]
+    start = min([first.lineno] + [d.lineno for d in getattr(first, "decorator_list", [])])
+    if start <= owner.node.lineno:
+        return None  # a one-line class
+    listed = ", ".join(f'"{n}"' for n in names)
+    text = " " * first.col_offset + f"__jit_unused_properties__ = [{listed}]\n\n"
+    return Fix(
+        inserts=[(start - 1, text)],
+        safety=SAFE,
+        description=f"list {listed} in `__jit_unused_properties__` of `{owner.name}`",
+    )

@@ -135,6 +135,8 @@ def movable(outer: cst.FunctionDef, outer_params: set[str], self_name: str | Non
         if name in rest.bare or name in outer_names:
             return None  # used as a value, or the name is rebound
         n.calls = rest.called.get(name, [])
+        if any(a.star for c in n.calls for a in c.args):
+            return None  # ``f(*xs)``: which parameter gets what is not known
         later = body[n.index + 1 :]
         if any(c in bound_names(s) for s in later for c in n.captures):
             return None  # a capture changes after the def

@@ -12,8 +12,11 @@ TorchScript) and the first layer the input meets: ``Conv2d(C)`` gives ``(2, C, 1
 
 from __future__ import annotations
 
+import collections.abc
+import dataclasses
 import inspect
 import re
+import typing
 from collections.abc import Iterator
 from typing import Any
 
@@ -57,8 +60,64 @@ def _ann(p: inspect.Parameter) -> str:
     return getattr(a, "__name__", None) or str(a)
 
 
+def _int_for(name: str, which: int) -> int:
+    low = name.lower()
+    for rx, a, b in INT_NAMES:
+        if re.search(rx, low):
+            return a if which == 0 else b
+    return 32 if which == 0 else 16
+
+
+_SEQUENCES = (list, collections.abc.Sequence, collections.abc.MutableSequence, collections.abc.Iterable)
+
+
+def typed_value(t: Any, name: str, which: int, depth: int = 0) -> Any:
+    """A value for an annotation *object* whose structure the annotation's text does not give
+    (``List[Tuple[int, ...]]``: a list of int pairs; a dataclass config: built from its
+    defaults, its required fields derived the same way). LookupError: left to :func:`value_for`'s
+    reading of the text (unions, strings, what this does not know)."""
+    origin, args = typing.get_origin(t), typing.get_args(t)
+    if depth > 3 or origin is typing.Union:
+        raise LookupError(name)
+    if origin in _SEQUENCES and args and (typing.get_origin(args[0]) is not None or dataclasses.is_dataclass(args[0])):
+        v = typed_value(args[0], name, which, depth + 1)
+        return [v, v]
+    if origin is tuple and args and any(typing.get_origin(a) is not None for a in args if a is not Ellipsis):
+        if len(args) == 2 and args[1] is Ellipsis:
+            v = typed_value(args[0], name, which, depth + 1)
+            return (v, v)
+        return tuple(typed_value(a, name, which, depth + 1) for a in args)
+    if depth and origin in _SEQUENCES:
+        v = typed_value(args[0], name, which, depth + 1) if args else _int_for(name, which)
+        return [v, v]
+    if depth and origin is tuple:
+        if not args or (len(args) == 2 and args[1] is Ellipsis):
+            v = typed_value(args[0], name, which, depth + 1) if args else _int_for(name, which)
+            return (v, v)
+        return tuple(typed_value(a, name, which, depth + 1) for a in args)
+    if depth and t is int:
+        return _int_for(name, which)
+    if depth and t is float:
+        return 0.0
+    if depth and t is bool:
+        return False
+    if isinstance(t, type) and dataclasses.is_dataclass(t):
+        required = {
+            f.name: typed_value(f.type, f.name, which, depth + 1)
+            for f in dataclasses.fields(t)
+            if f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        }
+        return t(**required)
+    raise LookupError(name)
+
+
 def value_for(name: str, p: inspect.Parameter, which: int) -> Any:
     """A value for a required parameter; LookupError when nothing sensible can be guessed."""
+    if p.annotation is not inspect.Parameter.empty and not isinstance(p.annotation, str):
+        try:
+            return typed_value(p.annotation, name, which)
+        except (LookupError, TypeError):
+            pass
     ann, low = _ann(p), name.lower()
     if re.match(r"Optional\[|.*\| None$", ann):
         ann = re.sub(r"^Optional\[(.*)\]$|^(.*) \| None$", r"\1\2", ann)
