@@ -105,6 +105,41 @@ def test_ts605_offers_no_optional_tensor_for_a_parameter_used_as_a_list(tmp_path
     }, found
 
 
+def test_ts605_annotates_a_list_of_ints_for_a_parameter_used_only_as_the_right_of_in(tmp_path):
+    """`ignore=None` whose only non-Tensor use is `c not in ignore`, `c` an int where it lies:
+    `Optional[List[int]]`, confirmed by the compiler at level 3 (smp's `ignore_channels` once its
+    comprehension is a loop); with a comprehension variable on the left there is no type and no
+    fix (the test above)."""
+    src = _src("""
+        import torch
+        from torch import nn
+
+
+        def take(x: torch.Tensor, ignore=None) -> torch.Tensor:
+            if ignore is None:
+                return x
+            keep = []
+            for c in range(x.shape[1]):
+                if c not in ignore:
+                    keep.append(c)
+            return x[:, keep]
+
+
+        class Pick(nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return take(x, [1]).sum() + take(x).sum()
+    """)
+    path = tmp_path / "pick.py"
+    path.write_text(src, encoding="utf-8")
+    proc = tsscan("--fix", "--format", "json", "pick.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    new = path.read_text(encoding="utf-8")
+    assert "def take(x: torch.Tensor, ignore: Optional[List[int]] = None) -> torch.Tensor:" in new
+    assert "from typing import List, Optional" in new and "keep: List[int] = []" in new
+    outcomes = {(f["code"], f["status"], f["level"]) for f in json.loads(proc.stdout)["fixes"]}
+    assert outcomes == {("TS605", "confirmed", 3), ("TS225", "confirmed", 3)}, outcomes
+
+
 def test_added_import_joins_an_existing_from_typing_line(tmp_path):
     src = _src("""
         from typing import List  # the comment stays

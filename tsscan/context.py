@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from tsscan.semantic.function import FunctionFacts, cst_dotted
-from tsscan.semantic.param_uses import used_as_non_tensor
+from tsscan.semantic.param_uses import membership_list_type, used_as_non_tensor
 from tsscan.semantic.receivers import Kinds, kinds_for
 from tsscan.semantic.types import FunctionTypes, analyse, iter_annotations, refined_names
 from tsscan.semantic.wrapper_reads import BadRead, bad_reads
@@ -69,6 +69,11 @@ class FunctionContext(FunctionFacts):
         """The function uses its parameter ``name`` where only a sequence, a set or a number
         fits (:func:`tsscan.semantic.param_uses.used_as_non_tensor`)."""
         return used_as_non_tensor(self.function_node, name, self)
+
+    def membership_list_type(self, name: str) -> str | None:
+        """``List[T]`` for a parameter used only as the right of ``c in name`` with ``c`` of
+        scalar type ``T`` (:func:`tsscan.semantic.param_uses.membership_list_type`)."""
+        return membership_list_type(self.function_node, name, self)
 
     @property
     def wrapper(self) -> Wrapper | None:

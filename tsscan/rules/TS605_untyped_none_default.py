@@ -31,12 +31,17 @@ class UntypedNoneDefault(Rule):
         takes a sequence or a number (`len`, `max`, `frozenset`, `range`...), iterated by a
         `for`, used as a slice bound, on the right of `in` / `not in`, or passed by keyword
         where every overload of the torch function or Tensor method takes something else
-        (`torch.sum(x, dim=dims)`); then the right type is not `Optional[Tensor]`.
+        (`torch.sum(x, dim=dims)`); then the right type is not `Optional[Tensor]`. Except
+        when its only such uses are `c in x` / `c not in x` with `c` of one scalar type `T`
+        (`int`, `float`, `str`, `bool`) where it lies: then the annotation is
+        `Optional[List[T]]`, safe or unsafe as above.
     """
 
     code = "TS605"
     name = "untyped-none-default"
-    message = "`{name}=None` has no annotation, so TorchScript types it Tensor and a call without it fails; annotate `Optional[torch.Tensor]`"
+    message = (
+        "`{name}=None` has no annotation, so TorchScript types it Tensor and a call without it fails; annotate `{ann}`"
+    )
     level = "type"
     fix_safety = SAFE
 
@@ -96,11 +101,15 @@ def masked(x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor
                 continue
             if refined is None:
                 refined = self.ctx.refined_names
+            ann, imports = "Optional[torch.Tensor]", ["from typing import Optional", "import torch"]
             if self.ctx.used_as_non_tensor(p.name.value):
-                self.report(p, self.message.format(name=p.name.value))
-                continue
+                listed = self.ctx.membership_list_type(p.name.value)
+                if listed is None:
+                    self.report(p, self.message.format(name=p.name.value, ann=ann))
+                    continue
+                ann, imports = f"Optional[{listed}]", ["from typing import List", "from typing import Optional"]
             new = p.with_changes(
-                annotation=cst.Annotation(cst.parse_expression("Optional[torch.Tensor]")),
+                annotation=cst.Annotation(cst.parse_expression(ann)),
                 equal=cst.AssignEqual(
                     whitespace_before=cst.SimpleWhitespace(" "),
                     whitespace_after=cst.SimpleWhitespace(" "),
@@ -108,11 +117,11 @@ def masked(x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor
             )
             self.report(
                 p,
-                self.message.format(name=p.name.value),
+                self.message.format(name=p.name.value, ann=ann),
                 Fix(
                     replacements=[(p, new)],
-                    imports=["from typing import Optional", "import torch"],
+                    imports=imports,
                     safety=SAFE if p.name.value in refined else UNSAFE,
-                    description="annotate `Optional[torch.Tensor]`",
+                    description=f"annotate `{ann}`",
                 ),
             )

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from tsscan.semantic.function_types import bound_names
+from tsscan.semantic.function_types import names_bound_in
+from tsscan.semantic.targets import bound_names
 from tsscan.walk import walk
 
 _FORBIDDEN = (cst.Global, cst.Nonlocal, cst.Yield, cst.Await, cst.FunctionDef, cst.ClassDef, cst.Lambda)
@@ -66,7 +67,7 @@ class _Reads(cst.CSTVisitor):
                 self.names.add("*")
             return False
         if isinstance(node, cst.CompFor):
-            self.comp_targets |= _targets(node.target)
+            self.comp_targets |= {n.value for n in bound_names(node.target)}
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
             self.called.setdefault(node.func.value, []).append(node)
             self._callee_ids.add(id(node.func))
@@ -75,16 +76,6 @@ class _Reads(cst.CSTVisitor):
             if id(node) not in self._callee_ids:
                 self.bare.add(node.value)
         return True
-
-
-def _targets(t: cst.BaseExpression) -> set[str]:
-    if isinstance(t, cst.Name):
-        return {t.value}
-    if isinstance(t, (cst.Tuple, cst.List)):
-        return set().union(*(_targets(e.value) for e in t.elements))
-    if isinstance(t, cst.StarredElement):
-        return _targets(t.value)
-    return set()
 
 
 def _reads(node: cst.CSTNode) -> _Reads:
@@ -105,7 +96,7 @@ def movable(outer: cst.FunctionDef, outer_params: set[str], self_name: str | Non
     defs = {s.name.value: Nested(s, i) for i, s in enumerate(body) if isinstance(s, cst.FunctionDef)}
     if not defs:
         return None
-    outer_names = outer_params | bound_names(outer.body)
+    outer_names = outer_params | names_bound_in(outer.body)
     for name, n in defs.items():
         fn = n.node
         p = fn.params
@@ -117,7 +108,7 @@ def movable(outer: cst.FunctionDef, outer_params: set[str], self_name: str | Non
                 walk(param.default, r)
         if r.forbidden or "*" in r.names or name in r.names:
             return None
-        own = {q.name.value for q in _params(fn)} | bound_names(fn.body)
+        own = {q.name.value for q in _params(fn)} | names_bound_in(fn.body)
         if r.comp_targets & outer_names - own:
             return None  # a comprehension variable named like an outer name: read where?
         own |= r.comp_targets
@@ -138,7 +129,7 @@ def movable(outer: cst.FunctionDef, outer_params: set[str], self_name: str | Non
         if any(a.star for c in n.calls for a in c.args):
             return None  # ``f(*xs)``: which parameter gets what is not known
         later = body[n.index + 1 :]
-        if any(c in bound_names(s) for s in later for c in n.captures):
+        if any(c in names_bound_in(s) for s in later for c in n.captures):
             return None  # a capture changes after the def
         if any(s.index > n.index for s in defs.values() if s.node.name.value in n.calls_to):
             return None  # calls a function defined after it

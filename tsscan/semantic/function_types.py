@@ -119,11 +119,11 @@ class FunctionTypes:
         have names of their own. A parameter not rebound holds what the caller passed
         everywhere in the function."""
         if self._bound is None:
-            self._bound = bound_names(self.node.body)
+            self._bound = names_bound_in(self.node.body)
         return name in self._bound
 
 
-def bound_names(node: cst.CSTNode) -> set[str]:
+def names_bound_in(node: cst.CSTNode) -> set[str]:
     """The names ``node`` (a function body, a statement) binds in its function's own scope, as
     :meth:`FunctionTypes.rebinds` counts them (a nested ``def``'s name and what nested scopes
     bind are not counted)."""

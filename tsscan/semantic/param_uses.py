@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tsscan.semantic.flow import analyse
 from tsscan.semantic.function import FunctionFacts as FunctionContext
+from tsscan.semantic.function_types import FunctionTypes
 from tsscan.walk import walk
 
 # builtins whose argument is a sequence, a set or a number, never an Optional[Tensor]
@@ -16,11 +18,18 @@ _NON_TENSOR_CALLS = frozenset(
 
 
 class _NonTensorUse(cst.CSTVisitor):
-    def __init__(self, name: str, ctx: FunctionContext) -> None:
+    def __init__(self, name: str, ctx: FunctionContext, fn: cst.FunctionDef) -> None:
         super().__init__()
         self.name = name
         self.ctx = ctx
+        self.fn = fn
         self.found = False
+        self.other = False  # a non-Tensor use other than ``c in name``
+        self.members: set[str | None] = set()  # the types of ``c`` in each ``c in name``
+
+    @property
+    def _types(self) -> FunctionTypes:
+        return analyse(self.fn, self.ctx)
 
     def _is(self, node: cst.CSTNode | None) -> bool:
         return isinstance(node, cst.Name) and node.value == self.name
@@ -28,10 +37,10 @@ class _NonTensorUse(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Name) and node.func.value in _NON_TENSOR_CALLS:
             if any(self._is(a.value) for a in node.args):
-                self.found = True
+                self.found = self.other = True
         for a in node.args:
             if a.keyword is not None and self._is(a.value) and self._keyword_is_not_tensor(node, a.keyword.value):
-                self.found = True
+                self.found = self.other = True
 
     def _keyword_is_not_tensor(self, node: cst.Call, keyword: str) -> bool:
         """``torch.sum(x, dim=name)``, ``x.mean(dim=name)``: every overload of the torch function
@@ -48,26 +57,40 @@ class _NonTensorUse(cst.CSTVisitor):
 
     def visit_For(self, node: cst.For) -> None:
         if self._is(node.iter):
-            self.found = True
+            self.found = self.other = True
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         if self._is(node.iter):
-            self.found = True
+            self.found = self.other = True
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         # ``c in name``: TorchScript's ``in`` takes a list, a dict or a str on the right, never a
         # Tensor ("aten::__contains__ ... found type 'Tensor'", measured)
+        left = node.left
         for target in node.comparisons:
             if isinstance(target.operator, (cst.In, cst.NotIn)) and self._is(target.comparator):
                 self.found = True
+                self.members.add(self._types.type_at(left) if len(node.comparisons) == 1 else None)
+            left = target.comparator
 
     def visit_Slice(self, node: cst.Slice) -> None:
         if any(self._is(b) for b in (node.lower, node.upper, node.step)):
-            self.found = True
+            self.found = self.other = True
 
 
 def used_as_non_tensor(fn: cst.FunctionDef, name: str, ctx: FunctionContext) -> bool:
     """``name`` is used where only a sequence, set or number fits (see :class:`_NonTensorUse`)."""
-    visitor = _NonTensorUse(name, ctx)
+    visitor = _NonTensorUse(name, ctx, fn)
     walk(fn.body, visitor)
     return visitor.found
+
+
+def membership_list_type(fn: cst.FunctionDef, name: str, ctx: FunctionContext) -> str | None:
+    """``List[T]`` when every non-Tensor use of ``name`` is ``c in name`` / ``c not in name``
+    with ``c`` of one scalar type ``T`` (int, float, str, bool) where it lies; None otherwise."""
+    visitor = _NonTensorUse(name, ctx, fn)
+    walk(fn.body, visitor)
+    if visitor.other or len(visitor.members) != 1:
+        return None
+    (t,) = visitor.members
+    return f"List[{t}]" if t in ("int", "float", "str", "bool") else None
