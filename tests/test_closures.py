@@ -66,6 +66,19 @@ def test_a_capture_bound_again_after_the_def_keeps_it_nested():
     )
 
 
+def test_a_parameter_named_like_an_outer_name_is_its_own():
+    group = _movable(
+        """
+        def f(x, k):
+            def g(x):
+                return x * k
+
+            return g(x)
+        """
+    )
+    assert group is not None and group[0].captures == {"k"}
+
+
 def test_names_bound_before_the_def_only_may_change_before_it():
     group = _movable(
         """
@@ -106,6 +119,15 @@ def test_a_nested_function_used_as_a_value_or_reading_self_stays():
 
             return g(x)
         """
+    default_from_outer = """
+        def f(x):
+            k = 2
+
+            def g(t, scale=k):
+                return t * scale
+
+            return g(x)
+        """
     in_a_branch = """
         def f(x):
             if x:
@@ -116,6 +138,7 @@ def test_a_nested_function_used_as_a_value_or_reading_self_stays():
     assert _movable(used_as_value) is None
     assert _movable(reads_self, "self") is None
     assert _movable(recursive) is None
+    assert _movable(default_from_outer) is None  # the default is read where the def runs
     assert _movable(in_a_branch) is None  # no nested def in the body's own statements
 
 

@@ -103,11 +103,14 @@ def movable(outer: cst.FunctionDef, outer_params: set[str], self_name: str | Non
         if fn.decorators or fn.asynchronous or isinstance(p.star_arg, cst.Param) or p.star_kwarg is not None:
             return None
         r = _reads(fn.body)
-        for param in _params(fn):
-            if param.default is not None:
-                walk(param.default, r)
         if r.forbidden or "*" in r.names or name in r.names:
             return None
+        heads = _Reads()  # defaults and annotations: evaluated where the ``def`` runs
+        for part in [fn.returns] + [x for q in _params(fn) for x in (q.default, q.annotation)]:
+            if part is not None:
+                walk(part, heads)
+        if heads.names & outer_names:
+            return None  # ``def g(t, k=k)``: at module level ``k`` would be another name
         own = {q.name.value for q in _params(fn)} | names_bound_in(fn.body)
         if r.comp_targets & outer_names - own:
             return None  # a comprehension variable named like an outer name: read where?
