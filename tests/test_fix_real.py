@@ -648,3 +648,36 @@ def test_a_class_after_a_failed_one_is_judged_on_its_own_code(tmp_path):
     assert [(o["code"], o["status"]) for o in outcomes] == [("TS401", "unverified")], outcomes
     assert "TS101" in outcomes[0]["reason"] and "redefine" not in outcomes[0]["reason"]
     assert path.read_text(encoding="utf-8") == TWO
+
+
+TAKE = _src("""
+    import torch
+    from torch import nn
+
+
+    def take(*xs, ignore=None):
+        if ignore is None:
+            return xs
+        keep = [c for c in range(xs[0].shape[1]) if c not in ignore]
+        return [x[:, keep] for x in xs]
+
+
+    class Pick(nn.Module):
+        def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+            a, b = take(a, b, ignore=[1])
+            return a + b
+""")
+
+
+def test_a_fix_that_edits_the_line_of_a_finding_it_did_not_make_is_not_blamed_for_it(tmp_path):
+    """TS103 turns the comprehension into a loop; then `c` is an int and TS605 annotates
+    `ignore: Optional[List[int]]` on the `def take(*xs, ...)` line, where the compiler still
+    stops at `*xs` (TS201, no fix). That finding was there before the fixes: the edited line
+    must not make it the fixes' doing (smp's `_take_channels`, where TS103 was reported
+    reverted). Both fixes are unverified (the class stops at TS201) and nothing is written."""
+    path = tmp_path / "take.py"
+    path.write_text(TAKE, encoding="utf-8")
+    r = tsscan("--fix", "--format", "json", "take.py", cwd=tmp_path)
+    outcomes = {(o["code"], o["status"]) for o in json.loads(r.stdout)["fix_outcomes"]}
+    assert ("TS103", "unverified") in outcomes and not any(s == "reverted" for _, s in outcomes), outcomes
+    assert path.read_text(encoding="utf-8") == TAKE

@@ -134,13 +134,31 @@ def _line_text(lines: list[str], line: int | None) -> str:
     return lines[line - 1].strip()
 
 
-Original = set[tuple[str, str]]  # (code, line text) of the findings in the code before the fixes
+# the findings in the code before the fixes, each as (code, text of its line) and as (code, text
+# of what it reports): another fix may edit the line around a finding it did not make (an
+# annotation added to the parameter beside a ``*xs``), leaving what the finding reports as it was
+Original = set[tuple[str, str]]
+
+
+def _span_text(lines: list[str], d: Diagnostic) -> str:
+    """The source text a finding reports (its node), or "" when it spans lines."""
+    if d.line is None or d.end_line != d.line or not (0 < d.line <= len(lines)):
+        return ""
+    return lines[d.line - 1][d.col - 1 : d.end_col - 1].strip()
+
+
+def _explained(d: Diagnostic, lines: list[str], original: Original) -> bool:
+    if (d.code, _line_text(lines, d.line)) in original:
+        return True
+    node = _span_text(lines, d)
+    return bool(node) and (d.code, "node:" + node) in original
 
 
 def original_findings(diagnostics, text: str) -> Original:
     """What :func:`_problem_error` may take as an explanation: a finding the fixes did not make."""
     lines = split_lines(text)
-    return {(d.code, _line_text(lines, d.line)) for d in diagnostics}
+    found = {(d.code, _line_text(lines, d.line)) for d in diagnostics}
+    return found | {(d.code, "node:" + n) for d in diagnostics if (n := _span_text(lines, d))}
 
 
 def _problem_error(
@@ -158,7 +176,7 @@ def _problem_error(
         return False
     cov = covering(result.diagnostics, err.line, result.scope)
     if original is not None:
-        cov = [d for d in cov if (d.code, _line_text(lines, d.line)) in original]
+        cov = [d for d in cov if _explained(d, lines, original)]
     if cov:
         return False
     if err.line is None and result.scope is not None:
