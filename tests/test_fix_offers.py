@@ -149,3 +149,35 @@ def test_nested_function_fix_is_not_offered_when_moving_it_could_change_it(engin
     assert code != NESTED
     assert _fixes(engine, NESTED, "TS108") == ["safe"]
     assert _fixes(engine, code, "TS108") == [None]
+
+
+MEMBERSHIP = """
+import torch
+
+
+@torch.jit.script
+def f(x: torch.Tensor, d=None, e=None) -> torch.Tensor:
+    if d is not None:
+        if "a" in d:
+            x = x * d["a"]
+    if e is not None:
+        for c in range(3):
+            if c in e:
+                x = x + 1
+    return x
+"""
+
+
+def test_ts605_list_annotation_only_for_a_parameter_read_only_by_in(engine):
+    """``e`` is read only as the right of ``c in e`` (``c`` an int): ``Optional[List[int]]``.
+    ``d`` is also indexed (``d["a"]``, a dict: speechbrain's ``prob_matrices``): no list, and no
+    fix, as before."""
+    found = {
+        d.message.split("`")[1]: (d.fix, d.message.rsplit("annotate ", 1)[1])
+        for d in engine.check("m.py", MEMBERSHIP).diagnostics
+        if d.code == "TS605"
+    }
+    assert found == {
+        "d=None": (None, "`Optional[torch.Tensor]`"),
+        "e=None": ("safe", "`Optional[List[int]]`"),
+    }, found

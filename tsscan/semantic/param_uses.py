@@ -92,5 +92,53 @@ def membership_list_type(fn: cst.FunctionDef, name: str, ctx: FunctionContext) -
     walk(fn.body, visitor)
     if visitor.other or len(visitor.members) != 1:
         return None
+    uses = _Uses(name)
+    walk(fn.body, uses)
+    if uses.other:
+        return None  # also indexed, passed on, ...: a dict (``"k" in d`` then ``d["k"]``) or more
     (t,) = visitor.members
     return f"List[{t}]" if t in ("int", "float", "str", "bool") else None
+
+
+class _Uses(cst.CSTVisitor):
+    """Whether ``name`` is read other than as the right of ``in``/``not in`` or in an
+    ``is None``/``is not None`` test."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.other = False
+
+    def visit_Comparison(self, node: cst.Comparison) -> bool:
+        left = node.left
+        for target in node.comparisons:
+            op, right = target.operator, target.comparator
+            mine = [e for e in (left, right) if isinstance(e, cst.Name) and e.value == self.name]
+            if mine and isinstance(op, (cst.In, cst.NotIn)) and right is mine[-1] and left is not right:
+                pass
+            elif (
+                mine
+                and isinstance(op, (cst.Is, cst.IsNot))
+                and any(isinstance(e, cst.Name) and e.value == "None" for e in (left, right))
+            ):
+                pass
+            elif mine:
+                self.other = True
+            left = right
+        # operands that are not bare names (``f(x) in y``) are walked as usual
+        for part in [node.left] + [t.comparator for t in node.comparisons]:
+            if not isinstance(part, cst.Name):
+                walk(part, self)
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        walk(node.value, self)
+        return False  # ``x.name`` is not a read of ``name``
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        walk(node.value, self)
+        return False  # a keyword is not a read
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.name:
+            self.other = True
