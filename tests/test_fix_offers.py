@@ -181,3 +181,36 @@ def test_ts605_list_annotation_only_for_a_parameter_read_only_by_in(engine):
         "d=None": (None, "`Optional[torch.Tensor]`"),
         "e=None": ("safe", "`Optional[List[int]]`"),
     }, found
+
+
+BEFORE = """
+import torch
+from torch import nn
+
+
+class A(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x.bool()
+        return x * y
+
+
+class B(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x > 0
+        return x * y
+"""
+
+
+def test_a_finding_is_the_fixes_doing_when_its_function_had_none_like_it(engine):
+    """The judge's record of what the code had before the fixes: a finding explains a compiler
+    error only where the same finding was, in the same function. The same line in another
+    function of a big file (x-transformers' many ``if exists(mask):``) does not count."""
+    from tsscan.files import split_lines
+    from tsscan.fix.judge import _explained, original_findings
+
+    after = BEFORE.replace("        y = x > 0\n", "        y = x.bool()\n")
+    original = original_findings(engine.check("m.py", BEFORE), BEFORE)
+    result = engine.check("m.py", after)
+    lines = split_lines(after)
+    where = {d.line: _explained(d, lines, result, original) for d in result.diagnostics if d.code == "TS401"}
+    assert where == {8: True, 14: False}, where

@@ -147,7 +147,7 @@ def fix_file(
                 _block(blocked, records, r, "unverified", r.reason)
             continue
         if original is None:
-            original = original_findings(engine.check(path, text, extra_ignore).diagnostics, text)
+            original = original_findings(engine.check(path, text, extra_ignore), text)
         problems = find_problems(records, outcome, result, new, accepted, original)
         if problems:
             if out.confirmations >= MAX_CONFIRMATIONS - 2:

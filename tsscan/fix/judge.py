@@ -134,10 +134,12 @@ def _line_text(lines: list[str], line: int | None) -> str:
     return lines[line - 1].strip()
 
 
-# the findings in the code before the fixes, each as (code, text of its line) and as (code, text
-# of what it reports): another fix may edit the line around a finding it did not make (an
-# annotation added to the parameter beside a ``*xs``), leaving what the finding reports as it was
-Original = set[tuple[str, str]]
+# the findings in the code before the fixes, each as (code, function, text of its line) and as
+# (code, function, text of what it reports): another fix may edit the line around a finding it
+# did not make (an annotation added to the parameter beside a ``*xs``), leaving what the finding
+# reports as it was. The function (its qualified name, "" outside compiled code) keeps a big file's
+# repeated lines (``if exists(mask):``) apart.
+Original = set[tuple[str, str, str]]
 
 
 def _span_text(lines: list[str], d: Diagnostic) -> str:
@@ -147,18 +149,30 @@ def _span_text(lines: list[str], d: Diagnostic) -> str:
     return lines[d.line - 1][d.col - 1 : d.end_col - 1].strip()
 
 
-def _explained(d: Diagnostic, lines: list[str], original: Original) -> bool:
-    if (d.code, _line_text(lines, d.line)) in original:
-        return True
+def _function_at(result: CheckResult, line: int | None) -> str:
+    """The qualified name of the innermost compiled function around ``line`` ("" when none)."""
+    if result.scope is None or line is None:
+        return ""
+    around = [cf for cf in result.scope.compiled if cf.start_line <= line <= cf.end_line]
+    return min(around, key=lambda cf: cf.end_line - cf.start_line).qualname if around else ""
+
+
+def _keys(d: Diagnostic, lines: list[str], result: CheckResult) -> list[tuple[str, str, str]]:
+    where = _function_at(result, d.line)
+    keys = [(d.code, where, _line_text(lines, d.line))]
     node = _span_text(lines, d)
-    return bool(node) and (d.code, "node:" + node) in original
+    return keys + [(d.code, where, "node:" + node)] if node else keys
 
 
-def original_findings(diagnostics, text: str) -> Original:
-    """What :func:`_problem_error` may take as an explanation: a finding the fixes did not make."""
+def _explained(d: Diagnostic, lines: list[str], result: CheckResult, original: Original) -> bool:
+    return any(k in original for k in _keys(d, lines, result))
+
+
+def original_findings(result: CheckResult, text: str) -> Original:
+    """What :func:`_problem_error` may take as an explanation: a finding the fixes did not make
+    (``result``: the check of ``text``, the code before the fixes)."""
     lines = split_lines(text)
-    found = {(d.code, _line_text(lines, d.line)) for d in diagnostics}
-    return found | {(d.code, "node:" + n) for d in diagnostics if (n := _span_text(lines, d))}
+    return {k for d in result.diagnostics for k in _keys(d, lines, result)}
 
 
 def _problem_error(
@@ -176,7 +190,7 @@ def _problem_error(
         return False
     cov = covering(result.diagnostics, err.line, result.scope)
     if original is not None:
-        cov = [d for d in cov if _explained(d, lines, original)]
+        cov = [d for d in cov if _explained(d, lines, result, original)]
     if cov:
         return False
     if err.line is None and result.scope is not None:
