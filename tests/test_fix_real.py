@@ -681,3 +681,40 @@ def test_a_fix_that_edits_the_line_of_a_finding_it_did_not_make_is_not_blamed_fo
     outcomes = {(o["code"], o["status"]) for o in json.loads(r.stdout)["fix_outcomes"]}
     assert ("TS103", "unverified") in outcomes and not any(s == "reverted" for _, s in outcomes), outcomes
     assert path.read_text(encoding="utf-8") == TAKE
+
+
+SCALED = _src("""
+    import torch
+    from torch import nn
+
+
+    def exists(val):
+        return val is not None
+
+
+    class Scaled(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inv_freq = torch.arange(4).float() / 4
+
+        def forward(self, x, pos=None, seq_start_pos=None, offset=0):
+            if not exists(pos):
+                pos = torch.arange(x.shape[1]) + offset
+            if exists(seq_start_pos):
+                pos = pos - seq_start_pos[..., None]
+            return torch.einsum("i, j -> i j", pos, self.inv_freq)
+""")
+
+
+def test_two_fixes_that_each_break_the_class_are_found_beside_an_innocent_one(tmp_path):
+    """x-transformers' `ScaledSinusoidalEmbedding` with `--unsafe-fixes`: both TS605 annotations
+    (`Optional[Tensor]`) break the calls of the untyped `exists`, and TS210's `offset: int` is
+    needed. Left out one at a time, the error stays (the other TS605 breaks it too); kept one at a
+    time, TS210 alone compiles: the two TS605 fixes are reverted and TS210 is confirmed, where
+    before all three were left unverified."""
+    path = tmp_path / "scaled.py"
+    path.write_text(SCALED, encoding="utf-8")
+    r = tsscan("--fix", "--unsafe-fixes", "--format", "json", "scaled.py", cwd=tmp_path)
+    outcomes = sorted((o["code"], o["line"], o["status"]) for o in json.loads(r.stdout)["fix_outcomes"])
+    assert outcomes == [("TS210", 14, "confirmed"), ("TS605", 14, "reverted"), ("TS605", 14, "reverted")], outcomes
+    assert "offset: int = 0" in path.read_text(encoding="utf-8")

@@ -8,8 +8,10 @@ runs with a set of *blocked* fixes, and :mod:`tsscan.verify` confirms the result
 2. an error the compiler reports on a line where no rule finding remains, or outputs that
    differ, is a *problem*: the fixes that can have caused it are tried one at a time (the fix
    loop re-run without it); the one whose removal makes the problem go away is *reverted*
-   with the compiler's message (when none alone does and removing them all does, all are
-   reverted; when the problem stays without them, it was in the original code);
+   with the compiler's message (when none alone does, each is kept alone, the others left out:
+   the ones fine alone are spared and the rest reverted; when no such split shows and removing
+   them all helps, all are reverted; when the problem stays without them, it was in the
+   original code);
 3. repeat until no problem is left: the remaining fixes are re-confirmed each round;
 4. fixes in a class that cannot be built (and so cannot be scripted) are *unverified* and not
    applied, unless ``--keep-unverified``; so are all fixes when torch is not usable.
@@ -228,6 +230,19 @@ def _culprits(
             out.confirmations += 1
             if not problem_remains(problem, outcome, res, trial, accepted, original):
                 return [cand]
+        # no one fix alone: each kept alone, the others left out. One that is fine alone is
+        # innocent; the rest together are the culprits (two Optional annotations that each
+        # break a call, beside an innocent annotation of the same function)
+        innocent = []
+        for cand in cands[:MAX_CANDIDATES]:
+            others = {c.key for c in cands if c is not cand}
+            trial, recs, res = run_fixes(engine, path, text, safeties, extra_ignore, set(blocked) | others)
+            outcome = verifier.check(path, trial, text, res.scope)
+            out.confirmations += 1
+            if not outcome.unavailable and not problem_remains(problem, outcome, res, trial, accepted, original):
+                innocent.append(cand)
+        if innocent and len(innocent) < len(cands):
+            return [c for c in cands if c not in innocent]
     trial, recs, res = run_fixes(engine, path, text, safeties, extra_ignore, set(blocked) | {c.key for c in cands})
     outcome = verifier.check(path, trial, text, res.scope)
     out.confirmations += 1
