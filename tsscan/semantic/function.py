@@ -71,7 +71,7 @@ class FunctionFacts:
     @property
     def self_name(self) -> str | None:
         """The name of ``self`` in a method (None in free functions and static methods)."""
-        return self.memo(_SELF_NAME, self.function, self._self_name)
+        return self.analyses.of(_SELF_NAME, self.function, self._self_name)  # asked at every node: no detour
 
     def _self_name(self) -> str | None:
         fn = self.function.node

@@ -186,9 +186,6 @@ def _collect(fn: cst.FunctionDef) -> Bindings:
     return Bindings(v.sites)
 
 
-_NESTED_SCOPES = (cst.ClassDef, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
-
-
 class _Bindings(cst.CSTVisitor):
     """The bindings of a function body (see :func:`bindings_of`)."""
 
@@ -212,37 +209,76 @@ class _Bindings(cst.CSTVisitor):
         elif isinstance(t, cst.StarredElement):
             self._bind(t.value, form)
 
-    def on_visit(self, node: cst.CSTNode) -> bool:  # a flat dispatch
-        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
-            if isinstance(node, cst.FunctionDef):
-                self._bind(node.name, DEF)
-            return False
-        if isinstance(node, _NESTED_SCOPES):
-            self.depth += 1
-        elif isinstance(node, cst.Assign):
-            for t in node.targets:
-                self._bind(t.target, ASSIGN, node.value if isinstance(t.target, cst.Name) else None)
-        elif isinstance(node, cst.AnnAssign):
-            self._bind(node.target, ANNOTATED, annotation=node.annotation.annotation)
-        elif isinstance(node, cst.AugAssign):
-            self._bind(node.target, AUGMENTED)
-        elif isinstance(node, cst.For):
-            self._bind(node.target, FOR)
-        elif isinstance(node, cst.CompFor):
-            self._bind(node.target, COMP_FOR)
-        elif isinstance(node, cst.NamedExpr):
-            self._bind(node.target, WALRUS, node.value)
-        elif isinstance(node, cst.WithItem):
-            if node.asname is not None:
-                self._bind(node.asname.name, WITH)
-        elif isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)):
-            if node.name is not None:
-                self._bind(node.name.name, EXCEPT)
-        elif isinstance(node, cst.ImportAlias):
-            if node.asname is not None:
-                self._bind(node.asname.name, IMPORT)
-        return True
+    # hooks per node class: walk() looks them up once per class (an isinstance chain per node
+    # costs more than the rest of the walk)
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self._bind(node.name, DEF)
+        return False
 
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        if isinstance(original_node, _NESTED_SCOPES):
-            self.depth -= 1
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.depth += 1
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.depth -= 1
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self.depth += 1
+
+    def leave_ListComp(self, original_node: cst.ListComp) -> None:
+        self.depth -= 1
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self.depth += 1
+
+    def leave_SetComp(self, original_node: cst.SetComp) -> None:
+        self.depth -= 1
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self.depth += 1
+
+    def leave_DictComp(self, original_node: cst.DictComp) -> None:
+        self.depth -= 1
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self.depth += 1
+
+    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
+        self.depth -= 1
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            self._bind(t.target, ASSIGN, node.value if isinstance(t.target, cst.Name) else None)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bind(node.target, ANNOTATED, annotation=node.annotation.annotation)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._bind(node.target, AUGMENTED)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind(node.target, FOR)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind(node.target, COMP_FOR)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind(node.target, WALRUS, node.value)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind(node.asname.name, WITH)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None:
+            self._bind(node.name.name, EXCEPT)
+
+    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+        if node.name is not None:
+            self._bind(node.name.name, EXCEPT)
+
+    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+        if node.asname is not None:
+            self._bind(node.asname.name, IMPORT)

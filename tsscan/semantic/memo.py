@@ -22,7 +22,7 @@ Where the answer lives decides how long it lasts, and there are two places:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 Owner = TypeVar("Owner")
@@ -47,13 +47,13 @@ class Memo(Generic[T]):
     def on(self, owner: Owner, make: Callable[[Owner], T]) -> T:
         """The answer kept on ``owner``, made by ``make(owner)`` the first time (``owner`` must
         have a ``__dict__``; the answer must depend on ``owner`` alone)."""
-        kept: dict[Memo[Any], object] | None = vars(owner).get(_KEPT)
+        kept: dict[Memo[Any], Any] | None = vars(owner).get(_KEPT)
         if kept is None:
             kept = vars(owner)[_KEPT] = {}
         found = kept.get(self, _MISSING)
         if found is _MISSING:
             found = kept[self] = make(owner)
-        return cast(T, found)
+        return found  # what make() gave for this memo: a T
 
     def kept_on(self, owner: object) -> bool:
         """An answer is kept on ``owner`` (for tests and assertions)."""
@@ -67,14 +67,14 @@ class NodeMemos:
     __slots__ = ("_kept",)
 
     def __init__(self) -> None:
-        self._kept: dict[Memo[Any], tuple[object, object]] = {}
+        self._kept: dict[Memo[Any], tuple[object, Any]] = {}
 
     def of(self, memo: Memo[T], node: object, make: Callable[[], T]) -> T:
         """The answer ``memo`` keeps about ``node``, made by ``make()`` when it has none (or
         one about another node, which it then forgets)."""
         hit = self._kept.get(memo)
         if hit is not None and hit[0] is node:
-            return cast(T, hit[1])
+            return hit[1]  # what make() gave for this memo: a T
         value = make()
         self._kept[memo] = (node, value)
         return value
