@@ -2,8 +2,8 @@
 
 Each analysis that keeps answers declares one :class:`Memo` at module level, typed by the answer
 it holds (``CALLS: Memo[list[ast.Call]] = Memo("calls of a function")``, then
-``CALLS.on(fn, calls_of)``). The key is that object,
-not a string: a misspelt key is a NameError, and mypy checks what goes in and what comes out.
+``CALLS.on(fn, calls_of)``). The key is that object, not a string: a misspelt key is a
+NameError, and mypy checks what goes in and what comes out.
 
 Where the answer lives decides how long it lasts, and there are two places:
 
@@ -61,8 +61,9 @@ class Memo(Generic[T]):
 
 
 class NodeMemos:
-    """Answers about one node per memo, for an owner that outlives the node (a function's facts
-    across the rounds of a fix): an answer is given back only for the node it was made for."""
+    """Answers about one node per memo, for an owner that may be asked about another node than
+    the one an answer was made for (a function's facts: the engine sets the node they describe):
+    an answer is given back only for the node it was made for."""
 
     __slots__ = ("_kept",)
 
