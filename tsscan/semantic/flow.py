@@ -544,7 +544,7 @@ def analyse(fn: cst.FunctionDef, ctx: FunctionContext | None, eager: bool = Fals
     does not compile). Everything else is the same walk."""
     if ctx is None:
         return _analyse(fn, None, eager)
-    return ctx.memo(_EAGER_TYPES if eager else _TYPES, fn, lambda: _analyse(fn, ctx, eager))
+    return ctx.analyses.of(_EAGER_TYPES if eager else _TYPES, fn, lambda: _analyse(fn, ctx, eager))
 
 
 def _analyse(fn: cst.FunctionDef, ctx: FunctionContext | None, eager: bool) -> FunctionTypes:

@@ -21,7 +21,6 @@ from tsscan.walk import statements
 
 T = TypeVar("T")
 
-_SELF_NAME: Memo[str | None] = Memo("the name of self in a method")
 _INTERFACE_TYPED: Memo[set[int]] = Memo("ids of values assigned to interface-annotated names")
 
 
@@ -53,6 +52,15 @@ class FunctionFacts:
     analyses: NodeMemos = field(default_factory=NodeMemos)
     # ``self.<name>`` -> its TorchScript type (None: not certain)
     attribute_types: dict[str, str | None] = field(default_factory=dict)
+    # the name of ``self`` in a method (None in free functions and static methods): a fact of
+    # ``function``, read when the facts are made (rules ask it at nearly every node)
+    self_name: str | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        fn = self.function.node
+        if self.cls is not None and not any(self.module.resolve_node(d) == "staticmethod" for d in fn.decorator_list):
+            args = fn.args.posonlyargs + fn.args.args
+            self.self_name = args[0].arg if args else None
 
     def memo(self, key: Memo[T], node: object, make: Callable[[], T]) -> T:
         """The analysis ``key`` of ``node`` (usually :attr:`node`) for this function: made by
@@ -67,18 +75,6 @@ class FunctionFacts:
     @property
     def cls(self) -> ClassInfo | None:
         return self.function.cls
-
-    @property
-    def self_name(self) -> str | None:
-        """The name of ``self`` in a method (None in free functions and static methods)."""
-        return self.analyses.of(_SELF_NAME, self.function, self._self_name)  # asked at every node: no detour
-
-    def _self_name(self) -> str | None:
-        fn = self.function.node
-        if self.cls is None or any(self.module.resolve_node(d) == "staticmethod" for d in fn.decorator_list):
-            return None
-        args = fn.args.posonlyargs + fn.args.args
-        return args[0].arg if args else None
 
     def qualname(self, node: cst.CSTNode) -> str | None:
         """The dotted origin of a Name/Attribute expression: ``F.relu`` -> ``torch.nn.functional.relu``."""
