@@ -215,7 +215,7 @@ def _attribute_hooks_by_dir(cls: type) -> bool:
 
 def test_attribute_hook_detection_matches_dir():
     from tsscan import engine
-    from tsscan.semantic import receivers
+    from tsscan.semantic import function_types
     from tsscan.semantic import types as typemodel
     from tsscan.walk import _has_attribute_hooks
 
@@ -241,7 +241,7 @@ def test_attribute_hook_detection_matches_dir():
     classes = [Field, Undone, Leave, Generic, Plain, cst.CSTVisitor, OnlyNames, Recorder]
     classes += [  # the visitors tsscan walks with
         v
-        for m in (engine, receivers, typemodel)
+        for m in (engine, function_types, typemodel)
         for v in vars(m).values()
         if isinstance(v, type) and issubclass(v, cst.CSTVisitor)
     ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from tsscan.semantic.function import FunctionFacts, cst_dotted
+from tsscan.semantic.memo import Memo
 from tsscan.semantic.param_uses import membership_list_type, used_as_non_tensor
 from tsscan.semantic.receivers import Kinds, kinds_for
 from tsscan.semantic.types import FunctionTypes, analyse, iter_annotations, refined_names
@@ -15,6 +16,10 @@ from tsscan.semantic.wrapper_reads import BadRead, bad_reads
 from tsscan.semantic.wrappers import Wrapper, outer_wrapper
 
 __all__ = ["FunctionContext", "cst_dotted"]
+
+_ANNOTATIONS: Memo[list[tuple[cst.BaseExpression, str, cst.Param | None]]] = Memo("annotations of a function")
+_REFINED_NAMES: Memo[set[str]] = Memo("names that may refine an Optional")
+_WRAPPED_BAD_READS: Memo[list[BadRead]] = Memo("global reads a wrapper's module breaks")
 
 
 @dataclass
@@ -51,19 +56,15 @@ class FunctionContext(FunctionFacts):
     @property
     def annotations(self) -> list[tuple[cst.BaseExpression, str, cst.Param | None]]:
         """Every annotation of the function: (annotation, "param"/"return"/"local", param)."""
-        known = self.cached("annotations", self.function_node)
-        if known is None:
-            known = self.remember("annotations", self.function_node, list(iter_annotations(self.function_node)))
-        return known
+        fn = self.function_node
+        return self.memo(_ANNOTATIONS, fn, lambda: list(iter_annotations(fn)))
 
     @property
     def refined_names(self) -> set[str]:
         """Names the function compares with ``is``/``==``, checks with ``isinstance``, asserts on
         or rebinds: any of these may refine an Optional (:func:`tsscan.semantic.types.refined_names`)."""
-        known = self.cached("refined_names", self.function_node)
-        if known is None:
-            known = self.remember("refined_names", self.function_node, refined_names(self.function_node))
-        return known
+        fn = self.function_node
+        return self.memo(_REFINED_NAMES, fn, lambda: refined_names(fn))
 
     def used_as_non_tensor(self, name: str) -> bool:
         """The function uses its parameter ``name`` where only a sequence, a set or a number
@@ -87,13 +88,10 @@ class FunctionContext(FunctionFacts):
     def wrapped_bad_reads(self) -> list[BadRead]:
         """The global names the function reads that its wrapper's module lacks or binds to
         something else (:func:`tsscan.semantic.wrapper_reads.bad_reads`)."""
-        known = self.cached("wrapped_bad_reads", self.function_node)
-        if known is None:
-            wrapper = self.wrapper
-            found = (
-                []
-                if wrapper is None
-                else bad_reads(self.function_node, wrapper, self.module, self.knowledge.raw_decorators)
-            )
-            known = self.remember("wrapped_bad_reads", self.function_node, found)
-        return known
+        return self.memo(_WRAPPED_BAD_READS, self.function_node, self._wrapped_bad_reads)
+
+    def _wrapped_bad_reads(self) -> list[BadRead]:
+        wrapper = self.wrapper
+        if wrapper is None:
+            return []
+        return bad_reads(self.function_node, wrapper, self.module, self.knowledge.raw_decorators)

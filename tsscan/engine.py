@@ -30,8 +30,7 @@ from tsscan.context import FunctionContext
 from tsscan.files import newline_of, split_lines
 from tsscan.noqa import noqa_suppresses  # flake8's rules for noqa comments
 from tsscan.rule import Diagnostic, Fix, Report, Rule, code_selected, version_matches
-from tsscan.semantic import astwalk
-from tsscan.semantic.compiled import CompiledFunction, FileScope, analyse
+from tsscan.semantic.compiled import CompiledFunction, FileScope, analyse, called_names
 from tsscan.semantic.static import in_ranges
 from tsscan.walk import walk
 
@@ -51,17 +50,7 @@ def wanted_init_functions(scope: FileScope, rule_classes: Sequence[type[Rule]]) 
             return list(scope.init_functions)
         names |= set(r.init_calls)
 
-    def calls(cf: CompiledFunction) -> bool:
-        called = cf.node.__dict__.get("_tsscan_called_names")  # the function's alone: kept on its node
-        if called is None:
-            called = cf.node.__dict__["_tsscan_called_names"] = frozenset(
-                f.attr if isinstance(f, ast.Attribute) else f.id
-                for node in astwalk.walk(cf.node)
-                if isinstance(node, ast.Call) and isinstance(f := node.func, (ast.Attribute, ast.Name))
-            )
-        return not called.isdisjoint(names)
-
-    return [cf for cf in scope.init_functions if calls(cf)]
+    return [cf for cf in scope.init_functions if not called_names(cf.node).isdisjoint(names)]
 
 
 class InputError(Exception):

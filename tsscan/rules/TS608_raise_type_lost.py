@@ -1,29 +1,15 @@
-import ast
 import builtins
 
 import libcst as cst
 
 from tsscan.rule import Example, Rule
-from tsscan.semantic import astwalk
+from tsscan.semantic.excepts import caught_exceptions
 
 _BUILTIN_EXC = {n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException)} - {
     "BaseException",
     "Exception",
     "RuntimeError",
 }
-
-
-def caught_types(tree: ast.Module) -> dict[str, int]:
-    """Exception names the file's ``except`` clauses name -> the first such line."""
-    out: dict[str, int] = {}
-    for node in astwalk.walk(tree):
-        if isinstance(node, ast.ExceptHandler) and node.type is not None:
-            types = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
-            for t in types:
-                name = t.id if isinstance(t, ast.Name) else (t.attr if isinstance(t, ast.Attribute) else None)
-                if name and name not in out:
-                    out[name] = node.lineno
-    return out
 
 
 class RaiseTypeLost(Rule):
@@ -105,12 +91,9 @@ def safe_mean(x: torch.Tensor) -> torch.Tensor:
     ]
 
     def _caught(self) -> dict[str, int]:
-        cache = self.ctx.module.__dict__.setdefault("_tsscan_caught", None)
-        if cache is None:
-            cache = caught_types(self.ctx.module.tree)
-            self.ctx.module.__dict__["_tsscan_caught"] = cache
+        caught = caught_exceptions(self.ctx.module)
         # torch.jit.Error caught too: the author already handles the scripted case
-        return {} if "Error" in cache else cache
+        return {} if "Error" in caught else caught
 
     def _exc_name(self, node: cst.BaseExpression | None) -> str | None:
         target = node.func if isinstance(node, cst.Call) else node

@@ -13,12 +13,17 @@ import libcst as cst
 
 from tsscan.rule import Fix, Rule
 from tsscan.semantic import callees, calls
+from tsscan.semantic.memo import Memo
 from tsscan.semantic.targets import bound_names
 from tsscan.semantic.types import in_quiet_arm, module_attribute_type, param_list
 from tsscan.walk import children, statements
 
 # (libcst's node classes are ABCs: a type in a set is cheaper than isinstance)
 _ASSIGNMENTS = frozenset({cst.Assign, cst.AugAssign, cst.AnnAssign})
+
+# TS410 and TS411 both walk each function: what they ask of it is made once
+_TESTED_NAMES: Memo[set[str]] = Memo("names a test may refine")
+_QUIETLY_ASSIGNED: Memo[set[str]] = Memo("names assigned in arms the compiler may drop")
 
 
 def _assigned_in(fn: cst.FunctionDef, quiet: set[int]) -> set[str]:
@@ -57,17 +62,12 @@ class CallCheckRule(Rule):
             types = self.ctx.types
             self._shadowed = set(self.ctx.kinds.local_names)
             self._unannotated = {p.name.value for p in param_list(node) if p.annotation is None}
-            # TS410 and TS411 both walk each function: the two walks below are made once
-            refined = self.ctx.cached("tested-names", node)
-            if refined is None:
-                refined = self.ctx.remember("tested-names", node, callees.tested_names(node))
-            self._refined = refined
+            self._refined = self.ctx.memo(_TESTED_NAMES, node, lambda: callees.tested_names(node))
             retypes = [*types.retypes, *types.quiet_retypes]  # also in arms the compiler may drop
             self._retyped = {r.var for r in retypes} | {b.var for b in types.bad_uses}
-            quietly = self.ctx.cached("quietly-assigned", node)
-            if quietly is None:
-                quietly = self.ctx.remember("quietly-assigned", node, _assigned_in(node, types.quiet_nodes))
-            self._quietly_assigned = quietly
+            self._quietly_assigned = self.ctx.memo(
+                _QUIETLY_ASSIGNED, node, lambda: _assigned_in(node, types.quiet_nodes)
+            )
             self._retyped |= self._quietly_assigned
             self._retype_nodes = {}
             for r in retypes:

@@ -16,6 +16,7 @@ import libcst as cst
 from tsscan.context import FunctionContext
 from tsscan.rule import SAFE, Fix
 from tsscan.semantic import astwalk
+from tsscan.semantic.memo import Memo
 from tsscan.semantic.module import ClassInfo
 
 
@@ -46,19 +47,22 @@ class _All(cst.CSTVisitor):
         return True
 
 
+_FLAG_ARMS: Memo[dict[int, str]] = Memo("nodes under if self.flag")
+
+
 def flag_arms(ctx: FunctionContext) -> dict[int, str]:
     """id(node) -> `flag` for the nodes of the function under `if self.flag:` (innermost
     test last: the outermost flag wins, any one of them drops the node)."""
-    known = ctx.cached("final_flag_arms", ctx.function_node)
-    if known is None:
-        me = ctx.self_name
-        found: dict[int, str] = {}
-        if me is not None:
-            arms = _Arms(me)
-            ctx.function_node.visit(arms)
-            found = arms.found
-        known = ctx.remember("final_flag_arms", ctx.function_node, found)
-    return known
+    return ctx.memo(_FLAG_ARMS, ctx.function_node, lambda: _flag_arms(ctx))
+
+
+def _flag_arms(ctx: FunctionContext) -> dict[int, str]:
+    me = ctx.self_name
+    if me is None:
+        return {}
+    arms = _Arms(me)
+    ctx.function_node.visit(arms)
+    return arms.found
 
 
 def _is_bool(expr: ast.expr, init: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

@@ -8,6 +8,7 @@ import ast
 from collections.abc import Iterator
 
 from tsscan.semantic import astwalk
+from tsscan.semantic.memo import Memo
 from tsscan.semantic.module import ClassInfo, FuncNode, MethodWrites, ModuleInfo, Writes, is_self_setattr
 
 
@@ -18,13 +19,12 @@ def _method_self(fn: FuncNode) -> str | None:
 
 _MUTATORS = {"append", "extend", "insert", "update", "setdefault", "__setitem__", "add", "pop", "clear"}
 
-
-def class_cache(cls: ClassInfo) -> dict:
-    c = cls.__dict__.get("_tsscan_attr_cache")
-    if c is None:
-        c = {}
-        cls.__dict__["_tsscan_attr_cache"] = c
-    return c
+# what one method does with ``self``, kept on its node (see :func:`method_writes`)
+_METHOD_WRITES: Memo[MethodWrites] = Memo("writes of self in a method")
+# attribute names a file assigns on other objects than ``self`` (see :func:`externally_assigned`):
+# the file's, and each top-level statement's (kept on its node)
+_FILE_EXTERNAL_ATTRS: Memo[set[str]] = Memo("attributes a file sets on other objects")
+_EXTERNAL_ATTRS: Memo[frozenset[str]] = Memo("attributes a statement sets on other objects")
 
 
 def class_writes(cls: ClassInfo) -> Writes:
@@ -52,10 +52,7 @@ def method_writes(cls: ClassInfo, name: str) -> MethodWrites:
         fn = cls.methods[name]
         # also kept on the method's node: it depends on the method alone, and the language
         # server keeps the nodes of the methods an edit left alone (a new ClassInfo each time)
-        found = fn.__dict__.get("_tsscan_method_writes")
-        if found is None:
-            found = fn.__dict__["_tsscan_method_writes"] = _method_writes(name, fn)
-        cls.method_writes[name] = found
+        found = cls.method_writes[name] = _METHOD_WRITES.on(fn, lambda f: _method_writes(name, f))
     return found
 
 
@@ -133,10 +130,7 @@ def externally_assigned(module: ModuleInfo, name: str) -> bool:
     """True when the file assigns ``<obj>.<name> = ...`` on something other than ``self``
     (a model builder setting ``detect.stride = ...`` after construction), or ``setattr`` with
     a name it cannot read."""
-    names = module.__dict__.get("_tsscan_external_attrs")
-    if names is None:
-        names = _external_assignments(module)
-        module.__dict__["_tsscan_external_attrs"] = names
+    names = _FILE_EXTERNAL_ATTRS.on(module, _external_assignments)
     return "*" in names or name in names
 
 
@@ -166,14 +160,11 @@ def _external_assignments(module: ModuleInfo) -> set[str]:
         # per top-level statement, kept on its node: the language server reuses the nodes of the
         # statements an edit left alone (tsscan/semantic/reparse.py), and this walk of the whole
         # file runs at every check
-        names = stmt.__dict__.get("_tsscan_external_attrs")
-        if names is None:
-            names = stmt.__dict__["_tsscan_external_attrs"] = frozenset(_statement_external_assignments(stmt))
-        out |= names
+        out |= _EXTERNAL_ATTRS.on(stmt, _statement_external_assignments)
     return out
 
 
-def _statement_external_assignments(stmt: ast.stmt) -> set[str]:
+def _statement_external_assignments(stmt: ast.stmt) -> frozenset[str]:
     out: set[str] = set()
     for node in _inner_nodes(stmt):
         targets: list[ast.expr] = []
@@ -195,7 +186,7 @@ def _statement_external_assignments(stmt: ast.stmt) -> set[str]:
             if not (isinstance(node.args[0], ast.Name) and node.args[0].id == "self"):
                 key = node.args[1]
                 out.add(key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "*")
-    return out
+    return frozenset(out)
 
 
 def fully_known(cls: ClassInfo) -> bool:

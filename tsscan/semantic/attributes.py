@@ -20,12 +20,12 @@ import ast
 from tsscan.semantic import values
 from tsscan.semantic.attribute_writes import (  # re-exported: rules ask them as attributes.X
     Writes,
-    class_cache,
     class_writes,
     externally_assigned,
     fully_known,
     init_called_methods,
 )
+from tsscan.semantic.memo import Memo
 from tsscan.semantic.module import Attr, ClassInfo, FuncNode, ModuleInfo
 from tsscan.semantic.values import (  # the vocabulary rules use as attributes.X
     _CONTAINERS,
@@ -142,6 +142,10 @@ def is_constant(cls: ClassInfo, name: str) -> bool:
     return any(name in c.constants for c in cls.mro())
 
 
+# the types of a class's attributes, by (name, id of the file's facts)
+_ATTRIBUTE_TYPES: Memo[dict[tuple[str, int], AttrType]] = Memo("types of a class's attributes")
+
+
 def attribute_type(cls: ClassInfo, name: str, module: ModuleInfo, _depth: int = 0) -> AttrType:
     """The type the compiler gives ``self.<name>`` of a module of class ``cls``.
 
@@ -157,8 +161,8 @@ def attribute_type(cls: ClassInfo, name: str, module: ModuleInfo, _depth: int = 
     """
     if _depth > 10:
         return UNKNOWN_T
-    cache = class_cache(cls)
-    key = ("type", name, id(module))
+    cache = _ATTRIBUTE_TYPES.on(cls, lambda _: {})
+    key = (name, id(module))
     if key not in cache:
         cache[key] = UNKNOWN_T  # recursion guard (self.a = self.b; self.b = self.a)
         cache[key] = _attribute_type(cls, name, module, _depth)

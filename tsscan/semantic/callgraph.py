@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 
 from tsscan.semantic import astwalk
+from tsscan.semantic.memo import Memo
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, self_name
 
 # a node of the call graph: ("f", name) for a free function, ("m", name) for a method
@@ -60,9 +61,13 @@ def _node(key: Callee, mod: ModuleInfo, cls: ClassInfo | None) -> FuncNode | Non
     return found[0] if found else None
 
 
+# the functions each function of a file calls, by (id of its class, the function)
+_EDGES: Memo[dict[tuple[int, Callee], set[Callee]]] = Memo("call edges of a file")
+
+
 def _edges(key: Callee, mod: ModuleInfo, cls: ClassInfo | None) -> set[Callee]:
-    """The functions ``key`` calls (cached on ``mod``: every compiled function of a file asks)."""
-    cache: dict[tuple[int, Callee], set[Callee]] = mod.__dict__.setdefault("_tsscan_call_edges", {})
+    """The functions ``key`` calls (kept on ``mod``: every compiled function of a file asks)."""
+    cache = _EDGES.on(mod, lambda _: {})
     slot = (id(cls), key)
     if slot not in cache:
         cache[slot] = _calls_of(key, mod, cls)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from tsscan.semantic import astwalk, foreign
+from tsscan.semantic.memo import Memo
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, module_facts, self_name
 from tsscan.semantic.static import in_ranges, regions
 from tsscan.semantic.wrappers import FACT_PREFIX, Wrapper, decode
@@ -105,12 +106,29 @@ def calls_in(fn: FuncNode, mod: ModuleInfo | None = None) -> list[ast.Call]:
     the ``def`` runs, never compiled. Found once per function node and kept on it: they depend on
     the function alone, and the language server keeps the nodes an edit left alone. (``mod``, the
     file's facts, is accepted for the callers that have it.)"""
-    known = fn.__dict__.get("_tsscan_calls")
-    if known is None:
-        known = fn.__dict__["_tsscan_calls"] = [
-            node for stmt in fn.body for node in astwalk.walk(stmt) if isinstance(node, ast.Call)
-        ]
-    return known
+    return _CALLS.on(fn, _calls_of_body)
+
+
+_CALLS: Memo[list[ast.Call]] = Memo("calls of a function's body")
+_CALLED_NAMES: Memo[frozenset[str]] = Memo("names a function's calls call")
+
+
+def _calls_of_body(fn: FuncNode) -> list[ast.Call]:
+    return [node for stmt in fn.body for node in astwalk.walk(stmt) if isinstance(node, ast.Call)]
+
+
+def called_names(fn: FuncNode) -> frozenset[str]:
+    """The last part of the name of everything ``fn`` calls (``f(...)`` -> ``f``, ``a.b(...)`` ->
+    ``b``), its decorators and default values included; kept on the node, like :func:`calls_in`."""
+    return _CALLED_NAMES.on(fn, _find_called_names)
+
+
+def _find_called_names(fn: FuncNode) -> frozenset[str]:
+    return frozenset(
+        f.attr if isinstance(f, ast.Attribute) else f.id
+        for node in astwalk.walk(fn)
+        if isinstance(node, ast.Call) and isinstance(f := node.func, (ast.Attribute, ast.Name))
+    )
 
 
 def analyse(

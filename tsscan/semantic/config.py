@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from tsscan.semantic import attributes as A
 from tsscan.semantic.config_eval import Opaque, Run, is_self_attr
 from tsscan.semantic.config_values import ABSENT, ANY, DEFAULTS, TOP, Poss, Vals, kind_of, lit, type_text
+from tsscan.semantic.memo import Memo
 from tsscan.semantic.module import ClassInfo, ModuleInfo
 
 __all__ = [
@@ -70,9 +71,13 @@ class Config:
         return out
 
 
+# a class's configurations, by (mode, id of the file's facts)
+_CONFIGURATIONS: Memo[dict[tuple[str, int], Config]] = Memo("configurations of a class")
+
+
 def configuration(cls: ClassInfo, module: ModuleInfo, mode: str) -> Config:
     """The attributes of a ``cls`` instance built in configuration ``mode`` (cached)."""
-    cache = cls.__dict__.setdefault("_tsscan_config_cache", {})
+    cache = _CONFIGURATIONS.on(cls, lambda _: {})
     key = (mode, id(module))
     if key not in cache:
         cache[key] = _configuration(cls, module, mode)

@@ -13,6 +13,7 @@ from typing import Any, TypeGuard
 from tsscan.semantic import astwalk
 from tsscan.semantic import attributes as A
 from tsscan.semantic.config_values import ABSENT, DEFAULTS, MAX_DEPTH, MAX_WORLDS, TOP, Poss, State, Vals, lit
+from tsscan.semantic.memo import Memo
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, self_name
 
 
@@ -413,24 +414,31 @@ def _effect_calls(e: ast.expr | None) -> list[ast.Call]:
     the node: every world and configuration asks again)."""
     if e is None:
         return []
-    known = e.__dict__.get("_tsscan_effect_calls")
-    if known is None:
-        known = [
-            n
-            for n in astwalk.walk(e)
-            if isinstance(n, ast.Call)
-            and (isinstance(n.func, ast.Attribute) or (isinstance(n.func, ast.Name) and n.func.id == "setattr"))
-        ]
-        e.__dict__["_tsscan_effect_calls"] = known
-    return known
+    return _EFFECT_CALLS.on(e, _find_effect_calls)
+
+
+_EFFECT_CALLS: Memo[list[ast.Call]] = Memo("calls that may set attributes")
+
+
+def _find_effect_calls(e: ast.expr) -> list[ast.Call]:
+    return [
+        n
+        for n in astwalk.walk(e)
+        if isinstance(n, ast.Call)
+        and (isinstance(n.func, ast.Attribute) or (isinstance(n.func, ast.Name) and n.func.id == "setattr"))
+    ]
 
 
 def _stored_names(s: ast.stmt) -> list[str]:
-    known = s.__dict__.get("_tsscan_stored")
-    if known is None:
-        known = [n.id for n in astwalk.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
-        s.__dict__["_tsscan_stored"] = known
-    return known
+    """The names ``s`` stores to (kept on the node)."""
+    return _STORED.on(s, _find_stored_names)
+
+
+_STORED: Memo[list[str]] = Memo("names a statement stores")
+
+
+def _find_stored_names(s: ast.stmt) -> list[str]:
+    return [n.id for n in astwalk.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
 
 
 def _is_none(e: ast.expr) -> bool:

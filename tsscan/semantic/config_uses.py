@@ -30,6 +30,7 @@ from tsscan.semantic import attributes as A
 from tsscan.semantic import config as C
 from tsscan.semantic import config_reach as R
 from tsscan.semantic.function import FunctionFacts, cst_dotted
+from tsscan.semantic.memo import Memo
 from tsscan.semantic.module import ClassInfo
 from tsscan.walk import children
 
@@ -419,12 +420,12 @@ def _find_candidates(cls: ClassInfo, facts: FunctionFacts) -> set[str]:
     return out
 
 
+_VERDICTS: Memo[list[Verdict]] = Memo("configuration verdicts")
+
+
 def verdicts(facts: FunctionFacts, fn: cst.FunctionDef) -> list[Verdict]:
     """The uses of ``self.<name>`` in ``fn`` that fail for a configuration of its class."""
-    hit = facts.cached("config-verdicts", fn)
-    if hit is not None:
-        return hit
-    return facts.remember("config-verdicts", fn, _verdicts(facts, fn))
+    return facts.memo(_VERDICTS, fn, lambda: _verdicts(facts, fn))
 
 
 def _verdicts(facts: FunctionFacts, fn: cst.FunctionDef) -> list[Verdict]:

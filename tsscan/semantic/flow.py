@@ -55,6 +55,7 @@ from tsscan.semantic.exprs import ExprTyper
 from tsscan.semantic.flow_uses import Uses
 from tsscan.semantic.function import FunctionFacts as FunctionContext
 from tsscan.semantic.function_types import CONFLICT, MAYBE, FunctionTypes, ReturnInfo, Retype
+from tsscan.semantic.memo import Memo
 from tsscan.semantic.none_tests import none_test_live_arm, refinements, uncertain_none_test
 from tsscan.semantic.targets import bound_names
 from tsscan.walk import walk
@@ -530,16 +531,23 @@ _AUG_TO_BIN: dict[type[cst.BaseAugOp], Callable[[], cst.BaseBinaryOp]] = {
 }
 
 
+_TYPES: Memo[FunctionTypes] = Memo("flow types")
+_EAGER_TYPES: Memo[FunctionTypes] = Memo("flow types, eager view")
+
+
 def analyse(fn: cst.FunctionDef, ctx: FunctionContext | None, eager: bool = False) -> FunctionTypes:
-    """Analyse ``fn`` (cached on ``ctx`` per function node and view).
+    """Analyse ``fn`` (kept by ``ctx`` per function node and view: :meth:`FunctionContext.memo`).
 
     ``eager``: the view of a fix that must keep what the eager function does, where a parameter
     without annotation may be anything the caller passes (unknown), not the ``Tensor`` the
     compiler makes of it, and the blocks of a ``try`` are walked (for the compiler the function
     does not compile). Everything else is the same walk."""
-    kind = "types/eager" if eager else "types"
-    if ctx is not None and (known := ctx.cached(kind, fn)) is not None:
-        return known
+    if ctx is None:
+        return _analyse(fn, None, eager)
+    return ctx.analyses.of(_EAGER_TYPES if eager else _TYPES, fn, lambda: _analyse(fn, ctx, eager))
+
+
+def _analyse(fn: cst.FunctionDef, ctx: FunctionContext | None, eager: bool) -> FunctionTypes:
     an = _Analyser(fn, ctx, eager)
     self_name = ctx.self_name if ctx is not None else None
     params = param_list(fn)
@@ -565,6 +573,4 @@ def analyse(fn: cst.FunctionDef, ctx: FunctionContext | None, eager: bool = Fals
     body = fn.body
     if isinstance(body, cst.IndentedBlock):
         an.block(body.body)
-    if ctx is not None:
-        ctx.remember(kind, fn, an.out)
     return an.out

@@ -8,14 +8,20 @@ without importing anything above the semantic layer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import libcst as cst
 
 from tsscan.semantic.compiled import CompiledFunction, FileScope
+from tsscan.semantic.memo import Memo, NodeMemos
 from tsscan.semantic.module import ClassInfo, ModuleInfo
 from tsscan.walk import statements
+
+T = TypeVar("T")
+
+_INTERFACE_TYPED: Memo[set[int]] = Memo("ids of values assigned to interface-annotated names")
 
 
 def cst_dotted(node: cst.CSTNode) -> str | None:
@@ -42,20 +48,25 @@ class FunctionFacts:
     _knowledge: Any = None
     # the libcst FunctionDef being checked (set by the engine before the rules see it)
     node: cst.FunctionDef | None = None
-    # analyses of ``node``, made once and shared by every rule (see tsscan.semantic.types and
-    # tsscan.semantic.receivers): keyed by the analysis, each holds (node, result)
-    analyses: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    # analyses of ``node``, made once and shared by every rule (see :meth:`memo`)
+    analyses: NodeMemos = field(default_factory=NodeMemos)
     # ``self.<name>`` -> its TorchScript type (None: not certain)
     attribute_types: dict[str, str | None] = field(default_factory=dict)
+    # the name of ``self`` in a method (None in free functions and static methods): a fact of
+    # ``function``, read when the facts are made (rules ask it at nearly every node)
+    self_name: str | None = field(init=False, default=None)
 
-    def cached(self, kind: str, node: Any) -> Any:
-        """The analysis ``kind`` of ``node`` made earlier for this function, or None."""
-        hit = self.analyses.get(kind)
-        return hit[1] if hit is not None and hit[0] is node else None
+    def __post_init__(self) -> None:
+        fn = self.function.node
+        if self.cls is not None and not any(self.module.resolve_node(d) == "staticmethod" for d in fn.decorator_list):
+            args = fn.args.posonlyargs + fn.args.args
+            self.self_name = args[0].arg if args else None
 
-    def remember(self, kind: str, node: Any, result: Any) -> Any:
-        self.analyses[kind] = (node, result)
-        return result
+    def memo(self, key: Memo[T], node: object, make: Callable[[], T]) -> T:
+        """The analysis ``key`` of ``node`` (usually :attr:`node`) for this function: made by
+        ``make()`` the first time it is asked, then shared by every rule that asks again
+        (:class:`tsscan.semantic.memo.NodeMemos`)."""
+        return self.analyses.of(key, node, make)
 
     @property
     def module(self) -> ModuleInfo:
@@ -64,20 +75,6 @@ class FunctionFacts:
     @property
     def cls(self) -> ClassInfo | None:
         return self.function.cls
-
-    @property
-    def self_name(self) -> str | None:
-        """The name of ``self`` in a method (None in free functions and static methods)."""
-        known = self.analyses.get("self-name")
-        if known is not None and known[0] is self.function:
-            return known[1]
-        fn = self.function.node
-        name = None
-        if self.cls is not None and not any(self.module.resolve_node(d) == "staticmethod" for d in fn.decorator_list):
-            args = fn.args.posonlyargs + fn.args.args
-            name = args[0].arg if args else None
-        self.analyses["self-name"] = (self.function, name)
-        return name
 
     def qualname(self, node: cst.CSTNode) -> str | None:
         """The dotted origin of a Name/Attribute expression: ``F.relu`` -> ``torch.nn.functional.relu``."""
@@ -88,10 +85,8 @@ class FunctionFacts:
         of this file (``block: BlockInterface = self.blocks[k]``): the compiler then takes a
         ModuleList/ModuleDict item with a variable index."""
         assert self.node is not None, "the engine sets the function before the rules run"
-        ids = self.cached("interface-typed", self.node)
-        if ids is None:
-            ids = self.remember("interface-typed", self.node, self._interface_typed_values(self.node))
-        return id(value) in ids
+        fn = self.node
+        return id(value) in self.memo(_INTERFACE_TYPED, fn, lambda: self._interface_typed_values(fn))
 
     def _interface_typed_values(self, fn: cst.FunctionDef) -> set[int]:
         out: set[int] = set()

@@ -13,6 +13,7 @@ import libcst as cst
 from tsscan.semantic.annotations import walk_expr
 from tsscan.semantic.exprs import ExprTyper
 from tsscan.semantic.function import FunctionFacts as FunctionContext
+from tsscan.semantic.memo import Memo
 from tsscan.walk import statements, walk
 
 # markers in the walk's environments (never a type a rule sees)
@@ -76,7 +77,6 @@ class FunctionTypes:
     ctx: FunctionContext | None = None
     typer: ExprTyper | None = None
     _where: dict[int, cst.CSTNode] | None = field(default=None, repr=False)  # see type_at
-    _bound: set[str] | None = field(default=None, repr=False)  # see rebinds
 
     def type_of(self, node: cst.BaseExpression) -> str | None:
         """The type of an expression using the *parameter and declared* types only (no flow)."""
@@ -112,15 +112,78 @@ class FunctionTypes:
             self._where = where
         return where
 
+    @property
+    def bindings(self) -> Bindings:
+        """Every place the function's body binds a name (:func:`bindings_of`)."""
+        return bindings_of(self.node, self.ctx)
+
     def rebinds(self, name: str) -> bool:
         """The function's body binds ``name`` somewhere (an assignment, an augmented or
-        annotated one, a ``for`` or ``with`` target, ``:=``, ``except ... as``), on any path,
-        reached by the flow walk or not; nested functions, classes, lambdas and comprehensions
-        have names of their own. A parameter not rebound holds what the caller passed
-        everywhere in the function."""
-        if self._bound is None:
-            self._bound = names_bound_in(self.node.body)
-        return name in self._bound
+        annotated one, a ``for`` or ``with`` target, ``:=``, ``except ... as``, ``import ...
+        as``), on any path, reached by the flow walk or not; nested functions, classes, lambdas
+        and comprehensions have names of their own. A parameter not rebound holds what the
+        caller passed everywhere in the function."""
+        return name in self.bindings.own_names
+
+
+# how a binding binds (Binding.form)
+ASSIGN = "assign"  # ``x = v``, also each name a tuple or list target unpacks
+ANNOTATED = "annotated"  # ``x: T`` or ``x: T = v``
+AUGMENTED = "augmented"  # ``x += v``
+FOR = "for"  # a ``for`` statement's target
+COMP_FOR = "comp-for"  # a comprehension's ``for`` target
+WITH = "with"  # ``with ... as x``
+WALRUS = "walrus"  # ``x := v``
+DEF = "def"  # the name of a nested ``def``
+EXCEPT = "except"  # ``except E as x``
+IMPORT = "import"  # ``import m as x``, ``from m import n as x``
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One place a function body binds a name."""
+
+    name: str
+    form: str  # see ASSIGN ... IMPORT above
+    # the value bound when the name alone is bound to it (``x = v``, ``x := v``); None otherwise
+    value: cst.BaseExpression | None
+    # the annotation of an ANNOTATED binding
+    annotation: cst.BaseExpression | None
+    # in a class body or a comprehension inside the function: not the function's own scope
+    nested: bool
+
+
+@dataclass
+class Bindings:
+    """The names a function body binds, in the order it binds them (:func:`bindings_of`)."""
+
+    sites: list[Binding]
+
+    @property
+    def own_names(self) -> set[str]:
+        """The names bound in the function's own scope: not in a nested class body nor a
+        comprehension, not the name of a nested ``def`` (see :meth:`FunctionTypes.rebinds`)."""
+        return {b.name for b in self.sites if not b.nested and b.form != DEF}
+
+
+_BINDINGS: Memo[Bindings] = Memo("bindings of a function body")
+
+
+def bindings_of(fn: cst.FunctionDef, ctx: FunctionContext | None) -> Bindings:
+    """Every binding of a name in ``fn``'s body, in the order of the source: assignments
+    (plain, annotated, augmented), ``for`` and comprehension targets, ``with``/``except``/
+    ``import ... as`` names, ``:=`` and the names of nested ``def`` s. Class bodies and
+    comprehensions inside are walked (their bindings marked ``nested``); nested functions and
+    lambdas are not (their names are their own). Kept by ``ctx`` (when given) per node."""
+    if ctx is None:
+        return _collect(fn)
+    return ctx.memo(_BINDINGS, fn, lambda: _collect(fn))
+
+
+def _collect(fn: cst.FunctionDef) -> Bindings:
+    v = _Bindings()
+    walk(fn.body, v)
+    return Bindings(v.sites)
 
 
 def names_bound_in(node: cst.CSTNode) -> set[str]:
@@ -129,35 +192,102 @@ def names_bound_in(node: cst.CSTNode) -> set[str]:
     bind are not counted)."""
     v = _Bindings()
     walk(node, v)
-    return v.names
+    return {b.name for b in v.sites if not b.nested and b.form != DEF}
 
 
 class _Bindings(cst.CSTVisitor):
-    """The names a function body binds in its own scope (see :meth:`FunctionTypes.rebinds`)."""
+    """The bindings of a function body (see :func:`bindings_of`)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.names: set[str] = set()
+        self.sites: list[Binding] = []
+        self.depth = 0  # of class bodies and comprehensions around the node
 
-    def _target(self, t: cst.CSTNode) -> None:
+    def _bind(
+        self,
+        t: cst.CSTNode,
+        form: str,
+        value: cst.BaseExpression | None = None,
+        annotation: cst.BaseExpression | None = None,
+    ) -> None:
         if isinstance(t, cst.Name):
-            self.names.add(t.value)
+            self.sites.append(Binding(t.value, form, value, annotation, self.depth > 0))
         elif isinstance(t, (cst.Tuple, cst.List)):
             for el in t.elements:
-                self._target(el.value)
+                self._bind(el.value, form)
         elif isinstance(t, cst.StarredElement):
-            self._target(t.value)
+            self._bind(t.value, form)
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(
-            node,
-            (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp),
-        ):
-            return False
-        if isinstance(node, cst.AssignTarget):
-            self._target(node.target)
-        elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr)):
-            self._target(node.target)
-        elif isinstance(node, cst.AsName):
-            self._target(node.name)
-        return True
+    # hooks per node class: walk() looks them up once per class (an isinstance chain per node
+    # costs more than the rest of the walk)
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self._bind(node.name, DEF)
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.depth += 1
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.depth -= 1
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self.depth += 1
+
+    def leave_ListComp(self, original_node: cst.ListComp) -> None:
+        self.depth -= 1
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self.depth += 1
+
+    def leave_SetComp(self, original_node: cst.SetComp) -> None:
+        self.depth -= 1
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self.depth += 1
+
+    def leave_DictComp(self, original_node: cst.DictComp) -> None:
+        self.depth -= 1
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self.depth += 1
+
+    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
+        self.depth -= 1
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            self._bind(t.target, ASSIGN, node.value if isinstance(t.target, cst.Name) else None)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bind(node.target, ANNOTATED, annotation=node.annotation.annotation)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._bind(node.target, AUGMENTED)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind(node.target, FOR)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind(node.target, COMP_FOR)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind(node.target, WALRUS, node.value)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind(node.asname.name, WITH)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None:
+            self._bind(node.name.name, EXCEPT)
+
+    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+        if node.name is not None:
+            self._bind(node.name.name, EXCEPT)
+
+    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+        if node.asname is not None:
+            self._bind(node.asname.name, IMPORT)

@@ -16,6 +16,8 @@ their assignments when all of them agree. Nothing here imports torch.
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
 from tsscan.semantic.annotations import annotation_type
@@ -23,7 +25,8 @@ from tsscan.semantic.exprs import ExprTyper
 from tsscan.semantic.flow import analyse
 from tsscan.semantic.function import FunctionFacts as FunctionContext
 from tsscan.semantic.function import cst_dotted
-from tsscan.walk import walk
+from tsscan.semantic.function_types import ANNOTATED, EXCEPT, IMPORT, bindings_of
+from tsscan.semantic.memo import Memo
 
 TENSOR = "tensor"
 SEQUENCE = "sequence"
@@ -113,13 +116,28 @@ def _const_kind(node: cst.BaseExpression) -> str | None:
 
 
 class Kinds:
-    """Kinds of the names of one compiled function (built once per function, cached on ctx)."""
+    """The coarse kinds of one compiled function's expressions: a projection of the type model.
+
+    Everything here comes from the model: the names the body binds and what it binds them to
+    (:func:`tsscan.semantic.function_types.bindings_of`), the TorchScript type of an expression
+    (:class:`~tsscan.semantic.exprs.ExprTyper` with the annotated and never-rebound names of
+    :func:`~tsscan.semantic.flow.analyse`), the file's imports, functions and classes
+    (:class:`~tsscan.semantic.module.ModuleInfo`) and the class's attributes
+    (:class:`~tsscan.semantic.module.ClassInfo`). Where the model has no type, :meth:`kind`
+    projects these facts on the coarse kinds: a local gets the kind all its bindings agree on
+    (:meth:`name_kind`), ``self.x`` the kind of what ``__init__`` makes of it
+    (:meth:`self_attr_kind`), a call of a builtin or a class the kind of what it returns.
+
+    The binding view is the whole body's, as a name shadows a builtin or a module there: class
+    bodies and comprehensions inside included, ``except``/``import ... as`` names left out.
+    Made once per function (:func:`kinds_for`)."""
 
     def __init__(self, fn: cst.FunctionDef, ctx: FunctionContext) -> None:
         self.ctx = ctx
         self.params: dict[str, str] = {}
+        # every value bound to each local name (None: a binding whose value is unknown)
         self.assigned: dict[str, list[cst.BaseExpression | None]] = {}
-        self.annotated: dict[str, str] = {}
+        self.annotated: dict[str, str] = {}  # annotated locals -> the kind of the annotation
         self.local_names: set[str] = set()
         params = fn.params
         all_params = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
@@ -137,20 +155,21 @@ class Kinds:
             if isinstance(star, cst.Param):
                 self.local_names.add(star.name.value)
                 self.params[star.name.value] = SEQUENCE
-        walk(fn.body, _Collector(self))
+        for b in bindings_of(fn, ctx).sites:
+            if b.form in (EXCEPT, IMPORT):
+                continue
+            self.local_names.add(b.name)
+            if b.form == ANNOTATED:
+                self.annotated[b.name] = annotation_kind(b.annotation, ctx)
+            else:
+                self.assigned.setdefault(b.name, []).append(b.value)
         self._busy: set[str] = set()
 
-    def bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
-        if isinstance(target, cst.Name):
-            self.local_names.add(target.value)
-            self.assigned.setdefault(target.value, []).append(value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for el in target.elements:
-                self.bind(el.value, None)
-        elif isinstance(target, cst.StarredElement):
-            self.bind(target.value, None)
-
     def name_kind(self, name: str) -> str:
+        """The kind of the name ``name`` where the type model has no type for it: an annotated
+        local's annotation; a parameter never rebound, its own; a local, the kind every value
+        bound to it (and the parameter it rebinds) agrees on, UNKNOWN when they differ or a
+        value is unknown; a global name of the file's imports, functions and classes, MODULE."""
         if name in self.annotated:
             return self.annotated[name]
         if name in self.params and name not in self.assigned:
@@ -174,6 +193,10 @@ class Kinds:
         return UNKNOWN
 
     def self_attr_kind(self, attr: str) -> str:
+        """The kind of ``self.<attr>`` from the class's attribute facts
+        (:meth:`~tsscan.semantic.module.ClassInfo.attribute`): a method, a submodule or a module
+        class built in ``__init__`` is MODULE, a buffer or parameter a Tensor, a literal a
+        sequence or a scalar, an ``nn.ModuleList``-like container a sequence."""
         cls = self.ctx.cls
         if cls is None:
             return UNKNOWN
@@ -191,8 +214,6 @@ class Kinds:
         value = a.value
         if value is None:
             return UNKNOWN
-        import ast
-
         if isinstance(value, (ast.List, ast.Tuple, ast.Dict, ast.Set, ast.ListComp)):
             return SEQUENCE
         if isinstance(value, ast.Constant):
@@ -280,48 +301,13 @@ class Kinds:
         return self.kind(node) in (TENSOR, UNKNOWN)
 
 
-class _Collector(cst.CSTVisitor):
-    def __init__(self, kinds: Kinds) -> None:
-        self.k = kinds
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for t in node.targets:
-            self.k.bind(t.target, node.value if isinstance(t.target, cst.Name) else None)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if isinstance(node.target, cst.Name):
-            self.k.local_names.add(node.target.value)
-            self.k.annotated[node.target.value] = annotation_kind(node.annotation.annotation, self.k.ctx)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.k.bind(node.target, None)
-
-    def visit_For(self, node: cst.For) -> None:
-        self.k.bind(node.target, None)
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self.k.bind(node.target, None)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            self.k.bind(node.asname.name, None)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self.k.bind(node.target, node.value)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self.k.bind(node.name, None)
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-
 def kinds_for(ctx: FunctionContext, fn: cst.FunctionDef) -> Kinds:
     """The :class:`Kinds` of ``fn``, the function ``ctx`` describes (cached on ``ctx``, which
     the engine creates per compiled function and shares between the rules)."""
-    known = ctx.cached("kinds", fn)
-    return known if known is not None else ctx.remember("kinds", fn, Kinds(fn, ctx))
+    return ctx.memo(_KINDS, fn, lambda: Kinds(fn, ctx))
+
+
+_KINDS: Memo[Kinds] = Memo("coarse kinds of a function's expressions")
 
 
 def torch_prefix(ctx: FunctionContext, written: str) -> str | None:

@@ -1,9 +1,10 @@
 """Parse a new version of a file reusing the ``ast`` of the top-level statements an edit left alone.
 
 The language server parses the whole file at every keystroke; on a 3,000-line file that is 20 ms
-CPU, and what is derived from each statement (kept on its nodes: see ``_tsscan_env`` in
-:mod:`tsscan.semantic.values`, the walks of :mod:`tsscan.semantic.compiled` and
-:mod:`tsscan.semantic.attribute_writes`) is computed again with it. :func:`reparse` re-parses only
+CPU, and what is derived from each statement (kept on its nodes with :meth:`Memo.on
+<tsscan.semantic.memo.Memo.on>`: the names of a function in :mod:`tsscan.semantic.values`, the
+walks of :mod:`tsscan.semantic.compiled` and :mod:`tsscan.semantic.attribute_writes`) is computed
+again with it. :func:`reparse` re-parses only
 the lines from the top-level statement before the first changed line to the first top-level
 statement after the last one, and keeps the other statements' nodes (the same objects, the
 later ones moved by the number of lines the edit added or removed: ``ast.increment_lineno``).

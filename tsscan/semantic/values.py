@@ -13,6 +13,7 @@ from functools import cache
 from tsscan.semantic import astwalk
 from tsscan.semantic.knowledge import Knowledge
 from tsscan.semantic.knowledge import load as load_knowledge
+from tsscan.semantic.memo import Memo
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo
 
 # ---- kinds
@@ -241,34 +242,46 @@ class _Env:
             args = fn.args.posonlyargs + fn.args.args
             if args and cls is not None:
                 self.self_name = args[0].arg
-            # params, defaults and locals depend on ``fn`` alone: read once per function, kept
-            # on the node (the dicts are only read afterwards)
-            known = fn.__dict__.get("_tsscan_env")
-            if known is not None:
-                self.params, self.defaults, self.locals = known
-                return
-            for a in args + fn.args.kwonlyargs:
-                self.params[a.arg] = a
-            pos = fn.args.posonlyargs + fn.args.args
-            for a, d in zip(pos[len(pos) - len(fn.args.defaults) :], fn.args.defaults, strict=False):
-                self.defaults[a.arg] = d
-            for node in astwalk.walk(fn):
-                if isinstance(node, ast.Assign):
-                    for t in node.targets:
-                        if isinstance(t, ast.Name):
-                            self.locals.setdefault(t.id, []).append(node.value)
-                        elif isinstance(t, (ast.Tuple, ast.List)):
-                            for e in t.elts:  # unpacking: value not known
-                                if isinstance(e, ast.Name):
-                                    self.locals.setdefault(e.id, []).append(None)
-                elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name):
-                    self.locals.setdefault(node.target.id, []).append(None)
-                elif isinstance(node, (ast.For, ast.comprehension, ast.With)):
-                    tgt = getattr(node, "target", None)
-                    for n in astwalk.walk(tgt) if tgt is not None else ():
-                        if isinstance(n, ast.Name):
-                            self.locals.setdefault(n.id, []).append(None)
-            fn.__dict__["_tsscan_env"] = (self.params, self.defaults, self.locals)
+            self.params, self.defaults, self.locals = _NAMES.on(fn, _names_of)
+
+
+# a function's parameters, defaults and locals (see _names_of): they depend on the function
+# alone, read once and kept on its node (the dicts are only read afterwards)
+_NAMES: Memo[tuple[dict[str, ast.arg], dict[str, ast.expr], dict[str, list[ast.expr | None]]]] = Memo(
+    "names of a function"
+)
+
+
+def _names_of(
+    fn: FuncNode,
+) -> tuple[dict[str, ast.arg], dict[str, ast.expr], dict[str, list[ast.expr | None]]]:
+    """The parameters of ``fn``, the default of each parameter that has one, and every value
+    assigned to each local name (None: a binding whose value is unknown)."""
+    params: dict[str, ast.arg] = {}
+    defaults: dict[str, ast.expr] = {}
+    local: dict[str, list[ast.expr | None]] = {}
+    pos = fn.args.posonlyargs + fn.args.args
+    for a in pos + fn.args.kwonlyargs:
+        params[a.arg] = a
+    for a, d in zip(pos[len(pos) - len(fn.args.defaults) :], fn.args.defaults, strict=False):
+        defaults[a.arg] = d
+    for node in astwalk.walk(fn):
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    local.setdefault(t.id, []).append(node.value)
+                elif isinstance(t, (ast.Tuple, ast.List)):
+                    for e in t.elts:  # unpacking: value not known
+                        if isinstance(e, ast.Name):
+                            local.setdefault(e.id, []).append(None)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name):
+            local.setdefault(node.target.id, []).append(None)
+        elif isinstance(node, (ast.For, ast.comprehension, ast.With)):
+            tgt = getattr(node, "target", None)
+            for n in astwalk.walk(tgt) if tgt is not None else ():
+                if isinstance(n, ast.Name):
+                    local.setdefault(n.id, []).append(None)
+    return params, defaults, local
 
 
 def value_type(
