@@ -223,30 +223,26 @@ def _culprits(
     original=None,
 ) -> list[FixRecord]:
     cands = list({c.key: c for c in problem.candidates}.values())
+
+    def without(keys: set[Key]) -> tuple[Outcome, bool]:
+        """The compiler's outcome with ``keys`` left out too, and whether the problem is gone."""
+        trial, _, res = run_fixes(engine, path, text, safeties, extra_ignore, set(blocked) | keys)
+        outcome = verifier.check(path, trial, text, res.scope)
+        out.confirmations += 1
+        return outcome, not problem_remains(problem, outcome, res, trial, accepted, original)
+
     if len(cands) > 1:
         for cand in cands[:MAX_CANDIDATES]:
-            trial, recs, res = run_fixes(engine, path, text, safeties, extra_ignore, set(blocked) | {cand.key})
-            outcome = verifier.check(path, trial, text, res.scope)
-            out.confirmations += 1
-            if not problem_remains(problem, outcome, res, trial, accepted, original):
+            if without({cand.key})[1]:
                 return [cand]
         # no one fix alone: each kept alone, the others left out. One that is fine alone is
         # innocent; the rest together are the culprits (two Optional annotations that each
         # break a call, beside an innocent annotation of the same function)
-        innocent = []
-        for cand in cands[:MAX_CANDIDATES]:
-            others = {c.key for c in cands if c is not cand}
-            trial, recs, res = run_fixes(engine, path, text, safeties, extra_ignore, set(blocked) | others)
-            outcome = verifier.check(path, trial, text, res.scope)
-            out.confirmations += 1
-            if not outcome.unavailable and not problem_remains(problem, outcome, res, trial, accepted, original):
-                innocent.append(cand)
+        innocent = [c for c in cands[:MAX_CANDIDATES] if without({o.key for o in cands if o is not c})[1]]
         if innocent and len(innocent) < len(cands):
             return [c for c in cands if c not in innocent]
-    trial, recs, res = run_fixes(engine, path, text, safeties, extra_ignore, set(blocked) | {c.key for c in cands})
-    outcome = verifier.check(path, trial, text, res.scope)
-    out.confirmations += 1
-    if outcome.unavailable or not problem_remains(problem, outcome, res, trial, accepted, original):
+    outcome, gone = without({c.key for c in cands})
+    if outcome.unavailable or gone:
         return list(cands)
     if problem.signature[1] == "differ" and not original_differs(problem, outcome):
         # without the fixes the unit does not script, so nothing else can be the cause: a

@@ -150,10 +150,13 @@ def _span_text(lines: list[str], d: Diagnostic) -> str:
 
 
 def _function_at(result: CheckResult, line: int | None) -> str:
-    """The qualified name of the innermost compiled function around ``line`` ("" when none)."""
+    """The qualified name of the innermost compiled function (or ``__init__``) around ``line``
+    ("" when none)."""
     if result.scope is None or line is None:
         return ""
-    around = [cf for cf in result.scope.compiled if cf.start_line <= line <= cf.end_line]
+    scope = result.scope
+    functions = list(scope.compiled) + list(getattr(scope, "init_functions", []))
+    around = [cf for cf in functions if cf.start_line <= line <= cf.end_line]
     return min(around, key=lambda cf: cf.end_line - cf.start_line).qualname if around else ""
 
 
@@ -217,19 +220,14 @@ def find_problems(
 ) -> list[Problem]:
     lines = split_lines(text)
     roots = _roots(result)
-    scope = result.scope
     problems: list[Problem] = []
 
     def sig(unit: str, err: CompilerError) -> tuple[str, str, str]:
         return (unit, err.first_line, _line_text(lines, err.line))
 
     def in_function(line: int | None) -> list[FixRecord]:
-        if line is None or scope is None:
-            return []
-        for cf in list(scope.compiled) + list(getattr(scope, "init_functions", [])):
-            if cf.start_line <= line <= cf.end_line:
-                return [r for r in records if r.qualname == cf.qualname]
-        return []
+        qual = _function_at(result, line)
+        return [r for r in records if r.qualname == qual] if qual else []
 
     for qual, err in outcome.frontend.items():
         unit = f"frontend:{qual}"

@@ -5,7 +5,9 @@ import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.rules.TS210_untyped_default import literal_type
+from tsscan.semantic.annotations import param_list
 from tsscan.semantic.closures import Nested, movable
+from tsscan.semantic.compiled import first_line
 from tsscan.semantic.function_types import FunctionTypes
 from tsscan.semantic.receivers import torch_prefix
 
@@ -211,8 +213,7 @@ def _lift(rule: NestedFunction) -> Fix | None:
     if top.col_offset != 0:
         return None  # the class or function is not at module level
     p = outer.params
-    names = {q.name.value for q in [*p.posonly_params, *p.params, *p.kwonly_params]}
-    names |= {q.name.value for q in (p.star_arg, p.star_kwarg) if isinstance(q, cst.Param)}
+    names = {q.name.value for q in param_list(outer) + [p.star_arg, p.star_kwarg] if isinstance(q, cst.Param)}
     group = movable(outer, names, ctx.self_name)
     if group is None:
         return None
@@ -253,7 +254,7 @@ def _lift(rule: NestedFunction) -> Fix | None:
         new = stmt.visit(_PassCaptures(calls, by_name, new_names))
         if new is not stmt:
             replacements.append((stmt, new))
-    line = min([top.lineno] + [d.lineno for d in getattr(top, "decorator_list", [])]) - 1
+    line = first_line(top) - 1
     return Fix(
         replacements=replacements,
         inserts=[(line, "".join(t + "\n\n\n" for t in lifted))],
@@ -275,7 +276,7 @@ def _lifted(
     """The module-level text of ``n``: renamed, captures first, unannotated parameters typed."""
     fn = n.node
     params = fn.params
-    own = [*params.posonly_params, *params.params, *params.kwonly_params]
+    own = param_list(fn)
     typed: dict[str, cst.Param] = {}
     for i, q in enumerate(own):
         if q.annotation is not None:
@@ -307,22 +308,9 @@ def _lifted(
             params=firsts + retyped(params.params), kwonly_params=retyped(params.kwonly_params)
         )
     by_name = {m.node.name.value: m for m in group}
-    inner_calls = _SiblingCalls(by_name)
-    fn.body.visit(inner_calls)
-    body = fn.body.visit(_PassCaptures(inner_calls.calls, by_name, new_names))
+    body = fn.body.visit(_PassCaptures({id(c): c for c in n.sibling_calls}, by_name, new_names))
     new = fn.with_changes(name=cst.Name(new_names[fn.name.value]), params=new_params, body=body, leading_lines=())
     return cst.Module(body=[]).code_for_node(new).rstrip("\n")
-
-
-class _SiblingCalls(cst.CSTVisitor):
-    def __init__(self, by_name: dict[str, Nested]) -> None:
-        super().__init__()
-        self.by_name = by_name
-        self.calls: dict[int, cst.Call] = {}
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name) and node.func.value in self.by_name:
-            self.calls[id(node)] = node
 
 
 class _PassCaptures(cst.CSTTransformer):

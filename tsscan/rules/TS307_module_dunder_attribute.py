@@ -3,7 +3,8 @@ import ast
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
-from tsscan.semantic.module import ClassInfo
+from tsscan.semantic.compiled import first_line, properties_reading
+from tsscan.semantic.module import ClassInfo, ModuleInfo
 
 _DUNDERS = {"__dict__", "__class__", "__module__", "__doc__", "__weakref__", "__annotations__"}
 
@@ -118,15 +119,11 @@ class Block(nn.Module):
         fix = None
         if self.ctx.function.why == "property":
             msg += f"; properties are compiled even when unused: list `{self.ctx.function.node.name}` in `__jit_unused_properties__`"
-            fix = _unused_property_fix(self.ctx.cls, self.ctx.function.node.name)
+            fix = _unused_property_fix(self.ctx.cls, self.ctx.module, self.ctx.function.node.name)
         self.report(node, msg, fix)
 
 
-def _reads_dunder(fn: ast.AST) -> bool:
-    return any(isinstance(n, ast.Attribute) and n.attr in _DUNDERS for n in ast.walk(fn))
-
-
-def _unused_property_fix(cls: ClassInfo, name: str) -> Fix | None:
+def _unused_property_fix(cls: ClassInfo, mod: ModuleInfo, name: str) -> Fix | None:
     """``__jit_unused_properties__`` for the class that defines property ``name``: every property
     of that class that reads a dunder attribute (one list, so two fixes never write two)."""
     found = cls.find_method(name)
@@ -134,20 +131,14 @@ def _unused_property_fix(cls: ClassInfo, name: str) -> Fix | None:
         return None
     owner = found[1]
     body = owner.node.body
-    names = [
-        m.name
-        for m in body
-        if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
-        and any(isinstance(d, ast.Name) and d.id == "property" for d in m.decorator_list)
-        and _reads_dunder(m)
-    ]
+    names = properties_reading(owner, mod, _DUNDERS)
     if name not in names:
         return None
     docstring = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
     if docstring and len(body) == 1:
         return None
     first = body[1 if docstring else 0]
-    start = min([first.lineno] + [d.lineno for d in getattr(first, "decorator_list", [])])
+    start = first_line(first)
     if start <= owner.node.lineno:
         return None  # a one-line class
     listed = ", ".join(f'"{n}"' for n in names)

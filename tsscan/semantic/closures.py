@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from tsscan.semantic.annotations import param_list
 from tsscan.semantic.function_types import names_bound_in
 from tsscan.semantic.targets import bound_names
 from tsscan.walk import walk
@@ -39,6 +40,7 @@ class Nested:
     captures: set[str] = field(default_factory=set)  # outer names it reads, its own callees' included
     calls_to: set[str] = field(default_factory=set)  # the other nested functions it calls
     calls: list[cst.Call] = field(default_factory=list)  # the calls in the outer body
+    sibling_calls: list[cst.Call] = field(default_factory=list)  # its own calls of the others
 
 
 class _Reads(cst.CSTVisitor):
@@ -84,11 +86,6 @@ def _reads(node: cst.CSTNode) -> _Reads:
     return r
 
 
-def _params(fn: cst.FunctionDef) -> list[cst.Param]:
-    p = fn.params
-    return [*p.posonly_params, *p.params, *p.kwonly_params]
-
-
 def movable(outer: cst.FunctionDef, outer_params: set[str], self_name: str | None) -> list[Nested] | None:
     """The nested functions of ``outer``'s body, when all of them can move out together (None
     when one cannot, or there is none); ``outer_params``: its parameter names."""
@@ -106,16 +103,17 @@ def movable(outer: cst.FunctionDef, outer_params: set[str], self_name: str | Non
         if r.forbidden or "*" in r.names or name in r.names:
             return None
         heads = _Reads()  # defaults and annotations: evaluated where the ``def`` runs
-        for part in [fn.returns] + [x for q in _params(fn) for x in (q.default, q.annotation)]:
+        for part in [fn.returns] + [x for q in param_list(fn) for x in (q.default, q.annotation)]:
             if part is not None:
                 walk(part, heads)
         if heads.names & outer_names:
             return None  # ``def g(t, k=k)``: at module level ``k`` would be another name
-        own = {q.name.value for q in _params(fn)} | names_bound_in(fn.body)
+        own = {q.name.value for q in param_list(fn)} | names_bound_in(fn.body)
         if r.comp_targets & outer_names - own:
             return None  # a comprehension variable named like an outer name: read where?
         own |= r.comp_targets
         n.calls_to = {c for c in r.called if c in defs and c not in own}
+        n.sibling_calls = [call for c in sorted(n.calls_to) for call in r.called[c]]
         if any(d in r.bare for d in n.calls_to):
             return None  # a sibling used as a value
         n.captures = (r.names - own) & outer_names - set(defs)

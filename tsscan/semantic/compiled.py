@@ -48,7 +48,7 @@ class CompiledFunction:
 
     @property
     def start_line(self) -> int:
-        return min([d.lineno for d in self.node.decorator_list] + [self.node.lineno])
+        return first_line(self.node)
 
     @property
     def end_line(self) -> int:
@@ -99,6 +99,22 @@ def _is_drop_ignore(dec: ast.expr) -> bool:
 def _is_property(fn: FuncNode, mod: ModuleInfo) -> bool:
     decs = _decorator_names(fn, mod)
     return "property" in decs or "functools.cached_property" in decs
+
+
+def first_line(node: ast.stmt) -> int:
+    """The first line of a statement, its decorators included."""
+    return min([d.lineno for d in getattr(node, "decorator_list", [])] + [node.lineno])
+
+
+def properties_reading(cls: ClassInfo, mod: ModuleInfo, attrs: Iterable[str]) -> list[str]:
+    """The properties the class body itself defines, in source order, that read an attribute
+    named in ``attrs`` (``self.__dict__``, ...) anywhere in their getter."""
+    wanted = set(attrs)
+    return [
+        name
+        for name, fn in cls.methods.items()
+        if _is_property(fn, mod) and any(isinstance(n, ast.Attribute) and n.attr in wanted for n in astwalk.walk(fn))
+    ]
 
 
 def calls_in(fn: FuncNode, mod: ModuleInfo | None = None) -> list[ast.Call]:

@@ -109,20 +109,21 @@ class _Uses(cst.CSTVisitor):
         self.name = name
         self.other = False
 
+    def _is(self, node: cst.CSTNode) -> bool:
+        return isinstance(node, cst.Name) and node.value == self.name
+
+    def _accounted(self, left: cst.BaseExpression, op: cst.BaseCompOp, right: cst.BaseExpression) -> bool:
+        """``c in name`` / ``c not in name``, or ``name is (not) None`` either way round."""
+        if isinstance(op, (cst.In, cst.NotIn)):
+            return self._is(right) and not self._is(left)
+        none = [e for e in (left, right) if isinstance(e, cst.Name) and e.value == "None"]
+        return isinstance(op, (cst.Is, cst.IsNot)) and len(none) == 1 and (self._is(left) or self._is(right))
+
     def visit_Comparison(self, node: cst.Comparison) -> bool:
         left = node.left
         for target in node.comparisons:
-            op, right = target.operator, target.comparator
-            mine = [e for e in (left, right) if isinstance(e, cst.Name) and e.value == self.name]
-            if mine and isinstance(op, (cst.In, cst.NotIn)) and right is mine[-1] and left is not right:
-                pass
-            elif (
-                mine
-                and isinstance(op, (cst.Is, cst.IsNot))
-                and any(isinstance(e, cst.Name) and e.value == "None" for e in (left, right))
-            ):
-                pass
-            elif mine:
+            right = target.comparator
+            if (self._is(left) or self._is(right)) and not self._accounted(left, target.operator, right):
                 self.other = True
             left = right
         # operands that are not bare names (``f(x) in y``) are walked as usual

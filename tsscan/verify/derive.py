@@ -71,39 +71,47 @@ def _int_for(name: str, which: int) -> int:
 _SEQUENCES = (list, collections.abc.Sequence, collections.abc.MutableSequence, collections.abc.Iterable)
 
 
-def typed_value(t: Any, name: str, which: int, depth: int = 0) -> Any:
-    """A value for an annotation *object* whose structure the annotation's text does not give
-    (``List[Tuple[int, ...]]``: a list of int pairs; a dataclass config: built from its
-    defaults, its required fields derived the same way). LookupError: left to :func:`value_for`'s
-    reading of the text (unions, strings, what this does not know)."""
+def _structured(t: Any) -> bool:
+    """A dataclass, or a container of containers or dataclasses (``List[Tuple[int, ...]]``)."""
+    if isinstance(t, type) and dataclasses.is_dataclass(t):
+        return True
+    args = [a for a in typing.get_args(t) if a is not Ellipsis]
+    return typing.get_origin(t) not in (None, typing.Union) and any(
+        typing.get_origin(a) is not None or dataclasses.is_dataclass(a) for a in args
+    )
+
+
+def typed_value(t: Any, name: str, which: int) -> Any:
+    """A value for an annotation *object* whose structure its text does not give
+    (``List[Tuple[int, ...]]``: a list of int pairs; a dataclass config: built from its defaults,
+    its required fields derived the same way). LookupError: left to :func:`value_for`'s reading
+    of the text (unions, strings, flat containers and what this does not know)."""
+    if not _structured(t):
+        raise LookupError(name)
+    return _build(t, name, which, 0)
+
+
+def _build(t: Any, name: str, which: int, depth: int) -> Any:
     origin, args = typing.get_origin(t), typing.get_args(t)
     if depth > 3 or origin is typing.Union:
         raise LookupError(name)
-    if origin in _SEQUENCES and args and (typing.get_origin(args[0]) is not None or dataclasses.is_dataclass(args[0])):
-        v = typed_value(args[0], name, which, depth + 1)
+    if origin in _SEQUENCES:
+        v = _build(args[0], name, which, depth + 1) if args else _int_for(name, which)
         return [v, v]
-    if origin is tuple and args and any(typing.get_origin(a) is not None for a in args if a is not Ellipsis):
-        if len(args) == 2 and args[1] is Ellipsis:
-            v = typed_value(args[0], name, which, depth + 1)
-            return (v, v)
-        return tuple(typed_value(a, name, which, depth + 1) for a in args)
-    if depth and origin in _SEQUENCES:
-        v = typed_value(args[0], name, which, depth + 1) if args else _int_for(name, which)
-        return [v, v]
-    if depth and origin is tuple:
+    if origin is tuple:
         if not args or (len(args) == 2 and args[1] is Ellipsis):
-            v = typed_value(args[0], name, which, depth + 1) if args else _int_for(name, which)
+            v = _build(args[0], name, which, depth + 1) if args else _int_for(name, which)
             return (v, v)
-        return tuple(typed_value(a, name, which, depth + 1) for a in args)
-    if depth and t is int:
+        return tuple(_build(a, name, which, depth + 1) for a in args)
+    if t is int:
         return _int_for(name, which)
-    if depth and t is float:
+    if t is float:
         return 0.0
-    if depth and t is bool:
+    if t is bool:
         return False
     if isinstance(t, type) and dataclasses.is_dataclass(t):
         required = {
-            f.name: typed_value(f.type, f.name, which, depth + 1)
+            f.name: _build(f.type, f.name, which, depth + 1)
             for f in dataclasses.fields(t)
             if f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         }
