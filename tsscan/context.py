@@ -9,7 +9,7 @@ import libcst as cst
 
 from tsscan.semantic.function import FunctionFacts, cst_dotted
 from tsscan.semantic.memo import Memo
-from tsscan.semantic.param_uses import membership_list_type, used_as_non_tensor
+from tsscan.semantic.param_uses import membership_list_type, star_forwards, used_as_non_tensor
 from tsscan.semantic.receivers import Kinds, kinds_for
 from tsscan.semantic.types import FunctionTypes, analyse, iter_annotations, refined_names
 from tsscan.semantic.wrapper_reads import BadRead, bad_reads
@@ -75,6 +75,12 @@ class FunctionContext(FunctionFacts):
         """``List[T]`` for a parameter used only as the right of ``c in name`` with ``c`` of
         scalar type ``T`` (:func:`tsscan.semantic.param_uses.membership_list_type`)."""
         return membership_list_type(self.function_node, name, self)
+
+    def star_forwards(self, name: str, star: str) -> list[tuple[cst.Call, cst.Arg]] | None:
+        """The calls that pass the variadic parameter ``name`` on whole (``g(**name)``, ``star``
+        ``"**"``; ``g(*name)``, ``"*"``); ``[]`` if it is never read, None if it is read in any
+        other way (:func:`tsscan.semantic.param_uses.star_forwards`)."""
+        return star_forwards(self.function_node, name, star)
 
     @property
     def wrapper(self) -> Wrapper | None:

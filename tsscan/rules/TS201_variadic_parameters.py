@@ -27,9 +27,12 @@ class VariadicParameters(Rule):
 
     Fix:
         An `*args` or `**kwargs` that the body never uses is removed (keyword-only
-        parameters after `*args` stay keyword-only). UNSAFE: an eager caller that passed
-        extra arguments, which were ignored, now gets a `TypeError`. No fix when the body
-        uses them.
+        parameters after `*args` stay keyword-only). A `**kwargs` that the body only passes
+        on whole (`self.fn(x, **kwargs)`) is removed with the `**kwargs` of those calls: a
+        call given an empty `**kwargs` is the same call without it. UNSAFE: an eager caller
+        that passed extra arguments, which were ignored or passed on, now gets a
+        `TypeError`. No fix when the body uses them otherwise (`kwargs.get(...)`), nor for an
+        `*args` passed on (the positional arguments it carries would be lost).
     """
 
     code = "TS201"
@@ -67,6 +70,51 @@ class Block(nn.Module):
         return self.fc(x)
 """,
             inputs="[(torch.randn(2, 4),), (torch.tensor([[1.0, float('nan'), -2.0, 0.0]]),)]",
+            fix=UNSAFE,
+        ),
+        Example(
+            """
+import torch
+from torch import nn
+
+
+class Scale(nn.Module):
+    def forward(self, x: torch.Tensor, scale: float = 2.0) -> torch.Tensor:
+        return x * scale
+
+
+class Residual(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fn = Scale()
+
+    def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
+        return x + self.fn(
+            x,
+            **kwargs,
+        )
+""",
+            fixed="""
+import torch
+from torch import nn
+
+
+class Scale(nn.Module):
+    def forward(self, x: torch.Tensor, scale: float = 2.0) -> torch.Tensor:
+        return x * scale
+
+
+class Residual(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fn = Scale()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.fn(
+            x,
+        )
+""",
+            inputs="[(torch.randn(2, 4),)]",
             fix=UNSAFE,
         ),
         Example(
@@ -124,38 +172,48 @@ class Blend(nn.Module):
         if self._depth > 1:
             return  # nested defs are reported by TS108
         params = node.params
-        used: set[str] | None = None
         for star, p in (("*", params.star_arg), ("**", params.star_kwarg)):
             if not isinstance(p, cst.Param):
                 continue
-            if used is None:
-                used = _names(node.body)
+            name = p.name.value
+            forwards = self.ctx.star_forwards(name, star)
             fix = None
-            if p.name.value not in used:
+            if forwards == []:
                 fix = Fix(
                     replacements=[(params, _without(params, star))],
                     safety=UNSAFE,
-                    description=f"remove the unused `{star}{p.name.value}` (callers passing extra arguments get a TypeError)",
+                    description=f"remove the unused `{star}{name}` (callers passing extra arguments get a TypeError)",
                 )
-            self.report(p, self.message.format(star=star, name=p.name.value), fix)
+            elif forwards and star == "**":
+                # ``g(x, **kwargs)`` with ``kwargs == {}`` is ``g(x)``: the same for every caller
+                # that passes no extra keyword argument
+                calls = [(call, _call_without(call, arg)) for call, arg in forwards]
+                fix = Fix(
+                    replacements=[(params, _without(params, star)), *calls],
+                    safety=UNSAFE,
+                    description=f"remove `**{name}`, which is only passed on to {_calls(len(calls))} "
+                    "(callers passing extra keyword arguments get a TypeError)",
+                )
+            self.report(p, self.message.format(star=star, name=name), fix)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._depth -= 1
 
 
-class _Names(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: set[str] = set()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
+def _calls(n: int) -> str:
+    return "one call" if n == 1 else f"{n} calls"
 
 
-def _names(body: cst.CSTNode) -> set[str]:
-    visitor = _Names()
-    body.visit(visitor)
-    return visitor.names
+def _call_without(call: cst.Call, arg: cst.Arg) -> cst.Call:
+    """``call`` without ``arg``; where ``arg`` was the last, the argument before it takes its
+    comma and trailing whitespace, so ``g(x, **kw)`` becomes ``g(x)`` and a call spread over
+    lines keeps its layout."""
+    args = list(call.args)
+    i = next(k for k, a in enumerate(args) if a is arg)
+    del args[i]
+    if i == len(args) and args:
+        args[-1] = args[-1].with_changes(comma=arg.comma, whitespace_after_arg=arg.whitespace_after_arg)
+    return call.with_changes(args=args)
 
 
 def _without(params: cst.Parameters, star: str) -> cst.Parameters:
@@ -171,10 +229,12 @@ def _without(params: cst.Parameters, star: str) -> cst.Parameters:
     order += [*new.kwonly_params, *([new.star_kwarg] if new.star_kwarg else [])]
     removed = params.star_arg if star == "*" else params.star_kwarg
     was_last = not new.kwonly_params and (star == "**" or params.star_kwarg is None)
-    if order and was_last and isinstance(removed, cst.Param) and removed.comma is cst.MaybeSentinel.DEFAULT:
+    if order and was_last and isinstance(removed, cst.Param):
+        # the new last parameter takes the removed one's comma and the space after it, so
+        # ``f(x, **kw)`` becomes ``f(x)`` and a signature spread over lines keeps its layout
         last = order[-1]
-        if isinstance(last, cst.Param) and not isinstance(last.comma, cst.MaybeSentinel):
-            fixed = last.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        if isinstance(last, cst.Param):
+            fixed = last.with_changes(comma=removed.comma, whitespace_after_param=removed.whitespace_after_param)
             replaced = new.deep_replace(last, fixed)
             assert isinstance(replaced, cst.Parameters)
             new = replaced

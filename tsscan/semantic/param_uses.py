@@ -143,3 +143,64 @@ class _Uses(cst.CSTVisitor):
     def visit_Name(self, node: cst.Name) -> None:
         if node.value == self.name:
             self.other = True
+
+
+def star_forwards(fn: cst.FunctionDef, name: str, star: str) -> list[tuple[cst.Call, cst.Arg]] | None:
+    """Where the body of ``fn`` reads its variadic parameter ``name`` (``star``: ``"*"`` or
+    ``"**"``): the calls that pass it on whole (``g(x, **name)``), with the argument. ``[]``:
+    never read. None: read in any other way (indexed, iterated, rebound, passed as a plain
+    argument, bound again by a nested function or lambda), or passed on both by a call and by a
+    call inside its arguments."""
+    visitor = _Forwards(name, star)
+    walk(fn.body, visitor)
+    if visitor.other:
+        return None
+    calls = [call for call, _ in visitor.found]
+    if any(inner is not outer and _contains(outer, inner) for outer in calls for inner in calls):
+        return None
+    return visitor.found
+
+
+class _Forwards(cst.CSTVisitor):
+    def __init__(self, name: str, star: str) -> None:
+        super().__init__()
+        self.name = name
+        self.star = star
+        self.found: list[tuple[cst.Call, cst.Arg]] = []
+        self.other = False
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        walk(node.func, self)
+        for a in node.args:
+            if a.star == self.star and isinstance(a.value, cst.Name) and a.value.value == self.name:
+                self.found.append((node, a))
+            else:
+                walk(a.value, self)  # a keyword (``g(name=...)``) is not a read
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        walk(node.value, self)
+        return False  # ``x.name`` is not a read of ``name``
+
+    def visit_Name(self, node: cst.Name) -> None:
+        # any other occurrence: a read, a store, a nested function's or lambda's parameter
+        if node.value == self.name:
+            self.other = True
+
+
+class _Contains(cst.CSTVisitor):
+    def __init__(self, target: cst.CSTNode) -> None:
+        super().__init__()
+        self.target = target
+        self.found = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if node is self.target:
+            self.found = True
+        return not self.found
+
+
+def _contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
+    visitor = _Contains(inner)
+    walk(outer, visitor)
+    return visitor.found
