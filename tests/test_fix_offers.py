@@ -214,3 +214,54 @@ def test_a_finding_is_the_fixes_doing_when_its_function_had_none_like_it(engine)
     lines = split_lines(after)
     where = {d.line: _explained(d, lines, result, original) for d in result.diagnostics if d.code == "TS401"}
     assert where == {8: True, 14: False}, where
+
+
+CALLEE = """
+from typing import Optional
+
+import torch
+from torch import nn
+
+
+def masked(x, mask):
+    if mask is not None:
+        x = x * mask
+    return x
+
+
+class Block(nn.Module):
+    def scale(self, x, by=None):
+        {scale_body}
+
+    def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        y = masked(x, mask) + masked(x, None)
+        return self.scale(y, mask)
+"""
+
+
+def test_an_optional_passed_to_a_callee_annotates_the_callee_once_and_the_file_checks_clean(engine):
+    from tsscan.fix.edits import fix_text
+
+    code = CALLEE.format(scale_body="return x if by is None else x * by")
+    offered = [(d.line, d.code, d.fix) for d in engine.check("m.py", code).diagnostics]
+    # two calls pass an Optional to `masked`, one to `scale` (where TS605 also offers its fix)
+    assert [c for _, c, f in offered if f == "safe"].count("TS410") == 3
+    fixed, applied, remaining = fix_text(engine, "m.py", code)
+    assert "def masked(x, mask: Optional[torch.Tensor]):" in fixed
+    assert "def scale(self, x, by: Optional[torch.Tensor] = None):" in fixed
+    assert fixed.count("Optional[torch.Tensor]") == 3  # the callees' two and forward's own
+    assert remaining.diagnostics == []
+    assert fix_text(engine, "m.py", fixed)[0] == fixed  # fixing twice changes nothing
+
+
+@pytest.mark.parametrize(
+    "scale_body",
+    [
+        "return x * by",  # never tested against None: the annotation would not compile
+        "return x if by else x * 2",  # a truth test does not refine an Optional[Tensor]
+    ],
+)
+def test_no_callee_annotation_where_the_callee_does_not_test_the_parameter_against_none(engine, scale_body):
+    code = CALLEE.format(scale_body=scale_body)
+    found = [d for d in engine.check("m.py", code).diagnostics if d.code == "TS410" and "self.scale" in d.message]
+    assert len(found) == 1 and found[0].fix is None

@@ -711,10 +711,17 @@ def test_two_fixes_that_each_break_the_class_are_found_beside_an_innocent_one(tm
     (`Optional[Tensor]`) break the calls of the untyped `exists`, and TS210's `offset: int` is
     needed. Left out one at a time, the error stays (the other TS605 breaks it too); kept one at a
     time, TS210 alone compiles: the two TS605 fixes are reverted and TS210 is confirmed, where
-    before all three were left unverified."""
+    before all three were left unverified. With the TS605 fixes in, `exists(pos)` passes an
+    Optional to `exists(val)`, and TS410 offers `val: Optional[torch.Tensor]`: it only serves the
+    reverted annotations and goes with them."""
     path = tmp_path / "scaled.py"
     path.write_text(SCALED, encoding="utf-8")
     r = tsscan("--fix", "--unsafe-fixes", "--format", "json", "scaled.py", cwd=tmp_path)
     outcomes = sorted((o["code"], o["line"], o["status"]) for o in json.loads(r.stdout)["fix_outcomes"])
-    assert outcomes == [("TS210", 14, "confirmed"), ("TS605", 14, "reverted"), ("TS605", 14, "reverted")], outcomes
+    assert outcomes == [
+        ("TS210", 14, "confirmed"),
+        ("TS410", 16, "reverted"),
+        ("TS605", 14, "reverted"),
+        ("TS605", 14, "reverted"),
+    ], outcomes
     assert "offset: int = 0" in path.read_text(encoding="utf-8")

@@ -3,6 +3,7 @@ only way a rule reaches the semantic model."""
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -19,6 +20,7 @@ __all__ = ["FunctionContext", "cst_dotted"]
 
 _ANNOTATIONS: Memo[list[tuple[cst.BaseExpression, str, cst.Param | None]]] = Memo("annotations of a function")
 _REFINED_NAMES: Memo[set[str]] = Memo("names that may refine an Optional")
+_STRICT_REFINED_NAMES: Memo[set[str]] = Memo("names that refine an Optional (strict)")
 _WRAPPED_BAD_READS: Memo[list[BadRead]] = Memo("global reads a wrapper's module breaks")
 
 
@@ -29,6 +31,10 @@ class FunctionContext(FunctionFacts):
     # names that fixes made for this function chose in the current round, so that two rules'
     # fixes never pick the same fresh name
     fresh_names: set[str] = field(default_factory=set)
+    # the libcst function of every compiled function of the file checked in this run, by the
+    # ``id`` of its ``ast`` node (set by the engine): what a fix that edits another function than
+    # the one it is reported in (a callee's parameter) reaches it through
+    compiled_nodes: dict[int, cst.FunctionDef] = field(default_factory=dict)
 
     @property
     def function_node(self) -> cst.FunctionDef:
@@ -101,3 +107,15 @@ class FunctionContext(FunctionFacts):
         if wrapper is None:
             return []
         return bad_reads(self.function_node, wrapper, self.module, self.knowledge.raw_decorators)
+
+    def compiled_node(self, fn: ast.AST | None) -> cst.FunctionDef | None:
+        """The libcst function of the compiled function ``fn`` (its ``ast`` node) of this file,
+        for a fix that edits it; None if it is not compiled, only a header, or not checked in
+        this run."""
+        return self.compiled_nodes.get(id(fn)) if fn is not None else None
+
+    def refined_names_in(self, fn: cst.FunctionDef) -> set[str]:
+        """The names another function of the file (from :meth:`compiled_node`) tests with
+        ``is``/``is not``, ``isinstance``, ``assert``s on or rebinds (``refined_names(fn,
+        strict=True)``: an ``if v is None:`` that neither leaves nor has an ``else`` does not count)."""
+        return self.memo(_STRICT_REFINED_NAMES, fn, lambda: refined_names(fn, strict=True))

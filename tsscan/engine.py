@@ -24,7 +24,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from tsscan.context import FunctionContext
 from tsscan.files import newline_of, split_lines
@@ -76,8 +76,22 @@ class Snippet:
 class PendingFix:
     diagnostic: Diagnostic
     fix: Fix
-    snippet: Snippet
+    snippet: Snippet  # the compiled function the finding is in
     spans: list[tuple[tuple[int, int], tuple[int, int]]]  # file (line, col) ranges replaced
+    # the snippet of each replacement (a fix may also edit another compiled function of the
+    # file, e.g. annotate the parameter of the callee a call passes None to); empty: all in
+    # ``snippet``
+    replaced_in: list[Snippet] = field(default_factory=list)
+
+    def snippet_of(self, k: int) -> Snippet:
+        """The snippet the ``k``-th replacement lies in."""
+        return self.replaced_in[k] if self.replaced_in else self.snippet
+
+    @property
+    def touched(self) -> list[Snippet]:
+        """The snippets the fix's replacements rewrite."""
+        found = {id(s): s for s in self.replaced_in} if self.replaced_in else {}
+        return list(found.values()) or ([self.snippet] if self.fix.replacements else [])
 
 
 @dataclass
@@ -165,6 +179,13 @@ class Engine:
         first_ctx = self._context(path, scope, snippets[0].cf)
         rules: list[Rule] = [r(first_ctx) for r in rule_classes]
         by_root: dict[int, Snippet] = {id(s.func): s for s in snippets}
+        # the libcst function of each compiled function of the file, by its ast node: a fix may
+        # edit another one than it is reported in (a callee's parameter)
+        lent = {
+            id(s.cf.node): s.func
+            for s in snippets
+            if s.func is not None and not s.header_only and s.cf.why not in INIT_WHYS
+        }
         current: list[Snippet | None] = [None]
         reports_by_snippet: dict[int, list[Report]] = {}
         init_rules = [r for r in rules if r.sees_init]
@@ -176,6 +197,7 @@ class Engine:
                 current[0] = snip
                 ctx = self._context(path, scope, snip.cf)
                 ctx.node = snip.func
+                ctx.compiled_nodes = lent
                 for r in active[0]:
                     r.ctx = ctx
                     r.reports = []
@@ -203,10 +225,11 @@ class Engine:
                 result.errors.append(
                     f"internal error in a rule while checking {snip.cf.qualname}: {type(exc).__name__}: {exc}"
                 )
+        elsewhere: dict[int, Mapping[cst.CSTNode, CodeRange]] = {}  # positions in other snippets, for fixes
         for snip in snippets:
             reports = reports_by_snippet.get(id(snip))
             if reports:
-                self._diagnose(path, lines, snip, reports, result)
+                self._diagnose(path, lines, snip, reports, result, elsewhere)
         result.diagnostics.sort(key=Diagnostic.sort_key)
         return result
 
@@ -300,9 +323,10 @@ class Engine:
         snip: Snippet,
         reports: list[Report],
         result: CheckResult,
+        elsewhere: dict[int, Mapping[cst.CSTNode, CodeRange]],
     ) -> None:
         assert isinstance(snip.stmt, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
-        positions = MetadataWrapper(cst.Module(body=[snip.stmt]), unsafe_skip_copy=True).resolve(PositionProvider)
+        positions = _positions(snip.stmt)
         quiet = snip.cf.dead + snip.cf.maybe_dead  # type-level rules are silent there
         base = snip.syn_start - (1 if snip.wrapped else 0)  # snippet-module line of stmt's line 1
         seen: set[tuple[str, int, int]] = set()
@@ -335,21 +359,53 @@ class Engine:
             )
             result.diagnostics.append(diag)
             if fix is not None:
-                spans = []
-                ok = True
-                for old, _new in fix.replacements:
-                    p = positions.get(old)
-                    if p is None:
-                        ok = False
+                pending = self._pending(diag, fix, snip, positions, result, elsewhere)
+                if pending is not None:
+                    result.fixes.append(pending)
+
+    def _pending(
+        self,
+        diag: Diagnostic,
+        fix: Fix,
+        snip: Snippet,
+        positions: Mapping[cst.CSTNode, CodeRange],
+        result: CheckResult,
+        elsewhere: dict[int, Mapping[cst.CSTNode, CodeRange]],
+    ) -> PendingFix | None:
+        """``fix`` with the file ranges it replaces; a replacement outside ``snip`` is looked for
+        in the file's other snippets (their positions computed once, in ``elsewhere``). None if
+        a replaced node is in none of them."""
+        spans = []
+        where: list[Snippet] = []
+        for old, _new in fix.replacements:
+            at, p = snip, positions.get(old)
+            if p is None:
+                for other in result.snippets:
+                    if other is snip or other.stmt is None:
+                        continue
+                    if id(other) not in elsewhere:
+                        elsewhere[id(other)] = _positions(other.stmt)
+                    p = elsewhere[id(other)].get(old)
+                    if p is not None:
+                        at = other
                         break
-                    spans.append(
-                        (
-                            (snip.to_file_line(p.start.line + base - 1), p.start.column),
-                            (snip.to_file_line(p.end.line + base - 1), p.end.column),
-                        )
-                    )
-                if ok:
-                    result.fixes.append(PendingFix(diag, fix, snip, spans))
+                else:
+                    return None
+            base = at.syn_start - (1 if at.wrapped else 0)
+            spans.append(
+                (
+                    (at.to_file_line(p.start.line + base - 1), p.start.column),
+                    (at.to_file_line(p.end.line + base - 1), p.end.column),
+                )
+            )
+            where.append(at)
+        return PendingFix(diag, fix, snip, spans, where if any(s is not snip for s in where) else [])
+
+
+def _positions(stmt: cst.CSTNode) -> Mapping[cst.CSTNode, CodeRange]:
+    """The position of every node of one snippet's statement, lines counted from its first."""
+    assert isinstance(stmt, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
+    return MetadataWrapper(cst.Module(body=[stmt]), unsafe_skip_copy=True).resolve(PositionProvider)
 
 
 # --------------------------------------------------------------------------- the batched walk

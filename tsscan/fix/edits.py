@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable, Sequence
 
 import libcst as cst
 
-from tsscan.engine import CheckResult, Engine, InputError, PendingFix
+from tsscan.engine import CheckResult, Engine, InputError, PendingFix, Snippet
 from tsscan.files import newline_of, split_lines
-from tsscan.rule import SAFE, Diagnostic
+from tsscan.rule import SAFE, Diagnostic, Replacement
 
 
 class _Replace(cst.CSTTransformer):
-    def __init__(self, mapping: dict[int, cst.CSTNode | cst.FlattenSentinel | cst.RemovalSentinel]) -> None:
+    def __init__(self, mapping: dict[int, Replacement]) -> None:
         super().__init__()
         self.mapping = mapping
 
@@ -51,7 +51,7 @@ def choose_fixes(fixes: Sequence[PendingFix], safeties: Sequence[str]) -> list[P
             continue  # findings): applied once (apply_fixes), both findings fixed
         if any(_overlaps(s, t) or s == t for s in pf.spans for t in spans):
             continue
-        mine = {id(pf.snippet): (pf.snippet.file_start, pf.snippet.file_end)} if pf.fix.replacements else {}
+        mine = {id(t): (t.file_start, t.file_end) for t in pf.touched}
         ranges = list({**touched, **mine}.values())
         own_inserts = [line for line, _ in pf.fix.inserts]
         if any(lo <= line < hi for line in own_inserts + inserts for lo, hi in ranges):
@@ -71,20 +71,19 @@ def apply_fixes(text: str, result: CheckResult, chosen: Sequence[PendingFix]) ->
     lines = split_lines(text)
     newline = newline_of(text)
     edits: list[tuple[int, int, list[str]]] = []  # (first line, last line, new lines): 1-based, inclusive
-    by_snippet: dict[int, list[PendingFix]] = {}
+    by_snippet: dict[int, tuple[Snippet, dict[int, Replacement]]] = {}
     inserted: set[tuple[int, str]] = set()
     for pf in chosen:
-        if pf.fix.replacements:
-            by_snippet.setdefault(id(pf.snippet), []).append(pf)
+        for k, (old, repl) in enumerate(pf.fix.replacements):
+            snip = pf.snippet_of(k)
+            by_snippet.setdefault(id(snip), (snip, {}))[1][id(old)] = repl
         for after, ins in pf.fix.inserts:
             if (after, ins) in inserted:
                 continue  # two fixes, one insert (choose_fixes)
             inserted.add((after, ins))
             edits.append((after + 1, after, [ln + ("" if ln.endswith("\n") else newline) for ln in ins.splitlines()]))
     assert result.snippet_module is not None
-    for pfs in by_snippet.values():
-        snip = pfs[0].snippet
-        mapping = {id(old): new for pf in pfs for old, new in pf.fix.replacements}
+    for snip, mapping in by_snippet.values():
         assert snip.stmt is not None
         new_stmt = snip.stmt.visit(_Replace(mapping))
         assert isinstance(new_stmt, cst.CSTNode)

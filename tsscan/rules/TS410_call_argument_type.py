@@ -4,7 +4,7 @@ import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix
 from tsscan.rules._calls_support import CallCheckRule
-from tsscan.semantic.annotations import split_type_args
+from tsscan.semantic.annotations import param_list, split_type_args
 from tsscan.semantic.calls import Callee, Verdict
 
 
@@ -58,6 +58,11 @@ class CallArgumentType(CallCheckRule):
         one int as that int repeated once per spatial dimension, the tuple the fix passes;
         offered only when the Union's tuple has that many ints. Not for other `List[int]`
         parameters, where one int means something else (`torch.zeros(n)`, `F.pad(x, p)`).
+
+        `None` or an `Optional[Tensor]` passed to an unannotated parameter of a function or
+        method of the same file that tests it against None (`if mask is not None:`): that
+        parameter, in the callee, is annotated `Optional[torch.Tensor]`. SAFE: an annotation
+        changes nothing in eager Python; the compiler then checks each use of it in the callee.
     """
 
     code = "TS410"
@@ -68,6 +73,44 @@ class CallArgumentType(CallCheckRule):
     fix_safety = SAFE
 
     invalid = [
+        Example(
+            """
+from typing import Optional
+
+import torch
+from torch import nn
+
+
+def masked(x, mask):
+    if mask is not None:
+        x = x * mask
+    return x
+
+
+class Block(nn.Module):
+    def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return masked(x, mask) + masked(x, None)
+""",
+            fixed="""
+from typing import Optional
+
+import torch
+from torch import nn
+
+
+def masked(x, mask: Optional[torch.Tensor]):
+    if mask is not None:
+        x = x * mask
+    return x
+
+
+class Block(nn.Module):
+    def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return masked(x, mask) + masked(x, None)
+""",
+            inputs="[(torch.randn(2, 3),), (torch.randn(2, 3), torch.tensor([[1.0, 0.0, float('nan')], [2.0, -1.0, 0.0]]))]",
+            fix=SAFE,
+        ),
         Example(
             """
 import torch
@@ -320,7 +363,7 @@ class RandomPerspective(nn.Module):
         r = verdict.reason
         expected = _unoptional(r.expected)
         if callee.user:
-            return None
+            return self._optional_parameter(verdict, callee)
         if r.param in named:
             arg: cst.BaseExpression | None = named[r.param]
         else:
@@ -340,6 +383,35 @@ class RandomPerspective(nn.Module):
             replacements=[(number, cst.Float(value=f"{int(number.value)}.0"))],
             safety=SAFE,
             description=f"pass `{r.param}` as a float",
+        )
+
+    def _optional_parameter(self, verdict: Verdict, callee: Callee) -> Fix | None:
+        """A value that may be None passed to an unannotated parameter (typed Tensor) of a
+        function of the file that tests it against None: that parameter annotated
+        ``Optional[torch.Tensor]``, in the callee."""
+        r = verdict.reason
+        if r.found not in ("Optional[Tensor]", "None", "NoneType") or r.param not in callee.inferred:
+            return None
+        fn = self.ctx.compiled_node(callee.node)
+        if fn is None or callee.node is None:
+            return None
+        param = next((p for p in param_list(fn) if p.name.value == r.param), None)
+        if param is None or param.annotation is not None or param.star:
+            return None
+        if param.default is not None and not (isinstance(param.default, cst.Name) and param.default.value == "None"):
+            return None
+        if r.param not in self.ctx.refined_names_in(fn):
+            return None
+        ann = "Optional[torch.Tensor]"
+        new = param.with_changes(annotation=cst.Annotation(cst.parse_expression(ann)))
+        if param.default is not None:
+            space = cst.SimpleWhitespace(" ")
+            new = new.with_changes(equal=cst.AssignEqual(whitespace_before=space, whitespace_after=space))
+        return Fix(
+            replacements=[(param, new)],
+            imports=["from typing import Optional", "import torch"],
+            safety=SAFE,
+            description=f"annotate `{r.param}` of `{fn.name.value}` (line {callee.node.lineno}) `{ann}`",
         )
 
     def hint(self, verdict: Verdict) -> str:

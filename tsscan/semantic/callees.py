@@ -20,6 +20,7 @@ families are not resolved: the answer is None, and nothing is checked.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -131,7 +132,7 @@ def _module_callee(ctx: FunctionFacts, held: str, written: str, note: str) -> Ca
     callee = _user_callee(ctx, found, written, method=True)
     if callee is None or not note:
         return callee
-    return Callee(callee.shown, callee.signatures, True, f"{callee.where}; {note}", callee.inferred, callee.method)
+    return dataclasses.replace(callee, where=f"{callee.where}; {note}")
 
 
 def held_at_defaults(ctx: FunctionFacts, cls: ClassInfo, attr: str) -> str | None:
@@ -183,7 +184,7 @@ def _user_callee(ctx: FunctionFacts, fn: FuncNode, shown: str, method: bool) -> 
     if found is None:
         return None
     sig, inferred, bound = found
-    return Callee(shown, (sig,), user=True, where=f"line {fn.lineno}", inferred=inferred, method=bound)
+    return Callee(shown, (sig,), user=True, where=f"line {fn.lineno}", inferred=inferred, method=bound, node=fn)
 
 
 @dataclass(frozen=True)

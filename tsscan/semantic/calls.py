@@ -43,9 +43,10 @@ accepted: the checker reports only what it is sure of.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tsscan.semantic.annotations import split_type_args
 from tsscan.semantic.knowledge import Param, Signature
@@ -280,6 +281,8 @@ class Callee:
     # False for torch functions compiled from source: their list parameters are broadcasting
     # lists (``BroadcastingList2[int]``), which take one item but never the remaining values
     packs: bool = True
+    # a function of the file being checked: its ``ast`` node (fixes may edit its signature)
+    node: ast.FunctionDef | ast.AsyncFunctionDef | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
