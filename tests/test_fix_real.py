@@ -725,3 +725,44 @@ def test_two_fixes_that_each_break_the_class_are_found_beside_an_innocent_one(tm
         ("TS605", 14, "reverted"),
     ], outcomes
     assert "offset: int = 0" in path.read_text(encoding="utf-8")
+
+
+SHARED_CALLEE = _src("""
+    import torch
+    from torch import nn
+
+
+    def shift(x, n):
+        return x + n
+
+
+    class Ints(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return shift(x, 2)
+
+
+    class Tensors(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return shift(x, x.sum())
+""")
+
+
+def test_a_callee_annotation_that_breaks_another_class_calling_it_is_reverted(tmp_path):
+    """TS410 annotates `n: int` in `shift` for `Ints`' call; `Tensors`, which compiled before,
+    passes a Tensor to the same parameter. The fix edits `shift`, not the function it is reported
+    in, so every class that compiles `shift` judges it: it is reverted and the file left as it was."""
+    path = tmp_path / "shared.py"
+    path.write_text(SHARED_CALLEE, encoding="utf-8")
+    r = tsscan("--fix", "--format", "json", "shared.py", cwd=tmp_path)
+    outcomes = [(o["code"], o["status"]) for o in json.loads(r.stdout)["fix_outcomes"]]
+    assert outcomes == [("TS410", "reverted")], outcomes
+    assert path.read_text(encoding="utf-8") == SHARED_CALLEE
+
+
+def test_a_callee_annotation_that_every_caller_agrees_with_is_confirmed(tmp_path):
+    path = tmp_path / "shared.py"
+    path.write_text(SHARED_CALLEE.replace("x.sum()", "3"), encoding="utf-8")
+    r = tsscan("--fix", "--format", "json", "shared.py", cwd=tmp_path)
+    outcomes = [(o["code"], o["status"], o["level"]) for o in json.loads(r.stdout)["fix_outcomes"]]
+    assert outcomes == [("TS410", "confirmed", 3)], outcomes
+    assert "def shift(x, n: int):" in path.read_text(encoding="utf-8")

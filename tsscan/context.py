@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from tsscan.semantic.compiled import FROM_ANOTHER_FILE
 from tsscan.semantic.function import FunctionFacts, cst_dotted
 from tsscan.semantic.memo import Memo
 from tsscan.semantic.param_uses import membership_list_type, star_forwards, used_as_non_tensor
@@ -119,3 +120,8 @@ class FunctionContext(FunctionFacts):
         ``is``/``is not``, ``isinstance``, ``assert``s on or rebinds (``refined_names(fn,
         strict=True)``: an ``if v is None:`` that neither leaves nor has an ``else`` does not count)."""
         return self.memo(_STRICT_REFINED_NAMES, fn, lambda: refined_names(fn, strict=True))
+
+    def compiled_from_another_file(self, fn: ast.AST) -> bool:
+        """The function ``fn`` of this file (its ``ast`` node) is compiled because code in
+        another file calls it (also, or only)."""
+        return any(cf.node is fn and FROM_ANOTHER_FILE in cf.why for cf in self.scope.compiled)

@@ -110,8 +110,11 @@ def run_fixes(
         key, pf = seen[id(d)]
         cf = pf.snippet.cf
         body_start = cf.node.body[0].lineno if cf.node.body else cf.node.lineno
+        also = tuple(dict.fromkeys(t.cf.qualname for t in pf.touched if t is not pf.snippet))
         records.append(
-            FixRecord(key, d, cf.qualname, cf.cls.name if cf.cls else None, cf.why, signature=d.line < body_start)
+            FixRecord(
+                key, d, cf.qualname, cf.cls.name if cf.cls else None, cf.why, signature=d.line < body_start, also=also
+            )
         )
     return new, records, result
 

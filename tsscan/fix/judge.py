@@ -29,6 +29,7 @@ class FixRecord:
     inputs: str = ""  # the level-3 inputs: "Block: random inputs of shape [2, 32] (4 runs)"
     written: bool = False  # the fix is in the text that was written (or that --diff shows)
     signature: bool = False  # the fix is in the function's signature (its callers see it)
+    also: tuple[str, ...] = ()  # other compiled functions the fix edits (a callee's parameter)
 
     def outcome(self, path: str | None = None) -> dict[str, object]:
         """The fix's outcome as JSON fields (``tsscan --format json``: ``fix_outcomes``)."""
@@ -91,18 +92,19 @@ def _roots(result: CheckResult) -> dict[str, set[str]]:
         if cf is None or q in seen:
             return set()
         seen.add(q)
+        found: set[str] = set()
         if cf.why == FROM_ANOTHER_FILE:  # the verifier compiles it as itself
-            return {cf.cls.name} if cf.cls is not None else {f"script:{cf.node.name}"}
-        if cf.why.startswith("called from "):
-            found: set[str] = set()
+            found.add(cf.cls.name if cf.cls is not None else f"script:{cf.node.name}")
+        elif cf.why.startswith("called from "):
             for caller in cf.why[len("called from ") :].split(","):
                 found |= roots(caller.strip(), seen)
             if cf.cls is not None:
                 found.add(cf.cls.name)
-            return found
-        if cf.cls is not None:
-            return {cf.cls.name}
-        return {f"script:{cf.node.name}"}
+        else:
+            found.add(cf.cls.name if cf.cls is not None else f"script:{cf.node.name}")
+        for caller in cf.callers:  # every other compiled function of the file that calls it
+            found |= roots(caller, seen)
+        return found
 
     for q in by_name:
         out[q] = roots(q, set())
@@ -122,6 +124,8 @@ def _roots(result: CheckResult) -> dict[str, set[str]]:
 
 def _units_of(rec: FixRecord, roots: dict[str, set[str]]) -> set[str]:
     units = set(roots.get(rec.qualname, set()))
+    for other in rec.also:
+        units |= roots.get(other, set())
     if rec.cls:
         units.add(rec.cls)
         units |= roots.get(f"class:{rec.cls}", set())
@@ -227,13 +231,13 @@ def find_problems(
 
     def in_function(line: int | None) -> list[FixRecord]:
         qual = _function_at(result, line)
-        return [r for r in records if r.qualname == qual] if qual else []
+        return [r for r in records if r.qualname == qual or qual in r.also] if qual else []
 
     for qual, err in outcome.frontend.items():
         unit = f"frontend:{qual}"
         if _problem_error(err, result, accepted, unit, lines, original):
             assert err is not None
-            cands = [r for r in records if r.qualname == qual]
+            cands = [r for r in records if r.qualname == qual or qual in r.also]
             if cands:
                 problems.append(
                     Problem(

@@ -59,10 +59,17 @@ class CallArgumentType(CallCheckRule):
         offered only when the Union's tuple has that many ints. Not for other `List[int]`
         parameters, where one int means something else (`torch.zeros(n)`, `F.pad(x, p)`).
 
-        `None` or an `Optional[Tensor]` passed to an unannotated parameter of a function or
-        method of the same file that tests it against None (`if mask is not None:`): that
-        parameter, in the callee, is annotated `Optional[torch.Tensor]`. SAFE: an annotation
-        changes nothing in eager Python; the compiler then checks each use of it in the callee.
+        A value passed to an unannotated parameter (a Tensor to the compiler) of a function or
+        method of the same file: that parameter, in the callee, is annotated with the value's
+        type, when the model is sure of it and it can be written (`int`, `float`, `bool`,
+        `str`, Tensors, and `List`/`Tuple`/`Dict`/`Optional` of them): `height: int` for
+        `self.maybe_pad(x, height, width)` with int sizes; `Optional[torch.Tensor]` for `None`
+        or an `Optional[Tensor]`, only where the callee tests the parameter against None (`if
+        mask is not None:`). Not for a dtype (an int to the compiler), nor, except the
+        Optional, for a function that another file's compiled code calls too (its calls are
+        not seen here). SAFE: an annotation changes nothing in eager Python. The compiler then
+        checks the callee and every class of the file that compiles it; a class that calls it
+        with another type makes `--fix` revert it.
     """
 
     code = "TS410"
@@ -362,8 +369,6 @@ class RandomPerspective(nn.Module):
     ) -> Fix | None:
         r = verdict.reason
         expected = _unoptional(r.expected)
-        if callee.user:
-            return self._optional_parameter(verdict, callee)
         if r.param in named:
             arg: cst.BaseExpression | None = named[r.param]
         else:
@@ -371,6 +376,8 @@ class RandomPerspective(nn.Module):
             arg = positional[index] if 0 <= index < len(positional) else None
         if arg is None:
             return None
+        if callee.user:
+            return self._callee_parameter(verdict, callee, arg)
         if expected == "List[int]":
             return _int_or_tuple_fix(arg, r.found, r.param, callee.shown)
         if r.param not in named or r.found != "int" or expected not in ("float", "List[float]"):
@@ -385,12 +392,20 @@ class RandomPerspective(nn.Module):
             description=f"pass `{r.param}` as a float",
         )
 
-    def _optional_parameter(self, verdict: Verdict, callee: Callee) -> Fix | None:
-        """A value that may be None passed to an unannotated parameter (typed Tensor) of a
-        function of the file that tests it against None: that parameter annotated
-        ``Optional[torch.Tensor]``, in the callee."""
+    def _callee_parameter(self, verdict: Verdict, callee: Callee, arg: cst.BaseExpression) -> Fix | None:
+        """A value of a type the model is sure of passed to an unannotated parameter (typed
+        Tensor) of a function or method of the file: that parameter annotated with the type, in
+        the callee (``Optional[torch.Tensor]`` for None). An Optional only where the callee
+        tests the parameter against None; another type than a Tensor's Optional only where the
+        callee is not also compiled from another file, whose calls this file's compile does not see."""
         r = verdict.reason
-        if r.found not in ("Optional[Tensor]", "None", "NoneType") or r.param not in callee.inferred:
+        if r.param not in callee.inferred:
+            return None
+        wanted = "Optional[Tensor]" if r.found in ("None", "NoneType") else r.found
+        if "int" in wanted and (_dtype_like(arg) or "dtype" in r.param):
+            return None  # a dtype is an int to the compiler; `int` would mislead the reader
+        names = set(re.findall(r"[A-Za-z_]\w*", wanted))
+        if not names or not names <= _ANNOTATABLE or not re.fullmatch(r"[\w\[\], ]+", wanted):
             return None
         fn = self.ctx.compiled_node(callee.node)
         if fn is None or callee.node is None:
@@ -398,18 +413,24 @@ class RandomPerspective(nn.Module):
         param = next((p for p in param_list(fn) if p.name.value == r.param), None)
         if param is None or param.annotation is not None or param.star:
             return None
-        if param.default is not None and not (isinstance(param.default, cst.Name) and param.default.value == "None"):
+        default_none = isinstance(param.default, cst.Name) and param.default.value == "None"
+        if default_none and not wanted.startswith("Optional["):
+            wanted = f"Optional[{wanted}]"
+        if wanted.startswith("Optional[") and r.param not in self.ctx.refined_names_in(fn):
             return None
-        if r.param not in self.ctx.refined_names_in(fn):
+        if wanted != "Optional[Tensor]" and self.ctx.compiled_from_another_file(callee.node):
             return None
-        ann = "Optional[torch.Tensor]"
+        ann = re.sub(r"\bTensor\b", "torch.Tensor", wanted)
+        imports = [f"from typing import {n}" for n in sorted(names & _TYPING)] + (
+            ["import torch"] if "Tensor" in names else []
+        )
         new = param.with_changes(annotation=cst.Annotation(cst.parse_expression(ann)))
         if param.default is not None:
             space = cst.SimpleWhitespace(" ")
             new = new.with_changes(equal=cst.AssignEqual(whitespace_before=space, whitespace_after=space))
         return Fix(
             replacements=[(param, new)],
-            imports=["from typing import Optional", "import torch"],
+            imports=imports,
             safety=SAFE,
             description=f"annotate `{r.param}` of `{fn.name.value}` (line {callee.node.lineno}) `{ann}`",
         )
@@ -426,6 +447,18 @@ class RandomPerspective(nn.Module):
         if r.found.startswith("Union["):
             return "; a Union value is not converted: narrow it with `isinstance` first"
         return ""
+
+
+def _dtype_like(arg: cst.BaseExpression) -> bool:
+    """``x.dtype`` or ``torch.<name>`` (``torch.float32``): a value the compiler types int."""
+    return isinstance(arg, cst.Attribute) and (
+        arg.attr.value == "dtype" or (isinstance(arg.value, cst.Name) and arg.value.value == "torch")
+    )
+
+
+_TYPING = frozenset({"List", "Tuple", "Dict", "Optional"})
+# what a parameter can be annotated with from the type of an argument
+_ANNOTATABLE = _TYPING | {"int", "float", "bool", "str", "Tensor"}
 
 
 def _unoptional(t: str) -> str:

@@ -41,6 +41,8 @@ class CompiledFunction:
     # for code compiled because of another file (tsscan.semantic.index): which file and line
     # compiled it, said in each finding ("compiled from `M.forward` at model.py:12")
     note: str = ""
+    # the other compiled functions of the file that call it (``why`` names the first one)
+    callers: list[str] = field(default_factory=list)
 
     @property
     def qualname(self) -> str:
@@ -261,13 +263,17 @@ def _compiled_functions(
     mod: ModuleInfo, external: Mapping[str, str] | frozenset[str] = frozenset(), roots_only: bool = False
 ) -> list[CompiledFunction]:
     out: list[CompiledFunction] = []
-    done: set[int] = set()
+    done: dict[int, CompiledFunction] = {}
     queue: list[CompiledFunction] = []
 
     def add(cf: CompiledFunction) -> None:
-        if id(cf.node) in done:
+        first = done.get(id(cf.node))
+        if first is not None:
+            caller = cf.why.removeprefix("called from ")
+            if caller != cf.why and first.why != cf.why and caller not in first.callers:
+                first.callers.append(caller)
             return
-        done.add(id(cf.node))
+        done[id(cf.node)] = cf
         out.append(cf)
         if cf.body_compiled:
             queue.append(cf)

@@ -314,6 +314,18 @@ def _call(fn, args) -> tuple[str, Any]:
         return "raise", f"{type(exc).__name__}: {_first_line(str(exc))}"
 
 
+def _original_runs(orig_obj, args, made: list[Any]) -> bool:
+    """The original module, scripted (once, kept in ``made``), runs on ``args`` without raising
+    (False when it does not script: it is what the fixes are for)."""
+    if not made:
+        try:
+            with quiet():
+                made.append(torch.jit.script(orig_obj))
+        except Exception:
+            made.append(None)
+    return made[0] is not None and _call(made[0], args)[0] == "ok"
+
+
 def compare(
     orig_obj, fixed_scripted, cls_name: str, req: dict[str, Any], factory_inputs, fixed_obj=None
 ) -> dict[str, Any]:
@@ -366,6 +378,7 @@ def compare(
     results = []
     inconclusive = 0
     guessed = described.startswith(("random inputs of shape", "integer ids of shape"))
+    scripted_original: list[Any] = []  # made when first needed: [the scripted original or None]
     for mode in ("eval", "train"):
         if mode == "train" and not isinstance(orig_obj, torch.nn.Module):
             break
@@ -376,9 +389,10 @@ def compare(
             if mode == "train" and not _deterministic(orig_obj, args, e):
                 continue  # dropout and friends: only eval mode compares
             s = _call(fixed_scripted, args)
-            if guessed and e[0] != s[0]:
+            if guessed and e[0] != s[0] and not (e[0] == "ok" and _original_runs(orig_obj, args, scripted_original)):
                 # guessed shapes can be nonsense for the model: TorchScript may assert where
-                # eager broadcasts; only values count there
+                # eager broadcasts; only values count there. Unless the original scripts and
+                # runs on them: then the fix made the scripted module raise
                 inconclusive += 1
                 continue
             if e[0] != s[0] or (e[0] == "ok" and not same(e[1], s[1])):
