@@ -265,3 +265,18 @@ def test_no_callee_annotation_where_the_callee_does_not_test_the_parameter_again
     code = CALLEE.format(scale_body=scale_body)
     found = [d for d in engine.check("m.py", code).diagnostics if d.code == "TS410" and "self.scale" in d.message]
     assert len(found) == 1 and found[0].fix is None
+
+
+def test_a_callee_parameter_with_a_none_default_gets_an_optional_and_its_import(engine):
+    code = CALLEE.format(scale_body="return x if by is None else x * by").replace(
+        "return self.scale(y, mask)", "return self.scale(y, 2)"
+    )
+    result = engine.check("m.py", code)
+    (offer,) = [pf.fix for pf in result.fixes if pf.diagnostic.code == "TS410" and pf.diagnostic.line == 20]
+    assert offer.description == "annotate `by` of `scale` (line 15) `Optional[int]`"
+    assert offer.imports == ["from typing import Optional"]
+    # TS605 offers its blind Optional[torch.Tensor] for the same parameter: `--fix` lets the
+    # compiler choose (the call passes an int), plain fixing takes the first finding
+    assert [pf.fix.description for pf in result.fixes if pf.diagnostic.code == "TS605"] == [
+        "annotate `Optional[torch.Tensor]`"
+    ]

@@ -65,11 +65,15 @@ class CallArgumentType(CallCheckRule):
         `str`, Tensors, and `List`/`Tuple`/`Dict`/`Optional` of them): `height: int` for
         `self.maybe_pad(x, height, width)` with int sizes; `Optional[torch.Tensor]` for `None`
         or an `Optional[Tensor]`, only where the callee tests the parameter against None (`if
-        mask is not None:`). Not for a dtype (an int to the compiler), nor, except the
+        mask is not None:`); `torch.dtype` for a dtype (an int to the compiler). Not, except the
         Optional, for a function that another file's compiled code calls too (its calls are
         not seen here). SAFE: an annotation changes nothing in eager Python. The compiler then
         checks the callee and every class of the file that compiles it; a class that calls it
         with another type makes `--fix` revert it.
+
+        An unannotated parameter of the function passed as the `device` of a torch function:
+        annotated `torch.device` (`Optional[torch.device]` with a None default; none with a
+        `"cpu"` default). SAFE: an annotation changes nothing in eager Python.
     """
 
     code = "TS410"
@@ -80,6 +84,36 @@ class CallArgumentType(CallCheckRule):
     fix_safety = SAFE
 
     invalid = [
+        Example(
+            """
+import torch
+from torch import nn
+
+
+def positions(n: int, device):
+    return torch.arange(n, device=device)
+
+
+class Pos(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + positions(x.shape[-1], x.device)
+""",
+            fixed="""
+import torch
+from torch import nn
+
+
+def positions(n: int, device: torch.device):
+    return torch.arange(n, device=device)
+
+
+class Pos(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + positions(x.shape[-1], x.device)
+""",
+            inputs="[(torch.randn(2, 3),)]",
+            fix=SAFE,
+        ),
         Example(
             """
 from typing import Optional
@@ -378,6 +412,8 @@ class RandomPerspective(nn.Module):
             return None
         if callee.user:
             return self._callee_parameter(verdict, callee, arg)
+        if expected == "Device" and r.found == "Tensor":
+            return self._device_parameter(arg)
         if expected == "List[int]":
             return _int_or_tuple_fix(arg, r.found, r.param, callee.shown)
         if r.param not in named or r.found != "int" or expected not in ("float", "List[float]"):
@@ -392,6 +428,28 @@ class RandomPerspective(nn.Module):
             description=f"pass `{r.param}` as a float",
         )
 
+    def _device_parameter(self, arg: cst.BaseExpression) -> Fix | None:
+        """An unannotated parameter of the function (a Tensor to the compiler) passed as the
+        ``device`` of a torch function: annotated ``torch.device`` (``Optional[torch.device]``
+        with a None default, which the torch function takes as it is)."""
+        if not isinstance(arg, cst.Name):
+            return None
+        param = next((p for p in param_list(self.ctx.function_node) if p.name.value == arg.value), None)
+        if param is None or param.annotation is not None or param.star:
+            return None
+        if param.default is None:
+            ann, imports = "torch.device", ["import torch"]
+        elif isinstance(param.default, cst.Name) and param.default.value == "None":
+            ann, imports = "Optional[torch.device]", ["from typing import Optional", "import torch"]
+        else:
+            return None  # `device="cpu"`: a str default the annotation would not take
+        return Fix(
+            replacements=[(param, _annotated(param, ann))],
+            imports=imports,
+            safety=SAFE,
+            description=f"annotate `{arg.value}` `{ann}`",
+        )
+
     def _callee_parameter(self, verdict: Verdict, callee: Callee, arg: cst.BaseExpression) -> Fix | None:
         """A value of a type the model is sure of passed to an unannotated parameter (typed
         Tensor) of a function or method of the file: that parameter annotated with the type, in
@@ -403,7 +461,10 @@ class RandomPerspective(nn.Module):
             return None
         wanted = "Optional[Tensor]" if r.found in ("None", "NoneType") else r.found
         if "int" in wanted and (_dtype_like(arg) or "dtype" in r.param):
-            return None  # a dtype is an int to the compiler; `int` would mislead the reader
+            # a dtype is an int to the compiler, and takes a `torch.dtype` annotation
+            if wanted not in ("int", "Optional[int]"):
+                return None
+            wanted = wanted.replace("int", "dtype")
         names = set(re.findall(r"[A-Za-z_]\w*", wanted))
         if not names or not names <= _ANNOTATABLE or not re.fullmatch(r"[\w\[\], ]+", wanted):
             return None
@@ -420,16 +481,13 @@ class RandomPerspective(nn.Module):
             return None
         if wanted != "Optional[Tensor]" and self.ctx.compiled_from_another_file(callee.node):
             return None
-        ann = re.sub(r"\bTensor\b", "torch.Tensor", wanted)
+        ann = re.sub(r"\b(Tensor|Device|dtype)\b", lambda m: _WRITTEN[m.group(1)], wanted)
+        names = set(re.findall(r"[A-Za-z_]\w*", wanted))  # with the Optional a None default adds
         imports = [f"from typing import {n}" for n in sorted(names & _TYPING)] + (
-            ["import torch"] if "Tensor" in names else []
+            ["import torch"] if names & {"Tensor", "Device", "dtype"} else []
         )
-        new = param.with_changes(annotation=cst.Annotation(cst.parse_expression(ann)))
-        if param.default is not None:
-            space = cst.SimpleWhitespace(" ")
-            new = new.with_changes(equal=cst.AssignEqual(whitespace_before=space, whitespace_after=space))
         return Fix(
-            replacements=[(param, new)],
+            replacements=[(param, _annotated(param, ann))],
             imports=imports,
             safety=SAFE,
             description=f"annotate `{r.param}` of `{fn.name.value}` (line {callee.node.lineno}) `{ann}`",
@@ -449,6 +507,15 @@ class RandomPerspective(nn.Module):
         return ""
 
 
+def _annotated(param: cst.Param, ann: str) -> cst.Param:
+    """``param`` annotated ``ann`` (``x: T = d``: spaces around ``=`` once annotated)."""
+    new = param.with_changes(annotation=cst.Annotation(cst.parse_expression(ann)))
+    if param.default is not None:
+        space = cst.SimpleWhitespace(" ")
+        new = new.with_changes(equal=cst.AssignEqual(whitespace_before=space, whitespace_after=space))
+    return new
+
+
 def _dtype_like(arg: cst.BaseExpression) -> bool:
     """``x.dtype`` or ``torch.<name>`` (``torch.float32``): a value the compiler types int."""
     return isinstance(arg, cst.Attribute) and (
@@ -458,7 +525,8 @@ def _dtype_like(arg: cst.BaseExpression) -> bool:
 
 _TYPING = frozenset({"List", "Tuple", "Dict", "Optional"})
 # what a parameter can be annotated with from the type of an argument
-_ANNOTATABLE = _TYPING | {"int", "float", "bool", "str", "Tensor"}
+_ANNOTATABLE = _TYPING | {"int", "float", "bool", "str", "Tensor", "Device", "dtype"}
+_WRITTEN = {"Tensor": "torch.Tensor", "Device": "torch.device", "dtype": "torch.dtype"}
 
 
 def _unoptional(t: str) -> str:
