@@ -213,7 +213,22 @@ def causal_mask(n: int, dtype, device):
 class Mask(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + causal_mask(x.shape[-1], x.dtype, x.device)
-"""
+""",
+            fixed="""
+import torch
+from torch import nn
+
+
+def causal_mask(n: int, dtype: torch.dtype, device: torch.device):
+    return torch.full((n, n), float("-inf"), dtype=dtype, device=device)
+
+
+class Mask(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + causal_mask(x.shape[-1], x.dtype, x.device)
+""",
+            inputs="[(torch.randn(2, 3),)]",
+            fix=SAFE,
         ),
         Example(
             """
