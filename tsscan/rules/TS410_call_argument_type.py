@@ -340,6 +340,19 @@ class Grid(nn.Module):
     valid = [
         Example(
             """
+import torch
+from torch import nn
+
+
+class LayerDrop(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and torch.rand([]) < 0.5:
+            return x
+        return x * torch.ones([]) + torch.zeros([], dtype=x.dtype)
+"""
+        ),
+        Example(
+            """
 from typing import List, Optional
 
 import torch

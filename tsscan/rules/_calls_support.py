@@ -91,6 +91,8 @@ class CallCheckRule(Rule):
     leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = leave_Lambda = _exit
 
     def _type(self, expr: cst.BaseExpression) -> str | None:
+        if isinstance(expr, cst.List) and not expr.elements:
+            return None  # `[]` as an argument takes the parameter's list type (`torch.rand([])`)
         t = self.ctx.types.type_at(expr)  # None where the flow walk recorded no variable types
         if t is None:
             return None
