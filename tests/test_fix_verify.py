@@ -884,3 +884,23 @@ def test_fix_in_a_base_class_is_confirmed_through_a_buildable_subclass(tmp_path,
     verifier.inputs = {}
     ff = fix_file(engine, str(path), src, verifier=verifier)
     assert [(r.status, r.level) for r in ff.applied] == [("confirmed", 3)], [r.note() for r in ff.applied + ff.dropped]
+
+
+def test_the_same_compiler_error_is_recognised_across_compiles():
+    """torch mangles a class compiled again (`___torch_mangle_910.BoxCoder`) and names the
+    compilation unit by address: torchvision's RoIHeads failed the same way before and after
+    the fixes, and the fixes were reverted as if they had caused it."""
+    from tsscan.verify.errors import CompilerError
+
+    def error(mangle: str, address: str) -> CompilerError:
+        return CompilerError(
+            "RuntimeError",
+            f"Could not cast attribute 'box_coder' to type __torch__.m.{mangle}BoxCoder "
+            f"(of Python compilation unit at: {address}): 'int' object is not iterable",
+            None,
+        )
+
+    before, after = error("", "0x55c7ce9c2d90"), error("___torch_mangle_910.", "0x7f00aa11")
+    assert before.first_line != after.first_line
+    assert before.stable_line == after.stable_line
+    assert error("", "0x1").stable_line != CompilerError("RuntimeError", "another error", None).stable_line

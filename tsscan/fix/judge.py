@@ -205,7 +205,7 @@ def _problem_error(
         span = _unit_span(result, unit)
         if span and any(span[0] <= d.line <= span[1] for d in result.diagnostics):
             return False
-    return (unit, err.first_line, _line_text(lines, err.line)) not in accepted
+    return (unit, err.stable_line, _line_text(lines, err.line)) not in accepted
 
 
 def _unit_span(result: CheckResult, unit: str) -> tuple[int, int] | None:
@@ -227,7 +227,7 @@ def find_problems(
     problems: list[Problem] = []
 
     def sig(unit: str, err: CompilerError) -> tuple[str, str, str]:
-        return (unit, err.first_line, _line_text(lines, err.line))
+        return (unit, err.stable_line, _line_text(lines, err.line))
 
     def in_function(line: int | None) -> list[FixRecord]:
         qual = _function_at(result, line)
@@ -246,7 +246,7 @@ def find_problems(
                 )
     if outcome.import_error is not None and outcome.original_import_error is None:
         err = outcome.import_error
-        if ("import", err.first_line, _line_text(lines, err.line)) not in accepted:
+        if ("import", err.stable_line, _line_text(lines, err.line)) not in accepted:
             problems.append(
                 Problem(
                     "import", f"the fixed module cannot be imported: {err.short()}", list(records), sig("import", err)

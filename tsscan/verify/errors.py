@@ -12,6 +12,8 @@ from tsscan.rule import Diagnostic
 from tsscan.semantic.compiled import FileScope
 
 _FRAME_RE = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
+_MANGLE_RE = re.compile(r"___torch_mangle_\d+\.")
+_ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]+")
 _TOPLEVEL_RE = re.compile(r"Expected a single top-level function: (?P<path>.+?):(?P<line>\d+)")
 
 
@@ -29,6 +31,13 @@ class CompilerError:
             if ln.strip():
                 return ln.strip().rstrip(":").rstrip()
         return self.kind
+
+    @property
+    def stable_line(self) -> str:
+        """:attr:`first_line` without what changes from one compile to the next: torch's
+        mangled class names (``___torch_mangle_910.``) and object addresses (``0x55c7...``),
+        so that the same error before and after the fixes is recognised as the same."""
+        return _ADDRESS_RE.sub("0x…", _MANGLE_RE.sub("", self.first_line))
 
     def short(self) -> str:
         return f"{self.kind}: {self.first_line}"
