@@ -135,7 +135,10 @@ class Kinds:
     def __init__(self, ctx: FunctionContext) -> None:
         assert ctx.node is not None, "the engine sets the function before the rules run"
         self.ctx = ctx
+        self.node = ctx.node
         self.bindings = bindings_of(ctx.node, ctx)
+        # the model's expression types, with the names no binding of the function can change
+        self._typer = ExprTyper(ctx, self._name_type)
         self._annotated: dict[str, str] = {}
         self._busy: set[str] = set()
 
@@ -143,8 +146,7 @@ class Kinds:
     def _params(self) -> dict[str, str]:
         """The kind of each parameter: ``self`` a module, one without annotation a Tensor
         (TorchScript's default), ``*args``/``**kwargs`` sequences, else its annotation's."""
-        fn = self.ctx.node
-        assert fn is not None
+        fn = self.node
         me = self.ctx.self_name
         params: dict[str, str] = {}
         for p in param_list(fn):
@@ -242,14 +244,13 @@ class Kinds:
         const = _const_kind(node)
         if const is not None:
             return const
-        known = kind_of_type(ExprTyper(self.ctx, self._name_type)(node)) if self.ctx.node is not None else UNKNOWN
+        known = kind_of_type(self._typer(node))
         return known if known != UNKNOWN else self._kind(node)
 
     def _name_type(self, name: str) -> str | None:
         """A name's TorchScript type where no binding in the function can change it: an
         annotated name, or a parameter never assigned; other names are left to :meth:`name_kind`."""
-        assert self.ctx.node is not None
-        types = analyse(self.ctx.node, self.ctx)
+        types = analyse(self.node, self.ctx)
         if name in types.declared:
             return types.declared[name]
         if name in self.bindings.params and name not in self.bindings.assigned:
