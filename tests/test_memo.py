@@ -11,7 +11,7 @@ from tsscan.files import split_lines
 from tsscan.semantic import attribute_writes, compiled
 from tsscan.semantic.function_types import EXCEPT, IMPORT, bindings_of
 from tsscan.semantic.memo import Memo, NodeMemos
-from tsscan.semantic.receivers import MODULE, SCALAR, SEQUENCE, TENSOR, UNKNOWN, kinds_for
+from tsscan.semantic.receivers import MODULE, SCALAR, SEQUENCE, TENSOR, UNKNOWN
 from tsscan.semantic.reparse import reparse
 
 
@@ -141,19 +141,33 @@ def test_kinds_and_flow_types_read_one_binding_view() -> None:
     fn = ctx.function_node
     bindings = bindings_of(fn, ctx)
     assert ctx.types.bindings is bindings  # made once, shared
-    kinds = kinds_for(ctx, fn)
-    assert kinds_for(ctx, fn) is kinds
+    assert ctx.bindings is bindings and ctx.kinds.bindings is bindings
+    kinds = ctx.kinds
+    assert ctx.kinds is kinds  # made once per function, shared by the rules
     params = {"x", "n", "xs"}
-    # the kinds see the whole body's bindings (a name there shadows a builtin or a module) ...
-    assert kinds.local_names == params | {b.name for b in bindings.sites if b.form not in (EXCEPT, IMPORT)}
-    assert kinds.local_names == params | {"y", "z", "a", "b", "i", "ys", "j", "g", "w", "v", "inner", "c"}
+    assert bindings.params == ["x", "n", "xs"]
+    # the function's names are the whole body's bindings (a name there shadows a builtin or a
+    # module) ...
+    assert ctx.local_names == params | {b.name for b in bindings.sites if b.form not in (EXCEPT, IMPORT)}
+    assert ctx.local_names == params | {"y", "z", "a", "b", "i", "ys", "j", "g", "w", "v", "inner", "c"}
     # ... the flow types what the function's own scope binds
     assert bindings.own_names == {"y", "z", "a", "b", "n", "i", "ys", "g", "w", "v", "e", "m"}
     assert ctx.types.rebinds("n") and ctx.types.rebinds("e") and not ctx.types.rebinds("j")
     assert not ctx.types.rebinds("x") and not ctx.types.rebinds("inner") and not ctx.types.rebinds("r")
-    assert kinds.assigned["a"] == [None] and kinds.assigned["n"] == [None]
-    assert [type(v) for v in kinds.assigned["y"]] == [cst.Name]
-    assert kinds.annotated == {"z": SCALAR}
+    assert bindings.assigned["a"] == [None] and bindings.assigned["n"] == [None]
+    assert [type(v) for v in bindings.assigned["y"]] == [cst.Name]
+    assert "z" not in bindings.assigned and "e" not in bindings.assigned and "m" not in bindings.assigned
+    assert list(bindings.annotated) == ["z"] and kinds.name_kind("z") == SCALAR
+
+
+def test_a_name_is_shadowed_by_the_function_or_the_file() -> None:
+    ctx = _context()
+    # bound by the function: a parameter, a local, a comprehension's target
+    assert ctx.is_shadowed("x") and ctx.is_shadowed("y") and ctx.is_shadowed("j")
+    # bound at module level: an import
+    assert ctx.is_shadowed("torch") and ctx.module.binds("List") and not ctx.module.binds("y")
+    # a builtin nobody binds again; ``except ... as`` and ``import ... as`` names do not count
+    assert not ctx.is_shadowed("len") and not ctx.is_shadowed("e") and not ctx.is_shadowed("m")
 
 
 def test_kinds_project_the_model() -> None:

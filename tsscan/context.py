@@ -10,9 +10,10 @@ import libcst as cst
 
 from tsscan.semantic.compiled import FROM_ANOTHER_FILE
 from tsscan.semantic.function import FunctionFacts, cst_dotted
+from tsscan.semantic.function_types import Bindings, bindings_of
 from tsscan.semantic.memo import Memo
 from tsscan.semantic.param_uses import membership_list_type, star_forwards, used_as_non_tensor
-from tsscan.semantic.receivers import Kinds, kinds_for
+from tsscan.semantic.receivers import Kinds
 from tsscan.semantic.types import FunctionTypes, analyse, iter_annotations, refined_names
 from tsscan.semantic.wrapper_reads import BadRead, bad_reads
 from tsscan.semantic.wrappers import Wrapper, outer_wrapper
@@ -23,6 +24,7 @@ _ANNOTATIONS: Memo[list[tuple[cst.BaseExpression, str, cst.Param | None]]] = Mem
 _REFINED_NAMES: Memo[set[str]] = Memo("names that may refine an Optional")
 _STRICT_REFINED_NAMES: Memo[set[str]] = Memo("names that refine an Optional (strict)")
 _WRAPPED_BAD_READS: Memo[list[BadRead]] = Memo("global reads a wrapper's module breaks")
+_KINDS: Memo[Kinds] = Memo("coarse kinds of a function's expressions")
 
 
 @dataclass
@@ -57,8 +59,27 @@ class FunctionContext(FunctionFacts):
 
     @property
     def kinds(self) -> Kinds:
-        """What each expression of the function can be: Tensor, sequence, scalar, module."""
-        return kinds_for(self, self.function_node)
+        """What each expression of the function can be: Tensor, sequence, scalar, module (a
+        view of the model's types, :class:`tsscan.semantic.receivers.Kinds`; made once)."""
+        return self.memo(_KINDS, self.function_node, lambda: Kinds(self))
+
+    @property
+    def bindings(self) -> Bindings:
+        """Every place the function's body binds a name, and its parameters
+        (:class:`tsscan.semantic.function_types.Bindings`: ``assigned``, ``annotated``, ...)."""
+        return bindings_of(self.function_node, self)
+
+    @property
+    def local_names(self) -> frozenset[str]:
+        """The names the function binds: its parameters and what its body binds, nested class
+        bodies and comprehensions included (:attr:`Bindings.local_names`)."""
+        return bindings_of(self.function_node, self).local_names
+
+    def is_shadowed(self, name: str) -> bool:
+        """``name`` (a builtin's, a module's) is bound again where the function reads it: by
+        the function itself (:attr:`local_names`) or at the file's module level
+        (:meth:`tsscan.semantic.module.ModuleInfo.binds`)."""
+        return name in self.local_names or self.module.binds(name)
 
     @property
     def annotations(self) -> list[tuple[cst.BaseExpression, str, cst.Param | None]]:

@@ -109,7 +109,7 @@ class Pyramid(torch.nn.Module):
 
     def _callee(self, func: cst.BaseExpression) -> Callee | None:
         me = self.ctx.self_name
-        local = self.ctx.kinds.local_names
+        local = self.ctx.local_names
         if isinstance(func, cst.Name):
             if me is not None and func.value == me:
                 return ("m", "forward")

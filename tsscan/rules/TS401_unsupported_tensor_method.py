@@ -287,6 +287,6 @@ class Masker(nn.Module):
     def _torch_name(self):
         """The name the torch module is bound to in this file (None: not imported as a module)."""
         prefix = torch_prefix(self.ctx, "")
-        if prefix is None or prefix[:-1] in self.ctx.kinds.local_names:
+        if prefix is None or prefix[:-1] in self.ctx.local_names:
             return None
         return prefix[:-1]

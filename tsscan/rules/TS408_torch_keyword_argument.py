@@ -115,7 +115,7 @@ def probs(x: torch.Tensor) -> torch.Tensor:
             isinstance(head, cst.Name)
             and head.value in self.ctx.module.aliases
             and knowledge.function_kind(qual) in ("builtin", "python")
-            and head.value not in self.ctx.kinds.local_names
+            and head.value not in self.ctx.local_names
         )
         if is_function:
             names = _names(knowledge.overloads(qual))
@@ -130,7 +130,7 @@ def probs(x: torch.Tensor) -> torch.Tensor:
             and not (
                 isinstance(head, cst.Name)
                 and head.value in self.ctx.module.aliases
-                and head.value not in self.ctx.kinds.local_names
+                and head.value not in self.ctx.local_names
             )
         ):
             overloads = knowledge.tensor_method_overloads(func.attr.value)

@@ -95,6 +95,6 @@ class Sync(torch.nn.Module):
             head = head.value
         if not isinstance(head, cst.Name) or head.value not in self.ctx.module.aliases:
             return
-        if head.value in self.ctx.kinds.local_names or self.ctx.knowledge.function_compiles(qual):
+        if head.value in self.ctx.local_names or self.ctx.knowledge.function_compiles(qual):
             return
         self.report(node, self.message.format(name=qual))

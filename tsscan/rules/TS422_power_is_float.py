@@ -219,7 +219,7 @@ class Tile(torch.nn.Module):
         if not suspects:
             return
         func = node.func
-        if isinstance(func, cst.Name) and func.value == "range" and self._builtin("range"):
+        if isinstance(func, cst.Name) and func.value == "range" and not self.ctx.is_shadowed("range"):
             for a in suspects:
                 if self._number_type(a.value) == "float":
                     self._report(a.value, " (a `range()` bound)")
@@ -253,12 +253,6 @@ class Tile(torch.nn.Module):
         args = [types[id(a)] for a in positional]
         keywords = {a.keyword.value: types[id(a)] for a in every if a.keyword is not None}
         return any(sig.binds(args, keywords) for sig in overloads)
-
-    def _builtin(self, name: str) -> bool:
-        mod = self.ctx.module
-        return not (
-            name in mod.functions or name in mod.classes or name in mod.aliases or name in self.ctx.kinds.local_names
-        )
 
     def _report(self, node: cst.BaseExpression, where: str) -> None:
         if in_quiet_arm(self.ctx, node):

@@ -3,6 +3,7 @@ from typing import TypeGuard
 import libcst as cst
 
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic.function_types import ANNOTATED
 from tsscan.semantic.receivers import SEQUENCE
 from tsscan.walk import walk
 
@@ -47,19 +48,6 @@ class _Names(cst.CSTVisitor):
 
     def visit_Name(self, node: cst.Name) -> None:
         self.names.add(node.value)
-
-
-class _AnnotationsOf(cst.CSTVisitor):
-    """The annotations of ``name: T`` statements (at module level: walk() looks the hooks of
-    a visitor class up once per class)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.found: list = []
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if isinstance(node.target, cst.Name) and node.target.value == self.name:
-            self.found.append(node.annotation.annotation)
 
 
 def _names_in(node: cst.CSTNode) -> set[str]:
@@ -230,8 +218,7 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
             isinstance(node, cst.Call)
             and isinstance(node.func, cst.Name)
             and node.func.value == "reversed"
-            and "reversed" not in self.ctx.kinds.local_names
-            and not self.ctx.kinds._shadowed("reversed")
+            and not self.ctx.is_shadowed("reversed")
             and len(node.args) == 1
             and node.args[0].keyword is None
             and node.args[0].star == ""
@@ -242,7 +229,7 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
             isinstance(arg, cst.Call)
             and isinstance(arg.func, cst.Name)
             and arg.func.value == "range"
-            and not self.ctx.kinds._shadowed("range")
+            and not self.ctx.is_shadowed("range")
             and 1 <= len(arg.args) <= 2
             and all(a.keyword is None and a.star == "" and _pure(a.value) for a in arg.args)
         ):
@@ -257,7 +244,7 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
     def _index_fix(self, loop: cst.For, arg: cst.BaseExpression) -> Fix | None:
         if not isinstance(arg, cst.Name) or not self._indexable(arg.value):
             return None
-        if any(self.ctx.kinds._shadowed(b) or b in self.ctx.kinds.local_names for b in ("len", "range")):
+        if any(self.ctx.is_shadowed(b) for b in ("len", "range")):
             return None
         if not isinstance(loop.body, cst.IndentedBlock):
             return None
@@ -276,11 +263,11 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
 
     def _indexable(self, name: str) -> bool:
         """A List or str name: indexable with a variable in TorchScript."""
-        k = self.ctx.kinds
+        b = self.ctx.bindings
         ann = None
-        if name in k.annotated:
+        if name in b.annotated:
             ann = self._annotation_of_local(name)
-        elif name in k.params and name not in k.assigned:
+        elif name in b.params and name not in b.assigned:
             ann = self._annotation_of_param(name)
         if ann is None:
             return False
@@ -296,7 +283,7 @@ def backwards(x: torch.Tensor, xs: List[int]) -> List[torch.Tensor]:
         return None
 
     def _annotation_of_local(self, name: str) -> cst.BaseExpression | None:
-        finder = _AnnotationsOf(name)
-        walk(self.ctx.function_node, finder)
-        found = finder.found
-        return found[0] if len(found) == 1 and name not in self.ctx.kinds.assigned else None
+        """The annotation of a local annotated once and never assigned otherwise."""
+        b = self.ctx.bindings
+        found = [site.annotation for site in b.sites if site.form == ANNOTATED and site.name == name]
+        return found[0] if len(found) == 1 and name not in b.assigned else None

@@ -82,11 +82,7 @@ def largest_first(xs: List[float]) -> List[float]:
             return
         if isinstance(func, cst.Name):
             name = func.value
-            if (
-                name not in ("sorted", "min", "max")
-                or name in self.ctx.kinds.local_names
-                or self.ctx.kinds._shadowed(name)
-            ):
+            if name not in ("sorted", "min", "max") or self.ctx.is_shadowed(name):
                 return
             bad = [k for k in kws if k == "key" or (name == "sorted" and k == "reverse")]
             if bad:

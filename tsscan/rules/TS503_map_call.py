@@ -88,16 +88,14 @@ def truncate(xs: List[float]) -> List[int]:
             isinstance(node, cst.Call)
             and isinstance(node.func, cst.Name)
             and node.func.value == "map"
-            and "map" not in self.ctx.kinds.local_names
-            and not self.ctx.kinds._shadowed("map")
+            and not self.ctx.is_shadowed("map")
         )
 
     def visit_Call(self, node: cst.Call) -> None:
         if (
             isinstance(node.func, cst.Name)
             and node.func.value == "list"
-            and not self.ctx.kinds._shadowed("list")
-            and "list" not in self.ctx.kinds.local_names
+            and not self.ctx.is_shadowed("list")
             and len(node.args) == 1
             and node.args[0].keyword is None
             and node.args[0].star == ""

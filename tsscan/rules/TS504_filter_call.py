@@ -68,10 +68,5 @@ def positives(xs: List[int]) -> List[int]:
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        if (
-            isinstance(node.func, cst.Name)
-            and node.func.value == "filter"
-            and "filter" not in self.ctx.kinds.local_names
-            and not self.ctx.kinds._shadowed("filter")
-        ):
+        if isinstance(node.func, cst.Name) and node.func.value == "filter" and not self.ctx.is_shadowed("filter"):
             self.report(node)

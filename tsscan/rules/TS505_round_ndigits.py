@@ -54,12 +54,7 @@ def cents(x: torch.Tensor, v: float) -> torch.Tensor:
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not (
-            isinstance(node.func, cst.Name)
-            and node.func.value == "round"
-            and "round" not in self.ctx.kinds.local_names
-            and not self.ctx.kinds._shadowed("round")
-        ):
+        if not (isinstance(node.func, cst.Name) and node.func.value == "round" and not self.ctx.is_shadowed("round")):
             return
         if len(node.args) >= 2 or any(a.keyword is not None and a.keyword.value == "ndigits" for a in node.args):
             self.report(node)

@@ -122,10 +122,7 @@ def bits(v: float) -> float:
 
     def visit_Name(self, node: cst.Name) -> None:
         # from math import isclose
-        if (
-            self.ctx.module.aliases.get(node.value, "").startswith("math.")
-            and node.value not in self.ctx.kinds.local_names
-        ):
+        if self.ctx.module.aliases.get(node.value, "").startswith("math.") and node.value not in self.ctx.local_names:
             self._check(node)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -143,12 +140,12 @@ def bits(v: float) -> float:
     def _qual(self, node: cst.BaseExpression) -> str | None:
         if not (self.ctx.qualname(node) or "").startswith("math."):
             return None
-        if isinstance(node, cst.Name) and node.value in self.ctx.kinds.local_names:
+        if isinstance(node, cst.Name) and node.value in self.ctx.local_names:
             return None
         if (
             isinstance(node, cst.Attribute)
             and isinstance(node.value, cst.Name)
-            and node.value.value in self.ctx.kinds.local_names
+            and node.value.value in self.ctx.local_names
         ):
             return None
         qual = self.ctx.qualname(node)
@@ -188,7 +185,7 @@ def bits(v: float) -> float:
             return None
         math_name = next((k for k, v in self.ctx.module.aliases.items() if v == "math"), None)
         imports = []
-        if math_name is None or math_name in self.ctx.kinds.local_names:
+        if math_name is None or math_name in self.ctx.local_names:
             math_name, imports = "math", ["import math"]
         text = f"{a} == {b} or (abs({a} - {b}) <= 1e-09 * max(abs({a}), abs({b})) and abs({a} - {b}) < {math_name}.inf)"
         new = cst.parse_expression(text)

@@ -59,7 +59,7 @@ def gate(x: torch.Tensor) -> torch.Tensor:
         head = func
         while isinstance(head, cst.Attribute):
             head = head.value
-        if not isinstance(head, cst.Name) or head.value in self.ctx.kinds.local_names:
+        if not isinstance(head, cst.Name) or head.value in self.ctx.local_names:
             return
         origin = self.ctx.module.aliases.get(head.value, "")
         if origin != "numpy" and not origin.startswith("numpy."):

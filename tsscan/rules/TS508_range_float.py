@@ -72,12 +72,7 @@ def half(n: int, v: float) -> int:
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not (
-            isinstance(node.func, cst.Name)
-            and node.func.value == "range"
-            and "range" not in self.ctx.kinds.local_names
-            and not self.ctx.kinds._shadowed("range")
-        ):
+        if not (isinstance(node.func, cst.Name) and node.func.value == "range" and not self.ctx.is_shadowed("range")):
             return
         for a in node.args:
             if a.keyword is None and not a.star and self._is_float(a.value, set()):
@@ -96,12 +91,7 @@ def half(n: int, v: float) -> int:
                 return self._is_float(node.left, seen) or self._is_float(node.right, seen)
             return False
         if isinstance(node, cst.Call):
-            return (
-                isinstance(node.func, cst.Name)
-                and node.func.value == "float"
-                and "float" not in self.ctx.kinds.local_names
-                and not self.ctx.kinds._shadowed("float")
-            )
+            return isinstance(node.func, cst.Name) and node.func.value == "float" and not self.ctx.is_shadowed("float")
         if isinstance(node, cst.Name):
             return self._name_is_float(node.value, seen)
         return False
@@ -110,20 +100,20 @@ def half(n: int, v: float) -> int:
         if name in seen:
             return False
         seen = seen | {name}
-        k = self.ctx.kinds
+        b = self.ctx.bindings
         annotations = []
         ps = self.ctx.function_node.params
         for p in [*ps.posonly_params, *ps.params, *ps.kwonly_params]:
             if p.name.value == name:
                 annotations.append(p.annotation.annotation if p.annotation else None)
-        if name in k.annotated:
+        if name in b.annotated:
             return False  # locals annotated float are rare; stay quiet unless simple
-        values = k.assigned.get(name, [])
+        values = b.assigned.get(name, [])
         if annotations:
             ann = annotations[0]
             if not (isinstance(ann, cst.Name) and ann.value == "float"):
                 return False
             return all(v is not None and self._is_float(v, seen) for v in values)
-        if name not in k.local_names or not values:
+        if name not in b.local_names or not values:
             return False
         return all(v is not None and self._is_float(v, seen) for v in values)

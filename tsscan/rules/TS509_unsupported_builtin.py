@@ -85,7 +85,7 @@ def size_of(path: str) -> int:
         name = func.value
         if name in _ELSEWHERE or name not in self.ctx.knowledge.builtins_unsupported:
             return
-        if name in self.ctx.kinds.local_names or self.ctx.kinds._shadowed(name):
+        if self.ctx.is_shadowed(name):
             return
         message = self.message.format(name=name)
         if name in _HINTS:

@@ -58,7 +58,7 @@ def jitter(x: torch.Tensor) -> torch.Tensor:
         head = node.func
         while isinstance(head, cst.Attribute):
             head = head.value
-        if not isinstance(head, cst.Name) or head.value in self.ctx.kinds.local_names:
+        if not isinstance(head, cst.Name) or head.value in self.ctx.local_names:
             return
         origin = self.ctx.module.aliases.get(head.value, "")
         if origin == "random" or origin.startswith("random."):

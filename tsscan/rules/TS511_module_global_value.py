@@ -299,16 +299,16 @@ def scale(x: torch.Tensor, k: float = SCALE) -> torch.Tensor:
             return
         name = node.value
         mod = self.ctx.module
-        if name == "__debug__" and name not in self.ctx.kinds.local_names:
+        if name == "__debug__" and name not in self.ctx.local_names:
             self.report(node, _DEBUG)
             return
-        if name in mod.aliases and name not in mod.globals and name not in self.ctx.kinds.local_names:
+        if name in mod.aliases and name not in mod.globals and name not in self.ctx.local_names:
             if self._imported_value(mod.aliases[name]):
                 self.report(node, self.message.format(name=name))
             return
         if name not in mod.globals or name in mod.functions or name in mod.classes or name in mod.aliases:
             return
-        if name in self.ctx.kinds.local_names:
+        if name in self.ctx.local_names:
             return
         if self._is_value(name, set()):
             self.report(

@@ -207,7 +207,7 @@ class Unpack(nn.Module):
         func = node.func
         if not (isinstance(func, cst.Name) and func.value == "isinstance"):
             return
-        if func.value in self.ctx.kinds.local_names or self.ctx.kinds._shadowed("isinstance"):
+        if self.ctx.is_shadowed("isinstance"):
             return
         if len(node.args) != 2 or node.args[1].keyword is not None or node.args[1].star:
             return
@@ -246,9 +246,9 @@ class Unpack(nn.Module):
 
     def _unknown(self, item: cst.BaseExpression, valued: bool):
         if isinstance(item, cst.Name):
-            if item.value in self.ctx.kinds.local_names:
+            if item.value in self.ctx.local_names:
                 return None
-            if item.value in _BUILTINS and not self.ctx.kinds._shadowed(item.value):
+            if item.value in _BUILTINS and not self.ctx.module.binds(item.value):
                 return item.value
         if not isinstance(item, (cst.Name, cst.Attribute)):
             return None

@@ -90,7 +90,7 @@ class Head(torch.nn.Module):
         head = node.func
         while isinstance(head, cst.Attribute):
             head = head.value
-        if not isinstance(head, cst.Name) or head.value in self.ctx.kinds.local_names:
+        if not isinstance(head, cst.Name) or head.value in self.ctx.local_names:
             return
         fix = None
         args = node.args

@@ -116,7 +116,7 @@ class Grid(torch.nn.Module):
             head = head.value
         if not isinstance(head, cst.Name) or head.value not in self.ctx.module.aliases:
             return  # not an import (a local or a parameter of that name)
-        if head.value in self.ctx.kinds.local_names:
+        if head.value in self.ctx.local_names:
             return
         message = self.message.format(name=qual)
         if qual in _HINTS:

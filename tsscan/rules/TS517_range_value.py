@@ -89,15 +89,9 @@ class Pick(torch.nn.Module):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if not (isinstance(func, cst.Name) and self._builtin(func.value) and func.value in _TAKES_RANGE):
+        if not (isinstance(func, cst.Name) and func.value in _TAKES_RANGE and not self.ctx.is_shadowed(func.value)):
             for a in node.args:
                 self._as_value.add(id(a.value))
         if id(node) in self._as_value and isinstance(func, cst.Name) and func.value == "range":
-            if self._builtin("range"):
+            if not self.ctx.is_shadowed("range"):
                 self.report(node)
-
-    def _builtin(self, name: str) -> bool:
-        mod = self.ctx.module
-        return not (
-            name in mod.functions or name in mod.classes or name in mod.aliases or name in self.ctx.kinds.local_names
-        )

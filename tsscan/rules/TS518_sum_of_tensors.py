@@ -77,8 +77,7 @@ class Total(torch.nn.Module):
         func = node.func
         if not (isinstance(func, cst.Name) and func.value == "sum" and len(node.args) == 1):
             return
-        mod = self.ctx.module
-        if any("sum" in names for names in (mod.functions, mod.classes, mod.aliases, self.ctx.kinds.local_names)):
+        if self.ctx.is_shadowed("sum"):
             return
         arg = node.args[0]
         if arg.keyword is not None or arg.star:

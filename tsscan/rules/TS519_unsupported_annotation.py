@@ -115,7 +115,7 @@ class Expand(torch.nn.Module):
             if not isinstance(sub, (cst.Name, cst.Attribute)):
                 continue
             qual = self.ctx.qualname(sub) or ""
-            if isinstance(sub, cst.Name) and sub.value in self.ctx.kinds.local_names:
+            if isinstance(sub, cst.Name) and sub.value in self.ctx.local_names:
                 continue
             instead = None
             if qual == "torch.Size":
@@ -123,13 +123,9 @@ class Expand(torch.nn.Module):
             elif qual.startswith(_ABSTRACT_HOMES) and qual.rpartition(".")[2] in _ABSTRACT:
                 instead = _ABSTRACT[qual.rpartition(".")[2]]
             elif id(sub) not in subscripted and qual in _NEEDS_ITEMS:
-                if qual == "dict" and self._shadowed("dict"):
+                if qual == "dict" and self.ctx.module.binds("dict"):
                     continue  # a class or value of the file named `dict`
                 instead = _NEEDS_ITEMS[qual]
             if instead is not None:
                 shown = cst.Module(body=[]).code_for_node(sub)
                 self.report(sub, self.message.format(name=shown, instead=instead))
-
-    def _shadowed(self, name: str) -> bool:
-        mod = self.ctx.module
-        return name in mod.functions or name in mod.classes or name in mod.aliases or name in mod.globals

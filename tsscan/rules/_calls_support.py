@@ -48,7 +48,7 @@ class CallCheckRule(Rule):
 
     def on_function(self) -> None:
         self._scope = 0  # > 0 inside comprehensions and lambdas: their names are their own
-        self._shadowed: set[str] | None = None
+        self._locals: set[str] | None = None
         self._unannotated: set[str] = set()
         self._refined: set[str] = set()
         self._retyped: set[str] = set()
@@ -60,7 +60,7 @@ class CallCheckRule(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is self.ctx.node:
             types = self.ctx.types
-            self._shadowed = set(self.ctx.kinds.local_names)
+            self._locals = set(self.ctx.local_names)
             self._unannotated = {p.name.value for p in param_list(node) if p.annotation is None}
             self._refined = self.ctx.memo(_TESTED_NAMES, node, lambda: callees.tested_names(node))
             retypes = [*types.retypes, *types.quiet_retypes]  # also in arms the compiler may drop
@@ -144,11 +144,11 @@ class CallCheckRule(Rule):
         return type(expr) is cst.Name and expr.value in self._unannotated
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self._scope or self._shadowed is None:
+        if self._scope or self._locals is None:
             return
         if any(a.star for a in node.args):
             return
-        callee = callees.resolve(self.ctx, node, self._shadowed, self._type)
+        callee = callees.resolve(self.ctx, node, self._locals, self._type)
         if callee is None or not callee.signatures:
             return
         positional = [a.value for a in node.args if a.keyword is None]

@@ -32,9 +32,9 @@ from tsscan.semantic.calls import Callee
 from tsscan.semantic.crossing import text_to_cst
 from tsscan.semantic.foreign import Foreign
 from tsscan.semantic.function import FunctionFacts, cst_dotted
+from tsscan.semantic.function_types import bindings_of
 from tsscan.semantic.knowledge import Param, Signature
 from tsscan.semantic.module import ClassInfo, FuncNode, ModuleInfo, dotted
-from tsscan.semantic.receivers import kinds_for
 from tsscan.semantic.submodules import overloaded, own_method, submodule_class
 from tsscan.semantic.values import MODULE
 from tsscan.walk import children, walk
@@ -326,7 +326,7 @@ def operator_overloads(
     if (
         isinstance(head, cst.Name)
         and head.value in ctx.module.aliases
-        and head.value not in kinds_for(ctx, ctx.node).local_names
+        and head.value not in bindings_of(ctx.node, ctx).local_names
     ):
         qual = ctx.qualname(func) or ""
         return knowledge.function_overloads(qual) if knowledge.function_kind(qual) == "builtin" else []

@@ -7,10 +7,11 @@ typed differently per arm, returns).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import libcst as cst
 
-from tsscan.semantic.annotations import walk_expr
+from tsscan.semantic.annotations import param_list, walk_expr
 from tsscan.semantic.exprs import ExprTyper
 from tsscan.semantic.function import FunctionFacts as FunctionContext
 from tsscan.semantic.memo import Memo
@@ -155,15 +156,42 @@ class Binding:
 
 @dataclass
 class Bindings:
-    """The names a function body binds, in the order it binds them (:func:`bindings_of`)."""
+    """The names a function body binds, in the order it binds them (:func:`bindings_of`), and
+    the function's parameters."""
 
     sites: list[Binding]
+    # the names of the parameters, in order, ``*args`` and ``**kwargs`` last
+    params: list[str] = field(default_factory=list)
 
     @property
     def own_names(self) -> set[str]:
         """The names bound in the function's own scope: not in a nested class body nor a
         comprehension, not the name of a nested ``def`` (see :meth:`FunctionTypes.rebinds`)."""
         return {b.name for b in self.sites if not b.nested and b.form != DEF}
+
+    @cached_property
+    def local_names(self) -> frozenset[str]:
+        """The names the function binds, as they hide a builtin or a module-level name in it:
+        its parameters and every binding of the body, class bodies and comprehensions inside
+        included, ``except ... as`` and ``import ... as`` names left out."""
+        return frozenset(self.params).union(b.name for b in self.sites if b.form not in (EXCEPT, IMPORT))
+
+    @cached_property
+    def assigned(self) -> dict[str, list[cst.BaseExpression | None]]:
+        """Every value each of :attr:`local_names` is bound to but by an annotation, in the
+        order of the source (None: a binding whose value is not one expression: a ``for``
+        target, an augmented assignment, a name a tuple unpacks, a nested ``def``)."""
+        out: dict[str, list[cst.BaseExpression | None]] = {}
+        for b in self.sites:
+            if b.form not in (EXCEPT, IMPORT, ANNOTATED):
+                out.setdefault(b.name, []).append(b.value)
+        return out
+
+    @cached_property
+    def annotated(self) -> dict[str, cst.BaseExpression]:
+        """The annotation of each name the body annotates (``x: T`` or ``x: T = v``), the last
+        one where there are several."""
+        return {b.name: b.annotation for b in self.sites if b.form == ANNOTATED and b.annotation is not None}
 
 
 _BINDINGS: Memo[Bindings] = Memo("bindings of a function body")
@@ -183,7 +211,8 @@ def bindings_of(fn: cst.FunctionDef, ctx: FunctionContext | None) -> Bindings:
 def _collect(fn: cst.FunctionDef) -> Bindings:
     v = _Bindings()
     walk(fn.body, v)
-    return Bindings(v.sites)
+    stars = [p.name.value for p in (fn.params.star_arg, fn.params.star_kwarg) if isinstance(p, cst.Param)]
+    return Bindings(v.sites, [p.name.value for p in param_list(fn)] + stars)
 
 
 def names_bound_in(node: cst.CSTNode) -> set[str]:

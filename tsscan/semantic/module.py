@@ -165,6 +165,11 @@ class ModuleInfo:
     def resolve_node(self, node: ast.AST) -> str | None:
         return self.resolve(dotted(node))
 
+    def binds(self, name: str) -> bool:
+        """The file binds ``name`` at module level: an import, a ``def``, a class or an
+        assignment. Such a name hides the builtin of that name in the file's code."""
+        return name in self.aliases or name in self.functions or name in self.classes or name in self.globals
+
 
 def _collect_imports(tree: ast.Module, mod: ModuleInfo) -> None:
     for stmt in _module_level_statements(tree):

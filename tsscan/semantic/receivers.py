@@ -17,16 +17,16 @@ their assignments when all of them agree. Nothing here imports torch.
 from __future__ import annotations
 
 import ast
+from functools import cached_property
 
 import libcst as cst
 
-from tsscan.semantic.annotations import annotation_type
+from tsscan.semantic.annotations import annotation_type, param_list
 from tsscan.semantic.exprs import ExprTyper
 from tsscan.semantic.flow import analyse
 from tsscan.semantic.function import FunctionFacts as FunctionContext
 from tsscan.semantic.function import cst_dotted
-from tsscan.semantic.function_types import ANNOTATED, EXCEPT, IMPORT, bindings_of
-from tsscan.semantic.memo import Memo
+from tsscan.semantic.function_types import bindings_of
 
 TENSOR = "tensor"
 SEQUENCE = "sequence"
@@ -116,73 +116,78 @@ def _const_kind(node: cst.BaseExpression) -> str | None:
 
 
 class Kinds:
-    """The coarse kinds of one compiled function's expressions: a projection of the type model.
+    """The coarse kinds of one compiled function's expressions: a view of the type model.
 
     Everything here comes from the model: the names the body binds and what it binds them to
-    (:func:`tsscan.semantic.function_types.bindings_of`), the TorchScript type of an expression
+    (:class:`~tsscan.semantic.function_types.Bindings`), the TorchScript type of an expression
     (:class:`~tsscan.semantic.exprs.ExprTyper` with the annotated and never-rebound names of
     :func:`~tsscan.semantic.flow.analyse`), the file's imports, functions and classes
     (:class:`~tsscan.semantic.module.ModuleInfo`) and the class's attributes
     (:class:`~tsscan.semantic.module.ClassInfo`). Where the model has no type, :meth:`kind`
-    projects these facts on the coarse kinds: a local gets the kind all its bindings agree on
+    reads these facts as coarse kinds: a local gets the kind all its bindings agree on
     (:meth:`name_kind`), ``self.x`` the kind of what ``__init__`` makes of it
     (:meth:`self_attr_kind`), a call of a builtin or a class the kind of what it returns.
 
-    The binding view is the whole body's, as a name shadows a builtin or a module there: class
-    bodies and comprehensions inside included, ``except``/``import ... as`` names left out.
-    Made once per function (:func:`kinds_for`)."""
+    Rules reach it as ``ctx.kinds`` (:class:`tsscan.context.FunctionContext`), made once per
+    function and shared; it keeps nothing but the kinds of the parameters and annotated
+    locals it was asked about."""
 
-    def __init__(self, fn: cst.FunctionDef, ctx: FunctionContext) -> None:
+    def __init__(self, ctx: FunctionContext) -> None:
+        assert ctx.node is not None, "the engine sets the function before the rules run"
         self.ctx = ctx
-        self.params: dict[str, str] = {}
-        # every value bound to each local name (None: a binding whose value is unknown)
-        self.assigned: dict[str, list[cst.BaseExpression | None]] = {}
-        self.annotated: dict[str, str] = {}  # annotated locals -> the kind of the annotation
-        self.local_names: set[str] = set()
-        params = fn.params
-        all_params = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
-        me = ctx.self_name
-        for p in all_params:
-            name = p.name.value
-            self.local_names.add(name)
-            if name == me:
-                self.params[name] = MODULE
-            elif p.annotation is None:
-                self.params[name] = TENSOR  # TorchScript's default for an unannotated parameter
-            else:
-                self.params[name] = annotation_kind(p.annotation.annotation, ctx)
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                self.local_names.add(star.name.value)
-                self.params[star.name.value] = SEQUENCE
-        for b in bindings_of(fn, ctx).sites:
-            if b.form in (EXCEPT, IMPORT):
-                continue
-            self.local_names.add(b.name)
-            if b.form == ANNOTATED:
-                self.annotated[b.name] = annotation_kind(b.annotation, ctx)
-            else:
-                self.assigned.setdefault(b.name, []).append(b.value)
+        self.node = ctx.node
+        self.bindings = bindings_of(ctx.node, ctx)
+        # the model's expression types, with the names no binding of the function can change
+        self._typer = ExprTyper(ctx, self._name_type)
+        self._annotated: dict[str, str] = {}
         self._busy: set[str] = set()
+
+    @cached_property
+    def _params(self) -> dict[str, str]:
+        """The kind of each parameter: ``self`` a module, one without annotation a Tensor
+        (TorchScript's default), ``*args``/``**kwargs`` sequences, else its annotation's."""
+        fn = self.node
+        me = self.ctx.self_name
+        params: dict[str, str] = {}
+        for p in param_list(fn):
+            name = p.name.value
+            if name == me:
+                params[name] = MODULE
+            elif p.annotation is None:
+                params[name] = TENSOR
+            else:
+                params[name] = annotation_kind(p.annotation.annotation, self.ctx)
+        for star in (fn.params.star_arg, fn.params.star_kwarg):
+            if isinstance(star, cst.Param):
+                params[star.name.value] = SEQUENCE
+        return params
+
+    def _annotated_kind(self, name: str) -> str:
+        kind = self._annotated.get(name)
+        if kind is None:
+            kind = self._annotated[name] = annotation_kind(self.bindings.annotated[name], self.ctx)
+        return kind
 
     def name_kind(self, name: str) -> str:
         """The kind of the name ``name`` where the type model has no type for it: an annotated
         local's annotation; a parameter never rebound, its own; a local, the kind every value
         bound to it (and the parameter it rebinds) agrees on, UNKNOWN when they differ or a
         value is unknown; a global name of the file's imports, functions and classes, MODULE."""
-        if name in self.annotated:
-            return self.annotated[name]
-        if name in self.params and name not in self.assigned:
-            return self.params[name]
-        if name in self.assigned:
+        bindings = self.bindings
+        if name in bindings.annotated:
+            return self._annotated_kind(name)
+        params = self._params
+        if name in params and name not in bindings.assigned:
+            return params[name]
+        if name in bindings.assigned:
             if name in self._busy:
                 return UNKNOWN
             self._busy.add(name)
             try:
-                values = self.assigned[name]
+                values = bindings.assigned[name]
                 kinds = {self.kind(v) if v is not None else UNKNOWN for v in values}
-                if name in self.params:
-                    kinds.add(self.params[name])
+                if name in params:
+                    kinds.add(params[name])
             finally:
                 self._busy.discard(name)
             return kinds.pop() if len(kinds) == 1 else UNKNOWN
@@ -239,17 +244,16 @@ class Kinds:
         const = _const_kind(node)
         if const is not None:
             return const
-        known = kind_of_type(ExprTyper(self.ctx, self._name_type)(node)) if self.ctx.node is not None else UNKNOWN
+        known = kind_of_type(self._typer(node))
         return known if known != UNKNOWN else self._kind(node)
 
     def _name_type(self, name: str) -> str | None:
         """A name's TorchScript type where no binding in the function can change it: an
         annotated name, or a parameter never assigned; other names are left to :meth:`name_kind`."""
-        assert self.ctx.node is not None
-        types = analyse(self.ctx.node, self.ctx)
+        types = analyse(self.node, self.ctx)
         if name in types.declared:
             return types.declared[name]
-        if name in self.params and name not in self.assigned:
+        if name in self.bindings.params and name not in self.bindings.assigned:
             return types.params.get(name)
         return None
 
@@ -265,20 +269,20 @@ class Kinds:
             head = cst_dotted(node)
             if head is not None:
                 first = head.split(".", 1)[0]
-                if first not in self.local_names and (
+                if first not in self.bindings.local_names and (
                     first in self.ctx.module.aliases or first in self.ctx.module.classes
                 ):
                     return MODULE  # np.linalg, torch.nn.functional, math.pi ...
             return UNKNOWN
         if isinstance(node, cst.Call):
             func = node.func
-            if isinstance(func, cst.Name) and func.value not in self.local_names:
+            if isinstance(func, cst.Name) and func.value not in self.bindings.local_names:
                 local_cls = self.ctx.module.classes.get(func.value)
                 if local_cls is not None:
                     return MODULE  # a module or a TorchScript class instance
-                if func.value in _SEQ_CALLS and not self._shadowed(func.value):
+                if func.value in _SEQ_CALLS and not self.ctx.module.binds(func.value):
                     return SEQUENCE
-                if func.value in _SCALAR_CALLS and not self._shadowed(func.value):
+                if func.value in _SCALAR_CALLS and not self.ctx.module.binds(func.value):
                     return SCALAR
             if isinstance(func, cst.Attribute) and func.attr.value in ("keys", "values", "items", "split"):
                 if self.kind(func.value) == SEQUENCE:
@@ -293,21 +297,8 @@ class Kinds:
             return UNKNOWN
         return UNKNOWN
 
-    def _shadowed(self, name: str) -> bool:
-        mod = self.ctx.module
-        return name in mod.aliases or name in mod.functions or name in mod.classes or name in mod.globals
-
     def can_be_tensor(self, node: cst.BaseExpression) -> bool:
         return self.kind(node) in (TENSOR, UNKNOWN)
-
-
-def kinds_for(ctx: FunctionContext, fn: cst.FunctionDef) -> Kinds:
-    """The :class:`Kinds` of ``fn``, the function ``ctx`` describes (cached on ``ctx``, which
-    the engine creates per compiled function and shares between the rules)."""
-    return ctx.memo(_KINDS, fn, lambda: Kinds(fn, ctx))
-
-
-_KINDS: Memo[Kinds] = Memo("coarse kinds of a function's expressions")
 
 
 def torch_prefix(ctx: FunctionContext, written: str) -> str | None:
