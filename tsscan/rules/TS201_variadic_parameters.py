@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import HOOKS
 from tsscan.rule import UNSAFE, Example, Fix, Rule
 
 
@@ -33,6 +34,7 @@ class VariadicParameters(Rule):
     """
 
     code = "TS201"
+    needs = HOOKS
     name = "variadic-parameters"
     message = "`{star}{name}` parameters are not supported by TorchScript; use explicit typed parameters"
     fails_in = ">=1.0"

@@ -2,6 +2,7 @@ from typing import TypeGuard
 
 import libcst as cst
 
+from tsscan.prefilter import HOOKS
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.receivers import SEQUENCE
 from tsscan.walk import walk
@@ -100,6 +101,7 @@ class ReversedSequence(Rule):
     """
 
     code = "TS501"
+    needs = HOOKS
     name = "reversed-sequence"
     message = "`reversed()` of a list/tuple/str/range is not supported by TorchScript; loop over indices backwards"
     level = "type"
