@@ -15,6 +15,7 @@ from tsscan.registry import RuleInfo
 from tsscan.selection import code_selected, version_matches
 from tsscan.semantic.compiled import CompiledFunction, FileScope, called_names
 from tsscan.semantic.memo import Memo
+from tsscan.semantic.module import ModuleInfo
 
 _FEATURES: Memo[Features] = Memo("what a function contains, for the pre-filters")
 # a function compiled for its signature only (@torch.jit.unused) reaches the rules with the body
@@ -29,11 +30,48 @@ def selected(
     return [i for i in infos if version_matches(target_version, i.fails_in) and code_selected(i.code, select, ignore)]
 
 
-def function_features(cf: CompiledFunction) -> Features:
-    found = _FEATURES.on(cf.node, features)
+def function_features(cf: CompiledFunction, mod: ModuleInfo, lines: Sequence[str] | None = None) -> Features:
+    """What ``cf`` (a function of the module ``mod``) contains; ``lines``: the file's (without
+    them, ``TypeComment`` is assumed)."""
+    if lines is None:
+        return _with_module(cf, mod, features(cf.node))
+    text = "".join(lines[cf.start_line - 1 : cf.end_line])
+    found = _FEATURES.on(cf.node, lambda node: features(node, text))
+    return _with_module(cf, mod, found)
+
+
+def _with_module(cf: CompiledFunction, mod: ModuleInfo, found: Features) -> Features:
+    """``found`` with what depends on the module and the class: ``Decorator`` for a method of a
+    decorated class, ``ModuleValue``, the imports, and the body ``...`` of a signature-only
+    function."""
+    nodes = set(found.nodes)
+    if cf.cls is not None and cf.cls.node.decorator_list:
+        nodes.add("Decorator")
     if not cf.body_compiled:
-        found = Features(found.nodes | _HEADER_ONLY, found.calls, found.attrs, found.names)
-    return found
+        nodes |= _HEADER_ONLY
+    imports = set()
+    for ident in found.idents:
+        origin = mod.aliases.get(ident)
+        if ident == "__debug__":
+            nodes.add("ModuleValue")
+        if origin is not None:
+            imports.add(origin.partition(".")[0])
+            if origin.rpartition(".")[0] in _VALUE_MODULES:
+                nodes.add("ModuleValue")
+        elif ident in mod.globals and ident not in mod.functions and ident not in mod.classes:
+            nodes.add("ModuleValue")
+    # a name imported under another name is called by it: ``from torch import Tensor as T``,
+    # ``T(...)`` calls ``Tensor``
+    calls = set(found.calls)
+    for called in found.calls:
+        origin = mod.aliases.get(called)
+        if origin is not None:
+            calls.add(origin.rpartition(".")[2])
+    return Features(frozenset(nodes), frozenset(calls), found.attrs, found.names, found.idents, frozenset(imports))
+
+
+# modules a constant imported by name from is a Python value to TorchScript (TS511)
+_VALUE_MODULES = ("math", "torch")
 
 
 def wanted_init_functions(scope: FileScope, infos: Sequence[RuleInfo]) -> list[CompiledFunction]:
@@ -54,33 +92,34 @@ def wanted_init_functions(scope: FileScope, infos: Sequence[RuleInfo]) -> list[C
 INIT_WHYS = ("__init__", "builder")
 
 
-def candidates(cf: CompiledFunction, infos: Sequence[RuleInfo]) -> list[RuleInfo]:
-    """The rules among ``infos`` that may report in ``cf`` (only ``sees_init`` rules for an
-    ``__init__`` or a builder)."""
+def candidates(
+    cf: CompiledFunction, mod: ModuleInfo, infos: Sequence[RuleInfo], lines: Sequence[str] | None
+) -> list[RuleInfo]:
+    """The rules among ``infos`` that may report in ``cf``, a function of ``mod`` (only
+    ``sees_init`` rules for an ``__init__`` or a builder)."""
     if cf.why in INIT_WHYS:
         infos = [i for i in infos if i.sees_init]
     if not infos:
         return []
-    found = function_features(cf)
+    found = function_features(cf, mod, lines)
     return [i for i in infos if may_fire(i.needs, found)]
 
 
 def plan(
-    scope: FileScope, infos: Sequence[RuleInfo], functions: Sequence[CompiledFunction] | None = None
+    functions: Sequence[CompiledFunction], mod: ModuleInfo, infos: Sequence[RuleInfo], lines: Sequence[str]
 ) -> list[tuple[CompiledFunction, list[RuleInfo]]]:
-    """The functions (compiled ones first, then the ``__init__``/builders the rules want, or
-    ``functions``) that some rule may report in, each with those rules."""
-    if functions is None:
-        functions = [*scope.compiled, *wanted_init_functions(scope, infos)]
+    """Those of ``functions`` (of the module ``mod``) that some rule of ``infos`` may report
+    in, each with those rules; ``lines``: the file's."""
     out = []
     for cf in functions:
-        found = candidates(cf, infos)
+        found = candidates(cf, mod, infos, lines)
         if found:
             out.append((cf, found))
     return out
 
 
-def needs_libcst(scope: FileScope, infos: Sequence[RuleInfo]) -> bool:
-    """Whether some function of the file is a candidate for one of the rules ``infos``."""
+def needs_libcst(scope: FileScope, infos: Sequence[RuleInfo], lines: Sequence[str]) -> bool:
+    """Whether some function of the file is a candidate for one of the rules ``infos``;
+    ``lines``: the file's."""
     functions = [*scope.compiled, *wanted_init_functions(scope, infos)]
-    return any(candidates(cf, infos) for cf in functions)
+    return any(candidates(cf, scope.module, infos, lines) for cf in functions)

@@ -168,11 +168,11 @@ class Engine:
         if not compiled and not init_fns:
             return result
         # only the functions some selected rule may report in (tsscan.prefilter) go to libcst
-        planned = candidates.plan(scope, infos, [*compiled, *init_fns])
+        lines = split_lines(text)
+        planned = candidates.plan([*compiled, *init_fns], scope.module, infos, lines)
         if not planned:
             return result
         wanted = {id(cf): found for cf, found in planned}
-        lines = split_lines(text)
         snippets, syn_module = self._snippet_module(
             [cf for cf, _ in planned if cf.why not in INIT_WHYS],
             lines,

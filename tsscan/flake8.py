@@ -70,7 +70,7 @@ def _engine(target: str, rule_dirs: Sequence[str]):
 _SELECTED: dict[tuple[str, tuple[str, ...]], Any] = {}
 
 
-def _needs_libcst(scope: Any, target: str, rule_dirs: Sequence[str]) -> bool:
+def _needs_libcst(scope: Any, lines: Sequence[str], target: str, rule_dirs: Sequence[str]) -> bool:
     """Whether a function of the file is a candidate for a rule (all of them run here: flake8
     filters the codes), decided without libcst for the built-in rules."""
     from pathlib import Path
@@ -82,7 +82,7 @@ def _needs_libcst(scope: Any, target: str, rule_dirs: Sequence[str]) -> bool:
     infos = _SELECTED.get(key)
     if infos is None:
         infos = _SELECTED[key] = selected(rule_infos([Path(d) for d in rule_dirs]), target, ("TS",), ())
-    return needs_libcst(scope, infos)
+    return needs_libcst(scope, infos, lines)
 
 
 class Plugin:
@@ -178,7 +178,7 @@ class Plugin:
             if scope.empty and not scope.init_functions:
                 return  # nothing compiled: no rule has anything to see (no rules, no libcst)
             try:
-                if not _needs_libcst(scope, target, dirs):
+                if not _needs_libcst(scope, self.lines, target, dirs):
                     return  # no function a rule may report in (tsscan.prefilter): no libcst either
             except Exception:  # rules that cannot be loaded: said below
                 pass

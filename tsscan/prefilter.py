@@ -20,6 +20,7 @@ generated index of the built-in rules (``tsscan/rules/_index.py``), whether libc
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -34,6 +35,9 @@ class Needs:
     calls: frozenset[str] = frozenset()  # last part of a called name (``f(...)``, ``a.f(...)``: ``f``)
     attrs: frozenset[str] = frozenset()  # attribute names read or written (``x.f``: ``f``)
     names: frozenset[str] = frozenset()  # identifiers (``ast.Name`` ids)
+    # modules: the function mentions a name the file binds by importing one of these modules or
+    # something from them (``import math``, ``from math import pi``: ``"math"``)
+    imports: frozenset[str] = frozenset()
 
     def __init__(
         self,
@@ -41,26 +45,49 @@ class Needs:
         calls: Iterable[str] = (),
         attrs: Iterable[str] = (),
         names: Iterable[str] = (),
+        imports: Iterable[str] = (),
     ) -> None:
         object.__setattr__(self, "nodes", frozenset(nodes))
         object.__setattr__(self, "calls", frozenset(calls))
         object.__setattr__(self, "attrs", frozenset(attrs))
         object.__setattr__(self, "names", frozenset(names))
+        object.__setattr__(self, "imports", frozenset(imports))
         unknown = self.nodes - _AST_NAMES
         if unknown:
             raise ValueError(f"not ast node types: {sorted(unknown)}")
 
     def __or__(self, other: Needs) -> Needs:
         return Needs(
-            self.nodes | other.nodes, self.calls | other.calls, self.attrs | other.attrs, self.names | other.names
+            self.nodes | other.nodes,
+            self.calls | other.calls,
+            self.attrs | other.attrs,
+            self.names | other.names,
+            self.imports | other.imports,
         )
 
     def as_tuple(self) -> tuple[tuple[str, ...], ...]:
-        """Sorted tuples of the four sets (what the generated index stores)."""
-        return tuple(tuple(sorted(s)) for s in (self.nodes, self.calls, self.attrs, self.names))
+        """Sorted tuples of the five sets (what the generated index stores)."""
+        return tuple(tuple(sorted(s)) for s in (self.nodes, self.calls, self.attrs, self.names, self.imports))
 
 
-_AST_NAMES = frozenset(n for n, v in vars(ast).items() if isinstance(v, type) and issubclass(v, ast.AST))
+# what a function may contain besides ast node types (:func:`features` finds them)
+PSEUDO_NODES = frozenset(
+    {
+        "Annotation",  # an annotation: of a parameter, of the return, of a local (AnnAssign)
+        "Decorator",  # a decorator, on the function or on a def or class in it
+        "Default",  # a parameter with a default value (of the function, a nested def or a lambda)
+        "VarArg",  # a ``*args`` or ``**kwargs`` parameter
+        "KwOnly",  # a keyword-only parameter
+        "PosOnly",  # a positional-only parameter
+        "NestedFunction",  # a def inside the function
+        "TypeComment",  # a comment like ``# type:`` (also misspelt: ``#type :``) on its lines
+        # an identifier (anywhere: a name, an attribute, a keyword, a parameter) that the module
+        # assigns at its top level (not a def, class or import), a name imported from ``math``
+        # or ``torch`` (``from torch import float32``), or ``__debug__``
+        "ModuleValue",
+    }
+)
+_AST_NAMES = frozenset(n for n, v in vars(ast).items() if isinstance(v, type) and issubclass(v, ast.AST)) | PSEUDO_NODES
 
 
 class _Marker:
@@ -144,6 +171,8 @@ _CST_TO_AST: dict[str, tuple[str, ...] | None] = {
     "Ellipsis": ("Constant",),
     # dotted names: attributes, and the module names of imports (``import a.b``)
     "Attribute": ("Attribute", "Import", "ImportFrom"),
+    "Decorator": ("Decorator",),
+    "Annotation": ("Annotation",),
     "Break": ("Break",),
     "Continue": ("Continue",),
     "Pass": ("Pass",),
@@ -172,18 +201,34 @@ class Features:
     calls: frozenset[str]
     attrs: frozenset[str]
     names: frozenset[str]
+    # every identifier written in the function (names, attributes, keywords, parameters, the
+    # names of defs, classes, imports, globals, exception handlers)
+    idents: frozenset[str] = frozenset()
+    imports: frozenset[str] = frozenset()  # see Needs.imports (filled in by the caller)
 
 
-def features(fn: ast.AST) -> Features:
-    """The node types, called names, attribute names and identifiers of everything under ``fn``
-    (its decorators, defaults and annotations included)."""
+_TYPE_COMMENT = re.compile(r"#[\t ]*type[\t ]*:")
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def features(fn: ast.AST, text: str | None = None) -> Features:
+    """The node types (``fn``'s own included), :data:`PSEUDO_NODES`, called names, attribute
+    names and identifiers of everything under ``fn`` (its decorators, defaults and annotations
+    included). ``text``: the source of its lines, for ``TypeComment`` (None: assumed present)."""
     nodes: set[str] = set()
     calls: set[str] = set()
     attrs: set[str] = set()
     names: set[str] = set()
+    idents: set[str] = set()
     for node in astwalk.walk(fn):
         kind = type(node)
         nodes.add(kind.__name__)
+        for field in _IDENT_FIELDS.get(kind, ()):
+            value = getattr(node, field, None)
+            if isinstance(value, str):
+                idents.update(value.split("."))
+            elif isinstance(value, list):
+                idents.update(v for v in value if isinstance(v, str))
         if kind is ast.Name:
             names.add(node.id)  # type: ignore[attr-defined]
         elif kind is ast.Attribute:
@@ -194,7 +239,56 @@ def features(fn: ast.AST) -> Features:
                 calls.add(f.attr)
             elif isinstance(f, ast.Name):
                 calls.add(f.id)
-    return Features(frozenset(nodes), frozenset(calls), frozenset(attrs), frozenset(names))
+        elif kind is ast.arguments:
+            _parameters(node, nodes)  # type: ignore[arg-type]
+        elif kind is ast.arg:
+            if node.annotation is not None:  # type: ignore[attr-defined]
+                nodes.add("Annotation")
+        elif kind is ast.AnnAssign:
+            nodes.add("Annotation")
+        if kind in _DEFS or kind is ast.ClassDef:
+            if node.decorator_list:  # type: ignore[attr-defined]
+                nodes.add("Decorator")
+            if kind is not ast.ClassDef:
+                if node.returns is not None:  # type: ignore[attr-defined]
+                    nodes.add("Annotation")
+                if node is not fn:
+                    nodes.add("NestedFunction")
+    if text is None or _TYPE_COMMENT.search(text):
+        nodes.add("TypeComment")
+    return Features(
+        frozenset(nodes), frozenset(calls), frozenset(attrs), frozenset(names), frozenset(idents | names | attrs)
+    )
+
+
+# the fields of ast nodes that hold identifiers (a str, a dotted str, or a list of str)
+_IDENT_FIELDS: dict[type, tuple[str, ...]] = {
+    ast.FunctionDef: ("name",),
+    ast.AsyncFunctionDef: ("name",),
+    ast.ClassDef: ("name",),
+    ast.arg: ("arg",),
+    ast.keyword: ("arg",),
+    ast.alias: ("name", "asname"),
+    ast.ImportFrom: ("module",),
+    ast.Global: ("names",),
+    ast.Nonlocal: ("names",),
+    ast.ExceptHandler: ("name",),
+    ast.MatchAs: ("name",),
+    ast.MatchStar: ("name",),
+    ast.MatchMapping: ("rest",),
+    ast.MatchClass: ("kwd_attrs",),
+}
+
+
+def _parameters(args: ast.arguments, nodes: set[str]) -> None:
+    if args.defaults or any(d is not None for d in args.kw_defaults):
+        nodes.add("Default")
+    if args.vararg is not None or args.kwarg is not None:
+        nodes.add("VarArg")
+    if args.kwonlyargs:
+        nodes.add("KwOnly")
+    if args.posonlyargs:
+        nodes.add("PosOnly")
 
 
 def may_fire(needs: Needs | None, found: Features) -> bool:
@@ -206,6 +300,7 @@ def may_fire(needs: Needs | None, found: Features) -> bool:
         and needs.calls.isdisjoint(found.calls)
         and needs.attrs.isdisjoint(found.attrs)
         and needs.names.isdisjoint(found.names)
+        and needs.imports.isdisjoint(found.imports)
     )
 
 

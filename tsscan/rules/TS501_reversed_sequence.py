@@ -2,7 +2,7 @@ from typing import TypeGuard
 
 import libcst as cst
 
-from tsscan.prefilter import HOOKS
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.receivers import SEQUENCE
 from tsscan.walk import walk
@@ -101,7 +101,7 @@ class ReversedSequence(Rule):
     """
 
     code = "TS501"
-    needs = HOOKS
+    needs = Needs(calls={"reversed"})
     name = "reversed-sequence"
     message = "`reversed()` of a list/tuple/str/range is not supported by TorchScript; loop over indices backwards"
     level = "type"

@@ -2,7 +2,7 @@ from typing import TypeGuard
 
 import libcst as cst
 
-from tsscan.prefilter import HOOKS
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.walk import walk
 
@@ -38,7 +38,7 @@ class MapCall(Rule):
     """
 
     code = "TS503"
-    needs = HOOKS
+    needs = Needs(calls={"map"})
     name = "map-call"
     message = "`map()` is not supported by TorchScript; use a list comprehension"
     level = "type"

@@ -1,6 +1,6 @@
 import libcst as cst
 
-from tsscan.prefilter import HOOKS
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.rules._bare import BareExpressions
 
@@ -55,7 +55,7 @@ class UnsupportedMath(BareExpressions, Rule):
     """
 
     code = "TS506"
-    needs = HOOKS
+    needs = Needs(imports={"math"}, names={"math"})
     name = "unsupported-math"
     message = "`math.{name}` is not supported by TorchScript"
     level = "type"

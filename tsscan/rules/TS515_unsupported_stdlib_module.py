@@ -1,6 +1,6 @@
 import libcst as cst
 
-from tsscan.prefilter import HOOKS
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 # measured with torch 2.13: a call of every public callable of these modules fails to compile
@@ -41,7 +41,7 @@ class UnsupportedStdlibModule(Rule):
     """
 
     code = "TS515"
-    needs = HOOKS
+    needs = Needs(nodes={"Call"})
     name = "unsupported-stdlib-module"
     message = "`{name}()` is not supported by TorchScript"
     level = "type"

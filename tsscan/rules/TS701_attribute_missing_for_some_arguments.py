@@ -1,4 +1,4 @@
-from tsscan.prefilter import HOOKS
+from tsscan.prefilter import Needs
 from tsscan.rule import Example
 from tsscan.rules._config_support import ConfigRule
 
@@ -28,7 +28,7 @@ class AttributeMissingForSomeArguments(ConfigRule):
     """
 
     code = "TS701"
-    needs = HOOKS
+    needs = Needs(nodes={"Attribute", "Import", "ImportFrom"})
     name = "attribute-missing-for-some-arguments"
     message = "`self.x` does not exist for some constructor arguments"
     band = "maybe"

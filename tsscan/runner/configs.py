@@ -63,17 +63,18 @@ class EngineSpec:
                 raise RulesError(str(exc)) from None
             raise
 
-    def needs_libcst(self, scope: FileScope, extra_ignore: Sequence[str] = ()) -> bool:
+    def needs_libcst(self, scope: FileScope, text: str, extra_ignore: Sequence[str] = ()) -> bool:
         """Whether a compiled function (or an ``__init__`` a rule wants) of the file is a
         candidate for a selected rule (:mod:`tsscan.prefilter`); if not, the file has no finding
         and neither libcst nor any rule is loaded for it."""
         from tsscan.candidates import needs_libcst, selected
+        from tsscan.files import split_lines
 
         infos = _SELECTED.get((self, tuple(extra_ignore)))
         if infos is None:
             infos = selected(self.rules(), self.target_version, self.select, (*self.ignore, *extra_ignore))
             _SELECTED[(self, tuple(extra_ignore))] = infos
-        return needs_libcst(scope, infos)
+        return needs_libcst(scope, infos, split_lines(text))
 
 
 class RulesError(Exception):
