@@ -108,6 +108,9 @@ class Engine:
         self.ignore = list(ignore)
         self.options = options or {}
         self.honour_noqa = True  # the flake8 plugin turns it off: flake8 applies # noqa itself
+        # False: every selected rule sees every compiled function (the pre-filters are not
+        # asked; the tests compare the findings both ways)
+        self.prefilter = True
         # per path, what the package index says other files' compiled code compiles in it (and
         # their facts): given for ``--fix``, whose checks build the scope here
         self.external: Mapping[str, Mapping[str, str]] = external or {}
@@ -169,7 +172,13 @@ class Engine:
             return result
         # only the functions some selected rule may report in (tsscan.prefilter) go to libcst
         lines = split_lines(text)
-        planned = candidates.plan([*compiled, *init_fns], scope.module, infos, lines)
+        if self.prefilter:
+            planned = candidates.plan([*compiled, *init_fns], scope.module, infos, lines)
+        else:
+            planned = [
+                (cf, [i for i in infos if i.sees_init or cf.why not in INIT_WHYS]) for cf in [*compiled, *init_fns]
+            ]
+            planned = [(cf, found) for cf, found in planned if found]
         if not planned:
             return result
         wanted = {id(cf): found for cf, found in planned}

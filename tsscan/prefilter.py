@@ -80,6 +80,7 @@ PSEUDO_NODES = frozenset(
         "KwOnly",  # a keyword-only parameter
         "PosOnly",  # a positional-only parameter
         "NestedFunction",  # a def inside the function
+        "MultipleReturns",  # two ``return`` statements or more (nested defs' counted too)
         "TypeComment",  # a comment like ``# type:`` (also misspelt: ``#type :``) on its lines
         # an identifier (anywhere: a name, an attribute, a keyword, a parameter) that the module
         # assigns at its top level (not a def, class or import), a name imported from ``math``
@@ -220,6 +221,7 @@ def features(fn: ast.AST, text: str | None = None) -> Features:
     attrs: set[str] = set()
     names: set[str] = set()
     idents: set[str] = set()
+    returns = 0
     for node in astwalk.walk(fn):
         kind = type(node)
         nodes.add(kind.__name__)
@@ -246,6 +248,8 @@ def features(fn: ast.AST, text: str | None = None) -> Features:
                 nodes.add("Annotation")
         elif kind is ast.AnnAssign:
             nodes.add("Annotation")
+        elif kind is ast.Return:
+            returns += 1
         if kind in _DEFS or kind is ast.ClassDef:
             if node.decorator_list:  # type: ignore[attr-defined]
                 nodes.add("Decorator")
@@ -254,6 +258,8 @@ def features(fn: ast.AST, text: str | None = None) -> Features:
                     nodes.add("Annotation")
                 if node is not fn:
                     nodes.add("NestedFunction")
+    if returns > 1:
+        nodes.add("MultipleReturns")
     if text is None or _TYPE_COMMENT.search(text):
         nodes.add("TypeComment")
     return Features(

@@ -41,7 +41,7 @@ class ReturnArity(Rule):
     """
 
     code = "TS220"
-    needs = Needs(nodes={"Return"})
+    needs = Needs(nodes={"MultipleReturns"})
     name = "return-arity"
     message = (
         "this return gives {n} value(s) where an earlier return gives {m}; TorchScript functions have one return type"

@@ -95,7 +95,7 @@ class ReturnType(Rule):
     """
 
     code = "TS221"
-    needs = Needs(nodes={"Return"})
+    needs = Needs(nodes={"Annotation", "MultipleReturns"})
     name = "return-type"
     message = "this return gives `{new}` where {where} `{old}`; TorchScript does not convert between them"
     level = "type"
