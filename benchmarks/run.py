@@ -235,6 +235,56 @@ def profile(files: Sequence[Path]) -> tuple[dict[str, float], dict[str, float]]:
     return steps, rules
 
 
+def prefilter_coverage(files: Sequence[Path]) -> dict[str, object] | None:
+    """What the rules' pre-filters (tsscan/prefilter.py) keep from libcst on the corpus: compiled
+    functions, those no selected rule may report in (never parsed by libcst), files that need no
+    libcst, candidate rules per function, and the rules that are candidates most often. None for
+    a tsscan without pre-filters (``--tree`` of an older commit)."""
+    try:
+        from tsscan.candidates import candidates, selected, wanted_init_functions
+        from tsscan.registry import rule_infos
+    except ImportError:
+        return None
+    from tsscan.files import split_lines
+    from tsscan.semantic.compiled import analyse
+
+    infos = selected(rule_infos(), _target(), ("TS",), ())
+    functions = skipped = files_compiled = files_free = total = 0
+    per_rule: dict[str, int] = {}
+    for p in files:
+        text = p.read_text(encoding="utf-8")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scope = analyse(ast.parse(text))
+        fns = [*scope.compiled, *wanted_init_functions(scope, infos)]
+        if not fns:
+            continue
+        files_compiled += 1
+        lines = split_lines(text)
+        free = True
+        for cf in fns:
+            found = candidates(cf, scope.module, infos, lines)
+            free = free and not found
+            if cf in scope.compiled:
+                functions += 1
+                skipped += not found
+                total += len(found)
+                for i in found:
+                    per_rule[i.code] = per_rule.get(i.code, 0) + 1
+        files_free += free
+    always = sum(1 for i in infos if i.needs is None)
+    return {
+        "functions": functions,
+        "skipped": skipped,
+        "files": files_compiled,
+        "files_free": files_free,
+        "rules": len(infos),
+        "always": always,
+        "per_function": total / functions if functions else 0.0,
+        "top": sorted(per_rule.items(), key=lambda kv: -kv[1])[:10],
+    }
+
+
 def _target() -> str:
     from tsscan.config import DEFAULT_TARGET, installed_torch_version
 
@@ -549,6 +599,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rule_times: dict[str, float] = {}
     if not (args.quick or args.skip_scale):
         steps, rule_times = profile(files)
+    coverage = prefilter_coverage(files)
 
     load_after = load()
     info = versions()
@@ -574,6 +625,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             scale=scale,
             steps=steps,
             rule_times=rule_times,
+            coverage=coverage,
         )
     )
     print()
@@ -633,6 +685,7 @@ class Measured:
     scale: dict[int, float] = field(default_factory=dict)  # copies of timm -> cold seconds
     steps: dict[str, float] = field(default_factory=dict)  # the profile: step -> seconds
     rule_times: dict[str, float] = field(default_factory=dict)  # rule code -> seconds in its hooks
+    coverage: dict[str, object] | None = None  # what the pre-filters keep from libcst (prefilter_coverage)
 
 
 def render(m: Measured) -> str:
@@ -711,6 +764,15 @@ def render(m: Measured) -> str:
             )
         out.append(line)
     out.append(f"- one process vs all cores: {m.cold1:.2f} s vs {m.cold:.2f} s ({m.cold1 / m.cold:.2f}x)")
+    c = m.coverage
+    if c is not None:
+        top = ", ".join(f"{code} {n}" for code, n in c["top"])  # type: ignore[attr-defined]
+        out.append(
+            f"- pre-filters (tsscan/prefilter.py): {c['skipped']} of timm's {c['functions']} compiled functions "
+            f"are candidates for no rule and skip libcst; {c['files_free']} of the {c['files']} files with compiled "
+            f"code need no libcst; {c['per_function']:.1f} of {c['rules']} selected rules are candidates per "
+            f"function on average ({c['always']} rules have no pre-filter); the rules candidates most often: {top}"
+        )
     if m.steps:
         total = m.steps["total"]
         out += [

@@ -22,13 +22,13 @@ LAYERS: list[tuple[str, ...]] = [
     ("tsscan.report", "tsscan.docs", "tsscan.output"),
     ("tsscan.verify", "tsscan.verify_worker"),
     ("tsscan.fix",),
-    ("tsscan.engine",),
+    ("tsscan.engine", "tsscan.candidates"),
     ("tsscan.registry",),
     ("tsscan.rules",),
-    ("tsscan.rule", "tsscan.context", "tsscan.compiler_rule"),
+    ("tsscan.rule", "tsscan.context", "tsscan.compiler_rule", "tsscan.prefilter"),
     ("tsscan.config", "tsscan.cache"),
     ("tsscan.semantic",),
-    ("tsscan.diagnostic", "tsscan.files", "tsscan.progress", "tsscan.walk", "tsscan"),
+    ("tsscan.diagnostic", "tsscan.selection", "tsscan.files", "tsscan.progress", "tsscan.walk", "tsscan"),
 ]
 
 

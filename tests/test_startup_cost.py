@@ -129,3 +129,32 @@ def test_flake8_on_cached_and_plain_files_loads_nothing(tmp_path: Path) -> None:
     rc, out, heavy = run(proj, "flake8", "--select", "TS", "pkg/plain.py")
     assert rc == 0 and out == ""
     assert heavy == set()
+
+
+# compiled code, but nothing any rule may report in (tsscan.prefilter): no Call, Attribute, ...
+QUIET = textwrap.dedent(
+    """\
+    from torch import nn
+
+
+    class Identity(nn.Module):
+        def forward(self, x):
+            return x
+    """
+)
+
+
+def test_compiled_code_no_rule_can_fire_on_loads_no_libcst(tmp_path: Path) -> None:
+    (tmp_path / "quiet.py").write_text(QUIET)
+    for front, args in (("tsscan", ("check", "--no-cache", "quiet.py")), ("flake8", ("--select", "TS", "quiet.py"))):
+        rc, out, modules = run(tmp_path, front, *args, all_modules=True)
+        assert rc == 0 and ("All checks passed" in out if front == "tsscan" else out == "")
+        assert "tsscan.semantic.compiled" in modules  # the file was analysed: it has compiled code
+        assert not [m for m in modules if m.startswith(("libcst", "tsscan.engine", "tsscan.rules.TS"))]
+    # with a function a rule may fire on, libcst and only the rules that function may need
+    (tmp_path / "quiet.py").write_text(QUIET.replace("return x", "return x.numpy()"))
+    rc, out, modules = run(tmp_path, "tsscan", "check", "--no-cache", "quiet.py", all_modules=True)
+    assert rc == 1 and "TS401" in out
+    loaded = [m for m in modules if m.startswith("tsscan.rules.TS")]
+    assert "libcst" in modules and "tsscan.rules.TS401_unsupported_tensor_method" in loaded
+    assert "tsscan.rules.TS101_try_except" not in loaded and len(loaded) < 60

@@ -26,31 +26,29 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from tsscan import candidates
 from tsscan.context import FunctionContext
 from tsscan.files import newline_of, split_lines
 from tsscan.noqa import noqa_suppresses  # flake8's rules for noqa comments
+from tsscan.prefilter import hook_names
+from tsscan.registry import RuleInfo
 from tsscan.rule import Diagnostic, Fix, Report, Rule, code_selected, version_matches
-from tsscan.semantic.compiled import CompiledFunction, FileScope, analyse, called_names
+from tsscan.semantic.compiled import CompiledFunction, FileScope, analyse
 from tsscan.semantic.static import in_ranges
 from tsscan.walk import walk
 
 # CompiledFunction.why of code that is not compiled, seen only by rules with ``sees_init``
-INIT_WHYS = ("__init__", "builder")
+INIT_WHYS = candidates.INIT_WHYS
 
 
-def wanted_init_functions(scope: FileScope, rule_classes: Sequence[type[Rule]]) -> list[CompiledFunction]:
+def wanted_init_functions(scope: FileScope, rule_classes: Sequence[type[Rule] | RuleInfo]) -> list[CompiledFunction]:
     """The ``__init__`` methods and module builders that the selected ``sees_init`` rules
     need: those calling one of the rules' ``init_calls`` (all of them if a rule names none)."""
-    wanted = [r for r in rule_classes if r.sees_init]
-    if not wanted or not scope.init_functions:
-        return []
-    names: set[str] = set()
-    for r in wanted:
-        if not r.init_calls:
-            return list(scope.init_functions)
-        names |= set(r.init_calls)
+    return candidates.wanted_init_functions(scope, [_info(r) for r in rule_classes])
 
-    return [cf for cf in scope.init_functions if not called_names(cf.node).isdisjoint(names)]
+
+def _info(rule: type[Rule] | RuleInfo) -> RuleInfo:
+    return rule if isinstance(rule, RuleInfo) else RuleInfo.of(rule)
 
 
 class InputError(Exception):
@@ -109,7 +107,7 @@ class CheckResult:
 class Engine:
     def __init__(
         self,
-        rules: Sequence[type[Rule]],
+        rules: Sequence[type[Rule] | RuleInfo],
         target_version: str,
         select: Sequence[str] = ("TS",),
         ignore: Sequence[str] = (),
@@ -117,18 +115,36 @@ class Engine:
         external: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.target_version = target_version
-        self.all_rules = [r for r in rules if version_matches(target_version, r.fails_in)]
+        # the rules for this torch version, described; each is loaded (its module imported) the
+        # first time a function is a candidate for it (tsscan.prefilter)
+        self.infos = [i for i in map(_info, rules) if version_matches(target_version, i.fails_in)]
         self.select = list(select)
         self.ignore = list(ignore)
         self.options = options or {}
         self.honour_noqa = True  # the flake8 plugin turns it off: flake8 applies # noqa itself
+        # False: every selected rule sees every compiled function (the pre-filters are not
+        # asked; the tests compare the findings both ways)
+        self.prefilter = True
         # per path, what the package index says other files' compiled code compiles in it (and
         # their facts): given for ``--fix``, whose checks build the scope here
         self.external: Mapping[str, Mapping[str, str]] = external or {}
 
-    def rules_for(self, extra_ignore: Iterable[str] = ()) -> list[type[Rule]]:
+    @property
+    def all_rules(self) -> list[type[Rule]]:
+        """The rule classes for this torch version (all of them loaded)."""
+        return [i.load() for i in self.infos]
+
+    def load_all(self) -> None:
+        """Import every rule now (before forking workers, which then inherit them)."""
+        for i in self.infos:
+            i.load()
+
+    def infos_for(self, extra_ignore: Iterable[str] = ()) -> list[RuleInfo]:
         ignore = self.ignore + list(extra_ignore)
-        return [r for r in self.all_rules if code_selected(r.code, self.select, ignore)]
+        return [i for i in self.infos if code_selected(i.code, self.select, ignore)]
+
+    def rules_for(self, extra_ignore: Iterable[str] = ()) -> list[type[Rule]]:
+        return [i.load() for i in self.infos_for(extra_ignore)]
 
     # ------------------------------------------------------------------ checking
     def check(
@@ -157,9 +173,9 @@ class Engine:
                 raise InputError(f"cannot parse: {type(exc).__name__}: {exc}") from None
             scope = analyse(tree, self.external.get(path, {}))
         result.scope = scope
-        rule_classes = self.rules_for(extra_ignore)
+        infos = self.infos_for(extra_ignore)
         # __init__ and module builders: parsed only when a selected rule asks to see them
-        init_fns = wanted_init_functions(scope, rule_classes)
+        init_fns = candidates.wanted_init_functions(scope, infos)
         if scope.empty and not init_fns:
             return result
         compiled = scope.compiled
@@ -168,16 +184,37 @@ class Engine:
             init_fns = [cf for cf in init_fns if id(cf.node) in only]
         if not compiled and not init_fns:
             return result
+        # only the functions some selected rule may report in (tsscan.prefilter) go to libcst
         lines = split_lines(text)
-        snippets, syn_module = self._snippet_module(compiled, lines, result, init_fns)
+        if self.prefilter:
+            planned = candidates.plan([*compiled, *init_fns], scope.module, infos, lines)
+        else:
+            planned = [
+                (cf, [i for i in infos if i.sees_init or cf.why not in INIT_WHYS]) for cf in [*compiled, *init_fns]
+            ]
+            planned = [(cf, found) for cf, found in planned if found]
+        if not planned:
+            return result
+        wanted = {id(cf): found for cf, found in planned}
+        snippets, syn_module = self._snippet_module(
+            [cf for cf, _ in planned if cf.why not in INIT_WHYS],
+            lines,
+            result,
+            [cf for cf, _ in planned if cf.why in INIT_WHYS],
+        )
         result.snippets = snippets
         result.snippet_module = syn_module
         result.compiled = sum(1 for s in snippets if s.cf.why not in INIT_WHYS)
-        if not snippets or not rule_classes:
+        if not snippets:
             return result
 
         first_ctx = self._context(path, scope, snippets[0].cf)
-        rules: list[Rule] = [r(first_ctx) for r in rule_classes]
+        # one instance per rule for the whole file, made once some function needs it
+        instances: dict[str, Rule] = {}
+        for snip in snippets:
+            for info in wanted[id(snip.cf)]:
+                if info.code not in instances:
+                    instances[info.code] = info.load()(first_ctx)
         by_root: dict[int, Snippet] = {id(s.func): s for s in snippets}
         # the libcst function of each compiled function of the file, by its ast node: a fix may
         # edit another one than it is reported in (a callee's parameter)
@@ -188,8 +225,7 @@ class Engine:
         }
         current: list[Snippet | None] = [None]
         reports_by_snippet: dict[int, list[Report]] = {}
-        init_rules = [r for r in rules if r.sees_init]
-        active: list[list[Rule]] = [rules]  # the rules run over the current snippet
+        active: list[list[Rule]] = [[]]  # the rules run over the current snippet
 
         def before_visit(node: cst.CSTNode) -> None:
             snip = by_root.get(id(node))
@@ -213,7 +249,7 @@ class Engine:
                     r.reports = []
 
         for snip in snippets:
-            active[0] = init_rules if snip.cf.why in INIT_WHYS else rules
+            active[0] = [instances[info.code] for info in wanted[id(snip.cf)]]
             if not active[0]:
                 continue
             assert snip.func is not None, "every snippet holds the function it was cut for"
@@ -418,28 +454,7 @@ def _hook_names(cls: type) -> tuple[str, ...]:
     if names is None:
         # the classes of the MRO, not dir(cls): libcst's base classes hold a thousand stubs,
         # and going through them for each of a hundred rules cost a third of a second
-        found = {n for klass in cls.__mro__ for n in _own_hooks(klass)}
-        names = tuple(
-            n
-            for n in sorted(found)
-            if callable(getattr(cls, n, None)) and not getattr(getattr(cls, n), "_is_no_op", False)
-        )
-        _HOOK_NAMES[cls] = names
-    return names
-
-
-_OWN_HOOKS: dict[type, tuple[str, ...]] = {}
-
-
-def _own_hooks(klass: type) -> tuple[str, ...]:
-    """The hooks ``klass`` itself defines, stubs left out."""
-    names = _OWN_HOOKS.get(klass)
-    if names is None:
-        names = _OWN_HOOKS[klass] = tuple(
-            n
-            for n, v in vars(klass).items()
-            if n.startswith(("visit_", "leave_")) and callable(v) and not getattr(v, "_is_no_op", False)
-        )
+        names = _HOOK_NAMES[cls] = hook_names(cls)
     return names
 
 

@@ -60,12 +60,29 @@ def _engine(target: str, rule_dirs: Sequence[str]):
         from pathlib import Path
 
         from tsscan.engine import Engine
-        from tsscan.registry import load_rules
+        from tsscan.registry import rule_infos
 
-        rules = load_rules([Path(d) for d in rule_dirs])
-        engine = _ENGINES[key] = Engine(rules, target)
+        engine = _ENGINES[key] = Engine(rule_infos([Path(d) for d in rule_dirs]), target)
         engine.honour_noqa = False  # flake8 applies noqa comments itself (and --disable-noqa turns that off)
     return engine
+
+
+_SELECTED: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+
+def _needs_libcst(scope: Any, lines: Sequence[str], target: str, rule_dirs: Sequence[str]) -> bool:
+    """Whether a function of the file is a candidate for a rule (all of them run here: flake8
+    filters the codes), decided without libcst for the built-in rules."""
+    from pathlib import Path
+
+    from tsscan.candidates import needs_libcst, selected
+    from tsscan.registry import rule_infos
+
+    key = (target, tuple(rule_dirs))
+    infos = _SELECTED.get(key)
+    if infos is None:
+        infos = _SELECTED[key] = selected(rule_infos([Path(d) for d in rule_dirs]), target, ("TS",), ())
+    return needs_libcst(scope, infos, lines)
 
 
 class Plugin:
@@ -160,6 +177,11 @@ class Plugin:
             scope = analyse(self.tree)
             if scope.empty and not scope.init_functions:
                 return  # nothing compiled: no rule has anything to see (no rules, no libcst)
+            try:
+                if not _needs_libcst(scope, self.lines, target, dirs):
+                    return  # no function a rule may report in (tsscan.prefilter): no libcst either
+            except Exception:  # rules that cannot be loaded: said below
+                pass
         if cache is None:
             cache = _cache(root, target, dirs)
             key = cache.key(text.encode("utf-8", "surrogatepass"), ()) if cache is not None else None

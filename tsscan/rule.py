@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, ClassVar
 import libcst as cst
 
 from tsscan.diagnostic import SAFE, UNSAFE, Diagnostic  # noqa: F401 (re-exported)
+from tsscan.prefilter import AUTO, HOOKS, Needs
+from tsscan.selection import OPT_IN_BANDS, code_selected, version_matches  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:  # pragma: no cover
     from tsscan.context import FunctionContext
@@ -110,6 +112,14 @@ class Rule(cst.BatchableCSTVisitor):
     # the rule looks for there; ``__init__``/builders calling none of them are not parsed for
     # it. Empty: every ``__init__`` and builder.
     init_calls: ClassVar[frozenset[str]] = frozenset()
+    # The pre-filter (tsscan.prefilter): what a function must contain for the rule to report in
+    # it; functions without any of it are not handed to libcst for this rule. AUTO: derived
+    # from the rule's hooks (``visit_Try`` needs an ``ast.Try``), unless the rule overrides
+    # ``on_function`` (it may report from there). HOOKS: derived from the hooks even so
+    # (``on_function`` only resets per-function state). ``Needs(calls={"map"})``: declared,
+    # narrower than the hooks say. None: every function. It must be sound: never drop a
+    # function the rule reports in.
+    needs: ClassVar[Needs | None | object] = AUTO
     # rule examples: compiled by the test suite with the real torch.jit.script
     invalid: ClassVar[Sequence[Example]] = ()
     valid: ClassVar[Sequence[Example]] = ()
@@ -158,39 +168,6 @@ def split_doc(doc: str) -> dict[str, str]:
     return {k: "\n".join(v).strip("\n") for k, v in sections.items()}
 
 
-# --------------------------------------------------------------------------- versions
-_SPEC_RE = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(\d+(?:\.\d+)*)\s*$")
-
-
-def _vtuple(v: str) -> tuple[int, ...]:
-    nums = re.match(r"\d+(?:\.\d+)*", v.strip())
-    if not nums:
-        raise ValueError(f"not a version: {v!r}")
-    parts = tuple(int(p) for p in nums.group(0).split("."))
-    return parts + (0,) * (3 - len(parts))
-
-
-def version_matches(version: str, specifier: str) -> bool:
-    """``version_matches("2.13.0", ">=1.0,<2.14")``: a small subset of PEP 440 (enough here)."""
-    v = _vtuple(version)
-    for clause in filter(None, (c.strip() for c in specifier.split(","))):
-        m = _SPEC_RE.match(clause)
-        if not m:
-            raise ValueError(f"bad version specifier: {specifier!r}")
-        op, ref = m.group(1), _vtuple(m.group(2))
-        ok = {
-            ">=": v >= ref,
-            "<=": v <= ref,
-            "==": v == ref,
-            "!=": v != ref,
-            ">": v > ref,
-            "<": v < ref,
-        }[op]
-        if not ok:
-            return False
-    return True
-
-
 class RuleLoadError(Exception):
     """A rule file that cannot be loaded, or a rule class that breaks the rule API."""
 
@@ -207,25 +184,11 @@ def validate_rule(rule: type[Rule], path: Path) -> None:
         problems.append(f"level {rule.level!r} is not 'syntax' or 'type'")
     if rule.fix_safety not in (None, SAFE, UNSAFE):
         problems.append(f"fix_safety {rule.fix_safety!r}")
+    if rule.needs is not None and not isinstance(rule.needs, Needs) and rule.needs not in (AUTO, HOOKS):
+        problems.append(f"needs {rule.needs!r} is not a tsscan.prefilter.Needs, AUTO, HOOKS or None")
     try:
         version_matches("2.13.0", rule.fails_in)
     except ValueError as exc:
         problems.append(str(exc))
     if problems:
         raise RuleLoadError(f"{path}: rule {rule.__name__}: " + "; ".join(problems))
-
-
-# bands a selection must name to turn on: `TS` alone does not select them, `TS7` or a code does
-# (TS7xx: "may fail", findings that depend on constructor arguments other than the defaults)
-OPT_IN_BANDS = ("TS7",)
-
-
-def code_selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
-    """ruff/flake8 semantics: the longest matching prefix between select and ignore wins. A code
-    of an :data:`OPT_IN_BANDS` band is selected only by a prefix at least as long as its band's."""
-    best_sel = max((len(p) for p in select if code.startswith(p)), default=-1)
-    best_ign = max((len(p) for p in ignore if code.startswith(p)), default=-1)
-    band = next((b for b in OPT_IN_BANDS if code.startswith(b)), None)
-    if band is not None and best_sel < len(band):
-        return False
-    return best_sel >= 0 and best_sel > best_ign

@@ -1,3 +1,4 @@
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example
 from tsscan.rules import _ts1_support
 
@@ -35,6 +36,7 @@ class ComprehensionIf(_ts1_support.ComprehensionRule):
     """
 
     code = "TS103"
+    needs = Needs(nodes={"ListComp", "GeneratorExp", "DictComp"})
     name = "comprehension-if"
     message = "comprehensions with `if` are not supported by TorchScript; use a loop that appends"
     fails_in = ">=1.0"

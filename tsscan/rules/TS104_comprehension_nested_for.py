@@ -1,3 +1,4 @@
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example
 from tsscan.rules import _ts1_support
 
@@ -27,6 +28,7 @@ class ComprehensionNestedFor(_ts1_support.ComprehensionRule):
     """
 
     code = "TS104"
+    needs = Needs(nodes={"ListComp", "GeneratorExp", "DictComp"})
     name = "comprehension-nested-for"
     message = "comprehensions with more than one `for` are not supported by TorchScript; use nested loops"
     fails_in = ">=1.0"

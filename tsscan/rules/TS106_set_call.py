@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 _NAMES = ("set", "frozenset")
@@ -26,6 +27,7 @@ class SetCall(Rule):
     """
 
     code = "TS106"
+    needs = Needs(calls=_NAMES)
     name = "set-call"
     message = "`{name}()` is not supported by TorchScript (there is no set type); de-duplicate into a list"
     fails_in = ">=1.0"

@@ -3,6 +3,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.rules.TS210_untyped_default import literal_type
 from tsscan.semantic.annotations import param_list
@@ -50,6 +51,7 @@ class NestedFunction(Rule):
     """
 
     code = "TS108"
+    needs = Needs(nodes={"NestedFunction"})
     name = "nested-function"
     message = "nested function definitions are not supported by TorchScript; move it to module level"
     fails_in = ">=1.0"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 
@@ -25,6 +26,7 @@ class AsyncCode(Rule):
     """
 
     code = "TS112"
+    needs = Needs(nodes={"AsyncFunctionDef", "Await", "AsyncFor", "AsyncWith"})
     name = "async"
     message = "async code is not supported by TorchScript; use a plain def (torch.jit.fork/wait for parallelism)"
     fails_in = ">=1.0"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 
@@ -22,6 +23,7 @@ class KwargsExpansion(Rule):
     """
 
     code = "TS117"
+    needs = Needs(nodes={"keyword"})
     name = "kwargs-expansion"
     message = "`**` argument expansion is not supported by TorchScript; pass the keywords explicitly"
     fails_in = ">=1.0"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
 
 _SIZE_METHODS = {"view", "reshape", "permute", "new_zeros", "new_ones", "new_empty", "repeat", "expand"}
@@ -43,6 +44,7 @@ class StarredList(Rule):
     """
 
     code = "TS119"
+    needs = Needs(nodes={"Starred"})
     name = "starred-list"
     message = "`*` on a list is not supported by TorchScript (its length is not static); pass the list itself"
     fails_in = ">=1.0"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 
@@ -24,6 +25,7 @@ class PrintKeywords(Rule):
     """
 
     code = "TS122"
+    needs = Needs(calls={"print"})
     name = "print-keywords"
     message = "print() accepts no keyword arguments in TorchScript (`{kw}=`); pass positional values only"
     fails_in = ">=1.0"

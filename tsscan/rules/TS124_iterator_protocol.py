@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
 
 
@@ -37,6 +38,7 @@ class IteratorProtocol(Rule):
     """
 
     code = "TS124"
+    needs = Needs(calls={"next", "iter", "__next__", "__iter__"})
     name = "iterator-protocol"
     message = "`{what}` is not supported by TorchScript; index the sequence or use a for loop"
     fails_in = ">=1.0"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 
 
@@ -31,6 +32,7 @@ class StarredAssignment(Rule):
     """
 
     code = "TS128"
+    needs = Needs(nodes={"Assign", "For", "AsyncFor"})
     name = "starred-assignment"
     message = "starred assignment targets are not supported by TorchScript; index and slice instead"
     fails_in = ">=1.0"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Replacement, Rule
 from tsscan.walk import walk
 
@@ -35,6 +36,7 @@ class AnnotationWithoutValue(Rule):
     """
 
     code = "TS129"
+    needs = Needs(nodes={"AnnAssign"})
     name = "annotation-without-value"
     message = "an annotation without a value is not supported by TorchScript; give it an initial value"
     fails_in = ">=1.0"

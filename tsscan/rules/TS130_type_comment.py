@@ -2,6 +2,7 @@ import re
 
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.crossing import text_to_cst
 
@@ -41,6 +42,7 @@ class TypeComment(Rule):
     """
 
     code = "TS130"
+    needs = Needs(nodes={"TypeComment"})
     name = "type-comment"
     message = "TorchScript reads every `# type:` comment in a compiled function as its signature; use an annotation"
     fails_in = ">=1.0"

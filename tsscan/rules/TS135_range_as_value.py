@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import in_quiet_arm
 
@@ -27,6 +28,7 @@ class RangeAsValue(Rule):
     """
 
     code = "TS135"
+    needs = Needs(calls={"range"})
     name = "range-as-value"
     message = "`range(...)` is used as a value here; TorchScript's `range` only drives loops, use `torch.arange(...)` or `list(range(...))`"
     level = "type"

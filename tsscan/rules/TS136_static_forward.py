@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 
@@ -27,6 +28,7 @@ class StaticForward(Rule):
     """
 
     code = "TS136"
+    needs = Needs(nodes={"Decorator"})
     name = "static-forward"
     message = "TorchScript compiles `forward` as a method: its first parameter receives the module; drop `@staticmethod` and add `self`"
 

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import HOOKS
 from tsscan.rule import Example, Rule
 from tsscan.semantic.callgraph import Callee, cycle_path, recursive_functions
 
@@ -27,6 +28,7 @@ class RecursiveCall(Rule):
     """
 
     code = "TS137"
+    needs = HOOKS
     name = "recursive-call"
     message = "`{name}` calls itself ({path}); TorchScript does not support recursive calls, write a loop"
     level = "type"

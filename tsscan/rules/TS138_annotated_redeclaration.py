@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.targets import bound_names
 
@@ -33,6 +34,7 @@ class AnnotatedRedeclaration(Rule):
     """
 
     code = "TS138"
+    needs = Needs(nodes={"AnnAssign"})
     name = "annotated-redeclaration"
     message = (
         "`{name}` is already defined outside this block, and an annotation declares it again: the compiler will say"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import UNSAFE, Example, Fix, Rule
 
 
@@ -36,6 +37,7 @@ class VariadicParameters(Rule):
     """
 
     code = "TS201"
+    needs = Needs(nodes={"VarArg"})
     name = "variadic-parameters"
     message = "`{star}{name}` parameters are not supported by TorchScript; use explicit typed parameters"
     fails_in = ">=1.0"

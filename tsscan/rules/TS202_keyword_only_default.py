@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 
 
@@ -31,6 +32,7 @@ class KeywordOnlyDefault(Rule):
     """
 
     code = "TS202"
+    needs = Needs(nodes={"KwOnly"})
     name = "keyword-only-default"
     message = "keyword-only parameter `{name}` with a default is not supported by TorchScript; drop the `*`"
     fails_in = ">=1.0"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 
@@ -23,6 +24,7 @@ class PositionalOnlyParameters(Rule):
     """
 
     code = "TS203"
+    needs = Needs(nodes={"PosOnly"})
     name = "positional-only-parameters"
     message = "positional-only parameters (`/`) are not supported by TorchScript; remove the `/`"
     fails_in = ">=1.0"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.types import param_list
 
@@ -56,6 +57,7 @@ class UntypedDefault(Rule):
     """
 
     code = "TS210"
+    needs = Needs(nodes={"Default"})
     name = "untyped-default"
     message = "parameter `{name}` has no annotation, so TorchScript types it as Tensor although its default is {kind}; annotate it `{name}: {kind}`"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import param_list
 
@@ -29,6 +30,7 @@ class MutableDefault(Rule):
     """
 
     code = "TS211"
+    needs = Needs(nodes={"Default"})
     name = "mutable-default"
     message = (
         "mutable default argument: TorchScript rejects list/dict/set defaults; use a tuple or `Optional[...] = None`"

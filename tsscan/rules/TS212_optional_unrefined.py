@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import in_quiet_arm, is_optional, refined_names, value_uses
 
@@ -31,6 +32,7 @@ class OptionalUnrefined(Rule):
     """
 
     code = "TS212"
+    needs = Needs(nodes={"Annotation"})
     name = "optional-unrefined"
     message = "`{name}` is `{type}` and is used without an `is not None` check; TorchScript requires the refinement"
     level = "type"

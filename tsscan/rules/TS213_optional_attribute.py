@@ -1,6 +1,7 @@
 import libcst as cst
 from libcst.helpers import ensure_type
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
 from tsscan.semantic import attributes
 from tsscan.semantic.types import in_quiet_arm, is_optional, module_attribute_type, value_uses, walk_expr
@@ -54,6 +55,7 @@ class OptionalAttribute(Rule):
     """
 
     code = "TS213"
+    needs = Needs(nodes={"Attribute", "Import", "ImportFrom"})
     name = "optional-attribute"
     message = "`self.{name}` is `{type}`; TorchScript does not refine attributes, copy it to a local and check that with `is not None`"
     level = "type"

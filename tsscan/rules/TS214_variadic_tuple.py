@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
 from tsscan.semantic.types import annotation_head, subscript_items, walk_expr
 
@@ -122,6 +123,7 @@ class VariadicTuple(Rule):
     """
 
     code = "TS214"
+    needs = Needs(nodes={"Annotation"})
     name = "variadic-tuple"
     message = "`Tuple[T, ...]` is not a TorchScript type (tuples have a fixed length); use `List[T]`"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import annotation_head, walk_expr
 
@@ -21,6 +22,7 @@ class SetType(Rule):
     """
 
     code = "TS215"
+    needs = Needs(nodes={"Annotation"})
     name = "set-type"
     message = "TorchScript has no set type; use `List[...]` or `Dict[..., bool]`"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import (
     annotation_head,
@@ -30,6 +31,7 @@ class DictKeyType(Rule):
     """
 
     code = "TS216"
+    needs = Needs(nodes={"Annotation"})
     name = "dict-key-type"
     message = "TorchScript dict keys must be int, float, complex, bool, str, Tensor or device, not `{key}`; encode the key as str or int"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import annotation_head, walk_expr
 
@@ -24,6 +25,7 @@ class CallableType(Rule):
     """
 
     code = "TS219"
+    needs = Needs(nodes={"Annotation"})
     name = "callable-type"
     message = "TorchScript cannot take a function as a value (`Callable`); pass a submodule or select the function with a flag"
     level = "type"

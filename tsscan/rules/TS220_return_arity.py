@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import split_type_args
 
@@ -40,6 +41,7 @@ class ReturnArity(Rule):
     """
 
     code = "TS220"
+    needs = Needs(nodes={"MultipleReturns"})
     name = "return-arity"
     message = (
         "this return gives {n} value(s) where an earlier return gives {m}; TorchScript functions have one return type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.types import assignable, split_type_args, unifiable
 from tsscan.walk import children
@@ -94,6 +95,7 @@ class ReturnType(Rule):
     """
 
     code = "TS221"
+    needs = Needs(nodes={"Annotation", "MultipleReturns"})
     name = "return-type"
     message = "this return gives `{new}` where {where} `{old}`; TorchScript does not convert between them"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import unifiable
 
@@ -24,6 +25,7 @@ class IfExpTypes(Rule):
     """
 
     code = "TS222"
+    needs = Needs(nodes={"IfExp"})
     name = "ifexp-types"
     message = "the arms of this if-expression have different types (`{a}` and `{b}`); TorchScript needs one type"
     level = "type"

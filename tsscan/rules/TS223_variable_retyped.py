@@ -3,6 +3,7 @@ import re
 
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.function_types import FunctionTypes, Retype
 from tsscan.semantic.none_locals import none_retypes
@@ -46,6 +47,27 @@ class VariableRetyped(Rule):
     """
 
     code = "TS223"
+    needs = Needs(
+        nodes={
+            "Assign",
+            "AnnAssign",
+            "AugAssign",
+            "For",
+            "AsyncFor",
+            "With",
+            "AsyncWith",
+            "NamedExpr",
+            "Try",
+            "TryStar",
+            "Import",
+            "ImportFrom",
+            "Match",
+            "NestedFunction",
+            "ClassDef",
+            "comprehension",
+            "If",
+        }
+    )
     name = "variable-retyped"
     message = "`{var}` had type `{old}` and is given type `{new}` here; inside a branch or loop TorchScript keeps one type per variable"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 
@@ -30,6 +31,7 @@ class MaybeUndefined(Rule):
     """
 
     code = "TS224"
+    needs = Needs(nodes={"If", "For", "AsyncFor", "While", "Try", "TryStar", "Match", "NamedExpr", "With", "AsyncWith"})
     name = "maybe-undefined"
     message = "`{var}` is not defined on every path to this use (assigned in one branch only, or first in a loop); define it before"
     if_message = "`{var}` is assigned in one arm of this `if` only and used after it; define it before the `if`"

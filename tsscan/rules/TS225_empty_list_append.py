@@ -2,6 +2,7 @@ import re
 
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.types import in_quiet_arm
 
@@ -33,6 +34,7 @@ class EmptyListAppend(Rule):
     """
 
     code = "TS225"
+    needs = Needs(calls={"append"})
     name = "empty-list-append"
     message = "`{var} = []` is `List[Tensor]` in TorchScript, so it cannot take `{elem}`; annotate it `{var}: List[{elem}] = []`"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import UNSAFE, Example, Fix, Rule
 from tsscan.semantic.types import in_quiet_arm
 
@@ -28,6 +29,7 @@ class TupleOfList(Rule):
     """
 
     code = "TS226"
+    needs = Needs(calls={"tuple"})
     name = "tuple-of-list"
     message = "`tuple()` of a list or generator has no length TorchScript can know; pass the list itself"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import UNSAFE, Example, Fix, Rule
 from tsscan.semantic.types import in_quiet_arm, is_chained_tensor_comparison
 
@@ -47,6 +48,7 @@ class TensorChainedComparison(Rule):
     """
 
     code = "TS227"
+    needs = Needs(nodes={"Compare"})
     name = "tensor-chained-comparison"
     message = "chained comparison on a tensor is `a and b` (a bool) in TorchScript; use `(a < x) & (x < b)`"
     level = "type"

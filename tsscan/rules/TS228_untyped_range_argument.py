@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import in_quiet_arm, param_list, walk_expr
 from tsscan.walk import statements
@@ -29,6 +30,7 @@ class UntypedRangeArgument(Rule):
     """
 
     code = "TS228"
+    needs = Needs(calls={"range"})
     name = "untyped-range-argument"
     message = "`{name}` has no annotation, so it is a Tensor to TorchScript and `range()` rejects it; annotate it `{name}: int`"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.walk import statements
 
@@ -38,6 +39,7 @@ class MissingReturn(Rule):
     """
 
     code = "TS232"
+    needs = Needs(nodes={"Annotation"})
     name = "missing-return"
     message = "`{name}` is annotated `-> {ann}` but its body never returns; TorchScript wants a return (or a `raise`) on every path"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.truth import none_tested, truth_operands
 from tsscan.semantic.types import in_quiet_arm
@@ -31,6 +32,7 @@ class OptionalTruthTest(Rule):
     """
 
     code = "TS233"
+    needs = Needs(nodes={"If", "While", "Assert", "BoolOp", "Not", "IfExp"})
     name = "optional-truth-test"
     message = "`{expr}` has type `{type}`, which TorchScript cannot cast to bool; test it against `None` first"
     level = "type"

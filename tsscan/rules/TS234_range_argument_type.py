@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import in_quiet_arm
 
@@ -28,6 +29,7 @@ class RangeArgumentType(Rule):
     """
 
     code = "TS234"
+    needs = Needs(calls={"range"})
     name = "range-argument-type"
     message = "`{arg}` is a `{type}` to TorchScript and `range()` takes ints only; {hint}"
     level = "type"

@@ -1,5 +1,6 @@
 from typing import ClassVar
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.wrappers import Wrapper
 
@@ -22,6 +23,8 @@ class WrapperNameRule(Rule):
 
     # True: the names that module lacks; False: those it binds to a value that is not a module
     missing: ClassVar[bool] = True
+    # only a decorated function (or a method of a decorated class) has a wrapper
+    needs = Needs(nodes={"Decorator"})
 
     def on_function(self) -> None:
         wrapper = self.ctx.wrapper

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import HOOKS
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.operators import OPERATORS, comparison_fails
 from tsscan.semantic.types import FunctionTypes, in_quiet_arm, walk_expr
@@ -56,6 +57,7 @@ class ComparisonTypes(Rule):
     """
 
     code = "TS260"
+    needs = HOOKS
     name = "comparison-types"
     message = 'TorchScript has no `{op}` for {left} and {right} ("Arguments for call are not valid"){why}'
     level = "type"

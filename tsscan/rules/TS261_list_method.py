@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import HOOKS
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.types import in_quiet_arm
 
@@ -49,6 +50,7 @@ class ListMethod(Rule):
     """
 
     code = "TS261"
+    needs = HOOKS
     name = "list-method"
     message = "`{t}` has no attribute or method `{attr}` in TorchScript (\"'{t}' object has no attribute or method '{attr}'\")"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import HOOKS
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import in_quiet_arm
 
@@ -49,6 +50,7 @@ class TensorUnknownAttribute(Rule):
     """
 
     code = "TS262"
+    needs = HOOKS
     name = "tensor-unknown-attribute"
     message = "`{attr}` is no attribute of a Tensor, and TorchScript types this value Tensor{why}"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.annotations import SCALARS, dict_value
 from tsscan.semantic.types import in_quiet_arm
@@ -54,6 +55,7 @@ class DictGetDefault(Rule):
     """
 
     code = "TS263"
+    needs = Needs(calls={"get"})
     name = "dict-get-default"
     message = "`{dict}.get(..., default)`: TorchScript needs a default of the value type `{value}`, here `{default}`"
     fails_in = ">=1.0"

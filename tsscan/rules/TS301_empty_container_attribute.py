@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import HOOKS
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic import attributes as A
 from tsscan.semantic.container_uses import container_annotation
@@ -39,6 +40,7 @@ class EmptyContainerAttribute(Rule):
     """
 
     code = "TS301"
+    needs = HOOKS
     name = "empty-container-attribute"
     message = "`self.{name}` is {what} without a type annotation: TorchScript cannot type it; annotate it in the class body (`{name}: {ann}`)"
     level = "type"

@@ -2,6 +2,7 @@ import ast
 
 import libcst as cst
 
+from tsscan.prefilter import HOOKS
 from tsscan.rule import UNSAFE, Example, Fix, Rule
 from tsscan.semantic import attributes as A
 
@@ -55,6 +56,7 @@ class ClassAttributeRead(Rule):
     """
 
     code = "TS303"
+    needs = HOOKS
     name = "class-attribute-read"
     message = (
         "`self.{name}` is a class attribute, not a module attribute: TorchScript cannot see it; set it in `__init__`"

@@ -2,6 +2,7 @@ import re
 
 import libcst as cst
 
+from tsscan.prefilter import HOOKS
 from tsscan.rule import UNSAFE, Example, Fix, Rule
 from tsscan.semantic import attributes as A
 
@@ -43,6 +44,7 @@ class AttributeCreatedInCompiledCode(Rule):
     """
 
     code = "TS304"
+    needs = HOOKS
     name = "attribute-created-in-compiled-code"
     message = "`self.{name}` does not exist when the module is scripted: set it in `__init__` (if it starts as None, also declare `{name}: Optional[{type}]` in the class body)"
     level = "type"

@@ -2,6 +2,7 @@ import ast
 
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.compiled import first_line, properties_reading
 from tsscan.semantic.module import ClassInfo, ModuleInfo
@@ -40,6 +41,7 @@ class ModuleDunderAttribute(Rule):
     """
 
     code = "TS307"
+    needs = Needs(attrs=_DUNDERS)
     name = "module-dunder-attribute"
     message = "`self.{attr}` does not exist on a scripted module"
     level = "type"

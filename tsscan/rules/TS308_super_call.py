@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 
@@ -25,6 +26,7 @@ class SuperCall(Rule):
     """
 
     code = "TS308"
+    needs = Needs(calls={"super"})
     name = "super-call"
     message = "`super().{method}(...)` is not supported by TorchScript; call a differently named helper method of the base class"
     level = "type"  # the check runs when the call is compiled: dead is_scripting() branches pass

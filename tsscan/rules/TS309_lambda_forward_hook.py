@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 _HOOKS = {"register_forward_hook", "register_forward_pre_hook"}
@@ -30,6 +31,7 @@ class LambdaForwardHook(Rule):
     """
 
     code = "TS309"
+    needs = Needs(calls=_HOOKS)
     name = "lambda-forward-hook"
     message = "forward hooks are compiled with the module: a {what} hook cannot be scripted; define it with `def` and type its arguments"
     sees_init = True

@@ -3,6 +3,7 @@ import builtins
 
 import libcst as cst
 
+from tsscan.prefilter import HOOKS
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
 from tsscan.semantic import astwalk
 from tsscan.semantic import attributes as A
@@ -192,6 +193,7 @@ class ModuleListVariableIndex(Rule):
     """
 
     code = "TS310"
+    needs = HOOKS
     name = "module-list-variable-index"
     message = "`self.{name}[...]`: TorchScript indexes a {kind} only with an integer literal; iterate it with `enumerate(self.{name})`"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import HOOKS
 from tsscan.rule import Example, Rule
 from tsscan.semantic import attributes as A
 from tsscan.walk import walk
@@ -43,6 +44,7 @@ class ModuleListSlice(Rule):
     """
 
     code = "TS311"
+    needs = HOOKS
     name = "module-list-slice"
     message = "modules of a sliced `self.{name}` cannot be called in TorchScript; iterate `enumerate(self.{name})` and skip by index"
     level = "type"

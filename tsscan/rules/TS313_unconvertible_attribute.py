@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import HOOKS
 from tsscan.rule import Example, Rule
 from tsscan.semantic import attributes as A
 
@@ -30,6 +31,7 @@ class UnconvertibleAttribute(Rule):
     """
 
     code = "TS313"
+    needs = HOOKS
     name = "unconvertible-attribute"
     message = "`self.{name}` holds {what}, which TorchScript cannot convert: the attribute is dropped when scripting"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 
@@ -24,6 +25,7 @@ class DynamicGetattr(Rule):
     """
 
     code = "TS314"
+    needs = Needs(calls={"getattr", "hasattr"})
     name = "dynamic-getattr"
     message = "{fn}() needs a string literal name in TorchScript; branch on the name and read each attribute directly"
     level = "type"  # the check runs when the call is compiled: dead is_scripting() branches pass

@@ -1,6 +1,7 @@
 import libcst as cst
 
 from tsscan.context import FunctionContext
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example
 from tsscan.rules._config_support import ConfigRule, describe
 from tsscan.rules._final_flag import final_flag_fix, flag_arms
@@ -45,6 +46,7 @@ class AttributeMissingAtDefaults(ConfigRule):
     """
 
     code = "TS320"
+    needs = Needs(nodes={"Attribute", "Import", "ImportFrom"})
     name = "attribute-missing-at-defaults"
     message = "`self.x` does not exist when the module is built with its defaults"
     band = "error"

@@ -1,3 +1,4 @@
+from tsscan.prefilter import Needs
 from tsscan.rule import Example
 from tsscan.rules._config_support import ConfigRule
 
@@ -33,6 +34,7 @@ class AttributeTypeAtDefaults(ConfigRule):
     """
 
     code = "TS321"
+    needs = Needs(nodes={"Attribute", "Import", "ImportFrom"})
     name = "attribute-type-at-defaults"
     message = "`self.x` holds a value at the defaults that cannot be used this way"
     band = "error"

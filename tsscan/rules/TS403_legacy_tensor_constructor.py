@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.receivers import torch_prefix
 
@@ -50,6 +51,7 @@ class LegacyTensorConstructor(Rule):
     """
 
     code = "TS403"
+    needs = Needs(calls={"Tensor"})
     name = "legacy-tensor-constructor"
     message = "`torch.Tensor(...)` is not supported by TorchScript (Unknown builtin op: aten::Tensor)"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 
 _VARIABLE = ("torch.autograd.Variable", "torch.autograd.variable.Variable")
@@ -29,6 +30,7 @@ class AutogradVariable(Rule):
     """
 
     code = "TS404"
+    needs = Needs(calls={"Variable"})
     name = "autograd-variable"
     message = "`Variable(...)` is not supported by TorchScript; every Tensor is a Variable"
     level = "type"

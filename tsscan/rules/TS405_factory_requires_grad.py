@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 
 # factories whose eager form accepts requires_grad= and returns a fresh leaf tensor: for them
@@ -57,6 +58,7 @@ class FactoryRequiresGrad(Rule):
     """
 
     code = "TS405"
+    needs = Needs(nodes={"keyword"})
     name = "factory-requires-grad"
     message = "`{func}` takes no `requires_grad` argument in TorchScript; call `.requires_grad_()` on the result"
     level = "type"

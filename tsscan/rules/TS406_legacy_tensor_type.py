@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.receivers import torch_prefix
 
@@ -44,6 +45,7 @@ class LegacyTensorType(Rule):
     """
 
     code = "TS406"
+    needs = Needs(calls={"type"})
     name = "legacy-tensor-type"
     message = "`.type({arg})` is not supported by TorchScript; {hint}"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.walk import walk
 
@@ -28,6 +29,7 @@ class TolistTypeHint(Rule):
     """
 
     code = "TS407"
+    needs = Needs(calls={"tolist"})
     name = "tolist-type-hint"
     message = "`.tolist()` needs a type hint in TorchScript: `v: List[float] = x.tolist()`"
     level = "type"

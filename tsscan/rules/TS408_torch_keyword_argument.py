@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.knowledge import Arg
 
@@ -47,6 +48,7 @@ class TorchKeywordArgument(Rule):
     """
 
     code = "TS408"
+    needs = Needs(nodes={"keyword"})
     name = "torch-keyword-argument"
     message = "`{func}` takes no keyword argument `{kw}` in TorchScript"
     level = "type"

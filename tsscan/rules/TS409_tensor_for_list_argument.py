@@ -2,6 +2,7 @@ import re
 
 import libcst as cst
 
+from tsscan.prefilter import HOOKS
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.knowledge import Arg
 
@@ -66,6 +67,7 @@ class TensorForListArgument(Rule):
     """
 
     code = "TS409"
+    needs = HOOKS
     name = "tensor-for-list-argument"
     message = "`{func}` takes a list of tensors as `{param}`, and this is a Tensor{why}; annotate it `List[Tensor]` or pass a list"
     fails_in = ">=1.0"

@@ -2,6 +2,7 @@ import re
 
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix
 from tsscan.rules._calls_support import CallCheckRule
 from tsscan.semantic.annotations import param_list, split_type_args
@@ -77,6 +78,7 @@ class CallArgumentType(CallCheckRule):
     """
 
     code = "TS410"
+    needs = Needs(nodes={"Call"})
     name = "call-argument-type"
     message = "the callee does not take an argument of this type in TorchScript"
     level = "type"

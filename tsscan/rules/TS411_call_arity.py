@@ -1,3 +1,4 @@
+from tsscan.prefilter import Needs
 from tsscan.rule import Example
 from tsscan.rules._calls_support import CallCheckRule
 from tsscan.semantic.calls import Callee, Verdict
@@ -58,6 +59,7 @@ class CallArity(CallCheckRule):
     """
 
     code = "TS411"
+    needs = Needs(nodes={"Call"})
     name = "call-arity"
     message = "the callee does not take this many arguments in TorchScript"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import HOOKS
 from tsscan.rule import Example, Rule
 
 # TS421's packages (its own message) and with-items (TS123's)
@@ -38,6 +39,7 @@ class TorchFunctionNotCompiled(Rule):
     """
 
     code = "TS412"
+    needs = HOOKS
     name = "torch-function-not-compiled"
     message = '`{name}()` is not compiled by TorchScript (the compiler will say "Unknown builtin op" or fail inside it); compute it outside the compiled code or guard it with `if not torch.jit.is_scripting():`'
     level = "type"

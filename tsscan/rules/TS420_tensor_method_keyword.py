@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.rules.TS408_torch_keyword_argument import _ALIASES as _NUMPY_SPELLINGS  # TS408 reports these
 from tsscan.semantic.types import in_quiet_arm
@@ -30,6 +31,7 @@ class TensorMethodKeyword(Rule):
     """
 
     code = "TS420"
+    needs = Needs(nodes={"keyword"})
     name = "tensor-method-keyword"
     message = "`Tensor.{method}` takes no keyword argument `{kw}` in TorchScript"
     level = "type"

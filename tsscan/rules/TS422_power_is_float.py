@@ -2,6 +2,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Replacement, Rule
 from tsscan.semantic.callees import operator_overloads
 from tsscan.semantic.knowledge import Signature
@@ -53,6 +54,7 @@ class PowerIsFloat(Rule):
     """
 
     code = "TS422"
+    needs = Needs(nodes={"Pow"}, calls={"pow"})
     name = "power-is-float"
     message = (
         "`**` gives a float in TorchScript, and this needs an int{where}; multiply (`a * a`) or wrap it in `int(...)`"

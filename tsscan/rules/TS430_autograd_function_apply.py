@@ -2,6 +2,7 @@ import ast
 
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import UNSAFE, Example, Fix, Rule
 from tsscan.rules._ts1_support import is_pure
 from tsscan.semantic import astwalk
@@ -44,6 +45,7 @@ class AutogradFunctionApply(Rule):
     """
 
     code = "TS430"
+    needs = Needs(calls={"apply"})
     name = "autograd-function-apply"
     message = "`{cls}.apply` calls a custom `torch.autograd.Function`, which TorchScript cannot compile"
     level = "type"

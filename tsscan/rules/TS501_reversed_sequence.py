@@ -2,6 +2,7 @@ from typing import TypeGuard
 
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.semantic.function_types import ANNOTATED
 from tsscan.semantic.receivers import SEQUENCE
@@ -88,6 +89,7 @@ class ReversedSequence(Rule):
     """
 
     code = "TS501"
+    needs = Needs(calls={"reversed"})
     name = "reversed-sequence"
     message = "`reversed()` of a list/tuple/str/range is not supported by TorchScript; loop over indices backwards"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.receivers import MODULE
 
@@ -27,6 +28,7 @@ class SortingKeyword(Rule):
     """
 
     code = "TS502"
+    needs = Needs(nodes={"keyword"})
     name = "sorting-keyword"
     message = "`{call}({kw}=...)` is not supported by TorchScript"
     level = "type"

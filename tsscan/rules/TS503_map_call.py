@@ -2,6 +2,7 @@ from typing import TypeGuard
 
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.walk import walk
 
@@ -37,6 +38,7 @@ class MapCall(Rule):
     """
 
     code = "TS503"
+    needs = Needs(calls={"map"})
     name = "map-call"
     message = "`map()` is not supported by TorchScript; use a list comprehension"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 
@@ -24,6 +25,7 @@ class FilterCall(Rule):
     """
 
     code = "TS504"
+    needs = Needs(calls={"filter"})
     name = "filter-call"
     message = "`filter()` is not supported by TorchScript; use a loop with `if` and `append`"
     level = "type"

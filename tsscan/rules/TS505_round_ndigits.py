@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 
@@ -24,6 +25,7 @@ class RoundNdigits(Rule):
     """
 
     code = "TS505"
+    needs = Needs(calls={"round"})
     name = "round-ndigits"
     message = "`round()` with `ndigits` is not supported by TorchScript"
     level = "type"

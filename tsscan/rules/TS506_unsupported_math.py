@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.rules._bare import BareExpressions
 
@@ -54,6 +55,7 @@ class UnsupportedMath(BareExpressions, Rule):
     """
 
     code = "TS506"
+    needs = Needs(imports={"math"}, names={"math"})
     name = "unsupported-math"
     message = "`math.{name}` is not supported by TorchScript"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 
@@ -23,6 +24,7 @@ class NumpyCall(Rule):
     """
 
     code = "TS507"
+    needs = Needs(imports={"numpy"})
     name = "numpy-call"
     message = "numpy is not supported by TorchScript: `{func}`; use the torch equivalent"
     level = "type"

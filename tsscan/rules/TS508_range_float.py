@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 
@@ -23,6 +24,7 @@ class RangeFloat(Rule):
     """
 
     code = "TS508"
+    needs = Needs(calls={"range"})
     name = "range-float"
     message = "`range()` needs ints in TorchScript; this argument is a float"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 
@@ -23,6 +24,7 @@ class PythonRandom(Rule):
     """
 
     code = "TS510"
+    needs = Needs(imports={"random"})
     name = "python-random"
     message = "the `random` module is not supported by TorchScript: `{func}`; use torch.rand / torch.randint"
     level = "type"

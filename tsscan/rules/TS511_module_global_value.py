@@ -2,6 +2,7 @@ import ast
 
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
 from tsscan.semantic import astwalk
 from tsscan.semantic.module import ModuleInfo
@@ -93,6 +94,7 @@ class ModuleGlobalValue(Rule):
     """
 
     code = "TS511"
+    needs = Needs(nodes={"ModuleValue"})
     name = "module-global-value"
     message = "module-level variable `{name}` cannot be read in TorchScript; pass it in as an argument or store it on the module"
     level = "type"

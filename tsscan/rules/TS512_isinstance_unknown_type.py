@@ -2,6 +2,7 @@ import re
 
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import UNSAFE, Example, Fix, Rule
 from tsscan.semantic.annotations import dict_value, union_members
 
@@ -82,6 +83,7 @@ class IsinstanceUnknownType(Rule):
     """
 
     code = "TS512"
+    needs = Needs(calls={"isinstance"})
     name = "isinstance-unknown-type"
     message = "`isinstance(..., {name})` is not supported by TorchScript; use {hint}"
     fails_in = ">=1.0"

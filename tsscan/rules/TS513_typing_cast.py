@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.rules._bare import BareExpressions
 
@@ -28,6 +29,7 @@ class TypingCast(BareExpressions, Rule):
     """
 
     code = "TS513"
+    needs = Needs(calls={"cast"})
     name = "typing-cast"
     message = "`typing.cast()` is not supported by TorchScript; use the value itself (`assert v is not None` narrows an Optional)"
     level = "type"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 # measured with torch 2.13: a call of every public callable of these modules fails to compile
@@ -40,6 +41,7 @@ class UnsupportedStdlibModule(Rule):
     """
 
     code = "TS515"
+    needs = Needs(nodes={"Call"})
     name = "unsupported-stdlib-module"
     message = "`{name}()` is not supported by TorchScript"
     level = "type"

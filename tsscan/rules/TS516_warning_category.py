@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import UNSAFE, Example, Fix, Rule
 
 
@@ -26,6 +27,7 @@ class WarningCategory(Rule):
     """
 
     code = "TS516"
+    needs = Needs(calls={"warn"})
     name = "warning-category"
     message = "TorchScript cannot pass a warning category to `warnings.warn`; drop it"
     level = "type"

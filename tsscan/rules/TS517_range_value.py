@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 # calls that take a range as their argument (measured with torch 2.13); `reversed` has its own rule
@@ -27,6 +28,7 @@ class RangeValue(Rule):
     """
 
     code = "TS517"
+    needs = Needs(calls={"range"})
     name = "range-value"
     message = (
         "`range()` cannot be used as a value in TorchScript; use `list(range(...))`, `torch.arange(...)` or a slice"

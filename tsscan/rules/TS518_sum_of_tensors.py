@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import in_quiet_arm
 
@@ -25,6 +26,7 @@ class SumOfTensors(Rule):
     """
 
     code = "TS518"
+    needs = Needs(calls={"sum"})
     name = "sum-of-tensors"
     message = "TorchScript's `sum()` does not add tensors; add them in a loop or use `torch.stack(...).sum(0)`"
     level = "type"

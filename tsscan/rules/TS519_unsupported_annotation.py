@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import walk_expr
 
@@ -46,6 +47,7 @@ class UnsupportedAnnotation(Rule):
     """
 
     code = "TS519"
+    needs = Needs(nodes={"Annotation"})
     name = "unsupported-annotation"
     message = "`{name}` is not a type TorchScript knows; annotate `{instead}`"
     level = "type"

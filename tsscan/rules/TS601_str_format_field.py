@@ -2,6 +2,7 @@ import re
 
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 
 _FIELD = re.compile(r"\{([^{}]*)\}")
@@ -33,6 +34,7 @@ class StrFormatField(Rule):
     """
 
     code = "TS601"
+    needs = Needs(calls={"format"})
     name = "str-format-field"
     message = "TorchScript's str.format fills only plain `{{}}` fields; `{field}` is returned unchanged once scripted"
     level = "type"  # silent where is_scripting() guards make the code eager-only

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import in_quiet_arm
 
@@ -23,6 +24,7 @@ class RoundReturnsFloat(Rule):
     """
 
     code = "TS603"
+    needs = Needs(calls={"round"})
     name = "round-returns-float"
     message = "`round()` returns a float in TorchScript (an int in Python); write `int(round(...))` if an int is meant"
     level = "type"

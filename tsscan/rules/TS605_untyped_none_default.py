@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
 from tsscan.semantic.types import param_list
 
@@ -38,6 +39,7 @@ class UntypedNoneDefault(Rule):
     """
 
     code = "TS605"
+    needs = Needs(nodes={"Default"})
     name = "untyped-none-default"
     message = (
         "`{name}=None` has no annotation, so TorchScript types it Tensor and a call without it fails; annotate `{ann}`"

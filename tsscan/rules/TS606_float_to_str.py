@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import in_quiet_arm
 
@@ -30,6 +31,7 @@ class FloatToStr(Rule):
     """
 
     code = "TS606"
+    needs = Needs(calls={"str", "format"}, nodes={"FormattedValue"})
     name = "float-to-str"
     message = (
         "a float turned into text prints differently once scripted (`'2.'` for 2.0, `'0.10000000000000001'` for 0.1)"

@@ -1,5 +1,6 @@
 import libcst as cst
 
+from tsscan.prefilter import Needs
 from tsscan.rule import Example, Rule
 from tsscan.semantic.types import in_quiet_arm
 
@@ -30,6 +31,7 @@ class ListArgumentMutation(Rule):
     """
 
     code = "TS607"
+    needs = Needs(nodes={"Assign", "AugAssign", "Call"})
     name = "list-argument-mutation"
     message = "`{name}` is a list argument changed in place; a scripted call works on a copy, so the caller's list is not changed"
     level = "type"

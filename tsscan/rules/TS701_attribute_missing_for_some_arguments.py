@@ -1,3 +1,4 @@
+from tsscan.prefilter import Needs
 from tsscan.rule import Example
 from tsscan.rules._config_support import ConfigRule
 
@@ -27,6 +28,7 @@ class AttributeMissingForSomeArguments(ConfigRule):
     """
 
     code = "TS701"
+    needs = Needs(nodes={"Attribute", "Import", "ImportFrom"})
     name = "attribute-missing-for-some-arguments"
     message = "`self.x` does not exist for some constructor arguments"
     band = "maybe"

@@ -1,3 +1,4 @@
+from tsscan.prefilter import Needs
 from tsscan.rule import Example
 from tsscan.rules._config_support import ConfigRule
 
@@ -25,6 +26,7 @@ class AttributeTypeForSomeArguments(ConfigRule):
     """
 
     code = "TS702"
+    needs = Needs(nodes={"Attribute", "Import", "ImportFrom"})
     name = "attribute-type-for-some-arguments"
     message = "`self.x` holds, for some constructor arguments, a value that cannot be used this way"
     band = "maybe"

@@ -19,7 +19,9 @@ from tsscan.files import SUFFIXES, FileError, Source, decode, is_excluded, iter_
 if TYPE_CHECKING:  # pragma: no cover
     from tsscan.engine import Engine
     from tsscan.notebook import NotebookText
+    from tsscan.registry import RuleInfo
     from tsscan.report import RunSummary
+    from tsscan.semantic.compiled import FileScope
 
 
 @dataclass(frozen=True)
@@ -39,19 +41,40 @@ class EngineSpec:
             from tsscan.engine import Engine
 
             shared = self.engine()
-            return Engine(shared.all_rules, self.target_version, self.select, self.ignore, external=external)
+            return Engine(shared.infos, self.target_version, self.select, self.ignore, external=external)
         engine = _ENGINES.get(self)
         if engine is None:
             from tsscan.engine import Engine
-            from tsscan.registry import load_rules
+
+            engine = _ENGINES[self] = Engine(self.rules(), self.target_version, self.select, self.ignore)
+        return engine
+
+    def rules(self) -> list[RuleInfo]:
+        """The rules, described (tsscan.registry.rule_infos): the built-in ones are not imported;
+        the rule directories' files are loaded (that imports libcst)."""
+        from tsscan.registry import rule_infos
+
+        try:
+            return rule_infos([Path(d) for d in self.rule_dirs])
+        except Exception as exc:
             from tsscan.rule import RuleLoadError
 
-            try:
-                rules = load_rules([Path(d) for d in self.rule_dirs])
-            except RuleLoadError as exc:
+            if isinstance(exc, RuleLoadError):
                 raise RulesError(str(exc)) from None
-            engine = _ENGINES[self] = Engine(rules, self.target_version, self.select, self.ignore)
-        return engine
+            raise
+
+    def needs_libcst(self, scope: FileScope, text: str, extra_ignore: Sequence[str] = ()) -> bool:
+        """Whether a compiled function (or an ``__init__`` a rule wants) of the file is a
+        candidate for a selected rule (:mod:`tsscan.prefilter`); if not, the file has no finding
+        and neither libcst nor any rule is loaded for it."""
+        from tsscan.candidates import needs_libcst, selected
+        from tsscan.files import split_lines
+
+        infos = _SELECTED.get((self, tuple(extra_ignore)))
+        if infos is None:
+            infos = selected(self.rules(), self.target_version, self.select, (*self.ignore, *extra_ignore))
+            _SELECTED[(self, tuple(extra_ignore))] = infos
+        return needs_libcst(scope, infos, split_lines(text))
 
 
 class RulesError(Exception):
@@ -59,6 +82,7 @@ class RulesError(Exception):
 
 
 _ENGINES: dict[EngineSpec, Engine] = {}
+_SELECTED: dict[tuple[EngineSpec, tuple[str, ...]], list[RuleInfo]] = {}
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,8 @@ def check_file(
         return Outcome(path)  # flake8 skips the whole file too
     if scope is not None and scope.empty and not getattr(scope, "init_functions", None):
         return Outcome(path)  # nothing compiled: no rule has anything to see
+    if scope is not None and not spec.needs_libcst(scope, text, extra_ignore):
+        return Outcome(path)  # no function any selected rule may report in: no libcst, no rule
     engine = spec.engine()
     from tsscan.engine import InputError
 

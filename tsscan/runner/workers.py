@@ -82,7 +82,9 @@ def _check_in_pool(jobs, n, out, tick, analysed: Analysed) -> None:
     from concurrent.futures.process import BrokenProcessPool
 
     for spec in {j[0] for j in jobs}:
-        spec.engine()  # here, once: forked workers inherit it; a broken rule file stops the run here
+        # here, once, every rule loaded: forked workers inherit them; a broken rule file stops
+        # the run here
+        spec.engine().load_all()
     # the biggest files first, so that no worker is left with a big one at the end
     order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][2]))
     context = _mp_context()

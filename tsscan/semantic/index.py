@@ -379,9 +379,12 @@ def build(
                 if s is not None:
                     summaries[path] = s
         roots = new
-    if any(_calls_out(s) for s in summaries.values()):
+    callers = [p for p, s in summaries.items() if _calls_out(s)]
+    if callers:
         for path, s in list(summaries.items()):  # the signatures of the files it may call
-            if s.signatures is None:
+            # (only other files read a file's signatures: a file alone in the index, or the only
+            # one calling out, needs none of its own, and no libcst to read them)
+            if s.signatures is None and any(c != path for c in callers):
                 if path in scopes:
                     mod: ModuleInfo | None = scopes[path].module
                 else:
