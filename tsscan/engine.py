@@ -196,8 +196,10 @@ class Engine:
         if not planned:
             return result
         wanted = {id(cf): found for cf, found in planned}
+        # once libcst is needed, every compiled function goes into the snippet module (only the
+        # candidates are walked): a fix may edit another function than its own (a callee)
         snippets, syn_module = self._snippet_module(
-            [cf for cf, _ in planned if cf.why not in INIT_WHYS],
+            [cf for cf in compiled if cf.why not in INIT_WHYS],
             lines,
             result,
             [cf for cf, _ in planned if cf.why in INIT_WHYS],
@@ -212,7 +214,7 @@ class Engine:
         # one instance per rule for the whole file, made once some function needs it
         instances: dict[str, Rule] = {}
         for snip in snippets:
-            for info in wanted[id(snip.cf)]:
+            for info in wanted.get(id(snip.cf), []):
                 if info.code not in instances:
                     instances[info.code] = info.load()(first_ctx)
         by_root: dict[int, Snippet] = {id(s.func): s for s in snippets}
@@ -249,7 +251,7 @@ class Engine:
                     r.reports = []
 
         for snip in snippets:
-            active[0] = [instances[info.code] for info in wanted[id(snip.cf)]]
+            active[0] = [instances[info.code] for info in wanted.get(id(snip.cf), [])]
             if not active[0]:
                 continue
             assert snip.func is not None, "every snippet holds the function it was cut for"
