@@ -61,7 +61,8 @@ class Example:
 class Fix:
     """What a rule proposes to change.
 
-    ``replacements``: (old node, new node) pairs inside the compiled function being checked.
+    ``replacements``: (old node, new node) pairs inside the compiled function being checked, or
+    inside another compiled function of the file (``FunctionContext.compiled_node``).
     ``inserts``: (line, text) pairs: ``text`` (whole lines, with their newline) inserted *after*
     1-based ``line`` of the original file (0 = at the top). Used for edits outside compiled code,
     e.g. declaring an attribute in ``__init__``.
