@@ -71,7 +71,7 @@ MUTANTS = [
         "select/ignore: the longest matching prefix wins (as ruff)",
         (
             (
-                "tsscan/rule.py",
+                "tsscan/selection.py",
                 "    return best_sel >= 0 and best_sel > best_ign\n",
                 "    return best_sel >= 0 and best_ign < 0\n",
             ),
