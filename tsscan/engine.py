@@ -88,8 +88,9 @@ class PendingFix:
     @property
     def touched(self) -> list[Snippet]:
         """The snippets the fix's replacements rewrite."""
-        found = {id(s): s for s in self.replaced_in} if self.replaced_in else {}
-        return list(found.values()) or ([self.snippet] if self.fix.replacements else [])
+        if self.replaced_in:
+            return list({id(s): s for s in self.replaced_in}.values())
+        return [self.snippet] if self.fix.replacements else []
 
 
 @dataclass

@@ -1,4 +1,3 @@
-import re
 from collections.abc import Sequence
 
 import libcst as cst
@@ -6,14 +5,11 @@ import libcst as cst
 from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
 from tsscan.rules.TS210_untyped_default import literal_type
-from tsscan.semantic.annotations import param_list
+from tsscan.semantic.annotations import param_list, spelled
 from tsscan.semantic.closures import Nested, movable
 from tsscan.semantic.compiled import first_line
 from tsscan.semantic.function_types import FunctionTypes
 from tsscan.semantic.receivers import torch_prefix
-
-_TYPING = {"List", "Tuple", "Dict", "Optional"}
-_PLAIN = {"int", "float", "bool", "str", "None", "Tensor"}
 
 
 class NestedFunction(Rule):
@@ -184,11 +180,11 @@ class Scaler(nn.Module):
 
 def _spell(t: str, torch_head: str | None, imports: set[str]) -> str | None:
     """The annotation for TorchScript type ``t`` (None: a type this fix does not write)."""
-    words = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", t))
-    if not words <= _PLAIN | _TYPING or (torch_head is None and "Tensor" in words):
+    found = spelled(t, torch_head)
+    if found is None:
         return None
-    imports.update(f"from typing import {w}" for w in sorted(words & _TYPING))
-    return re.sub(r"\bTensor\b", f"{torch_head}Tensor", t)
+    imports.update(found[1])
+    return found[0]
 
 
 def _agreed(found: set[str | None], torch_head: str | None, imports: set[str]) -> str | None:

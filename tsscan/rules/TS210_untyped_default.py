@@ -2,6 +2,7 @@ import libcst as cst
 
 from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix, Rule
+from tsscan.semantic.annotations import annotated_param
 from tsscan.semantic.types import param_list
 
 
@@ -150,13 +151,7 @@ def scale(x: torch.Tensor, r: float = 0.5, bias: Optional[torch.Tensor] = None) 
             kind = literal_type(p.default)
             if kind is None:
                 continue
-            new = p.with_changes(
-                annotation=cst.Annotation(cst.parse_expression(kind)),
-                equal=cst.AssignEqual(
-                    whitespace_before=cst.SimpleWhitespace(" "),
-                    whitespace_after=cst.SimpleWhitespace(" "),
-                ),
-            )
+            new = annotated_param(p, kind)
             imports = ["from typing import Tuple"] if kind.startswith("Tuple[") else []
             self.report(
                 p,

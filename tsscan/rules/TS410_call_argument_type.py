@@ -5,7 +5,7 @@ import libcst as cst
 from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, Example, Fix
 from tsscan.rules._calls_support import CallCheckRule
-from tsscan.semantic.annotations import param_list, split_type_args
+from tsscan.semantic.annotations import annotated_param, param_list, spelled, split_type_args
 from tsscan.semantic.calls import Callee, Verdict
 
 
@@ -462,22 +462,20 @@ class RandomPerspective(nn.Module):
         """An unannotated parameter of the function (a Tensor to the compiler) passed as the
         ``device`` of a torch function: annotated ``torch.device`` (``Optional[torch.device]``
         with a None default, which the torch function takes as it is)."""
-        if not isinstance(arg, cst.Name):
-            return None
-        param = next((p for p in param_list(self.ctx.function_node) if p.name.value == arg.value), None)
-        if param is None or param.annotation is not None or param.star:
+        param = _unannotated(self.ctx.function_node, arg.value) if isinstance(arg, cst.Name) else None
+        if param is None:
             return None
         if param.default is None:
             ann, imports = "torch.device", ["import torch"]
-        elif isinstance(param.default, cst.Name) and param.default.value == "None":
+        elif _is_none(param.default):
             ann, imports = "Optional[torch.device]", ["from typing import Optional", "import torch"]
         else:
             return None  # `device="cpu"`: a str default the annotation would not take
         return Fix(
-            replacements=[(param, _annotated(param, ann))],
+            replacements=[(param, annotated_param(param, ann))],
             imports=imports,
             safety=SAFE,
-            description=f"annotate `{arg.value}` `{ann}`",
+            description=f"annotate `{param.name.value}` `{ann}`",
         )
 
     def _callee_parameter(self, verdict: Verdict, callee: Callee, arg: cst.BaseExpression) -> Fix | None:
@@ -490,34 +488,33 @@ class RandomPerspective(nn.Module):
         if r.param not in callee.inferred:
             return None
         wanted = "Optional[Tensor]" if r.found in ("None", "NoneType") else r.found
+        if re.search(r"\bNone\b", wanted):
+            return None  # (no `Tuple[int, None]`)
         if "int" in wanted and (_dtype_like(arg) or "dtype" in r.param):
             # a dtype is an int to the compiler, and takes a `torch.dtype` annotation
             if wanted not in ("int", "Optional[int]"):
                 return None
             wanted = wanted.replace("int", "dtype")
-        names = set(re.findall(r"[A-Za-z_]\w*", wanted))
-        if not names or not names <= _ANNOTATABLE or not re.fullmatch(r"[\w\[\], ]+", wanted):
-            return None
         fn = self.ctx.compiled_node(callee.node)
-        if fn is None or callee.node is None:
+        if fn is None or callee.node is None or not re.fullmatch(r"[\w\[\], ]+", wanted):
+            return None  # (no `Tuple[int, ...]`)
+        param = _unannotated(fn, r.param)
+        if param is None:
             return None
-        param = next((p for p in param_list(fn) if p.name.value == r.param), None)
-        if param is None or param.annotation is not None or param.star:
-            return None
-        default_none = isinstance(param.default, cst.Name) and param.default.value == "None"
-        if default_none and not wanted.startswith("Optional["):
+        if _is_none(param.default) and not wanted.startswith("Optional["):
             wanted = f"Optional[{wanted}]"
         if wanted.startswith("Optional[") and r.param not in self.ctx.refined_names_in(fn):
             return None
         if wanted != "Optional[Tensor]" and self.ctx.compiled_from_another_file(callee.node):
             return None
-        ann = re.sub(r"\b(Tensor|Device|dtype)\b", lambda m: _WRITTEN[m.group(1)], wanted)
-        names = set(re.findall(r"[A-Za-z_]\w*", wanted))  # with the Optional a None default adds
-        imports = [f"from typing import {n}" for n in sorted(names & _TYPING)] + (
-            ["import torch"] if names & {"Tensor", "Device", "dtype"} else []
-        )
+        found = spelled(wanted, "torch.", _TORCH_WORDS)
+        if found is None:
+            return None
+        ann, imports = found
+        if "torch." in ann:
+            imports.append("import torch")
         return Fix(
-            replacements=[(param, _annotated(param, ann))],
+            replacements=[(param, annotated_param(param, ann))],
             imports=imports,
             safety=SAFE,
             description=f"annotate `{r.param}` of `{fn.name.value}` (line {callee.node.lineno}) `{ann}`",
@@ -537,13 +534,14 @@ class RandomPerspective(nn.Module):
         return ""
 
 
-def _annotated(param: cst.Param, ann: str) -> cst.Param:
-    """``param`` annotated ``ann`` (``x: T = d``: spaces around ``=`` once annotated)."""
-    new = param.with_changes(annotation=cst.Annotation(cst.parse_expression(ann)))
-    if param.default is not None:
-        space = cst.SimpleWhitespace(" ")
-        new = new.with_changes(equal=cst.AssignEqual(whitespace_before=space, whitespace_after=space))
-    return new
+def _unannotated(fn: cst.FunctionDef, name: str) -> cst.Param | None:
+    """The parameter ``name`` of ``fn`` if it has no annotation and is not ``*args``/``**kwargs``."""
+    param = next((p for p in param_list(fn) if p.name.value == name), None)
+    return param if param is not None and param.annotation is None and not param.star else None
+
+
+def _is_none(default: cst.BaseExpression | None) -> bool:
+    return isinstance(default, cst.Name) and default.value == "None"
 
 
 def _dtype_like(arg: cst.BaseExpression) -> bool:
@@ -553,10 +551,8 @@ def _dtype_like(arg: cst.BaseExpression) -> bool:
     )
 
 
-_TYPING = frozenset({"List", "Tuple", "Dict", "Optional"})
-# what a parameter can be annotated with from the type of an argument
-_ANNOTATABLE = _TYPING | {"int", "float", "bool", "str", "Tensor", "Device", "dtype"}
-_WRITTEN = {"Tensor": "torch.Tensor", "Device": "torch.device", "dtype": "torch.dtype"}
+# the torch types a parameter is annotated with from the type of an argument
+_TORCH_WORDS = frozenset({"Tensor", "Device", "dtype"})
 
 
 def _unoptional(t: str) -> str:

@@ -2,6 +2,7 @@ import libcst as cst
 
 from tsscan.prefilter import Needs
 from tsscan.rule import SAFE, UNSAFE, Example, Fix, Rule
+from tsscan.semantic.annotations import annotated_param
 from tsscan.semantic.types import param_list
 
 
@@ -110,13 +111,7 @@ def masked(x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor
                     self.report(p, self.message.format(name=p.name.value, ann=ann))
                     continue
                 ann, imports = f"Optional[{listed}]", ["from typing import List", "from typing import Optional"]
-            new = p.with_changes(
-                annotation=cst.Annotation(cst.parse_expression(ann)),
-                equal=cst.AssignEqual(
-                    whitespace_before=cst.SimpleWhitespace(" "),
-                    whitespace_after=cst.SimpleWhitespace(" "),
-                ),
-            )
+            new = annotated_param(p, ann)
             self.report(
                 p,
                 self.message.format(name=p.name.value, ann=ann),

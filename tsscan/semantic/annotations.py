@@ -6,6 +6,7 @@ two types (assignable, unifiable, implicitly converted).
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator, Sequence
 from typing import TypeGuard
 
@@ -301,3 +302,34 @@ class _Collect(cst.CSTVisitor):
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.out.append(node)
         return True
+
+
+# the words of a TorchScript type that a fix can write in an annotation: typing generics (to
+# import), builtins, and torch's names (written after the file's torch prefix)
+TYPING_GENERICS = frozenset({"List", "Tuple", "Dict", "Optional"})
+_BUILTIN_WORDS = frozenset({"int", "float", "bool", "str", "None"})
+_TORCH_SPELLING = {"Tensor": "Tensor", "Device": "device", "dtype": "dtype"}
+_WORD = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+
+
+def spelled(
+    t: str, torch_head: str | None = "torch.", torch_words: frozenset[str] = frozenset({"Tensor"})
+) -> tuple[str, list[str]] | None:
+    """TorchScript type ``t`` written as an annotation (``Optional[Tensor]`` ->
+    ``Optional[torch.Tensor]``, ``Device`` -> ``torch.device`` when ``torch_words`` has it) and the
+    typing imports it needs, sorted. None when ``t`` has another word, or a torch word and no
+    ``torch_head`` (the file does not bind torch)."""
+    words = set(_WORD.findall(t))
+    if not words <= _BUILTIN_WORDS | TYPING_GENERICS | torch_words or (words & torch_words and torch_head is None):
+        return None
+    text = _WORD.sub(lambda m: f"{torch_head}{_TORCH_SPELLING[m[0]]}" if m[0] in torch_words else m[0], t)
+    return text, [f"from typing import {w}" for w in sorted(words & TYPING_GENERICS)]
+
+
+def annotated_param(param: cst.Param, annotation: str) -> cst.Param:
+    """``param`` annotated with the text ``annotation``, spaced ``x: T = d`` when it has a default."""
+    new = param.with_changes(annotation=cst.Annotation(cst.parse_expression(annotation)))
+    if param.default is None:
+        return new
+    space = cst.SimpleWhitespace(" ")
+    return new.with_changes(equal=cst.AssignEqual(whitespace_before=space, whitespace_after=space))

@@ -256,35 +256,15 @@ class _Bindings(cst.CSTVisitor):
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+    def _enter(self, node: cst.CSTNode) -> None:
         self.depth += 1
 
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+    def _leave(self, original_node: cst.CSTNode) -> None:
         self.depth -= 1
 
-    def visit_ListComp(self, node: cst.ListComp) -> None:
-        self.depth += 1
-
-    def leave_ListComp(self, original_node: cst.ListComp) -> None:
-        self.depth -= 1
-
-    def visit_SetComp(self, node: cst.SetComp) -> None:
-        self.depth += 1
-
-    def leave_SetComp(self, original_node: cst.SetComp) -> None:
-        self.depth -= 1
-
-    def visit_DictComp(self, node: cst.DictComp) -> None:
-        self.depth += 1
-
-    def leave_DictComp(self, original_node: cst.DictComp) -> None:
-        self.depth -= 1
-
-    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        self.depth += 1
-
-    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
-        self.depth -= 1
+    # a class body and a comprehension bind their own names
+    visit_ClassDef = visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter
+    leave_ClassDef = leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = _leave
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for t in node.targets:

@@ -150,15 +150,10 @@ def star_forwards(fn: cst.FunctionDef, name: str, star: str) -> list[tuple[cst.C
     ``"**"``): the calls that pass it on whole (``g(x, **name)``), with the argument. ``[]``:
     never read. None: read in any other way (indexed, iterated, rebound, passed as a plain
     argument, bound again by a nested function or lambda), or passed on both by a call and by a
-    call inside its arguments."""
+    call inside it."""
     visitor = _Forwards(name, star)
     walk(fn.body, visitor)
-    if visitor.other:
-        return None
-    calls = [call for call, _ in visitor.found]
-    if any(inner is not outer and _contains(outer, inner) for outer in calls for inner in calls):
-        return None
-    return visitor.found
+    return None if visitor.other else visitor.found
 
 
 class _Forwards(cst.CSTVisitor):
@@ -168,14 +163,21 @@ class _Forwards(cst.CSTVisitor):
         self.star = star
         self.found: list[tuple[cst.Call, cst.Arg]] = []
         self.other = False
+        self.inside = 0  # calls that pass it on, around the node being walked
 
     def visit_Call(self, node: cst.Call) -> bool:
+        passed = [
+            a for a in node.args if a.star == self.star and isinstance(a.value, cst.Name) and a.value.value == self.name
+        ]
+        if passed and self.inside:
+            self.other = True  # one fix would rewrite both calls
+        self.found += [(node, a) for a in passed]
+        self.inside += bool(passed)
         walk(node.func, self)
         for a in node.args:
-            if a.star == self.star and isinstance(a.value, cst.Name) and a.value.value == self.name:
-                self.found.append((node, a))
-            else:
+            if not any(a is b for b in passed):
                 walk(a.value, self)  # a keyword (``g(name=...)``) is not a read
+        self.inside -= bool(passed)
         return False
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
@@ -186,21 +188,3 @@ class _Forwards(cst.CSTVisitor):
         # any other occurrence: a read, a store, a nested function's or lambda's parameter
         if node.value == self.name:
             self.other = True
-
-
-class _Contains(cst.CSTVisitor):
-    def __init__(self, target: cst.CSTNode) -> None:
-        super().__init__()
-        self.target = target
-        self.found = False
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if node is self.target:
-            self.found = True
-        return not self.found
-
-
-def _contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
-    visitor = _Contains(inner)
-    walk(outer, visitor)
-    return visitor.found
